@@ -1,0 +1,44 @@
+"""The `notices` command. Every user error is one line on stderr and exit code 2."""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+import click
+
+from notices.cli.common import UserError
+from notices.cli.notice_commands import notice
+from notices.cli.service_commands import db, demo, jobs, scheduler, serve
+from notices.config import ConfigError
+from notices.notice_input import InvalidField
+from notices.store import NoticeConflict, NoticeNotFound
+
+
+class NoticesGroup(click.Group):
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except (UserError, ConfigError, InvalidField, NoticeConflict, NoticeNotFound) as error:
+            message = error.args[0] if error.args else str(error)
+            click.echo(f"error: {message}", err=True)
+            sys.exit(2)
+
+
+@click.group(cls=NoticesGroup)
+@click.option("-v", "--verbose", is_flag=True, help="Log what the jobs do.")
+@click.version_option(package_name="notices")
+def cli(verbose: bool) -> None:
+    """Traffic and site notices, published on time to feeds and email."""
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+
+
+for command in (notice, db, demo, jobs, scheduler, serve):
+    cli.add_command(command)
+
+
+def main() -> None:
+    cli(prog_name="notices")

@@ -1,0 +1,41 @@
+"""Helpers shared by the CLI commands: the context, output, error lines."""
+
+from __future__ import annotations
+
+import getpass
+import json
+from functools import cache
+
+import click
+
+from notices import db as database
+from notices.config import load_settings
+from notices.context import AppContext
+
+
+class UserError(Exception):
+    """A problem the user can fix; shown as one line, exit code 2."""
+
+
+@cache
+def app_context() -> AppContext:
+    return AppContext.from_settings(load_settings())
+
+
+def migrated_context() -> AppContext:
+    """The context, refusing to go on with a database that has no schema yet."""
+    ctx = app_context()
+    if database.current_revision(ctx.db.engine) is None:
+        raise UserError("the database has no tables yet; run `notices db upgrade` first")
+    return ctx
+
+
+def author() -> str:
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (KeyError, OSError):
+        return "cli"
+
+
+def echo_json(data) -> None:
+    click.echo(json.dumps(data, indent=2, ensure_ascii=False))

@@ -1,0 +1,248 @@
+"""`notices notice ...`: add, list, show, update, publish, cancel and import notices."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+import yaml
+
+from notices import lifecycle, store
+from notices.cli.common import UserError, author, echo_json, migrated_context
+from notices.lifecycle import Status
+from notices.notice_input import InvalidField, parse_changes, parse_new_notice
+from notices.presenters import notice_data
+from notices.times import format_site
+
+# Field names of the notice model -> the option a CLI user typed.
+OPTION_NAMES = {
+    "title": "--title", "summary": "--summary", "body": "--body", "category": "--category",
+    "severity": "--severity", "locations": "--location", "location_detail": "--location-detail",
+    "starts_at": "--starts", "ends_at": "--ends", "expected_end": "--expected-end",
+    "publish_at": "--publish-at", "draft": "--draft",
+}
+
+
+def _as_option_error(error: InvalidField) -> UserError:
+    return UserError(f"{OPTION_NAMES.get(error.field, error.field)}: {error.problem}")
+
+
+def notice_options(function):
+    """The options shared by `add` and `update` (all optional for update)."""
+    options = [
+        click.option("--title"),
+        click.option("--summary"),
+        click.option("--body", help="Markdown."),
+        click.option("--body-file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+                     help="Read the Markdown body from a file ('-' is not supported)."),
+        click.option("--category"),
+        click.option("--severity", help="info, minor, major or critical."),
+        click.option("--location", "locations", multiple=True, help="A location key; repeat for several."),
+        click.option("--location-detail", help="Free text, e.g. 'between Sylviusweg and Einsteinweg'."),
+        click.option("--starts", help="When it takes effect: ISO 8601, site wall time, 'now' or '+10m'."),
+        click.option("--ends", help="When it ends (same forms); leave out for 'until further notice'."),
+        click.option("--expected-end", help="Free text such as 'approximately Q3 2027'."),
+        click.option("--publish-at", help="When it is announced (default: now)."),
+    ]
+    for option in reversed(options):
+        function = option(function)
+    return function
+
+
+def _raw_fields(*, title, summary, body, body_file, category, severity, locations, location_detail,
+                starts, ends, expected_end, publish_at) -> dict:
+    if body is not None and body_file is not None:
+        raise UserError("--body and --body-file: give one of them, not both")
+    if body_file is not None:
+        try:
+            body = body_file.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as error:
+            raise UserError(f"--body-file: cannot read {body_file} ({error})") from None
+    raw = {
+        "title": title, "summary": summary, "body": body, "category": category, "severity": severity,
+        "locations": list(locations) if locations else None, "location_detail": location_detail,
+        "starts_at": starts, "ends_at": ends, "expected_end": expected_end, "publish_at": publish_at,
+    }
+    return {key: value for key, value in raw.items() if value is not None}
+
+
+def _print_notice(notice, ctx, *, as_json: bool, with_history: bool = False) -> None:
+    now = ctx.clock.now()
+    zone = ctx.settings.timezone
+    if as_json:
+        echo_json(notice_data(notice, zone=zone, now=now, with_history=with_history))
+        return
+    data = notice_data(notice, zone=zone, now=now, with_history=with_history)
+    for key in ("uid", "status", "title", "category", "severity", "locations", "publish_at", "starts_at",
+                "ends_at", "expected_end", "version"):
+        value = data[key]
+        if isinstance(value, list):
+            value = ", ".join(value)
+        click.echo(f"{key + ':':14} {value if value not in (None, '') else '-'}")
+    if data.get("cancelled_at"):
+        click.echo(f"{'cancelled:':14} {data['cancelled_at']} ({data['cancel_reason']})")
+    if with_history:
+        click.echo("events:")
+        for event in data["events"] or [{"kind": "(none yet)", "occurred_at": "", "version": ""}]:
+            click.echo(f"  {event['kind']:12} {event['occurred_at']} {('v' + str(event['version'])) if event['version'] else ''}")
+
+
+@click.group()
+def notice() -> None:
+    """Add, list, show, update, publish, cancel and import notices."""
+
+
+@notice.command("add")
+@notice_options
+@click.option("--draft", is_flag=True, help="Save without publishing.")
+@click.option("--json", "as_json", is_flag=True, help="Print the new notice as JSON.")
+def add(draft: bool, as_json: bool, **options) -> None:
+    """Add a notice; it is published now unless --publish-at or --draft says otherwise."""
+    ctx = migrated_context()
+    raw = _raw_fields(**options)
+    if draft:
+        raw["draft"] = True
+    now = ctx.clock.now()
+    try:
+        fields = parse_new_notice(raw, settings=ctx.settings, now=now)
+    except InvalidField as error:
+        raise _as_option_error(error) from None
+    with ctx.db.session() as session, session.begin():
+        created = store.create_notice(session, fields, now=now, author=author())
+    _print_notice(created, ctx, as_json=as_json)
+
+
+@notice.command("list")
+@click.option("--status", "statuses", multiple=True, type=click.Choice([status.value for status in Status]),
+              help="Only notices with this status; repeat for several. Default: upcoming and active.")
+@click.option("--all", "show_all", is_flag=True, help="Every notice, whatever its status.")
+@click.option("--json", "as_json", is_flag=True)
+def list_(statuses: tuple[str, ...], show_all: bool, as_json: bool) -> None:
+    """List notices, soonest start first."""
+    ctx = migrated_context()
+    now = ctx.clock.now()
+    wanted = None if show_all else {Status(value) for value in statuses} or set(lifecycle.VISIBLE_STATUSES)
+    with ctx.db.session() as session:
+        notices = store.list_notices(session, now, wanted)
+    zone = ctx.settings.timezone
+    if as_json:
+        echo_json([notice_data(item, zone=zone, now=now) for item in notices])
+        return
+    if not notices:
+        click.echo("no notices")
+    for item in notices:
+        ends = format_site(item.ends_at, zone, "%Y-%m-%d %H:%M") if item.ends_at else "until further notice"
+        click.echo(
+            f"{item.uid[:8]}  {lifecycle.status_at(item, now):9}  {format_site(item.starts_at, zone, '%Y-%m-%d %H:%M')}"
+            f" → {ends:20}  {item.category:13} {item.title}"
+        )
+
+
+@notice.command("show")
+@click.argument("uid")
+@click.option("--json", "as_json", is_flag=True)
+def show(uid: str, as_json: bool) -> None:
+    """Show one notice with its derived status and the lifecycle events recorded so far."""
+    ctx = migrated_context()
+    with ctx.db.session() as session:
+        found = store.get_notice(session, uid, with_history=True)
+        _print_notice(found, ctx, as_json=as_json, with_history=True)
+
+
+@notice.command("update")
+@click.argument("uid")
+@notice_options
+@click.option("--note", required=True, help="What changed and why, e.g. 'closure extended to 12 December'.")
+@click.option("--json", "as_json", is_flag=True)
+def update(uid: str, note: str, as_json: bool, **options) -> None:
+    """Change a notice. `--ends ''` makes it open-ended."""
+    ctx = migrated_context()
+    raw = _raw_fields(**options)
+    if not raw:
+        raise UserError("nothing to change: give at least one field option")
+    if not note.strip():
+        raise UserError("--note: describe the change")
+    now = ctx.clock.now()
+    with ctx.db.writing() as session, session.begin():
+        found = store.get_notice(session, uid)
+        try:
+            fields = parse_changes(raw, current=store.fields_of(found), settings=ctx.settings, now=now)
+        except InvalidField as error:
+            raise _as_option_error(error) from None
+        store.update_notice(session, found, fields, note=note.strip(), now=now, author=author())
+    _print_notice(found, ctx, as_json=as_json)
+
+
+@notice.command("publish")
+@click.argument("uid")
+@click.option("--at", "publish_at", default="now", show_default=True, help="When to announce it.")
+@click.option("--json", "as_json", is_flag=True)
+def publish(uid: str, publish_at: str, as_json: bool) -> None:
+    """Publish a draft now, or schedule it with --at."""
+    ctx = migrated_context()
+    now = ctx.clock.now()
+    with ctx.db.writing() as session, session.begin():
+        found = store.get_notice(session, uid)
+        if found.publish_at is not None and found.publish_at <= now:
+            raise UserError("the notice is already published")
+        try:
+            fields = parse_changes({"publish_at": publish_at}, current=store.fields_of(found), settings=ctx.settings, now=now)
+        except InvalidField as error:
+            raise UserError(f"--at: {error.problem}") from None
+        store.update_notice(session, found, fields, note="published", now=now, author=author())
+    _print_notice(found, ctx, as_json=as_json)
+
+
+@notice.command("cancel")
+@click.argument("uid")
+@click.option("--reason", required=True, help="Shown to readers, e.g. 'works postponed to spring'.")
+@click.option("--json", "as_json", is_flag=True)
+def cancel(uid: str, reason: str, as_json: bool) -> None:
+    """Cancel a notice; it leaves the feeds and keeps its history and reason."""
+    ctx = migrated_context()
+    if not reason.strip():
+        raise UserError("--reason: give a reason for readers")
+    now = ctx.clock.now()
+    with ctx.db.writing() as session, session.begin():
+        found = store.get_notice(session, uid)
+        store.cancel_notice(session, found, reason=reason.strip(), now=now, author=author())
+    _print_notice(found, ctx, as_json=as_json)
+
+
+def read_import_file(path: Path) -> list[dict]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise UserError(f"{path}: cannot read the file ({error})") from None
+    try:
+        data = json.loads(text) if path.suffix.lower() == ".json" else yaml.safe_load(text)
+    except (json.JSONDecodeError, yaml.YAMLError) as error:
+        raise UserError(f"{path}: not valid {'JSON' if path.suffix.lower() == '.json' else 'YAML'} ({error})".replace("\n", " ")) from None
+    if isinstance(data, dict) and isinstance(data.get("notices"), list):
+        data = data["notices"]
+    if not isinstance(data, list) or not all(isinstance(item, dict) for item in data):
+        raise UserError(f"{path}: expected a list of notices (mappings), or a mapping with a 'notices' list")
+    return data
+
+
+@notice.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--json", "as_json", is_flag=True)
+def import_(file: Path, as_json: bool) -> None:
+    """Import notices from a YAML or JSON list: all of them, or none if any is invalid."""
+    ctx = migrated_context()
+    now = ctx.clock.now()
+    items = read_import_file(file)
+    validated = []
+    for position, item in enumerate(items, start=1):
+        try:
+            validated.append(parse_new_notice(item, settings=ctx.settings, now=now))
+        except InvalidField as error:
+            raise UserError(f"{file}: notice {position}: {error}") from None
+    with ctx.db.session() as session, session.begin():
+        created = [store.create_notice(session, fields, now=now, author=author()) for fields in validated]
+    if as_json:
+        echo_json([notice_data(item, zone=ctx.settings.timezone, now=now) for item in created])
+    else:
+        click.echo(f"imported {len(created)} notice{'s' if len(created) != 1 else ''}")

@@ -1,0 +1,84 @@
+"""Running the service: serve, scheduler, db, jobs and demo data."""
+
+from __future__ import annotations
+
+import click
+
+from notices import db as database
+from notices import jobs as job_functions
+from notices.cli.common import app_context, echo_json, migrated_context
+from notices.demo import has_notices, load_demo
+
+
+@click.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--no-scheduler", is_flag=True, help="Serve only; run `notices scheduler` elsewhere.")
+def serve(host: str, port: int, no_scheduler: bool) -> None:
+    """Serve the web site, feeds and API (with the scheduler in process unless --no-scheduler)."""
+    import uvicorn
+
+    from notices.web import create_app
+
+    ctx = migrated_context()
+    app = create_app(ctx.settings, run_scheduler=not no_scheduler, ctx=ctx)
+    shown = f"http://{host}:{port}"
+    click.echo(f"{ctx.settings.site_name} on {shown}/  (base URL {ctx.settings.base_url})")
+    click.echo(f"  feeds: {shown}/feeds/notices.atom  {shown}/feeds/notices.rss")
+    click.echo(f"  health: {shown}/healthz   API docs: {shown}/docs")
+    click.echo(f"  scheduler: {'not in this process' if no_scheduler else 'running in this process'}")
+    uvicorn.run(app, host=host, port=port, log_level="info", proxy_headers=True)
+
+
+@click.command()
+def scheduler() -> None:
+    """Run the scheduled jobs until SIGTERM or SIGINT."""
+    from notices.scheduler import run_until_signalled
+
+    ctx = migrated_context()
+    click.echo("scheduler running; stop with Ctrl+C or SIGTERM")
+    run_until_signalled(ctx)
+
+
+@click.group()
+def db() -> None:
+    """Database schema."""
+
+
+@db.command("upgrade")
+def db_upgrade() -> None:
+    """Create or migrate the schema to the latest version (safe to repeat)."""
+    ctx = app_context()
+    database.upgrade(ctx.db.engine)
+    click.echo(f"database at revision {database.current_revision(ctx.db.engine)}")
+
+
+@click.group()
+def jobs() -> None:
+    """Run a scheduled job once, now (what the scheduler does at the right time)."""
+
+
+@jobs.command("record-transitions")
+@click.option("--json", "as_json", is_flag=True)
+def record_transitions(as_json: bool) -> None:
+    """Record the published/started/ended events that are due."""
+    ctx = migrated_context()
+    counts = job_functions.record_transitions(ctx, now=ctx.clock.now())
+    if as_json:
+        echo_json(counts)
+    else:
+        click.echo(", ".join(f"{kind}: {count}" for kind, count in counts.items()))
+
+
+@click.command()
+@click.option("--if-empty", is_flag=True, help="Do nothing when the database already has notices.")
+def demo(if_empty: bool) -> None:
+    """Load demo notices (the Plesmanlaan closures and friends) relative to now."""
+    ctx = migrated_context()
+    now = ctx.clock.now()
+    with ctx.db.session() as session, session.begin():
+        if if_empty and has_notices(session):
+            click.echo("database already has notices; demo data not loaded")
+            return
+        created = load_demo(session, ctx.settings, now)
+    click.echo(f"loaded {len(created)} demo notices")

@@ -1,0 +1,210 @@
+"""Settings: config/notices.toml overridden by NOTICES_* environment variables.
+
+Built once by an entry point (the CLI, create_app) and passed down; nothing
+reads the environment at import time.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from notices.resources import default_config_path
+
+SEVERITIES = ("info", "minor", "major", "critical")
+_KEY_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+_TIME_OF_DAY = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
+_WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+class ConfigError(Exception):
+    """A configuration value is invalid; the message names the key."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    site_name: str
+    base_url: str
+    timezone: ZoneInfo
+    language: str
+    database_url: str
+    smtp_url: str
+    mail_dir: Path
+    mail_from: str
+    secret_key: str
+    feed_max_age: int
+    safety_tick_seconds: float
+    change_poll_seconds: float
+    misfire_grace_seconds: int
+    daily_digest_at: str
+    weekly_digest_at: str
+    categories: dict[str, str] = field(default_factory=dict)
+    locations: dict[str, str] = field(default_factory=dict)
+    config_path: Path | None = None
+
+    @property
+    def timezone_name(self) -> str:
+        return self.timezone.key
+
+    def absolute_url(self, path: str) -> str:
+        return self.base_url.rstrip("/") + "/" + path.lstrip("/")
+
+
+# Environment variable -> (section, key) of the TOML file.
+_ENV_OVERRIDES = {
+    "NOTICES_SITE_NAME": ("site", "name"),
+    "NOTICES_BASE_URL": ("site", "base_url"),
+    "NOTICES_TIMEZONE": ("site", "timezone"),
+    "NOTICES_LANGUAGE": ("site", "language"),
+    "NOTICES_DATABASE_URL": ("database", "url"),
+    "NOTICES_SMTP_URL": ("mail", "smtp_url"),
+    "NOTICES_MAIL_DIR": ("mail", "mail_dir"),
+    "NOTICES_MAIL_FROM": ("mail", "from_address"),
+    "NOTICES_SECRET_KEY": ("security", "secret_key"),
+    "NOTICES_FEED_MAX_AGE": ("feeds", "max_age"),
+}
+# Secrets may come from files (Docker/Kubernetes secrets) instead.
+_SECRET_VARIABLES = ("NOTICES_DATABASE_URL", "NOTICES_SMTP_URL", "NOTICES_SECRET_KEY")
+
+
+def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
+    """Read the TOML file named by NOTICES_CONFIG (or the default) and apply overrides."""
+    environ = os.environ if environ is None else environ
+    path = Path(environ["NOTICES_CONFIG"]) if environ.get("NOTICES_CONFIG") else default_config_path()
+    raw = _read_toml(path)
+    for variable, (section, key) in _ENV_OVERRIDES.items():
+        value = _env_value(environ, variable)
+        if value is not None:
+            raw.setdefault(section, {})[key] = value
+    return _build(raw, path)
+
+
+def _read_toml(path: Path) -> dict:
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except FileNotFoundError:
+        raise ConfigError(f"NOTICES_CONFIG: file {path} does not exist") from None
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(f"{path}: not valid TOML ({error})") from None
+
+
+def _env_value(environ: Mapping[str, str], variable: str) -> str | None:
+    file_variable = variable + "_FILE"
+    if variable in _SECRET_VARIABLES and environ.get(file_variable):
+        try:
+            return Path(environ[file_variable]).read_text().strip()
+        except OSError as error:
+            raise ConfigError(f"{file_variable}: cannot read {environ[file_variable]} ({error.strerror})") from None
+    return environ.get(variable)
+
+
+def _get(raw: dict, section: str, key: str, default=None):
+    value = raw.get(section, {}).get(key, default)
+    if value is None:
+        raise ConfigError(f"{section}.{key}: missing")
+    return value
+
+
+def _string(raw: dict, section: str, key: str, default=None) -> str:
+    value = _get(raw, section, key, default)
+    if not isinstance(value, str):
+        raise ConfigError(f"{section}.{key}: must be a string, got {value!r}")
+    return value
+
+
+def _number(raw: dict, section: str, key: str, default, *, minimum: float) -> float:
+    value = _get(raw, section, key, default)
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise ConfigError(f"{section}.{key}: must be a number, got {value!r}") from None
+    if number < minimum:
+        raise ConfigError(f"{section}.{key}: must be at least {minimum:g}, got {value!r}")
+    return number
+
+
+def _timezone(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(f"site.timezone (NOTICES_TIMEZONE): unknown time zone {name!r}") from None
+
+
+def _base_url(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ConfigError(f"site.base_url (NOTICES_BASE_URL): must be an http(s) URL, got {url!r}")
+    return url.rstrip("/")
+
+
+def _database_url(url: str) -> str:
+    if not re.match(r"^(sqlite|postgresql)(\+\w+)?://", url):
+        raise ConfigError(
+            "database.url (NOTICES_DATABASE_URL): must start with sqlite:// or postgresql+psycopg://, "
+            f"got {url.split('://')[0]!r}"
+        )
+    return url
+
+
+def _smtp_url(url: str) -> str:
+    if url and urlsplit(url).scheme not in ("smtp", "smtps"):
+        raise ConfigError("mail.smtp_url (NOTICES_SMTP_URL): must start with smtp:// or smtps://")
+    return url
+
+
+def _keyed_labels(raw: dict, section: str) -> dict[str, str]:
+    table = raw.get(section)
+    if not isinstance(table, dict) or not table:
+        raise ConfigError(f"{section}: at least one entry is needed")
+    for key, label in table.items():
+        if not _KEY_PATTERN.match(key):
+            raise ConfigError(f"{section}.{key}: keys use lower-case letters, digits and '-'")
+        if not isinstance(label, str) or not label.strip():
+            raise ConfigError(f"{section}.{key}: the label must be a non-empty string")
+    return dict(table)
+
+
+def _digest_time(raw: dict, key: str, default: str, *, weekly: bool) -> str:
+    value = _string(raw, "digests", key, default).strip().lower()
+    parts = value.split()
+    if weekly:
+        if len(parts) != 2 or parts[0] not in _WEEKDAYS or not _TIME_OF_DAY.match(parts[1]):
+            raise ConfigError(f"digests.{key}: expected a weekday and a time like 'mon 07:00', got {value!r}")
+    elif len(parts) != 1 or not _TIME_OF_DAY.match(value):
+        raise ConfigError(f"digests.{key}: expected a time like '07:00', got {value!r}")
+    return value
+
+
+def _build(raw: dict, path: Path) -> Settings:
+    language = _string(raw, "site", "language", "en")
+    if language not in ("en", "nl"):
+        raise ConfigError(f"site.language: must be 'en' or 'nl', got {language!r}")
+    return Settings(
+        site_name=_string(raw, "site", "name", "Notices"),
+        base_url=_base_url(_string(raw, "site", "base_url", "http://127.0.0.1:8000")),
+        timezone=_timezone(_string(raw, "site", "timezone", "Europe/Amsterdam")),
+        language=language,
+        database_url=_database_url(_string(raw, "database", "url", "sqlite:///var/notices.db")),
+        smtp_url=_smtp_url(_string(raw, "mail", "smtp_url", "")),
+        mail_dir=Path(_string(raw, "mail", "mail_dir", "var/mail")),
+        mail_from=_string(raw, "mail", "from_address", "notices@example.org"),
+        # An empty key is replaced by a random one per process: fine for one
+        # process, and the CLI warns where signed links must survive restarts.
+        secret_key=_string(raw, "security", "secret_key", ""),
+        feed_max_age=int(_number(raw, "feeds", "max_age", 300, minimum=0)),
+        safety_tick_seconds=_number(raw, "scheduler", "safety_tick_seconds", 60, minimum=1),
+        change_poll_seconds=_number(raw, "scheduler", "change_poll_seconds", 1, minimum=0.1),
+        misfire_grace_seconds=int(_number(raw, "scheduler", "misfire_grace_seconds", 300, minimum=1)),
+        daily_digest_at=_digest_time(raw, "daily", "07:00", weekly=False),
+        weekly_digest_at=_digest_time(raw, "weekly", "mon 07:00", weekly=True),
+        categories=_keyed_labels(raw, "categories"),
+        locations=_keyed_labels(raw, "locations"),
+        config_path=path,
+    )

@@ -1,0 +1,130 @@
+"""The SQL schema as SQLAlchemy 2 models (migrations in notices/migrations)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from notices.db import UTCDateTime
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {datetime: UTCDateTime}
+
+
+class Notice(Base):
+    __tablename__ = "notices"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    uid: Mapped[str] = mapped_column(String(36), unique=True)
+    title: Mapped[str] = mapped_column(String(200))
+    summary: Mapped[str] = mapped_column(Text, default="")
+    body: Mapped[str] = mapped_column(Text, default="")
+    category: Mapped[str] = mapped_column(String(64))
+    severity: Mapped[str] = mapped_column(String(16))
+    locations: Mapped[list[str]] = mapped_column(JSON, default=list)
+    location_detail: Mapped[str] = mapped_column(Text, default="")
+    geometry: Mapped[dict | None] = mapped_column(JSON, nullable=True)
+    # publish_at NULL means a draft: never published.
+    publish_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    starts_at: Mapped[datetime]
+    # ends_at NULL means "until further notice": it never expires by itself.
+    ends_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    expected_end: Mapped[str] = mapped_column(String(200), default="")
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    cancelled_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    cancel_reason: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime]
+    created_by: Mapped[str] = mapped_column(String(200), default="")
+    updated_at: Mapped[datetime]
+    updated_by: Mapped[str] = mapped_column(String(200), default="")
+    # Bookkeeping for record_transitions, not the status: the last phase
+    # (none, published, started, ended) whose event has been recorded. The job
+    # only looks at notices not yet announced as ended, so never at history.
+    announced_phase: Mapped[str] = mapped_column(String(16), default="none")
+
+    revisions: Mapped[list[NoticeRevision]] = relationship(
+        back_populates="notice", order_by="NoticeRevision.version", cascade="all, delete-orphan"
+    )
+    events: Mapped[list[NoticeEvent]] = relationship(
+        back_populates="notice", order_by="(NoticeEvent.occurred_at, NoticeEvent.id)", cascade="all, delete-orphan"
+    )
+
+    __table_args__ = (
+        # The visible set is "not cancelled and (ends_at > now or no ends_at)":
+        # these two partial indexes let that query skip ended history.
+        Index(
+            "ix_notices_live_ends_at",
+            "ends_at",
+            sqlite_where=text("cancelled_at IS NULL AND ends_at IS NOT NULL"),
+            postgresql_where=text("cancelled_at IS NULL AND ends_at IS NOT NULL"),
+        ),
+        Index(
+            "ix_notices_open_ended",
+            "starts_at",
+            sqlite_where=text("cancelled_at IS NULL AND ends_at IS NULL"),
+            postgresql_where=text("cancelled_at IS NULL AND ends_at IS NULL"),
+        ),
+        Index("ix_notices_publish_at", "publish_at"),
+        Index("ix_notices_starts_at", "starts_at"),
+        Index("ix_notices_updated_at", "updated_at"),
+        Index(
+            "ix_notices_unannounced",
+            "publish_at",
+            sqlite_where=text("cancelled_at IS NULL AND announced_phase <> 'ended'"),
+            postgresql_where=text("cancelled_at IS NULL AND announced_phase <> 'ended'"),
+        ),
+    )
+
+
+class NoticeRevision(Base):
+    """Every change to a notice, with who, when and why."""
+
+    __tablename__ = "notice_revisions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    notice_id: Mapped[int] = mapped_column(ForeignKey("notices.id", ondelete="CASCADE"))
+    version: Mapped[int]
+    changed_at: Mapped[datetime]
+    changed_by: Mapped[str] = mapped_column(String(200), default="")
+    change_note: Mapped[str] = mapped_column(Text, default="")
+    # The notice's public fields after the change, for the history page.
+    snapshot: Mapped[dict] = mapped_column(JSON)
+
+    notice: Mapped[Notice] = relationship(back_populates="revisions")
+
+    __table_args__ = (UniqueConstraint("notice_id", "version", name="uq_notice_revisions_version"),)
+
+
+class NoticeEvent(Base):
+    """A lifecycle event; unique per (notice, kind, version) so recording twice is a no-op."""
+
+    __tablename__ = "notice_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    notice_id: Mapped[int] = mapped_column(ForeignKey("notices.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(32))
+    version: Mapped[int]
+    # When it happened (the boundary instant), and when the scheduler noticed.
+    occurred_at: Mapped[datetime]
+    recorded_at: Mapped[datetime]
+    detail: Mapped[str] = mapped_column(Text, default="")
+
+    notice: Mapped[Notice] = relationship(back_populates="events")
+
+    __table_args__ = (
+        UniqueConstraint("notice_id", "kind", "version", name="uq_notice_events_once"),
+        Index("ix_notice_events_occurred_at", "occurred_at"),
+    )
+
+
+class SiteState(Base):
+    """One row: a counter every write bumps, so other processes see changes cheaply."""
+
+    __tablename__ = "site_state"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    data_version: Mapped[int] = mapped_column(Integer, default=0)
+    changed_at: Mapped[datetime | None] = mapped_column(nullable=True)

@@ -1,0 +1,132 @@
+"""When jobs run: APScheduler 3 in the background of `notices serve` or `notices scheduler`.
+
+The scheduler wakes exactly at the next notice boundary. Writes from other
+processes (CLI, web) move that boundary, so it polls the cheap data-version
+counter and re-plans when it changes. A slow safety tick catches anything
+else (a clock jump, a wake-up lost to an overloaded machine).
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from datetime import datetime
+
+from apscheduler.jobstores.base import JobLookupError
+from apscheduler.schedulers.background import BackgroundScheduler
+
+from notices import jobs
+from notices.context import AppContext
+
+log = logging.getLogger(__name__)
+
+WAKE_AT_BOUNDARY = "wake-at-boundary"
+SAFETY_TICK = "record-transitions"
+WATCH_CHANGES = "watch-for-changes"
+
+
+class NoticeScheduler:
+    def __init__(self, ctx: AppContext) -> None:
+        self.ctx = ctx
+        settings = ctx.settings
+        self._scheduler = BackgroundScheduler(
+            timezone=settings.timezone,
+            job_defaults={
+                "coalesce": True,
+                "max_instances": 1,
+                "misfire_grace_time": settings.misfire_grace_seconds,
+            },
+        )
+        self._planning = threading.Lock()
+        self._seen_version: int | None = None
+        self.planned_wakeup: datetime | None = None
+        self._wake_job_id: str | None = None
+
+    def start(self, *, paused: bool = False) -> None:
+        """Catch up on everything missed while down, then plan the next wake-up."""
+        self.run_transitions()
+        self._scheduler.add_job(
+            self.run_transitions, "interval", seconds=self.ctx.settings.safety_tick_seconds,
+            id=SAFETY_TICK, replace_existing=True,
+        )
+        self._scheduler.add_job(
+            self.watch_for_changes, "interval", seconds=self.ctx.settings.change_poll_seconds,
+            id=WATCH_CHANGES, replace_existing=True,
+            # Only the latest poll matters; a late one is just skipped.
+            misfire_grace_time=max(1, int(self.ctx.settings.change_poll_seconds * 5)),
+        )
+        self._scheduler.start(paused=paused)
+        log.info("scheduler started; next boundary %s", self.planned_wakeup)
+
+    def shutdown(self) -> None:
+        if self._scheduler.running:
+            self._scheduler.shutdown(wait=True)
+            log.info("scheduler stopped")
+
+    @property
+    def running(self) -> bool:
+        return self._scheduler.running
+
+    def job(self, job_id: str):
+        return self._scheduler.get_job(job_id)
+
+    def run_transitions(self) -> dict[str, int]:
+        now = self.ctx.clock.now()
+        counts = jobs.record_transitions(self.ctx, now=now)
+        self.plan_next_wakeup(now)
+        return counts
+
+    def watch_for_changes(self) -> bool:
+        """Re-plan when another process changed data; True if it did."""
+        version = jobs.data_version(self.ctx)
+        if version == self._seen_version:
+            return False
+        self._seen_version = version
+        self.plan_next_wakeup(self.ctx.clock.now())
+        return True
+
+    def plan_next_wakeup(self, now: datetime) -> datetime | None:
+        with self._planning:
+            boundary = jobs.next_boundary(self.ctx, now=now)
+            job_id = wake_job_id(boundary) if boundary else None
+            if job_id and self._scheduler.get_job(job_id):
+                return boundary
+            # Each wake-up gets an id of its own: APScheduler removes a fired
+            # date job right after handing it to a worker thread, and with a
+            # shared id that removal could delete the wake-up planned next.
+            if self._wake_job_id and self._wake_job_id != job_id:
+                try:
+                    self._scheduler.remove_job(self._wake_job_id)
+                except JobLookupError:
+                    pass  # it fired already
+            self.planned_wakeup, self._wake_job_id = boundary, job_id
+            if boundary is not None:
+                self._scheduler.add_job(self.run_transitions, "date", run_date=boundary, id=job_id, replace_existing=True)
+                log.debug("next wake-up at %s", boundary.isoformat())
+            return boundary
+
+    def wake_job(self):
+        return self._scheduler.get_job(self._wake_job_id) if self._wake_job_id else None
+
+
+def wake_job_id(boundary: datetime) -> str:
+    return f"{WAKE_AT_BOUNDARY}@{boundary.isoformat()}"
+
+
+def run_until_signalled(ctx: AppContext) -> None:
+    """`notices scheduler`: run the jobs until SIGTERM or SIGINT, then stop cleanly."""
+    stop = threading.Event()
+
+    def request_stop(signum, _frame) -> None:
+        log.info("received %s, stopping", signal.Signals(signum).name)
+        stop.set()
+
+    signal.signal(signal.SIGTERM, request_stop)
+    signal.signal(signal.SIGINT, request_stop)
+    scheduler = NoticeScheduler(ctx)
+    scheduler.start()
+    try:
+        stop.wait()
+    finally:
+        scheduler.shutdown()

@@ -1,0 +1,250 @@
+"""Reading and writing notices: every write keeps revisions, events and the data version right."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.orm import Session, selectinload
+
+from notices import lifecycle
+from notices.db import insert_ignoring_duplicates
+from notices.lifecycle import Filters, Status
+from notices.models import Notice, NoticeEvent, NoticeRevision, SiteState
+from notices.notice_input import TIME_FIELDS, NoticeFields
+
+
+class NoticeNotFound(LookupError):
+    pass
+
+
+class NoticeConflict(ValueError):
+    """The change does not fit the notice's state (e.g. cancelling a cancelled notice)."""
+
+
+PUBLIC_FIELDS = (
+    "title", "summary", "body", "category", "severity", "locations", "location_detail",
+    "publish_at", "starts_at", "ends_at", "expected_end", "geometry",
+)
+
+
+def fields_of(notice: Notice) -> NoticeFields:
+    values = {name: getattr(notice, name) for name in PUBLIC_FIELDS}
+    values["locations"] = tuple(values["locations"] or ())
+    return NoticeFields(**values)
+
+
+def snapshot(notice: Notice) -> dict:
+    """The public fields as JSON-ready values (times in UTC ISO 8601)."""
+    data = {}
+    for name in PUBLIC_FIELDS + ("version", "cancel_reason"):
+        value = getattr(notice, name)
+        data[name] = value.isoformat() if isinstance(value, datetime) else list(value) if name == "locations" else value
+    data["cancelled_at"] = notice.cancelled_at.isoformat() if notice.cancelled_at else None
+    return data
+
+
+def bump_data_version(session: Session, now: datetime) -> None:
+    """Tell every process (feed caches, schedulers) that data changed."""
+    session.execute(
+        update(SiteState).where(SiteState.id == 1).values(data_version=SiteState.data_version + 1, changed_at=now)
+    )
+
+
+def data_version(session: Session) -> int:
+    return session.scalar(select(SiteState.data_version).where(SiteState.id == 1)) or 0
+
+
+def create_notice(session: Session, fields: NoticeFields, *, now: datetime, author: str) -> Notice:
+    values = fields.as_dict()
+    values["locations"] = list(values["locations"])
+    notice = Notice(
+        uid=str(uuid.uuid4()), version=1, announced_phase="none", cancel_reason="",
+        created_at=now, created_by=author, updated_at=now, updated_by=author, **values,
+    )
+    session.add(notice)
+    session.flush()
+    _add_revision(session, notice, now=now, author=author, note="created")
+    bump_data_version(session, now)
+    return notice
+
+
+def update_notice(
+    session: Session, notice: Notice, fields: NoticeFields, *, note: str, now: datetime, author: str
+) -> Notice:
+    """Apply validated fields; bumps the version, keeps a revision, records updated/rescheduled."""
+    if notice.cancelled_at is not None:
+        raise NoticeConflict("the notice is cancelled; cancelled notices cannot be changed")
+    before = fields_of(notice)
+    if fields == before:
+        raise NoticeConflict("nothing to change: the given values are the notice's current values")
+    was_public = _is_announced(notice, now)
+    values = fields.as_dict()
+    values["locations"] = list(values["locations"])
+    for name, value in values.items():
+        setattr(notice, name, value)
+    notice.version += 1
+    notice.updated_at, notice.updated_by = now, author
+    times_changed = any(getattr(before, name) != getattr(fields, name) for name in TIME_FIELDS)
+    # If the new times move the notice back to an earlier phase (an ended
+    # closure extended, a start postponed), the job must announce it again.
+    current_phase = phase_at(notice, now)
+    if _PHASES.index(current_phase) < _PHASES.index(notice.announced_phase):
+        notice.announced_phase = current_phase
+    _add_revision(session, notice, now=now, author=author, note=note)
+    # A first publication is announced by the job's "published" event instead.
+    if was_public:
+        _record_event(session, notice, "rescheduled" if times_changed else "updated", now=now, detail=note)
+    bump_data_version(session, now)
+    return notice
+
+
+def cancel_notice(session: Session, notice: Notice, *, reason: str, now: datetime, author: str) -> Notice:
+    status = lifecycle.status_at(notice, now)
+    if status is Status.CANCELLED:
+        raise NoticeConflict("the notice is already cancelled")
+    if status is Status.ENDED:
+        raise NoticeConflict("the notice has already ended; there is nothing to cancel")
+    notice.cancelled_at, notice.cancel_reason = now, reason
+    notice.version += 1
+    notice.updated_at, notice.updated_by = now, author
+    _add_revision(session, notice, now=now, author=author, note=f"cancelled: {reason}")
+    if status is not Status.DRAFT:
+        _record_event(session, notice, "cancelled", now=now, detail=reason)
+    bump_data_version(session, now)
+    return notice
+
+
+def _is_announced(notice: Notice, now: datetime) -> bool:
+    return notice.publish_at is not None and notice.publish_at <= now
+
+
+def _add_revision(session: Session, notice: Notice, *, now: datetime, author: str, note: str) -> None:
+    session.add(
+        NoticeRevision(
+            notice_id=notice.id, version=notice.version, changed_at=now, changed_by=author,
+            change_note=note, snapshot=snapshot(notice),
+        )
+    )
+
+
+def _record_event(session: Session, notice: Notice, kind: str, *, now: datetime, occurred_at=None, detail="") -> bool:
+    return insert_ignoring_duplicates(
+        session,
+        NoticeEvent.__table__,
+        {
+            "notice_id": notice.id, "kind": kind, "version": notice.version,
+            "occurred_at": occurred_at or now, "recorded_at": now, "detail": detail,
+        },
+    )
+
+
+# Phases whose start is a lifecycle event, in order.
+_PHASES = ("none", "published", "started", "ended")
+
+
+def phase_at(notice: Notice, now: datetime) -> str:
+    if notice.publish_at is None or notice.publish_at > now:
+        return "none"
+    if notice.ends_at is not None and notice.ends_at <= now:
+        return "ended"
+    return "started" if notice.starts_at <= now else "published"
+
+
+def record_due_events(session: Session, notice: Notice, now: datetime) -> list[str]:
+    """Record the published/started/ended events due at `now` that are not yet recorded.
+
+    Each event carries the boundary instant as occurred_at, so a catch-up after
+    downtime still tells when things happened.
+    """
+    target = phase_at(notice, now)
+    done = _PHASES.index(notice.announced_phase)
+    recorded = []
+    instants = {"published": notice.publish_at, "started": notice.starts_at, "ended": notice.ends_at}
+    for phase in _PHASES[done + 1 : _PHASES.index(target) + 1]:
+        if _record_event(session, notice, phase, now=now, occurred_at=instants[phase]):
+            recorded.append(phase)
+    if target != notice.announced_phase and _PHASES.index(target) > done:
+        notice.announced_phase = target
+    return recorded
+
+
+def notices_due_for_events(session: Session, now: datetime) -> Sequence[Notice]:
+    """Published, not cancelled, not yet announced as ended: a small set (see ix_notices_unannounced)."""
+    return session.scalars(
+        select(Notice)
+        .where(Notice.cancelled_at.is_(None), Notice.announced_phase != "ended", Notice.publish_at <= now)
+        .order_by(Notice.id)
+    ).all()
+
+
+def get_notice(session: Session, uid: str, *, with_history: bool = False) -> Notice:
+    """Find a notice by its uid, or by an unambiguous prefix of at least 6 characters."""
+    uid = uid.strip().lower()
+    query = select(Notice)
+    if with_history:
+        query = query.options(selectinload(Notice.revisions), selectinload(Notice.events))
+    if len(uid) < 36:
+        if len(uid) < 6:
+            raise NoticeNotFound(f"no notice {uid!r}: give the uid or at least its first 6 characters")
+        matches = session.scalars(query.where(Notice.uid.startswith(uid, autoescape=True)).limit(2)).all()
+        if len(matches) > 1:
+            raise NoticeNotFound(f"{uid!r} matches more than one notice; give more of the uid")
+        notice = matches[0] if matches else None
+    else:
+        notice = session.scalars(query.where(Notice.uid == uid)).first()
+    if notice is None:
+        raise NoticeNotFound(f"no notice with uid {uid!r}")
+    return notice
+
+
+def live_candidates(session: Session, now: datetime) -> Sequence[Notice]:
+    """Notices that may be visible at `now`: not cancelled and not ended.
+
+    Written so both partial indexes apply (ends_at in the future / no
+    ends_at), whatever the size of the ended history.
+    """
+    return session.scalars(
+        select(Notice).where(
+            Notice.cancelled_at.is_(None),
+            or_(Notice.ends_at > now, Notice.ends_at.is_(None)),
+        )
+    ).all()
+
+
+def visible_notices(session: Session, now: datetime, filters: Filters = Filters()) -> list[Notice]:
+    return lifecycle.visible(live_candidates(session, now), now, filters)
+
+
+def list_notices(session: Session, now: datetime, statuses: set[Status] | None = None) -> list[Notice]:
+    if statuses and statuses <= lifecycle.VISIBLE_STATUSES | {Status.SCHEDULED, Status.DRAFT}:
+        candidates = live_candidates(session, now)
+    else:
+        candidates = session.scalars(select(Notice)).all()
+    chosen = [n for n in candidates if not statuses or lifecycle.status_at(n, now) in statuses]
+    return sorted(chosen, key=lambda notice: (notice.starts_at, notice.id))
+
+
+def next_boundary_after(session: Session, now: datetime) -> datetime | None:
+    """The first instant after `now` at which any notice changes status (three index look-ups)."""
+    live = Notice.cancelled_at.is_(None)
+    candidates = [
+        session.scalar(select(func.min(Notice.publish_at)).where(live, Notice.publish_at > now)),
+        session.scalar(select(func.min(Notice.starts_at)).where(live, Notice.starts_at > now, Notice.publish_at.is_not(None))),
+        session.scalar(select(func.min(Notice.ends_at)).where(live, Notice.ends_at > now, Notice.ends_at.is_not(None), Notice.publish_at.is_not(None))),
+    ]
+    return min((instant for instant in candidates if instant is not None), default=None)
+
+
+def last_change_at_or_before(session: Session, now: datetime) -> datetime | None:
+    """When the public picture last changed: the latest write or passed boundary."""
+    live = Notice.cancelled_at.is_(None)
+    candidates = [
+        session.scalar(select(func.max(Notice.updated_at)).where(Notice.updated_at <= now)),
+        session.scalar(select(func.max(Notice.publish_at)).where(live, Notice.publish_at <= now)),
+        session.scalar(select(func.max(Notice.starts_at)).where(live, Notice.starts_at <= now)),
+        session.scalar(select(func.max(Notice.ends_at)).where(live, Notice.ends_at <= now, Notice.ends_at.is_not(None))),
+    ]
+    return max((instant for instant in candidates if instant is not None), default=None)

@@ -1,0 +1,38 @@
+"""The Jinja2 environment for pages and emails: autoescaped, with time and notice helpers."""
+
+from __future__ import annotations
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup
+
+from notices.config import Settings
+from notices.rendering import markdown_to_html
+from notices.resources import templates_dir
+from notices.times import format_site, isoformat_site
+from notices.wording import STATUS_LABELS, period, when_phrase
+
+
+def make_environment(settings: Settings) -> Environment:
+    environment = Environment(
+        loader=FileSystemLoader(str(templates_dir())),
+        autoescape=select_autoescape(["html", "xml"]),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    zone = settings.timezone
+    environment.filters["site_time"] = lambda instant, pattern="%a %d %b %Y %H:%M": (
+        format_site(instant, zone, pattern) if instant else ""
+    )
+    environment.filters["iso_site"] = lambda instant: isoformat_site(instant, zone) if instant else ""
+    # markdown_to_html sanitises (nh3), so its output may be marked safe.
+    environment.filters["markdown"] = lambda text: Markup(markdown_to_html(text))
+    environment.filters["period"] = lambda notice: period(notice, zone)
+    environment.filters["when"] = lambda notice, now: when_phrase(notice, zone, now)
+    environment.globals.update(
+        settings=settings,
+        category_label=lambda key: settings.categories.get(key, key),
+        location_label=lambda key: settings.locations.get(key, key),
+        status_label=lambda status: STATUS_LABELS[status],
+    )
+    return environment

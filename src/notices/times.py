@@ -1,0 +1,97 @@
+"""Reading and showing instants at the edges: site wall time in, site wall time out.
+
+Inside, every instant is an aware UTC datetime.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+
+class TimeInputError(ValueError):
+    """The text is not a usable instant; the message says why, for a user."""
+
+
+_RELATIVE = re.compile(r"^\+(\d+)\s*([smhd])$")
+_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+_HAS_OFFSET = re.compile(r"(Z|[+-]\d{2}:?\d{2})$", re.IGNORECASE)
+
+
+def parse_instant(text: str, *, zone: ZoneInfo, now: datetime) -> datetime:
+    """Parse ISO 8601 (with an offset, or wall time in `zone`), 'now' or '+5m'.
+
+    A wall time that does not exist in `zone` (the spring-forward gap) is
+    refused; one that exists twice (the autumn fold) needs an explicit offset,
+    because guessing would publish a notice an hour early or late.
+    """
+    text = text.strip()
+    if not text:
+        raise TimeInputError("is empty")
+    if text.lower() == "now":
+        return now
+    relative = _RELATIVE.match(text.lower())
+    if relative:
+        return now + timedelta(seconds=int(relative.group(1)) * _UNIT_SECONDS[relative.group(2)])
+    try:
+        parsed = datetime.fromisoformat(text.replace(" ", "T", 1) if "T" not in text else text)
+    except ValueError:
+        raise TimeInputError(
+            f"{text!r} is not a time; use ISO 8601 like 2026-11-14T16:00 (site time) "
+            "or 2026-11-14T16:00+01:00, 'now' or '+30m'"
+        ) from None
+    if parsed.tzinfo is not None:
+        return parsed.astimezone(UTC)
+    if not _looks_like_datetime(text):
+        raise TimeInputError(f"{text!r} has no time of day; add one, e.g. {text}T00:00")
+    return localize(parsed, zone)
+
+
+def _looks_like_datetime(text: str) -> bool:
+    return "T" in text.upper() or " " in text.strip() or bool(_HAS_OFFSET.search(text))
+
+
+def localize(wall: datetime, zone: ZoneInfo) -> datetime:
+    """Attach `zone` to a naive wall time, refusing DST gaps and folds."""
+    early = wall.replace(tzinfo=zone, fold=0)
+    late = wall.replace(tzinfo=zone, fold=1)
+    if early.utcoffset() != late.utcoffset():
+        # Either the gap (the wall time does not exist) or the fold (it exists twice).
+        round_trip = early.astimezone(UTC).astimezone(zone).replace(tzinfo=None)
+        shown = wall.strftime("%Y-%m-%d %H:%M")
+        if round_trip != wall:
+            raise TimeInputError(
+                f"{shown} does not exist in {zone.key} (the clocks skip that hour for daylight saving time)"
+            )
+        offsets = " or ".join(_format_offset(moment.utcoffset()) for moment in (early, late))
+        raise TimeInputError(
+            f"{shown} happens twice in {zone.key} (the clocks go back); add the offset, {offsets}"
+        )
+    return early.astimezone(UTC)
+
+
+def _format_offset(offset: timedelta | None) -> str:
+    minutes = int((offset or timedelta()).total_seconds() // 60)
+    sign = "+" if minutes >= 0 else "-"
+    return f"{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
+
+
+def to_site(instant: datetime, zone: ZoneInfo) -> datetime:
+    return instant.astimezone(zone)
+
+
+def format_site(instant: datetime, zone: ZoneInfo, pattern: str = "%a %d %b %Y %H:%M") -> str:
+    """An instant as people on site read it, e.g. 'Fri 14 Nov 2026 16:00'."""
+    return instant.astimezone(zone).strftime(pattern)
+
+
+def isoformat_site(instant: datetime, zone: ZoneInfo) -> str:
+    """ISO 8601 with the site offset: unambiguous and readable (CLI, JSON)."""
+    return instant.astimezone(zone).isoformat(timespec="seconds")
+
+
+def require_aware_utc(instant: datetime) -> datetime:
+    if instant.tzinfo is None:
+        raise ValueError("naive datetime: every instant must be timezone-aware")
+    return instant.astimezone(UTC)

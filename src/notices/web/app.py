@@ -1,0 +1,61 @@
+"""The FastAPI application: built by create_app(settings), nothing global."""
+
+from __future__ import annotations
+
+import logging
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, PlainTextResponse
+from sqlalchemy import text
+
+from notices.clock import Clock
+from notices.config import Settings
+from notices.context import AppContext
+from notices.scheduler import NoticeScheduler
+from notices.templating import make_environment
+from notices.web import feed_routes, page_routes
+from notices.web.query_filters import BadFilter
+
+log = logging.getLogger(__name__)
+
+
+def create_app(settings: Settings, *, clock: Clock | None = None, run_scheduler: bool = False,
+               ctx: AppContext | None = None) -> FastAPI:
+    """The web app; with run_scheduler=True the jobs run in this process too."""
+    ctx = ctx or AppContext.from_settings(settings, clock)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        scheduler = NoticeScheduler(ctx) if run_scheduler else None
+        if scheduler:
+            scheduler.start()
+        app.state.scheduler = scheduler
+        try:
+            yield
+        finally:
+            if scheduler:
+                scheduler.shutdown()
+            ctx.db.dispose()
+
+    app = FastAPI(title=settings.site_name, lifespan=lifespan, docs_url="/docs", redoc_url=None)
+    app.state.ctx = ctx
+    app.state.templates = make_environment(settings)
+
+    @app.exception_handler(BadFilter)
+    async def bad_filter(_request: Request, error: BadFilter):
+        return PlainTextResponse(str(error) + "\n", status_code=400)
+
+    @app.get("/healthz", tags=["operations"])
+    def healthz():
+        try:
+            with ctx.db.session() as session:
+                session.execute(text("SELECT 1"))
+        except Exception as error:  # any database failure means "not healthy"
+            log.warning("health check failed: %s", error)
+            return JSONResponse({"status": "error", "database": "unreachable"}, status_code=503)
+        return {"status": "ok", "database": "ok"}
+
+    app.include_router(feed_routes.router)
+    app.include_router(page_routes.router)
+    return app
