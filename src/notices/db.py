@@ -38,6 +38,10 @@ class UTCDateTime(TypeDecorator):
             return value.replace(tzinfo=None)
         return value
 
+    def process_literal_param(self, value: datetime | None, dialect):
+        # Used when SQL is rendered with its values inlined (EXPLAIN in tests, SQL dumps).
+        return self.process_bind_param(value, dialect)
+
     def process_result_value(self, value: datetime | None, dialect):
         if value is None:
             return None

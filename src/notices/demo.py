@@ -33,7 +33,7 @@ def demo_notices(settings: Settings, now: datetime) -> list[dict]:
         # Demo times avoid the DST hours, so fold=0 is never a guess here.
         return datetime.combine(day, time(hour, minute), tzinfo=zone)
 
-    plesmanlaan_start = datetime(2026, 11, 14, 16, 0, tzinfo=zone)
+    plesmanlaan_start = datetime(2025, 11, 14, 16, 0, tzinfo=zone)
     return [
         {
             "title": "Plesmanlaan closed between Sylviusweg and Einsteinweg",

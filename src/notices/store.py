@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import func, select, union_all, update
 from sqlalchemy.orm import Session, selectinload
 
 from notices import lifecycle
@@ -162,7 +162,13 @@ def record_due_events(session: Session, notice: Notice, now: datetime) -> list[s
     target = phase_at(notice, now)
     done = _PHASES.index(notice.announced_phase)
     recorded = []
-    instants = {"published": notice.publish_at, "started": notice.starts_at, "ended": notice.ends_at}
+    # Nothing happens in public before publication: a notice published after
+    # it started "starts" (for readers) when it is published.
+    instants = {
+        "published": notice.publish_at,
+        "started": max(notice.starts_at, notice.publish_at),
+        "ended": max(notice.ends_at, notice.publish_at) if notice.ends_at else None,
+    }
     for phase in _PHASES[done + 1 : _PHASES.index(target) + 1]:
         if _record_event(session, notice, phase, now=now, occurred_at=instants[phase]):
             recorded.append(phase)
@@ -200,18 +206,20 @@ def get_notice(session: Session, uid: str, *, with_history: bool = False) -> Not
     return notice
 
 
-def live_candidates(session: Session, now: datetime) -> Sequence[Notice]:
+def live_candidates_query(now: datetime):
     """Notices that may be visible at `now`: not cancelled and not ended.
 
-    Written so both partial indexes apply (ends_at in the future / no
-    ends_at), whatever the size of the ended history.
+    Two branches, one per partial index (ends_at in the future / no ends_at),
+    so neither database scans ended history, however long it grows.
     """
-    return session.scalars(
-        select(Notice).where(
-            Notice.cancelled_at.is_(None),
-            or_(Notice.ends_at > now, Notice.ends_at.is_(None)),
-        )
-    ).all()
+    live = Notice.cancelled_at.is_(None)
+    ending_later = select(Notice.id).where(live, Notice.ends_at > now)
+    open_ended = select(Notice.id).where(live, Notice.ends_at.is_(None))
+    return select(Notice).where(Notice.id.in_(union_all(ending_later, open_ended)))
+
+
+def live_candidates(session: Session, now: datetime) -> Sequence[Notice]:
+    return session.scalars(live_candidates_query(now)).all()
 
 
 def visible_notices(session: Session, now: datetime, filters: Filters = Filters()) -> list[Notice]:

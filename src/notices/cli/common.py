@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import getpass
 import json
-from functools import cache
-
 import click
 
 from notices import db as database
@@ -17,9 +15,12 @@ class UserError(Exception):
     """A problem the user can fix; shown as one line, exit code 2."""
 
 
-@cache
 def app_context() -> AppContext:
-    return AppContext.from_settings(load_settings())
+    """The AppContext of this invocation, built once from settings (tests pass their own as obj)."""
+    root = click.get_current_context().find_root()
+    if root.obj is None:
+        root.obj = AppContext.from_settings(load_settings())
+    return root.obj
 
 
 def migrated_context() -> AppContext:

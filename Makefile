@@ -1,0 +1,36 @@
+# Two commands for a newcomer: `make run` and `make test`.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8000
+TEST_POSTGRES_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
+
+.PHONY: install run test test-sqlite test-postgres clean
+
+# Re-install when the dependencies change; the package itself is editable.
+$(BIN)/.installed: pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $@
+
+install: $(BIN)/.installed
+
+## make run: SQLite, scheduler in process, mail as files under var/mail, demo data on a fresh database.
+run: install
+	$(BIN)/notices db upgrade
+	$(BIN)/notices demo --if-empty
+	$(BIN)/notices serve --host $(HOST) --port $(PORT)
+
+## make test: the whole suite on SQLite, then again on PostgreSQL.
+test: test-sqlite test-postgres
+
+test-sqlite: install
+	$(BIN)/pytest
+
+test-postgres: install
+	NOTICES_TEST_DATABASE_URL=$(TEST_POSTGRES_URL) $(BIN)/pytest
+
+clean:
+	rm -rf $(VENV) var build dist .pytest_cache

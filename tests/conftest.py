@@ -1,0 +1,66 @@
+"""Shared fixtures: one database per run (SQLite by default, PostgreSQL when
+NOTICES_TEST_DATABASE_URL says so), migrated once, emptied after each test,
+and a fixed clock."""
+
+from __future__ import annotations
+
+import os
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import text
+
+from notices import db as database
+from notices.clock import FixedClock
+from notices.config import load_settings
+from notices.context import AppContext
+from notices.db import Database
+from notices.models import Base
+
+# Saturday 28 November 2026, 10:00 in Amsterdam (UTC+1).
+DEFAULT_NOW = datetime(2026, 11, 28, 9, 0, tzinfo=UTC)
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory) -> str:
+    url = os.environ.get("NOTICES_TEST_DATABASE_URL")
+    if url:
+        return url
+    return f"sqlite:///{tmp_path_factory.mktemp('db') / 'notices-test.db'}"
+
+
+@pytest.fixture(scope="session")
+def migrated_database(database_url) -> Database:
+    db = Database.from_url(database_url)
+    # Start from nothing, so the migrations themselves are what is tested.
+    with db.engine.begin() as connection:
+        Base.metadata.drop_all(connection)
+        connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
+    database.upgrade(db.engine)
+    yield db
+    db.dispose()
+
+
+def _empty_tables(db: Database) -> None:
+    with db.engine.begin() as connection:
+        for table in reversed(Base.metadata.sorted_tables):
+            if table.name != "site_state":
+                connection.execute(table.delete())
+        connection.execute(text("UPDATE site_state SET data_version = 0, changed_at = NULL"))
+
+
+@pytest.fixture
+def settings(database_url, tmp_path):
+    return load_settings({"NOTICES_DATABASE_URL": database_url, "NOTICES_MAIL_DIR": str(tmp_path / "mail")})
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    return FixedClock(DEFAULT_NOW)
+
+
+@pytest.fixture
+def ctx(settings, migrated_database, clock) -> AppContext:
+    _empty_tables(migrated_database)
+    yield AppContext(settings=settings, db=migrated_database, clock=clock)
+    _empty_tables(migrated_database)

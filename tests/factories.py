@@ -1,0 +1,33 @@
+"""Small explicit factories for tests."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from notices import store
+from notices.context import AppContext
+from notices.models import Notice
+from notices.notice_input import parse_new_notice
+
+
+def add_notice(ctx: AppContext, *, now: datetime | None = None, **overrides) -> Notice:
+    """A valid published notice starting in an hour and ending in a day, unless told otherwise."""
+    now = now or ctx.clock.now()
+    raw = {
+        "title": "Plesmanlaan closed",
+        "category": "road-closure",
+        "severity": "major",
+        "locations": ["plesmanlaan"],
+        "starts_at": now + timedelta(hours=1),
+        "ends_at": now + timedelta(days=1),
+    }
+    raw.update(overrides)
+    raw = {key: value for key, value in raw.items() if value is not None}
+    fields = parse_new_notice(raw, settings=ctx.settings, now=now)
+    with ctx.db.session() as session, session.begin():
+        return store.create_notice(session, fields, now=now, author="test")
+
+
+def reload(ctx: AppContext, uid: str) -> Notice:
+    with ctx.db.session() as session:
+        return store.get_notice(session, uid, with_history=True)

@@ -1,0 +1,49 @@
+"""`pip install .` must give a working `notices` with templates and default config inside the wheel."""
+
+import os
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="module")
+def wheel(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("wheel")
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "-w", str(out), str(ROOT)],
+        check=True, capture_output=True,
+    )
+    (built,) = out.glob("notices-*.whl")
+    return built
+
+
+def test_wheel_ships_templates_default_config_and_migrations(wheel):
+    names = set(zipfile.ZipFile(wheel).namelist())
+    assert "notices/templates/web/index.html" in names
+    assert "notices/default_config/notices.toml" in names
+    assert "notices/migrations/env.py" in names
+    assert any(name.startswith("notices/migrations/versions/0001") for name in names)
+    assert any(name.endswith("entry_points.txt") for name in names)
+
+
+def test_invalid_configuration_stops_the_command_naming_the_key(tmp_path):
+    environ = {**os.environ, "NOTICES_TIMEZONE": "Mars/Olympus", "NOTICES_DATABASE_URL": f"sqlite:///{tmp_path}/x.db"}
+    result = subprocess.run(
+        [sys.executable, "-m", "notices", "notice", "list"], env=environ, capture_output=True, text=True,
+    )
+    assert result.returncode == 2
+    assert result.stderr.strip() == "error: site.timezone (NOTICES_TIMEZONE): unknown time zone 'Mars/Olympus'"
+
+
+def test_commands_refuse_an_unmigrated_database(tmp_path):
+    environ = {**os.environ, "NOTICES_DATABASE_URL": f"sqlite:///{tmp_path}/fresh.db"}
+    result = subprocess.run(
+        [sys.executable, "-m", "notices", "notice", "list"], env=environ, capture_output=True, text=True,
+    )
+    assert result.returncode == 2
+    assert "run `notices db upgrade` first" in result.stderr
