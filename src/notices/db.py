@@ -7,7 +7,7 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
-from sqlalchemy import DateTime, create_engine, event, insert
+from sqlalchemy import DateTime, create_engine, event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
@@ -116,9 +116,10 @@ def insert_ignoring_duplicates(session: Session, table, values: dict) -> bool:
     also when two processes race to do it.
     """
     dialect = session.get_bind().dialect.name
-    builder = postgresql.insert if dialect == "postgresql" else sqlite.insert if dialect == "sqlite" else insert
-    statement = builder(table).values(**values).on_conflict_do_nothing()
-    return session.execute(statement).rowcount == 1
+    builder = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = builder(table).values(**values).on_conflict_do_nothing().returning(*table.primary_key.columns)
+    # RETURNING, not rowcount: drivers disagree on rowcount for upserts (psycopg reports -1).
+    return session.execute(statement).first() is not None
 
 
 def alembic_config(engine: Engine) -> AlembicConfig:
