@@ -47,6 +47,15 @@ def test_a_write_from_another_process_moves_the_wake_up(ctx, clock, scheduler):
     assert scheduler.watch_for_changes() is False  # nothing changed since
 
 
+def test_a_notice_published_now_elsewhere_is_recorded_at_the_next_poll(ctx, clock, scheduler):
+    scheduler.start(paused=True)
+    notice = add_notice(ctx, starts_at=clock.now() + timedelta(seconds=5), ends_at=clock.now() + timedelta(seconds=10))
+    clock.advance(timedelta(seconds=1))  # the poll comes a moment after the write
+    assert scheduler.watch_for_changes() is True
+    assert [event.kind for event in reload(ctx, notice.uid).events] == ["published"]
+    assert scheduler.planned_wakeup == notice.starts_at
+
+
 def test_the_wake_up_records_the_event_and_plans_the_next(ctx, clock, scheduler):
     now = clock.now()
     notice = add_notice(ctx, starts_at=now + timedelta(seconds=5), ends_at=now + timedelta(seconds=10))

@@ -44,7 +44,7 @@ def notice_data(notice: Notice, *, zone: ZoneInfo, now: datetime, with_history: 
                 "kind": event.kind,
                 "version": event.version,
                 "occurred_at": _time(event.occurred_at, zone),
-                "recorded_at": _time(event.recorded_at, zone),
+                "recorded_at": event.recorded_at.astimezone(zone).isoformat(timespec="milliseconds"),
                 "detail": event.detail,
             }
             for event in notice.events

@@ -78,12 +78,17 @@ class NoticeScheduler:
         return counts
 
     def watch_for_changes(self) -> bool:
-        """Re-plan when another process changed data; True if it did."""
+        """Catch up and re-plan when another process changed data; True if it did.
+
+        A notice published "now" elsewhere has a boundary that is already past
+        by the time we see it, so recording (not only planning) is needed here.
+        """
         version = jobs.data_version(self.ctx)
         if version == self._seen_version:
             return False
-        self._seen_version = version
-        self.plan_next_wakeup(self.ctx.clock.now())
+        self.run_transitions()
+        # Our own recording bumps the version too; remember the one after it.
+        self._seen_version = jobs.data_version(self.ctx)
         return True
 
     def plan_next_wakeup(self, now: datetime) -> datetime | None:
@@ -114,7 +119,7 @@ def wake_job_id(boundary: datetime) -> str:
     return f"{WAKE_AT_BOUNDARY}@{boundary.isoformat()}"
 
 
-def run_until_signalled(ctx: AppContext) -> None:
+def run_until_signalled(ctx: AppContext, on_ready=lambda: None) -> None:
     """`notices scheduler`: run the jobs until SIGTERM or SIGINT, then stop cleanly."""
     stop = threading.Event()
 
@@ -126,6 +131,7 @@ def run_until_signalled(ctx: AppContext) -> None:
     signal.signal(signal.SIGINT, request_stop)
     scheduler = NoticeScheduler(ctx)
     scheduler.start()
+    on_ready()
     try:
         stop.wait()
     finally:

@@ -36,8 +36,7 @@ def scheduler() -> None:
     from notices.scheduler import run_until_signalled
 
     ctx = migrated_context()
-    click.echo("scheduler running; stop with Ctrl+C or SIGTERM")
-    run_until_signalled(ctx)
+    run_until_signalled(ctx, on_ready=lambda: click.echo("scheduler running; stop with Ctrl+C or SIGTERM"))
 
 
 @click.group()
