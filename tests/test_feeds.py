@@ -158,3 +158,16 @@ def test_healthz_reports_the_database(client):
     response = client.get("/healthz")
     assert response.status_code == 200
     assert response.json() == {"status": "ok", "database": "ok"}
+
+
+def test_feed_times_in_the_autumn_fold_carry_their_offset(ctx, clock, client):
+    clock.set(parse_site(ctx, "2026-10-20T12:00"))
+    add_notice(ctx, starts_at="2026-10-25T02:30+02:00", ends_at="2026-10-25T02:30+01:00")
+    (entry,) = read_feed(client).entries
+    assert "Sun 25 Oct 2026 02:30 (+02:00) – Sun 25 Oct 2026 02:30 (+01:00)" in entry.content[0].value
+
+
+def parse_site(ctx, text):
+    from notices.times import parse_instant
+
+    return parse_instant(text, zone=ctx.settings.timezone, now=ctx.clock.now())

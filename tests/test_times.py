@@ -71,3 +71,11 @@ def test_a_date_without_time_of_day_is_refused():
 def test_display_uses_the_site_zone_on_both_sides_of_dst():
     assert format_site(datetime(2026, 3, 29, 0, 59, tzinfo=UTC), AMSTERDAM, "%H:%M") == "01:59"
     assert format_site(datetime(2026, 3, 29, 1, 0, tzinfo=UTC), AMSTERDAM, "%H:%M") == "03:00"
+
+
+def test_display_in_the_autumn_fold_adds_the_offset():
+    first = datetime(2026, 10, 25, 0, 30, tzinfo=UTC)
+    second = datetime(2026, 10, 25, 1, 30, tzinfo=UTC)
+    assert format_site(first, AMSTERDAM, "%H:%M") == "02:30 (+02:00)"
+    assert format_site(second, AMSTERDAM, "%H:%M") == "02:30 (+01:00)"
+    assert format_site(datetime(2026, 10, 25, 2, 30, tzinfo=UTC), AMSTERDAM, "%H:%M") == "03:30"

@@ -2,6 +2,8 @@
 
 from datetime import timedelta
 
+import pytest
+
 from notices import jobs, store
 from notices.notice_input import parse_changes
 from tests.factories import add_notice, reload
@@ -89,3 +91,33 @@ def test_recording_bumps_the_data_version_so_other_processes_notice(ctx, clock):
     before = jobs.data_version(ctx)
     jobs.record_transitions(ctx, now=now)
     assert jobs.data_version(ctx) == before + 1
+
+
+def _at(ctx, text):
+    from notices.times import parse_instant
+
+    return parse_instant(text, zone=ctx.settings.timezone, now=ctx.clock.now())
+
+
+@pytest.mark.parametrize(
+    ("starts", "ends"),
+    [
+        # Spring forward, 29 March 2026: 01:30 -> 03:30 local is one hour.
+        ("2026-03-29T01:30", "2026-03-29T03:30"),
+        # Fall back, 25 October 2026: the second 02:30 (+01:00) -> 03:30 is one hour.
+        ("2026-10-25T02:30+01:00", "2026-10-25T03:30"),
+        # ... and the first 02:30 (+02:00) -> the second 02:30 (+01:00) is one hour too.
+        ("2026-10-25T02:30+02:00", "2026-10-25T02:30+01:00"),
+    ],
+)
+def test_events_at_the_exact_instants_across_dst_changes(ctx, clock, starts, ends):
+    start, end = _at(ctx, starts), _at(ctx, ends)
+    assert end - start == timedelta(hours=1)
+    notice = add_notice(ctx, publish_at=start - timedelta(days=1), starts_at=start, ends_at=end,
+                        now=start - timedelta(days=2))
+    assert jobs.record_transitions(ctx, now=start - timedelta(microseconds=1))["started"] == 0
+    assert jobs.record_transitions(ctx, now=start)["started"] == 1
+    assert jobs.record_transitions(ctx, now=end - timedelta(microseconds=1))["ended"] == 0
+    assert jobs.record_transitions(ctx, now=end)["ended"] == 1
+    events = {event.kind: event.occurred_at for event in reload(ctx, notice.uid).events}
+    assert (events["started"], events["ended"]) == (start, end)

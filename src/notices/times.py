@@ -82,8 +82,16 @@ def to_site(instant: datetime, zone: ZoneInfo) -> datetime:
 
 
 def format_site(instant: datetime, zone: ZoneInfo, pattern: str = "%a %d %b %Y %H:%M") -> str:
-    """An instant as people on site read it, e.g. 'Fri 14 Nov 2026 16:00'."""
-    return instant.astimezone(zone).strftime(pattern)
+    """An instant as people on site read it, e.g. 'Fri 14 Nov 2026 16:00'.
+
+    In the autumn fold the same wall time happens twice, so the offset is
+    added there: '02:30 (+02:00)' and '02:30 (+01:00)' are an hour apart.
+    """
+    local = instant.astimezone(zone)
+    text = local.strftime(pattern)
+    if "%H" in pattern and local.replace(fold=0).utcoffset() != local.replace(fold=1).utcoffset():
+        text += f" ({_format_offset(local.utcoffset())})"
+    return text
 
 
 def isoformat_site(instant: datetime, zone: ZoneInfo) -> str:
