@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import re
+import secrets
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -195,9 +196,9 @@ def _build(raw: dict, path: Path) -> Settings:
         smtp_url=_smtp_url(_string(raw, "mail", "smtp_url", "")),
         mail_dir=Path(_string(raw, "mail", "mail_dir", "var/mail")),
         mail_from=_string(raw, "mail", "from_address", "notices@example.org"),
-        # An empty key is replaced by a random one per process: fine for one
-        # process, and the CLI warns where signed links must survive restarts.
-        secret_key=_string(raw, "security", "secret_key", ""),
+        # Without a configured key each process makes up its own: fine for a
+        # demo, but signed links then break on restart or across replicas.
+        secret_key=_string(raw, "security", "secret_key", "") or secrets.token_urlsafe(32),
         feed_max_age=int(_number(raw, "feeds", "max_age", 300, minimum=0)),
         safety_tick_seconds=_number(raw, "scheduler", "safety_tick_seconds", 60, minimum=1),
         change_poll_seconds=_number(raw, "scheduler", "change_poll_seconds", 1, minimum=0.1),

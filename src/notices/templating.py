@@ -21,7 +21,7 @@ def make_environment(settings: Settings) -> Environment:
         lstrip_blocks=True,
     )
     zone = settings.timezone
-    environment.filters["site_time"] = lambda instant, pattern="%a %d %b %Y %H:%M": (
+    environment.filters["site_time"] = lambda instant, pattern="%a %-d %b %Y %H:%M": (
         format_site(instant, zone, pattern) if instant else ""
     )
     environment.filters["iso_site"] = lambda instant: isoformat_site(instant, zone) if instant else ""

@@ -81,7 +81,7 @@ def to_site(instant: datetime, zone: ZoneInfo) -> datetime:
     return instant.astimezone(zone)
 
 
-def format_site(instant: datetime, zone: ZoneInfo, pattern: str = "%a %d %b %Y %H:%M") -> str:
+def format_site(instant: datetime, zone: ZoneInfo, pattern: str = "%a %-d %b %Y %H:%M") -> str:
     """An instant as people on site read it, e.g. 'Fri 14 Nov 2026 16:00'.
 
     In the autumn fold the same wall time happens twice, so the offset is

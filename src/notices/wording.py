@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 from notices.lifecycle import Status, status_at
 from notices.times import format_site
 
-SHORT = "%a %d %b %H:%M"
+SHORT = "%a %-d %b %H:%M"
 STATUS_LABELS = {
     Status.DRAFT: "Draft",
     Status.SCHEDULED: "Scheduled",
@@ -21,7 +21,7 @@ STATUS_LABELS = {
 
 def _short(instant: datetime, zone: ZoneInfo, now: datetime) -> str:
     # The year only when it is not the current one: "Fri 14 Nov 16:00" vs "Wed 01 Sep 2027 08:00".
-    pattern = SHORT if instant.astimezone(zone).year == now.astimezone(zone).year else "%a %d %b %Y %H:%M"
+    pattern = SHORT if instant.astimezone(zone).year == now.astimezone(zone).year else "%a %-d %b %Y %H:%M"
     return format_site(instant, zone, pattern)
 
 

@@ -1,0 +1,25 @@
+# notices: one image for the web app and the scheduler.
+FROM python:3.11-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1
+
+WORKDIR /build
+COPY pyproject.toml README.md ./
+COPY src ./src
+COPY templates ./templates
+COPY config ./config
+RUN pip install . \
+    && useradd --create-home --uid 10001 notices \
+    && mkdir -p /data/var/mail \
+    && chown -R notices /data \
+    && rm -rf /build
+
+USER notices
+WORKDIR /data
+ENV NOTICES_DATABASE_URL=sqlite:////data/var/notices.db
+
+EXPOSE 8000
+HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
+    CMD python -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=4)" || exit 1
+
+CMD ["notices", "serve", "--host", "0.0.0.0", "--port", "8000", "--no-scheduler"]
