@@ -4,6 +4,7 @@ and a fixed clock."""
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from datetime import UTC, datetime
 
@@ -51,7 +52,9 @@ def _empty_tables(db: Database) -> None:
 
 @pytest.fixture
 def settings(database_url, tmp_path):
-    return load_settings({"NOTICES_DATABASE_URL": database_url, "NOTICES_MAIL_DIR": str(tmp_path / "mail")})
+    settings = load_settings({"NOTICES_DATABASE_URL": database_url, "NOTICES_MAIL_DIR": str(tmp_path / "mail")})
+    # Look for writes on every request: tests write and read in one breath.
+    return dataclasses.replace(settings, feed_change_check_seconds=0)
 
 
 @pytest.fixture

@@ -40,6 +40,8 @@ class Settings:
     mail_from: str
     secret_key: str
     feed_max_age: int
+    feed_change_check_seconds: float
+    feed_export_dir: Path | None
     safety_tick_seconds: float
     change_poll_seconds: float
     misfire_grace_seconds: int
@@ -69,6 +71,7 @@ _ENV_OVERRIDES = {
     "NOTICES_MAIL_FROM": ("mail", "from_address"),
     "NOTICES_SECRET_KEY": ("security", "secret_key"),
     "NOTICES_FEED_MAX_AGE": ("feeds", "max_age"),
+    "NOTICES_FEED_EXPORT_DIR": ("feeds", "export_dir"),
 }
 # Secrets may come from files (Docker/Kubernetes secrets) instead.
 _SECRET_VARIABLES = ("NOTICES_DATABASE_URL", "NOTICES_SMTP_URL", "NOTICES_SECRET_KEY")
@@ -200,6 +203,8 @@ def _build(raw: dict, path: Path) -> Settings:
         # demo, but signed links then break on restart or across replicas.
         secret_key=_string(raw, "security", "secret_key", "") or secrets.token_urlsafe(32),
         feed_max_age=int(_number(raw, "feeds", "max_age", 300, minimum=0)),
+        feed_change_check_seconds=_number(raw, "feeds", "change_check_seconds", 1, minimum=0),
+        feed_export_dir=Path(export_dir) if (export_dir := _string(raw, "feeds", "export_dir", "")) else None,
         safety_tick_seconds=_number(raw, "scheduler", "safety_tick_seconds", 60, minimum=1),
         change_poll_seconds=_number(raw, "scheduler", "change_poll_seconds", 1, minimum=0.1),
         misfire_grace_seconds=int(_number(raw, "scheduler", "misfire_grace_seconds", 300, minimum=1)),

@@ -70,6 +70,8 @@ class Notice(Base):
         Index("ix_notices_publish_at", "publish_at"),
         Index("ix_notices_starts_at", "starts_at"),
         Index("ix_notices_updated_at", "updated_at"),
+        # Recently cancelled notices stay in the calendar (STATUS:CANCELLED).
+        Index("ix_notices_cancelled_at", "cancelled_at"),
         Index(
             "ix_notices_unannounced",
             "publish_at",

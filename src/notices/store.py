@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sqlalchemy import func, select, union_all, update
+from sqlalchemy import func, or_, select, union_all, update
 from sqlalchemy.orm import Session, selectinload
 
 from notices import lifecycle
@@ -256,3 +256,28 @@ def last_change_at_or_before(session: Session, now: datetime) -> datetime | None
         session.scalar(select(func.max(Notice.ends_at)).where(live, Notice.ends_at <= now, Notice.ends_at.is_not(None))),
     ]
     return max((instant for instant in candidates if instant is not None), default=None)
+
+
+def calendar_notices(session: Session, now: datetime, filters: Filters, *, history: timedelta) -> list[Notice]:
+    """Published notices for the calendar: visible ones, plus those ended or cancelled within `history`."""
+    since = now - history
+    published = Notice.publish_at <= now
+    not_cancelled_or_recent = or_(Notice.cancelled_at.is_(None), Notice.cancelled_at > since)
+    ids = union_all(
+        select(Notice.id).where(Notice.cancelled_at.is_(None), Notice.ends_at > since),
+        select(Notice.id).where(Notice.cancelled_at.is_(None), Notice.ends_at.is_(None)),
+        select(Notice.id).where(Notice.cancelled_at > since),
+    )
+    chosen = session.scalars(select(Notice).where(Notice.id.in_(ids), published, not_cancelled_or_recent)).all()
+    return sorted((notice for notice in chosen if filters.matches(notice)), key=lambda n: (n.starts_at, n.uid))
+
+
+def recent_events(session: Session, now: datetime, filters: Filters, *, history: timedelta) -> list[NoticeEvent]:
+    """Lifecycle events of the last `history`, newest first, with their notices loaded."""
+    events = session.scalars(
+        select(NoticeEvent)
+        .where(NoticeEvent.occurred_at > now - history, NoticeEvent.occurred_at <= now)
+        .options(selectinload(NoticeEvent.notice))
+        .order_by(NoticeEvent.occurred_at.desc(), NoticeEvent.id.desc())
+    ).all()
+    return [event for event in events if filters.matches(event.notice)]

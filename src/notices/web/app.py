@@ -14,7 +14,9 @@ from notices.config import Settings
 from notices.context import AppContext
 from notices.scheduler import NoticeScheduler
 from notices.templating import make_environment
-from notices.web import feed_routes, page_routes
+from notices.web import page_routes
+from notices.web.fast_feeds import FeedFastPath
+from notices.web.feed_cache import FeedCache
 from notices.web.query_filters import BadFilter
 
 log = logging.getLogger(__name__)
@@ -56,6 +58,8 @@ def create_app(settings: Settings, *, clock: Clock | None = None, run_scheduler:
             return JSONResponse({"status": "error", "database": "unreachable"}, status_code=503)
         return {"status": "ok", "database": "ok"}
 
-    app.include_router(feed_routes.router)
     app.include_router(page_routes.router)
+    app.state.feed_cache = FeedCache(ctx, version_check_seconds=settings.feed_change_check_seconds)
+    # Outermost, so feed requests skip routing altogether.
+    app.add_middleware(FeedFastPath, cache=app.state.feed_cache, settings=settings)
     return app

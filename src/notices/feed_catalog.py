@@ -1,0 +1,70 @@
+"""Which feeds exist and how each is built from the database at `now`.
+
+Used by the web fast path (with its cache) and by the static export. Each
+rendering says until when it stays right without any write: the next
+boundary of a notice, or the moment something slides out of a time window.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from notices import store
+from notices.calendar_feed import build_calendar
+from notices.context import AppContext
+from notices.feeds import EPOCH, build_event_feed, build_feed
+from notices.lifecycle import Filters
+
+HISTORY = timedelta(days=30)
+# Windows that slide with time (events of the last 30 days) are re-rendered
+# at least this often; a lingering entry for a few minutes harms nobody.
+WINDOW_REFRESH = timedelta(minutes=5)
+
+MEDIA_TYPES = {
+    "atom": "application/atom+xml; charset=utf-8",
+    "rss": "application/rss+xml; charset=utf-8",
+    "ics": "text/calendar; charset=utf-8",
+}
+# URL path -> (what, format)
+FEED_PATHS = {
+    "/feeds/notices.atom": ("notices", "atom"),
+    "/feeds/notices.rss": ("notices", "rss"),
+    "/feeds/events.atom": ("events", "atom"),
+    "/feeds/events.rss": ("events", "rss"),
+    "/calendar/notices.ics": ("calendar", "ics"),
+}
+
+
+@dataclass(frozen=True)
+class RenderedFeed:
+    body: bytes
+    media_type: str
+    last_modified: datetime
+    valid_until: datetime | None
+
+
+def render_feed(ctx: AppContext, path: str, filters: Filters, query: str, now: datetime) -> RenderedFeed:
+    what, fmt = FEED_PATHS[path]
+    settings = ctx.settings
+    self_url = settings.absolute_url(path) + (f"?{query}" if query else "")
+    with ctx.db.session() as session:
+        next_boundary = store.next_boundary_after(session, now)
+        last_change = store.last_change_at_or_before(session, now) or EPOCH
+        if what == "notices":
+            notices = store.visible_notices(session, now, filters)
+            body = build_feed(notices, settings=settings, fmt=fmt, self_url=self_url, updated=last_change, now=now)
+            valid_until = next_boundary
+        elif what == "events":
+            events = store.recent_events(session, now, filters, history=HISTORY)
+            body = build_event_feed(events, settings=settings, fmt=fmt, self_url=self_url, now=now)
+            valid_until = _earliest(next_boundary, now + WINDOW_REFRESH if events else None)
+        else:
+            notices = store.calendar_notices(session, now, filters, history=HISTORY)
+            body = build_calendar(notices, settings=settings)
+            valid_until = _earliest(next_boundary, now + WINDOW_REFRESH if notices else None)
+    return RenderedFeed(body=body, media_type=MEDIA_TYPES[fmt], last_modified=last_change, valid_until=valid_until)
+
+
+def _earliest(*instants: datetime | None) -> datetime | None:
+    return min((instant for instant in instants if instant is not None), default=None)
