@@ -23,7 +23,8 @@ def _description(settings: Settings, notice: Notice) -> str:
     places = ", ".join(settings.locations.get(key, key) for key in notice.locations)
     parts = [notice.summary] if notice.summary else []
     if notice.ends_at is None:
-        parts.append(until_phrase(notice, settings.timezone, notice.starts_at).capitalize() + ".")
+        phrase = until_phrase(notice, settings.timezone, notice.starts_at)
+        parts.append(phrase[:1].upper() + phrase[1:] + ".")
     if places or notice.location_detail:
         parts.append("Where: " + "; ".join(part for part in (places, notice.location_detail) if part))
     if notice.cancelled_at is not None:

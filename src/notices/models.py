@@ -71,7 +71,14 @@ class Notice(Base):
         Index("ix_notices_starts_at", "starts_at"),
         Index("ix_notices_updated_at", "updated_at"),
         # Recently cancelled notices stay in the calendar (STATUS:CANCELLED).
-        Index("ix_notices_cancelled_at", "cancelled_at"),
+        # Partial: an index over all the NULLs would tempt planners into
+        # walking every live and ended notice for "cancelled_at IS NULL".
+        Index(
+            "ix_notices_cancelled_at",
+            "cancelled_at",
+            sqlite_where=text("cancelled_at IS NOT NULL"),
+            postgresql_where=text("cancelled_at IS NOT NULL"),
+        ),
         Index(
             "ix_notices_unannounced",
             "publish_at",

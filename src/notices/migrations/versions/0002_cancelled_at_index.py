@@ -4,6 +4,7 @@ Revision ID: 0002
 Revises: 0001
 """
 
+import sqlalchemy as sa
 from alembic import op
 
 revision = "0002"
@@ -13,7 +14,10 @@ depends_on = None
 
 
 def upgrade() -> None:
-    op.create_index("ix_notices_cancelled_at", "notices", ["cancelled_at"])
+    predicate = sa.text("cancelled_at IS NOT NULL")
+    op.create_index(
+        "ix_notices_cancelled_at", "notices", ["cancelled_at"], sqlite_where=predicate, postgresql_where=predicate
+    )
 
 
 def downgrade() -> None:

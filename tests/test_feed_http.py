@@ -1,0 +1,152 @@
+"""HTTP caching of feeds: ETag, Last-Modified, 304s, gzip, HEAD, and the render cache."""
+
+import asyncio
+import gzip
+import hashlib
+from datetime import timedelta
+from email.utils import format_datetime
+
+import httpx
+import pytest
+from fastapi.testclient import TestClient
+
+from notices.web import create_app
+from tests.factories import add_notice
+from tests.webclient import parse_feed
+
+PLAIN = {"accept-encoding": "identity"}
+
+
+@pytest.fixture
+def app(ctx):
+    return create_app(ctx.settings, ctx=ctx)
+
+
+@pytest.fixture
+def client(app):
+    with TestClient(app) as client:
+        yield client
+
+
+def test_strong_etag_is_the_hash_of_the_body(ctx, client):
+    add_notice(ctx)
+    response = client.get("/feeds/notices.atom", headers=PLAIN)
+    assert response.headers["etag"] == f'"{hashlib.sha256(response.content).hexdigest()[:32]}"'
+    assert response.headers["cache-control"] == f"public, max-age={ctx.settings.feed_max_age}"
+    assert response.headers["vary"] == "Accept-Encoding"
+
+
+@pytest.mark.parametrize("form", ['{tag}', 'W/{tag}', '"{bare}-gzip"', 'W/"{bare}-gzip"', '"other", {tag}', "*"])
+def test_if_none_match_in_its_usual_forms_gives_304(ctx, client, form):
+    add_notice(ctx)
+    tag = client.get("/feeds/notices.atom", headers=PLAIN).headers["etag"]
+    response = client.get("/feeds/notices.atom", headers={**PLAIN, "if-none-match": form.format(tag=tag, bare=tag.strip('"'))})
+    assert response.status_code == 304
+    assert response.content == b""
+    assert response.headers["etag"] == tag
+
+
+def test_a_stale_etag_gets_the_new_feed(ctx, client):
+    add_notice(ctx)
+    old = client.get("/feeds/notices.atom", headers=PLAIN).headers["etag"]
+    add_notice(ctx, title="Another closure")
+    response = client.get("/feeds/notices.atom", headers={**PLAIN, "if-none-match": old})
+    assert response.status_code == 200
+    assert len(parse_feed(response).entries) == 2
+
+
+def test_if_modified_since(ctx, client):
+    notice = add_notice(ctx)
+    response = client.get("/feeds/notices.rss", headers=PLAIN)
+    assert response.headers["last-modified"] == format_datetime(notice.updated_at.replace(microsecond=0), usegmt=True)
+    same = client.get("/feeds/notices.rss", headers={**PLAIN, "if-modified-since": response.headers["last-modified"]})
+    assert same.status_code == 304
+    earlier = format_datetime(notice.updated_at - timedelta(hours=1), usegmt=True)
+    assert client.get("/feeds/notices.rss", headers={**PLAIN, "if-modified-since": earlier}).status_code == 200
+
+
+def test_gzip_when_accepted(ctx, client):
+    add_notice(ctx)
+    plain = client.get("/feeds/notices.atom", headers=PLAIN)
+    with httpx.Client(transport=client._transport, base_url="http://testserver") as raw:
+        response = raw.get("/feeds/notices.atom", headers={"accept-encoding": "gzip"})
+        # httpx decodes the body for us; the headers tell what travelled.
+        assert response.headers["content-encoding"] == "gzip"
+        assert response.headers["etag"] == plain.headers["etag"][:-1] + '-gzip"'
+        assert int(response.headers["content-length"]) < len(plain.content)
+        assert response.content == plain.content
+    assert gzip.decompress(gzip.compress(plain.content)) == plain.content
+
+
+def test_head_gives_the_headers_without_a_body(ctx, client):
+    add_notice(ctx)
+    get = client.get("/feeds/notices.atom", headers=PLAIN)
+    head = client.head("/feeds/notices.atom", headers=PLAIN)
+    assert head.status_code == 200
+    assert head.content == b""
+    assert head.headers["etag"] == get.headers["etag"]
+    assert head.headers["content-length"] == str(len(get.content))
+
+
+def test_other_methods_are_refused(client):
+    response = client.post("/feeds/notices.atom")
+    assert response.status_code == 405
+    assert response.headers["allow"] == "GET, HEAD"
+
+
+def test_repeated_requests_reuse_one_render(ctx, app, client):
+    add_notice(ctx)
+    for _ in range(5):
+        client.get("/feeds/notices.atom")
+    assert app.state.feed_cache.renders == 1
+
+
+def test_a_write_in_any_process_invalidates_the_cache(ctx, app, client):
+    add_notice(ctx)
+    client.get("/feeds/notices.atom")
+    add_notice(ctx, title="Written by another process")  # bumps the data version in the database
+    assert len(parse_feed(client.get("/feeds/notices.atom")).entries) == 2
+    assert app.state.feed_cache.renders == 2
+
+
+def test_a_cached_feed_drops_a_notice_at_its_end_with_no_write(ctx, clock, app, client):
+    now = clock.now()
+    notice = add_notice(ctx, starts_at=now - timedelta(hours=1), ends_at=now + timedelta(hours=1))
+    assert len(parse_feed(client.get("/feeds/notices.atom")).entries) == 1
+    clock.set(notice.ends_at - timedelta(microseconds=1))
+    assert len(parse_feed(client.get("/feeds/notices.atom")).entries) == 1
+    assert app.state.feed_cache.renders == 1  # still valid just before the end
+    clock.set(notice.ends_at)
+    assert parse_feed(client.get("/feeds/notices.atom")).entries == []
+
+
+def test_a_cached_feed_gains_a_scheduled_notice_at_its_publish_time(ctx, clock, client):
+    notice = add_notice(ctx, publish_at=clock.now() + timedelta(hours=1), starts_at=clock.now() + timedelta(days=1),
+                        ends_at=None)
+    assert parse_feed(client.get("/feeds/notices.atom")).entries == []
+    clock.set(notice.publish_at)
+    assert len(parse_feed(client.get("/feeds/notices.atom")).entries) == 1
+
+
+def test_concurrent_requests_after_a_change_cause_one_render(ctx, app):
+    add_notice(ctx)
+
+    async def burst():
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+            responses = await asyncio.gather(*(client.get("/feeds/notices.atom") for _ in range(20)))
+        return {response.status_code for response in responses}
+
+    assert asyncio.run(burst()) == {200}
+    assert app.state.feed_cache.renders == 1
+
+
+def test_filters_are_cached_separately_and_spelled_one_way(ctx, app, client):
+    add_notice(ctx, category="road-closure")
+    add_notice(ctx, category="event", severity="info")
+    a = client.get("/feeds/notices.atom?category=road-closure,event")
+    b = client.get("/feeds/notices.atom?category=event&category=road-closure")
+    assert a.content == b.content
+    assert app.state.feed_cache.renders == 1
+    client.get("/feeds/notices.atom?category=event")
+    assert app.state.feed_cache.renders == 2
