@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
+from pathlib import Path
 
-from notices import store
+from notices import feed_export, store
 from notices.context import AppContext
 
 log = logging.getLogger(__name__)
@@ -25,6 +26,17 @@ def record_transitions(ctx: AppContext, *, now: datetime) -> dict[str, int]:
                 log.info("recorded %s of notice %s (v%s)", kind, notice.uid, notice.version)
         if any(counts.values()):
             store.bump_data_version(session, now)
+    return counts
+
+
+def export_feeds(ctx: AppContext, *, now: datetime, directory: Path | None = None) -> dict[str, int]:
+    """Rewrite the static feed files that changed (see feed_export); no-op without a directory."""
+    directory = directory or ctx.settings.feed_export_dir
+    if directory is None:
+        return {"written": 0, "unchanged": 0}
+    counts = feed_export.export_feeds(ctx, now=now, directory=directory)
+    if counts["written"]:
+        log.info("exported feeds to %s: %s", directory, counts)
     return counts
 
 

@@ -72,8 +72,12 @@ class NoticeScheduler:
         return self._scheduler.get_job(job_id)
 
     def run_transitions(self) -> dict[str, int]:
+        """Record due events, refresh the static feed copies, plan the next wake-up."""
         now = self.ctx.clock.now()
         counts = jobs.record_transitions(self.ctx, now=now)
+        # Boundaries, writes and the safety tick all come through here, which
+        # is exactly when the exported files can change.
+        jobs.export_feeds(self.ctx, now=now)
         self.plan_next_wakeup(now)
         return counts
 

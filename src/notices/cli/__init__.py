@@ -9,7 +9,7 @@ import click
 
 from notices.cli.common import UserError
 from notices.cli.notice_commands import notice
-from notices.cli.service_commands import db, demo, jobs, scheduler, serve
+from notices.cli.service_commands import db, demo, feed, jobs, scheduler, serve
 from notices.config import ConfigError
 from notices.notice_input import InvalidField
 from notices.store import NoticeConflict, NoticeNotFound
@@ -36,7 +36,7 @@ def cli(verbose: bool) -> None:
     )
 
 
-for command in (notice, db, demo, jobs, scheduler, serve):
+for command in (notice, db, demo, feed, jobs, scheduler, serve):
     cli.add_command(command)
 
 

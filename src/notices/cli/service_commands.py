@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
 from notices import db as database
 from notices import jobs as job_functions
-from notices.cli.common import app_context, echo_json, migrated_context
+from notices.cli.common import UserError, app_context, echo_json, migrated_context
 from notices.demo import has_notices, load_demo
 
 
@@ -67,6 +69,31 @@ def record_transitions(as_json: bool) -> None:
         echo_json(counts)
     else:
         click.echo(", ".join(f"{kind}: {count}" for kind, count in counts.items()))
+
+
+@click.group()
+def feed() -> None:
+    """Static copies of the feeds."""
+
+
+@feed.command("export")
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--json", "as_json", is_flag=True)
+def feed_export(directory: Path, as_json: bool) -> None:
+    """Write the unfiltered feeds under DIRECTORY (feeds/notices.atom, ..., calendar/notices.ics).
+
+    Files are replaced atomically and only when their content changes. Set
+    NOTICES_FEED_EXPORT_DIR to have the scheduler keep them current.
+    """
+    ctx = migrated_context()
+    try:
+        counts = job_functions.export_feeds(ctx, now=ctx.clock.now(), directory=directory)
+    except OSError as error:
+        raise UserError(f"{directory}: cannot write there ({error.strerror})") from None
+    if as_json:
+        echo_json(counts)
+    else:
+        click.echo(f"{directory}: {counts['written']} written, {counts['unchanged']} unchanged")
 
 
 @click.command()

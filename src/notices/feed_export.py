@@ -1,0 +1,51 @@
+"""Static copies of the unfiltered feeds, for nginx or a CDN in front of the service.
+
+Files mirror the URL paths (DIR/feeds/notices.atom, DIR/calendar/notices.ics)
+so a web server with `root DIR` serves the same URLs. A file is replaced
+atomically (readers never see half a feed) and only when its bytes change,
+so its mtime, ETag and Last-Modified stay put while nothing changes.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from datetime import datetime
+from pathlib import Path
+
+from notices.context import AppContext
+from notices.feed_catalog import FEED_PATHS, render_feed
+from notices.lifecycle import Filters
+
+
+def write_if_changed(target: Path, body: bytes, *, modified: datetime) -> bool:
+    """Atomically replace `target` with `body` unless it already holds exactly that."""
+    try:
+        if target.read_bytes() == body:
+            return False
+    except FileNotFoundError:
+        pass
+    target.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(body)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.chmod(temporary, 0o644)
+        timestamp = modified.timestamp()
+        os.utime(temporary, (timestamp, timestamp))
+        os.replace(temporary, target)  # atomic on POSIX within one file system
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    return True
+
+
+def export_feeds(ctx: AppContext, *, now: datetime, directory: Path) -> dict[str, int]:
+    counts = {"written": 0, "unchanged": 0}
+    for path in FEED_PATHS:
+        rendered = render_feed(ctx, path, Filters(), "", now)
+        changed = write_if_changed(directory / path.lstrip("/"), rendered.body, modified=rendered.last_modified)
+        counts["written" if changed else "unchanged"] += 1
+    return counts
