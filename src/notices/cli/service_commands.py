@@ -16,20 +16,36 @@ from notices.demo import has_notices, load_demo
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
 @click.option("--no-scheduler", is_flag=True, help="Serve only; run `notices scheduler` elsewhere.")
-def serve(host: str, port: int, no_scheduler: bool) -> None:
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64),
+              help="Web worker processes (the scheduler still runs once, in the parent).")
+@click.option("--access-log/--no-access-log", default=True, show_default=True)
+def serve(host: str, port: int, no_scheduler: bool, workers: int, access_log: bool) -> None:
     """Serve the web site, feeds and API (with the scheduler in process unless --no-scheduler)."""
     import uvicorn
 
+    from notices.scheduler import NoticeScheduler
     from notices.web import create_app
 
     ctx = migrated_context()
-    app = create_app(ctx.settings, run_scheduler=not no_scheduler, ctx=ctx)
     shown = f"http://{host}:{port}"
     click.echo(f"{ctx.settings.site_name} on {shown}/  (base URL {ctx.settings.base_url})")
-    click.echo(f"  feeds: {shown}/feeds/notices.atom  {shown}/feeds/notices.rss")
-    click.echo(f"  health: {shown}/healthz   API docs: {shown}/docs")
+    click.echo(f"  feeds: {shown}/feeds/notices.atom  {shown}/feeds/notices.rss  {shown}/feeds/events.atom")
+    click.echo(f"  calendar: {shown}/calendar/notices.ics   health: {shown}/healthz   API docs: {shown}/docs")
     click.echo(f"  scheduler: {'not in this process' if no_scheduler else 'running in this process'}")
-    uvicorn.run(app, host=host, port=port, log_level="info", proxy_headers=True)
+    options = {"host": host, "port": port, "log_level": "info", "access_log": access_log, "proxy_headers": True}
+    if workers == 1:
+        uvicorn.run(create_app(ctx.settings, run_scheduler=not no_scheduler, ctx=ctx), **options)
+        return
+    # Workers build their own app from the same environment; the jobs run
+    # here, once, so N workers do not mean N schedulers.
+    scheduler = None if no_scheduler else NoticeScheduler(ctx)
+    if scheduler:
+        scheduler.start()
+    try:
+        uvicorn.run("notices.web.asgi:app_from_environment", factory=True, workers=workers, **options)
+    finally:
+        if scheduler:
+            scheduler.shutdown()
 
 
 @click.command()

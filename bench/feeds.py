@@ -1,0 +1,225 @@
+"""Benchmark: the feed fast path against nginx serving the exported file of the same feed.
+
+Run by hand (not part of the test suite):
+
+    .venv/bin/python bench/feeds.py [--duration 10] [--connections 32] [--workers 2] [--skip-million]
+
+Needs wrk and nginx (Debian: apt-get install wrk nginx-light). Builds a fresh
+SQLite database (or NOTICES_BENCH_DATABASE_URL) with 1,000 visible notices and
+100,000 ended ones, then prints:
+- requests/s for 200 and for 304 responses, from `notices serve` and from
+  nginx serving the exported file, in one run, and their ratio (target >= 0.5 for 200s);
+- the cold render time of /feeds/notices.atom with 100,000 and with 1,000,000
+  ended notices in history (it must not grow with history).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from notices import db as database
+from notices.clock import FixedClock
+from notices.config import load_settings
+from notices.context import AppContext
+from notices.db import Database
+from notices.feed_catalog import render_feed
+from notices.feed_export import export_feeds
+from notices.lifecycle import Filters
+from notices.models import Notice
+
+BODY = (
+    "The road is closed for reconstruction of the sewer and the cycle path. Follow the yellow diversion "
+    "signs via the Einsteinweg. Deliveries for buildings along the road are directed through the north "
+    "entrance. **Emergency services** keep access at all times. See [the project page](https://example.org/works)."
+)
+
+
+def notice_rows(count: int, *, now: datetime, ended: bool, start_index: int = 0) -> list[dict]:
+    rows = []
+    categories = ["road-closure", "construction", "utilities", "traffic", "event", "safety", "facilities"]
+    locations = ["plesmanlaan", "sylviusweg", "einsteinweg", "wassenaarseweg", "de-limes", "gorlaeus"]
+    for i in range(start_index, start_index + count):
+        if ended:
+            starts = now - timedelta(days=40 + i % 3000, hours=i % 24)
+            ends = starts + timedelta(days=1 + i % 20)
+            publish = starts - timedelta(days=3)
+        else:
+            starts = now + timedelta(hours=(i % 200) - 100)
+            ends = None if i % 5 == 0 else now + timedelta(days=1 + i % 30)
+            publish = min(starts, now) - timedelta(days=1)
+        rows.append({
+            "uid": str(uuid.UUID(int=i + 1)), "title": f"Notice {i}: works on the {locations[i % 6].title()}",
+            "summary": "One lane closed; expect delays.", "body": BODY, "category": categories[i % 7],
+            "severity": ["info", "minor", "major", "critical"][i % 4], "locations": [locations[i % 6]],
+            "location_detail": "", "geometry": None, "publish_at": publish, "starts_at": starts, "ends_at": ends,
+            "expected_end": "" if ends else "approximately Q3 2027", "version": 1, "cancelled_at": None,
+            "cancel_reason": "", "created_at": publish, "created_by": "bench", "updated_at": publish,
+            "updated_by": "bench", "announced_phase": "ended" if ended else "started",
+        })
+    return rows
+
+
+def insert(db: Database, rows_factory, total: int, chunk: int = 20_000) -> None:
+    done = 0
+    while done < total:
+        size = min(chunk, total - done)
+        with db.engine.begin() as connection:
+            connection.execute(Notice.__table__.insert(), rows_factory(size, done))
+        done += size
+
+
+def cold_render_seconds(ctx: AppContext, now: datetime, repeats: int = 3) -> float:
+    best = float("inf")
+    for _ in range(repeats):
+        started = time.perf_counter()
+        render_feed(ctx, "/feeds/notices.atom", Filters(), "", now)
+        best = min(best, time.perf_counter() - started)
+    return best
+
+
+def wait_for(url: str, seconds: float = 30) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(url, timeout=2).read()
+            return
+        except OSError:
+            time.sleep(0.2)
+    raise SystemExit(f"{url} did not come up")
+
+
+def etag_of(url: str) -> str:
+    with urllib.request.urlopen(url) as response:
+        return response.headers["ETag"]
+
+
+def wrk(url: str, *, duration: int, connections: int, headers: dict[str, str] | None = None) -> float:
+    command = ["wrk", "-t2", f"-c{connections}", f"-d{duration}s", "--latency", url]
+    for name, value in (headers or {}).items():
+        command[1:1] = ["-H", f"{name}: {value}"]
+    output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
+    if non_2xx:
+        raise SystemExit(f"wrk saw {non_2xx.group(1)} error responses from {url}:\n{output}")
+    return float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
+
+
+NGINX_CONF = """
+worker_processes {workers};
+daemon off;
+pid {prefix}/nginx.pid;
+error_log {prefix}/error.log;
+events {{ worker_connections 4096; }}
+http {{
+    access_log off;
+    client_body_temp_path {prefix}/body; proxy_temp_path {prefix}/proxy; fastcgi_temp_path {prefix}/fcgi;
+    uwsgi_temp_path {prefix}/uwsgi; scgi_temp_path {prefix}/scgi;
+    types {{ application/atom+xml atom; application/rss+xml rss; text/calendar ics; }}
+    sendfile on; tcp_nopush on; etag on; keepalive_requests 1000000;
+    server {{
+        listen 127.0.0.1:{port};
+        root {root};
+        location / {{ add_header Cache-Control "public, max-age=300"; }}
+    }}
+}}
+"""
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--duration", type=int, default=10)
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--workers", type=int, default=2, help="worker processes for both servers")
+    parser.add_argument("--skip-million", action="store_true", help="skip the 1,000,000-notice render")
+    args = parser.parse_args()
+    for tool in ("wrk", "nginx"):
+        if not shutil.which(tool) and not Path(f"/usr/sbin/{tool}").exists():
+            raise SystemExit(f"{tool} is missing: apt-get install wrk nginx-light")
+
+    workdir = Path(tempfile.mkdtemp(prefix="notices-bench-"))
+    os.chmod(workdir, 0o755)  # nginx workers may run as another user
+    url = os.environ.get("NOTICES_BENCH_DATABASE_URL", f"sqlite:///{workdir}/bench.db")
+    environ = {**os.environ, "NOTICES_DATABASE_URL": url}
+    settings = load_settings(environ)
+    now = datetime.now(UTC).replace(microsecond=0)
+    db = Database.from_url(url)
+    with db.engine.begin() as connection:
+        from notices.models import Base
+
+        Base.metadata.drop_all(connection)
+        connection.exec_driver_sql("DROP TABLE IF EXISTS alembic_version")
+    database.upgrade(db.engine)
+    ctx = AppContext(settings=settings, db=db, clock=FixedClock(now))
+
+    print(f"database: {url.split('@')[-1]}")
+    started = time.perf_counter()
+    insert(db, lambda size, done: notice_rows(size, now=now, ended=False, start_index=done), 1_000)
+    insert(db, lambda size, done: notice_rows(size, now=now, ended=True, start_index=10_000 + done), 100_000)
+    print(f"loaded 1,000 visible + 100,000 ended notices in {time.perf_counter() - started:.1f} s")
+    render_100k = cold_render_seconds(ctx, now)
+    body_size = len(render_feed(ctx, "/feeds/notices.atom", Filters(), "", now).body)
+    print(f"cold render /feeds/notices.atom, 100,000 ended: {render_100k * 1000:.0f} ms ({body_size / 1024:.0f} KiB)")
+
+    export_dir = workdir / "public"
+    export_feeds(ctx, now=now, directory=export_dir)
+    for folder in [export_dir, *export_dir.rglob("*")]:
+        if folder.is_dir():
+            os.chmod(folder, 0o755)
+    (workdir / "nginx.conf").write_text(NGINX_CONF.format(workers=args.workers, prefix=workdir, port=8781, root=export_dir))
+    nginx = subprocess.Popen(["nginx", "-c", str(workdir / "nginx.conf"), "-p", str(workdir)])
+    service = subprocess.Popen(
+        [sys.executable, "-m", "notices", "serve", "--no-scheduler", "--no-access-log", "--port", "8780",
+         "--workers", str(args.workers)],
+        env=environ, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+    )
+    try:
+        service_url, nginx_url = "http://127.0.0.1:8780/feeds/notices.atom", "http://127.0.0.1:8781/feeds/notices.atom"
+        wait_for(service_url)
+        wait_for(nginx_url)
+        for _ in range(args.workers * 4):  # let every worker render once before measuring
+            urllib.request.urlopen(service_url).read()
+        run = dict(duration=args.duration, connections=args.connections)
+        results = {
+            ("200", "notices"): wrk(service_url, **run),
+            ("200", "nginx"): wrk(nginx_url, **run),
+            ("304", "notices"): wrk(service_url, headers={"If-None-Match": etag_of(service_url)}, **run),
+            ("304", "nginx"): wrk(nginx_url, headers={"If-None-Match": etag_of(nginx_url)}, **run),
+        }
+    finally:
+        os.killpg(service.pid, signal.SIGTERM)
+        nginx.send_signal(signal.SIGQUIT)
+        service.wait(timeout=30)
+        nginx.wait(timeout=30)
+
+    print(f"\nwrk -t2 -c{args.connections} -d{args.duration}s, {args.workers} worker processes each, "
+          f"feed of 1,000 notices ({body_size / 1024:.0f} KiB):")
+    print(f"{'status':8}{'notices req/s':>16}{'nginx req/s':>14}{'ratio':>8}   target")
+    for status, target in (("200", ">= 0.50"), ("304", "")):
+        ours, theirs = results[(status, "notices")], results[(status, "nginx")]
+        print(f"{status:8}{ours:16.0f}{theirs:14.0f}{ours / theirs:8.2f}   {target}")
+
+    if not args.skip_million:
+        started = time.perf_counter()
+        insert(db, lambda size, done: notice_rows(size, now=now, ended=True, start_index=200_000 + done), 900_000)
+        print(f"\nloaded 900,000 more ended notices in {time.perf_counter() - started:.1f} s")
+        render_1m = cold_render_seconds(ctx, now)
+        print(f"cold render /feeds/notices.atom, 1,000,000 ended: {render_1m * 1000:.0f} ms")
+        print(f"ratio 1,000,000 / 100,000 ended: {render_1m / render_100k:.2f} (target: about 1, no growth)")
+    db.dispose()
+    shutil.rmtree(workdir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
