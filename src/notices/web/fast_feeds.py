@@ -12,6 +12,7 @@ from starlette.datastructures import Headers, QueryParams
 
 from notices.config import Settings
 from notices.feed_catalog import FEED_PATHS
+from notices.lifecycle import Filters
 from notices.web.feed_cache import CachedFeed, FeedCache
 from notices.web.query_filters import BadFilter, canonical_query, filters_from_query
 
@@ -56,10 +57,13 @@ def accepts_gzip(headers: Headers) -> bool:
     return False
 
 
-async def _send(send, status: int, headers: list[tuple[str, str]], body: bytes) -> None:
-    raw = [(name.encode("latin-1"), value.encode("latin-1")) for name, value in headers]
-    await send({"type": "http.response.start", "status": status, "headers": raw})
+async def _send(send, status: int, headers: list[tuple[bytes, bytes]], body: bytes) -> None:
+    await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
+
+
+def _plain(status: int, text: str, extra: list[tuple[bytes, bytes]] = ()) -> tuple[int, list, bytes]:
+    return status, [(b"content-type", b"text/plain; charset=utf-8"), *extra], (text + "\n").encode()
 
 
 class FeedFastPath:
@@ -67,6 +71,23 @@ class FeedFastPath:
         self.app = app
         self.cache = cache
         self.settings = settings
+        self._cache_control = f"public, max-age={settings.feed_max_age}".encode()
+        # Raw query string -> (filters, canonical query) or a 400 message. Readers
+        # poll the same few URLs, so this saves parsing on nearly every request.
+        self._queries: dict[bytes, tuple[Filters, str] | str] = {}
+
+    def _filters(self, raw_query: bytes) -> tuple[Filters, str] | str:
+        known = self._queries.get(raw_query)
+        if known is not None:
+            return known
+        try:
+            filters = filters_from_query(QueryParams(raw_query.decode("latin-1")), self.settings)
+            result: tuple[Filters, str] | str = (filters, canonical_query(filters))
+        except BadFilter as error:
+            result = str(error)
+        if len(self._queries) < 1024:  # bounded: arbitrary query strings must not grow memory
+            self._queries[raw_query] = result
+        return result
 
     async def __call__(self, scope, receive, send) -> None:
         if scope["type"] != "http" or scope["path"] not in FEED_PATHS:
@@ -74,28 +95,26 @@ class FeedFastPath:
             return
         method = scope["method"]
         if method not in ("GET", "HEAD"):
-            await _send(send, 405, [("allow", "GET, HEAD"), ("content-type", "text/plain; charset=utf-8")],
-                        b"Method not allowed: feeds are read with GET or HEAD.\n")
+            await _send(send, *_plain(405, "Method not allowed: feeds are read with GET or HEAD.", [(b"allow", b"GET, HEAD")]))
             return
-        try:
-            filters = filters_from_query(QueryParams(scope["query_string"].decode("latin-1")), self.settings)
-        except BadFilter as error:
-            await _send(send, 400, [("content-type", "text/plain; charset=utf-8")], (str(error) + "\n").encode())
+        parsed = self._filters(scope["query_string"])
+        if isinstance(parsed, str):
+            await _send(send, *_plain(400, parsed))
             return
-        entry = await self.cache.get(scope["path"], filters, canonical_query(filters))
+        entry = await self.cache.get(scope["path"], *parsed)
         request_headers = Headers(scope=scope)
         gzipped = accepts_gzip(request_headers)
         headers = [
-            ("etag", f'"{entry.etag}-gzip"' if gzipped else f'"{entry.etag}"'),
-            ("last-modified", entry.last_modified),
-            ("cache-control", f"public, max-age={self.settings.feed_max_age}"),
-            ("vary", "Accept-Encoding"),
+            (b"etag", entry.quoted_etag_gzip if gzipped else entry.quoted_etag),
+            (b"last-modified", entry.last_modified.encode()),
+            (b"cache-control", self._cache_control),
+            (b"vary", b"Accept-Encoding"),
         ]
         if not_modified(request_headers, entry):
             await _send(send, 304, headers, b"")
             return
         body = entry.gzipped if gzipped else entry.rendered.body
-        headers += [("content-type", entry.rendered.media_type), ("content-length", str(len(body)))]
+        headers += [(b"content-type", entry.rendered.media_type.encode()), (b"content-length", str(len(body)).encode())]
         if gzipped:
-            headers.append(("content-encoding", "gzip"))
+            headers.append((b"content-encoding", b"gzip"))
         await _send(send, 200, headers, b"" if method == "HEAD" else body)

@@ -33,9 +33,10 @@ class CachedFeed:
     etag: str  # the bare hash; the quoted forms are below
     gzipped: bytes = field(repr=False)
 
-    @property
-    def last_modified(self) -> str:
-        return format_datetime(self.rendered.last_modified, usegmt=True)
+    def __post_init__(self) -> None:
+        self.last_modified = format_datetime(self.rendered.last_modified.replace(microsecond=0), usegmt=True)
+        self.quoted_etag = f'"{self.etag}"'.encode()
+        self.quoted_etag_gzip = f'"{self.etag}-gzip"'.encode()
 
     def is_valid(self, *, now: datetime, data_version: int) -> bool:
         until = self.rendered.valid_until
