@@ -120,12 +120,20 @@ class NoticeEvent(Base):
     occurred_at: Mapped[datetime]
     recorded_at: Mapped[datetime]
     detail: Mapped[str] = mapped_column(Text, default="")
+    # Set once enqueue_alerts has turned this event into emails (or decided none are due).
+    alerts_enqueued: Mapped[bool] = mapped_column(default=False)
 
     notice: Mapped[Notice] = relationship(back_populates="events")
 
     __table_args__ = (
         UniqueConstraint("notice_id", "kind", "version", name="uq_notice_events_once"),
         Index("ix_notice_events_occurred_at", "occurred_at"),
+        Index(
+            "ix_notice_events_alerts_pending",
+            "id",
+            sqlite_where=text("alerts_enqueued = 0"),
+            postgresql_where=text("alerts_enqueued = false"),
+        ),
     )
 
 
@@ -137,3 +145,87 @@ class SiteState(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     data_version: Mapped[int] = mapped_column(Integer, default=0)
     changed_at: Mapped[datetime | None] = mapped_column(nullable=True)
+
+
+class Subscriber(Base):
+    """Someone who gets email: double opt-in, filters, frequency and language."""
+
+    __tablename__ = "subscribers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # Normalised (see subscriptions.normalise_email): one row per mailbox.
+    email: Mapped[str] = mapped_column(String(320), unique=True)
+    state: Mapped[str] = mapped_column(String(16))  # pending, confirmed, unsubscribed, suppressed
+    frequency: Mapped[str] = mapped_column(String(16))  # immediate, daily, weekly
+    categories: Mapped[list[str]] = mapped_column(JSON, default=list)
+    locations: Mapped[list[str]] = mapped_column(JSON, default=list)
+    min_severity: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    language: Mapped[str] = mapped_column(String(8), default="en")
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    confirmed_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    unsubscribed_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    suppressed_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    suppression_reason: Mapped[str] = mapped_column(Text, default="")
+    # Bumped to revoke every link sent so far (e.g. after a complaint).
+    token_generation: Mapped[int] = mapped_column(Integer, default=1)
+
+    __table_args__ = (Index("ix_subscribers_state_frequency", "state", "frequency"),)
+
+
+class Delivery(Base):
+    """The outbox: one row per email. Unique per (subscriber, dedup key), so enqueuing twice sends once."""
+
+    __tablename__ = "deliveries"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    subscriber_id: Mapped[int] = mapped_column(ForeignKey("subscribers.id", ondelete="CASCADE"))
+    dedup_key: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(32))  # confirm, manage, alert, reminder, digest
+    payload: Mapped[dict] = mapped_column(JSON, default=dict)
+    status: Mapped[str] = mapped_column(String(16))  # pending, sending, sent, failed, expired
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime]
+    # While `sending`, the claim holds until lease_until; a sender that died
+    # leaves the row to be claimed again after it.
+    lease_until: Mapped[datetime | None] = mapped_column(nullable=True)
+    expires_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    message_id: Mapped[str] = mapped_column(String(255), default="")
+    smtp_reply: Mapped[str] = mapped_column(Text, default="")
+    last_error: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime]
+    sent_at: Mapped[datetime | None] = mapped_column(nullable=True)
+
+    subscriber: Mapped[Subscriber] = relationship()
+
+    __table_args__ = (
+        UniqueConstraint("subscriber_id", "dedup_key", name="uq_deliveries_dedup"),
+        Index(
+            "ix_deliveries_due",
+            "next_attempt_at",
+            sqlite_where=text("status IN ('pending', 'sending')"),
+            postgresql_where=text("status IN ('pending', 'sending')"),
+        ),
+        Index("ix_deliveries_status", "status"),
+    )
+
+
+class NoticeReminder(Base):
+    """Which reminders (lead time before the start) were enqueued for which version of a notice."""
+
+    __tablename__ = "notice_reminders"
+
+    notice_id: Mapped[int] = mapped_column(ForeignKey("notices.id", ondelete="CASCADE"), primary_key=True)
+    version: Mapped[int] = mapped_column(primary_key=True)
+    lead_minutes: Mapped[int] = mapped_column(primary_key=True)
+    enqueued_at: Mapped[datetime]
+
+
+class RateLimitHit(Base):
+    """Fixed-window counters in the database, so limits hold across processes and replicas."""
+
+    __tablename__ = "rate_limit_hits"
+
+    bucket: Mapped[str] = mapped_column(String(200), primary_key=True)
+    window_start: Mapped[datetime] = mapped_column(primary_key=True)
+    count: Mapped[int] = mapped_column(Integer, default=0)

@@ -26,8 +26,12 @@ def app_context() -> AppContext:
 def migrated_context() -> AppContext:
     """The context, refusing to go on with a database that has no schema yet."""
     ctx = app_context()
-    if database.current_revision(ctx.db.engine) is None:
+    revision = database.current_revision(ctx.db.engine)
+    if revision is None:
         raise UserError("the database has no tables yet; run `notices db upgrade` first")
+    if revision != database.head_revision():
+        raise UserError(f"the database schema is at {revision}, this version needs {database.head_revision()}; "
+                        "run `notices db upgrade` first")
     return ctx
 
 
