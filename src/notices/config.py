@@ -12,6 +12,7 @@ import secrets
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -38,6 +39,18 @@ class Settings:
     smtp_url: str
     mail_dir: Path
     mail_from: str
+    mail_from_name: str
+    alert_validity: timedelta
+    digest_validity: timedelta
+    skip_empty_digests: bool
+    reminder_leads: tuple[timedelta, ...]
+    send_batch_size: int
+    lease_seconds: int
+    max_attempts: int
+    send_interval_seconds: float
+    confirm_within: timedelta
+    signup_limit_per_address: int
+    signup_limit_per_ip: int
     secret_key: str
     feed_max_age: int
     feed_change_check_seconds: float
@@ -186,6 +199,39 @@ def _digest_time(raw: dict, key: str, default: str, *, weekly: bool) -> str:
     return value
 
 
+_DURATION = re.compile(r"^(\d+)\s*([mhd])$")
+_EMAIL = re.compile(r"^[^@\s<>\",;]+@[^@\s<>\",;]+\.[^@\s<>\",;]+$")
+
+
+def _durations(raw: dict, section: str, key: str, default: list[str]) -> tuple[timedelta, ...]:
+    values = _get(raw, section, key, default)
+    if not isinstance(values, list):
+        raise ConfigError(f"{section}.{key}: must be a list like [\"1d\", \"2h\"]")
+    leads = []
+    for value in values:
+        match = _DURATION.match(str(value).strip().lower())
+        if not match:
+            raise ConfigError(f"{section}.{key}: {value!r} is not a duration like '30m', '2h' or '1d'")
+        unit = {"m": "minutes", "h": "hours", "d": "days"}[match.group(2)]
+        leads.append(timedelta(**{unit: int(match.group(1))}))
+    return tuple(sorted(set(leads), reverse=True))
+
+
+def _boolean(raw: dict, section: str, key: str, default: bool) -> bool:
+    value = _get(raw, section, key, default)
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.lower() in ("true", "false", "1", "0", "yes", "no"):
+        return value.lower() in ("true", "1", "yes")
+    raise ConfigError(f"{section}.{key}: must be true or false, got {value!r}")
+
+
+def _email_address(value: str) -> str:
+    if not _EMAIL.match(value):
+        raise ConfigError(f"mail.from_address (NOTICES_MAIL_FROM): not an email address: {value!r}")
+    return value
+
+
 def _build(raw: dict, path: Path) -> Settings:
     language = _string(raw, "site", "language", "en")
     if language not in ("en", "nl"):
@@ -198,7 +244,19 @@ def _build(raw: dict, path: Path) -> Settings:
         database_url=_database_url(_string(raw, "database", "url", "sqlite:///var/notices.db")),
         smtp_url=_smtp_url(_string(raw, "mail", "smtp_url", "")),
         mail_dir=Path(_string(raw, "mail", "mail_dir", "var/mail")),
-        mail_from=_string(raw, "mail", "from_address", "notices@example.org"),
+        mail_from=_email_address(_string(raw, "mail", "from_address", "notices@example.org")),
+        mail_from_name=_string(raw, "mail", "from_name", "") or _string(raw, "site", "name", "Notices"),
+        alert_validity=timedelta(hours=_number(raw, "mail", "alert_validity_hours", 12, minimum=0.1)),
+        digest_validity=timedelta(hours=_number(raw, "mail", "digest_validity_hours", 12, minimum=0.1)),
+        skip_empty_digests=_boolean(raw, "mail", "skip_empty_digests", True),
+        reminder_leads=_durations(raw, "mail", "reminder_lead_times", ["1d"]),
+        send_batch_size=int(_number(raw, "mail", "batch_size", 200, minimum=1)),
+        lease_seconds=int(_number(raw, "mail", "lease_seconds", 300, minimum=5)),
+        max_attempts=int(_number(raw, "mail", "max_attempts", 8, minimum=1)),
+        send_interval_seconds=_number(raw, "mail", "send_interval_seconds", 15, minimum=0.5),
+        confirm_within=timedelta(hours=_number(raw, "subscriptions", "confirm_within_hours", 72, minimum=1)),
+        signup_limit_per_address=int(_number(raw, "subscriptions", "limit_per_address", 5, minimum=1)),
+        signup_limit_per_ip=int(_number(raw, "subscriptions", "limit_per_ip", 30, minimum=1)),
         # Without a configured key each process makes up its own: fine for a
         # demo, but signed links then break on restart or across replicas.
         secret_key=_string(raw, "security", "secret_key", "") or secrets.token_urlsafe(32),

@@ -7,10 +7,10 @@ job twice, or in two processes at once, changes nothing the second time.
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
-from notices import feed_export, store
+from notices import alerts, digests, feed_export, ratelimit, sender, store, subscriptions
 from notices.context import AppContext
 
 log = logging.getLogger(__name__)
@@ -41,8 +41,45 @@ def export_feeds(ctx: AppContext, *, now: datetime, directory: Path | None = Non
 
 
 def next_boundary(ctx: AppContext, *, now: datetime) -> datetime | None:
+    """The next instant a job has something to do: a notice boundary or a reminder."""
     with ctx.db.session() as session:
-        return store.next_boundary_after(session, now)
+        instants = [
+            store.next_boundary_after(session, now),
+            alerts.next_reminder_at(session, settings=ctx.settings, now=now),
+        ]
+    return min((instant for instant in instants if instant is not None), default=None)
+
+
+def enqueue_alerts(ctx: AppContext, *, now: datetime) -> dict[str, int]:
+    """Turn new lifecycle events into alerts for immediate subscribers, and enqueue due reminders."""
+    with ctx.db.writing() as session, session.begin():
+        counts = alerts.enqueue_alerts(session, settings=ctx.settings, now=now)
+        reminders = alerts.enqueue_reminders(session, settings=ctx.settings, now=now)
+    counts["reminders"] = reminders["enqueued"]
+    return counts
+
+
+def enqueue_digests(ctx: AppContext, *, now: datetime, frequency: str, dry_run: bool = False) -> dict:
+    """This period's digest for each subscriber of `frequency` (idempotent per period)."""
+    with ctx.db.writing() as session:
+        counts = digests.enqueue_digests(session, settings=ctx.settings, frequency=frequency, now=now, dry_run=dry_run)
+        if not dry_run:
+            session.commit()
+    return counts
+
+
+def send_pending(ctx: AppContext, *, now: datetime, on_progress=None) -> dict[str, int]:
+    """Send every due delivery through the context's mailer."""
+    return sender.send_pending(ctx, now=now, mailer=ctx.mailer, on_progress=on_progress)
+
+
+def purge(ctx: AppContext, *, now: datetime) -> dict[str, int]:
+    """Forget unconfirmed sign-ups past their deadline and old rate-limit counters."""
+    with ctx.db.writing() as session, session.begin():
+        return {
+            "unconfirmed": subscriptions.purge_unconfirmed(session, now=now, settings=ctx.settings),
+            "rate_limit_windows": ratelimit.purge_expired(session, before=now - timedelta(days=1)),
+        }
 
 
 def data_version(ctx: AppContext) -> int:

@@ -13,18 +13,12 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from notices.config import SEVERITIES, Settings
+from notices.errors import InvalidField
 from notices.times import TimeInputError, localize, parse_instant
 
 TIME_FIELDS = ("publish_at", "starts_at", "ends_at")
 TEXT_LIMITS = {"title": 200, "summary": 2_000, "body": 100_000, "expected_end": 200, "location_detail": 2_000}
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-
-
-class InvalidField(ValueError):
-    def __init__(self, field_name: str, problem: str) -> None:
-        super().__init__(f"{field_name}: {problem}")
-        self.field = field_name
-        self.problem = problem
 
 
 @dataclass(frozen=True)

@@ -11,10 +11,11 @@ from __future__ import annotations
 import logging
 import signal
 import threading
-from datetime import datetime
+from datetime import UTC, datetime
 
 from apscheduler.jobstores.base import JobLookupError
 from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.cron import CronTrigger
 
 from notices import jobs
 from notices.context import AppContext
@@ -24,6 +25,9 @@ log = logging.getLogger(__name__)
 WAKE_AT_BOUNDARY = "wake-at-boundary"
 SAFETY_TICK = "record-transitions"
 WATCH_CHANGES = "watch-for-changes"
+SEND_PENDING = "send-pending"
+DIGEST_JOBS = {"daily": "digest-daily", "weekly": "digest-weekly"}
+PURGE = "purge"
 
 
 class NoticeScheduler:
@@ -56,8 +60,48 @@ class NoticeScheduler:
             # Only the latest poll matters; a late one is just skipped.
             misfire_grace_time=max(1, int(self.ctx.settings.change_poll_seconds * 5)),
         )
+        self._scheduler.add_job(
+            self.send_pending, "interval", seconds=self.ctx.settings.send_interval_seconds,
+            id=SEND_PENDING, replace_existing=True,
+        )
+        for frequency, job_id in DIGEST_JOBS.items():
+            self._scheduler.add_job(
+                self.run_digest, CronTrigger(**self._digest_schedule(frequency), timezone=self.ctx.settings.timezone),
+                args=[frequency], id=job_id, replace_existing=True,
+                # A digest is still worth sending hours late (it expires on its own).
+                misfire_grace_time=int(self.ctx.settings.digest_validity.total_seconds()),
+            )
+        self._scheduler.add_job(self.purge, "cron", hour=3, minute=30, timezone=self.ctx.settings.timezone,
+                                id=PURGE, replace_existing=True)
         self._scheduler.start(paused=paused)
         log.info("scheduler started; next boundary %s", self.planned_wakeup)
+
+    def _digest_schedule(self, frequency: str) -> dict:
+        settings = self.ctx.settings
+        if frequency == "daily":
+            hour, minute = settings.daily_digest_at.split(":")
+            return {"hour": int(hour), "minute": int(minute)}
+        weekday, clock = settings.weekly_digest_at.split()
+        hour, minute = clock.split(":")
+        return {"day_of_week": weekday, "hour": int(hour), "minute": int(minute)}
+
+    def send_pending(self) -> dict[str, int]:
+        return jobs.send_pending(self.ctx, now=self.ctx.clock.now())
+
+    def send_soon(self) -> None:
+        """Run send_pending now instead of at its next tick (mail was just enqueued)."""
+        if self._scheduler.running and self._scheduler.get_job(SEND_PENDING):
+            self._scheduler.modify_job(SEND_PENDING, next_run_time=datetime.now(UTC))
+
+    def run_digest(self, frequency: str) -> dict:
+        counts = jobs.enqueue_digests(self.ctx, now=self.ctx.clock.now(), frequency=frequency)
+        log.info("%s digest %s: %s enqueued", frequency, counts["period"], counts["enqueued"])
+        if counts["enqueued"]:
+            self.send_soon()
+        return counts
+
+    def purge(self) -> dict[str, int]:
+        return jobs.purge(self.ctx, now=self.ctx.clock.now())
 
     def shutdown(self) -> None:
         if self._scheduler.running:
@@ -76,8 +120,11 @@ class NoticeScheduler:
         now = self.ctx.clock.now()
         counts = jobs.record_transitions(self.ctx, now=now)
         # Boundaries, writes and the safety tick all come through here, which
-        # is exactly when the exported files can change.
+        # is exactly when the exported files and alerts can change.
         jobs.export_feeds(self.ctx, now=now)
+        mail = jobs.enqueue_alerts(self.ctx, now=now)
+        if mail["enqueued"] or mail["reminders"]:
+            self.send_soon()
         self.plan_next_wakeup(now)
         return counts
 

@@ -29,6 +29,7 @@ def make_environment(settings: Settings) -> Environment:
     environment.filters["markdown"] = lambda text: Markup(markdown_to_html(text))
     environment.filters["period"] = lambda notice: period(notice, zone)
     environment.filters["when"] = lambda notice, now: when_phrase(notice, zone, now)
+    environment.filters["category_labels"] = lambda keys: ", ".join(settings.categories.get(key, key) for key in keys)
     environment.filters["location_labels"] = lambda keys: ", ".join(settings.locations.get(key, key) for key in keys)
     environment.globals.update(
         settings=settings,

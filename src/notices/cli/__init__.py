@@ -11,7 +11,7 @@ from notices.cli.common import UserError
 from notices.cli.notice_commands import notice
 from notices.cli.service_commands import db, demo, feed, jobs, scheduler, serve
 from notices.config import ConfigError
-from notices.notice_input import InvalidField
+from notices.errors import InvalidField
 from notices.store import NoticeConflict, NoticeNotFound
 
 

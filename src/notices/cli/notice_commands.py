@@ -11,7 +11,8 @@ import yaml
 from notices import lifecycle, store
 from notices.cli.common import UserError, author, echo_json, migrated_context
 from notices.lifecycle import Status
-from notices.notice_input import InvalidField, parse_changes, parse_new_notice
+from notices.errors import InvalidField
+from notices.notice_input import parse_changes, parse_new_notice
 from notices.presenters import notice_data
 from notices.times import format_site
 

@@ -1,0 +1,114 @@
+"""What each kind of delivery says: from a delivery row to an EmailMessage (or a reason not to send).
+
+Content is built at send time from the data it names, so an alert about a
+notice that was cancelled in the meantime is dropped instead of sent.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from email.message import EmailMessage
+
+from jinja2 import Environment
+from sqlalchemy.orm import Session
+
+from notices import digests, store, subscriptions
+from notices.config import Settings
+from notices.i18n import Words
+from notices.lifecycle import Status, status_at
+from notices.mail import Links, make_message, render_mail, unsubscribe_mailto
+from notices.models import Delivery, Subscriber
+from notices.outbox import message_id
+from notices.tokens import LinkSigner
+
+
+class Skip(Exception):
+    """This delivery should not go out any more; the message says why."""
+
+
+@dataclass
+class Composer:
+    settings: Settings
+    env: Environment
+    signer: LinkSigner
+
+    def __post_init__(self) -> None:
+        self._snapshots: dict[tuple, digests.DigestSnapshot] = {}
+        # Subscribers suppressed during this run: their other claimed mail must not go out.
+        self.blocked: set[int] = set()
+
+    def links(self, subscriber: Subscriber) -> Links:
+        unsubscribe = self.signer.sign("unsubscribe", subscriber.id, subscriber.token_generation)
+        manage = self.signer.sign("manage", subscriber.id, subscriber.token_generation)
+        return Links(
+            manage_url=self.settings.absolute_url(f"/preferences/{manage}"),
+            unsubscribe_url=self.settings.absolute_url(f"/unsubscribe/{unsubscribe}"),
+            unsubscribe_mailto=unsubscribe_mailto(self.settings, unsubscribe),
+        )
+
+    def compose(self, session: Session, delivery: Delivery, *, now: datetime) -> EmailMessage:
+        subscriber = delivery.subscriber
+        wanted_state = {"confirm": "pending"}.get(delivery.kind, subscriptions.ACTIVE)
+        if subscriber.id in self.blocked:
+            raise Skip("subscriber suppressed")
+        if subscriber.state != wanted_state:
+            raise Skip(f"subscriber is {subscriber.state}")
+        if delivery.expires_at is not None and now >= delivery.expires_at:
+            raise Skip("expired before it could be sent")
+        links = self.links(subscriber)
+        context = {
+            "settings": self.settings, "words": Words(subscriber.language, self.settings.timezone),
+            "subscriber": subscriber, "links": links, "now": now, "site_url": self.settings.absolute_url("/"),
+        }
+        context.update(getattr(self, f"_{delivery.kind}")(session, delivery, subscriber, now))
+        rendered = render_mail(self.env, delivery.kind, subscriber.language, context)
+        domain = self.settings.mail_from.partition("@")[2]
+        return make_message(
+            settings=self.settings, rendered=rendered, to=subscriber.email,
+            message_id=message_id(delivery.id, f"{subscriber.id}:{delivery.dedup_key}", domain),
+            links=links, date=now, bulk=delivery.kind == "digest",
+        )
+
+    def _confirm(self, session, delivery, subscriber, now) -> dict:
+        token = self.signer.sign("confirm", subscriber.id, subscriber.token_generation)
+        return {"confirm_url": self.settings.absolute_url(f"/subscribe/confirm/{token}"),
+                "valid_hours": int(self.settings.confirm_within.total_seconds() // 3600)}
+
+    def _manage(self, session, delivery, subscriber, now) -> dict:
+        return {}
+
+    def _notice(self, session, uid: str):
+        try:
+            return store.get_notice(session, uid)
+        except store.NoticeNotFound:
+            raise Skip("the notice no longer exists") from None
+
+    def _alert(self, session, delivery, subscriber, now) -> dict:
+        notice = self._notice(session, delivery.payload["notice"])
+        event = delivery.payload["event"]
+        if event != "cancelled" and status_at(notice, now) is Status.CANCELLED:
+            raise Skip("the notice was cancelled before the alert went out")
+        return {"notice": notice, "event": event, "notice_url": self.settings.absolute_url(f"/notices/{notice.uid}")}
+
+    def _reminder(self, session, delivery, subscriber, now) -> dict:
+        notice = self._notice(session, delivery.payload["notice"])
+        if status_at(notice, now) is not Status.UPCOMING:
+            raise Skip("the notice is no longer upcoming")
+        return {"notice": notice, "notice_url": self.settings.absolute_url(f"/notices/{notice.uid}")}
+
+    def _digest(self, session, delivery, subscriber, now) -> dict:
+        payload = delivery.payload
+        key = (payload["frequency"], payload["start"], payload["end"])
+        snapshot = self._snapshots.get(key)
+        if snapshot is None:
+            period = digests.DigestPeriod(
+                frequency=payload["frequency"], start=datetime.fromisoformat(payload["start"]),
+                end=datetime.fromisoformat(payload["end"]),
+            )
+            snapshot = self._snapshots[key] = digests.load_snapshot(session, period)
+        sections = digests.sections_for(snapshot, subscriptions.filters_of(subscriber))
+        if self.settings.skip_empty_digests and not sections.has_news:
+            raise Skip("nothing new for this subscriber")
+        return {"period": snapshot.period, "sections": sections, "frequency": payload["frequency"],
+                "notice_url": lambda notice: self.settings.absolute_url(f"/notices/{notice.uid}")}

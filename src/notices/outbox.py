@@ -1,0 +1,119 @@
+"""The deliveries table as an outbox: enqueue once, claim with a lease, send, record the outcome.
+
+Delivery is at least once: a claim is taken (compare-and-swap, plus
+FOR UPDATE SKIP LOCKED on PostgreSQL) before sending, and the outcome is
+written right after the SMTP reply. A sender that dies in between leaves a
+claim that expires, and the message is sent again after the lease: the only
+window for a duplicate is between the server's 250 and our commit.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from notices.db import Database, insert_ignoring_duplicates
+from notices.models import Delivery
+
+log = logging.getLogger(__name__)
+
+# Waits before the 2nd, 3rd, ... attempt after a temporary failure.
+BACKOFF = (timedelta(minutes=1), timedelta(minutes=5), timedelta(minutes=15), timedelta(hours=1),
+           timedelta(hours=3), timedelta(hours=6))
+STATUSES = ("pending", "sending", "sent", "failed", "expired")
+
+
+def enqueue(
+    session: Session, *, subscriber_id: int, dedup_key: str, kind: str, payload: dict, now: datetime,
+    expires_at: datetime | None = None,
+) -> bool:
+    """Add a delivery unless this subscriber already has one with this key; True if added."""
+    return insert_ignoring_duplicates(session, Delivery.__table__, {
+        "subscriber_id": subscriber_id, "dedup_key": dedup_key, "kind": kind, "payload": payload,
+        "status": "pending", "attempts": 0, "next_attempt_at": now, "lease_until": None,
+        "expires_at": expires_at, "message_id": "", "smtp_reply": "", "last_error": "", "created_at": now,
+    })
+
+
+def message_id(delivery_id: int, dedup_key: str, domain: str) -> str:
+    """The same Message-ID on every attempt, so receivers can drop a duplicate."""
+    digest = hashlib.sha256(dedup_key.encode()).hexdigest()[:16]
+    return f"<notices.{delivery_id}.{digest}@{domain}>"
+
+
+@dataclass(frozen=True)
+class Claim:
+    delivery_id: int
+    lease_until: datetime
+
+
+def claim_batch(db: Database, *, now: datetime, limit: int, lease: timedelta) -> list[Claim]:
+    """Take up to `limit` due deliveries: pending ones whose time has come, or claims whose lease ran out.
+
+    While claimed, next_attempt_at is the end of the lease, so "due" is one
+    indexed range condition for both cases.
+    """
+    lease_until = now + lease
+    due = (Delivery.status.in_(("pending", "sending")), Delivery.next_attempt_at <= now)
+    candidates = select(Delivery.id).where(*due).order_by(Delivery.next_attempt_at, Delivery.id).limit(limit)
+    if db.dialect == "postgresql":
+        candidates = candidates.with_for_update(skip_locked=True)
+    with db.writing() as session, session.begin():
+        # The outer WHERE repeats the condition: the compare-and-swap. On
+        # PostgreSQL it is re-checked on the locked row; on SQLite the write
+        # lock taken by BEGIN IMMEDIATE makes the statement atomic.
+        claimed = session.scalars(
+            update(Delivery)
+            .where(Delivery.id.in_(candidates.scalar_subquery()), *due)
+            .values(status="sending", lease_until=lease_until, next_attempt_at=lease_until,
+                    attempts=Delivery.attempts + 1)
+            .returning(Delivery.id)
+        ).all()
+    return [Claim(delivery_id, lease_until) for delivery_id in sorted(claimed)]
+
+
+def _finish(session: Session, claim: Claim, **values) -> bool:
+    """Record an outcome, but only while our claim still holds (fencing)."""
+    result = session.execute(
+        update(Delivery)
+        .where(Delivery.id == claim.delivery_id, Delivery.status == "sending", Delivery.lease_until == claim.lease_until)
+        .values(**values)
+    )
+    if result.rowcount != 1:
+        log.warning("delivery %s: lease lost before the outcome was recorded", claim.delivery_id)
+        return False
+    return True
+
+
+def mark_sent(session: Session, claim: Claim, *, now: datetime, message_id: str, reply: str) -> bool:
+    return _finish(session, claim, status="sent", sent_at=now, message_id=message_id, smtp_reply=reply[:1000],
+                   lease_until=None, last_error="")
+
+
+def mark_retry(session: Session, claim: Claim, *, now: datetime, attempts: int, max_attempts: int, error: str) -> str:
+    if attempts >= max_attempts:
+        _finish(session, claim, status="failed", last_error=error[:1000], lease_until=None)
+        return "failed"
+    wait = BACKOFF[min(attempts - 1, len(BACKOFF) - 1)]
+    _finish(session, claim, status="pending", next_attempt_at=now + wait, last_error=error[:1000], lease_until=None)
+    return "retry"
+
+
+def mark_failed(session: Session, claim: Claim, *, error: str) -> None:
+    _finish(session, claim, status="failed", last_error=error[:1000], lease_until=None)
+
+
+def mark_expired(session: Session, claim: Claim, *, reason: str) -> None:
+    _finish(session, claim, status="expired", last_error=reason[:1000], lease_until=None)
+
+
+def status_counts(session: Session) -> dict[str, int]:
+    counts = dict.fromkeys(STATUSES, 0)
+    for status, count in session.execute(select(Delivery.status, func.count()).group_by(Delivery.status)):
+        counts[status] = count
+    return counts
