@@ -19,6 +19,7 @@ def make_environment(settings: Settings) -> Environment:
         undefined=StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
+        keep_trailing_newline=True,
     )
     zone = settings.timezone
     environment.filters["site_time"] = lambda instant, pattern="%a %-d %b %Y %H:%M": (

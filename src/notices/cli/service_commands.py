@@ -87,6 +87,24 @@ def record_transitions(as_json: bool) -> None:
         click.echo(", ".join(f"{kind}: {count}" for kind, count in counts.items()))
 
 
+@jobs.command("enqueue-alerts")
+@click.option("--json", "as_json", is_flag=True)
+def enqueue_alerts(as_json: bool) -> None:
+    """Turn new lifecycle events into alerts, and enqueue due reminders (send with `mail send-pending`)."""
+    ctx = migrated_context()
+    counts = job_functions.enqueue_alerts(ctx, now=ctx.clock.now())
+    echo_json(counts) if as_json else click.echo(", ".join(f"{kind}: {count}" for kind, count in counts.items()))
+
+
+@jobs.command("purge")
+@click.option("--json", "as_json", is_flag=True)
+def purge(as_json: bool) -> None:
+    """Forget unconfirmed sign-ups past their deadline and old rate-limit counters."""
+    ctx = migrated_context()
+    counts = job_functions.purge(ctx, now=ctx.clock.now())
+    echo_json(counts) if as_json else click.echo(", ".join(f"{kind}: {count}" for kind, count in counts.items()))
+
+
 @click.group()
 def feed() -> None:
     """Static copies of the feeds."""

@@ -6,6 +6,8 @@ import logging
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
+from fastapi.exception_handlers import http_exception_handler
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from fastapi.responses import JSONResponse, PlainTextResponse
 from sqlalchemy import text
 
@@ -14,7 +16,7 @@ from notices.config import Settings
 from notices.context import AppContext
 from notices.scheduler import NoticeScheduler
 from notices.templating import make_environment
-from notices.web import page_routes
+from notices.web import page_routes, subscribe_routes
 from notices.web.fast_feeds import FeedFastPath
 from notices.web.feed_cache import FeedCache
 from notices.web.query_filters import BadFilter
@@ -44,6 +46,13 @@ def create_app(settings: Settings, *, clock: Clock | None = None, run_scheduler:
     app.state.ctx = ctx
     app.state.templates = make_environment(settings)
 
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, error: StarletteHTTPException):
+        # Plain pages for people; the JSON API keeps FastAPI's JSON errors.
+        if request.url.path.startswith("/api/"):
+            return await http_exception_handler(request, error)
+        return PlainTextResponse(f"{error.detail}\n", status_code=error.status_code, headers=error.headers)
+
     @app.exception_handler(BadFilter)
     async def bad_filter(_request: Request, error: BadFilter):
         return PlainTextResponse(str(error) + "\n", status_code=400)
@@ -59,6 +68,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None, run_scheduler:
         return {"status": "ok", "database": "ok"}
 
     app.include_router(page_routes.router)
+    app.include_router(subscribe_routes.router)
     app.state.feed_cache = FeedCache(ctx, version_check_seconds=settings.feed_change_check_seconds)
     # Outermost, so feed requests skip routing altogether.
     app.add_middleware(FeedFastPath, cache=app.state.feed_cache, settings=settings)

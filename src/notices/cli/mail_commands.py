@@ -1,0 +1,189 @@
+"""`notices subscriber ...`, `notices digest run`, `notices mail ...`."""
+
+from __future__ import annotations
+
+import click
+from sqlalchemy import func, select
+
+from notices import jobs as job_functions
+from notices import outbox, subscriptions
+from notices.cli.common import UserError, echo_json, migrated_context
+from notices.errors import InvalidField
+from notices.models import Delivery, Subscriber
+from notices.times import isoformat_site
+
+
+def subscriber_data(subscriber: Subscriber, zone) -> dict:
+    return {
+        "email": subscriber.email, "state": subscriber.state, "frequency": subscriber.frequency,
+        "categories": list(subscriber.categories or ()), "locations": list(subscriber.locations or ()),
+        "min_severity": subscriber.min_severity, "language": subscriber.language,
+        "created_at": isoformat_site(subscriber.created_at, zone),
+        "confirmed_at": isoformat_site(subscriber.confirmed_at, zone) if subscriber.confirmed_at else None,
+    }
+
+
+@click.group()
+def subscriber() -> None:
+    """Email subscribers."""
+
+
+@subscriber.command("add")
+@click.argument("email")
+@click.option("--frequency", type=click.Choice(subscriptions.FREQUENCIES), default="daily", show_default=True)
+@click.option("--category", "categories", multiple=True, help="Only these categories; repeat for several.")
+@click.option("--location", "locations", multiple=True, help="Only these locations; repeat for several.")
+@click.option("--severity", help="Minimum severity: info, minor, major or critical.")
+@click.option("--language", type=click.Choice(subscriptions.LANGUAGES), default=None)
+@click.option("--confirm", "send_confirmation", is_flag=True,
+              help="Send the opt-in email instead of confirming at once.")
+@click.option("--json", "as_json", is_flag=True)
+def add(email, frequency, categories, locations, severity, language, send_confirmation, as_json) -> None:
+    """Add (or update) a subscriber: an operator import, confirmed at once unless --confirm."""
+    ctx = migrated_context()
+    now = ctx.clock.now()
+    raw = {"frequency": frequency, "categories": list(categories), "locations": list(locations),
+           "severity": severity, "language": language}
+    try:
+        address = subscriptions.normalise_email(email)
+        preferences = subscriptions.parse_preferences(raw, ctx.settings)
+    except InvalidField as error:
+        option = {"categories": "--category", "locations": "--location", "email": "EMAIL"}.get(error.field, f"--{error.field}")
+        raise UserError(f"{option}: {error.problem}") from None
+    with ctx.db.writing() as session, session.begin():
+        added = subscriptions.add_by_operator(session, email=address, preferences=preferences,
+                                              send_confirmation=send_confirmation, now=now, settings=ctx.settings)
+        data = subscriber_data(added, ctx.settings.timezone)
+    if send_confirmation:
+        job_functions.send_pending(ctx, now=now)
+    if as_json:
+        echo_json(data)
+    else:
+        click.echo(f"{data['email']}: {data['state']}, {data['frequency']}"
+                   + (" (confirmation email sent)" if send_confirmation else ""))
+
+
+@subscriber.command("list")
+@click.option("--state", type=click.Choice(("pending", "confirmed", "unsubscribed", "suppressed")))
+@click.option("--json", "as_json", is_flag=True)
+def list_(state: str | None, as_json: bool) -> None:
+    """List subscribers."""
+    ctx = migrated_context()
+    with ctx.db.session() as session:
+        query = select(Subscriber).order_by(Subscriber.email)
+        if state:
+            query = query.where(Subscriber.state == state)
+        rows = [subscriber_data(item, ctx.settings.timezone) for item in session.scalars(query)]
+    if as_json:
+        echo_json(rows)
+        return
+    if not rows:
+        click.echo("no subscribers")
+    for row in rows:
+        filters = ", ".join(row["categories"] + row["locations"]) or "everything"
+        if row["min_severity"]:
+            filters += f" (>= {row['min_severity']})"
+        click.echo(f"{row['email']:40} {row['state']:12} {row['frequency']:9} {row['language']}  {filters}")
+
+
+@subscriber.command("remove")
+@click.argument("email")
+def remove(email: str) -> None:
+    """Unsubscribe an address (kept as unsubscribed, so it is not mailed again by mistake)."""
+    ctx = migrated_context()
+    try:
+        address = subscriptions.normalise_email(email)
+    except InvalidField as error:
+        raise UserError(f"EMAIL: {error.problem}") from None
+    with ctx.db.writing() as session, session.begin():
+        found = subscriptions.find(session, address)
+        if found is None:
+            raise UserError(f"EMAIL: no subscriber {address}")
+        changed = subscriptions.unsubscribe(session, found, now=ctx.clock.now())
+    click.echo(f"{address}: {'unsubscribed' if changed else 'was not subscribed'}")
+
+
+@click.group()
+def digest() -> None:
+    """Daily and weekly digests."""
+
+
+@digest.command("run")
+@click.option("--frequency", type=click.Choice(("daily", "weekly")), required=True)
+@click.option("--dry-run", is_flag=True, help="Print who would get what; enqueue and send nothing.")
+@click.option("--json", "as_json", is_flag=True)
+def digest_run(frequency: str, dry_run: bool, as_json: bool) -> None:
+    """Enqueue the digest of the latest period and send it (a second run sends nothing new)."""
+    ctx = migrated_context()
+    now = ctx.clock.now()
+    counts = job_functions.enqueue_digests(ctx, now=now, frequency=frequency, dry_run=dry_run)
+    if dry_run:
+        with ctx.db.session() as session:
+            emails = dict(session.execute(select(Subscriber.id, Subscriber.email)).all())
+        planned = [
+            {"email": emails[subscriber_id], "new": len(s.new), "changed": len(s.changed),
+             "starting": len(s.starting), "ending": len(s.ending), "active": len(s.active)}
+            for subscriber_id, s in counts["planned"]
+        ]
+        if as_json:
+            echo_json({"period": counts["period"], "would_send": planned, "nothing_new": counts["empty"]})
+            return
+        click.echo(f"{frequency} digest for {counts['period']}: {len(planned)} would be sent, "
+                   f"{counts['empty']} subscribers have nothing new")
+        for item in planned:
+            click.echo(f"  {item['email']}: {item['new']} new, {item['changed']} changed, "
+                       f"{item['starting']} starting, {item['ending']} ending, {item['active']} still active")
+        return
+    sent = _send_with_progress(ctx, now)
+    result = {"period": counts["period"], "enqueued": counts["enqueued"], "already_enqueued": counts["already"],
+              "nothing_new": counts["empty"], **sent}
+    if as_json:
+        echo_json(result)
+    else:
+        click.echo(f"{frequency} digest for {counts['period']}: {counts['enqueued']} enqueued "
+                   f"({counts['already']} already, {counts['empty']} with nothing new); "
+                   f"sent {sent['sent']}, retry {sent['retry']}, failed {sent['failed']}, expired {sent['expired']}")
+
+
+def _send_with_progress(ctx, now) -> dict[str, int]:
+    with ctx.db.session() as session:
+        due = session.scalar(
+            select(func.count()).select_from(Delivery).where(Delivery.status.in_(("pending", "sending")),
+                                                                   Delivery.next_attempt_at <= now)
+        )
+    if due < 50:
+        return job_functions.send_pending(ctx, now=now)
+    with click.progressbar(length=due, label="sending", file=click.get_text_stream("stderr")) as bar:
+        return job_functions.send_pending(ctx, now=now, on_progress=bar.update)
+
+
+@click.group()
+def mail() -> None:
+    """The outbox."""
+
+
+@mail.command("send-pending")
+@click.option("--json", "as_json", is_flag=True)
+def send_pending(as_json: bool) -> None:
+    """Send every delivery that is due now (what the scheduler does every few seconds)."""
+    ctx = migrated_context()
+    counts = _send_with_progress(ctx, ctx.clock.now())
+    if as_json:
+        echo_json(counts)
+    else:
+        click.echo(", ".join(f"{name}: {count}" for name, count in counts.items()))
+
+
+@mail.command("status")
+@click.option("--json", "as_json", is_flag=True)
+def status(as_json: bool) -> None:
+    """Deliveries per status."""
+    ctx = migrated_context()
+    with ctx.db.session() as session:
+        counts = outbox.status_counts(session)
+    if as_json:
+        echo_json(counts)
+    else:
+        for name, count in counts.items():
+            click.echo(f"{name:8} {count}")
+
