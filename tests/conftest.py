@@ -67,3 +67,23 @@ def ctx(settings, migrated_database, clock) -> AppContext:
     _empty_tables(migrated_database)
     yield AppContext(settings=settings, db=migrated_database, clock=clock)
     _empty_tables(migrated_database)
+
+
+@pytest.fixture
+def smtp():
+    """A running aiosmtpd server; `smtp.stop()` / `smtp.start()` simulate an outage."""
+    from tests.smtp_sink import SMTPSink
+
+    sink = SMTPSink()
+    sink.start()
+    yield sink
+    sink.stop()
+
+
+@pytest.fixture
+def mail_ctx(ctx, smtp):
+    """The context with its mailer pointed at the test SMTP server."""
+    from notices.mailers import SMTPMailer
+
+    ctx.mailer = SMTPMailer(smtp.url, timeout=5)
+    return ctx

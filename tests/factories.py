@@ -22,6 +22,8 @@ def add_notice(ctx: AppContext, *, now: datetime | None = None, **overrides) -> 
         "ends_at": now + timedelta(days=1),
     }
     raw.update(overrides)
+    if isinstance(overrides.get("starts_at"), datetime) and "ends_at" not in overrides:
+        raw["ends_at"] = overrides["starts_at"] + timedelta(days=1)
     raw = {key: value for key, value in raw.items() if value is not None}
     fields = parse_new_notice(raw, settings=ctx.settings, now=now)
     with ctx.db.session() as session, session.begin():
@@ -31,3 +33,17 @@ def add_notice(ctx: AppContext, *, now: datetime | None = None, **overrides) -> 
 def reload(ctx: AppContext, uid: str) -> Notice:
     with ctx.db.session() as session:
         return store.get_notice(session, uid, with_history=True)
+
+
+def add_subscriber(ctx: AppContext, email: str = "tenant@example.org", *, state: str = "confirmed", **preferences):
+    """A subscriber added the way an operator import does (confirmed unless told otherwise)."""
+    from notices import subscriptions
+
+    prefs = subscriptions.parse_preferences({"frequency": "immediate", **preferences}, ctx.settings)
+    with ctx.db.writing() as session, session.begin():
+        subscriber = subscriptions.add_by_operator(
+            session, email=subscriptions.normalise_email(email), preferences=prefs,
+            send_confirmation=state == "pending", now=ctx.clock.now(), settings=ctx.settings,
+        )
+        session.flush()
+        return subscriber.id

@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 from email.headerregistry import Address
+from email import policy
 from email.message import EmailMessage
 from email.utils import format_datetime
 from urllib.parse import quote
@@ -21,6 +22,10 @@ from jinja2 import Environment
 from notices.config import Settings
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
+# CRLF line ends as SMTP wants them (smtplib sends bytes as they are), and
+# headers folded only past 998 octets: a long List-Unsubscribe URL must stay
+# a plain <URL>, never an RFC 2047 encoded word that mail clients cannot use.
+MAIL_POLICY = policy.SMTP.clone(max_line_length=998)
 _INLINER = css_inline.CSSInliner(keep_style_tags=False, load_remote_stylesheets=False)
 
 
@@ -61,7 +66,7 @@ def make_message(
     *, settings: Settings, rendered: RenderedMail, to: str, message_id: str, links: Links, date: datetime,
     bulk: bool = False,
 ) -> EmailMessage:
-    message = EmailMessage()
+    message = EmailMessage(policy=MAIL_POLICY)
     local, _, domain = settings.mail_from.partition("@")
     message["From"] = Address(display_name=header_text(settings.mail_from_name, limit=80), username=local, domain=domain)
     to_local, _, to_domain = to.partition("@")
@@ -77,6 +82,8 @@ def make_message(
     message["X-Auto-Response-Suppress"] = "OOF, AutoReply"
     if bulk:
         message["Precedence"] = "bulk"
-    message.set_content(rendered.text)
-    message.add_alternative(rendered.html, subtype="html")
+    # Quoted-printable keeps every line under SMTP's 998-octet limit, however
+    # long the inlined-CSS HTML lines get.
+    message.set_content(rendered.text, cte="quoted-printable")
+    message.add_alternative(rendered.html, subtype="html", cte="quoted-printable")
     return message

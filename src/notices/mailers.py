@@ -22,7 +22,15 @@ class TemporaryFailure(Exception):
 
 
 class PermanentFailure(Exception):
-    pass
+    """A 5xx. `address_rejected` tells whether the recipient itself is refused (so suppress it)."""
+
+    def __init__(self, reply: str, *, address_rejected: bool) -> None:
+        super().__init__(reply)
+        self.address_rejected = address_rejected
+
+
+# Enhanced status codes (RFC 3463) that blame the mailbox, whatever the stage.
+_MAILBOX_STATUS = re.compile(r"^5\d\d[ -]5\.(1\.\d+|2\.1)\b")
 
 
 class Connection(Protocol):
@@ -109,7 +117,9 @@ class _SMTPConnection:
         # reply (the server's queue id) to store with the delivery.
         client = self.client
         data = message.as_bytes()
-        for step in (lambda: client.mail(sender), lambda: client.rcpt(recipient), lambda: client.data(data)):
+        steps = (("mail", lambda: client.mail(sender)), ("rcpt", lambda: client.rcpt(recipient)),
+                 ("data", lambda: client.data(data)))
+        for stage, step in steps:
             try:
                 code, text = step()
             except smtplib.SMTPResponseException as error:
@@ -119,7 +129,7 @@ class _SMTPConnection:
                     client.rset()
                 reply = _reply(code, text)
                 if code >= 500:
-                    raise PermanentFailure(reply)
+                    raise PermanentFailure(reply, address_rejected=stage == "rcpt" or bool(_MAILBOX_STATUS.match(reply)))
                 raise TemporaryFailure(reply)
         return _reply(code, text)
 

@@ -62,14 +62,19 @@ def claim_batch(db: Database, *, now: datetime, limit: int, lease: timedelta) ->
     due = (Delivery.status.in_(("pending", "sending")), Delivery.next_attempt_at <= now)
     candidates = select(Delivery.id).where(*due).order_by(Delivery.next_attempt_at, Delivery.id).limit(limit)
     if db.dialect == "postgresql":
-        candidates = candidates.with_for_update(skip_locked=True)
+        # Inside "id IN (subquery)" PostgreSQL may run a LIMIT ... FOR UPDATE
+        # subquery more than once and claim more than `limit`: a materialised
+        # CTE runs it exactly once.
+        chosen = candidates.with_for_update(skip_locked=True).cte("due").prefix_with("MATERIALIZED")
+    else:
+        chosen = candidates.cte("due")
     with db.writing() as session, session.begin():
         # The outer WHERE repeats the condition: the compare-and-swap. On
         # PostgreSQL it is re-checked on the locked row; on SQLite the write
         # lock taken by BEGIN IMMEDIATE makes the statement atomic.
         claimed = session.scalars(
             update(Delivery)
-            .where(Delivery.id.in_(candidates.scalar_subquery()), *due)
+            .where(Delivery.id.in_(select(chosen.c.id)), *due)
             .values(status="sending", lease_until=lease_until, next_attempt_at=lease_until,
                     attempts=Delivery.attempts + 1)
             .returning(Delivery.id)
@@ -110,6 +115,16 @@ def mark_failed(session: Session, claim: Claim, *, error: str) -> None:
 
 def mark_expired(session: Session, claim: Claim, *, reason: str) -> None:
     _finish(session, claim, status="expired", last_error=reason[:1000], lease_until=None)
+
+
+def expire_stale(session: Session, *, now: datetime) -> int:
+    """Mark pending deliveries past their validity as expired, so `mail status` tells the truth
+    even while they wait for a retry that will never come."""
+    return session.execute(
+        update(Delivery)
+        .where(Delivery.status == "pending", Delivery.expires_at <= now)
+        .values(status="expired", last_error="not sent within its validity")
+    ).rowcount
 
 
 def status_counts(session: Session) -> dict[str, int]:

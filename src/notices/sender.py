@@ -28,6 +28,8 @@ def send_pending(
     settings = ctx.settings
     composer = Composer(settings=settings, env=make_environment(settings), signer=LinkSigner(settings.secret_key))
     counts = {"sent": 0, "retry": 0, "failed": 0, "expired": 0}
+    with ctx.db.session() as session, session.begin():
+        counts["expired"] += outbox.expire_stale(session, now=now)
     remaining = limit
     with mailer.connection() as connection:
         while remaining is None or remaining > 0:
@@ -69,6 +71,12 @@ def _deliver(ctx, composer, connection, session, delivery: Delivery, claim, now:
             return outbox.mark_retry(writer, claim, now=now, attempts=delivery.attempts, max_attempts=settings.max_attempts,
                                      error=str(error))
     except PermanentFailure as error:
+        if not error.address_rejected:
+            # The server refused this message, not the address: give up on it alone.
+            with ctx.db.session() as writer, writer.begin():
+                outbox.mark_failed(writer, claim, error=str(error))
+            log.warning("delivery %s refused: %s", delivery.id, error)
+            return "failed"
         # The address does not work: stop mailing it, keep mailing everyone else.
         with ctx.db.writing() as writer, writer.begin():
             outbox.mark_failed(writer, claim, error=str(error))
