@@ -25,7 +25,7 @@ def _sign(secret_key: str, value: str) -> str:
 
 def form_token(request: Request) -> str:
     """The hidden-field value for a form on this response (see set_cookie)."""
-    value = request.cookies.get(COOKIE) or request.state.__dict__.get("new_csrf_cookie")
+    value = request.cookies.get(COOKIE) or getattr(request.state, "new_csrf_cookie", None)
     if not value:
         value = secrets.token_urlsafe(32)
         request.state.new_csrf_cookie = value
@@ -33,7 +33,7 @@ def form_token(request: Request) -> str:
 
 
 def set_cookie(request: Request, response: Response) -> Response:
-    value = request.state.__dict__.get("new_csrf_cookie")
+    value = getattr(request.state, "new_csrf_cookie", None)
     if value:
         secure = request.app.state.ctx.settings.base_url.startswith("https://")
         response.set_cookie(COOKIE, value, httponly=True, samesite="lax", secure=secure, path="/")

@@ -22,7 +22,8 @@ router = APIRouter(tags=["subscriptions"], include_in_schema=False)
 
 def page(request: Request, template: str, status_code: int = 200, **context) -> HTMLResponse:
     settings = request.app.state.ctx.settings
-    context.setdefault("csrf_token", csrf.form_token(request))
+    # Called by templates that have a form: pages without one set no cookie.
+    context.setdefault("csrf_token", lambda: csrf.form_token(request))
     html = request.app.state.templates.get_template(template).render(
         severities=SEVERITIES, frequencies=subscriptions.FREQUENCIES, **context
     )
