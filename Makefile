@@ -21,6 +21,8 @@ install: $(BIN)/.installed
 run: install
 	$(BIN)/notices db upgrade
 	$(BIN)/notices demo --if-empty
+	$(BIN)/notices digest run --frequency daily
+	@echo "emails are written to var/mail/ (open the .eml files in a mail program)"
 	$(BIN)/notices serve --host $(HOST) --port $(PORT)
 
 ## make test: the whole suite on SQLite, then again on PostgreSQL.

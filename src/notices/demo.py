@@ -7,7 +7,7 @@ from datetime import date, datetime, time, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from notices import store
+from notices import store, subscriptions
 from notices.config import Settings
 from notices.models import Notice
 from notices.notice_input import parse_new_notice
@@ -61,6 +61,7 @@ def demo_notices(settings: Settings, now: datetime) -> list[dict]:
             "body": "Switch off sensitive equipment before **22:00**. Freezers on the emergency grid are not affected.",
             "category": "utilities", "severity": "critical",
             "locations": ["gorlaeus"],
+            "publish_at": local(today - timedelta(days=1), 15),
             "starts_at": local(today, 22), "ends_at": local(today + timedelta(days=1), 2),
         },
         {
@@ -69,6 +70,7 @@ def demo_notices(settings: Settings, now: datetime) -> list[dict]:
             "body": "Expect busy roads around De Limes between 14:00 and 17:00.",
             "category": "event", "severity": "info",
             "locations": ["de-limes"],
+            "publish_at": local(today - timedelta(days=2), 10),
             "starts_at": local(today + timedelta(days=7), 14), "ends_at": local(today + timedelta(days=7), 17),
         },
         {
@@ -90,6 +92,25 @@ def demo_notices(settings: Settings, now: datetime) -> list[dict]:
             "starts_at": local(today - timedelta(days=40), 7), "ends_at": local(today - timedelta(days=33), 17),
         },
     ]
+
+
+DEMO_SUBSCRIBERS = [
+    ("alice@example.org", {"frequency": "immediate", "language": "en"}),
+    ("bram@example.org", {"frequency": "daily", "language": "nl", "categories": ["road-closure", "utilities"]}),
+    ("carol@example.org", {"frequency": "weekly", "language": "en", "severity": "major"}),
+]
+# Signs up through the public flow, so a confirmation email shows in var/mail.
+DEMO_PENDING = ("dave@example.org", {"frequency": "daily", "language": "en", "locations": ["plesmanlaan"]})
+
+
+def load_demo_subscribers(session: Session, settings: Settings, now: datetime) -> int:
+    for email, raw in DEMO_SUBSCRIBERS:
+        subscriptions.add_by_operator(session, email=email, preferences=subscriptions.parse_preferences(raw, settings),
+                                      send_confirmation=False, now=now, settings=settings)
+    email, raw = DEMO_PENDING
+    subscriptions.sign_up(session, email=email, preferences=subscriptions.parse_preferences(raw, settings),
+                          client="demo", now=now, settings=settings)
+    return len(DEMO_SUBSCRIBERS) + 1
 
 
 def has_notices(session: Session) -> bool:

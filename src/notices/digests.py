@@ -121,7 +121,8 @@ def sections_for(snapshot: DigestSnapshot, filters: Filters) -> DigestSections:
     sections.changed = [(n, events) for n, events in snapshot.changed if filters.matches(n)]
     listed = {n.id for n in sections.new} | {n.id for n, _ in sections.changed}
     for notice in snapshot.visible:
-        if not filters.matches(notice):
+        # Published at exactly the end: it belongs to the next digest, as "new".
+        if not filters.matches(notice) or notice.publish_at >= end:
             continue
         status = status_at(notice, end)
         if status is Status.UPCOMING and notice.starts_at < end + HORIZON and notice.id not in listed:

@@ -61,6 +61,9 @@ def enqueue_alerts(ctx: AppContext, *, now: datetime) -> dict[str, int]:
 
 def enqueue_digests(ctx: AppContext, *, now: datetime, frequency: str, dry_run: bool = False) -> dict:
     """This period's digest for each subscriber of `frequency` (idempotent per period)."""
+    if not dry_run:
+        # Digests are built from lifecycle events: catch up first in case no scheduler ran.
+        record_transitions(ctx, now=now)
     with ctx.db.writing() as session:
         counts = digests.enqueue_digests(session, settings=ctx.settings, frequency=frequency, now=now, dry_run=dry_run)
         if not dry_run:

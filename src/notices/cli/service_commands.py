@@ -9,7 +9,7 @@ import click
 from notices import db as database
 from notices import jobs as job_functions
 from notices.cli.common import UserError, app_context, echo_json, migrated_context
-from notices.demo import has_notices, load_demo
+from notices.demo import has_notices, load_demo, load_demo_subscribers
 
 
 @click.command()
@@ -141,4 +141,5 @@ def demo(if_empty: bool) -> None:
             click.echo("database already has notices; demo data not loaded")
             return
         created = load_demo(session, ctx.settings, now)
-    click.echo(f"loaded {len(created)} demo notices")
+        subscribers = load_demo_subscribers(session, ctx.settings, now)
+    click.echo(f"loaded {len(created)} demo notices and {subscribers} demo subscribers")
