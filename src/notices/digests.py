@@ -87,6 +87,13 @@ class DigestSections:
     ending: list[Notice] = field(default_factory=list)
     active: list[Notice] = field(default_factory=list)
 
+    def fingerprint(self) -> tuple:
+        """What the digest shows, as ids: equal fingerprints render the same email."""
+        return (
+            tuple(n.id for n in self.new), tuple((n.id, tuple(e.id for e in events)) for n, events in self.changed),
+            tuple(n.id for n in self.starting), tuple(n.id for n in self.ending), tuple(n.id for n in self.active),
+        )
+
     @property
     def has_news(self) -> bool:
         """Anything a reader did not know yesterday or needs to act on this week."""

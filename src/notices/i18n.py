@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_datetime
@@ -51,6 +52,13 @@ TEXTS = {
 }
 
 
+@lru_cache(maxsize=16384)
+def _format(instant: datetime, pattern: str, language: str, zone: ZoneInfo) -> str:
+    # Digests repeat the same few hundred instants thousands of times; Babel's
+    # formatting is the slowest part of rendering them.
+    return format_datetime(instant.astimezone(zone), pattern, locale=language)
+
+
 class Words:
     """Language-bound helpers handed to the email templates."""
 
@@ -60,7 +68,7 @@ class Words:
         self.texts = TEXTS[self.language]
 
     def time(self, instant: datetime, pattern: str = "EEE d MMM y HH:mm") -> str:
-        return format_datetime(instant.astimezone(self.zone), pattern, locale=self.language)
+        return _format(instant, pattern, self.language, self.zone)
 
     def short(self, instant: datetime) -> str:
         return self.time(instant, "EEE d MMM HH:mm")

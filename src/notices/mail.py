@@ -10,8 +10,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime
-from email.headerregistry import Address
 from email import policy
+from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime
 from urllib.parse import quote
@@ -26,6 +26,8 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
 # headers folded only past 998 octets: a long List-Unsubscribe URL must stay
 # a plain <URL>, never an RFC 2047 encoded word that mail clients cannot use.
 MAIL_POLICY = policy.SMTP.clone(max_line_length=998)
+_LINE_LIMIT = 990  # octets a body line may have (SMTP allows 998 before the CRLF)
+_WRAP_AT = 800
 _INLINER = css_inline.CSSInliner(keep_style_tags=False, load_remote_stylesheets=False)
 
 
@@ -62,6 +64,26 @@ def unsubscribe_mailto(settings: Settings, token: str) -> str:
     return f"mailto:{settings.mail_from}?subject={quote('unsubscribe ' + token)}"
 
 
+def _wrapped(text: str) -> str:
+    """Break lines longer than SMTP allows at a space (HTML and plain text read the same)."""
+    lines = []
+    for line in text.splitlines():
+        while len(line) > _WRAP_AT:
+            cut = line.rfind(" ", 0, _WRAP_AT)
+            if cut <= 0:
+                break  # one enormous word: left for quoted-printable below
+            lines.append(line[:cut])
+            line = line[cut + 1:]
+        lines.append(line)
+    return "\n".join(lines) + "\n"
+
+
+def _cte(text: str) -> str:
+    # 8bit keeps .eml files readable and is several times cheaper to encode
+    # than quoted-printable; QP only for a line no space could break.
+    return "8bit" if all(len(line.encode()) <= _LINE_LIMIT for line in text.splitlines()) else "quoted-printable"
+
+
 def make_message(
     *, settings: Settings, rendered: RenderedMail, to: str, message_id: str, links: Links, date: datetime,
     bulk: bool = False,
@@ -82,8 +104,61 @@ def make_message(
     message["X-Auto-Response-Suppress"] = "OOF, AutoReply"
     if bulk:
         message["Precedence"] = "bulk"
-    # Quoted-printable keeps every line under SMTP's 998-octet limit, however
-    # long the inlined-CSS HTML lines get.
-    message.set_content(rendered.text, cte="quoted-printable")
-    message.add_alternative(rendered.html, subtype="html", cte="quoted-printable")
+    text, html = _wrapped(rendered.text), _wrapped(rendered.html)
+    message.set_content(text, cte=_cte(text))
+    message.add_alternative(html, subtype="html", cte=_cte(html))
     return message
+
+
+@dataclass(frozen=True)
+class OutgoingMail:
+    """A message ready for the wire."""
+
+    data: bytes
+    message_id: str
+    recipient: str
+
+    @property
+    def eight_bit(self) -> bool:
+        return not self.data.isascii()
+
+
+PLACEHOLDER_TO = "notices-placeholder-to@placeholder.invalid"
+PLACEHOLDER_MESSAGE_ID = "<notices-placeholder-message-id@placeholder.invalid>"
+PLACEHOLDER_LINKS = Links(
+    manage_url="NOTICES-PLACEHOLDER-MANAGE-URL",
+    unsubscribe_url="NOTICES-PLACEHOLDER-UNSUBSCRIBE-URL",
+    unsubscribe_mailto="NOTICES-PLACEHOLDER-UNSUBSCRIBE-MAILTO",
+)
+
+
+@dataclass(frozen=True)
+class MessageTemplate:
+    """One make_message() output shared by every recipient of the same content.
+
+    Built once with placeholders for what differs per recipient (address,
+    Message-ID, their signed links), then filled in per message. Placeholders
+    survive serialisation intact: headers are not folded below 998 octets
+    and 8bit bodies are not re-wrapped. What is filled in is ours: a
+    normalised address, our Message-ID, our signed URLs.
+    """
+
+    data: bytes
+
+    @classmethod
+    def build(cls, *, settings: Settings, rendered: RenderedMail, date: datetime, bulk: bool) -> MessageTemplate:
+        message = make_message(settings=settings, rendered=rendered, to=PLACEHOLDER_TO, message_id=PLACEHOLDER_MESSAGE_ID,
+                               links=PLACEHOLDER_LINKS, date=date, bulk=bulk)
+        data = message.as_bytes()
+        if data.count(PLACEHOLDER_TO.encode()) != 1 or data.count(PLACEHOLDER_MESSAGE_ID.encode()) != 1:
+            raise ValueError("a placeholder did not survive serialisation")
+        return cls(data)
+
+    def personalise(self, *, to: str, message_id: str, links: Links) -> OutgoingMail:
+        data = self.data.replace(PLACEHOLDER_TO.encode(), to.encode("ascii"))
+        data = data.replace(PLACEHOLDER_MESSAGE_ID.encode(), message_id.encode("ascii"))
+        for placeholder, value in ((PLACEHOLDER_LINKS.manage_url, links.manage_url),
+                                   (PLACEHOLDER_LINKS.unsubscribe_url, links.unsubscribe_url),
+                                   (PLACEHOLDER_LINKS.unsubscribe_mailto, links.unsubscribe_mailto)):
+            data = data.replace(placeholder.encode(), value.encode("ascii"))
+        return OutgoingMail(data=data, message_id=message_id, recipient=to)

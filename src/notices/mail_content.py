@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from email.message import EmailMessage
 
 from jinja2 import Environment
 from sqlalchemy.orm import Session
@@ -17,7 +16,10 @@ from notices import digests, store, subscriptions
 from notices.config import Settings
 from notices.i18n import Words
 from notices.lifecycle import Status, status_at
-from notices.mail import Links, make_message, render_mail, unsubscribe_mailto
+from notices.mail import (
+    PLACEHOLDER_LINKS, Links, MessageTemplate, OutgoingMail, RenderedMail, make_message, render_mail,
+    unsubscribe_mailto,
+)
 from notices.models import Delivery, Subscriber
 from notices.outbox import message_id
 from notices.tokens import LinkSigner
@@ -35,6 +37,7 @@ class Composer:
 
     def __post_init__(self) -> None:
         self._snapshots: dict[tuple, digests.DigestSnapshot] = {}
+        self._templates: dict[tuple, MessageTemplate] = {}
         # Subscribers suppressed during this run: their other claimed mail must not go out.
         self.blocked: set[int] = set()
 
@@ -47,7 +50,7 @@ class Composer:
             unsubscribe_mailto=unsubscribe_mailto(self.settings, unsubscribe),
         )
 
-    def compose(self, session: Session, delivery: Delivery, *, now: datetime) -> EmailMessage:
+    def compose(self, session: Session, delivery: Delivery, *, now: datetime) -> OutgoingMail:
         subscriber = delivery.subscriber
         wanted_state = {"confirm": "pending"}.get(delivery.kind, subscriptions.ACTIVE)
         if subscriber.id in self.blocked:
@@ -57,26 +60,49 @@ class Composer:
         if delivery.expires_at is not None and now >= delivery.expires_at:
             raise Skip("expired before it could be sent")
         links = self.links(subscriber)
+        specific, cache_key = getattr(self, f"_{delivery.kind}")(session, delivery, subscriber, now)
+        domain = self.settings.mail_from.partition("@")[2]
+        identifier = message_id(delivery.id, f"{subscriber.id}:{delivery.dedup_key}", domain)
+        bulk = delivery.kind == "digest"
+        if cache_key is None:
+            rendered = self._render(delivery.kind, subscriber, links, specific, now)
+            message = make_message(settings=self.settings, rendered=rendered, to=subscriber.email,
+                                   message_id=identifier, links=links, date=now, bulk=bulk)
+            return OutgoingMail(data=message.as_bytes(), message_id=identifier, recipient=subscriber.email)
+        template = self._shared_template(delivery.kind, subscriber, specific, now, cache_key, bulk)
+        return template.personalise(to=subscriber.email, message_id=identifier, links=links)
+
+    def _render(self, kind: str, subscriber: Subscriber, links: Links, specific: dict, now: datetime) -> RenderedMail:
         context = {
             "settings": self.settings, "words": Words(subscriber.language, self.settings.timezone),
             "subscriber": subscriber, "links": links, "now": now, "site_url": self.settings.absolute_url("/"),
+            **specific,
         }
-        context.update(getattr(self, f"_{delivery.kind}")(session, delivery, subscriber, now))
-        rendered = render_mail(self.env, delivery.kind, subscriber.language, context)
-        domain = self.settings.mail_from.partition("@")[2]
-        return make_message(
-            settings=self.settings, rendered=rendered, to=subscriber.email,
-            message_id=message_id(delivery.id, f"{subscriber.id}:{delivery.dedup_key}", domain),
-            links=links, date=now, bulk=delivery.kind == "digest",
-        )
+        return render_mail(self.env, kind, subscriber.language, context)
+
+    def _shared_template(self, kind, subscriber, specific, now, cache_key, bulk) -> MessageTemplate:
+        """Render and encode once for everyone who gets the same content; only the links differ.
+
+        A digest run sends thousands of messages but only as many distinct
+        contents as there are distinct filter results.
+        """
+        key = (kind, subscriber.language, subscriber.frequency, *cache_key)
+        template = self._templates.get(key)
+        if template is None:
+            if len(self._templates) > 2000:
+                self._templates.clear()
+            rendered = self._render(kind, subscriber, PLACEHOLDER_LINKS, specific, now)
+            template = self._templates[key] = MessageTemplate.build(settings=self.settings, rendered=rendered,
+                                                                    date=now, bulk=bulk)
+        return template
 
     def _confirm(self, session, delivery, subscriber, now) -> dict:
         token = self.signer.sign("confirm", subscriber.id, subscriber.token_generation)
         return {"confirm_url": self.settings.absolute_url(f"/subscribe/confirm/{token}"),
-                "valid_hours": int(self.settings.confirm_within.total_seconds() // 3600)}
+                "valid_hours": int(self.settings.confirm_within.total_seconds() // 3600)}, None
 
-    def _manage(self, session, delivery, subscriber, now) -> dict:
-        return {}
+    def _manage(self, session, delivery, subscriber, now) -> tuple[dict, None]:
+        return {}, None
 
     def _notice(self, session, uid: str):
         try:
@@ -89,13 +115,15 @@ class Composer:
         event = delivery.payload["event"]
         if event != "cancelled" and status_at(notice, now) is Status.CANCELLED:
             raise Skip("the notice was cancelled before the alert went out")
-        return {"notice": notice, "event": event, "notice_url": self.settings.absolute_url(f"/notices/{notice.uid}")}
+        context = {"notice": notice, "event": event, "notice_url": self.settings.absolute_url(f"/notices/{notice.uid}")}
+        return context, (notice.uid, notice.version, event)
 
     def _reminder(self, session, delivery, subscriber, now) -> dict:
         notice = self._notice(session, delivery.payload["notice"])
         if status_at(notice, now) is not Status.UPCOMING:
             raise Skip("the notice is no longer upcoming")
-        return {"notice": notice, "notice_url": self.settings.absolute_url(f"/notices/{notice.uid}")}
+        context = {"notice": notice, "notice_url": self.settings.absolute_url(f"/notices/{notice.uid}")}
+        return context, (notice.uid, notice.version)
 
     def _digest(self, session, delivery, subscriber, now) -> dict:
         payload = delivery.payload
@@ -110,5 +138,5 @@ class Composer:
         sections = digests.sections_for(snapshot, subscriptions.filters_of(subscriber))
         if self.settings.skip_empty_digests and not sections.has_news:
             raise Skip("nothing new for this subscriber")
-        return {"period": snapshot.period, "sections": sections, "frequency": payload["frequency"],
-                "notice_url": lambda notice: self.settings.absolute_url(f"/notices/{notice.uid}")}
+        context = {"period": snapshot.period, "sections": sections, "frequency": payload["frequency"]}
+        return context, (key, sections.fingerprint())

@@ -11,10 +11,14 @@ import contextlib
 import re
 import smtplib
 import ssl
+import email
+from email import policy
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Protocol
 from urllib.parse import parse_qs, unquote, urlsplit
+
+from notices.mail import MAIL_POLICY, OutgoingMail
 
 
 class TemporaryFailure(Exception):
@@ -34,7 +38,7 @@ _MAILBOX_STATUS = re.compile(r"^5\d\d[ -]5\.(1\.\d+|2\.1)\b")
 
 
 class Connection(Protocol):
-    def send(self, message: EmailMessage, *, sender: str, recipient: str) -> str: ...
+    def send(self, mail: OutgoingMail, *, sender: str) -> str: ...
 
 
 class Mailer(Protocol):
@@ -100,24 +104,29 @@ class _SMTPConnection:
                 self.client.quit()
             self.client = None
 
-    def send(self, message: EmailMessage, *, sender: str, recipient: str) -> str:
+    def send(self, mail: OutgoingMail, *, sender: str) -> str:
         for attempt in (1, 2):
             if self.client is None:
                 self.client = self.mailer._open()
             try:
-                return self._transaction(message, sender, recipient)
+                return self._transaction(mail, sender)
             except (smtplib.SMTPServerDisconnected, OSError) as error:
                 self.client = None
                 if attempt == 2:
                     raise TemporaryFailure(f"the SMTP server closed the connection: {error}") from None
         raise AssertionError("unreachable")
 
-    def _transaction(self, message: EmailMessage, sender: str, recipient: str) -> str:
+    def _transaction(self, mail: OutgoingMail, sender: str) -> str:
         # mail/rcpt/data one by one rather than sendmail(): we want the final
         # reply (the server's queue id) to store with the delivery.
         client = self.client
-        data = message.as_bytes()
-        steps = (("mail", lambda: client.mail(sender)), ("rcpt", lambda: client.rcpt(recipient)),
+        data, options = mail.data, []
+        if mail.eight_bit:
+            if client.has_extn("8bitmime"):
+                options = ["BODY=8BITMIME"]
+            else:
+                data = as_seven_bit(data)
+        steps = (("mail", lambda: client.mail(sender, options)), ("rcpt", lambda: client.rcpt(mail.recipient)),
                  ("data", lambda: client.data(data)))
         for stage, step in steps:
             try:
@@ -145,11 +154,11 @@ class FileMailer:
         self.directory.mkdir(parents=True, exist_ok=True)
         yield self
 
-    def send(self, message: EmailMessage, *, sender: str, recipient: str) -> str:
+    def send(self, mail: OutgoingMail, *, sender: str) -> str:
         # Named after the Message-ID, so a message sent again overwrites itself.
-        name = re.sub(r"[^A-Za-z0-9.-]+", "_", message["Message-ID"].strip("<>"))
+        name = re.sub(r"[^A-Za-z0-9.-]+", "_", mail.message_id.strip("<>"))
         path = self.directory / f"{name}.eml"
-        path.write_bytes(message.as_bytes())
+        path.write_bytes(mail.data)
         return f"250 written to {path}"
 
 
@@ -158,14 +167,25 @@ class MemoryMailer:
 
     def __init__(self) -> None:
         self.messages: list[EmailMessage] = []
+        self.raw: list[bytes] = []
 
     @contextlib.contextmanager
     def connection(self):
         yield self
 
-    def send(self, message: EmailMessage, *, sender: str, recipient: str) -> str:
-        self.messages.append(message)
+    def send(self, mail: OutgoingMail, *, sender: str) -> str:
+        self.raw.append(mail.data)
+        self.messages.append(email.message_from_bytes(mail.data, policy=policy.default))
         return "250 kept in memory"
+
+
+def as_seven_bit(data: bytes) -> bytes:
+    """Re-encode 8bit body parts as quoted-printable, for the rare server without 8BITMIME."""
+    message = email.message_from_bytes(data, policy=MAIL_POLICY)
+    for part in message.walk():
+        if not part.is_multipart() and part.get("Content-Transfer-Encoding", "").lower() == "8bit":
+            part.set_content(part.get_content(), subtype=part.get_content_subtype(), cte="quoted-printable")
+    return message.as_bytes()
 
 
 def mailer_from_settings(settings) -> Mailer:
