@@ -181,11 +181,12 @@ class MemoryMailer:
 
 def as_seven_bit(data: bytes) -> bytes:
     """Re-encode 8bit body parts as quoted-printable, for the rare server without 8BITMIME."""
-    message = email.message_from_bytes(data, policy=MAIL_POLICY)
+    # Parsed with \n line ends (so the text carries no stray CRs), written back with CRLF.
+    message = email.message_from_bytes(data, policy=policy.default)
     for part in message.walk():
         if not part.is_multipart() and part.get("Content-Transfer-Encoding", "").lower() == "8bit":
             part.set_content(part.get_content(), subtype=part.get_content_subtype(), cte="quoted-printable")
-    return message.as_bytes()
+    return message.as_bytes(policy=MAIL_POLICY)
 
 
 def mailer_from_settings(settings) -> Mailer:
