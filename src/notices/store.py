@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, or_, select, union_all, update
 from sqlalchemy.orm import Session, selectinload
 
-from notices import lifecycle
+from notices import audit, lifecycle
 from notices.db import insert_ignoring_duplicates
 from notices.lifecycle import Filters, Status
 from notices.models import Notice, NoticeEvent, NoticeRevision, SiteState
@@ -67,6 +67,8 @@ def create_notice(session: Session, fields: NoticeFields, *, now: datetime, auth
     session.add(notice)
     session.flush()
     _add_revision(session, notice, now=now, author=author, note="created")
+    audit.record(session, actor=author, action="notice.draft" if notice.publish_at is None else "notice.create",
+                 target=notice.uid, detail=notice.title, now=now)
     bump_data_version(session, now)
     return notice
 
@@ -94,6 +96,7 @@ def update_notice(
     if _PHASES.index(current_phase) < _PHASES.index(notice.announced_phase):
         notice.announced_phase = current_phase
     _add_revision(session, notice, now=now, author=author, note=note)
+    audit.record(session, actor=author, action="notice.update", target=notice.uid, detail=note, now=now)
     # A first publication is announced by the job's "published" event instead.
     if was_public:
         _record_event(session, notice, "rescheduled" if times_changed else "updated", now=now, detail=note)
@@ -111,6 +114,7 @@ def cancel_notice(session: Session, notice: Notice, *, reason: str, now: datetim
     notice.version += 1
     notice.updated_at, notice.updated_by = now, author
     _add_revision(session, notice, now=now, author=author, note=f"cancelled: {reason}")
+    audit.record(session, actor=author, action="notice.cancel", target=notice.uid, detail=reason, now=now)
     if status is not Status.DRAFT:
         _record_event(session, notice, "cancelled", now=now, detail=reason)
     bump_data_version(session, now)

@@ -8,6 +8,7 @@ import sys
 import click
 
 from notices.cli.common import UserError
+from notices.cli.account_commands import token, user
 from notices.cli.mail_commands import digest, mail, subscriber
 from notices.cli.notice_commands import notice
 from notices.cli.service_commands import db, demo, feed, jobs, scheduler, serve
@@ -37,7 +38,7 @@ def cli(verbose: bool) -> None:
     )
 
 
-for command in (notice, subscriber, digest, mail, db, demo, feed, jobs, scheduler, serve):
+for command in (notice, subscriber, digest, mail, user, token, db, demo, feed, jobs, scheduler, serve):
     cli.add_command(command)
 
 

@@ -6,7 +6,7 @@ import logging
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
-from fastapi.exception_handlers import http_exception_handler
+from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from fastapi.responses import JSONResponse, PlainTextResponse
 from sqlalchemy import text
@@ -16,7 +16,8 @@ from notices.config import Settings
 from notices.context import AppContext
 from notices.scheduler import NoticeScheduler
 from notices.templating import make_environment
-from notices.web import page_routes, subscribe_routes
+from notices.web import api_routes, page_routes, subscribe_routes
+from notices.web.api_errors import ApiError, api_error, validation_error
 from notices.web.fast_feeds import FeedFastPath
 from notices.web.feed_cache import FeedCache
 from notices.web.query_filters import BadFilter
@@ -42,7 +43,12 @@ def create_app(settings: Settings, *, clock: Clock | None = None, run_scheduler:
                 scheduler.shutdown()
             ctx.db.dispose()
 
-    app = FastAPI(title=settings.site_name, lifespan=lifespan, docs_url="/docs", redoc_url=None)
+    app = FastAPI(
+        title=f"{settings.site_name} API", lifespan=lifespan, docs_url="/docs", redoc_url=None,
+        description="Notices with effective dates. Reading is public; changing needs a Bearer token "
+                    "(`notices token create --user EMAIL`). Errors are JSON: "
+                    '`{"error": {"field": "starts_at", "message": "..."}}`.',
+    )
     app.state.ctx = ctx
     app.state.templates = make_environment(settings)
 
@@ -50,8 +56,12 @@ def create_app(settings: Settings, *, clock: Clock | None = None, run_scheduler:
     async def http_error(request: Request, error: StarletteHTTPException):
         # Plain pages for people; the JSON API keeps FastAPI's JSON errors.
         if request.url.path.startswith("/api/"):
-            return await http_exception_handler(request, error)
+            return JSONResponse({"error": {"field": None, "message": str(error.detail)}}, status_code=error.status_code,
+                                headers=error.headers)
         return PlainTextResponse(f"{error.detail}\n", status_code=error.status_code, headers=error.headers)
+
+    app.add_exception_handler(ApiError, api_error)
+    app.add_exception_handler(RequestValidationError, validation_error)
 
     @app.exception_handler(BadFilter)
     async def bad_filter(_request: Request, error: BadFilter):
@@ -67,6 +77,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None, run_scheduler:
             return JSONResponse({"status": "error", "database": "unreachable"}, status_code=503)
         return {"status": "ok", "database": "ok"}
 
+    app.include_router(api_routes.router)
     app.include_router(page_routes.router)
     app.include_router(subscribe_routes.router)
     app.state.feed_cache = FeedCache(ctx, version_check_seconds=settings.feed_change_check_seconds)

@@ -1,0 +1,139 @@
+"""Managers and admins: argon2id passwords, console sessions, API tokens, login throttling.
+
+Secrets (session ids, API tokens) are random, shown to their owner once and
+stored only as SHA-256 hashes, so a database leak does not hand out logins.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import datetime, timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from notices import ratelimit
+from notices.errors import InvalidField
+from notices.models import ApiToken, User, UserSession
+from notices.subscriptions import normalise_email
+
+ROLES = ("admin", "manager")
+MIN_PASSWORD_LENGTH = 10
+SESSION_LIFETIME = timedelta(hours=12)
+LOGIN_WINDOW = timedelta(minutes=15)
+LOGIN_LIMIT_PER_ACCOUNT = 10
+LOGIN_LIMIT_PER_CLIENT = 30
+TOKEN_PREFIX = "ntc_"
+
+_hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
+# Verified against when the account does not exist, so a wrong email and a
+# wrong password take the same time and get the same answer.
+_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+
+
+class LoginThrottled(Exception):
+    """Too many login attempts for this account or from this client."""
+
+
+def _digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def check_password(password: str) -> str:
+    if not isinstance(password, str) or len(password) < MIN_PASSWORD_LENGTH:
+        raise InvalidField("password", f"must be at least {MIN_PASSWORD_LENGTH} characters long")
+    return password
+
+
+def find_user(session: Session, email: str) -> User | None:
+    return session.scalars(select(User).where(User.email == email)).first()
+
+
+def create_user(session: Session, *, email: str, password: str, role: str, now: datetime) -> User:
+    address = normalise_email(email)
+    if role not in ROLES:
+        raise InvalidField("role", f"unknown value {role!r}; valid values are {', '.join(ROLES)}")
+    if find_user(session, address) is not None:
+        raise InvalidField("email", f"a user {address} exists already")
+    user = User(email=address, password_hash=_hasher.hash(check_password(password)), role=role, active=True,
+                created_at=now)
+    session.add(user)
+    session.flush()
+    return user
+
+
+def set_password(user: User, password: str) -> None:
+    user.password_hash = _hasher.hash(check_password(password))
+
+
+def authenticate(session: Session, *, email: str, password: str, client: str, now: datetime) -> User | None:
+    """The user if email and password match, else None; raises LoginThrottled when over the limits."""
+    try:
+        address = normalise_email(email)
+    except InvalidField:
+        address = (email or "").strip().lower()[:320]
+    within_account = ratelimit.hit(session, f"login:account:{address}", limit=LOGIN_LIMIT_PER_ACCOUNT,
+                                   window=LOGIN_WINDOW, now=now)
+    within_client = ratelimit.hit(session, f"login:client:{client}", limit=LOGIN_LIMIT_PER_CLIENT,
+                                  window=LOGIN_WINDOW, now=now)
+    if not (within_account and within_client):
+        raise LoginThrottled()
+    user = find_user(session, address)
+    try:
+        _hasher.verify(user.password_hash if user and user.active else _DUMMY_HASH, password or "")
+    except (VerificationError, InvalidHashError):
+        return None
+    if user is None or not user.active:
+        return None
+    if _hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = _hasher.hash(password)
+    user.last_login_at = now
+    return user
+
+
+def start_session(session: Session, user: User, *, now: datetime) -> str:
+    """A new session id for the cookie (a fresh one at every login: no fixation)."""
+    raw = secrets.token_urlsafe(32)
+    session.add(UserSession(token_hash=_digest(raw), user_id=user.id, created_at=now, expires_at=now + SESSION_LIFETIME))
+    # Housekeeping: forget this user's expired sessions.
+    session.execute(delete(UserSession).where(UserSession.user_id == user.id, UserSession.expires_at <= now))
+    return raw
+
+
+def session_user(session: Session, raw: str | None, *, now: datetime) -> User | None:
+    if not raw:
+        return None
+    row = session.scalars(select(UserSession).where(UserSession.token_hash == _digest(raw))).first()
+    if row is None or row.expires_at <= now or not row.user.active:
+        return None
+    return row.user
+
+
+def end_session(session: Session, raw: str | None) -> None:
+    if raw:
+        session.execute(delete(UserSession).where(UserSession.token_hash == _digest(raw)))
+
+
+def create_token(session: Session, user: User, *, name: str, now: datetime) -> str:
+    raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    session.add(ApiToken(user_id=user.id, name=name[:200], prefix=raw[:12], token_hash=_digest(raw), created_at=now))
+    return raw
+
+
+def token_user(session: Session, raw: str | None, *, now: datetime) -> User | None:
+    if not raw:
+        return None
+    token = session.scalars(select(ApiToken).where(ApiToken.token_hash == _digest(raw))).first()
+    if token is None or token.revoked_at is not None or not token.user.active:
+        return None
+    token.last_used_at = now
+    return token.user
+
+
+def revoke_token(session: Session, token_id: int, *, now: datetime) -> None:
+    token = session.get(ApiToken, token_id)
+    if token is not None and token.revoked_at is None:
+        token.revoked_at = now
