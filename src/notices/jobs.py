@@ -26,6 +26,7 @@ def record_transitions(ctx: AppContext, *, now: datetime) -> dict[str, int]:
                 log.info("recorded %s of notice %s (v%s)", kind, notice.uid, notice.version)
         if any(counts.values()):
             store.bump_data_version(session, now)
+        store.scheduler_heartbeat(session, now)
     return counts
 
 

@@ -145,6 +145,8 @@ class SiteState(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     data_version: Mapped[int] = mapped_column(Integer, default=0)
     changed_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    # When a scheduler last completed a run: shown on the dashboard and /healthz.
+    scheduler_seen_at: Mapped[datetime | None] = mapped_column(nullable=True)
 
 
 class Subscriber(Base):

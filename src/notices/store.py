@@ -53,6 +53,15 @@ def bump_data_version(session: Session, now: datetime) -> None:
     )
 
 
+def scheduler_heartbeat(session: Session, now: datetime) -> None:
+    """A scheduler finished a run (not a data change: the data version stays)."""
+    session.execute(update(SiteState).where(SiteState.id == 1).values(scheduler_seen_at=now))
+
+
+def scheduler_seen_at(session: Session) -> datetime | None:
+    return session.scalar(select(SiteState.scheduler_seen_at).where(SiteState.id == 1))
+
+
 def data_version(session: Session) -> int:
     return session.scalar(select(SiteState.data_version).where(SiteState.id == 1)) or 0
 

@@ -16,6 +16,8 @@ depends_on = None
 
 
 def upgrade() -> None:
+    with op.batch_alter_table('site_state', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('scheduler_seen_at', notices.db.UTCDateTime(timezone=True), nullable=True))
     op.create_table('audit_log',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('at', notices.db.UTCDateTime(timezone=True), nullable=False),
@@ -65,6 +67,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('site_state', schema=None) as batch_op:
+        batch_op.drop_column('scheduler_seen_at')
     op.drop_table('user_sessions')
     op.drop_table('api_tokens')
     op.drop_table('users')
