@@ -47,3 +47,19 @@ def add_subscriber(ctx: AppContext, email: str = "tenant@example.org", *, state:
         )
         session.flush()
         return subscriber.id
+
+
+def add_user(ctx: AppContext, email: str = "manager@example.org", *, role: str = "manager",
+             password: str = "correct horse battery") -> str:
+    from notices import accounts
+
+    with ctx.db.writing() as session, session.begin():
+        accounts.create_user(session, email=email, password=password, role=role, now=ctx.clock.now())
+    return password
+
+
+def add_token(ctx: AppContext, email: str) -> str:
+    from notices import accounts
+
+    with ctx.db.writing() as session, session.begin():
+        return accounts.create_token(session, accounts.find_user(session, email), name="test", now=ctx.clock.now())

@@ -94,6 +94,7 @@ def demo_notices(settings: Settings, now: datetime) -> list[dict]:
     ]
 
 
+DEMO_ADMIN = "admin@example.org"
 DEMO_SUBSCRIBERS = [
     ("alice@example.org", {"frequency": "immediate", "language": "en"}),
     ("bram@example.org", {"frequency": "daily", "language": "nl", "categories": ["road-closure", "utilities"]}),

@@ -294,3 +294,12 @@ def recent_events(session: Session, now: datetime, filters: Filters, *, history:
         .order_by(NoticeEvent.occurred_at.desc(), NoticeEvent.id.desc())
     ).all()
     return [event for event in events if filters.matches(event.notice)]
+
+
+def recently_ended(session: Session, now: datetime, *, within: timedelta) -> list[Notice]:
+    """Notices that ended in the last `within`, most recent first (the partial index on ends_at)."""
+    return list(session.scalars(
+        select(Notice)
+        .where(Notice.cancelled_at.is_(None), Notice.ends_at > now - within, Notice.ends_at <= now)
+        .order_by(Notice.ends_at.desc())
+    ))

@@ -103,3 +103,14 @@ def require_aware_utc(instant: datetime) -> datetime:
     if instant.tzinfo is None:
         raise ValueError("naive datetime: every instant must be timezone-aware")
     return instant.astimezone(UTC)
+
+
+def form_value(instant: datetime | None, zone: ZoneInfo) -> str:
+    """An instant as a form field shows it: site wall time, with the offset only where it is ambiguous."""
+    if instant is None:
+        return ""
+    local = instant.astimezone(zone)
+    text = local.strftime("%Y-%m-%d %H:%M")
+    if local.replace(fold=0).utcoffset() != local.replace(fold=1).utcoffset():
+        text += _format_offset(local.utcoffset())
+    return text

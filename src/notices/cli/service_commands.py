@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from pathlib import Path
 
 import click
@@ -9,7 +10,8 @@ import click
 from notices import db as database
 from notices import jobs as job_functions
 from notices.cli.common import UserError, app_context, echo_json, migrated_context
-from notices.demo import has_notices, load_demo, load_demo_subscribers
+from notices import accounts
+from notices.demo import DEMO_ADMIN, has_notices, load_demo, load_demo_subscribers
 
 
 @click.command()
@@ -142,4 +144,10 @@ def demo(if_empty: bool) -> None:
             return
         created = load_demo(session, ctx.settings, now)
         subscribers = load_demo_subscribers(session, ctx.settings, now)
+        admin_password = None
+        if accounts.find_user(session, DEMO_ADMIN) is None:
+            admin_password = secrets.token_urlsafe(12)
+            accounts.create_user(session, email=DEMO_ADMIN, password=admin_password, role="admin", now=now)
     click.echo(f"loaded {len(created)} demo notices and {subscribers} demo subscribers")
+    if admin_password:
+        click.echo(f"console login (shown once): {ctx.settings.absolute_url('/admin')}  {DEMO_ADMIN} / {admin_password}")

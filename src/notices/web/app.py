@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from fastapi.responses import JSONResponse, PlainTextResponse
 from sqlalchemy import text
@@ -16,7 +17,8 @@ from notices.config import Settings
 from notices.context import AppContext
 from notices.scheduler import NoticeScheduler
 from notices.templating import make_environment
-from notices.web import api_routes, page_routes, subscribe_routes
+from notices.resources import templates_dir
+from notices.web import admin_people_routes, admin_routes, api_routes, console_auth, page_routes, subscribe_routes
 from notices.web.api_errors import ApiError, api_error, validation_error
 from notices.web.fast_feeds import FeedFastPath
 from notices.web.feed_cache import FeedCache
@@ -78,6 +80,10 @@ def create_app(settings: Settings, *, clock: Clock | None = None, run_scheduler:
         return {"status": "ok", "database": "ok"}
 
     app.include_router(api_routes.router)
+    app.include_router(console_auth.router)
+    app.include_router(admin_routes.router)
+    app.include_router(admin_people_routes.router)
+    app.mount("/static", StaticFiles(directory=templates_dir() / "static"), name="static")
     app.include_router(page_routes.router)
     app.include_router(subscribe_routes.router)
     app.state.feed_cache = FeedCache(ctx, version_check_seconds=settings.feed_change_check_seconds)

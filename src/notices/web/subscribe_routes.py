@@ -11,23 +11,17 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from notices import subscriptions
-from notices.config import SEVERITIES
 from notices.errors import InvalidField
 from notices.models import Subscriber
 from notices.tokens import InvalidToken, LinkSigner
 from notices.web import csrf
+from notices.web.rendering import page as render_page
 
 router = APIRouter(tags=["subscriptions"], include_in_schema=False)
 
 
 def page(request: Request, template: str, status_code: int = 200, **context) -> HTMLResponse:
-    settings = request.app.state.ctx.settings
-    # Called by templates that have a form: pages without one set no cookie.
-    context.setdefault("csrf_token", lambda: csrf.form_token(request))
-    html = request.app.state.templates.get_template(template).render(
-        severities=SEVERITIES, frequencies=subscriptions.FREQUENCIES, **context
-    )
-    return csrf.set_cookie(request, HTMLResponse(html, status_code=status_code, headers={"Cache-Control": "no-store"}))
+    return render_page(request, template, status_code, frequencies=subscriptions.FREQUENCIES, **context)
 
 
 def message(request: Request, title: str, text: str, status_code: int = 200, **extra) -> HTMLResponse:

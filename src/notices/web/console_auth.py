@@ -1,0 +1,97 @@
+"""Console login: session cookie (HttpOnly, SameSite=Lax, Secure on https), rotated at login."""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+
+from notices import accounts, audit
+from notices.models import User
+from notices.web import csrf
+from notices.web.rendering import page
+
+SESSION_COOKIE = "notices_session"
+router = APIRouter(prefix="/admin", tags=["console"], include_in_schema=False)
+
+
+def current_user(request: Request) -> User | None:
+    ctx = request.app.state.ctx
+    with ctx.db.session() as session:
+        user = accounts.session_user(session, request.cookies.get(SESSION_COOKIE), now=ctx.clock.now())
+        if user is not None:
+            session.expunge(user)
+    return user
+
+
+def require(*roles: str):
+    """A dependency: the logged-in user with one of `roles`, else to the login page (or 403)."""
+
+    def dependency(request: Request) -> User:
+        user = current_user(request)
+        if user is None:
+            target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+            raise HTTPException(status_code=303, detail="Please log in.",
+                                headers={"Location": f"/admin/login?next={quote(target)}"})
+        if roles and user.role not in roles:
+            raise HTTPException(status_code=403, detail="Your role may not do this.")
+        request.state.user = user
+        return user
+
+    return dependency
+
+
+def _safe_next(target: str | None) -> str:
+    # Only our own console pages: never an open redirect to another site.
+    if target and target.startswith("/admin") and not target.startswith("//"):
+        return target
+    return "/admin"
+
+
+@router.get("/login", response_class=HTMLResponse)
+def login_form(request: Request, next: str | None = None) -> HTMLResponse:
+    return page(request, "admin/login.html", next=_safe_next(next), email="")
+
+
+@router.post("/login", response_class=HTMLResponse)
+async def login(request: Request):
+    form = await csrf.verify(request)
+    ctx = request.app.state.ctx
+    email, password = str(form.get("email", "")), str(form.get("password", ""))
+    target = _safe_next(form.get("next"))
+    client = request.client.host if request.client else "unknown"
+    now = ctx.clock.now()
+    try:
+        with ctx.db.writing() as session, session.begin():
+            user = accounts.authenticate(session, email=email, password=password, client=client, now=now)
+            if user is not None:
+                raw = accounts.start_session(session, user, now=now)
+                audit.record(session, actor=user.email, action="login", now=now)
+    except accounts.LoginThrottled:
+        return page(request, "admin/login.html", 429, next=target, email=email,
+                    error="Too many attempts. Wait a quarter of an hour and try again.")
+    if user is None:
+        # One message for a wrong email and a wrong password alike.
+        return page(request, "admin/login.html", 401, next=target, email=email, error="Wrong email or password.")
+    response = RedirectResponse(target, status_code=303)
+    secure = ctx.settings.base_url.startswith("https://")
+    response.set_cookie(SESSION_COOKIE, raw, httponly=True, samesite="lax", secure=secure, path="/",
+                        max_age=int(accounts.SESSION_LIFETIME.total_seconds()))
+    # A new CSRF secret with the new session, like the session id itself.
+    response.delete_cookie(csrf.COOKIE, path="/")
+    return response
+
+
+@router.post("/logout")
+async def logout(request: Request):
+    await csrf.verify(request)
+    ctx = request.app.state.ctx
+    user = current_user(request)
+    with ctx.db.session() as session, session.begin():
+        accounts.end_session(session, request.cookies.get(SESSION_COOKIE))
+        if user is not None:
+            audit.record(session, actor=user.email, action="logout", now=ctx.clock.now())
+    response = RedirectResponse("/admin/login", status_code=303)
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    return response

@@ -1,0 +1,37 @@
+// Live preview of the notice form: the page, the feed entry and the email, as the manager types.
+// Previews go into sandboxed iframes (no scripts run there); the server sanitises the Markdown.
+(function () {
+  "use strict";
+  const form = document.getElementById("notice-form");
+  if (!form) return;
+  const frames = {
+    page: document.getElementById("preview-page"),
+    feed: document.getElementById("preview-feed"),
+    email: document.getElementById("preview-email"),
+  };
+  const errorBox = document.getElementById("preview-error");
+  const subject = document.getElementById("preview-subject");
+  let timer = null;
+
+  async function refresh() {
+    const response = await fetch("/admin/preview", { method: "POST", body: new FormData(form), credentials: "same-origin" });
+    if (!response.ok) return;
+    const data = await response.json();
+    if (data.error) {
+      errorBox.hidden = false;
+      errorBox.textContent = "Preview: " + data.error.field + ": " + data.error.message;
+      return;
+    }
+    errorBox.hidden = true;
+    frames.page.srcdoc = data.page;
+    frames.feed.srcdoc = data.feed;
+    frames.email.srcdoc = data.email;
+    subject.textContent = "Subject: " + data.email_subject;
+  }
+
+  form.addEventListener("input", function () {
+    clearTimeout(timer);
+    timer = setTimeout(refresh, 400);
+  });
+  refresh();
+})();
