@@ -6,7 +6,8 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 TEST_POSTGRES_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 
-.PHONY: install run test test-sqlite test-postgres clean
+.PHONY: install run test test-sqlite test-postgres browser clean
+CHROMIUM ?= /usr/bin/chromium
 
 # Re-install when the dependencies change; the package itself is editable.
 $(BIN)/.installed: pyproject.toml
@@ -28,11 +29,17 @@ run: install
 ## make test: the whole suite on SQLite, then again on PostgreSQL.
 test: test-sqlite test-postgres
 
-test-sqlite: install
+test-sqlite: install browser
 	$(BIN)/pytest
 
-test-postgres: install
+test-postgres: install browser
 	NOTICES_TEST_DATABASE_URL=$(TEST_POSTGRES_URL) $(BIN)/pytest
+
+# The browser tests drive Debian's chromium (Playwright's own browser downloads are not used).
+browser:
+	@test -x $(CHROMIUM) || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+	  else echo "the browser tests need chromium: sudo apt-get install chromium" >&2; exit 1; fi; }
 
 clean:
 	rm -rf $(VENV) var build dist .pytest_cache

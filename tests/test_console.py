@@ -1,0 +1,185 @@
+"""The facility managers' console through HTTP: login, forms, CSRF, roles."""
+
+import dataclasses
+import re
+
+import pytest
+from fastapi.testclient import TestClient
+from lxml import etree
+from sqlalchemy import func, select
+
+from notices.models import AuditEntry, Notice
+from notices.web import create_app
+from tests.factories import add_notice, add_user
+
+
+def csrf_of(response) -> str:
+    return etree.HTML(response.text).xpath('//input[@name="csrf_token"]/@value')[0]
+
+
+def log_in(client, email="manager@example.org", password="correct horse battery"):
+    form = client.get("/admin/login")
+    return client.post("/admin/login", data={"csrf_token": csrf_of(form), "email": email, "password": password,
+                                             "next": "/admin"}, follow_redirects=False)
+
+
+@pytest.fixture
+def app(ctx):
+    return create_app(ctx.settings, ctx=ctx)
+
+
+@pytest.fixture
+def browser(app, ctx):
+    add_user(ctx, "manager@example.org")
+    with TestClient(app) as client:
+        yield client
+
+
+@pytest.fixture
+def manager(browser):
+    assert log_in(browser).status_code == 303
+    return browser
+
+
+def count_notices(ctx):
+    with ctx.db.session() as session:
+        return session.scalar(select(func.count()).select_from(Notice))
+
+
+def test_the_console_needs_a_login(browser):
+    response = browser.get("/admin", follow_redirects=False)
+    assert response.status_code == 303
+    assert response.headers["location"] == "/admin/login?next=/admin"
+
+
+def test_wrong_password_and_unknown_email_get_the_same_answer(browser):
+    wrong = log_in(browser, password="not the password")
+    unknown = log_in(browser, email="nobody@example.org")
+    assert wrong.status_code == unknown.status_code == 401
+    message = lambda r: etree.HTML(r.text).xpath('//*[@role="alert"]/text()')  # noqa: E731
+    assert message(wrong) == message(unknown) == ["Wrong email or password."]
+
+
+def test_login_attempts_are_rate_limited(browser):
+    for _ in range(10):
+        assert log_in(browser, password="wrong password").status_code == 401
+    assert log_in(browser).status_code == 429  # even the right password waits now
+
+
+def test_the_session_cookie_is_httponly_lax_and_rotates_at_login(browser):
+    first = log_in(browser)
+    cookie = first.headers["set-cookie"]
+    assert "HttpOnly" in cookie and "SameSite=lax" in cookie and "Secure" not in cookie
+    session_one = browser.cookies.get("notices_session")
+    browser.cookies.clear()
+    log_in(browser)
+    assert browser.cookies.get("notices_session") != session_one
+
+
+def test_the_session_cookie_is_secure_on_https(ctx):
+    settings = dataclasses.replace(ctx.settings, base_url="https://notices.example.org")
+    add_user(ctx, "manager@example.org")
+    with TestClient(create_app(settings, ctx=dataclasses.replace(ctx, settings=settings)),
+                    base_url="https://testserver") as client:
+        assert "Secure" in log_in(client).headers["set-cookie"]
+
+
+def test_logout_ends_the_session(manager):
+    dashboard = manager.get("/admin")
+    manager.post("/admin/logout", data={"csrf_token": csrf_of(dashboard)})
+    assert manager.get("/admin", follow_redirects=False).status_code == 303
+
+
+def test_create_update_and_cancel_a_notice(ctx, manager):
+    form = manager.get("/admin/notices/new")
+    created = manager.post("/admin/notices", data={
+        "csrf_token": csrf_of(form), "action": "publish", "title": "Plesmanlaan closed", "category": "road-closure",
+        "severity": "major", "locations": ["plesmanlaan"], "starts_at": "2026-12-01 07:00", "ends_at": "",
+        "expected_end": "approximately Q3 2027"}, follow_redirects=False)
+    assert created.status_code == 303
+    edit_url = created.headers["location"].split("?")[0]
+    page = manager.get(edit_url)
+    values = {name: etree.HTML(page.text).xpath(f'//input[@name="{name}"]/@value')[0]
+              for name in ("title", "starts_at", "expected_end")}
+    assert values == {"title": "Plesmanlaan closed", "starts_at": "2026-12-01 07:00", "expected_end": "approximately Q3 2027"}
+    updated = manager.post(edit_url, data={
+        "csrf_token": csrf_of(page), "title": "Plesmanlaan closed", "category": "road-closure", "severity": "major",
+        "locations": ["plesmanlaan"], "starts_at": "2026-12-01 07:00", "ends_at": "2026-12-12 17:00",
+        "note": "closure extended to 12 December"}, follow_redirects=True)
+    assert "closure extended to 12 December" in updated.text
+    cancelled = manager.post(edit_url + "/cancel", data={"csrf_token": csrf_of(updated), "reason": "postponed"},
+                             follow_redirects=True)
+    assert "Cancelled" in cancelled.text
+    with ctx.db.session() as session:
+        actors = set(session.scalars(select(AuditEntry.actor)))
+    assert "console:manager@example.org" in actors
+
+
+def test_a_dst_mistake_is_shown_on_the_form_and_nothing_is_written(ctx, manager):
+    form = manager.get("/admin/notices/new")
+    response = manager.post("/admin/notices", data={
+        "csrf_token": csrf_of(form), "action": "publish", "title": "Night works", "category": "construction",
+        "starts_at": "2026-03-29 02:30"})
+    assert response.status_code == 400
+    alert = "".join(etree.HTML(response.text).xpath('//*[@role="alert"]//text()'))
+    assert "starts_at" in alert and "does not exist in Europe/Amsterdam" in alert
+    assert etree.HTML(response.text).xpath('//input[@name="title"]/@value') == ["Night works"]
+    assert count_notices(ctx) == 0
+
+
+def test_save_as_draft_and_schedule(ctx, manager, clock):
+    form = manager.get("/admin/notices/new")
+    base = {"csrf_token": csrf_of(form), "title": "Open day", "category": "event", "starts_at": "2026-12-05 14:00"}
+    manager.post("/admin/notices", data={**base, "action": "draft"})
+    manager.post("/admin/notices", data={**base, "action": "schedule", "publish_at": "2026-12-01 09:00"})
+    missing = manager.post("/admin/notices", data={**base, "action": "schedule"})
+    assert missing.status_code == 400 and "publish_at" in missing.text
+    dashboard = manager.get("/admin").text
+    assert re.search(r"Scheduled \(1\)", dashboard) and re.search(r"Drafts \(1\)", dashboard)
+
+
+def test_duplicate_prefills_the_form(ctx, manager):
+    notice = add_notice(ctx, title="Plesmanlaan closed", summary="Diversion via Einsteinweg")
+    form = etree.HTML(manager.get(f"/admin/notices/new?duplicate={notice.uid}").text)
+    assert form.xpath('//input[@name="title"]/@value') == ["Plesmanlaan closed (copy)"]
+    assert form.xpath('//input[@name="summary"]/@value') == ["Diversion via Einsteinweg"]
+
+
+def test_posts_without_csrf_or_from_another_origin_are_refused(ctx, manager):
+    data = {"action": "publish", "title": "X", "category": "event", "starts_at": "+1h"}
+    assert manager.post("/admin/notices", data=data).status_code == 403
+    token = csrf_of(manager.get("/admin/notices/new"))
+    foreign = manager.post("/admin/notices", data={**data, "csrf_token": token}, headers={"Origin": "https://evil.example"})
+    assert foreign.status_code == 403
+    assert count_notices(ctx) == 0
+
+
+def test_the_live_preview_renders_page_feed_and_email(manager):
+    token = csrf_of(manager.get("/admin/notices/new"))
+    preview = manager.post("/admin/preview", data={"csrf_token": token, "title": "Plesmanlaan <b>closed</b>",
+                                                   "category": "road-closure", "starts_at": "2026-12-01 07:00",
+                                                   "body": "Follow the **yellow** signs <script>x()</script>"}).json()
+    assert "Plesmanlaan &lt;b&gt;closed&lt;/b&gt;" in preview["page"]
+    assert "<strong>yellow</strong>" in preview["feed"] and "<script>" not in preview["feed"]
+    assert preview["email_subject"].startswith("New: Road closure: Plesmanlaan <b>closed</b> (from ")
+    error = manager.post("/admin/preview", data={"csrf_token": token, "title": "x", "category": "event",
+                                                 "starts_at": "2026-10-25 02:30"}).json()
+    assert error["error"]["field"] == "starts_at"
+
+
+def test_managers_cannot_manage_users_admins_can(ctx, manager, app):
+    assert manager.get("/admin/users").status_code == 403
+    add_user(ctx, "admin@example.org", role="admin")
+    with TestClient(app) as admin:
+        log_in(admin, "admin@example.org")
+        page = admin.get("/admin/users")
+        added = admin.post("/admin/users", data={"csrf_token": csrf_of(page), "email": "new@example.org",
+                                                 "role": "manager", "password": "a long enough one"})
+        assert "new@example.org can now log in" in added.text
+        user_id = etree.HTML(added.text).xpath('//form[contains(@action, "/tokens")]/@action')[0].split("/")[3]
+        token_page = admin.post(f"/admin/users/{user_id}/tokens", data={"csrf_token": csrf_of(added), "name": "intranet"})
+        token = etree.HTML(token_page.text).xpath('//code[@id="new-token"]/text()')[0]
+        assert token.startswith("ntc_")
+        assert admin.get("/api/v1/subscribers/counts", headers={"Authorization": f"Bearer {token}"}).status_code == 200
+        audit = admin.get("/admin/audit").text
+        assert "user.create" in audit and "token.create" in audit
