@@ -47,7 +47,7 @@ def _empty_tables(db: Database) -> None:
         for table in reversed(Base.metadata.sorted_tables):
             if table.name != "site_state":
                 connection.execute(table.delete())
-        connection.execute(text("UPDATE site_state SET data_version = 0, changed_at = NULL"))
+        connection.execute(text("UPDATE site_state SET data_version = 0, changed_at = NULL, scheduler_seen_at = NULL"))
 
 
 @pytest.fixture

@@ -58,6 +58,8 @@ class Settings:
     safety_tick_seconds: float
     change_poll_seconds: float
     misfire_grace_seconds: int
+    leader_poll_seconds: float
+    log_format: str
     daily_digest_at: str
     weekly_digest_at: str
     categories: dict[str, str] = field(default_factory=dict)
@@ -85,6 +87,7 @@ _ENV_OVERRIDES = {
     "NOTICES_SECRET_KEY": ("security", "secret_key"),
     "NOTICES_FEED_MAX_AGE": ("feeds", "max_age"),
     "NOTICES_FEED_EXPORT_DIR": ("feeds", "export_dir"),
+    "NOTICES_LOG_FORMAT": ("logging", "format"),
 }
 # Secrets may come from files (Docker/Kubernetes secrets) instead.
 _SECRET_VARIABLES = ("NOTICES_DATABASE_URL", "NOTICES_SMTP_URL", "NOTICES_SECRET_KEY")
@@ -232,6 +235,13 @@ def _email_address(value: str) -> str:
     return value
 
 
+def _choice_of(raw: dict, section: str, key: str, default: str, choices: tuple[str, ...]) -> str:
+    value = _string(raw, section, key, default).strip().lower()
+    if value not in choices:
+        raise ConfigError(f"{section}.{key}: must be one of {', '.join(choices)}, got {value!r}")
+    return value
+
+
 def _build(raw: dict, path: Path) -> Settings:
     language = _string(raw, "site", "language", "en")
     if language not in ("en", "nl"):
@@ -266,6 +276,8 @@ def _build(raw: dict, path: Path) -> Settings:
         safety_tick_seconds=_number(raw, "scheduler", "safety_tick_seconds", 60, minimum=1),
         change_poll_seconds=_number(raw, "scheduler", "change_poll_seconds", 1, minimum=0.1),
         misfire_grace_seconds=int(_number(raw, "scheduler", "misfire_grace_seconds", 300, minimum=1)),
+        leader_poll_seconds=_number(raw, "scheduler", "leader_poll_seconds", 5, minimum=0.2),
+        log_format=_choice_of(raw, "logging", "format", "text", ("text", "json")),
         daily_digest_at=_digest_time(raw, "daily", "07:00", weekly=False),
         weekly_digest_at=_digest_time(raw, "weekly", "mon 07:00", weekly=True),
         categories=_keyed_labels(raw, "categories"),

@@ -291,3 +291,18 @@ class AuditEntry(Base):
     detail: Mapped[str] = mapped_column(Text, default="")
 
     __table_args__ = (Index("ix_audit_log_at", "at"),)
+
+
+class JobRun(Base):
+    """The last run of each scheduled job, for the dashboard and /metrics (written by the leader)."""
+
+    __tablename__ = "job_runs"
+
+    job: Mapped[str] = mapped_column(String(64), primary_key=True)
+    runs: Mapped[int] = mapped_column(Integer, default=0)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    last_scheduled_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    last_finished_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    # How late the run started after the time it was planned for, in seconds.
+    last_lag_seconds: Mapped[float] = mapped_column(default=0.0)
+    last_error: Mapped[str] = mapped_column(Text, default="")

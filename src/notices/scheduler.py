@@ -9,16 +9,19 @@ else (a clock jump, a wake-up lost to an overloaded machine).
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import threading
 from datetime import UTC, datetime
 
+from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED
 from apscheduler.jobstores.base import JobLookupError
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 
-from notices import jobs
+from notices import jobs, store
 from notices.context import AppContext
+from notices.leadership import leadership_for
 
 log = logging.getLogger(__name__)
 
@@ -73,8 +76,23 @@ class NoticeScheduler:
             )
         self._scheduler.add_job(self.purge, "cron", hour=3, minute=30, timezone=self.ctx.settings.timezone,
                                 id=PURGE, replace_existing=True)
+        self._scheduler.add_listener(self._record_run, EVENT_JOB_EXECUTED | EVENT_JOB_ERROR)
         self._scheduler.start(paused=paused)
         log.info("scheduler started; next boundary %s", self.planned_wakeup)
+
+    def _record_run(self, event) -> None:
+        job = event.job_id.split("@")[0]
+        if job == WATCH_CHANGES:
+            return  # every second and nearly always a no-op: not worth a write each time
+        error = repr(event.exception) if event.exception else ""
+        if error:
+            log.error("job %s failed: %s", job, error)
+        try:
+            with self.ctx.db.session() as session, session.begin():
+                store.record_job_run(session, job, scheduled=event.scheduled_run_time.astimezone(UTC),
+                                     finished=datetime.now(UTC), error=error)
+        except Exception:  # bookkeeping must never take a job down with it
+            log.exception("could not record the run of job %s", job)
 
     def _digest_schedule(self, frequency: str) -> dict:
         settings = self.ctx.settings
@@ -170,8 +188,63 @@ def wake_job_id(boundary: datetime) -> str:
     return f"{WAKE_AT_BOUNDARY}@{boundary.isoformat()}"
 
 
+class LeaderElectedScheduler:
+    """Runs a NoticeScheduler only while this process holds the leader lock.
+
+    Every process started with a scheduler competes for the lock; the others
+    stand by and poll, so when the leader dies a standby takes over within
+    `leader_poll_seconds` (plus the database noticing the dead connection).
+    """
+
+    def __init__(self, ctx: AppContext) -> None:
+        self.ctx = ctx
+        self.leadership = leadership_for(ctx.db.engine)
+        self.scheduler: NoticeScheduler | None = None
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="notices-leader", daemon=True)
+
+    @property
+    def is_leader(self) -> bool:
+        return self.scheduler is not None
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def send_soon(self) -> None:
+        if self.scheduler is not None:
+            self.scheduler.send_soon()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self._step()
+            except Exception:  # keep electing; a bad moment must not end the scheduler for good
+                log.exception("leader election step failed")
+            self._stop.wait(self.ctx.settings.leader_poll_seconds)
+
+    def _step(self) -> None:
+        if self.scheduler is None:
+            if self.leadership.try_acquire():
+                log.info("this process is now the scheduler leader (pid %s)", os.getpid())
+                self.scheduler = NoticeScheduler(self.ctx)
+                self.scheduler.start()
+        elif not self.leadership.still_held():
+            log.warning("lost the scheduler leadership; standing by")
+            self.scheduler.shutdown()
+            self.scheduler = None
+
+    def shutdown(self) -> None:
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout=30)
+        if self.scheduler is not None:
+            self.scheduler.shutdown()
+            self.scheduler = None
+        self.leadership.release()
+
+
 def run_until_signalled(ctx: AppContext, on_ready=lambda: None) -> None:
-    """`notices scheduler`: run the jobs until SIGTERM or SIGINT, then stop cleanly."""
+    """`notices scheduler`: run (or stand by to run) the jobs until SIGTERM or SIGINT, then stop cleanly."""
     stop = threading.Event()
 
     def request_stop(signum, _frame) -> None:
@@ -180,10 +253,10 @@ def run_until_signalled(ctx: AppContext, on_ready=lambda: None) -> None:
 
     signal.signal(signal.SIGTERM, request_stop)
     signal.signal(signal.SIGINT, request_stop)
-    scheduler = NoticeScheduler(ctx)
-    scheduler.start()
+    elected = LeaderElectedScheduler(ctx)
+    elected.start()
     on_ready()
     try:
         stop.wait()
     finally:
-        scheduler.shutdown()
+        elected.shutdown()

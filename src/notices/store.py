@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, selectinload
 from notices import audit, lifecycle
 from notices.db import insert_ignoring_duplicates
 from notices.lifecycle import Filters, Status
-from notices.models import Notice, NoticeEvent, NoticeRevision, SiteState
+from notices.models import JobRun, Notice, NoticeEvent, NoticeRevision, SiteState
 from notices.notice_input import TIME_FIELDS, NoticeFields
 
 
@@ -303,3 +303,21 @@ def recently_ended(session: Session, now: datetime, *, within: timedelta) -> lis
         .where(Notice.cancelled_at.is_(None), Notice.ends_at > now - within, Notice.ends_at <= now)
         .order_by(Notice.ends_at.desc())
     ))
+
+
+def record_job_run(session: Session, job: str, *, scheduled: datetime, finished: datetime, error: str) -> None:
+    """Count a finished run of a scheduled job (for /metrics and the dashboard)."""
+    insert_ignoring_duplicates(session, JobRun.__table__, {
+        "job": job, "runs": 0, "failures": 0, "last_lag_seconds": 0.0, "last_error": "",
+    })
+    session.execute(
+        update(JobRun).where(JobRun.job == job).values(
+            runs=JobRun.runs + 1, failures=JobRun.failures + (1 if error else 0),
+            last_scheduled_at=scheduled, last_finished_at=finished,
+            last_lag_seconds=max(0.0, (finished - scheduled).total_seconds()), last_error=error[:1000],
+        )
+    )
+
+
+def job_runs(session: Session) -> list[JobRun]:
+    return list(session.scalars(select(JobRun).order_by(JobRun.job)))

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import logging
 import sys
 
 import click
 
+from notices import logs
 from notices.cli.common import UserError
 from notices.cli.account_commands import token, user
 from notices.cli.mail_commands import digest, mail, subscriber
@@ -30,12 +30,11 @@ class NoticesGroup(click.Group):
 @click.group(cls=NoticesGroup)
 @click.option("-v", "--verbose", is_flag=True, help="Log what the jobs do.")
 @click.version_option(package_name="notices")
-def cli(verbose: bool) -> None:
+@click.pass_context
+def cli(click_ctx: click.Context, verbose: bool) -> None:
     """Traffic and site notices, published on time to feeds and email."""
-    logging.basicConfig(
-        level=logging.INFO if verbose else logging.WARNING,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    click_ctx.meta["verbose"] = verbose
+    logs.configure(None, verbose=verbose)
 
 
 for command in (notice, subscriber, digest, mail, user, token, db, demo, feed, jobs, scheduler, serve):

@@ -7,6 +7,7 @@ import json
 import click
 
 from notices import db as database
+from notices import logs
 from notices.config import load_settings
 from notices.context import AppContext
 
@@ -19,7 +20,9 @@ def app_context() -> AppContext:
     """The AppContext of this invocation, built once from settings (tests pass their own as obj)."""
     root = click.get_current_context().find_root()
     if root.obj is None:
-        root.obj = AppContext.from_settings(load_settings())
+        settings = load_settings()
+        logs.configure(settings, verbose=root.meta.get("verbose", False))
+        root.obj = AppContext.from_settings(settings)
     return root.obj
 
 

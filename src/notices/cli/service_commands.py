@@ -10,7 +10,7 @@ import click
 from notices import db as database
 from notices import jobs as job_functions
 from notices.cli.common import UserError, app_context, echo_json, migrated_context
-from notices import accounts
+from notices import accounts, logs
 from notices.demo import DEMO_ADMIN, has_notices, load_demo, load_demo_subscribers
 
 
@@ -25,7 +25,7 @@ def serve(host: str, port: int, no_scheduler: bool, workers: int, access_log: bo
     """Serve the web site, feeds and API (with the scheduler in process unless --no-scheduler)."""
     import uvicorn
 
-    from notices.scheduler import NoticeScheduler
+    from notices.scheduler import LeaderElectedScheduler
     from notices.web import create_app
 
     ctx = migrated_context()
@@ -34,13 +34,14 @@ def serve(host: str, port: int, no_scheduler: bool, workers: int, access_log: bo
     click.echo(f"  feeds: {shown}/feeds/notices.atom  {shown}/feeds/notices.rss  {shown}/feeds/events.atom")
     click.echo(f"  calendar: {shown}/calendar/notices.ics   health: {shown}/healthz   API docs: {shown}/docs")
     click.echo(f"  scheduler: {'not in this process' if no_scheduler else 'running in this process'}")
-    options = {"host": host, "port": port, "log_level": "info", "access_log": access_log, "proxy_headers": True}
+    options = {"host": host, "port": port, "log_level": "info", "access_log": access_log, "proxy_headers": True,
+               "log_config": logs.logging_config(ctx.settings, verbose=True)}
     if workers == 1:
         uvicorn.run(create_app(ctx.settings, run_scheduler=not no_scheduler, ctx=ctx), **options)
         return
     # Workers build their own app from the same environment; the jobs run
     # here, once, so N workers do not mean N schedulers.
-    scheduler = None if no_scheduler else NoticeScheduler(ctx)
+    scheduler = None if no_scheduler else LeaderElectedScheduler(ctx)
     if scheduler:
         scheduler.start()
     try:

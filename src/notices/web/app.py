@@ -9,19 +9,22 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from fastapi.responses import JSONResponse, PlainTextResponse
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from sqlalchemy import text
 
+from notices import store
 from notices.clock import Clock
 from notices.config import Settings
 from notices.context import AppContext
-from notices.scheduler import NoticeScheduler
+from notices.scheduler import LeaderElectedScheduler
 from notices.templating import make_environment
 from notices.resources import templates_dir
 from notices.web import admin_people_routes, admin_routes, api_routes, console_auth, page_routes, subscribe_routes
 from notices.web.api_errors import ApiError, api_error, validation_error
 from notices.web.fast_feeds import FeedFastPath
 from notices.web.feed_cache import FeedCache
+from notices.web.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
+from notices.web.metrics import Metrics
 from notices.web.query_filters import BadFilter
 
 log = logging.getLogger(__name__)
@@ -34,7 +37,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None, run_scheduler:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
-        scheduler = NoticeScheduler(ctx) if run_scheduler else None
+        scheduler = LeaderElectedScheduler(ctx) if run_scheduler else None
         if scheduler:
             scheduler.start()
         app.state.scheduler = scheduler
@@ -71,13 +74,20 @@ def create_app(settings: Settings, *, clock: Clock | None = None, run_scheduler:
 
     @app.get("/healthz", tags=["operations"])
     def healthz():
+        """200 while the database answers; also tells how long ago a scheduler last ran."""
         try:
             with ctx.db.session() as session:
                 session.execute(text("SELECT 1"))
+                seen = store.scheduler_seen_at(session)
         except Exception as error:  # any database failure means "not healthy"
             log.warning("health check failed: %s", error)
             return JSONResponse({"status": "error", "database": "unreachable"}, status_code=503)
-        return {"status": "ok", "database": "ok"}
+        age = (ctx.clock.now() - seen).total_seconds() if seen else None
+        # A web replica is healthy without a scheduler; the age is for the operator to watch.
+        stale_after = 3 * settings.safety_tick_seconds
+        scheduler = "never ran" if age is None else "ok" if age <= stale_after else "stale"
+        return {"status": "ok", "database": "ok", "scheduler": scheduler,
+                "scheduler_last_run_seconds_ago": round(age, 1) if age is not None else None}
 
     app.include_router(api_routes.router)
     app.include_router(console_auth.router)
@@ -87,6 +97,11 @@ def create_app(settings: Settings, *, clock: Clock | None = None, run_scheduler:
     app.include_router(page_routes.router)
     app.include_router(subscribe_routes.router)
     app.state.feed_cache = FeedCache(ctx, version_check_seconds=settings.feed_change_check_seconds)
+    app.state.metrics = Metrics(ctx, app.state.feed_cache)
     # Outermost, so feed requests skip routing altogether.
-    app.add_middleware(FeedFastPath, cache=app.state.feed_cache, settings=settings)
+    app.add_middleware(FeedFastPath, cache=app.state.feed_cache, settings=settings, metrics=app.state.metrics)
+
+    @app.get("/metrics", tags=["operations"], include_in_schema=False)
+    def metrics() -> Response:
+        return Response(app.state.metrics.render(), media_type=METRICS_CONTENT_TYPE)
     return app

@@ -67,9 +67,10 @@ def _plain(status: int, text: str, extra: list[tuple[bytes, bytes]] = ()) -> tup
 
 
 class FeedFastPath:
-    def __init__(self, app, *, cache: FeedCache, settings: Settings) -> None:
+    def __init__(self, app, *, cache: FeedCache, settings: Settings, metrics=None) -> None:
         self.app = app
         self.cache = cache
+        self.metrics = metrics
         self.settings = settings
         self._cache_control = f"public, max-age={settings.feed_max_age}".encode()
         # Raw query string -> (filters, canonical query) or a 400 message. Readers
@@ -93,14 +94,19 @@ class FeedFastPath:
         if scope["type"] != "http" or scope["path"] not in FEED_PATHS:
             await self.app(scope, receive, send)
             return
+        status = await self._respond(scope, send)
+        if self.metrics is not None:
+            self.metrics.feed_requests.labels(scope["path"], str(status)).inc()
+
+    async def _respond(self, scope, send) -> int:
         method = scope["method"]
         if method not in ("GET", "HEAD"):
             await _send(send, *_plain(405, "Method not allowed: feeds are read with GET or HEAD.", [(b"allow", b"GET, HEAD")]))
-            return
+            return 405
         parsed = self._filters(scope["query_string"])
         if isinstance(parsed, str):
             await _send(send, *_plain(400, parsed))
-            return
+            return 400
         entry = await self.cache.get(scope["path"], *parsed)
         request_headers = Headers(scope=scope)
         gzipped = accepts_gzip(request_headers)
@@ -112,9 +118,10 @@ class FeedFastPath:
         ]
         if not_modified(request_headers, entry):
             await _send(send, 304, headers, b"")
-            return
+            return 304
         body = entry.gzipped if gzipped else entry.rendered.body
         headers += [(b"content-type", entry.rendered.media_type.encode()), (b"content-length", str(len(body)).encode())]
         if gzipped:
             headers.append((b"content-encoding", b"gzip"))
         await _send(send, 200, headers, b"" if method == "HEAD" else body)
+        return 200

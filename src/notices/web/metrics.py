@@ -1,0 +1,67 @@
+"""/metrics in the Prometheus text format: feed traffic of this process, and the shared state
+(outbox, jobs, scheduler heartbeat) read from the database at scrape time, so every replica
+reports the same numbers for what they share."""
+
+from __future__ import annotations
+
+import math
+
+from prometheus_client import CollectorRegistry, Counter, generate_latest
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
+
+from notices import outbox, store
+from notices.context import AppContext
+
+CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+
+
+class _SharedState:
+    """Read at every scrape; nothing here is cached in a process."""
+
+    def __init__(self, ctx: AppContext, cache) -> None:
+        self.ctx, self.cache = ctx, cache
+
+    def collect(self):
+        hits = CounterMetricFamily("notices_feed_cache_hits", "Feed requests answered from cached bytes")
+        hits.add_metric([], self.cache.hits)
+        yield hits
+        renders = CounterMetricFamily("notices_feed_renders", "Feeds rendered (cache misses)")
+        renders.add_metric([], self.cache.renders)
+        yield renders
+        now = self.ctx.clock.now()
+        with self.ctx.db.session() as session:
+            deliveries = GaugeMetricFamily("notices_deliveries", "Outbox rows by status", labels=["status"])
+            for status, count in outbox.status_counts(session).items():
+                deliveries.add_metric([status], count)
+            yield deliveries
+            visible = GaugeMetricFamily("notices_visible_notices", "Upcoming and active notices")
+            visible.add_metric([], len(store.visible_notices(session, now)))
+            yield visible
+            seen = store.scheduler_seen_at(session)
+            heartbeat = GaugeMetricFamily("notices_scheduler_heartbeat_age_seconds",
+                                          "Seconds since a scheduler last finished a run (NaN: never)")
+            heartbeat.add_metric([], (now - seen).total_seconds() if seen else math.nan)
+            yield heartbeat
+            runs = CounterMetricFamily("notices_job_runs", "Finished runs per scheduled job", labels=["job"])
+            failures = CounterMetricFamily("notices_job_failures", "Failed runs per scheduled job", labels=["job"])
+            lag = GaugeMetricFamily("notices_job_lag_seconds",
+                                    "From the planned time of the last run to its end", labels=["job"])
+            for run in store.job_runs(session):
+                runs.add_metric([run.job], run.runs)
+                failures.add_metric([run.job], run.failures)
+                lag.add_metric([run.job], run.last_lag_seconds)
+            yield runs
+            yield failures
+            yield lag
+
+
+class Metrics:
+    def __init__(self, ctx: AppContext, cache) -> None:
+        # A registry per app (not the global one): tests build many apps in one process.
+        self.registry = CollectorRegistry()
+        self.feed_requests = Counter("notices_feed_requests", "Feed requests by path and response status",
+                                     ["feed", "status"], registry=self.registry)
+        self.registry.register(_SharedState(ctx, cache))
+
+    def render(self) -> bytes:
+        return generate_latest(self.registry)
