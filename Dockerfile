@@ -1,4 +1,4 @@
-# notices: one image for the web app and the scheduler.
+# notices: one slim image for the web app and the scheduler; runs as an unprivileged user.
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1
@@ -22,4 +22,5 @@ EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
     CMD python -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=4)" || exit 1
 
+# The web app by default; the compose file runs `notices scheduler` from the same image.
 CMD ["notices", "serve", "--host", "0.0.0.0", "--port", "8000", "--no-scheduler"]

@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 TEST_POSTGRES_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 
-.PHONY: install run test test-sqlite test-postgres browser clean
+.PHONY: install run run-multi test test-sqlite test-postgres browser clean
 CHROMIUM ?= /usr/bin/chromium
 
 # Re-install when the dependencies change; the package itself is editable.
@@ -25,6 +25,10 @@ run: install
 	$(BIN)/notices digest run --frequency daily
 	@echo "emails are written to var/mail/ (open the .eml files in a mail program)"
 	$(BIN)/notices serve --host $(HOST) --port $(PORT)
+
+## make run-multi: two schedulers, two web processes and nginx on PostgreSQL (see the README).
+run-multi: install
+	scripts/run-multi
 
 ## make test: the whole suite on SQLite, then again on PostgreSQL.
 test: test-sqlite test-postgres

@@ -25,6 +25,8 @@ def serve(host: str, port: int, no_scheduler: bool, workers: int, access_log: bo
     """Serve the web site, feeds and API (with the scheduler in process unless --no-scheduler)."""
     import uvicorn
 
+    click.get_current_context().find_root().meta["verbose"] = True  # a service logs what it does
+
     from notices.scheduler import LeaderElectedScheduler
     from notices.web import create_app
 
@@ -53,8 +55,10 @@ def serve(host: str, port: int, no_scheduler: bool, workers: int, access_log: bo
 
 @click.command()
 def scheduler() -> None:
-    """Run the scheduled jobs until SIGTERM or SIGINT."""
+    """Run the scheduled jobs until SIGTERM or SIGINT (one leader among several schedulers)."""
     from notices.scheduler import run_until_signalled
+
+    click.get_current_context().find_root().meta["verbose"] = True  # a service logs what it does
 
     ctx = migrated_context()
     run_until_signalled(ctx, on_ready=lambda: click.echo("scheduler running; stop with Ctrl+C or SIGTERM"))
