@@ -172,3 +172,13 @@ def parse_site(ctx, text):
     from notices.times import parse_instant
 
     return parse_instant(text, zone=ctx.settings.timezone, now=ctx.clock.now())
+
+
+def test_the_home_page_filters_with_a_form(ctx, client):
+    add_notice(ctx, title="Road one", category="road-closure")
+    add_notice(ctx, title="Party", category="event", severity="info")
+    page = etree.HTML(client.get("/", params={"category": "event", "location": "", "severity": ""}).text)
+    assert page.xpath('//article//h2/a/text()') == ["Party"]
+    assert page.xpath('//select[@name="category"]/option[@selected]/@value') == ["event"]
+    # The feed links follow the filter, so "subscribe to what I see" works.
+    assert "/feeds/notices.atom?category=event" in page.xpath('//link[@rel="alternate"]/@href')

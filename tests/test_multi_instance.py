@@ -133,8 +133,9 @@ def test_a_standby_takes_over_and_everything_happens_once(ctx, sink, tmp_path):
     now = datetime.now(UTC)
     for number in range(SUBSCRIBERS):
         add_subscriber(ctx, f"tenant{number}@example.org")
-    uids = [add_notice(ctx, title=f"Closure {n}", now=now, starts_at=now + timedelta(seconds=6),
-                       ends_at=now + timedelta(seconds=9)).uid for n in range(NOTICES)]
+    for number in range(NOTICES):
+        add_notice(ctx, title=f"Closure {number}", now=now, starts_at=now + timedelta(seconds=6),
+                   ends_at=now + timedelta(seconds=9))
     # Hold the 30th reply: the leader is then waiting for the server when it is killed.
     handler.hold_after = 30
 

@@ -74,7 +74,8 @@ class NoticeScheduler:
                 # A digest is still worth sending hours late (it expires on its own).
                 misfire_grace_time=int(self.ctx.settings.digest_validity.total_seconds()),
             )
-        self._scheduler.add_job(self.purge, "cron", hour=3, minute=30, timezone=self.ctx.settings.timezone,
+        # Hourly, so an unconfirmed sign-up is gone within the hour after its 3 days.
+        self._scheduler.add_job(self.purge, "cron", minute=30, timezone=self.ctx.settings.timezone,
                                 id=PURGE, replace_existing=True)
         self._scheduler.add_listener(self._record_run, EVENT_JOB_EXECUTED | EVENT_JOB_ERROR)
         self._scheduler.start(paused=paused)

@@ -47,3 +47,11 @@ def author() -> str:
 
 def echo_json(data) -> None:
     click.echo(json.dumps(data, indent=2, ensure_ascii=False))
+
+
+def echo_counts(counts: dict, *, as_json: bool) -> None:
+    """A job's counts: JSON, or one line like 'sent: 3, retry: 0'."""
+    if as_json:
+        echo_json(counts)
+    else:
+        click.echo(", ".join(f"{name}: {count}" for name, count in counts.items()))

@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 
 from notices import jobs as job_functions
 from notices import outbox, subscriptions
-from notices.cli.common import UserError, echo_json, migrated_context
+from notices.cli.common import UserError, echo_counts, echo_json, migrated_context
 from notices.errors import InvalidField
 from notices.models import Delivery, Subscriber
 from notices.times import isoformat_site
@@ -167,11 +167,7 @@ def mail() -> None:
 def send_pending(as_json: bool) -> None:
     """Send every delivery that is due now (what the scheduler does every few seconds)."""
     ctx = migrated_context()
-    counts = _send_with_progress(ctx, ctx.clock.now())
-    if as_json:
-        echo_json(counts)
-    else:
-        click.echo(", ".join(f"{name}: {count}" for name, count in counts.items()))
+    echo_counts(_send_with_progress(ctx, ctx.clock.now()), as_json=as_json)
 
 
 @mail.command("status")

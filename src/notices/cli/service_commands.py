@@ -9,7 +9,7 @@ import click
 
 from notices import db as database
 from notices import jobs as job_functions
-from notices.cli.common import UserError, app_context, echo_json, migrated_context
+from notices.cli.common import UserError, app_context, echo_counts, echo_json, migrated_context
 from notices import accounts, logs
 from notices.demo import DEMO_ADMIN, has_notices, load_demo, load_demo_subscribers
 
@@ -87,11 +87,7 @@ def jobs() -> None:
 def record_transitions(as_json: bool) -> None:
     """Record the published/started/ended events that are due."""
     ctx = migrated_context()
-    counts = job_functions.record_transitions(ctx, now=ctx.clock.now())
-    if as_json:
-        echo_json(counts)
-    else:
-        click.echo(", ".join(f"{kind}: {count}" for kind, count in counts.items()))
+    echo_counts(job_functions.record_transitions(ctx, now=ctx.clock.now()), as_json=as_json)
 
 
 @jobs.command("enqueue-alerts")
@@ -99,8 +95,7 @@ def record_transitions(as_json: bool) -> None:
 def enqueue_alerts(as_json: bool) -> None:
     """Turn new lifecycle events into alerts, and enqueue due reminders (send with `mail send-pending`)."""
     ctx = migrated_context()
-    counts = job_functions.enqueue_alerts(ctx, now=ctx.clock.now())
-    echo_json(counts) if as_json else click.echo(", ".join(f"{kind}: {count}" for kind, count in counts.items()))
+    echo_counts(job_functions.enqueue_alerts(ctx, now=ctx.clock.now()), as_json=as_json)
 
 
 @jobs.command("purge")
@@ -108,8 +103,7 @@ def enqueue_alerts(as_json: bool) -> None:
 def purge(as_json: bool) -> None:
     """Forget unconfirmed sign-ups past their deadline and old rate-limit counters."""
     ctx = migrated_context()
-    counts = job_functions.purge(ctx, now=ctx.clock.now())
-    echo_json(counts) if as_json else click.echo(", ".join(f"{kind}: {count}" for kind, count in counts.items()))
+    echo_counts(job_functions.purge(ctx, now=ctx.clock.now()), as_json=as_json)
 
 
 @click.group()
