@@ -32,6 +32,8 @@ def logging_config(settings: Settings | None, *, verbose: bool = False) -> dict:
             "uvicorn.access": {"level": "INFO", "handlers": [], "propagate": True},
             # APScheduler says "Running job ..." every second for the change watcher.
             "apscheduler": {"level": "WARNING"},
+            # Alembic narrates every schema-version check at INFO.
+            "alembic": {"level": "WARNING"},
         },
     }
 
