@@ -79,6 +79,8 @@ class NoticeScheduler:
                                 id=PURGE, replace_existing=True)
         self._scheduler.add_listener(self._record_run, EVENT_JOB_EXECUTED | EVENT_JOB_ERROR)
         self._scheduler.start(paused=paused)
+        # Whatever the catch-up above enqueued goes out now, not at the first tick.
+        self.send_soon()
         log.info("scheduler started; next boundary %s", self.planned_wakeup)
 
     def _record_run(self, event) -> None:
