@@ -25,6 +25,9 @@ def wheel(tmp_path_factory) -> Path:
 def test_wheel_ships_templates_default_config_and_migrations(wheel):
     names = set(zipfile.ZipFile(wheel).namelist())
     assert "notices/templates/web/index.html" in names
+    assert "notices/templates/email/nl/digest.html" in names
+    assert "notices/templates/admin/notice_form.html" in names
+    assert "notices/templates/static/admin.js" in names
     assert "notices/default_config/notices.toml" in names
     assert "notices/migrations/env.py" in names
     assert any(name.startswith("notices/migrations/versions/0001") for name in names)
