@@ -63,3 +63,18 @@ def test_digest_schedule_must_be_readable(tmp_path: Path):
     config.write_text('[digests]\nweekly = "someday"\n[categories]\na = "A"\n[locations]\nb = "B"\n')
     with pytest.raises(ConfigError, match="digests.weekly"):
         load_settings({"NOTICES_CONFIG": str(config)})
+
+
+def test_labels_can_be_given_per_language():
+    settings = load_settings({})
+    assert settings.categories["road-closure"] == "Road closure"
+    assert settings.label("categories", "road-closure", "nl") == "Wegafsluiting"
+    assert settings.label("locations", "plesmanlaan", "nl") == "Plesmanlaan"  # one label for all languages
+    assert settings.label("locations", "gorlaeus", "nl") == "Gorlaeusgebouw"
+
+
+def test_a_label_table_with_an_unknown_language_names_the_key(tmp_path: Path):
+    config = tmp_path / "notices.toml"
+    config.write_text('[categories]\nroad = { en = "Road", fr = "Route" }\n[locations]\na = "A"\n')
+    with pytest.raises(ConfigError, match="categories.road"):
+        load_settings({"NOTICES_CONFIG": str(config)})

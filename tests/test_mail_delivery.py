@@ -166,5 +166,5 @@ def test_mail_written_as_eml_files_by_default(ctx, tmp_path):
     jobs.send_pending(ctx, now=ctx.clock.now())
     (path,) = (tmp_path / "mail").glob("*.eml")
     message = message_from_bytes(path.read_bytes(), policy=policy.default)
-    assert message["Subject"].startswith("Nieuw: Road closure: Plesmanlaan dicht (vanaf ")
+    assert message["Subject"].startswith("Nieuw: Wegafsluiting: Plesmanlaan dicht (vanaf ")
     assert "Afmelden:" in message.get_body(("plain",)).get_content()

@@ -67,8 +67,8 @@ def test_dutch_subscribers_get_dutch_mail(mail_ctx, smtp, clock):
     jobs.send_pending(mail_ctx, now=clock.now())
     subjects = [m["Subject"] for m in smtp.handler.to("nl@example.org")]
     assert subjects == [
-        "Nieuw: Road closure: Plesmanlaan dicht (tot nader order, verwacht ongeveer Q3 2027)",
-        "Nu van kracht: Road closure: Plesmanlaan dicht (tot nader order, verwacht ongeveer Q3 2027)",
+        "Nieuw: Wegafsluiting: Plesmanlaan dicht (tot nader order, verwacht ongeveer Q3 2027)",
+        "Nu van kracht: Wegafsluiting: Plesmanlaan dicht (tot nader order, verwacht ongeveer Q3 2027)",
     ]
     text = smtp.handler.to("nl@example.org")[0].get_body(("plain",)).get_content()
     assert "za 28 nov 2026 09:59" in text and "Afmelden:" in text

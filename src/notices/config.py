@@ -64,7 +64,14 @@ class Settings:
     weekly_digest_at: str
     categories: dict[str, str] = field(default_factory=dict)
     locations: dict[str, str] = field(default_factory=dict)
+    # Labels in other languages: {"categories": {"nl": {"road-closure": "Wegafsluiting"}}, ...}
+    translations: dict[str, dict[str, dict[str, str]]] = field(default_factory=dict)
     config_path: Path | None = None
+
+    def label(self, kind: str, key: str, language: str) -> str:
+        """A category's or location's label in `language`, else in the site language."""
+        translated = self.translations.get(kind, {}).get(language, {}).get(key)
+        return translated or getattr(self, kind).get(key, key)
 
     @property
     def timezone_name(self) -> str:
@@ -179,16 +186,28 @@ def _smtp_url(url: str) -> str:
     return url
 
 
-def _keyed_labels(raw: dict, section: str) -> dict[str, str]:
+def _keyed_labels(raw: dict, section: str, site_language: str) -> tuple[dict[str, str], dict[str, dict[str, str]]]:
+    """`key = "Label"`, or `key = { en = "Road closure", nl = "Wegafsluiting" }` per language."""
     table = raw.get(section)
     if not isinstance(table, dict) or not table:
         raise ConfigError(f"{section}: at least one entry is needed")
+    labels: dict[str, str] = {}
+    translations: dict[str, dict[str, str]] = {}
     for key, label in table.items():
         if not _KEY_PATTERN.match(key):
             raise ConfigError(f"{section}.{key}: keys use lower-case letters, digits and '-'")
-        if not isinstance(label, str) or not label.strip():
+        if isinstance(label, dict):
+            unknown = set(label) - set(_LANGUAGES)
+            if unknown or not label or not all(isinstance(text, str) and text.strip() for text in label.values()):
+                raise ConfigError(f"{section}.{key}: give labels as {{ en = \"...\", nl = \"...\" }}")
+            for language, text in label.items():
+                translations.setdefault(language, {})[key] = text
+            labels[key] = label.get(site_language) or label.get("en") or next(iter(label.values()))
+        elif isinstance(label, str) and label.strip():
+            labels[key] = label
+        else:
             raise ConfigError(f"{section}.{key}: the label must be a non-empty string")
-    return dict(table)
+    return labels, translations
 
 
 def _digest_time(raw: dict, key: str, default: str, *, weekly: bool) -> str:
@@ -242,10 +261,15 @@ def _choice_of(raw: dict, section: str, key: str, default: str, choices: tuple[s
     return value
 
 
+_LANGUAGES = ("en", "nl")
+
+
 def _build(raw: dict, path: Path) -> Settings:
     language = _string(raw, "site", "language", "en")
-    if language not in ("en", "nl"):
+    if language not in _LANGUAGES:
         raise ConfigError(f"site.language: must be 'en' or 'nl', got {language!r}")
+    categories, category_translations = _keyed_labels(raw, "categories", language)
+    locations, location_translations = _keyed_labels(raw, "locations", language)
     return Settings(
         site_name=_string(raw, "site", "name", "Notices"),
         base_url=_base_url(_string(raw, "site", "base_url", "http://127.0.0.1:8000")),
@@ -280,7 +304,8 @@ def _build(raw: dict, path: Path) -> Settings:
         log_format=_choice_of(raw, "logging", "format", "text", ("text", "json")),
         daily_digest_at=_digest_time(raw, "daily", "07:00", weekly=False),
         weekly_digest_at=_digest_time(raw, "weekly", "mon 07:00", weekly=True),
-        categories=_keyed_labels(raw, "categories"),
-        locations=_keyed_labels(raw, "locations"),
+        categories=categories,
+        locations=locations,
+        translations={"categories": category_translations, "locations": location_translations},
         config_path=path,
     )

@@ -62,10 +62,20 @@ def _format(instant: datetime, pattern: str, language: str, zone: ZoneInfo) -> s
 class Words:
     """Language-bound helpers handed to the email templates."""
 
-    def __init__(self, language: str, zone: ZoneInfo) -> None:
+    def __init__(self, language: str, zone: ZoneInfo, settings=None) -> None:
         self.language = language if language in TEXTS else "en"
         self.zone = zone
         self.texts = TEXTS[self.language]
+        self.settings = settings
+
+    def category(self, key: str) -> str:
+        return self.settings.label("categories", key, self.language) if self.settings else key
+
+    def categories(self, keys) -> str:
+        return ", ".join(self.category(key) for key in keys)
+
+    def locations(self, keys) -> str:
+        return ", ".join(self.settings.label("locations", key, self.language) if self.settings else key for key in keys)
 
     def time(self, instant: datetime, pattern: str = "EEE d MMM y HH:mm") -> str:
         return _format(instant, pattern, self.language, self.zone)

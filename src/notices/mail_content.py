@@ -74,7 +74,7 @@ class Composer:
 
     def _render(self, kind: str, subscriber: Subscriber, links: Links, specific: dict, now: datetime) -> RenderedMail:
         context = {
-            "settings": self.settings, "words": Words(subscriber.language, self.settings.timezone),
+            "settings": self.settings, "words": Words(subscriber.language, self.settings.timezone, self.settings),
             "subscriber": subscriber, "links": links, "now": now, "site_url": self.settings.absolute_url("/"),
             **specific,
         }

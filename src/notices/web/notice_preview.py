@@ -32,7 +32,7 @@ def previews(request: Request, fields: NoticeFields) -> dict:
     subscriber = SimpleNamespace(language=settings.language, frequency="immediate", email="you@example.org",
                                  categories=[], locations=[])
     mail = render_mail(templates, "alert", settings.language, {
-        "settings": settings, "words": Words(settings.language, settings.timezone), "subscriber": subscriber,
+        "settings": settings, "words": Words(settings.language, settings.timezone, settings), "subscriber": subscriber,
         "links": PLACEHOLDER_LINKS, "now": now, "site_url": settings.absolute_url("/"), "notice": notice,
         "event": "published", "notice_url": settings.absolute_url("/notices/preview"),
     })
