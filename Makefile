@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 TEST_POSTGRES_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 
-.PHONY: install run run-multi test test-sqlite test-postgres browser clean
+.PHONY: install run run-multi test test-sqlite test-postgres test-tools clean
 CHROMIUM ?= /usr/bin/chromium
 
 # Re-install when the dependencies change; the package itself is editable.
@@ -33,17 +33,18 @@ run-multi: install
 ## make test: the whole suite on SQLite, then again on PostgreSQL.
 test: test-sqlite test-postgres
 
-test-sqlite: install browser
+test-sqlite: install test-tools
 	$(BIN)/pytest
 
-test-postgres: install browser
+test-postgres: install test-tools
 	NOTICES_TEST_DATABASE_URL=$(TEST_POSTGRES_URL) $(BIN)/pytest
 
-# The browser tests drive Debian's chromium (Playwright's own browser downloads are not used).
-browser:
-	@test -x $(CHROMIUM) || { \
-	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
-	  else echo "the browser tests need chromium: sudo apt-get install chromium" >&2; exit 1; fi; }
+# The browser tests drive Debian's chromium (Playwright's own browser downloads are not used);
+# one test puts Debian's nginx in front of the app with config/nginx/local.conf.
+test-tools:
+	@{ test -x $(CHROMIUM) && { command -v nginx >/dev/null || test -x /usr/sbin/nginx; }; } || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium nginx-light; \
+	  else echo "the tests need Debian's chromium and nginx: sudo apt-get install chromium nginx-light" >&2; exit 1; fi; }
 
 clean:
 	rm -rf $(VENV) var build dist .pytest_cache
