@@ -109,8 +109,11 @@ def test_the_public_page_works_on_a_phone_and_with_the_keyboard(ctx, clock, page
     page.set_viewport_size({"width": 375, "height": 740})
     page.goto("/")
     expect(page.get_by_role("link", name="Power outage Gorlaeus")).to_be_visible()
-    # Nothing wider than the phone's screen.
+    # Nothing wider than the phone's screen, here or on the sign-up form.
     assert page.evaluate("document.documentElement.scrollWidth") <= 375
+    page.goto("/subscribe")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375
+    page.goto("/")
     # The first Tab reaches the skip link, Enter jumps to the content.
     page.keyboard.press("Tab")
     expect(page.get_by_role("link", name="Skip to content")).to_be_focused()
