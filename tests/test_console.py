@@ -183,3 +183,11 @@ def test_managers_cannot_manage_users_admins_can(ctx, manager, app):
         assert admin.get("/api/v1/subscribers/counts", headers={"Authorization": f"Bearer {token}"}).status_code == 200
         audit = admin.get("/admin/audit").text
         assert "user.create" in audit and "token.create" in audit
+
+
+def test_pages_carry_security_headers(browser):
+    headers = browser.get("/admin/login").headers
+    assert "frame-ancestors 'self'" in headers["content-security-policy"]
+    assert "script-src 'self'" in headers["content-security-policy"]
+    assert headers["x-content-type-options"] == "nosniff"
+    assert headers["referrer-policy"] == "same-origin"

@@ -25,6 +25,7 @@ from notices.web.fast_feeds import FeedFastPath
 from notices.web.feed_cache import FeedCache
 from notices.web.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 from notices.web.metrics import Metrics
+from notices.web.security_headers import SecurityHeaders
 from notices.web.query_filters import BadFilter
 
 log = logging.getLogger(__name__)
@@ -98,6 +99,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None, run_scheduler:
     app.include_router(subscribe_routes.router)
     app.state.feed_cache = FeedCache(ctx, version_check_seconds=settings.feed_change_check_seconds)
     app.state.metrics = Metrics(ctx, app.state.feed_cache)
+    app.add_middleware(SecurityHeaders)
     # Outermost, so feed requests skip routing altogether.
     app.add_middleware(FeedFastPath, cache=app.state.feed_cache, settings=settings, metrics=app.state.metrics)
 

@@ -115,6 +115,9 @@ class FeedFastPath:
             (b"last-modified", entry.last_modified.encode()),
             (b"cache-control", self._cache_control),
             (b"vary", b"Accept-Encoding"),
+            (b"x-content-type-options", b"nosniff"),
+            # Feed readers and intranet widgets on other sites fetch these from scripts.
+            (b"access-control-allow-origin", b"*"),
         ]
         if not_modified(request_headers, entry):
             await _send(send, 304, headers, b"")
