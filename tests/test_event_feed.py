@@ -77,3 +77,15 @@ def test_event_feed_takes_the_same_filters(ctx, clock, client):
     feed = parse_feed(client.get("/feeds/events.atom?category=event"))
     assert len(feed.entries) == 1
     assert client.get("/feeds/events.atom?severity=urgent").status_code == 400
+
+
+def test_each_event_shows_the_notice_as_it_was_then(ctx, clock, client):
+    notice = add_notice(ctx, starts_at=clock.now() - timedelta(days=1), ends_at=clock.now() + timedelta(days=2))
+    clock.advance(timedelta(minutes=1))
+    update(ctx, notice.uid, "closure extended to 12 December", ends_at="2026-12-12T17:00")
+    clock.advance(timedelta(minutes=1))
+    update(ctx, notice.uid, "extended again, to 19 December", ends_at="2026-12-19T17:00")
+    entries = parse_feed(client.get("/feeds/events.atom")).entries
+    contents = {entry.content[0].value.split("</strong>")[0]: entry.content[0].value for entry in entries}
+    assert "Sat 12 Dec 2026 17:00" in contents["<p><strong>closure extended to 12 December"]
+    assert "Sat 19 Dec 2026 17:00" in contents["<p><strong>extended again, to 19 December"]

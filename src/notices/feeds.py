@@ -10,6 +10,7 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime
 from html import escape
+from types import SimpleNamespace
 
 from feedgen.feed import FeedGenerator
 
@@ -115,6 +116,24 @@ def build_feed(
     return _serialise(generator, fmt)
 
 
+def as_of_event(event: NoticeEvent):
+    """The notice as it was when the event happened (its revision), else as it is now.
+
+    An old "rescheduled" entry should keep saying what was announced then,
+    not what the notice says after later changes.
+    """
+    notice = event.notice
+    revision = next((r for r in notice.revisions if r.version == event.version), None)
+    if revision is None:
+        return notice
+    data = dict(revision.snapshot)
+    for name in ("publish_at", "starts_at", "ends_at", "cancelled_at"):
+        data[name] = datetime.fromisoformat(data[name]) if data.get(name) else None
+    data.setdefault("location_detail", "")
+    data.setdefault("cancel_reason", "")
+    return SimpleNamespace(**data, uid=notice.uid, updated_at=revision.changed_at)
+
+
 def event_entry_id(event: NoticeEvent) -> str:
     return f"urn:uuid:{uuid.uuid5(EVENT_NAMESPACE, f'{event.notice.uid}/{event.kind}/{event.version}')}"
 
@@ -132,10 +151,10 @@ def build_event_feed(
         subtitle="Every change to a notice: new, in effect, updated, rescheduled, ended, cancelled.",
     )
     for event in events:
-        notice = event.notice
+        notice = as_of_event(event)
         label = settings.categories.get(notice.category, notice.category)
         entry = generator.add_entry(order="append")
-        entry.id(event_entry_id(event))
+        entry.id(event_entry_id(event))  # from the event itself: stable whatever the snapshot says
         entry.title(xml_safe(f"{EVENT_LABELS.get(event.kind, event.kind)}: {label}: {notice.title}"))
         entry.link(href=notice_url(settings, notice), rel="alternate")
         entry.published(event.occurred_at)

@@ -290,7 +290,7 @@ def recent_events(session: Session, now: datetime, filters: Filters, *, history:
     events = session.scalars(
         select(NoticeEvent)
         .where(NoticeEvent.occurred_at > now - history, NoticeEvent.occurred_at <= now)
-        .options(selectinload(NoticeEvent.notice))
+        .options(selectinload(NoticeEvent.notice).selectinload(Notice.revisions))
         .order_by(NoticeEvent.occurred_at.desc(), NoticeEvent.id.desc())
     ).all()
     return [event for event in events if filters.matches(event.notice)]
