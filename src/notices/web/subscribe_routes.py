@@ -89,13 +89,19 @@ def _bad_link(request: Request, error: InvalidToken) -> HTMLResponse:
     return message(request, "This link does not work", f"{str(error).capitalize()}. {hint}", 400, show_subscribe=True)
 
 
-@router.get("/subscribe/confirm/{token}", response_class=HTMLResponse)
-def confirm_page(request: Request, token: str) -> HTMLResponse:
+def _link_page(request: Request, purpose: str, token: str, template: str, **context) -> HTMLResponse:
+    """What a link from an email shows: a page (with a button to act), or why the link fails."""
     try:
-        subscriber = _subscriber(request, "confirm", token)
+        subscriber = _subscriber(request, purpose, token)
     except InvalidToken as error:
         return _bad_link(request, error)
-    return page(request, "web/confirm.html", subscriber=subscriber, token=token)
+    extra = {name: make(subscriber) for name, make in context.items()}
+    return page(request, template, subscriber=subscriber, token=token, **extra)
+
+
+@router.get("/subscribe/confirm/{token}", response_class=HTMLResponse)
+def confirm_page(request: Request, token: str) -> HTMLResponse:
+    return _link_page(request, "confirm", token, "web/confirm.html")
 
 
 @router.post("/subscribe/confirm/{token}", response_class=HTMLResponse)
@@ -116,12 +122,7 @@ async def confirm(request: Request, token: str) -> HTMLResponse:
 
 @router.get("/preferences/{token}", response_class=HTMLResponse)
 def preferences_page(request: Request, token: str) -> HTMLResponse:
-    try:
-        subscriber = _subscriber(request, "manage", token)
-    except InvalidToken as error:
-        return _bad_link(request, error)
-    return page(request, "web/preferences.html", subscriber=subscriber, token=token,
-                values=_values_of(subscriber))
+    return _link_page(request, "manage", token, "web/preferences.html", values=_values_of)
 
 
 def _values_of(subscriber: Subscriber) -> dict:
@@ -156,11 +157,7 @@ async def save_preferences(request: Request, token: str) -> HTMLResponse:
 
 @router.get("/unsubscribe/{token}", response_class=HTMLResponse)
 def unsubscribe_page(request: Request, token: str) -> HTMLResponse:
-    try:
-        subscriber = _subscriber(request, "unsubscribe", token)
-    except InvalidToken as error:
-        return _bad_link(request, error)
-    return page(request, "web/unsubscribe.html", subscriber=subscriber, token=token)
+    return _link_page(request, "unsubscribe", token, "web/unsubscribe.html")
 
 
 @router.post("/unsubscribe/{token}", response_class=HTMLResponse)
