@@ -65,10 +65,6 @@ def create_user(session: Session, *, email: str, password: str, role: str, now: 
     return user
 
 
-def set_password(user: User, password: str) -> None:
-    user.password_hash = _hasher.hash(check_password(password))
-
-
 def authenticate(session: Session, *, email: str, password: str, client: str, now: datetime) -> User | None:
     """The user if email and password match, else None; raises LoginThrottled when over the limits."""
     try:

@@ -42,10 +42,16 @@ def write_if_changed(target: Path, body: bytes, *, modified: datetime) -> bool:
     return True
 
 
-def export_feeds(ctx: AppContext, *, now: datetime, directory: Path) -> dict[str, int]:
-    counts = {"written": 0, "unchanged": 0}
+def export_feeds(ctx: AppContext, *, now: datetime, directory: Path) -> dict:
+    """Counts of files written and unchanged, and until when the files stay right without a write
+    ("valid_until", as the feeds' own valid_until: the next boundary or window refresh)."""
+    counts: dict = {"written": 0, "unchanged": 0}
+    valid_until = []
     for path in FEED_PATHS:
         rendered = render_feed(ctx, path, Filters(), "", now)
         changed = write_if_changed(directory / path.lstrip("/"), rendered.body, modified=rendered.last_modified)
         counts["written" if changed else "unchanged"] += 1
+        if rendered.valid_until is not None:
+            valid_until.append(rendered.valid_until)
+    counts["valid_until"] = min(valid_until, default=None)
     return counts

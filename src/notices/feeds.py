@@ -23,7 +23,6 @@ from notices.wording import period, when_phrase
 EPOCH = datetime.fromisoformat("2000-01-01T00:00:00+00:00")
 # Event entry ids are UUIDs derived from (notice, kind, version): stable forever.
 EVENT_NAMESPACE = uuid.UUID("5b0f3c1e-4a8e-4f4b-9f7e-6f1c2d3e4a5b")
-FORMATS = ("atom", "rss")
 
 EVENT_LABELS = {
     "published": "New",

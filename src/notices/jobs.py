@@ -30,11 +30,11 @@ def record_transitions(ctx: AppContext, *, now: datetime) -> dict[str, int]:
     return counts
 
 
-def export_feeds(ctx: AppContext, *, now: datetime, directory: Path | None = None) -> dict[str, int]:
+def export_feeds(ctx: AppContext, *, now: datetime, directory: Path | None = None) -> dict:
     """Rewrite the static feed files that changed (see feed_export); no-op without a directory."""
     directory = directory or ctx.settings.feed_export_dir
     if directory is None:
-        return {"written": 0, "unchanged": 0}
+        return {"written": 0, "unchanged": 0, "valid_until": None}
     counts = feed_export.export_feeds(ctx, now=now, directory=directory)
     if counts["written"]:
         log.info("exported feeds to %s: %s", directory, counts)

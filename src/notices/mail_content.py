@@ -38,6 +38,7 @@ class Composer:
     def __post_init__(self) -> None:
         self._snapshots: dict[tuple, digests.DigestSnapshot] = {}
         self._templates: dict[tuple, MessageTemplate] = {}
+        self._notices: dict[str, object] = {}
         # Subscribers suppressed during this run: their other claimed mail must not go out.
         self.blocked: set[int] = set()
 
@@ -105,10 +106,13 @@ class Composer:
         return {}, None
 
     def _notice(self, session, uid: str):
-        try:
-            return store.get_notice(session, uid)
-        except store.NoticeNotFound:
-            raise Skip("the notice no longer exists") from None
+        # One alert goes to many subscribers: load its notice once per run.
+        if uid not in self._notices:
+            try:
+                self._notices[uid] = store.get_notice(session, uid)
+            except store.NoticeNotFound:
+                raise Skip("the notice no longer exists") from None
+        return self._notices[uid]
 
     def _alert(self, session, delivery, subscriber, now) -> dict:
         notice = self._notice(session, delivery.payload["notice"])

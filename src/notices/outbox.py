@@ -52,14 +52,20 @@ class Claim:
     lease_until: datetime
 
 
-def claim_batch(db: Database, *, now: datetime, limit: int, lease: timedelta) -> list[Claim]:
-    """Take up to `limit` due deliveries: pending ones whose time has come, or claims whose lease ran out.
+def _due(now: datetime) -> tuple:
+    # While claimed, next_attempt_at is the end of the lease, so "due" is one
+    # indexed range condition for pending rows and for claims whose lease ran out.
+    return Delivery.status.in_(("pending", "sending")), Delivery.next_attempt_at <= now
 
-    While claimed, next_attempt_at is the end of the lease, so "due" is one
-    indexed range condition for both cases.
-    """
+
+def due_count(session: Session, *, now: datetime) -> int:
+    return session.scalar(select(func.count()).select_from(Delivery).where(*_due(now)))
+
+
+def claim_batch(db: Database, *, now: datetime, limit: int, lease: timedelta) -> list[Claim]:
+    """Take up to `limit` due deliveries: pending ones whose time has come, or claims whose lease ran out."""
     lease_until = now + lease
-    due = (Delivery.status.in_(("pending", "sending")), Delivery.next_attempt_at <= now)
+    due = _due(now)
     candidates = select(Delivery.id).where(*due).order_by(Delivery.next_attempt_at, Delivery.id).limit(limit)
     if db.dialect == "postgresql":
         # Inside "id IN (subquery)" PostgreSQL may run a LIMIT ... FOR UPDATE

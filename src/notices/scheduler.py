@@ -48,6 +48,8 @@ class NoticeScheduler:
         self._planning = threading.Lock()
         self._seen_version: int | None = None
         self.planned_wakeup: datetime | None = None
+        self._exported_version: int | None = None
+        self._export_valid_until: datetime | None = None
         self._wake_job_id: str | None = None
 
     def start(self, *, paused: bool = False) -> None:
@@ -133,6 +135,22 @@ class NoticeScheduler:
     def running(self) -> bool:
         return self._scheduler.running
 
+    def export_if_stale(self, now: datetime) -> dict | None:
+        """Re-export the static feeds only after a write or when a boundary has passed.
+
+        Rendering every feed costs real time on a large site; the safety tick
+        and the change poll come through here far more often than anything changes.
+        """
+        if self.ctx.settings.feed_export_dir is None:
+            return None
+        version = jobs.data_version(self.ctx)
+        valid_until = self._export_valid_until
+        if version == self._exported_version and (valid_until is None or now < valid_until):
+            return None
+        result = jobs.export_feeds(self.ctx, now=now)
+        self._exported_version, self._export_valid_until = version, result["valid_until"]
+        return result
+
     def job(self, job_id: str):
         return self._scheduler.get_job(job_id)
 
@@ -142,7 +160,7 @@ class NoticeScheduler:
         counts = jobs.record_transitions(self.ctx, now=now)
         # Boundaries, writes and the safety tick all come through here, which
         # is exactly when the exported files and alerts can change.
-        jobs.export_feeds(self.ctx, now=now)
+        self.export_if_stale(now)
         mail = jobs.enqueue_alerts(self.ctx, now=now)
         if mail["enqueued"] or mail["reminders"]:
             self.send_soon()
@@ -205,10 +223,6 @@ class LeaderElectedScheduler:
         self.scheduler: NoticeScheduler | None = None
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="notices-leader", daemon=True)
-
-    @property
-    def is_leader(self) -> bool:
-        return self.scheduler is not None
 
     def start(self) -> None:
         self._thread.start()

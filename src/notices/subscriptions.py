@@ -8,6 +8,7 @@ someone who merely knows it (they get a link to the preference centre).
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -266,3 +267,19 @@ def confirmed_subscribers(session: Session, frequency: str, *, chunk: int = 1000
 
 def row_filters(row) -> Filters:
     return Filters(frozenset(row.categories or ()), frozenset(row.locations or ()), row.min_severity)
+
+
+def subscriber_counts(session: Session, settings: Settings) -> dict:
+    """Confirmed subscribers per frequency, topic and place (no filter counts for every one)."""
+    rows = session.execute(select(Subscriber.state, Subscriber.frequency, Subscriber.categories, Subscriber.locations)).all()
+    states = Counter(row.state for row in rows)
+    confirmed = [row for row in rows if row.state == "confirmed"]
+    return {
+        "total": len(confirmed),
+        "by_frequency": dict(Counter(row.frequency for row in confirmed)),
+        "by_category": {key: sum(1 for row in confirmed if not row.categories or key in row.categories)
+                        for key in settings.categories},
+        "by_location": {key: sum(1 for row in confirmed if not row.locations or key in row.locations)
+                        for key in settings.locations},
+        "pending": states["pending"], "unsubscribed": states["unsubscribed"], "suppressed": states["suppressed"],
+    }

@@ -71,14 +71,15 @@ def localize(wall: datetime, zone: ZoneInfo) -> datetime:
     return early.astimezone(UTC)
 
 
+def _is_ambiguous(local: datetime) -> bool:
+    """True for a wall time in the autumn fold (it happens twice)."""
+    return local.replace(fold=0).utcoffset() != local.replace(fold=1).utcoffset()
+
+
 def _format_offset(offset: timedelta | None) -> str:
     minutes = int((offset or timedelta()).total_seconds() // 60)
     sign = "+" if minutes >= 0 else "-"
     return f"{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
-
-
-def to_site(instant: datetime, zone: ZoneInfo) -> datetime:
-    return instant.astimezone(zone)
 
 
 def format_site(instant: datetime, zone: ZoneInfo, pattern: str = "%a %-d %b %Y %H:%M") -> str:
@@ -89,7 +90,7 @@ def format_site(instant: datetime, zone: ZoneInfo, pattern: str = "%a %-d %b %Y 
     """
     local = instant.astimezone(zone)
     text = local.strftime(pattern)
-    if "%H" in pattern and local.replace(fold=0).utcoffset() != local.replace(fold=1).utcoffset():
+    if "%H" in pattern and _is_ambiguous(local):
         text += f" ({_format_offset(local.utcoffset())})"
     return text
 
@@ -99,18 +100,12 @@ def isoformat_site(instant: datetime, zone: ZoneInfo) -> str:
     return instant.astimezone(zone).isoformat(timespec="seconds")
 
 
-def require_aware_utc(instant: datetime) -> datetime:
-    if instant.tzinfo is None:
-        raise ValueError("naive datetime: every instant must be timezone-aware")
-    return instant.astimezone(UTC)
-
-
 def form_value(instant: datetime | None, zone: ZoneInfo) -> str:
     """An instant as a form field shows it: site wall time, with the offset only where it is ambiguous."""
     if instant is None:
         return ""
     local = instant.astimezone(zone)
     text = local.strftime("%Y-%m-%d %H:%M")
-    if local.replace(fold=0).utcoffset() != local.replace(fold=1).utcoffset():
+    if _is_ambiguous(local):
         text += _format_offset(local.utcoffset())
     return text

@@ -21,13 +21,15 @@ class InvalidToken(ValueError):
 
 class LinkSigner:
     def __init__(self, secret_key: str) -> None:
-        self._secret_key = secret_key
+        # The salt keeps a token for one purpose from working for another.
+        self._serializers = {
+            purpose: URLSafeTimedSerializer(secret_key, salt=f"notices.{purpose}") for purpose in PURPOSES
+        }
 
     def _serializer(self, purpose: str) -> URLSafeTimedSerializer:
-        if purpose not in PURPOSES:
+        if purpose not in self._serializers:
             raise ValueError(f"unknown token purpose {purpose!r}")
-        # The salt keeps a token for one purpose from working for another.
-        return URLSafeTimedSerializer(self._secret_key, salt=f"notices.{purpose}")
+        return self._serializers[purpose]
 
     def sign(self, purpose: str, subscriber_id: int, generation: int) -> str:
         return self._serializer(purpose).dumps([subscriber_id, generation])

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import click
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from notices import jobs as job_functions
 from notices import outbox, subscriptions
 from notices.cli.common import UserError, echo_counts, echo_json, migrated_context
 from notices.errors import InvalidField
-from notices.models import Delivery, Subscriber
+from notices.models import Subscriber
 from notices.times import isoformat_site
 
 
@@ -147,10 +147,7 @@ def digest_run(frequency: str, dry_run: bool, as_json: bool) -> None:
 
 def _send_with_progress(ctx, now) -> dict[str, int]:
     with ctx.db.session() as session:
-        due = session.scalar(
-            select(func.count()).select_from(Delivery).where(Delivery.status.in_(("pending", "sending")),
-                                                                   Delivery.next_attempt_at <= now)
-        )
+        due = outbox.due_count(session, now=now)
     if due < 50:
         return job_functions.send_pending(ctx, now=now)
     with click.progressbar(length=due, label="sending", file=click.get_text_stream("stderr")) as bar:

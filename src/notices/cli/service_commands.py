@@ -123,6 +123,7 @@ def feed_export(directory: Path, as_json: bool) -> None:
     ctx = migrated_context()
     try:
         counts = job_functions.export_feeds(ctx, now=ctx.clock.now(), directory=directory)
+        counts.pop("valid_until")
     except OSError as error:
         raise UserError(f"{directory}: cannot write there ({error.strerror})") from None
     if as_json:

@@ -7,11 +7,10 @@ from fastapi.responses import HTMLResponse
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from notices import accounts, audit
+from notices import accounts, audit, subscriptions
 from notices.errors import InvalidField
 from notices.models import ApiToken, User
 from notices.web import csrf
-from notices.web.api_routes import counts_of
 from notices.web.console_auth import require
 from notices.web.rendering import page
 
@@ -24,7 +23,7 @@ admin = require("admin")
 def subscribers(request: Request, user: User = Depends(anyone)) -> HTMLResponse:
     ctx = request.app.state.ctx
     with ctx.db.session() as session:
-        counts = counts_of(session, ctx.settings)
+        counts = subscriptions.subscriber_counts(session, ctx.settings)
     return page(request, "admin/subscribers.html", counts=counts)
 
 

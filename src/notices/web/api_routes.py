@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-from collections import Counter
-
 from fastapi import APIRouter, Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from sqlalchemy import select
 
-from notices import accounts, lifecycle, store
+from notices import accounts, lifecycle, store, subscriptions
 from notices.errors import InvalidField
 from notices.lifecycle import Status
-from notices.models import Subscriber, User
+from notices.models import User
 from notices.notice_input import parse_changes, parse_new_notice
 from notices.presenters import notice_data
 from notices.web.api_errors import ApiError
@@ -151,19 +148,4 @@ def cancel_notice(request: Request, uid: str, body: NoticeCancel, user: User = D
 def subscriber_counts(request: Request, user: User = Depends(api_user)) -> dict:
     ctx = request.app.state.ctx
     with ctx.db.session() as session:
-        return counts_of(session, ctx.settings)
-
-
-def counts_of(session, settings) -> dict:
-    rows = session.execute(select(Subscriber.state, Subscriber.frequency, Subscriber.categories, Subscriber.locations)).all()
-    states = Counter(row.state for row in rows)
-    confirmed = [row for row in rows if row.state == "confirmed"]
-    return {
-        "total": len(confirmed),
-        "by_frequency": dict(Counter(row.frequency for row in confirmed)),
-        "by_category": {key: sum(1 for row in confirmed if not row.categories or key in row.categories)
-                        for key in settings.categories},
-        "by_location": {key: sum(1 for row in confirmed if not row.locations or key in row.locations)
-                        for key in settings.locations},
-        "pending": states["pending"], "unsubscribed": states["unsubscribed"], "suppressed": states["suppressed"],
-    }
+        return subscriptions.subscriber_counts(session, ctx.settings)

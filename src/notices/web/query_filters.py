@@ -7,7 +7,6 @@ from starlette.datastructures import QueryParams
 from notices.config import SEVERITIES, Settings
 from notices.lifecycle import SEVERITY_RANK, Filters
 
-FILTER_PARAMETERS = ("category", "location", "severity")
 
 
 class BadFilter(ValueError):
