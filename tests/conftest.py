@@ -87,3 +87,19 @@ def mail_ctx(ctx, smtp):
 
     ctx.mailer = SMTPMailer(smtp.url, timeout=5)
     return ctx
+
+
+@pytest.fixture
+def app(ctx):
+    """The web app on the test database and clock (mail_ctx, if requested, sets its mailer)."""
+    from notices.web import create_app
+
+    return create_app(ctx.settings, ctx=ctx)
+
+
+@pytest.fixture
+def client(app):
+    from fastapi.testclient import TestClient
+
+    with TestClient(app) as client:
+        yield client

@@ -1,12 +1,10 @@
 """The JSON API: public reads, Bearer-token writes, errors as JSON that name the field."""
 
 import pytest
-from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from notices import accounts
 from notices.models import AuditEntry
-from notices.web import create_app
 from tests.factories import add_notice, add_subscriber, add_token, add_user
 
 NEW = {"title": "Plesmanlaan closed", "category": "road-closure", "severity": "major",
@@ -14,9 +12,8 @@ NEW = {"title": "Plesmanlaan closed", "category": "road-closure", "severity": "m
 
 
 @pytest.fixture
-def api(ctx):
-    with TestClient(create_app(ctx.settings, ctx=ctx)) as client:
-        yield client
+def api(client):
+    return client
 
 
 @pytest.fixture

@@ -2,19 +2,10 @@
 
 from datetime import timedelta
 
-import pytest
-from fastapi.testclient import TestClient
 from icalendar import Calendar
 
 from notices import store
-from notices.web import create_app
 from tests.factories import add_notice
-
-
-@pytest.fixture
-def client(ctx):
-    with TestClient(create_app(ctx.settings, ctx=ctx)) as client:
-        yield client
 
 
 def read_calendar(client, query=""):

@@ -24,11 +24,6 @@ def log_in(client, email="manager@example.org", password="correct horse battery"
 
 
 @pytest.fixture
-def app(ctx):
-    return create_app(ctx.settings, ctx=ctx)
-
-
-@pytest.fixture
 def browser(app, ctx):
     add_user(ctx, "manager@example.org")
     with TestClient(app) as client:
@@ -71,9 +66,21 @@ def test_the_session_cookie_is_httponly_lax_and_rotates_at_login(browser):
     cookie = first.headers["set-cookie"]
     assert "HttpOnly" in cookie and "SameSite=lax" in cookie and "Secure" not in cookie
     session_one = browser.cookies.get("notices_session")
-    browser.cookies.clear()
+    # Logging in again while holding a session id: a new id replaces it, never the one sent.
     log_in(browser)
-    assert browser.cookies.get("notices_session") != session_one
+    session_two = browser.cookies.get("notices_session")
+    assert session_two and session_two != session_one
+    # A session id planted before login (fixation) is not adopted either.
+    browser.cookies.clear()
+    form = browser.get("/admin/login")
+    planted = {"Cookie": f"notices_session=planted-by-an-attacker; notices_csrf={browser.cookies.get('notices_csrf')}"}
+    browser.cookies.clear()
+    response = browser.post("/admin/login", headers=planted, follow_redirects=False, data={
+        "csrf_token": csrf_of(form), "email": "manager@example.org", "password": "correct horse battery"})
+    issued = re.search(r"notices_session=([^;]+)", response.headers["set-cookie"]).group(1)
+    assert issued not in ("planted-by-an-attacker", session_one, session_two)
+    browser.cookies.clear()
+    assert browser.get("/admin", headers=planted, follow_redirects=False).status_code == 303
 
 
 def test_the_session_cookie_is_secure_on_https(ctx):

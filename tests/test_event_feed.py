@@ -2,20 +2,11 @@
 
 from datetime import timedelta
 
-import pytest
-from fastapi.testclient import TestClient
 
 from notices import jobs, store
 from notices.notice_input import parse_changes
-from notices.web import create_app
 from tests.factories import add_notice
 from tests.webclient import parse_feed
-
-
-@pytest.fixture
-def client(ctx):
-    with TestClient(create_app(ctx.settings, ctx=ctx)) as client:
-        yield client
 
 
 def update(ctx, uid, note, **raw):

@@ -1,12 +1,10 @@
 """Any text a manager can type gives well-formed feeds and pages with nothing executable."""
 
 import pytest
-from fastapi.testclient import TestClient
 from icalendar import Calendar
 from lxml import etree
 
 from notices import jobs
-from notices.web import create_app
 from tests.factories import add_notice
 from tests.webclient import parse_feed
 
@@ -21,12 +19,6 @@ HOSTILE = {
     "location_detail": "between <em>here</em> & there \x07",
     "expected_end": "]]> <script>",
 }
-
-
-@pytest.fixture
-def client(ctx):
-    with TestClient(create_app(ctx.settings, ctx=ctx)) as client:
-        yield client
 
 
 def assert_nothing_executable(html_root):

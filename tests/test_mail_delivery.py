@@ -1,5 +1,6 @@
 """The outbox against a real SMTP server: retries, suppression, expiry, leases, duplicates."""
 
+import threading
 from datetime import timedelta
 
 from sqlalchemy import select
@@ -131,15 +132,29 @@ def test_a_sender_killed_between_claim_and_send_is_sent_once_after_the_lease(mai
     assert deliveries(mail_ctx)[0].message_id != "<late>"
 
 
-def test_two_claimers_never_take_the_same_delivery(mail_ctx, clock):
-    for number in range(30):
+def test_concurrent_claimers_never_take_the_same_delivery(mail_ctx, clock):
+    """Four senders claim at once until nothing is left: every delivery is taken exactly once."""
+    for number in range(60):
         add_subscriber(mail_ctx, f"t{number}@example.org")
     publish_and_enqueue(mail_ctx)
-    lease = timedelta(minutes=5)
-    first = outbox.claim_batch(mail_ctx.db, now=clock.now(), limit=20, lease=lease)
-    second = outbox.claim_batch(mail_ctx.db, now=clock.now(), limit=20, lease=lease)
-    assert len(first) == 20 and len(second) == 10
-    assert not {c.delivery_id for c in first} & {c.delivery_id for c in second}
+    start, claimed, errors = threading.Barrier(4), [], []
+
+    def sender() -> None:
+        try:
+            start.wait()
+            while batch := outbox.claim_batch(mail_ctx.db, now=clock.now(), limit=7, lease=timedelta(minutes=5)):
+                claimed.extend(claim.delivery_id for claim in batch)
+        except Exception as error:  # reported below, with the thread's own failure
+            errors.append(error)
+
+    threads = [threading.Thread(target=sender) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert errors == []
+    assert len(claimed) == 60
+    assert len(set(claimed)) == 60
 
 
 def test_enqueuing_twice_sends_once(mail_ctx, smtp, clock):

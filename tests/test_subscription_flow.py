@@ -15,11 +15,6 @@ from tests.factories import add_notice, add_subscriber
 
 
 @pytest.fixture
-def app(mail_ctx):
-    return create_app(mail_ctx.settings, ctx=mail_ctx)
-
-
-@pytest.fixture
 def browser(app):
     with TestClient(app) as client:
         yield client
