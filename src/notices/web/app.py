@@ -60,7 +60,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None, run_scheduler:
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, error: StarletteHTTPException):
-        # Plain pages for people; the JSON API keeps FastAPI's JSON errors.
+        # Plain text for people; the JSON API answers in its own error shape.
         if request.url.path.startswith("/api/"):
             return JSONResponse({"error": {"field": None, "message": str(error.detail)}}, status_code=error.status_code,
                                 headers=error.headers)
