@@ -106,6 +106,8 @@ def test_the_public_page_works_on_a_phone_and_with_the_keyboard(ctx, clock, page
     from tests.factories import add_notice
 
     add_notice(ctx, title="Power outage Gorlaeus", category="utilities", starts_at=clock.now() + timedelta(hours=2))
+    failed = []
+    page.on("response", lambda response: response.status >= 400 and failed.append(response.url))
     page.set_viewport_size({"width": 375, "height": 740})
     page.goto("/")
     expect(page.get_by_role("link", name="Power outage Gorlaeus")).to_be_visible()
@@ -117,3 +119,4 @@ def test_the_public_page_works_on_a_phone_and_with_the_keyboard(ctx, clock, page
     # The first Tab reaches the skip link, Enter jumps to the content.
     page.keyboard.press("Tab")
     expect(page.get_by_role("link", name="Skip to content")).to_be_focused()
+    assert failed == []  # nothing the pages load is missing

@@ -176,3 +176,8 @@ def test_the_home_page_filters_with_a_form(ctx, client):
     assert page.xpath('//select[@name="category"]/option[@selected]/@value') == ["event"]
     # The feed links follow the filter, so "subscribe to what I see" works.
     assert "/feeds/notices.atom?category=event" in page.xpath('//link[@rel="alternate"]/@href')
+
+
+def test_the_favicon_request_is_answered_without_an_error(client):
+    # Browsers ask for /favicon.ico on every site; a 404 would show in every console.
+    assert client.get("/favicon.ico").status_code == 204
