@@ -107,3 +107,53 @@ def test_user_text_cannot_add_mail_headers(mail_ctx, smtp, clock):
     assert message["Bcc"] is None and message["X-Evil"] is None
     assert "\n" not in message["Subject"] and "\r" not in message["Subject"]
     assert recipients(smtp) == ["all@example.org"]
+
+
+def change_notice(ctx, uid, now, **raw):
+    with ctx.db.writing() as session, session.begin():
+        current = store.get_notice(session, uid)
+        fields = parse_changes(raw, current=store.fields_of(current), settings=ctx.settings, now=now)
+        store.update_notice(session, current, fields, note="change", now=now, author="t")
+
+
+def test_a_text_edit_does_not_send_the_reminder_again(mail_ctx, smtp, clock):
+    add_subscriber(mail_ctx, "all@example.org")
+    notice = add_notice(mail_ctx, starts_at=clock.now() + timedelta(days=3))
+    run_jobs(mail_ctx, clock.now())
+    reminder_time = notice.starts_at - timedelta(days=1)
+    assert run_jobs(mail_ctx, reminder_time)["reminders"] == 1
+    change_notice(mail_ctx, notice.uid, reminder_time + timedelta(hours=1), summary="Typo fixed")
+    assert run_jobs(mail_ctx, reminder_time + timedelta(hours=2))["reminders"] == 0
+    subjects = [m["Subject"].split(":")[0] for m in smtp.handler.messages]
+    assert subjects == ["New", "Reminder"]
+
+
+def test_a_moved_start_makes_a_new_reminder_due(mail_ctx, smtp, clock):
+    add_subscriber(mail_ctx, "all@example.org")
+    notice = add_notice(mail_ctx, starts_at=clock.now() + timedelta(days=3))
+    run_jobs(mail_ctx, clock.now())
+    reminder_time = notice.starts_at - timedelta(days=1)
+    assert run_jobs(mail_ctx, reminder_time)["reminders"] == 1
+    new_start = notice.starts_at + timedelta(days=2)
+    change_notice(mail_ctx, notice.uid, reminder_time, starts_at=new_start, ends_at=new_start + timedelta(days=1))
+    assert run_jobs(mail_ctx, reminder_time)["reminders"] == 0
+    assert run_jobs(mail_ctx, new_start - timedelta(days=1, hours=1))["reminders"] == 0
+    assert run_jobs(mail_ctx, new_start - timedelta(days=1))["reminders"] == 1
+    subjects = [m["Subject"].split(":")[0] for m in smtp.handler.messages]
+    assert subjects == ["New", "Reminder", "Rescheduled", "Reminder"]
+
+
+def test_cancelling_a_notice_never_announced_tells_nobody(mail_ctx, smtp, clock, client):
+    add_subscriber(mail_ctx, "all@example.org")
+    scheduled = add_notice(mail_ctx, publish_at=clock.now() + timedelta(days=1), starts_at=clock.now() + timedelta(days=3))
+    run_jobs(mail_ctx, clock.now())
+    with mail_ctx.db.writing() as session, session.begin():
+        store.cancel_notice(session, store.get_notice(session, scheduled.uid), reason="called off",
+                            now=clock.now(), author="t")
+    clock.advance(timedelta(days=2))  # past the publication time it never reached
+    run_jobs(mail_ctx, clock.now())
+    assert smtp.handler.messages == []
+    assert [event.kind for event in reload(mail_ctx, scheduled.uid).events] == []
+    assert scheduled.uid not in client.get("/feeds/events.atom").text
+    assert scheduled.uid not in client.get("/calendar/notices.ics").text
+    assert client.get(f"/notices/{scheduled.uid}").status_code == 404

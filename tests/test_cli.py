@@ -147,3 +147,10 @@ def test_demo_loads_once(ctx, run):
     assert statuses["Plesmanlaan closed between Sylviusweg and Einsteinweg"] == "active"
     assert statuses["Sylviusweg resurfacing"] == "ended"
     assert statuses["Cable works on the Einsteinweg"] == "scheduled"
+
+
+def test_list_status_draft_shows_a_draft_whose_end_has_passed(ctx, clock, run):
+    stale = add_notice(ctx, draft=True, starts_at=clock.now() - timedelta(days=3),
+                       ends_at=clock.now() - timedelta(days=2))
+    listed = json.loads(run("notice", "list", "--status", "draft", "--json").output)
+    assert [(item["uid"], item["status"]) for item in listed] == [(stale.uid, "draft")]

@@ -144,3 +144,13 @@ def test_visible_query_uses_the_partial_indexes(ctx):
         plan = explain(session, store.live_candidates_query(ctx.clock.now()))
     assert "ix_notices_live_ends_at" in plan
     assert "ix_notices_open_ended" in plan
+
+
+def test_drafts_are_listed_as_drafts_also_after_their_end_has_passed(ctx):
+    now = ctx.clock.now()
+    stale_draft = add_notice(ctx, draft=True, starts_at=now - timedelta(days=3), ends_at=now - timedelta(days=2))
+    fresh_draft = add_notice(ctx, draft=True, starts_at=now + timedelta(days=1))
+    add_notice(ctx)  # published: not a draft
+    with ctx.db.session() as session:
+        drafts = store.list_notices(session, now, {store.Status.DRAFT})
+    assert [notice.uid for notice in drafts] == [stale_draft.uid, fresh_draft.uid]

@@ -7,7 +7,7 @@ every delivery has a dedup key.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, selectinload
@@ -95,8 +95,10 @@ def enqueue_reminders(session: Session, *, settings: Settings, now: datetime) ->
             if notice.publish_at > notice.starts_at - lead:
                 continue
             minutes = int(lead.total_seconds() // 60)
+            # Once per (notice, start, lead): a text edit does not remind again,
+            # a start moved to another time does (it is a new date to remember).
             first_time = insert_ignoring_duplicates(session, NoticeReminder.__table__, {
-                "notice_id": notice.id, "version": notice.version, "lead_minutes": minutes, "enqueued_at": now,
+                "notice_id": notice.id, "starts_at": notice.starts_at, "lead_minutes": minutes, "enqueued_at": now,
             })
             if not first_time:
                 continue
@@ -110,10 +112,14 @@ def enqueue_reminders(session: Session, *, settings: Settings, now: datetime) ->
                 if subscriptions.row_filters(row).matches(notice):
                     counts["enqueued"] += outbox.enqueue(
                         session, subscriber_id=row.id,
-                        dedup_key=f"reminder:{notice.uid}:v{notice.version}:{minutes}m", kind="reminder",
+                        dedup_key=f"reminder:{notice.uid}:{_start_key(notice.starts_at)}:{minutes}m", kind="reminder",
                         payload={"notice": notice.uid, "lead_minutes": minutes}, now=now, expires_at=notice.starts_at,
                     )
     return counts
+
+
+def _start_key(starts_at: datetime) -> str:
+    return starts_at.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
 
 
 def _lead_text(lead: timedelta) -> str:

@@ -8,11 +8,10 @@ from __future__ import annotations
 
 import os
 import re
-import secrets
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -62,11 +61,16 @@ class Settings:
     log_format: str
     daily_digest_at: str
     weekly_digest_at: str
+    # Notice times outside [earliest, latest) are refused at input (typos like 9999).
+    earliest: datetime = datetime(1970, 1, 1, tzinfo=UTC)
+    latest: datetime = datetime(2100, 1, 1, tzinfo=UTC)
     categories: dict[str, str] = field(default_factory=dict)
     locations: dict[str, str] = field(default_factory=dict)
     # Labels in other languages: {"categories": {"nl": {"road-closure": "Wegafsluiting"}}, ...}
     translations: dict[str, dict[str, dict[str, str]]] = field(default_factory=dict)
     config_path: Path | None = None
+    # Where secret_key came from: "settings" (NOTICES_SECRET_KEY or the file) or "database".
+    secret_key_source: str = "settings"
 
     def label(self, kind: str, key: str, language: str) -> str:
         """A category's or location's label in `language`, else in the site language."""
@@ -264,6 +268,23 @@ def _choice_of(raw: dict, section: str, key: str, default: str, choices: tuple[s
 _LANGUAGES = ("en", "nl")
 
 
+def _date(raw: dict, section: str, key: str, default: str) -> datetime:
+    value = _get(raw, section, key, default)
+    try:
+        day = value if isinstance(value, date) else date.fromisoformat(str(value).strip())
+    except ValueError:
+        raise ConfigError(f"{section}.{key}: expected a date like {default!r}, got {value!r}") from None
+    return datetime(day.year, day.month, day.day, tzinfo=UTC)
+
+
+def _time_window(raw: dict) -> tuple[datetime, datetime]:
+    earliest = _date(raw, "notices", "earliest", "1970-01-01")
+    latest = _date(raw, "notices", "latest", "2100-01-01")
+    if latest <= earliest:
+        raise ConfigError("notices.latest: must be after notices.earliest")
+    return earliest, latest
+
+
 def _build(raw: dict, path: Path) -> Settings:
     language = _string(raw, "site", "language", "en")
     if language not in _LANGUAGES:
@@ -291,9 +312,9 @@ def _build(raw: dict, path: Path) -> Settings:
         confirm_within=timedelta(hours=_number(raw, "subscriptions", "confirm_within_hours", 72, minimum=1)),
         signup_limit_per_address=int(_number(raw, "subscriptions", "limit_per_address", 5, minimum=1)),
         signup_limit_per_ip=int(_number(raw, "subscriptions", "limit_per_ip", 30, minimum=1)),
-        # Without a configured key each process makes up its own: fine for a
-        # demo, but signed links then break on restart or across replicas.
-        secret_key=_string(raw, "security", "secret_key", "") or secrets.token_urlsafe(32),
+        # Empty: the key that `notices db upgrade` stored in the database is used
+        # (see context.with_stored_secret_key), never one made up per process.
+        secret_key=_string(raw, "security", "secret_key", ""),
         feed_max_age=int(_number(raw, "feeds", "max_age", 300, minimum=0)),
         feed_change_check_seconds=_number(raw, "feeds", "change_check_seconds", 1, minimum=0),
         feed_export_dir=Path(export_dir) if (export_dir := _string(raw, "feeds", "export_dir", "")) else None,
@@ -304,6 +325,8 @@ def _build(raw: dict, path: Path) -> Settings:
         log_format=_choice_of(raw, "logging", "format", "text", ("text", "json")),
         daily_digest_at=_digest_time(raw, "daily", "07:00", weekly=False),
         weekly_digest_at=_digest_time(raw, "weekly", "mon 07:00", weekly=True),
+        earliest=_time_window(raw)[0],
+        latest=_time_window(raw)[1],
         categories=categories,
         locations=locations,
         translations={"categories": category_translations, "locations": location_translations},

@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import dataclasses
+import logging
 from dataclasses import dataclass, field
 
+from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
+
 from notices.clock import Clock, SystemClock
-from notices.config import Settings
+from notices.config import ConfigError, Settings
 from notices.db import Database
 from notices.mailers import Mailer, mailer_from_settings
+from notices.models import SiteState
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -20,7 +28,38 @@ class AppContext:
     def __post_init__(self) -> None:
         if self.mailer is None:
             self.mailer = mailer_from_settings(self.settings)
+        if not self.settings.secret_key:
+            try:
+                self.settings = with_stored_secret_key(self.settings, self.db)
+            except ConfigError:
+                pass  # not migrated yet (`notices db upgrade` runs here); require_secret_key() says so
 
     @classmethod
     def from_settings(cls, settings: Settings, clock: Clock | None = None) -> AppContext:
         return cls(settings=settings, db=Database.from_url(settings.database_url), clock=clock or SystemClock())
+
+    def require_secret_key(self) -> None:
+        """Refuse to serve or send without a key every process agrees on (signed links would break)."""
+        if not self.settings.secret_key:
+            self.settings = with_stored_secret_key(self.settings, self.db)
+
+
+def with_stored_secret_key(settings: Settings, db: Database) -> Settings:
+    """`settings` with the key that `notices db upgrade` stored, when NOTICES_SECRET_KEY is not set.
+
+    A key made up per process would sign links that another process, or the
+    same one after a restart, refuses: every emailed link would break.
+    """
+    if settings.secret_key:
+        return settings
+    try:
+        with db.session() as session:
+            stored = session.scalar(select(SiteState.secret_key).where(SiteState.id == 1))
+    except SQLAlchemyError:
+        stored = None
+    if not stored:
+        raise ConfigError(
+            "security.secret_key (NOTICES_SECRET_KEY): not set, and the database holds none yet; "
+            "run `notices db upgrade` (it stores one) or set NOTICES_SECRET_KEY"
+        )
+    return dataclasses.replace(settings, secret_key=stored, secret_key_source="database")

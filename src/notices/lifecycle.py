@@ -57,6 +57,17 @@ def status_at(notice: Timed, now: datetime) -> Status:
     return Status.UPCOMING
 
 
+def is_public(notice: Timed, now: datetime) -> bool:
+    """Whether anyone outside the console may see the notice at `now`: it was announced.
+
+    A cancelled notice stays public (with its reason) only if it was announced
+    before it was cancelled; drafts and scheduled notices never are.
+    """
+    if notice.publish_at is None:
+        return False
+    return notice.publish_at <= (notice.cancelled_at or now) and notice.publish_at <= now
+
+
 def boundaries(notice: Timed) -> list[datetime]:
     """The instants at which the notice's status can change, in order."""
     if notice.cancelled_at is not None or notice.publish_at is None:

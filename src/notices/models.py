@@ -147,6 +147,9 @@ class SiteState(Base):
     changed_at: Mapped[datetime | None] = mapped_column(nullable=True)
     # When a scheduler last completed a run: shown on the dashboard and /healthz.
     scheduler_seen_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    # Signs links and forms when NOTICES_SECRET_KEY is not set: made once by
+    # `notices db upgrade`, so every process and every restart agree on it.
+    secret_key: Mapped[str | None] = mapped_column(String(100), nullable=True)
 
 
 class Subscriber(Base):
@@ -191,6 +194,9 @@ class Delivery(Base):
     # While `sending`, the claim holds until lease_until; a sender that died
     # leaves the row to be claimed again after it.
     lease_until: Mapped[datetime | None] = mapped_column(nullable=True)
+    # Which send run holds the claim (random per run): outcomes and lease
+    # renewals only apply while it still does.
+    claimed_by: Mapped[str] = mapped_column(String(32), default="")
     expires_at: Mapped[datetime | None] = mapped_column(nullable=True)
     message_id: Mapped[str] = mapped_column(String(255), default="")
     smtp_reply: Mapped[str] = mapped_column(Text, default="")
@@ -213,14 +219,29 @@ class Delivery(Base):
 
 
 class NoticeReminder(Base):
-    """Which reminders (lead time before the start) were enqueued for which version of a notice."""
+    """Which reminders (lead time before a start) were enqueued.
+
+    Keyed by the start they remind of, not the notice version: editing the
+    text must not remind everyone again, moving the start must.
+    """
 
     __tablename__ = "notice_reminders"
 
     notice_id: Mapped[int] = mapped_column(ForeignKey("notices.id", ondelete="CASCADE"), primary_key=True)
-    version: Mapped[int] = mapped_column(primary_key=True)
+    starts_at: Mapped[datetime] = mapped_column(primary_key=True)
     lead_minutes: Mapped[int] = mapped_column(primary_key=True)
     enqueued_at: Mapped[datetime]
+
+
+class DigestRun(Base):
+    """Digest periods already enqueued, so a late or restarted scheduler catches up exactly once."""
+
+    __tablename__ = "digest_runs"
+
+    frequency: Mapped[str] = mapped_column(String(16), primary_key=True)
+    period: Mapped[str] = mapped_column(String(16), primary_key=True)  # the local date it ends, 2026-11-28
+    enqueued_at: Mapped[datetime]
+    enqueued: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class RateLimitHit(Base):

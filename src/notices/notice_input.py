@@ -6,19 +6,20 @@ show one clear line and write nothing.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any
 
 from notices.config import SEVERITIES, Settings
 from notices.errors import InvalidField
-from notices.times import TimeInputError, localize, parse_instant
+from notices.safe_text import clean_text
+from notices.times import TimeInputError, check_window, parse_instant, to_utc
 
 TIME_FIELDS = ("publish_at", "starts_at", "ends_at")
 TEXT_LIMITS = {"title": 200, "summary": 2_000, "body": 100_000, "expected_end": 200, "location_detail": 2_000}
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# Change notes and cancel reasons: shown in the history, the event feed and alerts.
+NOTE_LIMIT = 2_000
 
 
 @dataclass(frozen=True)
@@ -55,6 +56,8 @@ def parse_new_notice(raw: Mapping[str, Any], *, settings: Settings, now: datetim
     if draft and not _blank(raw.get("publish_at")):
         raise InvalidField("publish_at", "a draft has no publication time; leave out one of draft and publish_at")
     values = _parse_present(raw, settings=settings, now=now)
+    if not values.get("title"):
+        raise InvalidField("title", "is required (only invisible characters were given)")
     if not draft and values.get("publish_at") is None:
         values["publish_at"] = now
     notice = NoticeFields(**values)
@@ -70,7 +73,10 @@ def parse_changes(
     for required in ("title", "category", "starts_at"):
         if required in raw and _blank(raw[required]):
             raise InvalidField(required, "cannot be empty")
-    changed = replace(current, **_parse_present(raw, settings=settings, now=now, clearable=True))
+    values = _parse_present(raw, settings=settings, now=now, clearable=True)
+    if "title" in values and not values["title"]:
+        raise InvalidField("title", "cannot be empty (only invisible characters were given)")
+    changed = replace(current, **values)
     check_consistent(changed)
     return changed
 
@@ -117,16 +123,23 @@ def _parse_present(raw: Mapping[str, Any], *, settings: Settings, now: datetime,
     return values
 
 
-def _text(value: Any, name: str, *, one_line: bool) -> str:
+def _text(value: Any, name: str, *, one_line: bool, limit: int | None = None) -> str:
     if not isinstance(value, str):
         raise InvalidField(name, f"must be text, got {type(value).__name__}")
-    if one_line:
-        value = " ".join(value.split())
-    # Control characters are invalid in XML feeds and invisible to people; drop them here.
-    value = _CONTROL.sub("", value).strip()
-    if len(value) > TEXT_LIMITS[name]:
-        raise InvalidField(name, f"is {len(value)} characters long; at most {TEXT_LIMITS[name]} are allowed")
+    # Invisible characters that break feeds or disguise text are dropped (see safe_text).
+    value = clean_text(value, one_line=one_line)
+    limit = limit or TEXT_LIMITS[name]
+    if len(value) > limit:
+        raise InvalidField(name, f"is {len(value)} characters long; at most {limit} are allowed")
     return value
+
+
+def parse_note(value: Any, name: str = "note") -> str:
+    """A change note or cancel reason: required, cleaned like notice text, bounded."""
+    text = _text(value if value is not None else "", name, one_line=False, limit=NOTE_LIMIT)
+    if not text:
+        raise InvalidField(name, "is required")
+    return text
 
 
 def _choice(value: Any, name: str, valid) -> str:
@@ -152,12 +165,14 @@ def _locations(value: Any, settings: Settings) -> tuple[str, ...]:
 def _instant(value: Any, name: str, *, settings: Settings, now: datetime) -> datetime:
     try:
         if isinstance(value, datetime):  # YAML parses unquoted timestamps itself
-            return localize(value, settings.timezone) if value.tzinfo is None else value.astimezone(UTC)
-        if isinstance(value, date):
+            instant = to_utc(value, settings.timezone)
+        elif isinstance(value, date):
             raise TimeInputError(f"{value.isoformat()} has no time of day; add one, e.g. {value.isoformat()}T00:00")
-        if not isinstance(value, str):
+        elif not isinstance(value, str):
             raise TimeInputError(f"must be a time as text, got {type(value).__name__}")
-        return parse_instant(value, zone=settings.timezone, now=now)
+        else:
+            instant = parse_instant(value, zone=settings.timezone, now=now)
+        return check_window(instant, earliest=settings.earliest, latest=settings.latest)
     except TimeInputError as error:
         raise InvalidField(name, str(error)) from None
 

@@ -6,14 +6,14 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, or_, select, union_all, update
+from sqlalchemy import and_, func, or_, select, union_all, update
 from sqlalchemy.orm import Session, selectinload
 
 from notices import audit, lifecycle
 from notices.db import insert_ignoring_duplicates
 from notices.lifecycle import Filters, Status
 from notices.models import JobRun, Notice, NoticeEvent, NoticeRevision, SiteState
-from notices.notice_input import TIME_FIELDS, NoticeFields
+from notices.notice_input import TIME_FIELDS, NoticeFields, parse_note
 
 
 class NoticeNotFound(LookupError):
@@ -86,6 +86,7 @@ def update_notice(
     session: Session, notice: Notice, fields: NoticeFields, *, note: str, now: datetime, author: str
 ) -> Notice:
     """Apply validated fields; bumps the version, keeps a revision, records updated/rescheduled."""
+    note = parse_note(note, "note")
     if notice.cancelled_at is not None:
         raise NoticeConflict("the notice is cancelled; cancelled notices cannot be changed")
     before = fields_of(notice)
@@ -114,6 +115,8 @@ def update_notice(
 
 
 def cancel_notice(session: Session, notice: Notice, *, reason: str, now: datetime, author: str) -> Notice:
+    """Cancel; announced (an event, alerts, the event feed) only if the notice was ever announced."""
+    reason = parse_note(reason, "reason")
     status = lifecycle.status_at(notice, now)
     if status is Status.CANCELLED:
         raise NoticeConflict("the notice is already cancelled")
@@ -124,7 +127,9 @@ def cancel_notice(session: Session, notice: Notice, *, reason: str, now: datetim
     notice.updated_at, notice.updated_by = now, author
     _add_revision(session, notice, now=now, author=author, note=f"cancelled: {reason}")
     audit.record(session, actor=author, action="notice.cancel", target=notice.uid, detail=reason, now=now)
-    if status is not Status.DRAFT:
+    # A draft or a scheduled notice was never shown to anyone: telling
+    # subscribers "Cancelled: ..." would announce something they never heard of.
+    if status not in (Status.DRAFT, Status.SCHEDULED):
         _record_event(session, notice, "cancelled", now=now, detail=reason)
     bump_data_version(session, now)
     return notice
@@ -241,7 +246,13 @@ def visible_notices(session: Session, now: datetime, filters: Filters = Filters(
 
 def list_notices(session: Session, now: datetime, statuses: set[Status] | None = None) -> list[Notice]:
     if statuses and statuses <= lifecycle.VISIBLE_STATUSES | {Status.SCHEDULED, Status.DRAFT}:
-        candidates = live_candidates(session, now)
+        candidates = list(live_candidates(session, now))
+        if Status.DRAFT in statuses:
+            # A draft stays a draft whatever its times say, also once its end has
+            # passed: it is not among the live notices, so look for drafts as such.
+            seen = {notice.id for notice in candidates}
+            drafts = session.scalars(select(Notice).where(Notice.publish_at.is_(None), Notice.cancelled_at.is_(None)))
+            candidates += [notice for notice in drafts if notice.id not in seen]
     else:
         candidates = session.scalars(select(Notice)).all()
     chosen = [n for n in candidates if not statuses or lifecycle.status_at(n, now) in statuses]
@@ -275,7 +286,10 @@ def calendar_notices(session: Session, now: datetime, filters: Filters, *, histo
     """Published notices for the calendar: visible ones, plus those ended or cancelled within `history`."""
     since = now - history
     published = Notice.publish_at <= now
-    not_cancelled_or_recent = or_(Notice.cancelled_at.is_(None), Notice.cancelled_at > since)
+    # Cancelled before it was ever announced: nobody has it in a calendar to remove.
+    not_cancelled_or_recent = or_(
+        Notice.cancelled_at.is_(None), and_(Notice.cancelled_at > since, Notice.publish_at <= Notice.cancelled_at)
+    )
     ids = union_all(
         select(Notice.id).where(Notice.cancelled_at.is_(None), Notice.ends_at > since),
         select(Notice.id).where(Notice.cancelled_at.is_(None), Notice.ends_at.is_(None)),

@@ -33,7 +33,10 @@ def parse_instant(text: str, *, zone: ZoneInfo, now: datetime) -> datetime:
         return now
     relative = _RELATIVE.match(text.lower())
     if relative:
-        return now + timedelta(seconds=int(relative.group(1)) * _UNIT_SECONDS[relative.group(2)])
+        try:
+            return now + timedelta(seconds=int(relative.group(1)) * _UNIT_SECONDS[relative.group(2)])
+        except OverflowError:
+            raise TimeInputError(f"{text!r} is too far from now") from None
     try:
         parsed = datetime.fromisoformat(text.replace(" ", "T", 1) if "T" not in text else text)
     except ValueError:
@@ -41,11 +44,35 @@ def parse_instant(text: str, *, zone: ZoneInfo, now: datetime) -> datetime:
             f"{text!r} is not a time; use ISO 8601 like 2026-11-14T16:00 (site time) "
             "or 2026-11-14T16:00+01:00, 'now' or '+30m'"
         ) from None
-    if parsed.tzinfo is not None:
-        return parsed.astimezone(UTC)
-    if not _looks_like_datetime(text):
+    if parsed.tzinfo is None and not _looks_like_datetime(text):
         raise TimeInputError(f"{text!r} has no time of day; add one, e.g. {text}T00:00")
-    return localize(parsed, zone)
+    return to_utc(parsed, zone)
+
+
+def to_utc(moment: datetime, zone: ZoneInfo) -> datetime:
+    """An aware instant as UTC, or a naive wall time read in `zone` (see localize).
+
+    Times at the very edge of the calendar (year 1, 9999-12-31 with a negative
+    offset) have no UTC equivalent that Python can hold: a clear error, not a crash.
+    """
+    try:
+        return moment.astimezone(UTC) if moment.tzinfo is not None else localize(moment, zone)
+    except OverflowError:
+        raise TimeInputError(f"{moment.isoformat()} is outside the range of dates this service can store") from None
+
+
+def check_window(instant: datetime, *, earliest: datetime, latest: datetime) -> datetime:
+    """Refuse instants outside [earliest, latest): a typo like 9999 or 0026 is not a plan.
+
+    Far-off years also overflow calendar and time zone arithmetic further down
+    the line (VTIMEZONE ranges, reminders, wording), so they stop here.
+    """
+    if not earliest <= instant < latest:
+        raise TimeInputError(
+            f"{instant.date().isoformat()} is outside the accepted range "
+            f"{earliest.date().isoformat()} to {(latest - timedelta(days=1)).date().isoformat()}"
+        )
+    return instant
 
 
 def _looks_like_datetime(text: str) -> bool:

@@ -21,6 +21,8 @@ class InvalidToken(ValueError):
 
 class LinkSigner:
     def __init__(self, secret_key: str) -> None:
+        if not secret_key:
+            raise ValueError("no secret key to sign links with")
         # The salt keeps a token for one purpose from working for another.
         self._serializers = {
             purpose: URLSafeTimedSerializer(secret_key, salt=f"notices.{purpose}") for purpose in PURPOSES

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import getpass
 import json
+import logging
 import click
 
 from notices import db as database
 from notices import logs
 from notices.config import load_settings
 from notices.context import AppContext
+
+log = logging.getLogger("notices")
 
 
 class UserError(Exception):
@@ -35,7 +38,15 @@ def migrated_context() -> AppContext:
     if revision != database.head_revision():
         raise UserError(f"the database schema is at {revision}, this version needs {database.head_revision()}; "
                         "run `notices db upgrade` first")
+    ctx.require_secret_key()
     return ctx
+
+
+def announce_secret_key(ctx: AppContext) -> None:
+    """Say where the signing key comes from: links break if processes disagree on it."""
+    if ctx.settings.secret_key_source == "database":
+        log.warning("NOTICES_SECRET_KEY is not set: links and forms are signed with the key stored in the "
+                    "database, shared by every process that uses it")
 
 
 def author() -> str:

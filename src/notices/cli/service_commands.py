@@ -9,7 +9,7 @@ import click
 
 from notices import db as database
 from notices import jobs as job_functions
-from notices.cli.common import UserError, app_context, echo_counts, echo_json, migrated_context
+from notices.cli.common import UserError, announce_secret_key, app_context, echo_counts, echo_json, migrated_context
 from notices import accounts, logs
 from notices.demo import DEMO_ADMIN, has_notices, load_demo, load_demo_subscribers
 
@@ -31,6 +31,7 @@ def serve(host: str, port: int, no_scheduler: bool, workers: int, access_log: bo
     from notices.web import create_app
 
     ctx = migrated_context()
+    announce_secret_key(ctx)
     shown = f"http://{host}:{port}"
     click.echo(f"{ctx.settings.site_name} on {shown}/  (base URL {ctx.settings.base_url})")
     click.echo(f"  feeds: {shown}/feeds/notices.atom  {shown}/feeds/notices.rss  {shown}/feeds/events.atom")
@@ -61,6 +62,7 @@ def scheduler() -> None:
     click.get_current_context().find_root().meta["verbose"] = True  # a service logs what it does
 
     ctx = migrated_context()
+    announce_secret_key(ctx)
     run_until_signalled(ctx, on_ready=lambda: click.echo("scheduler running; stop with Ctrl+C or SIGTERM"))
 
 
@@ -75,6 +77,9 @@ def db_upgrade() -> None:
     ctx = app_context()
     database.upgrade(ctx.db.engine)
     click.echo(f"database at revision {database.current_revision(ctx.db.engine)}")
+    if not ctx.settings.secret_key:
+        click.echo("NOTICES_SECRET_KEY is not set: links are signed with the key stored in the database "
+                   "(shared by every process that uses it; set NOTICES_SECRET_KEY to manage it yourself)")
 
 
 @click.group()

@@ -35,6 +35,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None, run_scheduler:
                ctx: AppContext | None = None) -> FastAPI:
     """The web app; with run_scheduler=True the jobs run in this process too."""
     ctx = ctx or AppContext.from_settings(settings, clock)
+    ctx.require_secret_key()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):

@@ -39,6 +39,6 @@ def notice_page(request: Request, uid: str) -> HTMLResponse:
             notice = store.get_notice(session, uid, with_history=True) if len(uid) == 36 else None
         except store.NoticeNotFound:
             notice = None
-        if notice is None or lifecycle.status_at(notice, now) in (lifecycle.Status.DRAFT, lifecycle.Status.SCHEDULED):
+        if notice is None or not lifecycle.is_public(notice, now):
             raise HTTPException(status_code=404, detail="No such notice")
         return render(request, "web/notice.html", notice=notice, now=now, status=lifecycle.status_at(notice, now))
