@@ -95,7 +95,7 @@ def test_two_digest_runs_for_one_period_send_one_email_each(mail_ctx, smtp, cloc
     assert json.loads(first.output)["sent"] == 2
     assert json.loads(second.output) | {"period": None} == {
         "period": None, "enqueued": 0, "already_enqueued": 2, "nothing_new": 0,
-        "sent": 0, "retry": 0, "failed": 0, "expired": 0,
+        "sent": 0, "retry": 0, "failed": 0, "expired": 0, "lost": 0,
     }
     assert len(smtp.handler.messages) == 2
     subjects = {m["To"].addresses[0].addr_spec: m["Subject"] for m in smtp.handler.messages}

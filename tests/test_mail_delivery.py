@@ -48,7 +48,7 @@ def test_451_twice_then_250_delivers_once_on_the_third_try(mail_ctx, smtp, clock
     add_subscriber(mail_ctx, "tenant@example.org")
     smtp.handler.scripted["tenant@example.org"] = ["451 4.3.0 Try again later", "451 4.3.0 Try again later"]
     publish_and_enqueue(mail_ctx)
-    assert jobs.send_pending(mail_ctx, now=clock.now()) == {"sent": 0, "retry": 1, "failed": 0, "expired": 0}
+    assert jobs.send_pending(mail_ctx, now=clock.now()) == {"sent": 0, "retry": 1, "failed": 0, "expired": 0, "lost": 0}
     # Not due again before its backoff.
     assert jobs.send_pending(mail_ctx, now=clock.now() + timedelta(seconds=30))["retry"] == 0
     clock.advance(timedelta(minutes=1))
@@ -81,7 +81,7 @@ def test_550_suppresses_that_address_and_the_others_still_get_theirs(mail_ctx, s
     smtp.handler.rejected["gone@example.org"] = "550 5.1.1 No such user"
     publish_and_enqueue(mail_ctx)
     counts = jobs.send_pending(mail_ctx, now=mail_ctx.clock.now())
-    assert counts == {"sent": 2, "retry": 0, "failed": 1, "expired": 0}
+    assert counts == {"sent": 2, "retry": 0, "failed": 1, "expired": 0, "lost": 0}
     assert {m["To"].addresses[0].addr_spec for m in smtp.handler.messages} == {"a@example.org", "c@example.org"}
     assert state_of(mail_ctx, "gone@example.org") == "suppressed"
     # A later alert skips the suppressed address altogether.
@@ -183,3 +183,29 @@ def test_mail_written_as_eml_files_by_default(ctx, tmp_path):
     message = message_from_bytes(path.read_bytes(), policy=policy.default)
     assert message["Subject"].startswith("Nieuw: Wegafsluiting: Plesmanlaan dicht (vanaf ")
     assert "Afmelden:" in message.get_body(("plain",)).get_content()
+
+
+def test_a_message_that_cannot_be_composed_fails_alone_and_the_others_go_out(mail_ctx, smtp, clock):
+    for address in ("a@example.org", "b@example.org", "c@example.org"):
+        add_subscriber(mail_ctx, address)
+    publish_and_enqueue(mail_ctx)
+    # One row as an older version or a bad hand edit might have left it.
+    with mail_ctx.db.session() as session, session.begin():
+        broken = session.scalars(select(Delivery).order_by(Delivery.id)).first()
+        broken.payload = {"notice": broken.payload["notice"]}  # no "event"
+        broken_id = broken.id
+    counts = jobs.send_pending(mail_ctx, now=clock.now())
+    assert (counts["sent"], counts["retry"]) == (2, 1)
+    assert len(smtp.handler.messages) == 2
+    (row,) = [delivery for delivery in deliveries(mail_ctx) if delivery.id == broken_id]
+    assert (row.status, row.attempts) == ("pending", 1)
+    assert "could not compose" in row.last_error and "event" in row.last_error
+    # It is retried by the usual rules, and given up after the last attempt.
+    for _ in range(mail_ctx.settings.max_attempts):
+        clock.advance(timedelta(hours=7))
+        with mail_ctx.db.session() as session, session.begin():
+            session.get(Delivery, broken_id).expires_at = None  # keep it from expiring instead
+        jobs.send_pending(mail_ctx, now=clock.now())
+    (row,) = [delivery for delivery in deliveries(mail_ctx) if delivery.id == broken_id]
+    assert (row.status, row.attempts) == ("failed", mail_ctx.settings.max_attempts)
+

@@ -130,12 +130,8 @@ def test_a_standby_takes_over_and_everything_happens_once(ctx, sink, tmp_path):
     ctx.clock = SystemClock()
     settings = ctx.settings
     ctx.settings = load_settings(environ)
-    now = datetime.now(UTC)
     for number in range(SUBSCRIBERS):
         add_subscriber(ctx, f"tenant{number}@example.org")
-    for number in range(NOTICES):
-        add_notice(ctx, title=f"Closure {number}", now=now, starts_at=now + timedelta(seconds=6),
-                   ends_at=now + timedelta(seconds=9))
     # Hold the 30th reply: the leader is then waiting for the server when it is killed.
     handler.hold_after = 30
 
@@ -145,6 +141,12 @@ def test_a_standby_takes_over_and_everything_happens_once(ctx, sink, tmp_path):
     try:
         wait_for(lambda: any(p.said("is now the scheduler leader") for p in processes[:2]), timeout=30,
                  what="a scheduler to become the leader")
+        # Times count from when the processes are up: starting them can take
+        # seconds on a busy machine, and the notices must not be over by then.
+        now = datetime.now(UTC)
+        for number in range(NOTICES):
+            add_notice(ctx, title=f"Closure {number}", now=now, starts_at=now + timedelta(seconds=8),
+                       ends_at=now + timedelta(seconds=12))
         leader = next(p for p in processes[:2] if p.said("is now the scheduler leader"))
         standby = next(p for p in processes[:2] if p is not leader)
         wait_for(handler.holding.is_set, timeout=60, what="the leader to be in the middle of sending")
@@ -179,6 +181,9 @@ def test_a_standby_takes_over_and_everything_happens_once(ctx, sink, tmp_path):
             assert '"scheduler":"ok"' in health
         with ctx.db.session() as session:
             assert store.scheduler_seen_at(session) is not None
+    except AssertionError as failure:
+        logs = "\n".join(f"--- {p.name}\n" + "".join(p.lines)[-4000:] for p in processes)
+        raise AssertionError(f"{failure}\n{logs}") from None
     finally:
         for process in processes:
             process.stop()

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -49,7 +50,13 @@ def message_id(delivery_id: int, dedup_key: str, domain: str) -> str:
 @dataclass(frozen=True)
 class Claim:
     delivery_id: int
-    lease_until: datetime
+    # The send run holding the claim: outcomes and renewals apply only while it still does.
+    owner: str
+
+
+def new_owner() -> str:
+    """A token naming one send run (random: two processes never share one)."""
+    return secrets.token_hex(8)
 
 
 def _due(now: datetime) -> tuple:
@@ -62,8 +69,9 @@ def due_count(session: Session, *, now: datetime) -> int:
     return session.scalar(select(func.count()).select_from(Delivery).where(*_due(now)))
 
 
-def claim_batch(db: Database, *, now: datetime, limit: int, lease: timedelta) -> list[Claim]:
+def claim_batch(db: Database, *, now: datetime, limit: int, lease: timedelta, owner: str | None = None) -> list[Claim]:
     """Take up to `limit` due deliveries: pending ones whose time has come, or claims whose lease ran out."""
+    owner = owner or new_owner()
     lease_until = now + lease
     due = _due(now)
     candidates = select(Delivery.id).where(*due).order_by(Delivery.next_attempt_at, Delivery.id).limit(limit)
@@ -82,21 +90,45 @@ def claim_batch(db: Database, *, now: datetime, limit: int, lease: timedelta) ->
             update(Delivery)
             .where(Delivery.id.in_(select(chosen.c.id)), *due)
             .values(status="sending", lease_until=lease_until, next_attempt_at=lease_until,
-                    attempts=Delivery.attempts + 1)
+                    attempts=Delivery.attempts + 1, claimed_by=owner)
             .returning(Delivery.id)
         ).all()
-    return [Claim(delivery_id, lease_until) for delivery_id in sorted(claimed)]
+    return [Claim(delivery_id, owner) for delivery_id in sorted(claimed)]
+
+
+def _held(claim_owner: str, now: datetime | None = None) -> tuple:
+    conditions = (Delivery.status == "sending", Delivery.claimed_by == claim_owner)
+    return conditions + ((Delivery.lease_until > now,) if now is not None else ())
+
+
+def confirm_claim(session: Session, claim: Claim, *, now: datetime, lease: timedelta) -> bool:
+    """Right before sending: True if the claim is still ours and unexpired, and extend it.
+
+    A run that outlived its lease must not send what another sender has
+    taken over since (that would be a duplicate); extending here means a
+    slow SMTP transaction cannot lose the claim half-way either.
+    """
+    result = session.execute(
+        update(Delivery).where(Delivery.id == claim.delivery_id, *_held(claim.owner, now))
+        .values(lease_until=now + lease, next_attempt_at=now + lease)
+    )
+    return result.rowcount == 1
+
+
+def renew_claims(session: Session, *, owner: str, now: datetime, lease: timedelta) -> int:
+    """Extend every unexpired claim of one send run (those still waiting to be sent)."""
+    return session.execute(
+        update(Delivery).where(*_held(owner, now)).values(lease_until=now + lease, next_attempt_at=now + lease)
+    ).rowcount
 
 
 def _finish(session: Session, claim: Claim, **values) -> bool:
     """Record an outcome, but only while our claim still holds (fencing)."""
     result = session.execute(
-        update(Delivery)
-        .where(Delivery.id == claim.delivery_id, Delivery.status == "sending", Delivery.lease_until == claim.lease_until)
-        .values(**values)
+        update(Delivery).where(Delivery.id == claim.delivery_id, *_held(claim.owner)).values(**values)
     )
     if result.rowcount != 1:
-        log.warning("delivery %s: lease lost before the outcome was recorded", claim.delivery_id)
+        log.warning("delivery %s: claim lost before the outcome was recorded", claim.delivery_id)
         return False
     return True
 
