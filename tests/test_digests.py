@@ -121,6 +121,22 @@ def test_dry_run_prints_who_would_get_what_and_sends_nothing(mail_ctx, smtp, clo
     add_notice(mail_ctx, starts_at=clock.now() + timedelta(days=2), now=clock.now() - timedelta(days=1))
     result = CliRunner().invoke(cli, ["digest", "run", "--frequency", "daily", "--dry-run"], obj=mail_ctx)
     assert result.exit_code == 0, result.output
-    assert "a@example.org: 0 new, 0 changed, 1 starting, 0 ending, 0 still active" in result.output
+    assert "a@example.org: 1 new, 0 changed, 0 starting, 0 ending, 0 still active" in result.output
     assert jobs.send_pending(mail_ctx, now=clock.now())["sent"] == 0
     assert smtp.handler.messages == []
+
+
+def test_the_dry_run_predicts_the_real_run_when_no_scheduler_recorded_the_events(mail_ctx, smtp, clock):
+    """Nothing has recorded yesterday's publication yet: the real run catches up first, so must the dry run."""
+    add_subscriber(mail_ctx, "a@example.org", frequency="daily")
+    add_subscriber(mail_ctx, "events-only@example.org", frequency="daily", categories=["event"])
+    add_notice(mail_ctx, starts_at=clock.now() + timedelta(days=20), now=clock.now() - timedelta(days=1))
+    runner = CliRunner()
+    dry = runner.invoke(cli, ["digest", "run", "--frequency", "daily", "--dry-run", "--json"], obj=mail_ctx)
+    predicted = json.loads(dry.output)
+    assert [item["email"] for item in predicted["would_send"]] == ["a@example.org"]
+    assert predicted["would_send"][0]["new"] == 1
+    real = json.loads(runner.invoke(cli, ["digest", "run", "--frequency", "daily", "--json"], obj=mail_ctx).output)
+    assert (real["enqueued"], real["sent"], real["nothing_new"]) == (1, 1, predicted["nothing_new"])
+    assert [m["To"].addresses[0].addr_spec for m in smtp.handler.messages] == ["a@example.org"]
+    assert "1 new" in smtp.handler.messages[0]["Subject"]

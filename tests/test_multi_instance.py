@@ -10,10 +10,7 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import subprocess
-import sys
 import threading
-import time
 import urllib.request
 from collections import Counter
 from datetime import UTC, datetime, timedelta
@@ -27,6 +24,7 @@ from notices.clock import SystemClock
 from notices.config import load_settings
 from notices.models import Delivery, NoticeEvent
 from tests.factories import add_notice, add_subscriber
+from tests.processes import Process, wait_for
 from tests.smtp_sink import RecordingHandler, free_port
 
 SUBSCRIBERS = 40
@@ -74,39 +72,6 @@ class SlowSink(RecordingHandler):
             if server.transport is None or server.transport.is_closing():
                 return "421 4.4.2 Connection lost"
         return await super().handle_DATA(server, session, envelope)
-
-
-class Process:
-    def __init__(self, name: str, args: list[str], environ: dict) -> None:
-        self.name = name
-        self.lines: list[str] = []
-        self.popen = subprocess.Popen([sys.executable, "-m", "notices", "--verbose", *args], env=environ,
-                                      stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-        threading.Thread(target=self._read, daemon=True).start()
-
-    def _read(self) -> None:
-        for line in self.popen.stderr:
-            self.lines.append(line)
-
-    def said(self, text: str) -> bool:
-        return any(text in line for line in self.lines)
-
-    def stop(self) -> None:
-        if self.popen.poll() is None:
-            self.popen.send_signal(signal.SIGTERM)
-            try:
-                self.popen.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.popen.kill()
-
-
-def wait_for(condition, *, timeout: float, what: str) -> float:
-    started = time.monotonic()
-    while not condition():
-        if time.monotonic() - started > timeout:
-            raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
-        time.sleep(0.1)
-    return time.monotonic() - started
 
 
 @pytest.fixture

@@ -59,7 +59,7 @@ def front(app_port, tmp_path):
     deadline = time.monotonic() + 10
     while True:
         try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1)
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/livez", timeout=1)
             break
         except OSError:
             assert time.monotonic() < deadline, (tmp_path / "error.log").read_text()

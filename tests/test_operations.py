@@ -26,6 +26,7 @@ def test_metrics_count_feed_traffic_deliveries_and_job_runs(ctx, clock):
     add_subscriber(ctx, "a@example.org")
     add_notice(ctx)
     jobs.record_transitions(ctx, now=clock.now())
+    jobs.heartbeat(ctx, now=clock.now())
     jobs.enqueue_alerts(ctx, now=clock.now())
     with TestClient(create_app(ctx.settings, ctx=ctx)) as client:
         etag = client.get("/feeds/notices.atom").headers["etag"]
@@ -40,16 +41,27 @@ def test_metrics_count_feed_traffic_deliveries_and_job_runs(ctx, clock):
     assert values[("notices_deliveries", (("status", "pending"),))] == 1
     assert values[("notices_scheduler_heartbeat_age_seconds", ())] == 0
     assert values[("notices_visible_notices", ())] == 1
+    assert values[("notices_scheduler_ok", ())] == 1
 
 
 def test_healthz_reports_how_long_ago_the_scheduler_ran(ctx, clock):
-    jobs.record_transitions(ctx, now=clock.now())
+    jobs.heartbeat(ctx, now=clock.now())
     with TestClient(create_app(ctx.settings, ctx=ctx)) as client:
         clock.advance(timedelta(seconds=42))
-        assert client.get("/healthz").json() == {"status": "ok", "database": "ok", "scheduler": "ok",
-                                                 "scheduler_last_run_seconds_ago": 42.0}
+        response = client.get("/healthz")
+        assert response.status_code == 200
+        assert response.json() == {"status": "ok", "database": "ok", "scheduler": "ok",
+                                   "scheduler_last_run_seconds_ago": 42.0, "failing_jobs": {}}
         clock.advance(timedelta(hours=1))
-        assert client.get("/healthz").json()["scheduler"] == "stale"
+        stale = client.get("/healthz")
+        assert (stale.status_code, stale.json()["status"], stale.json()["scheduler"]) == (503, "error", "stale")
+        # A web process itself is fine meanwhile: restarting it would not help.
+        assert client.get("/livez").json() == {"status": "ok", "database": "ok"}
+
+
+def test_healthz_is_503_before_any_scheduler_ran(client):
+    response = client.get("/healthz")
+    assert (response.status_code, response.json()["scheduler"]) == (503, "never ran")
 
 
 def test_logs_as_json_lines_when_configured(ctx):

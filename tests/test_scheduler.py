@@ -61,10 +61,10 @@ def test_the_wake_up_records_the_event_and_plans_the_next(ctx, clock, scheduler)
     notice = add_notice(ctx, starts_at=now + timedelta(seconds=5), ends_at=now + timedelta(seconds=10))
     scheduler.start(paused=True)
     clock.set(notice.starts_at)  # what the wake-up job sees when it fires on time
-    assert scheduler.run_transitions()["started"] == 1
+    assert scheduler.run_transitions().counts["started"] == 1
     assert scheduler.planned_wakeup == notice.ends_at
     clock.set(notice.ends_at)
-    assert scheduler.run_transitions()["ended"] == 1
+    assert scheduler.run_transitions().counts["ended"] == 1
     assert scheduler.planned_wakeup is None
     assert scheduler.wake_job() is None
 

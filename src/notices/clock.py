@@ -32,3 +32,32 @@ class FixedClock:
 
     def advance(self, delta: timedelta) -> None:
         self._instant += delta
+
+
+class ShiftedClock:
+    """The system clock moved to start at `start`: time flows, from another moment.
+
+    For rehearsals and process tests ("start the scheduler as if it were
+    07:10 on Monday"), set with NOTICES_CLOCK_START; never in production.
+    """
+
+    def __init__(self, start: datetime) -> None:
+        if start.tzinfo is None:
+            raise ValueError("ShiftedClock needs an aware datetime")
+        self._offset = start.astimezone(UTC) - datetime.now(UTC)
+
+    def now(self) -> datetime:
+        return datetime.now(UTC) + self._offset
+
+
+def clock_from_environment(environ) -> Clock:
+    """The system clock, or a shifted one when NOTICES_CLOCK_START names an instant (with an offset)."""
+    start = environ.get("NOTICES_CLOCK_START")
+    if not start:
+        return SystemClock()
+    try:
+        return ShiftedClock(datetime.fromisoformat(start))
+    except ValueError:
+        from notices.config import ConfigError
+
+        raise ConfigError(f"NOTICES_CLOCK_START: expected an ISO 8601 instant with an offset, got {start!r}") from None

@@ -58,6 +58,12 @@ class Settings:
     change_poll_seconds: float
     misfire_grace_seconds: int
     leader_poll_seconds: float
+    # Core work failing this many runs in a row makes a leader give up its lead.
+    scheduler_max_failures: int
+    # The longest wait before a leader that gave up (or could not start) competes again.
+    scheduler_retry_max_seconds: float
+    # /healthz calls the scheduler stale when its last completed run is older than this.
+    scheduler_stale_after_seconds: float
     log_format: str
     daily_digest_at: str
     weekly_digest_at: str
@@ -322,6 +328,12 @@ def _build(raw: dict, path: Path) -> Settings:
         change_poll_seconds=_number(raw, "scheduler", "change_poll_seconds", 1, minimum=0.1),
         misfire_grace_seconds=int(_number(raw, "scheduler", "misfire_grace_seconds", 300, minimum=1)),
         leader_poll_seconds=_number(raw, "scheduler", "leader_poll_seconds", 5, minimum=0.2),
+        scheduler_max_failures=int(_number(raw, "scheduler", "max_failures", 3, minimum=1)),
+        scheduler_retry_max_seconds=_number(raw, "scheduler", "retry_max_seconds", 300, minimum=1),
+        scheduler_stale_after_seconds=(
+            _number(raw, "scheduler", "stale_after_seconds", 0, minimum=0)
+            or 3 * _number(raw, "scheduler", "safety_tick_seconds", 60, minimum=1)
+        ),
         log_format=_choice_of(raw, "logging", "format", "text", ("text", "json")),
         daily_digest_at=_digest_time(raw, "daily", "07:00", weekly=False),
         weekly_digest_at=_digest_time(raw, "weekly", "mon 07:00", weekly=True),

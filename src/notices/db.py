@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -14,6 +16,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
 from notices.resources import migrations_dir
+
+log = logging.getLogger(__name__)
 
 
 class UTCDateTime(TypeDecorator):
@@ -145,3 +149,18 @@ def current_revision(engine: Engine) -> str | None:
 
     with engine.connect() as connection:
         return MigrationContext.configure(connection).get_current_revision()
+
+
+@contextmanager
+def isolated(session: Session, item: str, failures: list[tuple[str, str]]):
+    """Do one item's work in a savepoint; if it fails, undo just that, note it, and go on.
+
+    One bad row (a notice, an event) must not stop a job for all the others;
+    the caller reports `failures` when it is done (see errors.PartialFailure).
+    """
+    try:
+        with session.begin_nested():
+            yield
+    except Exception as error:  # noqa: BLE001 - any fault of one item is recorded, not raised
+        log.exception("%s failed", item)
+        failures.append((item, f"{type(error).__name__}: {error}"[:300]))

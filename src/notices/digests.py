@@ -17,7 +17,8 @@ from sqlalchemy.orm import Session, selectinload
 from notices import outbox, store, subscriptions
 from notices.config import Settings
 from notices.lifecycle import Filters, Status, status_at
-from notices.models import Notice, NoticeEvent
+from notices.db import insert_ignoring_duplicates
+from notices.models import DigestRun, Notice, NoticeEvent
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 HORIZON = timedelta(days=7)
@@ -165,4 +166,13 @@ def enqueue_digests(
             now=now, expires_at=period.end + settings.digest_validity,
         )
         counts["enqueued" if added else "already"] += 1
+    if not dry_run:
+        insert_ignoring_duplicates(session, DigestRun.__table__, {
+            "frequency": frequency, "period": period.label, "enqueued_at": now, "enqueued": counts["enqueued"],
+        })
     return counts
+
+
+def period_enqueued(session: Session, period: DigestPeriod) -> bool:
+    """Whether this period's digests were enqueued already (by any scheduler or `digest run`)."""
+    return session.get(DigestRun, (period.frequency, period.label)) is not None

@@ -13,7 +13,7 @@ from notices.cli.mail_commands import digest, mail, subscriber
 from notices.cli.notice_commands import notice
 from notices.cli.service_commands import db, demo, feed, jobs, scheduler, serve
 from notices.config import ConfigError
-from notices.errors import InvalidField
+from notices.errors import InvalidField, PartialFailure
 from notices.store import NoticeConflict, NoticeNotFound
 
 
@@ -25,6 +25,12 @@ class NoticesGroup(click.Group):
             message = error.args[0] if error.args else str(error)
             click.echo(f"error: {message}", err=True)
             sys.exit(2)
+        except PartialFailure as failure:
+            # The job did the rest; say what it did and what failed, exit 1 (not a usage error).
+            click.echo(", ".join(f"{name}: {count}" for name, count in failure.counts.items()
+                                 if isinstance(count, int)))
+            click.echo(f"error: {failure}", err=True)
+            sys.exit(1)
 
 
 @click.group(cls=NoticesGroup)

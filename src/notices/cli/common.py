@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import getpass
+import os
 import json
 import logging
 import click
@@ -10,6 +11,7 @@ import click
 from notices import db as database
 from notices import logs
 from notices.config import load_settings
+from notices.clock import clock_from_environment
 from notices.context import AppContext
 
 log = logging.getLogger("notices")
@@ -25,7 +27,7 @@ def app_context() -> AppContext:
     if root.obj is None:
         settings = load_settings()
         logs.configure(settings, verbose=root.meta.get("verbose", False))
-        root.obj = AppContext.from_settings(settings)
+        root.obj = AppContext.from_settings(settings, clock_from_environment(os.environ))
     return root.obj
 
 

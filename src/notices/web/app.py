@@ -12,7 +12,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from sqlalchemy import text
 
-from notices import store
+from notices.health import scheduler_health
 from notices.clock import Clock
 from notices.config import Settings
 from notices.context import AppContext
@@ -76,20 +76,29 @@ def create_app(settings: Settings, *, clock: Clock | None = None, run_scheduler:
 
     @app.get("/healthz", tags=["operations"])
     def healthz():
-        """200 while the database answers; also tells how long ago a scheduler last ran."""
+        """200 while publishing works: the database answers and a scheduler completed a run
+        recently with no failing job; 503 otherwise, saying what is wrong (for uptime monitors)."""
         try:
             with ctx.db.session() as session:
                 session.execute(text("SELECT 1"))
-                seen = store.scheduler_seen_at(session)
+                scheduler = scheduler_health(session, settings=settings, now=ctx.clock.now())
         except Exception as error:  # any database failure means "not healthy"
             log.warning("health check failed: %s", error)
             return JSONResponse({"status": "error", "database": "unreachable"}, status_code=503)
-        age = (ctx.clock.now() - seen).total_seconds() if seen else None
-        # A web replica is healthy without a scheduler; the age is for the operator to watch.
-        stale_after = 3 * settings.safety_tick_seconds
-        scheduler = "never ran" if age is None else "ok" if age <= stale_after else "stale"
-        return {"status": "ok", "database": "ok", "scheduler": scheduler,
-                "scheduler_last_run_seconds_ago": round(age, 1) if age is not None else None}
+        body = {"status": "ok" if scheduler.ok else "error", "database": "ok", **scheduler.as_dict()}
+        return JSONResponse(body, status_code=200 if scheduler.ok else 503)
+
+    @app.get("/livez", tags=["operations"])
+    def livez():
+        """200 while this web process and its database answer, whatever the schedulers do
+        (for a load balancer or container health check: restarting a web process cannot fix a scheduler)."""
+        try:
+            with ctx.db.session() as session:
+                session.execute(text("SELECT 1"))
+        except Exception as error:  # any database failure means "not live"
+            log.warning("liveness check failed: %s", error)
+            return JSONResponse({"status": "error", "database": "unreachable"}, status_code=503)
+        return {"status": "ok", "database": "ok"}
 
     app.include_router(api_routes.router)
     app.include_router(console_auth.router)

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import os
+
 from fastapi import FastAPI
 
+from notices.clock import clock_from_environment
 from notices.config import load_settings
 from notices.web.app import create_app
 
 
 def app_from_environment() -> FastAPI:
     """A worker's app; the scheduler, if any, runs once in the parent process."""
-    return create_app(load_settings(), run_scheduler=False)
+    return create_app(load_settings(), clock=clock_from_environment(os.environ), run_scheduler=False)

@@ -11,6 +11,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 
 from notices import outbox, store
 from notices.context import AppContext
+from notices.health import scheduler_health
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 
@@ -42,17 +43,26 @@ class _SharedState:
                                           "Seconds since a scheduler last finished a run (NaN: never)")
             heartbeat.add_metric([], (now - seen).total_seconds() if seen else math.nan)
             yield heartbeat
+            health = scheduler_health(session, settings=self.ctx.settings, now=now)
+            state = GaugeMetricFamily("notices_scheduler_ok",
+                                      "1 while a scheduler completes runs on time with no failing job (as /healthz)")
+            state.add_metric([], 1 if health.ok else 0)
+            yield state
             runs = CounterMetricFamily("notices_job_runs", "Finished runs per scheduled job", labels=["job"])
             failures = CounterMetricFamily("notices_job_failures", "Failed runs per scheduled job", labels=["job"])
             lag = GaugeMetricFamily("notices_job_lag_seconds",
                                     "From the planned time of the last run to its end", labels=["job"])
+            last_failed = GaugeMetricFamily("notices_job_last_run_failed",
+                                            "1 if the latest run of the job failed", labels=["job"])
             for run in store.job_runs(session):
                 runs.add_metric([run.job], run.runs)
                 failures.add_metric([run.job], run.failures)
                 lag.add_metric([run.job], run.last_lag_seconds)
+                last_failed.add_metric([run.job], 1 if run.last_error else 0)
             yield runs
             yield failures
             yield lag
+            yield last_failed
 
 
 class Metrics:
