@@ -75,12 +75,10 @@ def describe_site_choices(app: FastAPI, settings: Settings) -> None:
 
 
 def optional_user(request: Request, credentials: HTTPAuthorizationCredentials | None = Depends(bearer)) -> User | None:
-    """The token's user, None without a token. One answer for an unknown or revoked token: nothing to probe."""
+    """The token's user, None without a Bearer token. One answer for an unknown or revoked token: nothing to probe."""
     if credentials is None:
         return None
     ctx = request.app.state.ctx
-    if credentials.scheme.lower() != "bearer":
-        raise ApiError(401, "a Bearer token is required", headers={"WWW-Authenticate": "Bearer"})
     with ctx.db.session() as session, session.begin():
         user = accounts.token_user(session, credentials.credentials, now=ctx.clock.now())
         if user is None:
