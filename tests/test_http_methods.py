@@ -31,7 +31,9 @@ def comparable(response, path: str) -> dict:
 def test_head_answers_like_get_without_a_body(client, notice, path):
     path = path.format(uid=notice.uid)
     get, head = client.get(path), client.head(path)
-    assert get.status_code == head.status_code == 200
+    assert head.status_code == get.status_code
+    # /healthz may say 503 when no scheduler runs in the test; HEAD must then say the same.
+    assert get.status_code == 200 or path == "/healthz"
     assert head.content == b""
     assert comparable(head, path) == comparable(get, path)
     assert int(head.headers["content-length"]) == len(get.content) or path in LIVE
