@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from notices.models import AuditEntry, Notice
 from notices.web import create_app
-from tests.factories import add_notice, add_user
+from tests.factories import add_notice, add_user, reload
 
 
 def csrf_of(response) -> str:
@@ -198,3 +198,77 @@ def test_pages_carry_security_headers(browser):
     assert "script-src 'self'" in headers["content-security-policy"]
     assert headers["x-content-type-options"] == "nosniff"
     assert headers["referrer-policy"] == "same-origin"
+
+
+def form_fields(page) -> dict:
+    """What the browser would submit from the notice form as it stands (text inputs, selects, checkboxes)."""
+    form = etree.HTML(page.text).xpath('//form[@id="notice-form"]')[0]
+    data: dict = {name: form.xpath(f'.//input[@name="{name}"]/@value')[0] if form.xpath(f'.//input[@name="{name}"]/@value')
+                  else "" for name in form.xpath('.//input[@type="text" or @type="hidden"]/@name')}
+    for select in form.xpath(".//select"):
+        data[select.get("name")] = (select.xpath("./option[@selected]/@value") or select.xpath("./option/@value"))[0]
+    data["locations"] = form.xpath('.//input[@name="locations"][@checked]/@value')
+    data["body"] = "".join(form.xpath('.//textarea[@name="body"]/text()'))
+    return data
+
+
+def someone_else_changes(ctx, uid: str, **changes) -> None:
+    from notices import store
+    from notices.notice_input import parse_changes
+
+    with ctx.db.writing() as session, session.begin():
+        notice = store.get_notice(session, uid)
+        fields = parse_changes(changes, current=store.fields_of(notice), settings=ctx.settings, now=ctx.clock.now())
+        store.update_notice(session, notice, fields, note="extended by a colleague", now=ctx.clock.now(),
+                            author="console:colleague@example.org")
+
+
+def test_the_notice_form_carries_the_version_it_shows(ctx, manager):
+    notice = add_notice(ctx)
+    someone_else_changes(ctx, notice.uid, summary="Diversion via Einsteinweg")
+    assert form_fields(manager.get(f"/admin/notices/{notice.uid}"))["version"] == "2"
+
+
+def test_saving_over_someone_elses_newer_change_is_refused_with_what_to_do(ctx, manager):
+    notice = add_notice(ctx, summary="Diversion via Einsteinweg")
+    opened = form_fields(manager.get(f"/admin/notices/{notice.uid}"))
+    someone_else_changes(ctx, notice.uid, ends_at="2026-12-12T17:00")
+    response = manager.post(f"/admin/notices/{notice.uid}",
+                            data={**opened, "summary": "Diversion via Sylviusweg", "note": "new diversion"})
+    assert response.status_code == 409
+    alert = " ".join("".join(etree.HTML(response.text).xpath('//*[@id="form-conflict"]//text()')).split())
+    assert "changed by someone else since you opened it" in alert
+    assert "you opened version 1; it is now version 2" in alert
+    assert "console:colleague@example.org: extended by a colleague" in alert
+    assert "save again to replace version 2" in alert and "open version 2" in alert
+    # Nothing was overwritten: the colleague's end stays, and the summary is the old one.
+    current = reload(ctx, notice.uid)
+    assert (current.version, current.summary) == (2, "Diversion via Einsteinweg")
+    assert current.ends_at is not None
+    # The user's own typing is still in the form.
+    again = form_fields(response)
+    assert (again["summary"], again["note"]) == ("Diversion via Sylviusweg", "new diversion")
+
+
+def test_saving_again_after_seeing_the_conflict_replaces_the_newer_version(ctx, manager):
+    notice = add_notice(ctx)
+    opened = form_fields(manager.get(f"/admin/notices/{notice.uid}"))
+    someone_else_changes(ctx, notice.uid, summary="Diversion via Einsteinweg")
+    conflict = manager.post(f"/admin/notices/{notice.uid}",
+                            data={**opened, "summary": "Diversion via Sylviusweg", "note": "new diversion"})
+    assert conflict.status_code == 409
+    saved = manager.post(f"/admin/notices/{notice.uid}", data=form_fields(conflict), follow_redirects=False)
+    assert saved.status_code == 303
+    current = reload(ctx, notice.uid)
+    assert (current.version, current.summary) == (3, "Diversion via Sylviusweg")
+
+
+def test_a_form_error_keeps_the_version_opened_so_a_later_change_is_still_caught(ctx, manager):
+    notice = add_notice(ctx)
+    opened = form_fields(manager.get(f"/admin/notices/{notice.uid}"))
+    error = manager.post(f"/admin/notices/{notice.uid}", data={**opened, "ends_at": "yesterday", "note": "fix"})
+    assert error.status_code == 400
+    someone_else_changes(ctx, notice.uid, summary="Diversion via Einsteinweg")
+    retried = manager.post(f"/admin/notices/{notice.uid}", data={**form_fields(error), "ends_at": "2026-12-12 17:00"})
+    assert retried.status_code == 409
+    assert reload(ctx, notice.uid).summary == "Diversion via Einsteinweg"

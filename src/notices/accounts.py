@@ -119,13 +119,32 @@ def create_token(session: Session, user: User, *, name: str, now: datetime) -> s
     return raw
 
 
+# Noting every use would make every API call a write; to the minute tells which tokens are in use.
+TOKEN_USE_RESOLUTION = timedelta(minutes=1)
+
+
 def token_user(session: Session, raw: str | None, *, now: datetime) -> User | None:
+    """The active user of an unrevoked API token, or None; notes when the token was last used.
+
+    The note is written first, as one conditional UPDATE, and the token is read after it:
+    on SQLite a transaction that reads and then writes fails at once ("database is locked")
+    when another connection wrote in between, while one that starts with its write waits
+    for the lock. The row changes at most once a minute, so on PostgreSQL concurrent calls
+    with one token do not queue behind each other's row lock either.
+    """
     if not raw:
         return None
-    token = session.scalars(select(ApiToken).where(ApiToken.token_hash == _digest(raw))).first()
+    digest = _digest(raw)
+    session.execute(
+        ApiToken.__table__.update()
+        .where(ApiToken.token_hash == digest, ApiToken.revoked_at.is_(None),
+               ApiToken.user_id.in_(select(User.id).where(User.active)),
+               ApiToken.last_used_at.is_(None) | (ApiToken.last_used_at <= now - TOKEN_USE_RESOLUTION))
+        .values(last_used_at=now)
+    )
+    token = session.scalars(select(ApiToken).where(ApiToken.token_hash == digest)).first()
     if token is None or token.revoked_at is not None or not token.user.active:
         return None
-    token.last_used_at = now
     return token.user
 
 

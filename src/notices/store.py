@@ -204,10 +204,19 @@ def notices_due_for_events(session: Session, now: datetime) -> Sequence[Notice]:
     ).all()
 
 
-def get_notice(session: Session, uid: str, *, with_history: bool = False) -> Notice:
-    """Find a notice by its uid, or by an unambiguous prefix of at least 6 characters."""
+def get_notice(session: Session, uid: str, *, with_history: bool = False, for_update: bool = False) -> Notice:
+    """Find a notice by its uid, or by an unambiguous prefix of at least 6 characters.
+
+    for_update=True locks the row until the transaction ends (SELECT ... FOR UPDATE on
+    PostgreSQL), for a read that decides a write: two writers of one notice then take turns,
+    and the second sees the first one's version instead of both writing the same next one.
+    SQLite has no row locks; its writers already hold the database lock (Database.writing).
+    """
     uid = uid.strip().lower()
     query = select(Notice)
+    if for_update:
+        # populate_existing: the values read under the lock win over any copy already in the session.
+        query = query.with_for_update().execution_options(populate_existing=True)
     if with_history:
         query = query.options(selectinload(Notice.revisions), selectinload(Notice.events))
     if len(uid) < 36:

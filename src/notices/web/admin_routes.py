@@ -105,11 +105,40 @@ async def create_notice(request: Request, user: User = Depends(manager)):
     return RedirectResponse(f"/admin/notices/{uid}?saved=1", status_code=303)
 
 
-def _load(session, uid: str):
+def _load(session, uid: str, *, for_update: bool = False):
     try:
-        return store.get_notice(session, uid, with_history=True)
+        return store.get_notice(session, uid, with_history=True, for_update=for_update)
     except store.NoticeNotFound:
         raise HTTPException(status_code=404, detail="No such notice.") from None
+
+
+class EditConflict(Exception):
+    """The notice got a newer version after the form was opened: saving would silently undo it."""
+
+    def __init__(self, opened: int) -> None:
+        super().__init__(f"changed since version {opened}")
+        self.opened = opened
+
+
+def opened_version(form) -> int | None:
+    """The version the form was opened at (hidden field); None from a form that does not say."""
+    raw = str(form.get("version", "") or "").strip()
+    if not raw:
+        return None
+    if not raw.isdigit():
+        raise InvalidField("version", "the form is damaged; reload the notice and make your change again")
+    return int(raw)
+
+
+def _conflict_page(request, uid: str, conflict: EditConflict, **context) -> HTMLResponse:
+    """The form again with the user's own values, and what changed meanwhile, by whom."""
+    ctx = request.app.state.ctx
+    with ctx.db.session() as session:
+        notice = _load(session, uid)
+        newer = [revision for revision in notice.revisions if revision.version > conflict.opened]
+        # Saving this form again replaces the current version: the user has now seen it.
+        return _form_page(request, 409, notice=notice, conflict=conflict, newer=newer, version=notice.version,
+                          status=lifecycle.status_at(notice, ctx.clock.now()), **context)
 
 
 @router.get("/notices/{uid}", response_class=HTMLResponse)
@@ -130,6 +159,8 @@ def _error_page(request, uid: str, error: Exception, **context) -> HTMLResponse:
     with ctx.db.session() as session:
         notice = _load(session, uid)
         context.setdefault("values", values_of(notice, ctx.settings.timezone))
+        # Keep the version the user opened, so a change made meanwhile is still noticed at the next save.
+        context.setdefault("version", notice.version)
         return _form_page(request, 400, notice=notice, error=_problem(error),
                           status=lifecycle.status_at(notice, ctx.clock.now()), **context)
 
@@ -143,15 +174,23 @@ async def update_notice(request: Request, uid: str, user: User = Depends(manager
     raw = dict(values)
     if not raw["publish_at"]:
         raw.pop("publish_at")  # blank keeps the publication time (publishing has its own button)
+    opened = None
     try:
+        opened = opened_version(form)
         if not note:
             raise InvalidField("note", "describe the change, e.g. 'closure extended to 12 December'")
         with ctx.db.writing() as session, session.begin():
-            notice = _load(session, uid)
+            # Locked until the commit, so the version compared is the version replaced.
+            notice = _load(session, uid, for_update=True)
+            if opened is not None and notice.version != opened:
+                raise EditConflict(opened)
             fields = parse_changes(raw, current=store.fields_of(notice), settings=ctx.settings, now=now)
             store.update_notice(session, notice, fields, note=note, now=now, author=_actor(user))
+    except EditConflict as conflict:  # nothing was written
+        return _conflict_page(request, uid, conflict, values=values, note=note)
     except (InvalidField, store.NoticeConflict) as error:  # nothing was written: the transaction rolled back
-        return _error_page(request, uid, error, values=values, note=note)
+        extra = {"version": opened} if opened is not None else {}
+        return _error_page(request, uid, error, values=values, note=note, **extra)
     return RedirectResponse(f"/admin/notices/{uid}?saved=1", status_code=303)
 
 
@@ -161,7 +200,7 @@ async def publish_notice(request: Request, uid: str, user: User = Depends(manage
     ctx = request.app.state.ctx
     now = ctx.clock.now()
     with ctx.db.writing() as session, session.begin():
-        notice = _load(session, uid)
+        notice = _load(session, uid, for_update=True)
         if notice.publish_at is not None and notice.publish_at <= now:
             raise HTTPException(status_code=409, detail="The notice is already published.")
         fields = parse_changes({"publish_at": "now"}, current=store.fields_of(notice), settings=ctx.settings, now=now)
@@ -178,7 +217,8 @@ async def cancel_notice(request: Request, uid: str, user: User = Depends(manager
         if not reason:
             raise InvalidField("reason", "tell readers why the notice is cancelled")
         with ctx.db.writing() as session, session.begin():
-            store.cancel_notice(session, _load(session, uid), reason=reason, now=ctx.clock.now(), author=_actor(user))
+            store.cancel_notice(session, _load(session, uid, for_update=True), reason=reason, now=ctx.clock.now(),
+                                author=_actor(user))
     except (InvalidField, store.NoticeConflict) as error:
         return _error_page(request, uid, error)
     return RedirectResponse(f"/admin/notices/{uid}?saved=1", status_code=303)

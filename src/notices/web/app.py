@@ -23,6 +23,7 @@ from notices.web import admin_people_routes, admin_routes, api_routes, console_a
 from notices.web.api_errors import ApiError, api_error, validation_error
 from notices.web.fast_feeds import FeedFastPath
 from notices.web.feed_cache import FeedCache
+from notices.web.http_methods import MethodSupport
 from notices.web.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 from notices.web.metrics import Metrics
 from notices.web.security_headers import SecurityHeaders
@@ -101,6 +102,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None, run_scheduler:
         return {"status": "ok", "database": "ok"}
 
     app.include_router(api_routes.router)
+    api_routes.describe_site_choices(app, settings)
     app.include_router(console_auth.router)
     app.include_router(admin_routes.router)
     app.include_router(admin_people_routes.router)
@@ -109,6 +111,8 @@ def create_app(settings: Settings, *, clock: Clock | None = None, run_scheduler:
     app.include_router(subscribe_routes.router)
     app.state.feed_cache = FeedCache(ctx, version_check_seconds=settings.feed_change_check_seconds)
     app.state.metrics = Metrics(ctx, app.state.feed_cache)
+    # Innermost: HEAD/OPTIONS/405 answers get the security headers too; feeds answer HEAD in the fast path.
+    app.add_middleware(MethodSupport)
     app.add_middleware(SecurityHeaders)
     # Outermost, so feed requests skip routing altogether.
     app.add_middleware(FeedFastPath, cache=app.state.feed_cache, settings=settings, metrics=app.state.metrics)
