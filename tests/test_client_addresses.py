@@ -59,7 +59,9 @@ def serve(ctx, tmp_path):
                     return base
             except httpx.TransportError:
                 pass
-            assert time.monotonic() < deadline and process.poll() is None, process.stderr.read() if process.poll() else ""
+            if process.poll() is not None:
+                pytest.fail(f"notices serve exited: {process.stderr.read()}")
+            assert time.monotonic() < deadline, "notices serve did not come up"
             time.sleep(0.1)
 
     yield start

@@ -79,7 +79,8 @@ def test_a_control_character_in_the_login_target_falls_back_to_the_dashboard(ctx
     add_user(ctx, "manager@example.org")
     form = browser.get("/admin/login")
     response = browser.post("/admin/login", follow_redirects=False, data={
-        "csrf_token": csrf_of(form), "email": "manager@example.org", "password": "correct horse battery", "next": target})
+        "csrf_token": csrf_of(form), "email": "manager@example.org", "password": "correct horse battery",
+        "next": target})
     assert response.status_code == 303
     assert response.headers["location"] == "/admin"
 

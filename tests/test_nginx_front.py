@@ -125,7 +125,8 @@ def test_behind_nginx_each_client_has_its_own_limits_and_cannot_pose_as_another(
 def test_compose_trusts_exactly_its_nginx():
     compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
     nginx_address = compose["services"]["nginx"]["networks"]["default"]["ipv4_address"]
-    trusted = load_settings({"NOTICES_TRUSTED_PROXIES": compose["services"]["web"]["environment"]["NOTICES_TRUSTED_PROXIES"]})
+    web_environment = compose["services"]["web"]["environment"]
+    trusted = load_settings({"NOTICES_TRUSTED_PROXIES": web_environment["NOTICES_TRUSTED_PROXIES"]})
     assert trusted.trusted_proxies == (nginx_address,)
     subnet = compose["networks"]["default"]["ipam"]["config"][0]["subnet"]
     assert ipaddress.ip_address(nginx_address) in ipaddress.ip_network(subnet)

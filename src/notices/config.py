@@ -273,7 +273,8 @@ def _trusted_proxies(raw: dict) -> tuple[str, ...]:
     value = _get(raw, "web", "trusted_proxies", ["127.0.0.1", "::1"])
     items = value.split(",") if isinstance(value, str) else value
     if not isinstance(items, list):
-        raise ConfigError('web.trusted_proxies (NOTICES_TRUSTED_PROXIES): must be a list like ["10.0.0.5", "172.30.0.0/24"]')
+        raise ConfigError("web.trusted_proxies (NOTICES_TRUSTED_PROXIES): must be a list like "
+                          '["10.0.0.5", "172.30.0.0/24"]')
     proxies = []
     for item in items:
         text = str(item).strip()
