@@ -52,4 +52,4 @@ test-tools:
 	  else echo "the tests need Debian's chromium and nginx: sudo apt-get install chromium nginx-light" >&2; exit 1; fi; }
 
 clean:
-	rm -rf $(VENV) var build dist .pytest_cache
+	rm -rf $(VENV) var build dist .pytest_cache node_modules

@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import gzip
 import hashlib
+import logging
 import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
@@ -28,6 +29,8 @@ from notices.feed_catalog import RenderedFeed, render_feed
 from notices.lifecycle import Filters
 from notices.web import outage
 
+
+log = logging.getLogger(__name__)
 
 OUTAGE_RETRY_SECONDS = 2
 
@@ -130,6 +133,9 @@ class FeedCache:
         except Exception as error:
             if not outage.is_outage(error):
                 raise
+            if self._outage_seen_at == float("-inf"):  # once per outage, not per request
+                log.warning("database unavailable; serving feeds from their last copy: %s",
+                            str(getattr(error, "orig", None) or error).splitlines()[0][:300])
             self._outage_seen_at = time.monotonic()
             if last is None:
                 raise
