@@ -1,4 +1,11 @@
 # notices: one slim image for the web app and the scheduler; runs as an unprivileged user.
+
+# Swagger UI for /docs from the pinned npm package, so the API reference loads nothing from elsewhere.
+FROM node:20-slim AS swagger-ui
+WORKDIR /assets
+COPY package.json package-lock.json ./
+RUN npm ci --ignore-scripts --no-audit --no-fund
+
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1
@@ -7,6 +14,8 @@ WORKDIR /build
 COPY pyproject.toml README.md ./
 COPY src ./src
 COPY templates ./templates
+COPY --from=swagger-ui /assets/node_modules/swagger-ui-dist/swagger-ui-bundle.js \
+     /assets/node_modules/swagger-ui-dist/swagger-ui.css ./templates/static/swagger-ui/
 COPY config ./config
 RUN pip install . \
     && useradd --create-home --uid 10001 notices \

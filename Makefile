@@ -16,7 +16,12 @@ $(BIN)/.installed: pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $@
 
-install: $(BIN)/.installed
+# Swagger UI for /docs, from the pinned npm package (package-lock.json); served from node_modules/, never committed.
+node_modules/.package-lock.json: package.json package-lock.json
+	@command -v npm >/dev/null || { echo "make install needs npm for /docs (Swagger UI): sudo apt-get install npm" >&2; exit 1; }
+	npm ci --ignore-scripts --no-audit --no-fund
+
+install: $(BIN)/.installed node_modules/.package-lock.json
 
 ## make run: SQLite, scheduler in process, mail as files under var/mail, demo data on a fresh database.
 run: install
@@ -47,4 +52,4 @@ test-tools:
 	  else echo "the tests need Debian's chromium and nginx: sudo apt-get install chromium nginx-light" >&2; exit 1; fi; }
 
 clean:
-	rm -rf $(VENV) var build dist .pytest_cache
+	rm -rf $(VENV) var build dist .pytest_cache node_modules

@@ -120,3 +120,66 @@ def test_the_public_page_works_on_a_phone_and_with_the_keyboard(ctx, clock, page
     page.keyboard.press("Tab")
     expect(page.get_by_role("link", name="Skip to content")).to_be_focused()
     assert failed == []  # nothing the pages load is missing
+
+
+LONG_WORD = "Plesmanlaan-" + "x" * 150  # a pasted URL or part number: one word, far wider than a phone
+
+
+def test_a_long_unbreakable_word_does_not_widen_the_pages_on_a_phone(ctx, clock, page):
+    from tests.factories import add_notice
+
+    notice = add_notice(ctx, title=f"Closed {LONG_WORD}", summary=f"See {LONG_WORD}", location_detail=LONG_WORD,
+                        body=f"Details: {LONG_WORD}\n\n    {LONG_WORD} in a code block\n\n`{LONG_WORD}`",
+                        starts_at=clock.now() + timedelta(hours=2))
+    page.set_viewport_size({"width": 375, "height": 740})
+    for path in ("/", f"/notices/{notice.uid}"):
+        page.goto(path)
+        expect(page.get_by_text(LONG_WORD, exact=False).first).to_be_visible()
+        assert page.evaluate("document.documentElement.scrollWidth") <= 375, path
+
+
+def test_bidi_controls_in_user_text_cannot_reorder_the_page_around_it(ctx, clock, page):
+    from sqlalchemy import update
+
+    from notices.models import Notice
+    from tests.factories import add_notice
+
+    notice = add_notice(ctx, title="Road closed", summary="Detour", location_detail="Gate 2",
+                        starts_at=clock.now() + timedelta(hours=2))
+    # Written straight to the row, as rows from before input was cleaned are: a right-to-left
+    # override (U+202E) that is never closed, and Hebrew, in every field shown on the pages.
+    hostile = "\u202eRoad closed \u05e9\u05dc\u05d5\u05dd"
+    with ctx.db.session() as session, session.begin():
+        session.execute(update(Notice).where(Notice.uid == notice.uid).values(
+            title=hostile, summary=hostile, location_detail=hostile, body=hostile))
+    page.goto(f"/notices/{notice.uid}")
+    # The window title has no markup: first-strong isolates (U+2068...U+2069) close the override
+    # before the site's name.
+    assert page.title() == f"\u2068{hostile}\u2069 · {ctx.settings.site_name}"
+    isolation = page.evaluate("""() => ["h1", "article > p[dir]", "bdi", ".body"].map(selector =>
+        [selector, getComputedStyle(document.querySelector(selector)).unicodeBidi])""")
+    assert all(value in ("isolate", "plaintext") for _, value in isolation), isolation
+    page.goto("/")
+    heading = page.get_by_role("heading", name="Road closed", exact=False)
+    assert heading.evaluate("element => getComputedStyle(element).unicodeBidi") in ("isolate", "plaintext")
+
+
+def test_the_api_reference_renders_with_nothing_loaded_from_other_sites(page, server):
+    elsewhere = []
+
+    def only_this_site(route):
+        if route.request.url.startswith(server + "/"):
+            route.continue_()
+        else:
+            elsewhere.append(route.request.url)
+            route.abort()
+
+    page.route("**/*", only_this_site)
+    page.add_init_script("window.cspViolations = [];"
+                         "document.addEventListener('securitypolicyviolation', e => window.cspViolations.push("
+                         "e.violatedDirective + ' ' + e.blockedURI));")
+    page.goto("/docs")
+    expect(page.locator(".opblock-summary-path", has_text="/api/v1/notices").first).to_be_visible()
+    assert page.locator(".opblock").count() >= 5
+    assert elsewhere == []
+    assert page.evaluate("window.cspViolations") == []

@@ -3,13 +3,20 @@
 import asyncio
 import gzip
 import hashlib
+import threading
+import time
 from datetime import timedelta
 from email.utils import format_datetime
+from urllib.parse import urlsplit
 
+import feedparser
 import httpx
 import pytest
+import uvicorn
 
+from notices.web import create_app
 from tests.factories import add_notice
+from tests.smtp_sink import free_port
 from tests.webclient import parse_feed
 
 PLAIN = {"accept-encoding": "identity"}
@@ -135,3 +142,52 @@ def test_filters_are_cached_separately_and_spelled_one_way(ctx, app, client):
     assert app.state.feed_cache.renders == 1
     client.get("/feeds/notices.atom?category=event")
     assert app.state.feed_cache.renders == 2
+
+
+@pytest.mark.parametrize(("query", "canonical"), [
+    ("location=plesmanlaan,einsteinweg", "location=einsteinweg&location=plesmanlaan"),
+    ("location=plesmanlaan&location=einsteinweg", "location=einsteinweg&location=plesmanlaan"),
+    ("severity=major&category=Road-Closure", "category=road-closure&severity=major"),
+    ("category=event&category=event", "category=event"),
+    ("category=&location=&severity=", ""),
+    ("utm_source=newsletter&category=event", "category=event"),
+])
+def test_a_feed_url_in_another_spelling_moves_permanently_to_the_canonical_one(client, query, canonical):
+    for method in ("GET", "HEAD"):
+        response = client.request(method, f"/feeds/notices.atom?{query}", follow_redirects=False)
+        assert response.status_code == 301
+        assert response.headers["location"] == "/feeds/notices.atom" + (f"?{canonical}" if canonical else "")
+
+
+def test_the_canonical_spelling_is_served_as_it_is(ctx, client):
+    add_notice(ctx)
+    response = client.get("/feeds/notices.rss?category=road-closure&location=plesmanlaan&severity=major",
+                          follow_redirects=False)
+    assert response.status_code == 200
+
+
+@pytest.fixture
+def live_server(ctx):
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(create_app(ctx.settings, ctx=ctx), host="127.0.0.1", port=port,
+                                           log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        assert time.monotonic() < deadline, "the server did not start"
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+def test_a_reader_subscribed_with_the_comma_form_updates_to_the_url_its_self_link_names(ctx, live_server):
+    add_notice(ctx, locations=["plesmanlaan", "einsteinweg"])
+    parsed = feedparser.parse(f"{live_server}/feeds/notices.atom?location=plesmanlaan,einsteinweg")
+    # feedparser reports a permanent redirect: readers store the new address in place of the old one.
+    assert parsed.status == 301
+    assert parsed.href == f"{live_server}/feeds/notices.atom?location=einsteinweg&location=plesmanlaan"
+    assert len(parsed.entries) == 1
+    (self_link,) = [link.href for link in parsed.feed.links if link.rel == "self"]
+    assert urlsplit(self_link)[2:4] == urlsplit(parsed.href)[2:4]  # same path and query

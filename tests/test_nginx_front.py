@@ -1,5 +1,8 @@
-"""config/nginx/local.conf in front of the app: plain feeds from the export, the rest proxied."""
+"""config/nginx/local.conf in front of the app: plain feeds from the export, the rest proxied,
+and each client known by its own address behind it."""
 
+import dataclasses
+import ipaddress
 import os
 import re
 import shutil
@@ -10,23 +13,32 @@ import urllib.request
 from pathlib import Path
 
 import feedparser
+import httpx
 import pytest
 import uvicorn
+import yaml
+from lxml import etree
 
 from notices import jobs
+from notices.config import load_settings
 from notices.web import create_app
 from tests.factories import add_notice
 from tests.smtp_sink import free_port
 
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
-CONFIG = Path(__file__).resolve().parent.parent / "config" / "nginx" / "local.conf"
+ROOT = Path(__file__).resolve().parent.parent
+CONFIG = ROOT / "config" / "nginx" / "local.conf"
 
 
 @pytest.fixture
 def app_port(ctx):
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(ctx.settings, ctx=ctx), host="127.0.0.1", port=port,
-                                           log_level="warning"))
+    # Three sign-ups an hour per client address instead of 30, so the limit is reached quickly.
+    settings = dataclasses.replace(ctx.settings, signup_limit_per_ip=3)
+    app = create_app(settings, ctx=dataclasses.replace(ctx, settings=settings))
+    # As `notices serve` runs it: X-Forwarded-For believed from the trusted proxies only.
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
+                                           forwarded_allow_ips=list(settings.trusted_proxies)))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     while not server.started:
@@ -90,3 +102,31 @@ def test_plain_feeds_come_from_the_export_and_filtered_ones_from_the_app(ctx, fr
     assert headers["Content-Type"] == "text/calendar" and body.startswith(b"BEGIN:VCALENDAR")
     headers, body = fetch(f"{base}/")
     assert b"Road works" in body and headers["Content-Type"].startswith("text/html")
+
+
+def sign_up_through(base: str, source: str, email: str, forwarded_for: str | None = None) -> int:
+    """A sign-up from a client at `source` (another loopback address: nginx sees a distinct peer)."""
+    with httpx.Client(base_url=base, transport=httpx.HTTPTransport(local_address=source), timeout=10) as client:
+        form = client.get("/subscribe")
+        token = etree.HTML(form.text).xpath('//input[@name="csrf_token"]/@value')[0]
+        headers = {"X-Forwarded-For": forwarded_for} if forwarded_for else {}
+        return client.post("/subscribe", headers=headers, data={
+            "csrf_token": token, "email": email, "frequency": "daily", "language": "en"}).status_code
+
+
+def test_behind_nginx_each_client_has_its_own_limits_and_cannot_pose_as_another(front):
+    base, _ = front
+    # The first client claims other addresses; nginx appends the real one, and that one counts.
+    statuses = [sign_up_through(base, "127.0.0.2", f"a{n}@example.org", f"203.0.113.{n}") for n in range(4)]
+    assert statuses == [200, 200, 200, 429]
+    assert sign_up_through(base, "127.0.0.3", "b@example.org") == 200
+
+
+def test_compose_trusts_exactly_its_nginx():
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    nginx_address = compose["services"]["nginx"]["networks"]["default"]["ipv4_address"]
+    web_environment = compose["services"]["web"]["environment"]
+    trusted = load_settings({"NOTICES_TRUSTED_PROXIES": web_environment["NOTICES_TRUSTED_PROXIES"]})
+    assert trusted.trusted_proxies == (nginx_address,)
+    subnet = compose["networks"]["default"]["ipam"]["config"][0]["subnet"]
+    assert ipaddress.ip_address(nginx_address) in ipaddress.ip_network(subnet)

@@ -23,9 +23,14 @@ from notices.subscriptions import normalise_email
 ROLES = ("admin", "manager")
 MIN_PASSWORD_LENGTH = 10
 SESSION_LIFETIME = timedelta(hours=12)
+# Login limits, per 15-minute window. Every check is keyed so that a stranger's failures fill
+# only the stranger's own buckets: they can never lock an account's owner out indefinitely.
 LOGIN_WINDOW = timedelta(minutes=15)
-LOGIN_LIMIT_PER_ACCOUNT = 10
-LOGIN_LIMIT_PER_CLIENT = 30
+LOGIN_LIMIT_PER_ACCOUNT_AND_CLIENT = 10  # one account from one client address (or one known browser)
+LOGIN_LIMIT_PER_CLIENT = 30  # one client address, over all accounts
+# One account from clients it never logged in from (many addresses guessing one password);
+# a browser that logged in to the account before is exempt, so the owner keeps getting in.
+LOGIN_LIMIT_PER_ACCOUNT = 100
 TOKEN_PREFIX = "ntc_"
 
 _hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
@@ -65,19 +70,39 @@ def create_user(session: Session, *, email: str, password: str, role: str, now: 
     return user
 
 
-def authenticate(session: Session, *, email: str, password: str, client: str, now: datetime) -> User | None:
-    """The user if email and password match, else None; raises LoginThrottled when over the limits."""
+def _login_address(email: str) -> str:
     try:
-        address = normalise_email(email)
+        return normalise_email(email)
     except InvalidField:
-        address = (email or "").strip().lower()[:320]
-    within_account = ratelimit.hit(session, f"login:account:{address}", limit=LOGIN_LIMIT_PER_ACCOUNT,
-                                   window=LOGIN_WINDOW, now=now)
-    within_client = ratelimit.hit(session, f"login:client:{client}", limit=LOGIN_LIMIT_PER_CLIENT,
-                                  window=LOGIN_WINDOW, now=now)
-    if not (within_account and within_client):
+        return (email or "").strip().lower()[:320]  # still counted, so typos cannot dodge the limits
+
+
+def authenticate(session: Session, *, email: str, password: str, client: str, now: datetime,
+                 device: str | None = None) -> User | None:
+    """The user if email and password match, else None; raises LoginThrottled when over the limits.
+
+    `client` is the client's address. `device` is the id from a verified known-browser cookie for
+    this email (the browser logged in to this account before), or None.
+    """
+    address = _login_address(email)
+    if device:
+        # Strangers' attempts, from however many addresses, count elsewhere: the owner's browser
+        # only ever waits for its own mistakes.
+        own = [(f"login:account-device:{address}|{device}", LOGIN_LIMIT_PER_ACCOUNT_AND_CLIENT)]
+    else:
+        own = [(f"login:account-client:{address}|{client}", LOGIN_LIMIT_PER_ACCOUNT_AND_CLIENT),
+               (f"login:client:{client}", LOGIN_LIMIT_PER_CLIENT)]
+    # Every attempt counts in every own bucket (no short-circuit), so hammering one never rests another.
+    within = [ratelimit.hit(session, bucket, limit=limit, window=LOGIN_WINDOW, now=now) for bucket, limit in own]
+    if not all(within):
         raise LoginThrottled()
-    user = find_user(session, address)
+    # Only attempts that got past their own client's limits count against the account as a whole:
+    # one stranger adds at most LOGIN_LIMIT_PER_ACCOUNT_AND_CLIENT per window, not everything they send.
+    if not device and not ratelimit.hit(session, f"login:account:{address}", limit=LOGIN_LIMIT_PER_ACCOUNT,
+                                        window=LOGIN_WINDOW, now=now):
+        raise LoginThrottled()
+    # PostgreSQL cannot compare with a NUL; no account has one.
+    user = find_user(session, address) if "\x00" not in address else None
     try:
         _hasher.verify(user.password_hash if user and user.active else _DUMMY_HASH, password or "")
     except (VerificationError, InvalidHashError):

@@ -6,6 +6,7 @@ reads the environment at import time.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 import tomllib
@@ -77,6 +78,8 @@ class Settings:
     config_path: Path | None = None
     # Where secret_key came from: "settings" (NOTICES_SECRET_KEY or the file) or "database".
     secret_key_source: str = "settings"
+    # [web]: proxies whose X-Forwarded-For/-Proto are believed (addresses or CIDR networks).
+    trusted_proxies: tuple[str, ...] = ("127.0.0.1", "::1")
 
     def label(self, kind: str, key: str, language: str) -> str:
         """A category's or location's label in `language`, else in the site language."""
@@ -105,6 +108,7 @@ _ENV_OVERRIDES = {
     "NOTICES_FEED_MAX_AGE": ("feeds", "max_age"),
     "NOTICES_FEED_EXPORT_DIR": ("feeds", "export_dir"),
     "NOTICES_LOG_FORMAT": ("logging", "format"),
+    "NOTICES_TRUSTED_PROXIES": ("web", "trusted_proxies"),
 }
 # Secrets may come from files (Docker/Kubernetes secrets) instead.
 _SECRET_VARIABLES = ("NOTICES_DATABASE_URL", "NOTICES_SMTP_URL", "NOTICES_SECRET_KEY")
@@ -291,6 +295,28 @@ def _time_window(raw: dict) -> tuple[datetime, datetime]:
     return earliest, latest
 
 
+def _trusted_proxies(raw: dict) -> tuple[str, ...]:
+    """`[web] trusted_proxies`: a list, or a comma-separated string (NOTICES_TRUSTED_PROXIES)."""
+    value = _get(raw, "web", "trusted_proxies", ["127.0.0.1", "::1"])
+    items = value.split(",") if isinstance(value, str) else value
+    if not isinstance(items, list):
+        raise ConfigError("web.trusted_proxies (NOTICES_TRUSTED_PROXIES): must be a list like "
+                          '["10.0.0.5", "172.30.0.0/24"]')
+    proxies = []
+    for item in items:
+        text = str(item).strip()
+        if not text:
+            continue
+        try:
+            # strict=False would silently widen "10.0.0.5/24" to the whole network: refuse it instead.
+            proxy = ipaddress.ip_network(text, strict=True) if "/" in text else ipaddress.ip_address(text)
+        except ValueError:
+            raise ConfigError(f"web.trusted_proxies (NOTICES_TRUSTED_PROXIES): {text!r} is not an IP address or "
+                              "network (e.g. 10.0.0.5 or 172.30.0.0/24)") from None
+        proxies.append(str(proxy))
+    return tuple(proxies)
+
+
 def _build(raw: dict, path: Path) -> Settings:
     language = _string(raw, "site", "language", "en")
     if language not in _LANGUAGES:
@@ -343,4 +369,5 @@ def _build(raw: dict, path: Path) -> Settings:
         locations=locations,
         translations={"categories": category_translations, "locations": location_translations},
         config_path=path,
+        trusted_proxies=_trusted_proxies(raw),
     )

@@ -37,8 +37,12 @@ def serve(host: str, port: int, no_scheduler: bool, workers: int, access_log: bo
     click.echo(f"  feeds: {shown}/feeds/notices.atom  {shown}/feeds/notices.rss  {shown}/feeds/events.atom")
     click.echo(f"  calendar: {shown}/calendar/notices.ics   health: {shown}/healthz   API docs: {shown}/docs")
     click.echo(f"  scheduler: {'not in this process' if no_scheduler else 'running in this process'}")
+    proxies = list(ctx.settings.trusted_proxies)
+    click.echo(f"  X-Forwarded-For believed from: {', '.join(proxies) or 'nobody'}  ([web] trusted_proxies)")
+    # The client address (rate limits, logs) comes from X-Forwarded-For only when the peer is one
+    # of these proxies; from anyone else the header is ignored, so it cannot be forged.
     options = {"host": host, "port": port, "log_level": "info", "access_log": access_log, "proxy_headers": True,
-               "log_config": logs.logging_config(ctx.settings, verbose=True)}
+               "forwarded_allow_ips": proxies, "log_config": logs.logging_config(ctx.settings, verbose=True)}
     if workers == 1:
         uvicorn.run(create_app(ctx.settings, run_scheduler=not no_scheduler, ctx=ctx), **options)
         return

@@ -19,7 +19,8 @@ from notices.context import AppContext
 from notices.scheduler import LeaderElectedScheduler
 from notices.templating import make_environment
 from notices.resources import templates_dir
-from notices.web import admin_people_routes, admin_routes, api_routes, console_auth, page_routes, subscribe_routes
+from notices.web import (admin_people_routes, admin_routes, api_docs, api_routes, console_auth, outage, page_routes,
+                         subscribe_routes)
 from notices.web.api_errors import ApiError, api_error, validation_error
 from notices.web.fast_feeds import FeedFastPath
 from notices.web.feed_cache import FeedCache
@@ -28,8 +29,18 @@ from notices.web.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 from notices.web.metrics import Metrics
 from notices.web.security_headers import SecurityHeaders
 from notices.web.query_filters import BadFilter
+from notices.web.request_guards import RefuseNul
 
 log = logging.getLogger(__name__)
+
+ROBOTS_TXT = """\
+User-agent: *
+Disallow: /admin
+Disallow: /preferences/
+Disallow: /unsubscribe/
+Disallow: /subscribe/confirm/
+Allow: /
+"""
 
 
 def create_app(settings: Settings, *, clock: Clock | None = None, run_scheduler: bool = False,
@@ -52,7 +63,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None, run_scheduler:
             ctx.db.dispose()
 
     app = FastAPI(
-        title=f"{settings.site_name} API", lifespan=lifespan, docs_url="/docs", redoc_url=None,
+        title=f"{settings.site_name} API", lifespan=lifespan, docs_url=None, redoc_url=None,
         description="Notices with effective dates. Reading is public; changing needs a Bearer token "
                     "(`notices token create --user EMAIL`). Errors are JSON: "
                     '`{"error": {"field": "starts_at", "message": "..."}}`.',
@@ -70,6 +81,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None, run_scheduler:
 
     app.add_exception_handler(ApiError, api_error)
     app.add_exception_handler(RequestValidationError, validation_error)
+    outage.install(app)
 
     @app.exception_handler(BadFilter)
     async def bad_filter(_request: Request, error: BadFilter):
@@ -106,6 +118,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None, run_scheduler:
     app.include_router(console_auth.router)
     app.include_router(admin_routes.router)
     app.include_router(admin_people_routes.router)
+    api_docs.install(app)  # /docs and Swagger UI's files, mounted before /static
     app.mount("/static", StaticFiles(directory=templates_dir() / "static"), name="static")
     app.include_router(page_routes.router)
     app.include_router(subscribe_routes.router)
@@ -116,11 +129,17 @@ def create_app(settings: Settings, *, clock: Clock | None = None, run_scheduler:
     app.add_middleware(SecurityHeaders)
     # Outermost, so feed requests skip routing altogether.
     app.add_middleware(FeedFastPath, cache=app.state.feed_cache, settings=settings, metrics=app.state.metrics)
+    app.add_middleware(RefuseNul)  # outermost of all: no handler ever sees a NUL in the URL
 
     @app.get("/favicon.ico", include_in_schema=False)
     def favicon() -> Response:
         # Browsers ask for it on every site; "no content" instead of a 404 in every console.
         return Response(status_code=204, headers={"Cache-Control": "public, max-age=86400"})
+
+    @app.get("/robots.txt", include_in_schema=False)
+    def robots() -> Response:
+        # Pages behind personal links (sent by email) and the console stay out of search engines.
+        return PlainTextResponse(ROBOTS_TXT, headers={"Cache-Control": "public, max-age=86400"})
 
     @app.get("/metrics", tags=["operations"], include_in_schema=False)
     def metrics() -> Response:

@@ -13,8 +13,12 @@ from starlette.datastructures import Headers, QueryParams
 from notices.config import Settings
 from notices.feed_catalog import FEED_PATHS
 from notices.lifecycle import Filters
+from notices.web import outage
 from notices.web.feed_cache import CachedFeed, FeedCache
 from notices.web.query_filters import BadFilter, canonical_query, filters_from_query
+
+# A stale copy (the database is down) may be kept briefly only: readers should come back soon.
+STALE_MAX_AGE = 30
 
 
 def etag_matches(if_none_match: str, etag: str) -> bool:
@@ -73,6 +77,7 @@ class FeedFastPath:
         self.metrics = metrics
         self.settings = settings
         self._cache_control = f"public, max-age={settings.feed_max_age}".encode()
+        self._stale_cache_control = f"public, max-age={min(STALE_MAX_AGE, settings.feed_max_age)}".encode()
         # Raw query string -> (filters, canonical query) or a 400 message. Readers
         # poll the same few URLs, so this saves parsing on nearly every request.
         self._queries: dict[bytes, tuple[Filters, str] | str] = {}
@@ -107,18 +112,36 @@ class FeedFastPath:
         if isinstance(parsed, str):
             await _send(send, *_plain(400, parsed))
             return 400
-        entry = await self.cache.get(scope["path"], *parsed)
+        canonical = parsed[1]
+        if scope["query_string"] != canonical.encode():
+            # One URL per filter set: the feed's rel=self names the canonical query, so a reader
+            # subscribed as ?location=a,b (or in another order or case) is sent there for good and
+            # updates its subscription, instead of seeing a self link that is not the one it uses.
+            target = scope["path"] + (f"?{canonical}" if canonical else "")
+            await _send(send, *_plain(301, f"Moved permanently to {target}", [
+                (b"location", target.encode()), (b"cache-control", b"public, max-age=86400")]))
+            return 301
+        try:
+            entry, fresh = await self.cache.get_or_last(scope["path"], *parsed)
+        except Exception as error:
+            if not outage.is_outage(error):
+                raise
+            retry = [(name.lower().encode(), value.encode()) for name, value in outage.retry_headers().items()]
+            await _send(send, *_plain(503, outage.MESSAGE, retry))
+            return 503
         request_headers = Headers(scope=scope)
         gzipped = accepts_gzip(request_headers)
         headers = [
             (b"etag", entry.quoted_etag_gzip if gzipped else entry.quoted_etag),
             (b"last-modified", entry.last_modified.encode()),
-            (b"cache-control", self._cache_control),
+            (b"cache-control", self._cache_control if fresh else self._stale_cache_control),
             (b"vary", b"Accept-Encoding"),
             (b"x-content-type-options", b"nosniff"),
             # Feed readers and intranet widgets on other sites fetch these from scripts.
             (b"access-control-allow-origin", b"*"),
         ]
+        if not fresh:
+            headers.append((b"warning", b'110 - "Response is Stale"'))
         if not_modified(request_headers, entry):
             await _send(send, 304, headers, b"")
             return 304

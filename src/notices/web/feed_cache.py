@@ -5,6 +5,8 @@ reads that counter at most every `version_check_seconds`, so a write shows
 within that interval everywhere. Boundaries need no write: an entry is only
 valid until the next boundary of any notice. After a change, concurrent
 requests for one feed wait for a single render instead of each rendering.
+While the database is unreachable, the last rendered copy of a feed is
+still served (marked stale by the fast path): readers keep what they had.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import gzip
 import hashlib
+import logging
 import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
@@ -24,6 +27,12 @@ from notices import jobs
 from notices.context import AppContext
 from notices.feed_catalog import RenderedFeed, render_feed
 from notices.lifecycle import Filters
+from notices.web import outage
+
+
+log = logging.getLogger(__name__)
+
+OUTAGE_RETRY_SECONDS = 2
 
 
 @dataclass
@@ -65,6 +74,7 @@ class FeedCache:
         self._version_read_at = float("-inf")
         self.renders = 0
         self.hits = 0
+        self._outage_seen_at = float("-inf")
 
     async def data_version(self) -> int:
         if self._version is not None and time.monotonic() - self._version_read_at < self.version_check_seconds:
@@ -107,3 +117,28 @@ class FeedCache:
                 evicted, _ = self._entries.popitem(last=False)
                 self._render_locks.pop(evicted, None)
             return entry
+
+    async def get_or_last(self, path: str, filters: Filters, query: str) -> tuple[CachedFeed, bool]:
+        """(entry, fresh): the current feed, or during a database outage the last one rendered.
+
+        Raises the database's error when there is no earlier copy to fall back on.
+        """
+        last = self._entries.get(f"{path}?{query}")
+        # While an outage lasts, ask the database again at most every few seconds: a server that
+        # does not answer would otherwise hold every feed request for a connect timeout.
+        if last is not None and time.monotonic() - self._outage_seen_at < OUTAGE_RETRY_SECONDS:
+            return last, False
+        try:
+            entry = await self.get(path, filters, query)
+        except Exception as error:
+            if not outage.is_outage(error):
+                raise
+            if self._outage_seen_at == float("-inf"):  # once per outage, not per request
+                log.warning("database unavailable; serving feeds from their last copy: %s",
+                            str(getattr(error, "orig", None) or error).splitlines()[0][:300])
+            self._outage_seen_at = time.monotonic()
+            if last is None:
+                raise
+            return last, False
+        self._outage_seen_at = float("-inf")
+        return entry, True

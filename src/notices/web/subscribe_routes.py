@@ -51,7 +51,8 @@ async def subscribe(request: Request) -> HTMLResponse:
     form = await csrf.verify(request)
     ctx = request.app.state.ctx
     raw = _preferences_from_form(form, ctx.settings)
-    values = {**raw, "email": form.get("email", "")}
+    # Shown again in the form: without NULs, which no HTML may hold (the error names the field).
+    values = {**raw, "email": str(form.get("email", "")).replace("\x00", "")}
     try:
         email = subscriptions.normalise_email(form.get("email"))
         preferences = subscriptions.parse_preferences(raw, ctx.settings)
