@@ -26,8 +26,9 @@ def make_environment(settings: Settings) -> Environment:
         format_site(instant, zone, pattern) if instant else ""
     )
     environment.filters["iso_site"] = lambda instant: isoformat_site(instant, zone) if instant else ""
-    # markdown_to_html sanitises (nh3), so its output may be marked safe.
-    environment.filters["markdown"] = lambda text: Markup(markdown_to_html(text))
+    # markdown_to_html sanitises (nh3), so its output may be marked safe. Links
+    # are made absolute: the same filter renders emails, which leave the site.
+    environment.filters["markdown"] = lambda text: Markup(markdown_to_html(text, base_url=settings.base_url))
     environment.filters["period"] = lambda notice: period(notice, zone)
     environment.filters["when"] = lambda notice, now: when_phrase(notice, zone, now)
     environment.filters["category_labels"] = lambda keys: ", ".join(settings.categories.get(key, key) for key in keys)
