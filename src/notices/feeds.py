@@ -81,6 +81,7 @@ def summary_html(settings: Settings, view: RenderableNotice, *, first_line: str 
 
 def _generator(settings: Settings, *, title: str, subtitle: str, self_url: str, updated: datetime | None) -> FeedGenerator:
     generator = FeedGenerator()
+    self_url = safe_output_text(self_url)
     generator.id(self_url)
     generator.title(safe_output_text(title))
     generator.subtitle(subtitle)
