@@ -89,10 +89,16 @@ def markdown_to_html(text: str, *, base_url: str) -> str:
     return safe_output_text(html)
 
 
+def _parse_fragment(html: str):
+    # huge_tree: without it libxml2 silently drops a text node over 10 MB.
+    # A parser per call: lxml serialises threads that share one.
+    return lxml.html.fragment_fromstring(html, create_parent="div", parser=lxml.html.HTMLParser(huge_tree=True))
+
+
 def _unlink_dead_anchors(html: str) -> str:
     # The tree holds only what nh3 allowed, and lxml escapes text and
     # attribute values when it writes it back, so nothing new can appear.
-    root = lxml.html.fragment_fromstring(html, create_parent="div")
+    root = _parse_fragment(html)
     dead = [anchor for anchor in root.iter("a") if not anchor.get("href")]
     if not dead:
         return html
@@ -110,7 +116,7 @@ def html_to_text(html: str) -> str:
     """Sanitised notice HTML as readable plain text: paragraphs, '- ' list items, 'text <url>' links."""
     if not html.strip():
         return ""
-    root = lxml.html.fragment_fromstring(html, create_parent="div")
+    root = _parse_fragment(html)
     for element in root.iter():
         parent = element.getparent()
         in_item = parent is not None and parent.tag in ("li", "dd")
