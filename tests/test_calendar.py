@@ -96,3 +96,14 @@ def test_dtstamp_is_the_notice_creation_and_stays_put_when_it_is_updated(ctx, cl
     (event,) = read_calendar(client).walk("VEVENT")
     assert event.decoded("dtstamp") == notice.created_at
     assert event.decoded("last-modified") == clock.now()
+
+
+def test_an_ended_notice_leaves_the_cached_calendar_thirty_days_after_its_end(ctx, clock, client):
+    now = clock.now()
+    ended = add_notice(ctx, publish_at=now - timedelta(days=41), starts_at=now - timedelta(days=40),
+                       ends_at=now - timedelta(days=29))
+    assert set(events(read_calendar(client))) == {f"{ended.uid}@notices"}
+    clock.set(ended.ends_at + timedelta(days=30) - timedelta(seconds=1))
+    assert set(events(read_calendar(client))) == {f"{ended.uid}@notices"}
+    clock.set(ended.ends_at + timedelta(days=30))  # no write: the cached calendar must know by itself
+    assert set(events(read_calendar(client))) == set()

@@ -63,7 +63,7 @@ def render_feed(ctx: AppContext, path: str, filters: Filters, query: str, now: d
         else:
             notices = store.calendar_notices(session, now, filters, history=HISTORY)
             body = build_calendar(notices, settings=settings, now=now)
-            valid_until = _earliest(next_boundary, *_calendar_changes(notices, now, ctx.settings.timezone))
+            valid_until = _earliest(next_boundary, *_calendar_changes(notices, now, settings.timezone))
             if any(is_rolling(notice) for notice in notices):
                 # The rolling horizon moved at midnight: the bytes changed, so must Last-Modified.
                 last_change = max(last_change, horizon_moved_at(now, settings.timezone))
