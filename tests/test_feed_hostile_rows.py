@@ -45,7 +45,7 @@ def insert_row(ctx, **columns) -> Notice:
             session.add(NoticeEvent(notice_id=notice.id, kind="published", version=1,
                                     occurred_at=now - timedelta(hours=1), recorded_at=now, detail=values["title"]))
     except (ValueError, StatementError) as refused:  # e.g. PostgreSQL's "text cannot contain NUL"
-        pytest.skip(f"this database cannot hold the value: {refused}")
+        pytest.skip(f"this database cannot hold the value ({str(refused).splitlines()[0]})")
     return notice
 
 
@@ -183,3 +183,9 @@ def test_lone_surrogates_no_database_can_hold_still_render(ctx, clock):
     assert "Plesmanlaan closed" in entry.title
     (event,) = Calendar.from_ical(build_calendar([notice], settings=settings, now=clock.now())).walk("VEVENT")
     assert "Plesmanlaan closed" in str(event["summary"])
+
+
+@pytest.mark.parametrize("page", ["/", "/notices/{uid}"])
+def test_pages_show_a_start_at_the_last_representable_instant(ctx, client, page):
+    notice = insert_row(ctx, starts_at=datetime(9999, 12, 31, 23, 59, 59, 999999, tzinfo=UTC))
+    assert client.get(page.format(uid=notice.uid)).status_code == 200

@@ -84,7 +84,8 @@ def _ical_time(instant: datetime, zone: ZoneInfo) -> datetime:
 def _span(view: RenderableNotice, zone: ZoneInfo, horizon: date) -> tuple[date, date] | tuple[datetime, datetime]:
     """DTSTART and DTEND (exclusive): times for a notice with an end, whole days for an open-ended one."""
     if view.ends_at is not None:
-        return _ical_time(view.starts_at, zone), _ical_time(view.ends_at, zone)
+        # DTEND must not come before DTSTART (RFC 5545, 3.6.1); only a row older than input checks can ask for it.
+        return _ical_time(view.starts_at, zone), _ical_time(max(view.ends_at, view.starts_at), zone)
     first = view.starts_at.astimezone(zone).date()
     if view.cancelled_at is None:
         return first, max(horizon, first + ONE_DAY)
