@@ -89,8 +89,9 @@ def _span(view: RenderableNotice, zone: ZoneInfo, horizon: date) -> tuple[date, 
     first = view.starts_at.astimezone(zone).date()
     if view.cancelled_at is None:
         return first, max(horizon, first + ONE_DAY)
-    # Cancelled: shown (by calendars that ignore STATUS) only for the days it was in effect.
-    return first, max(first, view.cancelled_at.astimezone(zone).date()) + ONE_DAY
+    # Cancelled: calendars that ignore STATUS:CANCELLED still stop showing it
+    # from the day of the cancellation on (at least its first day is needed).
+    return first, max(first + ONE_DAY, view.cancelled_at.astimezone(zone).date())
 
 
 def build_calendar(notices: Sequence[Notice], *, settings: Settings, now: datetime) -> bytes:
