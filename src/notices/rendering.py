@@ -44,7 +44,7 @@ LATEST_RENDERABLE = datetime(9999, 12, 29, tzinfo=UTC)
 
 
 def xml_safe(text: str | None) -> str:
-    """`text` without the characters XML 1.0 forbids."""
+    """`text` without the characters XML 1.0 forbids (narrower than safe_output_text: for input checks)."""
     return _XML_INVALID.sub("", text or "")
 
 
@@ -82,11 +82,10 @@ def markdown_to_html(text: str, *, base_url: str) -> str:
         url_relative=("rewrite_with_base", base_url.rstrip("/") + "/"),
         link_rel=_LINK_REL,
     )
-    if "<a" in html:
-        html = _unlink_dead_anchors(html)
     # Character references (&#xFFFE;, &#x202E;) come out of the sanitiser as
     # the characters themselves: filter again.
-    return safe_output_text(html)
+    html = safe_output_text(html)
+    return _unlink_dead_anchors(html) if "<a" in html else html
 
 
 def _parse_fragment(html: str):
