@@ -3,72 +3,140 @@
 One VEVENT per notice with a stable UID and SEQUENCE = version, so calendar
 apps update events in place; cancelled notices stay in the file with
 STATUS:CANCELLED so subscribed calendars remove them.
+
+An open-ended notice ("until further notice") is an all-day event from its
+start to a rolling horizon a year past today, so a calendar shows it on every
+day it is in effect (as far as anyone knows); the horizon moves at each
+midnight in the site zone, and with it the calendar's bytes.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import timedelta
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
-from icalendar import Calendar, Event
+from icalendar import Calendar, Event, vText
 
 from notices.config import Settings
-from notices.feeds import notice_url
+from notices.feeds import entry_html
 from notices.models import Notice
-from notices.rendering import xml_safe
-from notices.wording import until_phrase
+from notices.rendering import RenderableNotice, renderable_notice, safe_output_text
+from notices.wording import period, until_phrase
+
+OPEN_ENDED_HORIZON = timedelta(days=365)
+# Instants in this window are written in the site zone (with a VTIMEZONE for
+# the years used); those outside, from rows older than input bounds, in UTC,
+# which needs no VTIMEZONE and cannot overflow one.
+ZONED_FROM = datetime(1970, 1, 1, tzinfo=UTC)
+ZONED_UNTIL = datetime(2100, 1, 1, tzinfo=UTC)
+ONE_DAY = timedelta(days=1)
 
 
-def _description(settings: Settings, notice: Notice) -> str:
-    places = ", ".join(settings.locations.get(key, key) for key in notice.locations)
-    parts = [notice.summary] if notice.summary else []
-    if notice.ends_at is None:
-        phrase = until_phrase(notice, settings.timezone, notice.starts_at)
-        parts.append(phrase[:1].upper() + phrase[1:] + ".")
-    if places or notice.location_detail:
-        parts.append("Where: " + "; ".join(part for part in (places, notice.location_detail) if part))
-    if notice.cancelled_at is not None:
-        parts.append(f"Cancelled: {notice.cancel_reason}")
-    parts.append(notice.body)
-    parts.append(notice_url(settings, notice))
-    return xml_safe("\n\n".join(part for part in parts if part))
+def horizon_date(now: datetime, zone: ZoneInfo) -> date:
+    """The (exclusive) last day open-ended notices are shown on, as of `now`."""
+    return now.astimezone(zone).date() + OPEN_ENDED_HORIZON
 
 
-def build_calendar(notices: Sequence[Notice], *, settings: Settings) -> bytes:
+def horizon_moved_at(now: datetime, zone: ZoneInfo) -> datetime:
+    """When the horizon last moved: the latest midnight in the site zone at or before `now`."""
+    return _midnight(now.astimezone(zone).date(), zone)
+
+
+def horizon_moves_at(now: datetime, zone: ZoneInfo) -> datetime:
+    """When the horizon moves next: the first midnight in the site zone after `now`."""
+    return _midnight(now.astimezone(zone).date() + ONE_DAY, zone)
+
+
+def _midnight(day: date, zone: ZoneInfo) -> datetime:
+    # Where midnight falls in a DST gap, zoneinfo gives the instant of the
+    # transition itself, which is when the new local day begins.
+    return datetime.combine(day, time(), tzinfo=zone).astimezone(UTC)
+
+
+def is_rolling(notice) -> bool:
+    """True for a notice shown up to the rolling horizon: open-ended and not cancelled."""
+    return notice.ends_at is None and notice.cancelled_at is None
+
+
+def _summary(view: RenderableNotice, zone: ZoneInfo) -> str:
+    summary = f"{view.category_label}: {view.title}"
+    if is_rolling(view):
+        summary += f" ({until_phrase(view, zone, view.starts_at)})"
+    return summary
+
+
+def _description(view: RenderableNotice, zone: ZoneInfo) -> str:
+    """Plain text (RFC 5545 DESCRIPTION); the same in HTML goes in X-ALT-DESC."""
+    parts = [view.summary, f"When: {period(view, zone)}"]
+    if view.where:
+        parts.append(f"Where: {view.where}")
+    if view.cancelled_at is not None:
+        parts.append(f"Cancelled: {view.cancel_reason}" if view.cancel_reason else "Cancelled.")
+    parts += [view.body_text, view.url]
+    return "\n\n".join(part for part in parts if part)
+
+
+def _ical_time(instant: datetime, zone: ZoneInfo) -> datetime:
+    return instant.astimezone(zone) if ZONED_FROM <= instant < ZONED_UNTIL else instant.astimezone(UTC)
+
+
+def _span(view: RenderableNotice, zone: ZoneInfo, horizon: date) -> tuple[date, date] | tuple[datetime, datetime]:
+    """DTSTART and DTEND (exclusive): times for a notice with an end, whole days for an open-ended one."""
+    if view.ends_at is not None:
+        # DTEND must not come before DTSTART (RFC 5545, 3.6.1); only a row older than input checks can ask for it.
+        return _ical_time(view.starts_at, zone), _ical_time(max(view.ends_at, view.starts_at), zone)
+    first = view.starts_at.astimezone(zone).date()
+    if view.cancelled_at is None:
+        return first, max(horizon, first + ONE_DAY)
+    # Cancelled: calendars that ignore STATUS:CANCELLED still stop showing it
+    # from the day of the cancellation on (at least its first day is needed).
+    return first, max(first + ONE_DAY, view.cancelled_at.astimezone(zone).date())
+
+
+def build_calendar(notices: Sequence[Notice], *, settings: Settings, now: datetime) -> bytes:
+    """The calendar as of `now` (which only sets the rolling horizon): the same bytes for the same data and day."""
     zone = settings.timezone
+    horizon = horizon_date(now, zone)
     calendar = Calendar()
     calendar.add("prodid", "-//notices//notices//EN")
     calendar.add("version", "2.0")
     calendar.add("calscale", "GREGORIAN")
     calendar.add("method", "PUBLISH")
-    calendar.add("x-wr-calname", xml_safe(f"{settings.site_name}: notices"))
+    calendar.add("x-wr-calname", safe_output_text(f"{settings.site_name}: notices"))
     calendar.add("x-wr-timezone", zone.key)
-    for notice in notices:
+    zoned: list[datetime] = []
+    for view in (renderable_notice(notice, settings) for notice in notices):
         event = Event()
-        event.add("uid", f"{notice.uid}@notices")
-        event.add("sequence", notice.version)
-        event.add("dtstamp", notice.updated_at)
-        event.add("last-modified", notice.updated_at)
-        event.add("created", notice.created_at)
-        event.add("summary", xml_safe(f"{settings.categories.get(notice.category, notice.category)}: {notice.title}"))
-        event.add("dtstart", notice.starts_at.astimezone(zone))
-        # An open-ended notice is a marker at its start (a zero-length event),
-        # not a block across every day until some unknown end.
-        if notice.ends_at is not None:
-            event.add("dtend", notice.ends_at.astimezone(zone))
-        event.add("description", _description(settings, notice))
-        event.add("url", notice_url(settings, notice))
-        if notice.locations or notice.location_detail:
-            places = [settings.locations.get(key, key) for key in notice.locations]
-            event.add("location", xml_safe(", ".join(places + ([notice.location_detail] if notice.location_detail else []))))
-        event.add("categories", [settings.categories.get(notice.category, notice.category)])
-        event.add("status", "CANCELLED" if notice.cancelled_at is not None else "CONFIRMED")
+        event.add("uid", f"{view.uid}@notices")
+        event.add("sequence", view.version)
+        # With METHOD:PUBLISH, DTSTAMP is when this calendar object was made
+        # (RFC 5545, 3.8.7.2). The time of rendering would change the bytes,
+        # and so the ETag, on every request for unchanged data; the notice's
+        # creation never changes, and SEQUENCE and LAST-MODIFIED carry its updates.
+        event.add("dtstamp", view.created_at.astimezone(UTC))
+        event.add("last-modified", view.updated_at.astimezone(UTC))
+        event.add("created", view.created_at.astimezone(UTC))
+        event.add("summary", _summary(view, zone))
+        start, end = _span(view, zone, horizon)
+        event.add("dtstart", start)
+        event.add("dtend", end)
+        zoned += [instant for instant in (start, end) if isinstance(instant, datetime) and instant.tzinfo is zone]
+        event.add("description", _description(view, zone))
+        # An X- property is of unknown type to icalendar: say it is TEXT, so it is escaped as one.
+        event.add("x-alt-desc", vText(f"<html><body>{entry_html(settings, view)}</body></html>"),
+                  parameters={"FMTTYPE": "text/html"})
+        event.add("url", view.url)
+        if view.where:
+            event.add("location", ", ".join([*view.places, view.location_detail] if view.location_detail else view.places))
+        event.add("categories", [view.category_label])
+        event.add("status", "CANCELLED" if view.cancelled_at is not None else "CONFIRMED")
         # Closures should not block people's calendars as busy time.
         event.add("transp", "TRANSPARENT")
         event.add("x-microsoft-cdo-busystatus", "FREE")
         calendar.add_component(event)
-    if notices:
-        first = min(notice.starts_at for notice in notices).astimezone(zone).date() - timedelta(days=1)
-        last = max((notice.ends_at or notice.starts_at) for notice in notices).astimezone(zone).date() + timedelta(days=366)
+    if zoned:
+        first = min(zoned).date() - ONE_DAY
+        last = max(zoned).date() + timedelta(days=366)
         calendar.add_missing_timezones(first_date=first, last_date=last)
     return calendar.to_ical()

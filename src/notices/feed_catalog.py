@@ -11,14 +11,15 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from notices import store
-from notices.calendar_feed import build_calendar
+from notices.calendar_feed import build_calendar, horizon_moved_at, horizon_moves_at, is_rolling
 from notices.context import AppContext
 from notices.feeds import EPOCH, build_event_feed, build_feed
 from notices.lifecycle import Filters
 
 HISTORY = timedelta(days=30)
 # Windows that slide with time (events of the last 30 days) are re-rendered
-# at least this often; a lingering entry for a few minutes harms nobody.
+# at least this often; a lingering entry for a few minutes harms nobody. (The
+# calendar knows exactly when something leaves its window, see _calendar_changes.)
 WINDOW_REFRESH = timedelta(minutes=5)
 
 MEDIA_TYPES = {
@@ -61,9 +62,30 @@ def render_feed(ctx: AppContext, path: str, filters: Filters, query: str, now: d
             valid_until = _earliest(next_boundary, now + WINDOW_REFRESH if events else None)
         else:
             notices = store.calendar_notices(session, now, filters, history=HISTORY)
-            body = build_calendar(notices, settings=settings)
-            valid_until = _earliest(next_boundary, now + WINDOW_REFRESH if notices else None)
+            body = build_calendar(notices, settings=settings, now=now)
+            valid_until = _earliest(next_boundary, *_calendar_changes(notices, now, settings.timezone))
+            if any(is_rolling(notice) for notice in notices):
+                # The rolling horizon moved at midnight: the bytes changed, so must Last-Modified.
+                last_change = max(last_change, horizon_moved_at(now, settings.timezone))
     return RenderedFeed(body=body, media_type=MEDIA_TYPES[fmt], last_modified=last_change, valid_until=valid_until)
+
+
+def _calendar_changes(notices, now: datetime, zone) -> list[datetime | None]:
+    """The instants, besides notice boundaries, at which the calendar's bytes change without a write:
+    a notice slides out of the history window, or the open-ended notices' horizon moves."""
+    leaving = [
+        _plus(notice.cancelled_at if notice.cancelled_at is not None else notice.ends_at, HISTORY)
+        for notice in notices if notice.cancelled_at is not None or notice.ends_at is not None
+    ]
+    rolling = horizon_moves_at(now, zone) if any(is_rolling(notice) for notice in notices) else None
+    return [*leaving, rolling]
+
+
+def _plus(instant: datetime, delta: timedelta) -> datetime | None:
+    try:
+        return instant + delta
+    except OverflowError:  # a row beyond what input accepts today: it never leaves
+        return None
 
 
 def _earliest(*instants: datetime | None) -> datetime | None:

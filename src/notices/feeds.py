@@ -16,7 +16,7 @@ from feedgen.feed import FeedGenerator
 
 from notices.config import Settings
 from notices.models import Notice, NoticeEvent
-from notices.rendering import markdown_to_html, xml_safe
+from notices.rendering import RenderableNotice, renderable_instant, renderable_notice, safe_output_text
 from notices.wording import period, when_phrase
 
 # A fixed date for a feed that has never had any content (RSS/Atom need one).
@@ -36,52 +36,80 @@ EVENT_LABELS = {
 
 
 def notice_url(settings: Settings, notice: Notice) -> str:
-    return settings.absolute_url(f"/notices/{notice.uid}")
+    return renderable_notice(notice, settings).url
 
 
-def entry_title(settings: Settings, notice: Notice, now: datetime) -> str:
+def entry_title(settings: Settings, notice: Notice | RenderableNotice, now: datetime) -> str:
     """E.g. 'Road closure: Plesmanlaan (until further notice, expected approximately Q3 2027)'."""
-    label = settings.categories.get(notice.category, notice.category)
-    return xml_safe(f"{label}: {notice.title} ({when_phrase(notice, settings.timezone, now)})")
+    view = renderable_notice(notice, settings)
+    return f"{view.category_label}: {view.title} ({when_phrase(view, settings.timezone, now)})"
 
 
-def entry_html(settings: Settings, notice: Notice, *, note: str = "") -> str:
-    """The entry body: when, where, severity, summary, the sanitised Markdown body."""
-    places = ", ".join(settings.locations.get(key, key) for key in notice.locations)
+def entry_html(settings: Settings, notice: Notice | RenderableNotice, *, note: str = "") -> str:
+    """The entry body: when, where, severity, summary, the sanitised Markdown body.
+
+    `note` must already have passed safe_output_text (it is an event's detail).
+    """
+    view = renderable_notice(notice, settings)
     lines = []
     if note:
-        lines.append(f"<p><strong>{escape(xml_safe(note))}</strong></p>")
-    lines.append(f"<p><strong>When:</strong> {escape(period(notice, settings.timezone))}</p>")
-    if places or notice.location_detail:
-        where = "; ".join(part for part in (places, notice.location_detail) if part)
-        lines.append(f"<p><strong>Where:</strong> {escape(xml_safe(where))}</p>")
-    lines.append(f"<p><strong>Severity:</strong> {escape(notice.severity)}</p>")
-    if notice.cancelled_at is not None:
-        lines.append(f"<p><strong>Cancelled:</strong> {escape(xml_safe(notice.cancel_reason))}</p>")
-    if notice.summary:
-        lines.append(f"<p>{escape(xml_safe(notice.summary))}</p>")
-    lines.append(markdown_to_html(notice.body))
+        lines.append(f"<p><strong>{escape(note)}</strong></p>")
+    lines.append(f"<p><strong>When:</strong> {escape(period(view, settings.timezone))}</p>")
+    if view.where:
+        lines.append(f"<p><strong>Where:</strong> {escape(view.where)}</p>")
+    lines.append(f"<p><strong>Severity:</strong> {escape(view.severity)}</p>")
+    if view.cancelled_at is not None:
+        lines.append(f"<p><strong>Cancelled:</strong> {escape(view.cancel_reason)}</p>")
+    if view.summary:
+        lines.append(f"<p>{escape(view.summary)}</p>")
+    lines.append(view.body_html)
     return "\n".join(lines)
+
+
+def summary_html(settings: Settings, view: RenderableNotice, *, first_line: str = "") -> str:
+    """The summary with its When and Where lines, as HTML-escaped text.
+
+    Readers that show only atom:summary or the RSS description (rss2email
+    and the like) still learn when and where. Escaped, because RSS readers
+    treat a description as HTML: '<b>' typed in a summary must show as typed.
+    """
+    lines = [first_line, view.summary, f"When: {period(view, settings.timezone)}"]
+    if view.where:
+        lines.append(f"Where: {view.where}")
+    return "<br>\n".join(escape(line) for line in lines if line)
 
 
 def _generator(settings: Settings, *, title: str, subtitle: str, self_url: str, updated: datetime | None) -> FeedGenerator:
     generator = FeedGenerator()
+    self_url = safe_output_text(self_url)
     generator.id(self_url)
-    generator.title(xml_safe(title))
-    generator.subtitle(xml_safe(subtitle))
-    generator.author({"name": xml_safe(settings.site_name)})
-    generator.link(href=settings.absolute_url("/"), rel="alternate")
+    generator.title(safe_output_text(title))
+    generator.subtitle(subtitle)
+    generator.author({"name": safe_output_text(settings.site_name)})
+    # feedgen takes the RSS <channel><link> from the link added last: the
+    # website, so a reader's "open website" opens the site, not this XML.
     generator.link(href=self_url, rel="self")
+    generator.link(href=settings.absolute_url("/"), rel="alternate")
     generator.language(settings.language)
-    generator.updated(updated or EPOCH)
+    generator.updated(renderable_instant(updated) or EPOCH)
     generator.generator("notices")
     return generator
 
 
-def _add_categories(entry, settings: Settings, notice: Notice) -> None:
-    entry.category(term=notice.category, label=xml_safe(settings.categories.get(notice.category, notice.category)))
-    for key in notice.locations:
-        entry.category(term=key, scheme=settings.absolute_url("/locations"), label=xml_safe(settings.locations.get(key, key)))
+def _add_entry(generator: FeedGenerator, settings: Settings, view: RenderableNotice, *, entry_id: str, title: str,
+               summary: str, content: str, published: datetime, updated: datetime) -> None:
+    entry = generator.add_entry(order="append")
+    entry.id(entry_id)
+    entry.title(title)
+    entry.link(href=view.url, rel="alternate")
+    entry.published(published)
+    entry.updated(updated)
+    entry.author(generator.author()[0])
+    entry.summary(summary, type="html")
+    entry.content(content, type="html")
+    entry.category(term=view.category, label=view.category_label)
+    for key, label in zip(view.locations, view.places, strict=True):
+        entry.category(term=key, scheme=settings.absolute_url("/locations"), label=label)
 
 
 def _serialise(generator: FeedGenerator, fmt: str) -> bytes:
@@ -100,18 +128,12 @@ def build_feed(
         settings, title=f"{settings.site_name}: notices", self_url=self_url, updated=updated,
         subtitle="Road closures, works, outages and other notices, upcoming and active.",
     )
-    for notice in notices:
-        entry = generator.add_entry(order="append")
-        entry.id(f"urn:uuid:{notice.uid}")
-        entry.title(entry_title(settings, notice, now))
-        entry.link(href=notice_url(settings, notice), rel="alternate")
-        entry.published(notice.publish_at)
-        entry.updated(max(notice.updated_at, notice.publish_at))
-        entry.author({"name": xml_safe(settings.site_name)})
-        if notice.summary:
-            entry.summary(xml_safe(notice.summary))
-        entry.content(entry_html(settings, notice), type="html")
-        _add_categories(entry, settings, notice)
+    for view in (renderable_notice(notice, settings) for notice in notices):
+        _add_entry(
+            generator, settings, view, entry_id=f"urn:uuid:{view.uid}", title=entry_title(settings, view, now),
+            summary=summary_html(settings, view), content=entry_html(settings, view),
+            published=view.publish_at or view.created_at, updated=max(view.updated_at, view.publish_at or view.updated_at),
+        )
     return _serialise(generator, fmt)
 
 
@@ -150,16 +172,15 @@ def build_event_feed(
         subtitle="Every change to a notice: new, in effect, updated, rescheduled, ended, cancelled.",
     )
     for event in events:
-        notice = as_of_event(event)
-        label = settings.categories.get(notice.category, notice.category)
-        entry = generator.add_entry(order="append")
-        entry.id(event_entry_id(event))  # from the event itself: stable whatever the snapshot says
-        entry.title(xml_safe(f"{EVENT_LABELS.get(event.kind, event.kind)}: {label}: {notice.title}"))
-        entry.link(href=notice_url(settings, notice), rel="alternate")
-        entry.published(event.occurred_at)
-        entry.updated(event.occurred_at)
-        entry.author({"name": xml_safe(settings.site_name)})
-        entry.summary(xml_safe(f"{EVENT_LABELS.get(event.kind, event.kind)}: {when_phrase(notice, settings.timezone, event.occurred_at)}"))
-        entry.content(entry_html(settings, notice, note=event.detail), type="html")
-        _add_categories(entry, settings, notice)
+        view = renderable_notice(as_of_event(event), settings)
+        label = EVENT_LABELS.get(event.kind, safe_output_text(event.kind))
+        occurred_at = renderable_instant(event.occurred_at)
+        _add_entry(
+            generator, settings, view,
+            entry_id=event_entry_id(event),  # from the event itself: stable whatever the snapshot says
+            title=f"{label}: {view.category_label}: {view.title}",
+            summary=summary_html(settings, view, first_line=f"{label}: {when_phrase(view, settings.timezone, occurred_at)}"),
+            content=entry_html(settings, view, note=safe_output_text(event.detail)),
+            published=occurred_at, updated=occurred_at,
+        )
     return _serialise(generator, fmt)

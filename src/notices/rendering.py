@@ -1,15 +1,32 @@
-"""Notice text to safe output: Markdown to sanitised HTML, any text to XML-safe text."""
+"""Notice text to safe output: one text filter, Markdown to sanitised HTML and to plain text,
+and the renderable view of a notice that every feed and calendar renders from."""
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from functools import cached_property
 
+import lxml.html
 import markdown
 import nh3
+
+from notices.config import Settings
 
 # Characters XML 1.0 forbids (lxml refuses them; readers choke on them):
 # C0 controls except tab/newline/CR, surrogates, U+FFFE and U+FFFF.
 _XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+# What safe_output_text removes on top: the controls and noncharacters XML 1.0
+# discourages (section 2.2: DEL and C1, U+FDD0..U+FDEF, U+nFFFE/U+nFFFF), and
+# the bidi embedding, override, isolate and mark characters, which let stored
+# text reverse whatever a reader shows after it (a feed title, a calendar summary).
+_UNSAFE_FOR_OUTPUT = re.compile(
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufdd0-\ufdef\ufffe\uffff"
+    + "".join(f"{chr(plane << 16 | 0xFFFE)}{chr(plane << 16 | 0xFFFF)}" for plane in range(1, 17))
+    + "\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]"
+)
+_LINE_BREAK = re.compile("\r\n?")
 
 _ALLOWED_TAGS = {
     "a", "abbr", "b", "blockquote", "br", "code", "dd", "del", "dl", "dt", "em", "h2", "h3", "h4",
@@ -17,19 +34,196 @@ _ALLOWED_TAGS = {
     "thead", "tr", "ul",
 }
 _ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "abbr": {"title"}, "td": {"align"}, "th": {"align"}}
+_LINK_REL = "noopener noreferrer nofollow"
+
+# Instants this far inside what a datetime can hold survive a shift into any
+# time zone (at most a day) and a day's arithmetic either side; rows beyond
+# them (written before input was bounded) are shown at these limits.
+EARLIEST_RENDERABLE = datetime(1, 1, 3, tzinfo=UTC)
+LATEST_RENDERABLE = datetime(9999, 12, 29, tzinfo=UTC)
 
 
 def xml_safe(text: str | None) -> str:
+    """`text` without the characters XML 1.0 forbids (narrower than safe_output_text: for input checks)."""
     return _XML_INVALID.sub("", text or "")
 
 
-def markdown_to_html(text: str) -> str:
-    """Render a notice body; the result contains nothing executable."""
-    html = markdown.markdown(xml_safe(text), extensions=["extra", "sane_lists"], output_format="html")
-    return nh3.clean(
+def safe_output_text(text: str | None) -> str:
+    """The one filter for text on its way into an output (feed, calendar, export).
+
+    Removes what XML 1.0 forbids or discourages and every bidi control, and
+    turns CR and CRLF into LF, so stored text can neither break a parser nor
+    reverse the rest of a line a reader shows.
+    """
+    return _UNSAFE_FOR_OUTPUT.sub("", _LINE_BREAK.sub("\n", text or ""))
+
+
+def renderable_instant(instant: datetime | None) -> datetime | None:
+    """`instant`, moved inside [EARLIEST_RENDERABLE, LATEST_RENDERABLE] if it lies beyond."""
+    if instant is None:
+        return None
+    return min(max(instant, EARLIEST_RENDERABLE), LATEST_RENDERABLE)
+
+
+def markdown_to_html(text: str, *, base_url: str) -> str:
+    """Render a notice body: nothing executable, every link absolute against `base_url`.
+
+    Links leave the site (feeds, calendars, emails), where a relative link is
+    dead or resolves against the wrong document, so they are resolved here
+    (RFC 3986, with the base URL as the site's folder). A link whose target
+    the sanitiser refused (javascript:, data:) becomes its text.
+    """
+    html = markdown.markdown(safe_output_text(text), extensions=["extra", "sane_lists"], output_format="html")
+    html = nh3.clean(
         html,
         tags=_ALLOWED_TAGS,
         attributes=_ALLOWED_ATTRIBUTES,
         url_schemes={"http", "https", "mailto"},
-        link_rel="noopener noreferrer nofollow",
+        url_relative=("rewrite_with_base", base_url.rstrip("/") + "/"),
+        link_rel=_LINK_REL,
+    )
+    # Character references (&#xFFFE;, &#x202E;) come out of the sanitiser as
+    # the characters themselves: filter again.
+    html = safe_output_text(html)
+    return _unlink_dead_anchors(html) if "<a" in html else html
+
+
+def _parse_fragment(html: str):
+    # huge_tree: without it libxml2 silently drops a text node over 10 MB.
+    # A parser per call: lxml serialises threads that share one.
+    return lxml.html.fragment_fromstring(html, create_parent="div", parser=lxml.html.HTMLParser(huge_tree=True))
+
+
+def _unlink_dead_anchors(html: str) -> str:
+    # The tree holds only what nh3 allowed, and lxml escapes text and
+    # attribute values when it writes it back, so nothing new can appear.
+    root = _parse_fragment(html)
+    dead = [anchor for anchor in root.iter("a") if not anchor.get("href")]
+    if not dead:
+        return html
+    for anchor in dead:
+        anchor.drop_tag()  # keeps the text and any children
+    return lxml.html.tostring(root, encoding="unicode")[len("<div>"):-len("</div>")]
+
+
+_BLOCKS = {"p", "h2", "h3", "h4", "blockquote", "pre", "ul", "ol", "dl", "table", "hr"}
+# Elements whose whitespace around their children is the layout of the source, not text.
+_CONTAINERS = {"div", "ul", "ol", "li", "dl", "dd", "table", "thead", "tbody", "tr", "blockquote"}
+
+
+def html_to_text(html: str) -> str:
+    """Sanitised notice HTML as readable plain text: paragraphs, '- ' list items, 'text <url>' links."""
+    if not html.strip():
+        return ""
+    root = _parse_fragment(html)
+    for element in root.iter():
+        parent = element.getparent()
+        in_item = parent is not None and parent.tag in ("li", "dd")
+        if element.tag in _CONTAINERS and not (element.text or "").strip():
+            element.text = ""
+        tail = element.tail or ""
+        if parent is not None and parent.tag in _CONTAINERS and not tail.strip():
+            tail = ""
+        text = element.text or ""
+        if element.tag == "a":
+            href = element.get("href", "")
+            if href and href.removeprefix("mailto:") != element.text_content().strip():
+                tail = f" <{href}>" + tail
+        elif element.tag == "br":
+            tail = "\n" + tail
+        elif element.tag == "li":
+            depth = sum(1 for ancestor in element.iterancestors() if ancestor.tag == "li")
+            bullet = f"{parent.index(element) + 1}." if parent is not None and parent.tag == "ol" else "-"
+            text = "\n" + "  " * depth + bullet + " " + text
+        elif element.tag in ("dt", "dd", "tr"):
+            text = "\n" + ("  " if element.tag == "dd" else "") + text
+        elif element.tag in ("td", "th") and element.getprevious() is not None:
+            text = " | " + text
+        elif element.tag == "hr":
+            text = "----"
+        if element.tag in _BLOCKS:
+            if not in_item:
+                text, tail = "\n\n" + text, "\n\n" + tail
+            elif element.getprevious() is not None and element.tag == "p":
+                text = "\n" + text  # a second paragraph in a list item
+        element.text, element.tail = text, tail
+    lines = (line.rstrip() for line in root.text_content().split("\n"))
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
+
+
+def markdown_to_text(text: str, *, base_url: str) -> str:
+    """A notice body as plain text with its link targets (for iCalendar DESCRIPTION and text mail)."""
+    return html_to_text(markdown_to_html(text, base_url=base_url))
+
+
+@dataclass(frozen=True)
+class RenderableNotice:
+    """A notice as the renderers see it: built once, every text through safe_output_text and
+    every instant renderable, so no renderer can forget a field. Build with `renderable_notice`."""
+
+    uid: str
+    url: str
+    version: int
+    title: str
+    summary: str
+    body: str
+    category: str
+    category_label: str
+    severity: str
+    locations: tuple[str, ...]
+    places: tuple[str, ...]  # location labels
+    location_detail: str
+    expected_end: str
+    cancel_reason: str
+    publish_at: datetime | None
+    starts_at: datetime
+    ends_at: datetime | None
+    cancelled_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+    base_url: str
+
+    @property
+    def where(self) -> str:
+        """E.g. 'Plesmanlaan, Einsteinweg; between the roundabouts' (empty when nowhere is given)."""
+        return "; ".join(part for part in (", ".join(self.places), self.location_detail) if part)
+
+    @cached_property
+    def body_html(self) -> str:
+        return markdown_to_html(self.body, base_url=self.base_url)
+
+    @cached_property
+    def body_text(self) -> str:
+        return html_to_text(self.body_html)
+
+
+def renderable_notice(notice, settings: Settings) -> RenderableNotice:
+    """The renderable view of a notice, a revision snapshot or an unsaved preview (idempotent)."""
+    if isinstance(notice, RenderableNotice):
+        return notice
+    text = safe_output_text
+    locations = tuple(text(key) for key in notice.locations)
+    updated_at = renderable_instant(notice.updated_at)
+    return RenderableNotice(
+        uid=text(str(notice.uid)),
+        url=settings.absolute_url(f"/notices/{text(str(notice.uid))}"),
+        version=notice.version,
+        title=text(notice.title),
+        summary=text(notice.summary),
+        body=text(notice.body),
+        category=text(notice.category),
+        category_label=text(settings.categories.get(notice.category, notice.category)),
+        severity=text(notice.severity),
+        locations=locations,
+        places=tuple(text(settings.locations.get(key, key)) for key in notice.locations),
+        location_detail=text(getattr(notice, "location_detail", "")),
+        expected_end=text(notice.expected_end),
+        cancel_reason=text(getattr(notice, "cancel_reason", "")),
+        publish_at=renderable_instant(notice.publish_at),
+        starts_at=renderable_instant(notice.starts_at),
+        ends_at=renderable_instant(notice.ends_at),
+        cancelled_at=renderable_instant(notice.cancelled_at),
+        created_at=renderable_instant(getattr(notice, "created_at", None)) or updated_at,
+        updated_at=updated_at,
+        base_url=settings.base_url,
     )

@@ -6,7 +6,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from markupsafe import Markup
 
 from notices.config import Settings
-from notices.rendering import markdown_to_html
+from notices.rendering import markdown_to_html, renderable_instant
 from notices.resources import templates_dir
 from notices.times import format_site, isoformat_site
 from notices.wording import STATUS_LABELS, period, when_phrase
@@ -22,12 +22,14 @@ def make_environment(settings: Settings) -> Environment:
         keep_trailing_newline=True,
     )
     zone = settings.timezone
+    # renderable_instant: rows older than input bounds may hold instants that overflow in a zone shift.
     environment.filters["site_time"] = lambda instant, pattern="%a %-d %b %Y %H:%M": (
-        format_site(instant, zone, pattern) if instant else ""
+        format_site(renderable_instant(instant), zone, pattern) if instant else ""
     )
-    environment.filters["iso_site"] = lambda instant: isoformat_site(instant, zone) if instant else ""
-    # markdown_to_html sanitises (nh3), so its output may be marked safe.
-    environment.filters["markdown"] = lambda text: Markup(markdown_to_html(text))
+    environment.filters["iso_site"] = lambda instant: isoformat_site(renderable_instant(instant), zone) if instant else ""
+    # markdown_to_html sanitises (nh3), so its output may be marked safe. Links
+    # are made absolute: the same filter renders emails, which leave the site.
+    environment.filters["markdown"] = lambda text: Markup(markdown_to_html(text, base_url=settings.base_url))
     environment.filters["period"] = lambda notice: period(notice, zone)
     environment.filters["when"] = lambda notice, now: when_phrase(notice, zone, now)
     environment.filters["category_labels"] = lambda keys: ", ".join(settings.categories.get(key, key) for key in keys)

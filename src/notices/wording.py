@@ -6,6 +6,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from notices.lifecycle import Status, status_at
+from notices.rendering import renderable_instant
 from notices.times import format_site
 
 SHORT = "%a %-d %b %H:%M"
@@ -21,8 +22,14 @@ STATUS_LABELS = {
 
 def _short(instant: datetime, zone: ZoneInfo, now: datetime) -> str:
     # The year only when it is not the current one: "Fri 14 Nov 16:00" vs "Wed 01 Sep 2027 08:00".
+    instant, now = renderable_instant(instant), renderable_instant(now)
     pattern = SHORT if instant.astimezone(zone).year == now.astimezone(zone).year else "%a %-d %b %Y %H:%M"
     return format_site(instant, zone, pattern)
+
+
+def _full(instant: datetime, zone: ZoneInfo) -> str:
+    # Rows older than input bounds may hold instants a zone shift would overflow.
+    return format_site(renderable_instant(instant), zone)
 
 
 def until_phrase(notice, zone: ZoneInfo, now: datetime) -> str:
@@ -47,9 +54,9 @@ def when_phrase(notice, zone: ZoneInfo, now: datetime) -> str:
 
 def period(notice, zone: ZoneInfo) -> str:
     """The full period, e.g. 'Fri 14 Nov 2026 16:00 – until further notice (approximately Q3 2027)'."""
-    start = format_site(notice.starts_at, zone)
+    start = _full(notice.starts_at, zone)
     if notice.ends_at is not None:
-        return f"{start} – {format_site(notice.ends_at, zone)}"
+        return f"{start} – {_full(notice.ends_at, zone)}"
     if notice.expected_end:
         return f"{start} – until further notice (expected {notice.expected_end})"
     return f"{start} – until further notice"
