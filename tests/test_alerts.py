@@ -157,3 +157,14 @@ def test_cancelling_a_notice_never_announced_tells_nobody(mail_ctx, smtp, clock,
     assert scheduled.uid not in client.get("/feeds/events.atom").text
     assert scheduled.uid not in client.get("/calendar/notices.ics").text
     assert client.get(f"/notices/{scheduled.uid}").status_code == 404
+
+
+def test_a_notice_cancelled_before_it_was_announced_is_not_public_in_the_api(mail_ctx, clock, client):
+    scheduled = add_notice(mail_ctx, publish_at=clock.now() + timedelta(days=1), starts_at=clock.now() + timedelta(days=3))
+    with mail_ctx.db.writing() as session, session.begin():
+        store.cancel_notice(session, store.get_notice(session, scheduled.uid), reason="called off",
+                            now=clock.now(), author="t")
+    clock.advance(timedelta(days=2))
+    assert client.get(f"/api/v1/notices/{scheduled.uid}").status_code == 404
+    listed = client.get("/api/v1/notices", params={"status": "cancelled"}).json()
+    assert scheduled.uid not in [item["uid"] for item in listed["notices"]]

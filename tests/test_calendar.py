@@ -92,7 +92,7 @@ def test_dtstamp_is_the_notice_creation_and_stays_put_when_it_is_updated(ctx, cl
         current = store.get_notice(session, notice.uid)
         fields = parse_changes({"title": "Plesmanlaan closed, both lanes"}, current=store.fields_of(current),
                                settings=ctx.settings, now=clock.now())
-        store.update_notice(session, current, fields, note="", now=clock.now(), author="test")
+        store.update_notice(session, current, fields, note="summary reworded", now=clock.now(), author="test")
     (event,) = read_calendar(client).walk("VEVENT")
     assert event.decoded("dtstamp") == notice.created_at
     assert event.decoded("last-modified") == clock.now()

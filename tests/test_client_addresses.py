@@ -55,7 +55,7 @@ def serve(ctx, tmp_path):
         deadline = time.monotonic() + 30
         while True:  # wait until it answers, not for the clock
             try:
-                if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
+                if httpx.get(f"{base}/livez", timeout=2).status_code == 200:
                     return base
             except httpx.TransportError:
                 pass

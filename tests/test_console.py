@@ -205,8 +205,8 @@ def form_fields(page) -> dict:
     form = etree.HTML(page.text).xpath('//form[@id="notice-form"]')[0]
     data: dict = {name: form.xpath(f'.//input[@name="{name}"]/@value')[0] if form.xpath(f'.//input[@name="{name}"]/@value')
                   else "" for name in form.xpath('.//input[@type="text" or @type="hidden"]/@name')}
-    for select in form.xpath(".//select"):
-        data[select.get("name")] = (select.xpath("./option[@selected]/@value") or select.xpath("./option/@value"))[0]
+    for menu in form.xpath(".//select"):
+        data[menu.get("name")] = (menu.xpath("./option[@selected]/@value") or menu.xpath("./option/@value"))[0]
     data["locations"] = form.xpath('.//input[@name="locations"][@checked]/@value')
     data["body"] = "".join(form.xpath('.//textarea[@name="body"]/text()'))
     return data

@@ -21,7 +21,7 @@ from icalendar import Calendar, Event, vText
 from notices.config import Settings
 from notices.feeds import entry_html
 from notices.models import Notice
-from notices.rendering import RenderableNotice, renderable_notice, safe_output_text
+from notices.rendering import RenderableNotice, render_each, renderable_notice, safe_output_text
 from notices.wording import period, until_phrase
 
 OPEN_ENDED_HORIZON = timedelta(days=365)
@@ -94,7 +94,8 @@ def _span(view: RenderableNotice, zone: ZoneInfo, horizon: date) -> tuple[date, 
     return first, max(first + ONE_DAY, view.cancelled_at.astimezone(zone).date())
 
 
-def build_calendar(notices: Sequence[Notice], *, settings: Settings, now: datetime) -> bytes:
+def build_calendar(notices: Sequence[Notice], *, settings: Settings, now: datetime,
+                   skipped: list[tuple[str, str]] | None = None) -> bytes:
     """The calendar as of `now` (which only sets the rolling horizon): the same bytes for the same data and day."""
     zone = settings.timezone
     horizon = horizon_date(now, zone)
@@ -106,7 +107,9 @@ def build_calendar(notices: Sequence[Notice], *, settings: Settings, now: dateti
     calendar.add("x-wr-calname", safe_output_text(f"{settings.site_name}: notices"))
     calendar.add("x-wr-timezone", zone.key)
     zoned: list[datetime] = []
-    for view in (renderable_notice(notice, settings) for notice in notices):
+
+    def vevent(notice: Notice) -> tuple[Event, list[datetime]]:
+        view = renderable_notice(notice, settings)
         event = Event()
         event.add("uid", f"{view.uid}@notices")
         event.add("sequence", view.version)
@@ -121,7 +124,6 @@ def build_calendar(notices: Sequence[Notice], *, settings: Settings, now: dateti
         start, end = _span(view, zone, horizon)
         event.add("dtstart", start)
         event.add("dtend", end)
-        zoned += [instant for instant in (start, end) if isinstance(instant, datetime) and instant.tzinfo is zone]
         event.add("description", _description(view, zone))
         # An X- property is of unknown type to icalendar: say it is TEXT, so it is escaped as one.
         event.add("x-alt-desc", vText(f"<html><body>{entry_html(settings, view)}</body></html>"),
@@ -134,7 +136,12 @@ def build_calendar(notices: Sequence[Notice], *, settings: Settings, now: dateti
         # Closures should not block people's calendars as busy time.
         event.add("transp", "TRANSPARENT")
         event.add("x-microsoft-cdo-busystatus", "FREE")
+        return event, [instant for instant in (start, end) if isinstance(instant, datetime) and instant.tzinfo is zone]
+
+    for event, instants in render_each(notices, vevent, describe=lambda notice: f"notice {notice.uid}",
+                                       skipped=skipped):
         calendar.add_component(event)
+        zoned += instants
     if zoned:
         first = min(zoned).date() - ONE_DAY
         last = max(zoned).date() + timedelta(days=366)

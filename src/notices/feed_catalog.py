@@ -43,31 +43,36 @@ class RenderedFeed:
     media_type: str
     last_modified: datetime
     valid_until: datetime | None
+    # Entries left out because they could not be rendered: (what, error).
+    skipped: tuple[tuple[str, str], ...] = ()
 
 
 def render_feed(ctx: AppContext, path: str, filters: Filters, query: str, now: datetime) -> RenderedFeed:
     what, fmt = FEED_PATHS[path]
     settings = ctx.settings
     self_url = settings.absolute_url(path) + (f"?{query}" if query else "")
+    skipped: list[tuple[str, str]] = []
     with ctx.db.session() as session:
         next_boundary = store.next_boundary_after(session, now)
         last_change = store.last_change_at_or_before(session, now) or EPOCH
         if what == "notices":
             notices = store.visible_notices(session, now, filters)
-            body = build_feed(notices, settings=settings, fmt=fmt, self_url=self_url, updated=last_change, now=now)
+            body = build_feed(notices, settings=settings, fmt=fmt, self_url=self_url, updated=last_change, now=now,
+                              skipped=skipped)
             valid_until = next_boundary
         elif what == "events":
             events = store.recent_events(session, now, filters, history=HISTORY)
-            body = build_event_feed(events, settings=settings, fmt=fmt, self_url=self_url, now=now)
+            body = build_event_feed(events, settings=settings, fmt=fmt, self_url=self_url, now=now, skipped=skipped)
             valid_until = _earliest(next_boundary, now + WINDOW_REFRESH if events else None)
         else:
             notices = store.calendar_notices(session, now, filters, history=HISTORY)
-            body = build_calendar(notices, settings=settings, now=now)
+            body = build_calendar(notices, settings=settings, now=now, skipped=skipped)
             valid_until = _earliest(next_boundary, *_calendar_changes(notices, now, settings.timezone))
             if any(is_rolling(notice) for notice in notices):
                 # The rolling horizon moved at midnight: the bytes changed, so must Last-Modified.
                 last_change = max(last_change, horizon_moved_at(now, settings.timezone))
-    return RenderedFeed(body=body, media_type=MEDIA_TYPES[fmt], last_modified=last_change, valid_until=valid_until)
+    return RenderedFeed(body=body, media_type=MEDIA_TYPES[fmt], last_modified=last_change, valid_until=valid_until,
+                        skipped=tuple(skipped))
 
 
 def _calendar_changes(notices, now: datetime, zone) -> list[datetime | None]:

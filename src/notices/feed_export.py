@@ -14,6 +14,7 @@ from datetime import datetime
 from pathlib import Path
 
 from notices.context import AppContext
+from notices.errors import PartialFailure
 from notices.feed_catalog import FEED_PATHS, render_feed
 from notices.lifecycle import Filters
 
@@ -47,11 +48,16 @@ def export_feeds(ctx: AppContext, *, now: datetime, directory: Path) -> dict:
     ("valid_until", as the feeds' own valid_until: the next boundary or window refresh)."""
     counts: dict = {"written": 0, "unchanged": 0}
     valid_until = []
+    skipped: dict[str, str] = {}
     for path in FEED_PATHS:
         rendered = render_feed(ctx, path, Filters(), "", now)
         changed = write_if_changed(directory / path.lstrip("/"), rendered.body, modified=rendered.last_modified)
         counts["written" if changed else "unchanged"] += 1
         if rendered.valid_until is not None:
             valid_until.append(rendered.valid_until)
+        skipped.update(rendered.skipped)
     counts["valid_until"] = min(valid_until, default=None)
+    if skipped:
+        # Every file is written, without the entries that failed: say which.
+        raise PartialFailure("export-feeds", counts, sorted(skipped.items()))
     return counts

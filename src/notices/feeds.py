@@ -16,7 +16,7 @@ from feedgen.feed import FeedGenerator
 
 from notices.config import Settings
 from notices.models import Notice, NoticeEvent
-from notices.rendering import RenderableNotice, renderable_instant, renderable_notice, safe_output_text
+from notices.rendering import RenderableNotice, render_each, renderable_instant, renderable_notice, safe_output_text
 from notices.wording import period, when_phrase
 
 # A fixed date for a feed that has never had any content (RSS/Atom need one).
@@ -121,19 +121,25 @@ def _serialise(generator: FeedGenerator, fmt: str) -> bytes:
 
 
 def build_feed(
-    notices: Sequence[Notice], *, settings: Settings, fmt: str, self_url: str, updated: datetime | None, now: datetime
+    notices: Sequence[Notice], *, settings: Settings, fmt: str, self_url: str, updated: datetime | None, now: datetime,
+    skipped: list[tuple[str, str]] | None = None,
 ) -> bytes:
     """Upcoming and active notices (already chosen and ordered), one entry per notice."""
     generator = _generator(
         settings, title=f"{settings.site_name}: notices", self_url=self_url, updated=updated,
         subtitle="Road closures, works, outages and other notices, upcoming and active.",
     )
-    for view in (renderable_notice(notice, settings) for notice in notices):
-        _add_entry(
-            generator, settings, view, entry_id=f"urn:uuid:{view.uid}", title=entry_title(settings, view, now),
+
+    def entry(notice: Notice) -> dict:
+        view = renderable_notice(notice, settings)
+        return dict(
+            view=view, entry_id=f"urn:uuid:{view.uid}", title=entry_title(settings, view, now),
             summary=summary_html(settings, view), content=entry_html(settings, view),
             published=view.publish_at or view.created_at, updated=max(view.updated_at, view.publish_at or view.updated_at),
         )
+
+    for values in render_each(notices, entry, describe=lambda notice: f"notice {notice.uid}", skipped=skipped):
+        _add_entry(generator, settings, **values)
     return _serialise(generator, fmt)
 
 
@@ -160,7 +166,8 @@ def event_entry_id(event: NoticeEvent) -> str:
 
 
 def build_event_feed(
-    events: Sequence[NoticeEvent], *, settings: Settings, fmt: str, self_url: str, now: datetime
+    events: Sequence[NoticeEvent], *, settings: Settings, fmt: str, self_url: str, now: datetime,
+    skipped: list[tuple[str, str]] | None = None,
 ) -> bytes:
     """One entry per lifecycle event, newest first, each with its own stable id.
 
@@ -171,16 +178,20 @@ def build_event_feed(
         settings, title=f"{settings.site_name}: notice updates", self_url=self_url, updated=updated,
         subtitle="Every change to a notice: new, in effect, updated, rescheduled, ended, cancelled.",
     )
-    for event in events:
+    def entry(event: NoticeEvent) -> dict:
         view = renderable_notice(as_of_event(event), settings)
         label = EVENT_LABELS.get(event.kind, safe_output_text(event.kind))
         occurred_at = renderable_instant(event.occurred_at)
-        _add_entry(
-            generator, settings, view,
+        return dict(
+            view=view,
             entry_id=event_entry_id(event),  # from the event itself: stable whatever the snapshot says
             title=f"{label}: {view.category_label}: {view.title}",
             summary=summary_html(settings, view, first_line=f"{label}: {when_phrase(view, settings.timezone, occurred_at)}"),
             content=entry_html(settings, view, note=safe_output_text(event.detail)),
             published=occurred_at, updated=occurred_at,
         )
+
+    described = lambda event: f"event {event.kind} of notice {event.notice.uid}"  # noqa: E731
+    for values in render_each(events, entry, describe=described, skipped=skipped):
+        _add_entry(generator, settings, **values)
     return _serialise(generator, fmt)

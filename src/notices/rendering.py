@@ -3,30 +3,24 @@ and the renderable view of a notice that every feed and calendar renders from.""
 
 from __future__ import annotations
 
+import logging
 import re
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cached_property
+from typing import TypeVar
 
 import lxml.html
 import markdown
 import nh3
 
 from notices.config import Settings
+from notices.safe_text import strip_unsafe
 
-# Characters XML 1.0 forbids (lxml refuses them; readers choke on them):
-# C0 controls except tab/newline/CR, surrogates, U+FFFE and U+FFFF.
-_XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
-# What safe_output_text removes on top: the controls and noncharacters XML 1.0
-# discourages (section 2.2: DEL and C1, U+FDD0..U+FDEF, U+nFFFE/U+nFFFF), and
-# the bidi embedding, override, isolate and mark characters, which let stored
-# text reverse whatever a reader shows after it (a feed title, a calendar summary).
-_UNSAFE_FOR_OUTPUT = re.compile(
-    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufdd0-\ufdef\ufffe\uffff"
-    + "".join(f"{chr(plane << 16 | 0xFFFE)}{chr(plane << 16 | 0xFFFF)}" for plane in range(1, 17))
-    + "\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]"
-)
-_LINE_BREAK = re.compile("\r\n?")
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+R = TypeVar("R")
 
 _ALLOWED_TAGS = {
     "a", "abbr", "b", "blockquote", "br", "code", "dd", "del", "dl", "dt", "em", "h2", "h3", "h4",
@@ -43,19 +37,32 @@ EARLIEST_RENDERABLE = datetime(1, 1, 3, tzinfo=UTC)
 LATEST_RENDERABLE = datetime(9999, 12, 29, tzinfo=UTC)
 
 
-def xml_safe(text: str | None) -> str:
-    """`text` without the characters XML 1.0 forbids (narrower than safe_output_text: for input checks)."""
-    return _XML_INVALID.sub("", text or "")
+def render_each(items: Iterable[T], build: Callable[[T], R], *, describe: Callable[[T], str],
+                skipped: list[tuple[str, str]] | None = None) -> Iterator[R]:
+    """`build(item)` for each item; one that cannot be built is logged, noted in `skipped` and left out.
+
+    Input is checked, and every renderer filters text again, but a row can
+    still be wrong in ways no filter foresaw (a hand edit, an old version):
+    one such notice must cost its own entry, never the whole feed.
+    """
+    for item in items:
+        try:
+            yield build(item)
+        except Exception as error:  # noqa: BLE001 - any fault of one entry is logged and reported
+            log.exception("left %s out: it cannot be rendered", describe(item))
+            if skipped is not None:
+                skipped.append((describe(item), f"{type(error).__name__}: {error}"[:300]))
 
 
 def safe_output_text(text: str | None) -> str:
-    """The one filter for text on its way into an output (feed, calendar, export).
+    """The one filter for text on its way into an output (feed, calendar, export, page, email).
 
-    Removes what XML 1.0 forbids or discourages and every bidi control, and
-    turns CR and CRLF into LF, so stored text can neither break a parser nor
-    reverse the rest of a line a reader shows.
+    Removes what XML 1.0 forbids or discourages and every bidi control (the
+    same characters input drops, see safe_text), and turns CR and CRLF into
+    LF, so stored text can neither break a parser nor reverse the rest of a
+    line a reader shows.
     """
-    return _UNSAFE_FOR_OUTPUT.sub("", _LINE_BREAK.sub("\n", text or ""))
+    return strip_unsafe(text)
 
 
 def renderable_instant(instant: datetime | None) -> datetime | None:

@@ -15,25 +15,32 @@ from __future__ import annotations
 
 import re
 
-_UNSAFE = re.compile(
+UNSAFE_CHARACTERS = re.compile(
     "["
     "\x00-\x08\x0b\x0c\x0e-\x1f"  # C0 controls except tab, newline, carriage return
     "\x7f-\x9f"  # DEL and C1 controls
     "\ud800-\udfff"  # lone surrogates (JSON can carry them as \\ud800 escapes)
     "\ufdd0-\ufdef\ufffe\uffff"  # noncharacters of the BMP
-    "\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"  # bidirectional controls
-    "]"
     # Noncharacters at the end of every other plane (U+1FFFE, ..., U+10FFFF).
-    "|[\U0001fffe\U0001ffff\U0002fffe\U0002ffff\U0003fffe\U0003ffff\U0004fffe\U0004ffff"
-    "\U0005fffe\U0005ffff\U0006fffe\U0006ffff\U0007fffe\U0007ffff\U0008fffe\U0008ffff"
-    "\U0009fffe\U0009ffff\U000afffe\U000affff\U000bfffe\U000bffff\U000cfffe\U000cffff"
-    "\U000dfffe\U000dffff\U000efffe\U000effff\U000ffffe\U000fffff\U0010fffe\U0010ffff]"
+    + "".join(f"{chr(plane << 16 | 0xFFFE)}{chr(plane << 16 | 0xFFFF)}" for plane in range(1, 17))
+    + "\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"  # bidirectional controls
+    "]"
 )
+_LINE_BREAK = re.compile("\r\n?")
+
+
+def strip_unsafe(text: str | None) -> str:
+    """`text` without unsafe characters and with LF line ends; nothing else changes.
+
+    Input cleans with it (clean_text) and every renderer filters with it
+    again (rendering.safe_output_text), for rows stored before input did.
+    """
+    return UNSAFE_CHARACTERS.sub("", _LINE_BREAK.sub("\n", text or ""))
 
 
 def clean_text(value: str, *, one_line: bool = False) -> str:
     """`value` without unsafe characters, with line ends normalised; one line if asked."""
-    value = _UNSAFE.sub("", value.replace("\r\n", "\n").replace("\r", "\n"))
+    value = strip_unsafe(value)
     if one_line:
         value = " ".join(value.split())
     return value.strip()

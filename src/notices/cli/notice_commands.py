@@ -166,7 +166,7 @@ def update(uid: str, note: str, as_json: bool, **options) -> None:
         raise UserError("--note: describe the change")
     now = ctx.clock.now()
     with ctx.db.writing() as session, session.begin():
-        found = store.get_notice(session, uid)
+        found = store.get_notice(session, uid, for_update=True)
         try:
             fields = parse_changes(raw, current=store.fields_of(found), settings=ctx.settings, now=now)
         except InvalidField as error:
@@ -184,7 +184,7 @@ def publish(uid: str, publish_at: str, as_json: bool) -> None:
     ctx = migrated_context()
     now = ctx.clock.now()
     with ctx.db.writing() as session, session.begin():
-        found = store.get_notice(session, uid)
+        found = store.get_notice(session, uid, for_update=True)
         if found.publish_at is not None and found.publish_at <= now:
             raise UserError("the notice is already published")
         try:
@@ -206,7 +206,7 @@ def cancel(uid: str, reason: str, as_json: bool) -> None:
         raise UserError("--reason: give a reason for readers")
     now = ctx.clock.now()
     with ctx.db.writing() as session, session.begin():
-        found = store.get_notice(session, uid)
+        found = store.get_notice(session, uid, for_update=True)
         store.cancel_notice(session, found, reason=reason.strip(), now=now, author=author())
     _print_notice(found, ctx, as_json=as_json)
 

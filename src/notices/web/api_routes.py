@@ -148,7 +148,9 @@ def list_notices(
     filters = Filters(categories=frozenset(category), locations=frozenset(location), min_severity=severity)
     now = ctx.clock.now()
     with ctx.db.session() as session:
-        notices = [n for n in store.list_notices(session, now, wanted) if filters.matches(n)]
+        notices = [n for n in store.list_notices(session, now, wanted)
+                   # Without a token: only what was announced (a notice cancelled before that never was).
+                   if filters.matches(n) and (viewer is not None or lifecycle.is_public(n, now))]
         items = [notice_data(notice, zone=ctx.settings.timezone, now=now) for notice in notices]
     return {"count": len(items), "notices": items}
 
@@ -160,7 +162,7 @@ def get_notice(request: Request, response: Response, uid: str, viewer: User | No
     ctx = request.app.state.ctx
     with ctx.db.session() as session:
         notice = _find(session, uid)
-        if viewer is None and lifecycle.status_at(notice, ctx.clock.now()) in UNPUBLISHED:
+        if viewer is None and not lifecycle.is_public(notice, ctx.clock.now()):
             raise ApiError(404, f"no notice with uid {uid!r}", field="uid")
         return _out(request, response, notice)
 
