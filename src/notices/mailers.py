@@ -144,21 +144,37 @@ class _SMTPConnection:
 
 
 class FileMailer:
-    """Writes each message as an .eml file: `make run` shows real mail without a server."""
+    """Writes each message as an .eml file: `make run` shows real mail without a server.
+
+    A folder that cannot be made or a write that fails (a full disk) is a
+    TemporaryFailure, like an SMTP 4xx: the delivery waits, is retried with
+    backoff and given up at max_attempts, with the reason as its last error.
+    """
 
     def __init__(self, directory: Path) -> None:
         self.directory = Path(directory)
 
     @contextlib.contextmanager
     def connection(self):
-        self.directory.mkdir(parents=True, exist_ok=True)
+        # The folder is made at each send, where a failure belongs to one delivery.
         yield self
 
     def send(self, mail: OutgoingMail, *, sender: str) -> str:
         # Named after the Message-ID, so a message sent again overwrites itself.
         name = re.sub(r"[^A-Za-z0-9.-]+", "_", mail.message_id.strip("<>"))
         path = self.directory / f"{name}.eml"
-        path.write_bytes(mail.data)
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise TemporaryFailure(f"cannot make the mail folder {self.directory}: {error.strerror or error}") from None
+        try:
+            path.write_bytes(mail.data)
+        except OSError as error:
+            # Leave no half-written message behind for a mail program to open.
+            with contextlib.suppress(OSError):
+                if path.is_file():
+                    path.unlink()
+            raise TemporaryFailure(f"cannot write {path}: {error.strerror or error}") from None
         return f"250 written to {path}"
 
 
