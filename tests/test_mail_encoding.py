@@ -122,3 +122,20 @@ def test_spamassassin_finds_no_long_lines_or_bad_encoding(ctx, clock, sink):
     assert all("HTML_MESSAGE" in fired for fired in rules)  # the report was read
     fired = {kind: sorted(rule for rule in fired if about_encoding.search(rule)) for kind, fired in zip(kinds, rules)}
     assert fired == {kind: [] for kind in KINDS}
+
+
+def test_a_server_without_8bitmime_gets_quoted_printable_with_the_same_headers(ctx, clock, sink):
+    from notices.mailers import as_seven_bit
+
+    for kind, arrived in send_every_kind(ctx, clock, sink, "nl").items():
+        converted = as_seven_bit(arrived.raw)
+        assert converted.isascii(), kind
+        original_head, converted_head = arrived.raw.partition(b"\r\n\r\n")[0], converted.partition(b"\r\n\r\n")[0]
+        assert converted_head == original_head, kind
+        head, parts = header_and_parts(converted)
+        for encoding, lines in parts:
+            assert encoding in ("7bit", "quoted-printable"), kind
+            assert max(len(line) for line in lines) <= 76, kind
+        message, original = (email.message_from_bytes(raw, policy=policy.default) for raw in (converted, arrived.raw))
+        for subtype in ("plain", "html"):
+            assert part(message, subtype) == part(original, subtype), kind

@@ -195,14 +195,18 @@ class MemoryMailer:
         return "250 kept in memory"
 
 
+_AS_WRITTEN = MAIL_POLICY.clone(refold_source="none")
+
+
 def as_seven_bit(data: bytes) -> bytes:
     """Re-encode 8bit body parts as quoted-printable, for the rare server without 8BITMIME."""
-    # Parsed with \n line ends (so the text carries no stray CRs), written back with CRLF.
-    message = email.message_from_bytes(data, policy=policy.default)
+    # Parsed with our policy, so the new parts get its 76-character quoted-printable lines.
+    message = email.message_from_bytes(data, policy=MAIL_POLICY)
     for part in message.walk():
         if not part.is_multipart() and part.get("Content-Transfer-Encoding", "").lower() == "8bit":
             part.set_content(part.get_content(), subtype=part.get_content_subtype(), cte="quoted-printable")
-    return message.as_bytes(policy=MAIL_POLICY)
+    # Headers as they were: refolded, List-Unsubscribe's long URLs would become encoded words.
+    return message.as_bytes(policy=_AS_WRITTEN)
 
 
 def mailer_from_settings(settings) -> Mailer:
