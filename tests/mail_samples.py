@@ -14,8 +14,10 @@ from email import policy
 from email.message import EmailMessage
 
 import lxml.html
+import pytest
 
 from notices import jobs, store, subscriptions
+from notices.mailers import SMTPMailer
 from notices.notice_input import parse_changes
 from tests.factories import add_notice, add_subscriber
 from tests.smtp_sink import RecordingHandler, SMTPSink
@@ -49,10 +51,21 @@ class RawHandler(RecordingHandler):
         return await super().handle_DATA(server, session, envelope)
 
 
-def raw_sink() -> SMTPSink:
+@pytest.fixture
+def sink():
+    """The aiosmtpd server of the `smtp` fixture, keeping each message's bytes (import it into a test module)."""
     sink = SMTPSink()
     sink.handler = RawHandler()
-    return sink
+    sink.start()
+    yield sink
+    sink.stop()
+
+
+@pytest.fixture
+def sink_ctx(ctx, sink):
+    """The context with its mailer pointed at `sink`."""
+    ctx.mailer = SMTPMailer(sink.url, timeout=5)
+    return ctx
 
 
 def _send(ctx, clock) -> None:

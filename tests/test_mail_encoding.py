@@ -14,8 +14,7 @@ from email import policy
 
 import pytest
 
-from notices.mailers import SMTPMailer
-from tests.mail_samples import KINDS, LANGUAGES, every_kind, part, raw_sink
+from tests.mail_samples import KINDS, LANGUAGES, every_kind, part, sink, sink_ctx  # noqa: F401 (fixtures)
 
 LONG = {
     # 198 characters, none ASCII-only words: the subject needs many encoded words.
@@ -28,16 +27,7 @@ ENCODED_WORD = re.compile(rb"=\?[^?\s]+\?[bBqQ]\?[^?\s]*\?=")
 LIST_UNSUBSCRIBE = re.compile(r"<https?://[^<>\s]+>, <mailto:[^<>\s]+>")
 
 
-@pytest.fixture
-def sink():
-    sink = raw_sink()
-    sink.start()
-    yield sink
-    sink.stop()
-
-
 def send_every_kind(ctx, clock, sink, language):
-    ctx.mailer = SMTPMailer(sink.url, timeout=5)
     kinds = every_kind(ctx, clock, sink, language=language, **LONG)
     assert set(kinds) == set(KINDS)
     return kinds
@@ -56,8 +46,8 @@ def header_and_parts(raw: bytes) -> tuple[list[bytes], list[tuple[str, list[byte
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
-def test_every_kind_parses_under_policy_strict_without_defects(ctx, clock, sink, language):
-    for kind, arrived in send_every_kind(ctx, clock, sink, language).items():
+def test_every_kind_parses_under_policy_strict_without_defects(sink_ctx, clock, sink, language):
+    for kind, arrived in send_every_kind(sink_ctx, clock, sink, language).items():
         message = email.message_from_bytes(arrived.raw, policy=policy.strict)
         assert message.defects == [], kind
         for leaf in message.walk():
@@ -68,8 +58,8 @@ def test_every_kind_parses_under_policy_strict_without_defects(ctx, clock, sink,
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
-def test_every_line_keeps_the_rfc_limits(ctx, clock, sink, language):
-    for kind, arrived in send_every_kind(ctx, clock, sink, language).items():
+def test_every_line_keeps_the_rfc_limits(sink_ctx, clock, sink, language):
+    for kind, arrived in send_every_kind(sink_ctx, clock, sink, language).items():
         head, parts = header_and_parts(arrived.raw)
         assert max(len(line) for line in arrived.raw.split(b"\r\n")) <= 998, kind
         for line in head:
@@ -85,16 +75,16 @@ def test_every_line_keeps_the_rfc_limits(ctx, clock, sink, language):
                 assert max(len(line) for line in lines) <= 76, kind
 
 
-def test_list_unsubscribe_stays_a_plain_list_of_urls(ctx, clock, sink):
-    for kind, arrived in send_every_kind(ctx, clock, sink, "nl").items():
+def test_list_unsubscribe_stays_a_plain_list_of_urls(sink_ctx, clock, sink):
+    for kind, arrived in send_every_kind(sink_ctx, clock, sink, "nl").items():
         message = email.message_from_bytes(arrived.raw, policy=policy.default)
         assert b"=?" not in arrived.raw.partition(b"\r\n\r\n")[0].split(b"List-Unsubscribe:")[1].split(b"\r\nMIME")[0]
         assert LIST_UNSUBSCRIBE.fullmatch(message["List-Unsubscribe"]), (kind, message["List-Unsubscribe"])
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
-def test_a_long_subject_shortens_the_title_and_keeps_when(ctx, clock, sink, language):
-    kinds = send_every_kind(ctx, clock, sink, language)
+def test_a_long_subject_shortens_the_title_and_keeps_when(sink_ctx, clock, sink, language):
+    kinds = send_every_kind(sink_ctx, clock, sink, language)
     for kind in ("alert:published", "reminder"):
         subject = kinds[kind].message["Subject"]
         assert len(subject) <= 200
@@ -113,9 +103,9 @@ def spamassassin_rules(messages: list[bytes]) -> list[set[str]]:
             for table in tables]
 
 
-def test_spamassassin_finds_no_long_lines_or_bad_encoding(ctx, clock, sink):
+def test_spamassassin_finds_no_long_lines_or_bad_encoding(sink_ctx, clock, sink):
     assert shutil.which("spamassassin"), "Debian's spamassassin is needed: apt-get install spamassassin"
-    kinds = send_every_kind(ctx, clock, sink, "nl")
+    kinds = send_every_kind(sink_ctx, clock, sink, "nl")
     # Rules about line length, transfer encodings, charsets, MIME structure and headers.
     about_encoding = re.compile(r"LONG|QP|BASE64|ENC|8BIT|CHARSET|MIME|HB_SEP|SUBJ_|HEADER|HEAD_")
     rules = spamassassin_rules([arrived.raw for arrived in kinds.values()])
@@ -124,10 +114,10 @@ def test_spamassassin_finds_no_long_lines_or_bad_encoding(ctx, clock, sink):
     assert fired == {kind: [] for kind in KINDS}
 
 
-def test_a_server_without_8bitmime_gets_quoted_printable_with_the_same_headers(ctx, clock, sink):
+def test_a_server_without_8bitmime_gets_quoted_printable_with_the_same_headers(sink_ctx, clock, sink):
     from notices.mailers import as_seven_bit
 
-    for kind, arrived in send_every_kind(ctx, clock, sink, "nl").items():
+    for kind, arrived in send_every_kind(sink_ctx, clock, sink, "nl").items():
         converted = as_seven_bit(arrived.raw)
         assert converted.isascii(), kind
         original_head, converted_head = arrived.raw.partition(b"\r\n\r\n")[0], converted.partition(b"\r\n\r\n")[0]

@@ -7,20 +7,11 @@ import pytest
 from sqlalchemy import update
 
 from notices import jobs
-from notices.mailers import SMTPMailer
 from notices.models import Notice
 from tests.factories import add_notice, add_subscriber
-from tests.mail_samples import KINDS, LANGUAGES, every_kind, part, raw_sink
+from tests.mail_samples import KINDS, LANGUAGES, every_kind, part, sink, sink_ctx  # noqa: F401 (fixtures)
 
 BIDI_CONTROLS = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c"
-
-
-@pytest.fixture
-def sink():
-    sink = raw_sink()
-    sink.start()
-    yield sink
-    sink.stop()
 
 
 def heading_levels(html: str) -> list[int]:
@@ -29,9 +20,8 @@ def heading_levels(html: str) -> list[int]:
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
-def test_headings_start_at_h1_and_never_skip_a_level(ctx, clock, sink, language):
-    ctx.mailer = SMTPMailer(sink.url, timeout=5)
-    kinds = every_kind(ctx, clock, sink, language=language, body="## Access\n\nGate 2 stays open.")
+def test_headings_start_at_h1_and_never_skip_a_level(sink_ctx, clock, sink, language):
+    kinds = every_kind(sink_ctx, clock, sink, language=language, body="## Access\n\nGate 2 stays open.")
     assert set(kinds) == set(KINDS)
     skipped = {}
     for kind, arrived in kinds.items():
@@ -47,7 +37,6 @@ def test_headings_start_at_h1_and_never_skip_a_level(ctx, clock, sink, language)
 
 def mail_about_an_old_row(ctx, clock, sink, **text):
     """An alert and a digest about a notice whose stored text predates input checks."""
-    ctx.mailer = SMTPMailer(sink.url, timeout=5)
     add_subscriber(ctx, "now@example.org")
     add_subscriber(ctx, "daily@example.org", frequency="daily")
     notice = add_notice(ctx, starts_at=clock.now() + timedelta(days=2))
@@ -67,8 +56,8 @@ def mail_about_an_old_row(ctx, clock, sink, **text):
 TITLE = "Gate \u202eclosed\u202c for \u2067traffic\u2069 \u200eand\u200f \u061cbikes \u202a\u202b\u202d\u2066\u2068x"
 
 
-def test_bidi_controls_in_a_title_never_reach_a_mail_header(ctx, clock, sink):
-    for arrived in mail_about_an_old_row(ctx, clock, sink, title=TITLE):
+def test_bidi_controls_in_a_title_never_reach_a_mail_header(sink_ctx, clock, sink):
+    for arrived in mail_about_an_old_row(sink_ctx, clock, sink, title=TITLE):
         message = arrived.message
         if arrived.recipient == "now@example.org":  # the alert's subject names the notice
             assert "Gate closed for traffic and bikes x" in message["Subject"]
@@ -76,8 +65,8 @@ def test_bidi_controls_in_a_title_never_reach_a_mail_header(ctx, clock, sink):
             assert not set(BIDI_CONTROLS) & set(str(value)), name
 
 
-def test_bidi_controls_cannot_reverse_the_rest_of_a_heading(ctx, clock, sink):
-    for arrived in mail_about_an_old_row(ctx, clock, sink, title=TITLE, summary="Use \u202ethe north gate"):
+def test_bidi_controls_cannot_reverse_the_rest_of_a_heading(sink_ctx, clock, sink):
+    for arrived in mail_about_an_old_row(sink_ctx, clock, sink, title=TITLE, summary="Use \u202ethe north gate"):
         html = part(arrived.message, "html")
         assert not set(BIDI_CONTROLS) & set(html + part(arrived.message, "plain"))
         tree = lxml.html.fromstring(html)

@@ -4,8 +4,9 @@ import re
 
 import pytest
 
-from notices.mailers import SMTPMailer
-from tests.mail_samples import KINDS, LANGUAGES, every_kind, html_links, part, raw_sink, visible_text
+from tests.mail_samples import (  # noqa: F401 (sink, sink_ctx: fixtures)
+    KINDS, LANGUAGES, every_kind, html_links, part, sink, sink_ctx, visible_text,
+)
 
 BODY = """Switch off **sensitive equipment** before 22:00. See [the detour map](https://example.org/detour.html).
 
@@ -25,22 +26,13 @@ BODY = """Switch off **sensitive equipment** before 22:00. See [the detour map](
 TEXT = {"summary": "Night works on the cable duct", "body": BODY, "location_detail": "Gate 4 to gate 6"}
 
 
-@pytest.fixture
-def sink():
-    sink = raw_sink()
-    sink.start()
-    yield sink
-    sink.stop()
-
-
 def words(text: str) -> set[str]:
     return set(re.findall(r"\w+", text.casefold()))
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
-def test_the_text_part_has_every_word_and_link_of_the_html_part(ctx, clock, sink, language):
-    ctx.mailer = SMTPMailer(sink.url, timeout=5)
-    kinds = every_kind(ctx, clock, sink, language=language, **TEXT)
+def test_the_text_part_has_every_word_and_link_of_the_html_part(sink_ctx, clock, sink, language):
+    kinds = every_kind(sink_ctx, clock, sink, language=language, **TEXT)
     assert set(kinds) == set(KINDS)
     missing = {}
     for kind, arrived in kinds.items():
@@ -53,9 +45,8 @@ def test_the_text_part_has_every_word_and_link_of_the_html_part(ctx, clock, sink
 
 
 @pytest.mark.parametrize("kind", ["alert:published", "reminder"])
-def test_alerts_and_reminders_carry_the_notice_body_as_readable_text(ctx, clock, sink, kind):
-    ctx.mailer = SMTPMailer(sink.url, timeout=5)
-    text = part(every_kind(ctx, clock, sink, **TEXT)[kind].message, "plain")
+def test_alerts_and_reminders_carry_the_notice_body_as_readable_text(sink_ctx, clock, sink, kind):
+    text = part(every_kind(sink_ctx, clock, sink, **TEXT)[kind].message, "plain")
     assert "Switch off sensitive equipment before 22:00. See the detour map <https://example.org/detour.html>." in text
     assert "- Gate 1: closed\n- Gate 2: open, see https://example.org/gate-2\n" in text
     assert "\n    shutdown --room B2.14\n    restart after 06:00\n" in text

@@ -1,14 +1,17 @@
 """Shared digests and alerts are personalised per recipient whatever the notice says."""
 
+import dataclasses
 import re
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import select
 
-from notices.mailers import SMTPMailer
+from notices import jobs
+from notices.models import Subscriber
 from notices.tokens import LinkSigner
 from tests.factories import add_notice, add_subscriber
-from tests.mail_samples import alert_mail, digest_mail, raw_sink, visible_text
+from tests.mail_samples import alert_mail, digest_mail, sink, sink_ctx, visible_text  # noqa: F401 (fixtures)
 
 # What the service used to personalise shared messages with, the recipient's own
 # address and template syntax: a notice may say any of it.
@@ -26,25 +29,7 @@ HOSTILE = {
 BODY_WORDS = [*OLD_MARKERS, "second@example.org", "{{ notice.title }}", "{%- endif %}"]
 
 
-@pytest.fixture
-def sink():
-    sink = raw_sink()
-    sink.start()
-    yield sink
-    sink.stop()
-
-
-@pytest.fixture
-def sink_ctx(ctx, sink):
-    ctx.mailer = SMTPMailer(sink.url, timeout=5)
-    return ctx
-
-
 def subscriber_ids(ctx) -> dict[str, int]:
-    from sqlalchemy import select
-
-    from notices.models import Subscriber
-
     with ctx.db.session() as session:
         return dict(session.execute(select(Subscriber.email, Subscriber.id)).all())
 
@@ -98,21 +83,16 @@ def test_a_digest_that_cannot_be_shared_is_rendered_for_each_recipient(sink_ctx,
         assert [signer.verify("unsubscribe", token)[0] for token in tokens] == [ids[arrived.recipient]]
 
 
-def test_links_too_long_to_share_a_line_are_rendered_for_each_recipient(ctx, sink, clock):
+def test_links_too_long_to_share_a_line_are_rendered_for_each_recipient(sink_ctx, sink, clock):
     # A long base URL: two of the recipient's links no longer fit on the line the stand-ins shared.
-    import dataclasses
-
-    ctx.settings = dataclasses.replace(ctx.settings, base_url="https://notices.example.org/" + "p" * 420)
-    ctx.mailer = SMTPMailer(sink.url, timeout=5)
+    sink_ctx.settings = dataclasses.replace(sink_ctx.settings, base_url="https://notices.example.org/" + "p" * 420)
     for address in RECIPIENTS:
-        add_subscriber(ctx, address, frequency="daily")
-    add_notice(ctx, starts_at=clock.now() + timedelta(days=2))
+        add_subscriber(sink_ctx, address, frequency="daily")
+    add_notice(sink_ctx, starts_at=clock.now() + timedelta(days=2))
     clock.set((clock.now() + timedelta(days=1)).replace(hour=6, minute=30))
-    from notices import jobs
-
-    jobs.enqueue_digests(ctx, now=clock.now(), frequency="daily")
-    assert jobs.send_pending(ctx, now=clock.now())["sent"] == 2
-    signer, ids = LinkSigner(ctx.settings.secret_key), subscriber_ids(ctx)
+    jobs.enqueue_digests(sink_ctx, now=clock.now(), frequency="daily")
+    assert jobs.send_pending(sink_ctx, now=clock.now())["sent"] == 2
+    signer, ids = LinkSigner(sink_ctx.settings.secret_key), subscriber_ids(sink_ctx)
     for arrived in sink.handler.arrived:
         assert max(len(line) for line in arrived.raw.split(b"\r\n")) <= 998
         html = arrived.message.get_body(("html",)).get_content()
