@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 from babel.dates import format_datetime
 
 from notices.lifecycle import Status, status_at
+from notices.mail_text import html_to_text
 
 TEXTS = {
     "en": {
@@ -106,6 +107,11 @@ class Words:
         if notice.ends_at is not None:
             return f"{start} – {self.time(notice.ends_at)}"
         return f"{start} – {self.until(notice)}"
+
+    @staticmethod
+    def as_text(html: str) -> str:
+        """A notice body's HTML for the text part: the same words, link targets written out."""
+        return html_to_text(html)
 
     def event(self, kind: str) -> str:
         return self.texts.get(f"event_{kind}", kind)

@@ -17,7 +17,7 @@ from notices.config import Settings
 from notices.i18n import Words
 from notices.lifecycle import Status, status_at
 from notices.mail import (
-    PLACEHOLDER_LINKS, Links, MessageTemplate, OutgoingMail, RenderedMail, make_message, render_mail,
+    Links, MessageTemplate, NotShareable, OutgoingMail, RenderedMail, make_message, render_mail, stand_in_links,
     unsubscribe_mailto,
 )
 from notices.models import Delivery, Subscriber
@@ -37,7 +37,7 @@ class Composer:
 
     def __post_init__(self) -> None:
         self._snapshots: dict[tuple, digests.DigestSnapshot] = {}
-        self._templates: dict[tuple, MessageTemplate] = {}
+        self._templates: dict[tuple, MessageTemplate | None] = {}
         self._notices: dict[str, object] = {}
         # Subscribers suppressed during this run: their other claimed mail must not go out.
         self.blocked: set[int] = set()
@@ -52,6 +52,8 @@ class Composer:
         )
 
     def compose(self, session: Session, delivery: Delivery, *, now: datetime) -> OutgoingMail:
+        """The message for one delivery; raises Skip when it should not go out, or the error that
+        stopped it being composed (which fails this delivery alone)."""
         subscriber = delivery.subscriber
         wanted_state = {"confirm": "pending"}.get(delivery.kind, subscriptions.ACTIVE)
         if subscriber.id in self.blocked:
@@ -65,13 +67,16 @@ class Composer:
         domain = self.settings.mail_from.partition("@")[2]
         identifier = message_id(delivery.id, f"{subscriber.id}:{delivery.dedup_key}", domain)
         bulk = delivery.kind == "digest"
-        if cache_key is None:
-            rendered = self._render(delivery.kind, subscriber, links, specific, now)
-            message = make_message(settings=self.settings, rendered=rendered, to=subscriber.email,
-                                   message_id=identifier, links=links, date=now, bulk=bulk)
-            return OutgoingMail(data=message.as_bytes(), message_id=identifier, recipient=subscriber.email)
-        template = self._shared_template(delivery.kind, subscriber, specific, now, cache_key, bulk)
-        return template.personalise(to=subscriber.email, message_id=identifier, links=links)
+        if cache_key is not None:
+            template = self._shared_template(delivery.kind, subscriber, specific, now, cache_key, bulk)
+            if template is not None:
+                try:
+                    return template.personalise(to=subscriber.email, message_id=identifier, links=links)
+                except NotShareable:
+                    pass  # this recipient's links do not fit: their own rendering below
+        rendered = self._render(delivery.kind, subscriber, links, specific, now)
+        return make_message(settings=self.settings, rendered=rendered, to=subscriber.email, message_id=identifier,
+                            links=links, date=now, bulk=bulk)
 
     def _render(self, kind: str, subscriber: Subscriber, links: Links, specific: dict, now: datetime) -> RenderedMail:
         context = {
@@ -81,21 +86,25 @@ class Composer:
         }
         return render_mail(self.env, kind, subscriber.language, context)
 
-    def _shared_template(self, kind, subscriber, specific, now, cache_key, bulk) -> MessageTemplate:
+    def _shared_template(self, kind, subscriber, specific, now, cache_key, bulk) -> MessageTemplate | None:
         """Render and encode once for everyone who gets the same content; only the links differ.
 
         A digest run sends thousands of messages but only as many distinct
-        contents as there are distinct filter results.
+        contents as there are distinct filter results. None: this content
+        cannot be shared (see MessageTemplate); each recipient gets their own.
         """
         key = (kind, subscriber.language, subscriber.frequency, *cache_key)
-        template = self._templates.get(key)
-        if template is None:
+        if key not in self._templates:
             if len(self._templates) > 2000:
                 self._templates.clear()
-            rendered = self._render(kind, subscriber, PLACEHOLDER_LINKS, specific, now)
-            template = self._templates[key] = MessageTemplate.build(settings=self.settings, rendered=rendered,
-                                                                    date=now, bulk=bulk)
-        return template
+            stand_ins = stand_in_links()
+            rendered = self._render(kind, subscriber, stand_ins, specific, now)
+            try:
+                self._templates[key] = MessageTemplate.build(settings=self.settings, rendered=rendered, date=now,
+                                                             bulk=bulk, stand_ins=stand_ins)
+            except NotShareable:
+                self._templates[key] = None
+        return self._templates[key]
 
     def _confirm(self, session, delivery, subscriber, now) -> dict:
         token = self.signer.sign("confirm", subscriber.id, subscriber.token_generation)

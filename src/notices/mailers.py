@@ -144,21 +144,37 @@ class _SMTPConnection:
 
 
 class FileMailer:
-    """Writes each message as an .eml file: `make run` shows real mail without a server."""
+    """Writes each message as an .eml file: `make run` shows real mail without a server.
+
+    A folder that cannot be made or a write that fails (a full disk) is a
+    TemporaryFailure, like an SMTP 4xx: the delivery waits, is retried with
+    backoff and given up at max_attempts, with the reason as its last error.
+    """
 
     def __init__(self, directory: Path) -> None:
         self.directory = Path(directory)
 
     @contextlib.contextmanager
     def connection(self):
-        self.directory.mkdir(parents=True, exist_ok=True)
+        # The folder is made at each send, where a failure belongs to one delivery.
         yield self
 
     def send(self, mail: OutgoingMail, *, sender: str) -> str:
         # Named after the Message-ID, so a message sent again overwrites itself.
         name = re.sub(r"[^A-Za-z0-9.-]+", "_", mail.message_id.strip("<>"))
         path = self.directory / f"{name}.eml"
-        path.write_bytes(mail.data)
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise TemporaryFailure(f"cannot make the mail folder {self.directory}: {error.strerror or error}") from None
+        try:
+            path.write_bytes(mail.data)
+        except OSError as error:
+            # Leave no half-written message behind for a mail program to open.
+            with contextlib.suppress(OSError):
+                if path.is_file():
+                    path.unlink()
+            raise TemporaryFailure(f"cannot write {path}: {error.strerror or error}") from None
         return f"250 written to {path}"
 
 
@@ -179,14 +195,18 @@ class MemoryMailer:
         return "250 kept in memory"
 
 
+_AS_WRITTEN = MAIL_POLICY.clone(refold_source="none")
+
+
 def as_seven_bit(data: bytes) -> bytes:
     """Re-encode 8bit body parts as quoted-printable, for the rare server without 8BITMIME."""
-    # Parsed with \n line ends (so the text carries no stray CRs), written back with CRLF.
-    message = email.message_from_bytes(data, policy=policy.default)
+    # Parsed with our policy, so the new parts get its 76-character quoted-printable lines.
+    message = email.message_from_bytes(data, policy=MAIL_POLICY)
     for part in message.walk():
         if not part.is_multipart() and part.get("Content-Transfer-Encoding", "").lower() == "8bit":
             part.set_content(part.get_content(), subtype=part.get_content_subtype(), cte="quoted-printable")
-    return message.as_bytes(policy=MAIL_POLICY)
+    # Headers as they were: refolded, List-Unsubscribe's long URLs would become encoded words.
+    return message.as_bytes(policy=_AS_WRITTEN)
 
 
 def mailer_from_settings(settings) -> Mailer:

@@ -1,0 +1,159 @@
+"""Sanitised notice HTML to readable plain text, for the text part of an email.
+
+The input is what rendering.markdown_to_html lets through (paragraphs,
+headings, lists, quotes, code, tables, definition lists, links), so a small
+converter covers it. Link targets are shown after their text, as
+"text <https://...>", so a text-only reader can still follow them.
+(inscriptis, the library for this, joins the lines of a <pre><code> block,
+which is how Markdown writes code and preformatted instructions.)
+"""
+
+from __future__ import annotations
+
+import re
+from html.parser import HTMLParser
+
+_BLOCKS = {"p", "div", "h1", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "li", "blockquote", "pre", "table",
+           "tr", "dl", "dt", "dd", "hr"}
+_ROWS = {"li", "tr", "dt", "dd"}
+_CONTAINERS = {"ul", "ol", "table", "dl"}
+_HEADINGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
+_SPACES = re.compile(r"[ \t\r\n\f]+")
+_BREAK = "\x00"  # stands for a <br> until whitespace is folded (sanitised text never holds a NUL)
+
+
+class _TextWriter(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        # Finished blocks (prefixed and indented), each with the list, table or definition list it is a row of:
+        # rows of one follow each other without a blank line.
+        self.blocks: list[tuple[str, int | None]] = []
+        self.in_row = False
+        self.containers = 0  # open lists, tables and definition lists
+        self.group = 0  # counts outermost containers
+        self.line: list[str] = []  # the inline text of the block being written
+        self.lists: list[list[int]] = []  # per open list: [next number], or [0] for bullets
+        self.quote_depth = 0
+        self.pre_depth = 0
+        self.links: list[str | None] = []  # hrefs of the open <a> elements
+        self.link_text_start: list[int] = []
+        self.row: list[str] | None = None
+        self.item_marker = ""  # "- " or "1. " for the first line of a list item
+        self.indent = ""  # for definition descriptions
+
+    # Blocks -------------------------------------------------------------
+
+    def _flush(self) -> None:
+        text = "".join(self.line)
+        self.line = []
+        if self.pre_depth:
+            lines = ["    " + line for line in text.strip("\n").split("\n")]  # set apart as code, as Markdown does
+        else:
+            # Whitespace folds as in a browser; only a <br> (written as _BREAK) breaks the line.
+            lines = [_SPACES.sub(" ", piece).strip() for piece in text.split(_BREAK)]
+            while lines and not lines[-1]:
+                lines.pop()
+            while lines and not lines[0]:
+                lines.pop(0)
+        if not lines:
+            return
+        depth = max(len(self.lists) - 1, 0)
+        prefix = "  " * depth + self.indent
+        continuation = prefix + " " * len(self.item_marker)
+        written = [prefix + self.item_marker + lines[0]] + [continuation + line for line in lines[1:]]
+        self.item_marker = ""
+        if self.quote_depth:
+            written = [("> " * self.quote_depth) + line for line in written]
+        self.blocks.append(("\n".join(written), self.group if self.in_row else None))
+
+    def handle_starttag(self, tag: str, attrs) -> None:
+        if tag in _BLOCKS:
+            self._flush()
+            self.in_row = tag in _ROWS
+        if tag in _CONTAINERS:
+            self.containers += 1
+            self.group += self.containers == 1
+        if tag in ("ul", "ol"):
+            self.lists.append([1 if tag == "ol" else 0])
+        elif tag == "li":
+            counter = self.lists[-1] if self.lists else [0]
+            if counter[0]:
+                self.item_marker = f"{counter[0]}. "
+                counter[0] += 1
+            else:
+                self.item_marker = "- "
+        elif tag == "blockquote":
+            self.quote_depth += 1
+        elif tag == "pre":
+            self.pre_depth += 1
+        elif tag == "dd":
+            self.indent = "  "
+        elif tag == "hr":
+            self.blocks.append(("----", None))
+        elif tag == "br":
+            self.line.append("\n" if self.pre_depth else _BREAK)
+        elif tag == "tr":
+            self.row = []
+        elif tag in ("td", "th"):
+            self.line = []
+        elif tag == "a":
+            self.links.append(dict(attrs).get("href"))
+            self.link_text_start.append(len(self.line))
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "a" and self.links:
+            href, start = self.links.pop(), self.link_text_start.pop()
+            text = _SPACES.sub(" ", "".join(self.line[start:])).strip()
+            if href and href not in (text, f"mailto:{text}"):
+                self.line.append(f" <{href}>" if text else f"<{href}>")
+            return
+        if tag in ("td", "th") and self.row is not None:
+            self.row.append(_SPACES.sub(" ", "".join(self.line)).strip())
+            self.line = []
+            return
+        if tag == "tr" and self.row is not None:
+            self.line = [" | ".join(self.row)]
+            self.row = None
+            self._flush()
+            return
+        if tag in _BLOCKS:
+            heading = tag in _HEADINGS
+            if heading:
+                title = _SPACES.sub(" ", "".join(self.line)).strip()
+                self._flush()
+                if title:
+                    block, row = self.blocks[-1]
+                    self.blocks[-1] = (block + "\n" + "-" * min(len(title), 76), row)
+            else:
+                self._flush()
+        if tag in _CONTAINERS:
+            self.containers = max(self.containers - 1, 0)
+        if tag in ("ul", "ol") and self.lists:
+            self.lists.pop()
+        elif tag == "blockquote":
+            self.quote_depth = max(self.quote_depth - 1, 0)
+        elif tag == "pre":
+            self.pre_depth = max(self.pre_depth - 1, 0)
+        elif tag == "dd":
+            self.indent = ""
+
+    def handle_data(self, data: str) -> None:
+        self.line.append(data.replace(_BREAK, ""))
+
+    def text(self) -> str:
+        self._flush()
+        parts, previous = [], None
+        for block, group in self.blocks:
+            if parts:
+                parts.append("\n" if group is not None and group == previous else "\n\n")
+            parts.append(block)
+            previous = group
+        return "".join(parts)
+
+
+def html_to_text(html: str) -> str:
+    """Plain text that says what the HTML says: one blank line between blocks, links as "text <url>"."""
+    writer = _TextWriter()
+    writer.feed(html)
+    writer.close()
+    return writer.text()
