@@ -18,6 +18,9 @@ from notices.context import AppContext
 from notices.db import Database
 from notices.models import Base
 
+# Fixtures shared by several test modules, registered once here.
+pytest_plugins = ["tests.mail_samples"]
+
 # Saturday 28 November 2026, 10:00 in Amsterdam (UTC+1).
 DEFAULT_NOW = datetime(2026, 11, 28, 9, 0, tzinfo=UTC)
 

@@ -168,3 +168,17 @@ def test_a_notice_cancelled_before_it_was_announced_is_not_public_in_the_api(mai
     assert client.get(f"/api/v1/notices/{scheduled.uid}").status_code == 404
     listed = client.get("/api/v1/notices", params={"status": "cancelled"}).json()
     assert scheduled.uid not in [item["uid"] for item in listed["notices"]]
+
+
+def test_a_reminder_still_waiting_when_the_start_moves_is_dropped_for_the_new_one(mail_ctx, smtp, clock):
+    add_subscriber(mail_ctx, "all@example.org")
+    notice = add_notice(mail_ctx, starts_at=clock.now() + timedelta(days=3))
+    run_jobs(mail_ctx, clock.now())
+    reminder_time = notice.starts_at - timedelta(days=1)
+    jobs.record_transitions(mail_ctx, now=reminder_time)
+    assert jobs.enqueue_alerts(mail_ctx, now=reminder_time)["reminders"] == 1  # enqueued, not sent yet
+    new_start = notice.starts_at + timedelta(hours=6)
+    change_notice(mail_ctx, notice.uid, reminder_time, starts_at=new_start, ends_at=new_start + timedelta(days=1))
+    counts = jobs.send_pending(mail_ctx, now=reminder_time)
+    assert counts["expired"] == 1  # the reminder of the old start
+    assert [m["Subject"].split(":")[0] for m in smtp.handler.messages] == ["New"]

@@ -14,7 +14,7 @@ from email import policy
 
 import pytest
 
-from tests.mail_samples import KINDS, LANGUAGES, every_kind, part, sink, sink_ctx  # noqa: F401 (fixtures)
+from tests.mail_samples import KINDS, LANGUAGES, every_kind, part
 
 LONG = {
     # 198 characters, none ASCII-only words: the subject needs many encoded words.

@@ -7,7 +7,6 @@ stop a write; a file where the folder should be and /dev/full do.
 import dataclasses
 import os
 import re
-from datetime import timedelta
 
 from sqlalchemy import select
 
@@ -51,9 +50,9 @@ def test_a_file_where_the_mail_folder_should_be_is_retried_with_backoff_then_giv
     started = clock.now()
     outcomes = attempts_until_given_up(ctx, clock)
     assert [counts for counts, _ in outcomes] == [
-        {"sent": 0, "retry": 1, "failed": 0, "expired": 0},
-        {"sent": 0, "retry": 1, "failed": 0, "expired": 0},
-        {"sent": 0, "retry": 0, "failed": 1, "expired": 0},
+        {"sent": 0, "retry": 1, "failed": 0, "expired": 0, "lost": 0},
+        {"sent": 0, "retry": 1, "failed": 0, "expired": 0, "lost": 0},
+        {"sent": 0, "retry": 0, "failed": 1, "expired": 0, "lost": 0},
     ]
     first, second, last = (delivery for _, delivery in outcomes)
     assert first.next_attempt_at - started == outbox.BACKOFF[0]

@@ -9,7 +9,7 @@ from sqlalchemy import update
 from notices import jobs
 from notices.models import Notice
 from tests.factories import add_notice, add_subscriber
-from tests.mail_samples import KINDS, LANGUAGES, every_kind, part, sink, sink_ctx  # noqa: F401 (fixtures)
+from tests.mail_samples import KINDS, LANGUAGES, every_kind, part
 
 BIDI_CONTROLS = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c"
 

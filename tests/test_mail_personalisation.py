@@ -4,14 +4,13 @@ import dataclasses
 import re
 from datetime import timedelta
 
-import pytest
 from sqlalchemy import select
 
 from notices import jobs
 from notices.models import Subscriber
 from notices.tokens import LinkSigner
 from tests.factories import add_notice, add_subscriber
-from tests.mail_samples import alert_mail, digest_mail, sink, sink_ctx, visible_text  # noqa: F401 (fixtures)
+from tests.mail_samples import alert_mail, digest_mail, visible_text
 
 # What the service used to personalise shared messages with, the recipient's own
 # address and template syntax: a notice may say any of it.

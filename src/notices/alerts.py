@@ -140,7 +140,8 @@ def _enqueue_notice_reminders(session: Session, notice: Notice, subscribers, *, 
                 counts["enqueued"] += outbox.enqueue(
                     session, subscriber_id=row.id,
                     dedup_key=f"reminder:{notice.uid}:{_start_key(notice.starts_at)}:{minutes}m", kind="reminder",
-                    payload={"notice": notice.uid, "lead_minutes": minutes}, now=now, expires_at=notice.starts_at,
+                    payload={"notice": notice.uid, "lead_minutes": minutes, "starts_at": notice.starts_at.isoformat()},
+                    now=now, expires_at=notice.starts_at,
                 )
 
 

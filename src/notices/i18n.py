@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 from babel.dates import format_datetime
 
 from notices.lifecycle import Status, status_at
-from notices.mail_text import html_to_text
+from notices.html_text import html_to_text
 
 TEXTS = {
     "en": {

@@ -135,6 +135,10 @@ class Composer:
         notice = self._notice(session, delivery.payload["notice"])
         if status_at(notice, now) is not Status.UPCOMING:
             raise Skip("the notice is no longer upcoming")
+        reminded_of = delivery.payload.get("starts_at")
+        if reminded_of is not None and datetime.fromisoformat(reminded_of) != notice.starts_at:
+            # The start moved after this was enqueued: a reminder keyed to the new start takes its place.
+            raise Skip("the notice's start has moved since")
         context = {"notice": notice, "notice_url": self.settings.absolute_url(f"/notices/{notice.uid}")}
         return context, (notice.uid, notice.version)
 

@@ -4,7 +4,6 @@ and the renderable view of a notice that every feed and calendar renders from.""
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -16,6 +15,7 @@ import markdown
 import nh3
 
 from notices.config import Settings
+from notices.html_text import html_to_text
 from notices.safe_text import strip_unsafe
 
 log = logging.getLogger(__name__)
@@ -111,51 +111,6 @@ def _unlink_dead_anchors(html: str) -> str:
     for anchor in dead:
         anchor.drop_tag()  # keeps the text and any children
     return lxml.html.tostring(root, encoding="unicode")[len("<div>"):-len("</div>")]
-
-
-_BLOCKS = {"p", "h2", "h3", "h4", "blockquote", "pre", "ul", "ol", "dl", "table", "hr"}
-# Elements whose whitespace around their children is the layout of the source, not text.
-_CONTAINERS = {"div", "ul", "ol", "li", "dl", "dd", "table", "thead", "tbody", "tr", "blockquote"}
-
-
-def html_to_text(html: str) -> str:
-    """Sanitised notice HTML as readable plain text: paragraphs, '- ' list items, 'text <url>' links."""
-    if not html.strip():
-        return ""
-    root = _parse_fragment(html)
-    for element in root.iter():
-        parent = element.getparent()
-        in_item = parent is not None and parent.tag in ("li", "dd")
-        if element.tag in _CONTAINERS and not (element.text or "").strip():
-            element.text = ""
-        tail = element.tail or ""
-        if parent is not None and parent.tag in _CONTAINERS and not tail.strip():
-            tail = ""
-        text = element.text or ""
-        if element.tag == "a":
-            href = element.get("href", "")
-            if href and href.removeprefix("mailto:") != element.text_content().strip():
-                tail = f" <{href}>" + tail
-        elif element.tag == "br":
-            tail = "\n" + tail
-        elif element.tag == "li":
-            depth = sum(1 for ancestor in element.iterancestors() if ancestor.tag == "li")
-            bullet = f"{parent.index(element) + 1}." if parent is not None and parent.tag == "ol" else "-"
-            text = "\n" + "  " * depth + bullet + " " + text
-        elif element.tag in ("dt", "dd", "tr"):
-            text = "\n" + ("  " if element.tag == "dd" else "") + text
-        elif element.tag in ("td", "th") and element.getprevious() is not None:
-            text = " | " + text
-        elif element.tag == "hr":
-            text = "----"
-        if element.tag in _BLOCKS:
-            if not in_item:
-                text, tail = "\n\n" + text, "\n\n" + tail
-            elif element.getprevious() is not None and element.tag == "p":
-                text = "\n" + text  # a second paragraph in a list item
-        element.text, element.tail = text, tail
-    lines = (line.rstrip() for line in root.text_content().split("\n"))
-    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
 
 
 def markdown_to_text(text: str, *, base_url: str) -> str:

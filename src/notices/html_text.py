@@ -1,4 +1,4 @@
-"""Sanitised notice HTML to readable plain text, for the text part of an email.
+"""Sanitised notice HTML to readable plain text: the text part of an email, a calendar DESCRIPTION.
 
 The input is what rendering.markdown_to_html lets through (paragraphs,
 headings, lists, quotes, code, tables, definition lists, links), so a small
