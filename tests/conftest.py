@@ -9,6 +9,7 @@ import os
 from datetime import UTC, datetime
 
 import pytest
+from hypothesis import settings
 from sqlalchemy import text
 
 from notices import db as database
@@ -20,6 +21,12 @@ from notices.models import Base
 
 # Fixtures shared by several test modules, registered once here.
 pytest_plugins = ["tests.mail_samples"]
+
+# Property tests: the same examples on every run in CI (a failure there is
+# reproducible); `HYPOTHESIS_PROFILE=deep make test-sqlite` searches much further.
+settings.register_profile("ci", max_examples=30, deadline=None, derandomize=True)
+settings.register_profile("deep", max_examples=600, deadline=None)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 # Saturday 28 November 2026, 10:00 in Amsterdam (UTC+1).
 DEFAULT_NOW = datetime(2026, 11, 28, 9, 0, tzinfo=UTC)
@@ -45,7 +52,7 @@ def migrated_database(database_url) -> Database:
     db.dispose()
 
 
-def _empty_tables(db: Database) -> None:
+def empty_tables(db: Database) -> None:
     with db.engine.begin() as connection:
         for table in reversed(Base.metadata.sorted_tables):
             if table.name != "site_state":
@@ -67,9 +74,9 @@ def clock() -> FixedClock:
 
 @pytest.fixture
 def ctx(settings, migrated_database, clock) -> AppContext:
-    _empty_tables(migrated_database)
+    empty_tables(migrated_database)
     yield AppContext(settings=settings, db=migrated_database, clock=clock)
-    _empty_tables(migrated_database)
+    empty_tables(migrated_database)
 
 
 @pytest.fixture
