@@ -4,7 +4,7 @@
 FROM node:20-slim AS swagger-ui
 WORKDIR /assets
 COPY package.json package-lock.json ./
-RUN npm ci --ignore-scripts --no-audit --no-fund
+RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund
 
 FROM python:3.11-slim
 
@@ -28,8 +28,10 @@ WORKDIR /data
 ENV NOTICES_DATABASE_URL=sqlite:////data/var/notices.db
 
 EXPOSE 8000
+# /livez: this web process and its database answer. (/healthz also judges the schedulers, which
+# a web container cannot fix; the compose file checks those with `notices health`.)
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
-    CMD python -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=4)" || exit 1
+    CMD python -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/livez', timeout=4)" || exit 1
 
 # The web app by default; the compose file runs `notices scheduler` from the same image.
 CMD ["notices", "serve", "--host", "0.0.0.0", "--port", "8000", "--no-scheduler"]

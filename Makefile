@@ -24,6 +24,8 @@ node_modules/.package-lock.json: package.json package-lock.json
 install: $(BIN)/.installed node_modules/.package-lock.json
 
 ## make run: SQLite, scheduler in process, mail as files under var/mail, demo data on a fresh database.
+# Links in emails and feeds point at the port it serves on, unless NOTICES_BASE_URL says otherwise.
+run: export NOTICES_BASE_URL ?= http://$(HOST):$(PORT)
 run: install
 	$(BIN)/notices db upgrade
 	$(BIN)/notices demo --if-empty
@@ -44,12 +46,15 @@ test-sqlite: install test-tools
 test-postgres: install test-tools
 	NOTICES_TEST_DATABASE_URL=$(TEST_POSTGRES_URL) $(BIN)/pytest
 
-# The browser tests drive Debian's chromium (Playwright's own browser downloads are not used);
-# one test puts Debian's nginx in front of the app with config/nginx/local.conf.
+# Third-party clients the tests check against, from Debian: chromium (Playwright drives it; its
+# own browser downloads are not used), nginx (config/nginx/local.conf in front of the app),
+# SpamAssassin (mail) and Java (the Nu HTML checker, vnu.jar from npm).
+TEST_PACKAGES := chromium nginx-light spamassassin default-jre-headless
 test-tools:
-	@{ test -x $(CHROMIUM) && { command -v nginx >/dev/null || test -x /usr/sbin/nginx; }; } || { \
-	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium nginx-light; \
-	  else echo "the tests need Debian's chromium and nginx: sudo apt-get install chromium nginx-light" >&2; exit 1; fi; }
+	@{ test -x $(CHROMIUM) && { command -v nginx >/dev/null || test -x /usr/sbin/nginx; } \
+	   && command -v spamassassin >/dev/null && command -v java >/dev/null; } || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(TEST_PACKAGES); \
+	  else echo "the tests need Debian packages: sudo apt-get install $(TEST_PACKAGES)" >&2; exit 1; fi; }
 
 clean:
 	rm -rf $(VENV) var build dist .pytest_cache node_modules

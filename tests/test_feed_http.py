@@ -83,7 +83,12 @@ def test_head_gives_the_headers_without_a_body(ctx, client):
 def test_other_methods_are_refused(client):
     response = client.post("/feeds/notices.atom")
     assert response.status_code == 405
-    assert response.headers["allow"] == "GET, HEAD"
+    assert response.headers["allow"] == "GET, HEAD, OPTIONS"
+
+
+def test_options_of_a_feed_lists_its_methods(client):
+    response = client.options("/feeds/notices.atom")
+    assert (response.status_code, response.headers["allow"], response.content) == (204, "GET, HEAD, OPTIONS", b"")
 
 
 def test_repeated_requests_reuse_one_render(ctx, app, client):

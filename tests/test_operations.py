@@ -91,3 +91,18 @@ def test_only_one_process_leads_and_a_standby_takes_over(ctx):
         standby.release()
         first.dispose()
         second.dispose()
+
+
+def test_notices_health_exits_1_and_says_why_until_a_scheduler_ran(ctx, clock):
+    from click.testing import CliRunner
+
+    from notices.cli import cli
+
+    runner = CliRunner()
+    before = runner.invoke(cli, ["health"], obj=ctx)
+    assert (before.exit_code, before.output.strip()) == (1, "scheduler: never ran")
+    jobs.heartbeat(ctx, now=clock.now())
+    after = runner.invoke(cli, ["health", "--json"], obj=ctx)
+    assert after.exit_code == 0
+    assert json.loads(after.output) == {"status": "ok", "database": "ok", "scheduler": "ok",
+                                        "scheduler_last_run_seconds_ago": 0.0, "failing_jobs": {}}

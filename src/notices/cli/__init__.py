@@ -11,7 +11,7 @@ from notices.cli.common import UserError
 from notices.cli.account_commands import token, user
 from notices.cli.mail_commands import digest, mail, subscriber
 from notices.cli.notice_commands import notice
-from notices.cli.service_commands import db, demo, feed, jobs, scheduler, serve
+from notices.cli.service_commands import db, demo, feed, health, jobs, scheduler, serve
 from notices.config import ConfigError
 from notices.errors import InvalidField, PartialFailure
 from notices.store import NoticeConflict, NoticeNotFound
@@ -43,7 +43,7 @@ def cli(click_ctx: click.Context, verbose: bool) -> None:
     logs.configure(None, verbose=verbose)
 
 
-for command in (notice, subscriber, digest, mail, user, token, db, demo, feed, jobs, scheduler, serve):
+for command in (notice, subscriber, digest, mail, user, token, db, demo, feed, health, jobs, scheduler, serve):
     cli.add_command(command)
 
 

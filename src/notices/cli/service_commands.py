@@ -3,15 +3,25 @@
 from __future__ import annotations
 
 import secrets
+import sys
 from pathlib import Path
 
 import click
+from sqlalchemy.exc import SQLAlchemyError
 
+from notices import accounts, logs
 from notices import db as database
 from notices import jobs as job_functions
-from notices.cli.common import UserError, announce_secret_key, app_context, echo_counts, echo_json, migrated_context
-from notices import accounts, logs
+from notices.cli.common import (
+    UserError,
+    announce_secret_key,
+    app_context,
+    echo_counts,
+    echo_json,
+    migrated_context,
+)
 from notices.demo import DEMO_ADMIN, has_notices, load_demo, load_demo_subscribers
+from notices.health import scheduler_health
 
 
 @click.command()
@@ -68,6 +78,32 @@ def scheduler() -> None:
     ctx = migrated_context()
     announce_secret_key(ctx)
     run_until_signalled(ctx, on_ready=lambda: click.echo("scheduler running; stop with Ctrl+C or SIGTERM"))
+
+
+@click.command()
+@click.option("--json", "as_json", is_flag=True)
+def health(as_json: bool) -> None:
+    """Is publishing working? What /healthz says; exit 1 unless it is (for health checks of scheduler containers)."""
+    ctx = migrated_context()
+    try:
+        with ctx.db.session() as session:
+            report = scheduler_health(session, settings=ctx.settings, now=ctx.clock.now())
+    except SQLAlchemyError as error:
+        if as_json:
+            echo_json({"status": "error", "database": "unreachable"})
+        else:
+            click.echo(f"database: unreachable ({type(error).__name__})")
+        sys.exit(1)
+    data = {"status": "ok" if report.ok else "error", "database": "ok", **report.as_dict()}
+    if as_json:
+        echo_json(data)
+    else:
+        ago = data["scheduler_last_run_seconds_ago"]
+        click.echo(f"scheduler: {data['scheduler']}" + (f" (last run {ago:.0f} s ago)" if ago is not None else ""))
+        for job, error in data["failing_jobs"].items():
+            click.echo(f"  failing: {job}: {error}")
+    if not report.ok:
+        sys.exit(1)
 
 
 @click.group()

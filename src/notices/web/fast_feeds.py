@@ -61,6 +61,9 @@ def accepts_gzip(headers: Headers) -> bool:
     return False
 
 
+ALLOW = b"GET, HEAD, OPTIONS"
+
+
 async def _send(send, status: int, headers: list[tuple[bytes, bytes]], body: bytes) -> None:
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
@@ -105,8 +108,11 @@ class FeedFastPath:
 
     async def _respond(self, scope, send) -> int:
         method = scope["method"]
+        if method == "OPTIONS":
+            await _send(send, 204, [(b"allow", ALLOW), (b"access-control-allow-origin", b"*")], b"")
+            return 204
         if method not in ("GET", "HEAD"):
-            await _send(send, *_plain(405, "Method not allowed: feeds are read with GET or HEAD.", [(b"allow", b"GET, HEAD")]))
+            await _send(send, *_plain(405, "Method not allowed: feeds are read with GET or HEAD.", [(b"allow", ALLOW)]))
             return 405
         parsed = self._filters(scope["query_string"])
         if isinstance(parsed, str):
