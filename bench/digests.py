@@ -31,14 +31,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from feeds import insert, notice_rows  # noqa: E402  (the same synthetic notices as bench/feeds.py)
 
-from notices import db as database  # noqa: E402
+from notices.core import db as database  # noqa: E402
 from notices import jobs  # noqa: E402
-from notices.clock import FixedClock  # noqa: E402
-from notices.config import load_settings  # noqa: E402
-from notices.context import AppContext  # noqa: E402
-from notices.db import Database  # noqa: E402
-from notices.mailers import SMTPMailer  # noqa: E402
-from notices.models import Base, Subscriber  # noqa: E402
+from notices.core.clock import FixedClock  # noqa: E402
+from notices.core.config import load_settings  # noqa: E402
+from notices.core.context import AppContext  # noqa: E402
+from notices.core.db import Database  # noqa: E402
+from notices.mail.transports import SMTPMailer  # noqa: E402
+from notices.core.models import Base, Subscriber  # noqa: E402
 
 CATEGORIES = ["road-closure", "construction", "utilities", "traffic", "event", "safety", "facilities"]
 LOCATIONS = ["plesmanlaan", "sylviusweg", "einsteinweg", "wassenaarseweg", "de-limes", "gorlaeus"]
@@ -115,7 +115,7 @@ def plain_smtplib(port: int, message: bytes, count: int) -> float:
 
 def sample_message(ctx: AppContext, now: datetime) -> bytes:
     """A real digest of typical size, rendered by the service itself."""
-    from notices.mailers import MemoryMailer
+    from notices.mail.transports import MemoryMailer
 
     with ctx.db.writing() as session, session.begin():
         subscriber = Subscriber(email="sample@example.org", state="confirmed", frequency="daily", categories=[],

@@ -29,15 +29,15 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from notices import db as database
-from notices.clock import FixedClock
-from notices.config import load_settings
-from notices.context import AppContext
-from notices.db import Database
-from notices.feed_catalog import render_feed
-from notices.feed_export import export_feeds
-from notices.lifecycle import Filters
-from notices.models import Notice
+from notices.core import db as database
+from notices.core.clock import FixedClock
+from notices.core.config import load_settings
+from notices.core.context import AppContext
+from notices.core.db import Database
+from notices.feeds.catalog import render_feed
+from notices.feeds.export import export_feeds
+from notices.notice.lifecycle import Filters
+from notices.core.models import Notice
 
 BODY = (
     "The road is closed for reconstruction of the sewer and the cycle path. Follow the yellow diversion "
@@ -156,7 +156,7 @@ def main() -> None:
     now = datetime.now(UTC).replace(microsecond=0)
     db = Database.from_url(url)
     with db.engine.begin() as connection:
-        from notices.models import Base
+        from notices.core.models import Base
 
         Base.metadata.drop_all(connection)
         connection.exec_driver_sql("DROP TABLE IF EXISTS alembic_version")

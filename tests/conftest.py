@@ -12,12 +12,12 @@ import pytest
 from hypothesis import settings
 from sqlalchemy import text
 
-from notices import db as database
-from notices.clock import FixedClock
-from notices.config import load_settings
-from notices.context import AppContext
-from notices.db import Database
-from notices.models import Base
+from notices.core import db as database
+from notices.core.clock import FixedClock
+from notices.core.config import load_settings
+from notices.core.context import AppContext
+from notices.core.db import Database
+from notices.core.models import Base
 
 # Fixtures shared by several test modules, registered once here.
 pytest_plugins = ["tests.mail_samples"]
@@ -93,7 +93,7 @@ def smtp():
 @pytest.fixture
 def mail_ctx(ctx, smtp):
     """The context with its mailer pointed at the test SMTP server."""
-    from notices.mailers import SMTPMailer
+    from notices.mail.transports import SMTPMailer
 
     ctx.mailer = SMTPMailer(smtp.url, timeout=5)
     return ctx

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from notices import store
-from notices.context import AppContext
-from notices.models import Notice
-from notices.notice_input import parse_new_notice
+from notices.notice import store
+from notices.core.context import AppContext
+from notices.core.models import Notice
+from notices.notice.validation import parse_new_notice
 
 
 def add_notice(ctx: AppContext, *, now: datetime | None = None, **overrides) -> Notice:
@@ -37,7 +37,7 @@ def reload(ctx: AppContext, uid: str) -> Notice:
 
 def add_subscriber(ctx: AppContext, email: str = "tenant@example.org", *, state: str = "confirmed", **preferences):
     """A subscriber added the way an operator import does (confirmed unless told otherwise)."""
-    from notices import subscriptions
+    from notices.mail import subscriptions
 
     prefs = subscriptions.parse_preferences({"frequency": "immediate", **preferences}, ctx.settings)
     with ctx.db.writing() as session, session.begin():
@@ -51,7 +51,7 @@ def add_subscriber(ctx: AppContext, email: str = "tenant@example.org", *, state:
 
 def add_user(ctx: AppContext, email: str = "manager@example.org", *, role: str = "manager",
              password: str = "correct horse battery") -> str:
-    from notices import accounts
+    from notices.people import accounts
 
     with ctx.db.writing() as session, session.begin():
         accounts.create_user(session, email=email, password=password, role=role, now=ctx.clock.now())
@@ -59,7 +59,7 @@ def add_user(ctx: AppContext, email: str = "manager@example.org", *, role: str =
 
 
 def add_token(ctx: AppContext, email: str) -> str:
-    from notices import accounts
+    from notices.people import accounts
 
     with ctx.db.writing() as session, session.begin():
         return accounts.create_token(session, accounts.find_user(session, email), name="test", now=ctx.clock.now())

@@ -6,9 +6,10 @@ from pathlib import Path
 
 import click
 
-from notices import accounts, audit
+from notices.people import accounts
+from notices.people import audit
 from notices.cli.common import UserError, author, migrated_context
-from notices.errors import InvalidField
+from notices.core.errors import InvalidField
 
 
 @click.group()

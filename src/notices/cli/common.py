@@ -8,11 +8,11 @@ import json
 import logging
 import click
 
-from notices import db as database
-from notices import logs
-from notices.config import load_settings
-from notices.clock import clock_from_environment
-from notices.context import AppContext
+from notices.core import db as database
+from notices.core import logs
+from notices.core.config import load_settings
+from notices.core.clock import clock_from_environment
+from notices.core.context import AppContext
 
 log = logging.getLogger("notices")
 

@@ -5,12 +5,13 @@ from __future__ import annotations
 import click
 from sqlalchemy import select
 
-from notices import jobs as job_functions
-from notices import outbox, subscriptions
+from notices.runtime import jobs as job_functions
+from notices.mail import outbox
+from notices.mail import subscriptions
 from notices.cli.common import UserError, echo_counts, echo_json, migrated_context
-from notices.errors import InvalidField
-from notices.models import Subscriber
-from notices.times import isoformat_site
+from notices.core.errors import InvalidField
+from notices.core.models import Subscriber
+from notices.notice.times import isoformat_site
 
 
 def subscriber_data(subscriber: Subscriber, zone) -> dict:

@@ -8,13 +8,14 @@ from pathlib import Path
 import click
 import yaml
 
-from notices import lifecycle, store
+from notices.notice import lifecycle
+from notices.notice import store
 from notices.cli.common import UserError, author, echo_json, migrated_context
-from notices.lifecycle import Status
-from notices.errors import InvalidField
-from notices.notice_input import parse_changes, parse_new_notice
-from notices.presenters import notice_data
-from notices.times import format_site
+from notices.notice.lifecycle import Status
+from notices.core.errors import InvalidField
+from notices.notice.validation import parse_changes, parse_new_notice
+from notices.notice.presenters import notice_data
+from notices.notice.times import format_site
 
 # Field names of the notice model -> the option a CLI user typed.
 OPTION_NAMES = {

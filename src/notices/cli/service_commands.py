@@ -9,9 +9,10 @@ from pathlib import Path
 import click
 from sqlalchemy.exc import SQLAlchemyError
 
-from notices import accounts, logs
-from notices import db as database
-from notices import jobs as job_functions
+from notices.people import accounts
+from notices.core import logs
+from notices.core import db as database
+from notices.runtime import jobs as job_functions
 from notices.cli.common import (
     UserError,
     announce_secret_key,
@@ -20,8 +21,8 @@ from notices.cli.common import (
     echo_json,
     migrated_context,
 )
-from notices.demo import DEMO_ADMIN, has_notices, load_demo, load_demo_subscribers
-from notices.health import scheduler_health
+from notices.runtime.demo import DEMO_ADMIN, has_notices, load_demo, load_demo_subscribers
+from notices.runtime.health import scheduler_health
 
 
 @click.command()
@@ -37,7 +38,7 @@ def serve(host: str, port: int, no_scheduler: bool, workers: int, access_log: bo
 
     click.get_current_context().find_root().meta["verbose"] = True  # a service logs what it does
 
-    from notices.scheduler import LeaderElectedScheduler
+    from notices.runtime.scheduler import LeaderElectedScheduler
     from notices.web import create_app
 
     ctx = migrated_context()
@@ -71,7 +72,7 @@ def serve(host: str, port: int, no_scheduler: bool, workers: int, access_log: bo
 @click.command()
 def scheduler() -> None:
     """Run the scheduled jobs until SIGTERM or SIGINT (one leader among several schedulers)."""
-    from notices.scheduler import run_until_signalled
+    from notices.runtime.scheduler import run_until_signalled
 
     click.get_current_context().find_root().meta["verbose"] = True  # a service logs what it does
 

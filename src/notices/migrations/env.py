@@ -1,8 +1,8 @@
-"""Alembic environment: the engine comes from notices.db.upgrade, never from a .ini."""
+"""Alembic environment: the engine comes from notices.core.db.upgrade, never from a .ini."""
 
 from alembic import context
 
-from notices.models import Base
+from notices.core.models import Base
 
 engine = context.config.attributes["engine"]
 

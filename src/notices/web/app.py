@@ -12,23 +12,29 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from sqlalchemy import text
 
-from notices.health import scheduler_health
-from notices.clock import Clock
-from notices.config import Settings
-from notices.context import AppContext
-from notices.scheduler import LeaderElectedScheduler
-from notices.templating import make_environment
-from notices.resources import templates_dir
-from notices.web import (admin_people_routes, admin_routes, api_docs, api_routes, console_auth, outage, page_routes,
-                         subscribe_routes)
-from notices.web.api_errors import ApiError, api_error, validation_error
-from notices.web.fast_feeds import FeedFastPath
-from notices.web.feed_cache import FeedCache
+from notices.runtime.health import scheduler_health
+from notices.core.clock import Clock
+from notices.core.config import Settings
+from notices.core.context import AppContext
+from notices.runtime.scheduler import LeaderElectedScheduler
+from notices.notice.templating import make_environment
+from notices.core.resources import templates_dir
+from notices.web.console import people as admin_people_routes
+from notices.web.console import notices as admin_routes
+from notices.web.api import docs as api_docs
+from notices.web.api import routes as api_routes
+from notices.web.console import auth as console_auth
+from notices.web import outage
+from notices.web import pages as page_routes
+from notices.web import subscribe as subscribe_routes
+from notices.web.api.errors import ApiError, api_error, validation_error
+from notices.web.feeds.fast_path import FeedFastPath
+from notices.web.feeds.cache import FeedCache
 from notices.web.http_methods import MethodSupport
 from notices.web.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 from notices.web.metrics import Metrics
 from notices.web.security_headers import SecurityHeaders
-from notices.web.query_filters import BadFilter
+from notices.web.feeds.query import BadFilter
 from notices.web.request_guards import RefuseNul
 
 log = logging.getLogger(__name__)

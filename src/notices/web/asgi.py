@@ -6,8 +6,8 @@ import os
 
 from fastapi import FastAPI
 
-from notices.clock import clock_from_environment
-from notices.config import load_settings
+from notices.core.clock import clock_from_environment
+from notices.core.config import load_settings
 from notices.web.app import create_app
 
 

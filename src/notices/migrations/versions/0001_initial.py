@@ -7,7 +7,7 @@ Revises:
 import sqlalchemy as sa
 from alembic import op
 
-import notices.db
+import notices.core.db
 
 revision = '0001'
 down_revision = None
@@ -27,16 +27,16 @@ def upgrade() -> None:
     sa.Column('locations', sa.JSON(), nullable=False),
     sa.Column('location_detail', sa.Text(), nullable=False),
     sa.Column('geometry', sa.JSON(), nullable=True),
-    sa.Column('publish_at', notices.db.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('starts_at', notices.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('ends_at', notices.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('publish_at', notices.core.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('starts_at', notices.core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('ends_at', notices.core.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('expected_end', sa.String(length=200), nullable=False),
     sa.Column('version', sa.Integer(), nullable=False),
-    sa.Column('cancelled_at', notices.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('cancelled_at', notices.core.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('cancel_reason', sa.Text(), nullable=False),
-    sa.Column('created_at', notices.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', notices.core.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('created_by', sa.String(length=200), nullable=False),
-    sa.Column('updated_at', notices.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', notices.core.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('updated_by', sa.String(length=200), nullable=False),
     sa.Column('announced_phase', sa.String(length=16), nullable=False),
     sa.PrimaryKeyConstraint('id'),
@@ -53,7 +53,7 @@ def upgrade() -> None:
     op.create_table('site_state',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('data_version', sa.Integer(), nullable=False),
-    sa.Column('changed_at', notices.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('changed_at', notices.core.db.UTCDateTime(timezone=True), nullable=True),
     sa.PrimaryKeyConstraint('id')
     )
     op.create_table('notice_events',
@@ -61,8 +61,8 @@ def upgrade() -> None:
     sa.Column('notice_id', sa.Integer(), nullable=False),
     sa.Column('kind', sa.String(length=32), nullable=False),
     sa.Column('version', sa.Integer(), nullable=False),
-    sa.Column('occurred_at', notices.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('recorded_at', notices.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('occurred_at', notices.core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('recorded_at', notices.core.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('detail', sa.Text(), nullable=False),
     sa.ForeignKeyConstraint(['notice_id'], ['notices.id'], ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id'),
@@ -75,7 +75,7 @@ def upgrade() -> None:
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('notice_id', sa.Integer(), nullable=False),
     sa.Column('version', sa.Integer(), nullable=False),
-    sa.Column('changed_at', notices.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('changed_at', notices.core.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('changed_by', sa.String(length=200), nullable=False),
     sa.Column('change_note', sa.Text(), nullable=False),
     sa.Column('snapshot', sa.JSON(), nullable=False),

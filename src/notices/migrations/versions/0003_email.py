@@ -7,7 +7,7 @@ Revises: 0002
 import sqlalchemy as sa
 from alembic import op
 
-import notices.db
+import notices.core.db
 
 revision = '0003'
 down_revision = '0002'
@@ -18,7 +18,7 @@ depends_on = None
 def upgrade() -> None:
     op.create_table('rate_limit_hits',
     sa.Column('bucket', sa.String(length=200), nullable=False),
-    sa.Column('window_start', notices.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('window_start', notices.core.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('count', sa.Integer(), nullable=False),
     sa.PrimaryKeyConstraint('bucket', 'window_start')
     )
@@ -31,11 +31,11 @@ def upgrade() -> None:
     sa.Column('locations', sa.JSON(), nullable=False),
     sa.Column('min_severity', sa.String(length=16), nullable=True),
     sa.Column('language', sa.String(length=8), nullable=False),
-    sa.Column('created_at', notices.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('updated_at', notices.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('confirmed_at', notices.db.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('unsubscribed_at', notices.db.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('suppressed_at', notices.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', notices.core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', notices.core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('confirmed_at', notices.core.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('unsubscribed_at', notices.core.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('suppressed_at', notices.core.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('suppression_reason', sa.Text(), nullable=False),
     sa.Column('token_generation', sa.Integer(), nullable=False),
     sa.PrimaryKeyConstraint('id'),
@@ -52,14 +52,14 @@ def upgrade() -> None:
     sa.Column('payload', sa.JSON(), nullable=False),
     sa.Column('status', sa.String(length=16), nullable=False),
     sa.Column('attempts', sa.Integer(), nullable=False),
-    sa.Column('next_attempt_at', notices.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('lease_until', notices.db.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('expires_at', notices.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('next_attempt_at', notices.core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('lease_until', notices.core.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('expires_at', notices.core.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('message_id', sa.String(length=255), nullable=False),
     sa.Column('smtp_reply', sa.Text(), nullable=False),
     sa.Column('last_error', sa.Text(), nullable=False),
-    sa.Column('created_at', notices.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('sent_at', notices.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', notices.core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('sent_at', notices.core.db.UTCDateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['subscriber_id'], ['subscribers.id'], ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('subscriber_id', 'dedup_key', name='uq_deliveries_dedup')
@@ -72,7 +72,7 @@ def upgrade() -> None:
     sa.Column('notice_id', sa.Integer(), nullable=False),
     sa.Column('version', sa.Integer(), nullable=False),
     sa.Column('lead_minutes', sa.Integer(), nullable=False),
-    sa.Column('enqueued_at', notices.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('enqueued_at', notices.core.db.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['notice_id'], ['notices.id'], ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('notice_id', 'version', 'lead_minutes')
     )

@@ -7,7 +7,7 @@ Revises: 0003
 import sqlalchemy as sa
 from alembic import op
 
-import notices.db
+import notices.core.db
 
 revision = '0004'
 down_revision = '0003'
@@ -17,10 +17,10 @@ depends_on = None
 
 def upgrade() -> None:
     with op.batch_alter_table('site_state', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('scheduler_seen_at', notices.db.UTCDateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column('scheduler_seen_at', notices.core.db.UTCDateTime(timezone=True), nullable=True))
     op.create_table('audit_log',
     sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('at', notices.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('at', notices.core.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('actor', sa.String(length=320), nullable=False),
     sa.Column('action', sa.String(length=64), nullable=False),
     sa.Column('target', sa.String(length=200), nullable=False),
@@ -36,8 +36,8 @@ def upgrade() -> None:
     sa.Column('password_hash', sa.String(length=255), nullable=False),
     sa.Column('role', sa.String(length=16), nullable=False),
     sa.Column('active', sa.Boolean(), nullable=False),
-    sa.Column('created_at', notices.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('last_login_at', notices.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', notices.core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('last_login_at', notices.core.db.UTCDateTime(timezone=True), nullable=True),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('email')
     )
@@ -47,9 +47,9 @@ def upgrade() -> None:
     sa.Column('name', sa.String(length=200), nullable=False),
     sa.Column('prefix', sa.String(length=16), nullable=False),
     sa.Column('token_hash', sa.String(length=64), nullable=False),
-    sa.Column('created_at', notices.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('last_used_at', notices.db.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('revoked_at', notices.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', notices.core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('last_used_at', notices.core.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('revoked_at', notices.core.db.UTCDateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('token_hash')
@@ -58,8 +58,8 @@ def upgrade() -> None:
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('token_hash', sa.String(length=64), nullable=False),
     sa.Column('user_id', sa.Integer(), nullable=False),
-    sa.Column('created_at', notices.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('expires_at', notices.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', notices.core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('expires_at', notices.core.db.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('token_hash')

@@ -7,7 +7,7 @@ Revises: 0004
 import sqlalchemy as sa
 from alembic import op
 
-import notices.db
+import notices.core.db
 
 revision = '0005'
 down_revision = '0004'
@@ -20,8 +20,8 @@ def upgrade() -> None:
     sa.Column('job', sa.String(length=64), nullable=False),
     sa.Column('runs', sa.Integer(), nullable=False),
     sa.Column('failures', sa.Integer(), nullable=False),
-    sa.Column('last_scheduled_at', notices.db.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('last_finished_at', notices.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('last_scheduled_at', notices.core.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('last_finished_at', notices.core.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('last_lag_seconds', sa.Double(), nullable=False),
     sa.Column('last_error', sa.Text(), nullable=False),
     sa.PrimaryKeyConstraint('job')

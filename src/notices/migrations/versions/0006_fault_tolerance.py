@@ -9,7 +9,7 @@ import secrets
 import sqlalchemy as sa
 from alembic import op
 
-import notices.db
+import notices.core.db
 
 revision = '0006'
 down_revision = '0005'
@@ -34,9 +34,9 @@ def upgrade() -> None:
     # everyone again; now they are keyed by the start they remind of.
     op.create_table('notice_reminders_by_start',
     sa.Column('notice_id', sa.Integer(), nullable=False),
-    sa.Column('starts_at', notices.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('starts_at', notices.core.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('lead_minutes', sa.Integer(), nullable=False),
-    sa.Column('enqueued_at', notices.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('enqueued_at', notices.core.db.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['notice_id'], ['notices.id'], ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('notice_id', 'starts_at', 'lead_minutes')
     )
@@ -54,7 +54,7 @@ def upgrade() -> None:
     op.create_table('digest_runs',
     sa.Column('frequency', sa.String(length=16), nullable=False),
     sa.Column('period', sa.String(length=16), nullable=False),
-    sa.Column('enqueued_at', notices.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('enqueued_at', notices.core.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('enqueued', sa.Integer(), nullable=False),
     sa.PrimaryKeyConstraint('frequency', 'period')
     )
@@ -66,7 +66,7 @@ def downgrade() -> None:
     sa.Column('notice_id', sa.Integer(), nullable=False),
     sa.Column('version', sa.Integer(), nullable=False),
     sa.Column('lead_minutes', sa.Integer(), nullable=False),
-    sa.Column('enqueued_at', notices.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('enqueued_at', notices.core.db.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['notice_id'], ['notices.id'], ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('notice_id', 'version', 'lead_minutes')
     )

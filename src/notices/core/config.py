@@ -1,0 +1,373 @@
+"""Settings: config/notices.toml overridden by NOTICES_* environment variables.
+
+Built once by an entry point (the CLI, create_app) and passed down; nothing
+reads the environment at import time.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from notices.core.resources import default_config_path
+
+SEVERITIES = ("info", "minor", "major", "critical")
+_KEY_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+_TIME_OF_DAY = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
+_WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+class ConfigError(Exception):
+    """A configuration value is invalid; the message names the key."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    site_name: str
+    base_url: str
+    timezone: ZoneInfo
+    language: str
+    database_url: str
+    smtp_url: str
+    mail_dir: Path
+    mail_from: str
+    mail_from_name: str
+    alert_validity: timedelta
+    digest_validity: timedelta
+    skip_empty_digests: bool
+    reminder_leads: tuple[timedelta, ...]
+    send_batch_size: int
+    lease_seconds: int
+    max_attempts: int
+    send_interval_seconds: float
+    confirm_within: timedelta
+    signup_limit_per_address: int
+    signup_limit_per_ip: int
+    secret_key: str
+    feed_max_age: int
+    feed_change_check_seconds: float
+    feed_export_dir: Path | None
+    safety_tick_seconds: float
+    change_poll_seconds: float
+    misfire_grace_seconds: int
+    leader_poll_seconds: float
+    # Core work failing this many runs in a row makes a leader give up its lead.
+    scheduler_max_failures: int
+    # The longest wait before a leader that gave up (or could not start) competes again.
+    scheduler_retry_max_seconds: float
+    # /healthz calls the scheduler stale when its last completed run is older than this.
+    scheduler_stale_after_seconds: float
+    log_format: str
+    daily_digest_at: str
+    weekly_digest_at: str
+    # Notice times outside [earliest, latest) are refused at input (typos like 9999).
+    earliest: datetime = datetime(1970, 1, 1, tzinfo=UTC)
+    latest: datetime = datetime(2100, 1, 1, tzinfo=UTC)
+    categories: dict[str, str] = field(default_factory=dict)
+    locations: dict[str, str] = field(default_factory=dict)
+    # Labels in other languages: {"categories": {"nl": {"road-closure": "Wegafsluiting"}}, ...}
+    translations: dict[str, dict[str, dict[str, str]]] = field(default_factory=dict)
+    config_path: Path | None = None
+    # Where secret_key came from: "settings" (NOTICES_SECRET_KEY or the file) or "database".
+    secret_key_source: str = "settings"
+    # [web]: proxies whose X-Forwarded-For/-Proto are believed (addresses or CIDR networks).
+    trusted_proxies: tuple[str, ...] = ("127.0.0.1", "::1")
+
+    def label(self, kind: str, key: str, language: str) -> str:
+        """A category's or location's label in `language`, else in the site language."""
+        translated = self.translations.get(kind, {}).get(language, {}).get(key)
+        return translated or getattr(self, kind).get(key, key)
+
+    @property
+    def timezone_name(self) -> str:
+        return self.timezone.key
+
+    def absolute_url(self, path: str) -> str:
+        return self.base_url.rstrip("/") + "/" + path.lstrip("/")
+
+
+# Environment variable -> (section, key) of the TOML file.
+_ENV_OVERRIDES = {
+    "NOTICES_SITE_NAME": ("site", "name"),
+    "NOTICES_BASE_URL": ("site", "base_url"),
+    "NOTICES_TIMEZONE": ("site", "timezone"),
+    "NOTICES_LANGUAGE": ("site", "language"),
+    "NOTICES_DATABASE_URL": ("database", "url"),
+    "NOTICES_SMTP_URL": ("mail", "smtp_url"),
+    "NOTICES_MAIL_DIR": ("mail", "mail_dir"),
+    "NOTICES_MAIL_FROM": ("mail", "from_address"),
+    "NOTICES_SECRET_KEY": ("security", "secret_key"),
+    "NOTICES_FEED_MAX_AGE": ("feeds", "max_age"),
+    "NOTICES_FEED_EXPORT_DIR": ("feeds", "export_dir"),
+    "NOTICES_LOG_FORMAT": ("logging", "format"),
+    "NOTICES_TRUSTED_PROXIES": ("web", "trusted_proxies"),
+}
+# Secrets may come from files (Docker/Kubernetes secrets) instead.
+_SECRET_VARIABLES = ("NOTICES_DATABASE_URL", "NOTICES_SMTP_URL", "NOTICES_SECRET_KEY")
+
+
+def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
+    """Read the TOML file named by NOTICES_CONFIG (or the default) and apply overrides."""
+    environ = os.environ if environ is None else environ
+    path = Path(environ["NOTICES_CONFIG"]) if environ.get("NOTICES_CONFIG") else default_config_path()
+    raw = _read_toml(path)
+    for variable, (section, key) in _ENV_OVERRIDES.items():
+        value = _env_value(environ, variable)
+        if value is not None:
+            raw.setdefault(section, {})[key] = value
+    return _build(raw, path)
+
+
+def _read_toml(path: Path) -> dict:
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except FileNotFoundError:
+        raise ConfigError(f"NOTICES_CONFIG: file {path} does not exist") from None
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(f"{path}: not valid TOML ({error})") from None
+
+
+def _env_value(environ: Mapping[str, str], variable: str) -> str | None:
+    file_variable = variable + "_FILE"
+    if variable in _SECRET_VARIABLES and environ.get(file_variable):
+        try:
+            return Path(environ[file_variable]).read_text().strip()
+        except OSError as error:
+            raise ConfigError(f"{file_variable}: cannot read {environ[file_variable]} ({error.strerror})") from None
+    return environ.get(variable)
+
+
+def _get(raw: dict, section: str, key: str, default=None):
+    value = raw.get(section, {}).get(key, default)
+    if value is None:
+        raise ConfigError(f"{section}.{key}: missing")
+    return value
+
+
+def _string(raw: dict, section: str, key: str, default=None) -> str:
+    value = _get(raw, section, key, default)
+    if not isinstance(value, str):
+        raise ConfigError(f"{section}.{key}: must be a string, got {value!r}")
+    return value
+
+
+def _number(raw: dict, section: str, key: str, default, *, minimum: float) -> float:
+    value = _get(raw, section, key, default)
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise ConfigError(f"{section}.{key}: must be a number, got {value!r}") from None
+    if number < minimum:
+        raise ConfigError(f"{section}.{key}: must be at least {minimum:g}, got {value!r}")
+    return number
+
+
+def _timezone(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(f"site.timezone (NOTICES_TIMEZONE): unknown time zone {name!r}") from None
+
+
+def _base_url(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ConfigError(f"site.base_url (NOTICES_BASE_URL): must be an http(s) URL, got {url!r}")
+    return url.rstrip("/")
+
+
+def _database_url(url: str) -> str:
+    if not re.match(r"^(sqlite|postgresql)(\+\w+)?://", url):
+        raise ConfigError(
+            "database.url (NOTICES_DATABASE_URL): must start with sqlite:// or postgresql+psycopg://, "
+            f"got {url.split('://')[0]!r}"
+        )
+    return url
+
+
+def _smtp_url(url: str) -> str:
+    if url and urlsplit(url).scheme not in ("smtp", "smtps"):
+        raise ConfigError("mail.smtp_url (NOTICES_SMTP_URL): must start with smtp:// or smtps://")
+    return url
+
+
+def _keyed_labels(raw: dict, section: str, site_language: str) -> tuple[dict[str, str], dict[str, dict[str, str]]]:
+    """`key = "Label"`, or `key = { en = "Road closure", nl = "Wegafsluiting" }` per language."""
+    table = raw.get(section)
+    if not isinstance(table, dict) or not table:
+        raise ConfigError(f"{section}: at least one entry is needed")
+    labels: dict[str, str] = {}
+    translations: dict[str, dict[str, str]] = {}
+    for key, label in table.items():
+        if not _KEY_PATTERN.match(key):
+            raise ConfigError(f"{section}.{key}: keys use lower-case letters, digits and '-'")
+        if isinstance(label, dict):
+            unknown = set(label) - set(_LANGUAGES)
+            if unknown or not label or not all(isinstance(text, str) and text.strip() for text in label.values()):
+                raise ConfigError(f"{section}.{key}: give labels as {{ en = \"...\", nl = \"...\" }}")
+            for language, text in label.items():
+                translations.setdefault(language, {})[key] = text
+            labels[key] = label.get(site_language) or label.get("en") or next(iter(label.values()))
+        elif isinstance(label, str) and label.strip():
+            labels[key] = label
+        else:
+            raise ConfigError(f"{section}.{key}: the label must be a non-empty string")
+    return labels, translations
+
+
+def _digest_time(raw: dict, key: str, default: str, *, weekly: bool) -> str:
+    value = _string(raw, "digests", key, default).strip().lower()
+    parts = value.split()
+    if weekly:
+        if len(parts) != 2 or parts[0] not in _WEEKDAYS or not _TIME_OF_DAY.match(parts[1]):
+            raise ConfigError(f"digests.{key}: expected a weekday and a time like 'mon 07:00', got {value!r}")
+    elif len(parts) != 1 or not _TIME_OF_DAY.match(value):
+        raise ConfigError(f"digests.{key}: expected a time like '07:00', got {value!r}")
+    return value
+
+
+_DURATION = re.compile(r"^(\d+)\s*([mhd])$")
+_EMAIL = re.compile(r"^[^@\s<>\",;]+@[^@\s<>\",;]+\.[^@\s<>\",;]+$")
+
+
+def _durations(raw: dict, section: str, key: str, default: list[str]) -> tuple[timedelta, ...]:
+    values = _get(raw, section, key, default)
+    if not isinstance(values, list):
+        raise ConfigError(f"{section}.{key}: must be a list like [\"1d\", \"2h\"]")
+    leads = []
+    for value in values:
+        match = _DURATION.match(str(value).strip().lower())
+        if not match:
+            raise ConfigError(f"{section}.{key}: {value!r} is not a duration like '30m', '2h' or '1d'")
+        unit = {"m": "minutes", "h": "hours", "d": "days"}[match.group(2)]
+        leads.append(timedelta(**{unit: int(match.group(1))}))
+    return tuple(sorted(set(leads), reverse=True))
+
+
+def _boolean(raw: dict, section: str, key: str, default: bool) -> bool:
+    value = _get(raw, section, key, default)
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.lower() in ("true", "false", "1", "0", "yes", "no"):
+        return value.lower() in ("true", "1", "yes")
+    raise ConfigError(f"{section}.{key}: must be true or false, got {value!r}")
+
+
+def _email_address(value: str) -> str:
+    if not _EMAIL.match(value):
+        raise ConfigError(f"mail.from_address (NOTICES_MAIL_FROM): not an email address: {value!r}")
+    return value
+
+
+def _choice_of(raw: dict, section: str, key: str, default: str, choices: tuple[str, ...]) -> str:
+    value = _string(raw, section, key, default).strip().lower()
+    if value not in choices:
+        raise ConfigError(f"{section}.{key}: must be one of {', '.join(choices)}, got {value!r}")
+    return value
+
+
+_LANGUAGES = ("en", "nl")
+
+
+def _date(raw: dict, section: str, key: str, default: str) -> datetime:
+    value = _get(raw, section, key, default)
+    try:
+        day = value if isinstance(value, date) else date.fromisoformat(str(value).strip())
+    except ValueError:
+        raise ConfigError(f"{section}.{key}: expected a date like {default!r}, got {value!r}") from None
+    return datetime(day.year, day.month, day.day, tzinfo=UTC)
+
+
+def _time_window(raw: dict) -> tuple[datetime, datetime]:
+    earliest = _date(raw, "notices", "earliest", "1970-01-01")
+    latest = _date(raw, "notices", "latest", "2100-01-01")
+    if latest <= earliest:
+        raise ConfigError("notices.latest: must be after notices.earliest")
+    return earliest, latest
+
+
+def _trusted_proxies(raw: dict) -> tuple[str, ...]:
+    """`[web] trusted_proxies`: a list, or a comma-separated string (NOTICES_TRUSTED_PROXIES)."""
+    value = _get(raw, "web", "trusted_proxies", ["127.0.0.1", "::1"])
+    items = value.split(",") if isinstance(value, str) else value
+    if not isinstance(items, list):
+        raise ConfigError("web.trusted_proxies (NOTICES_TRUSTED_PROXIES): must be a list like "
+                          '["10.0.0.5", "172.30.0.0/24"]')
+    proxies = []
+    for item in items:
+        text = str(item).strip()
+        if not text:
+            continue
+        try:
+            # strict=False would silently widen "10.0.0.5/24" to the whole network: refuse it instead.
+            proxy = ipaddress.ip_network(text, strict=True) if "/" in text else ipaddress.ip_address(text)
+        except ValueError:
+            raise ConfigError(f"web.trusted_proxies (NOTICES_TRUSTED_PROXIES): {text!r} is not an IP address or "
+                              "network (e.g. 10.0.0.5 or 172.30.0.0/24)") from None
+        proxies.append(str(proxy))
+    return tuple(proxies)
+
+
+def _build(raw: dict, path: Path) -> Settings:
+    language = _string(raw, "site", "language", "en")
+    if language not in _LANGUAGES:
+        raise ConfigError(f"site.language: must be 'en' or 'nl', got {language!r}")
+    categories, category_translations = _keyed_labels(raw, "categories", language)
+    locations, location_translations = _keyed_labels(raw, "locations", language)
+    return Settings(
+        site_name=_string(raw, "site", "name", "Notices"),
+        base_url=_base_url(_string(raw, "site", "base_url", "http://127.0.0.1:8000")),
+        timezone=_timezone(_string(raw, "site", "timezone", "Europe/Amsterdam")),
+        language=language,
+        database_url=_database_url(_string(raw, "database", "url", "sqlite:///var/notices.db")),
+        smtp_url=_smtp_url(_string(raw, "mail", "smtp_url", "")),
+        mail_dir=Path(_string(raw, "mail", "mail_dir", "var/mail")),
+        mail_from=_email_address(_string(raw, "mail", "from_address", "notices@example.org")),
+        mail_from_name=_string(raw, "mail", "from_name", "") or _string(raw, "site", "name", "Notices"),
+        alert_validity=timedelta(hours=_number(raw, "mail", "alert_validity_hours", 12, minimum=0.1)),
+        digest_validity=timedelta(hours=_number(raw, "mail", "digest_validity_hours", 12, minimum=0.1)),
+        skip_empty_digests=_boolean(raw, "mail", "skip_empty_digests", True),
+        reminder_leads=_durations(raw, "mail", "reminder_lead_times", ["1d"]),
+        send_batch_size=int(_number(raw, "mail", "batch_size", 200, minimum=1)),
+        lease_seconds=int(_number(raw, "mail", "lease_seconds", 300, minimum=5)),
+        max_attempts=int(_number(raw, "mail", "max_attempts", 8, minimum=1)),
+        send_interval_seconds=_number(raw, "mail", "send_interval_seconds", 15, minimum=0.5),
+        confirm_within=timedelta(hours=_number(raw, "subscriptions", "confirm_within_hours", 72, minimum=1)),
+        signup_limit_per_address=int(_number(raw, "subscriptions", "limit_per_address", 5, minimum=1)),
+        signup_limit_per_ip=int(_number(raw, "subscriptions", "limit_per_ip", 30, minimum=1)),
+        # Empty: the key that `notices db upgrade` stored in the database is used
+        # (see context.with_stored_secret_key), never one made up per process.
+        secret_key=_string(raw, "security", "secret_key", ""),
+        feed_max_age=int(_number(raw, "feeds", "max_age", 300, minimum=0)),
+        feed_change_check_seconds=_number(raw, "feeds", "change_check_seconds", 1, minimum=0),
+        feed_export_dir=Path(export_dir) if (export_dir := _string(raw, "feeds", "export_dir", "")) else None,
+        safety_tick_seconds=_number(raw, "scheduler", "safety_tick_seconds", 60, minimum=1),
+        change_poll_seconds=_number(raw, "scheduler", "change_poll_seconds", 1, minimum=0.1),
+        misfire_grace_seconds=int(_number(raw, "scheduler", "misfire_grace_seconds", 300, minimum=1)),
+        leader_poll_seconds=_number(raw, "scheduler", "leader_poll_seconds", 5, minimum=0.2),
+        scheduler_max_failures=int(_number(raw, "scheduler", "max_failures", 3, minimum=1)),
+        scheduler_retry_max_seconds=_number(raw, "scheduler", "retry_max_seconds", 300, minimum=1),
+        scheduler_stale_after_seconds=(
+            _number(raw, "scheduler", "stale_after_seconds", 0, minimum=0)
+            or 3 * _number(raw, "scheduler", "safety_tick_seconds", 60, minimum=1)
+        ),
+        log_format=_choice_of(raw, "logging", "format", "text", ("text", "json")),
+        daily_digest_at=_digest_time(raw, "daily", "07:00", weekly=False),
+        weekly_digest_at=_digest_time(raw, "weekly", "mon 07:00", weekly=True),
+        earliest=_time_window(raw)[0],
+        latest=_time_window(raw)[1],
+        categories=categories,
+        locations=locations,
+        translations={"categories": category_translations, "locations": location_translations},
+        config_path=path,
+        trusted_proxies=_trusted_proxies(raw),
+    )

@@ -1,0 +1,166 @@
+"""Engine, sessions, the aware-UTC column type and schema migrations."""
+
+from __future__ import annotations
+
+import logging
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config as AlembicConfig
+from sqlalchemy import DateTime, create_engine, event
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.types import TypeDecorator
+
+from notices.core.resources import migrations_dir
+
+log = logging.getLogger(__name__)
+
+
+class UTCDateTime(TypeDecorator):
+    """An instant stored as UTC that comes back aware on every database.
+
+    PostgreSQL keeps `timestamptz`; SQLite has no time zones and hands back
+    naive values, so UTC is re-attached on the way out. Naive input is refused:
+    a naive value is a bug (whose wall clock was it?), not something to guess.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect):
+        if value is None:
+            return None
+        if not isinstance(value, datetime) or value.tzinfo is None:
+            raise ValueError(f"naive or non-datetime value {value!r} for a UTC column")
+        value = value.astimezone(UTC)
+        if dialect.name == "sqlite":
+            # Stored as text; one fixed format keeps string comparison == time order.
+            return value.replace(tzinfo=None)
+        return value
+
+    def process_literal_param(self, value: datetime | None, dialect):
+        # Used when SQL is rendered with its values inlined (EXPLAIN in tests, SQL dumps).
+        return self.process_bind_param(value, dialect)
+
+    def process_result_value(self, value: datetime | None, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+def make_engine(database_url: str) -> Engine:
+    url = make_url(database_url)
+    if url.get_backend_name() == "sqlite":
+        if url.database and url.database != ":memory:":
+            Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, connect_args={"timeout": 30})
+        event.listen(engine, "connect", _configure_sqlite)
+        event.listen(engine, "begin", _begin_sqlite)
+        return engine
+    return create_engine(url, pool_pre_ping=True)
+
+
+def _begin_sqlite(connection) -> None:
+    # A deferred transaction that reads and then writes fails at once (no busy
+    # wait) if another process wrote in between; writers therefore take the
+    # write lock up front with BEGIN IMMEDIATE. Readers stay deferred so that
+    # feed requests never queue behind each other.
+    mode = connection.get_execution_options().get("sqlite_begin", "DEFERRED")
+    connection.exec_driver_sql(f"BEGIN {mode}")
+
+
+def _configure_sqlite(dbapi_connection, _record) -> None:
+    # Let SQLAlchemy (not the driver) issue BEGIN; see make_engine.
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()
+
+
+class Database:
+    """The engine plus the two kinds of session the code base uses."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._reading = sessionmaker(engine, expire_on_commit=False)
+        self._writing = sessionmaker(engine.execution_options(sqlite_begin="IMMEDIATE"), expire_on_commit=False)
+
+    @classmethod
+    def from_url(cls, database_url: str) -> Database:
+        return cls(make_engine(database_url))
+
+    def session(self) -> Session:
+        """For reads (and writes whose first statement writes)."""
+        return self._reading()
+
+    def writing(self) -> Session:
+        """For a transaction that reads, then writes: takes the write lock first on SQLite."""
+        return self._writing()
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def insert_ignoring_duplicates(session: Session, table, values: dict) -> bool:
+    """INSERT that is a no-op when a unique key already exists; True if a row was added.
+
+    This is what makes recording an event or enqueuing a delivery idempotent,
+    also when two processes race to do it.
+    """
+    dialect = session.get_bind().dialect.name
+    builder = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = builder(table).values(**values).on_conflict_do_nothing().returning(*table.primary_key.columns)
+    # RETURNING, not rowcount: drivers disagree on rowcount for upserts (psycopg reports -1).
+    return session.execute(statement).first() is not None
+
+
+def alembic_config(engine: Engine | None) -> AlembicConfig:
+    config = AlembicConfig()
+    config.set_main_option("script_location", str(migrations_dir()))
+    config.attributes["engine"] = engine
+    return config
+
+
+def upgrade(engine: Engine, revision: str = "head") -> None:
+    """Bring the schema up to `revision` (Alembic); safe to run on every start."""
+    command.upgrade(alembic_config(engine), revision)
+
+
+def head_revision() -> str:
+    from alembic.script import ScriptDirectory
+
+    return ScriptDirectory.from_config(alembic_config(None)).get_current_head()
+
+
+def current_revision(engine: Engine) -> str | None:
+    from alembic.runtime.migration import MigrationContext
+
+    with engine.connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision()
+
+
+@contextmanager
+def isolated(session: Session, item: str, failures: list[tuple[str, str]]):
+    """Do one item's work in a savepoint; if it fails, undo just that, note it, and go on.
+
+    One bad row (a notice, an event) must not stop a job for all the others;
+    the caller reports `failures` when it is done (see errors.PartialFailure).
+    """
+    try:
+        with session.begin_nested():
+            yield
+    except Exception as error:  # noqa: BLE001 - any fault of one item is recorded, not raised
+        log.exception("%s failed", item)
+        failures.append((item, f"{type(error).__name__}: {error}"[:300]))

@@ -1,0 +1,329 @@
+"""The SQL schema as SQLAlchemy 2 models (migrations in notices/migrations)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from notices.core.db import UTCDateTime
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {datetime: UTCDateTime}
+
+
+class Notice(Base):
+    __tablename__ = "notices"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    uid: Mapped[str] = mapped_column(String(36), unique=True)
+    title: Mapped[str] = mapped_column(String(200))
+    summary: Mapped[str] = mapped_column(Text, default="")
+    body: Mapped[str] = mapped_column(Text, default="")
+    category: Mapped[str] = mapped_column(String(64))
+    severity: Mapped[str] = mapped_column(String(16))
+    locations: Mapped[list[str]] = mapped_column(JSON, default=list)
+    location_detail: Mapped[str] = mapped_column(Text, default="")
+    geometry: Mapped[dict | None] = mapped_column(JSON, nullable=True)
+    # publish_at NULL means a draft: never published.
+    publish_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    starts_at: Mapped[datetime]
+    # ends_at NULL means "until further notice": it never expires by itself.
+    ends_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    expected_end: Mapped[str] = mapped_column(String(200), default="")
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    cancelled_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    cancel_reason: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime]
+    created_by: Mapped[str] = mapped_column(String(200), default="")
+    updated_at: Mapped[datetime]
+    updated_by: Mapped[str] = mapped_column(String(200), default="")
+    # Bookkeeping for record_transitions, not the status: the last phase
+    # (none, published, started, ended) whose event has been recorded. The job
+    # only looks at notices not yet announced as ended, so never at history.
+    announced_phase: Mapped[str] = mapped_column(String(16), default="none")
+
+    revisions: Mapped[list[NoticeRevision]] = relationship(
+        back_populates="notice", order_by="NoticeRevision.version", cascade="all, delete-orphan"
+    )
+    events: Mapped[list[NoticeEvent]] = relationship(
+        back_populates="notice", order_by="(NoticeEvent.occurred_at, NoticeEvent.id)", cascade="all, delete-orphan"
+    )
+
+    __table_args__ = (
+        # The visible set is "not cancelled and (ends_at > now or no ends_at)":
+        # these two partial indexes let that query skip ended history.
+        Index(
+            "ix_notices_live_ends_at",
+            "ends_at",
+            sqlite_where=text("cancelled_at IS NULL AND ends_at IS NOT NULL"),
+            postgresql_where=text("cancelled_at IS NULL AND ends_at IS NOT NULL"),
+        ),
+        Index(
+            "ix_notices_open_ended",
+            "starts_at",
+            sqlite_where=text("cancelled_at IS NULL AND ends_at IS NULL"),
+            postgresql_where=text("cancelled_at IS NULL AND ends_at IS NULL"),
+        ),
+        Index("ix_notices_publish_at", "publish_at"),
+        Index("ix_notices_starts_at", "starts_at"),
+        Index("ix_notices_updated_at", "updated_at"),
+        # Recently cancelled notices stay in the calendar (STATUS:CANCELLED).
+        # Partial: an index over all the NULLs would tempt planners into
+        # walking every live and ended notice for "cancelled_at IS NULL".
+        Index(
+            "ix_notices_cancelled_at",
+            "cancelled_at",
+            sqlite_where=text("cancelled_at IS NOT NULL"),
+            postgresql_where=text("cancelled_at IS NOT NULL"),
+        ),
+        Index(
+            "ix_notices_unannounced",
+            "publish_at",
+            sqlite_where=text("cancelled_at IS NULL AND announced_phase <> 'ended'"),
+            postgresql_where=text("cancelled_at IS NULL AND announced_phase <> 'ended'"),
+        ),
+    )
+
+
+class NoticeRevision(Base):
+    """Every change to a notice, with who, when and why."""
+
+    __tablename__ = "notice_revisions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    notice_id: Mapped[int] = mapped_column(ForeignKey("notices.id", ondelete="CASCADE"))
+    version: Mapped[int]
+    changed_at: Mapped[datetime]
+    changed_by: Mapped[str] = mapped_column(String(200), default="")
+    change_note: Mapped[str] = mapped_column(Text, default="")
+    # The notice's public fields after the change, for the history page.
+    snapshot: Mapped[dict] = mapped_column(JSON)
+
+    notice: Mapped[Notice] = relationship(back_populates="revisions")
+
+    __table_args__ = (UniqueConstraint("notice_id", "version", name="uq_notice_revisions_version"),)
+
+
+class NoticeEvent(Base):
+    """A lifecycle event; unique per (notice, kind, version) so recording twice is a no-op."""
+
+    __tablename__ = "notice_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    notice_id: Mapped[int] = mapped_column(ForeignKey("notices.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(32))
+    version: Mapped[int]
+    # When it happened (the boundary instant), and when the scheduler noticed.
+    occurred_at: Mapped[datetime]
+    recorded_at: Mapped[datetime]
+    detail: Mapped[str] = mapped_column(Text, default="")
+    # Set once enqueue_alerts has turned this event into emails (or decided none are due).
+    alerts_enqueued: Mapped[bool] = mapped_column(default=False)
+
+    notice: Mapped[Notice] = relationship(back_populates="events")
+
+    __table_args__ = (
+        UniqueConstraint("notice_id", "kind", "version", name="uq_notice_events_once"),
+        Index("ix_notice_events_occurred_at", "occurred_at"),
+        Index(
+            "ix_notice_events_alerts_pending",
+            "id",
+            sqlite_where=text("alerts_enqueued = 0"),
+            postgresql_where=text("alerts_enqueued = false"),
+        ),
+    )
+
+
+class SiteState(Base):
+    """One row: a counter every write bumps, so other processes see changes cheaply."""
+
+    __tablename__ = "site_state"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    data_version: Mapped[int] = mapped_column(Integer, default=0)
+    changed_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    # When a scheduler last completed a run: shown on the dashboard and /healthz.
+    scheduler_seen_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    # Signs links and forms when NOTICES_SECRET_KEY is not set: made once by
+    # `notices db upgrade`, so every process and every restart agree on it.
+    secret_key: Mapped[str | None] = mapped_column(String(100), nullable=True)
+
+
+class Subscriber(Base):
+    """Someone who gets email: double opt-in, filters, frequency and language."""
+
+    __tablename__ = "subscribers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # Normalised (see subscriptions.normalise_email): one row per mailbox.
+    email: Mapped[str] = mapped_column(String(320), unique=True)
+    state: Mapped[str] = mapped_column(String(16))  # pending, confirmed, unsubscribed, suppressed
+    frequency: Mapped[str] = mapped_column(String(16))  # immediate, daily, weekly
+    categories: Mapped[list[str]] = mapped_column(JSON, default=list)
+    locations: Mapped[list[str]] = mapped_column(JSON, default=list)
+    min_severity: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    language: Mapped[str] = mapped_column(String(8), default="en")
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    confirmed_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    unsubscribed_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    suppressed_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    suppression_reason: Mapped[str] = mapped_column(Text, default="")
+    # Bumped to revoke every link sent so far (e.g. after a complaint).
+    token_generation: Mapped[int] = mapped_column(Integer, default=1)
+
+    __table_args__ = (Index("ix_subscribers_state_frequency", "state", "frequency"),)
+
+
+class Delivery(Base):
+    """The outbox: one row per email. Unique per (subscriber, dedup key), so enqueuing twice sends once."""
+
+    __tablename__ = "deliveries"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    subscriber_id: Mapped[int] = mapped_column(ForeignKey("subscribers.id", ondelete="CASCADE"))
+    dedup_key: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(32))  # confirm, manage, alert, reminder, digest
+    payload: Mapped[dict] = mapped_column(JSON, default=dict)
+    status: Mapped[str] = mapped_column(String(16))  # pending, sending, sent, failed, expired
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime]
+    # While `sending`, the claim holds until lease_until; a sender that died
+    # leaves the row to be claimed again after it.
+    lease_until: Mapped[datetime | None] = mapped_column(nullable=True)
+    # Which send run holds the claim (random per run): outcomes and lease
+    # renewals only apply while it still does.
+    claimed_by: Mapped[str] = mapped_column(String(32), default="")
+    expires_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    message_id: Mapped[str] = mapped_column(String(255), default="")
+    smtp_reply: Mapped[str] = mapped_column(Text, default="")
+    last_error: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime]
+    sent_at: Mapped[datetime | None] = mapped_column(nullable=True)
+
+    subscriber: Mapped[Subscriber] = relationship()
+
+    __table_args__ = (
+        UniqueConstraint("subscriber_id", "dedup_key", name="uq_deliveries_dedup"),
+        Index(
+            "ix_deliveries_due",
+            "next_attempt_at",
+            sqlite_where=text("status IN ('pending', 'sending')"),
+            postgresql_where=text("status IN ('pending', 'sending')"),
+        ),
+        Index("ix_deliveries_status", "status"),
+    )
+
+
+class NoticeReminder(Base):
+    """Which reminders (lead time before a start) were enqueued.
+
+    Keyed by the start they remind of, not the notice version: editing the
+    text must not remind everyone again, moving the start must.
+    """
+
+    __tablename__ = "notice_reminders"
+
+    notice_id: Mapped[int] = mapped_column(ForeignKey("notices.id", ondelete="CASCADE"), primary_key=True)
+    starts_at: Mapped[datetime] = mapped_column(primary_key=True)
+    lead_minutes: Mapped[int] = mapped_column(primary_key=True)
+    enqueued_at: Mapped[datetime]
+
+
+class DigestRun(Base):
+    """Digest periods already enqueued, so a late or restarted scheduler catches up exactly once."""
+
+    __tablename__ = "digest_runs"
+
+    frequency: Mapped[str] = mapped_column(String(16), primary_key=True)
+    period: Mapped[str] = mapped_column(String(16), primary_key=True)  # the local date it ends, 2026-11-28
+    enqueued_at: Mapped[datetime]
+    enqueued: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class RateLimitHit(Base):
+    """Fixed-window counters in the database, so limits hold across processes and replicas."""
+
+    __tablename__ = "rate_limit_hits"
+
+    bucket: Mapped[str] = mapped_column(String(200), primary_key=True)
+    window_start: Mapped[datetime] = mapped_column(primary_key=True)
+    count: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class User(Base):
+    """A facility manager or an admin of the console and the API."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(320), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))  # argon2id
+    role: Mapped[str] = mapped_column(String(16))  # admin, manager
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime]
+    last_login_at: Mapped[datetime | None] = mapped_column(nullable=True)
+
+
+class UserSession(Base):
+    """A console login. The cookie holds a random id; only its SHA-256 is stored."""
+
+    __tablename__ = "user_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+
+    user: Mapped[User] = relationship()
+
+
+class ApiToken(Base):
+    """A Bearer token for the JSON API; stored hashed, shown once at creation."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(200), default="")
+    prefix: Mapped[str] = mapped_column(String(16))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime]
+    last_used_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    revoked_at: Mapped[datetime | None] = mapped_column(nullable=True)
+
+    user: Mapped[User] = relationship()
+
+
+class AuditEntry(Base):
+    """Who did what and when: every change made through the console, the API or the CLI."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime]
+    actor: Mapped[str] = mapped_column(String(320))
+    action: Mapped[str] = mapped_column(String(64))
+    target: Mapped[str] = mapped_column(String(200), default="")
+    detail: Mapped[str] = mapped_column(Text, default="")
+
+    __table_args__ = (Index("ix_audit_log_at", "at"),)
+
+
+class JobRun(Base):
+    """The last run of each scheduled job, for the dashboard and /metrics (written by the leader)."""
+
+    __tablename__ = "job_runs"
+
+    job: Mapped[str] = mapped_column(String(64), primary_key=True)
+    runs: Mapped[int] = mapped_column(Integer, default=0)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    last_scheduled_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    last_finished_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    # How late the run started after the time it was planned for, in seconds.
+    last_lag_seconds: Mapped[float] = mapped_column(default=0.0)
+    last_error: Mapped[str] = mapped_column(Text, default="")

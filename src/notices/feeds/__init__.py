@@ -1,0 +1,1 @@
+"""Feeds as bytes: Atom and RSS, iCalendar, which feeds exist, static export."""

@@ -1,0 +1,197 @@
+"""Notices and lifecycle events to Atom and RSS bytes (feedgen). No queries, no clock.
+
+Identical input gives identical bytes: every date in a feed comes from the
+data (or the `now` passed in), never from the time of rendering.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+from html import escape
+from types import SimpleNamespace
+
+from feedgen.feed import FeedGenerator
+
+from notices.core.config import Settings
+from notices.core.models import Notice, NoticeEvent
+from notices.notice.markup import RenderableNotice, render_each, renderable_instant, renderable_notice, safe_output_text
+from notices.notice.wording import period, when_phrase
+
+# A fixed date for a feed that has never had any content (RSS/Atom need one).
+EPOCH = datetime.fromisoformat("2000-01-01T00:00:00+00:00")
+# Event entry ids are UUIDs derived from (notice, kind, version): stable forever.
+EVENT_NAMESPACE = uuid.UUID("5b0f3c1e-4a8e-4f4b-9f7e-6f1c2d3e4a5b")
+
+EVENT_LABELS = {
+    "published": "New",
+    "started": "Now in effect",
+    "updated": "Updated",
+    "rescheduled": "Rescheduled",
+    "ended": "Ended",
+    "cancelled": "Cancelled",
+    "reminder": "Reminder",
+}
+
+
+def notice_url(settings: Settings, notice: Notice) -> str:
+    return renderable_notice(notice, settings).url
+
+
+def entry_title(settings: Settings, notice: Notice | RenderableNotice, now: datetime) -> str:
+    """E.g. 'Road closure: Plesmanlaan (until further notice, expected approximately Q3 2027)'."""
+    view = renderable_notice(notice, settings)
+    return f"{view.category_label}: {view.title} ({when_phrase(view, settings.timezone, now)})"
+
+
+def entry_html(settings: Settings, notice: Notice | RenderableNotice, *, note: str = "") -> str:
+    """The entry body: when, where, severity, summary, the sanitised Markdown body.
+
+    `note` must already have passed safe_output_text (it is an event's detail).
+    """
+    view = renderable_notice(notice, settings)
+    lines = []
+    if note:
+        lines.append(f"<p><strong>{escape(note)}</strong></p>")
+    lines.append(f"<p><strong>When:</strong> {escape(period(view, settings.timezone))}</p>")
+    if view.where:
+        lines.append(f"<p><strong>Where:</strong> {escape(view.where)}</p>")
+    lines.append(f"<p><strong>Severity:</strong> {escape(view.severity)}</p>")
+    if view.cancelled_at is not None:
+        lines.append(f"<p><strong>Cancelled:</strong> {escape(view.cancel_reason)}</p>")
+    if view.summary:
+        lines.append(f"<p>{escape(view.summary)}</p>")
+    lines.append(view.body_html)
+    return "\n".join(lines)
+
+
+def summary_html(settings: Settings, view: RenderableNotice, *, first_line: str = "") -> str:
+    """The summary with its When and Where lines, as HTML-escaped text.
+
+    Readers that show only atom:summary or the RSS description (rss2email
+    and the like) still learn when and where. Escaped, because RSS readers
+    treat a description as HTML: '<b>' typed in a summary must show as typed.
+    """
+    lines = [first_line, view.summary, f"When: {period(view, settings.timezone)}"]
+    if view.where:
+        lines.append(f"Where: {view.where}")
+    return "<br>\n".join(escape(line) for line in lines if line)
+
+
+def _generator(settings: Settings, *, title: str, subtitle: str, self_url: str, updated: datetime | None) -> FeedGenerator:
+    generator = FeedGenerator()
+    self_url = safe_output_text(self_url)
+    generator.id(self_url)
+    generator.title(safe_output_text(title))
+    generator.subtitle(subtitle)
+    generator.author({"name": safe_output_text(settings.site_name)})
+    # feedgen takes the RSS <channel><link> from the link added last: the
+    # website, so a reader's "open website" opens the site, not this XML.
+    generator.link(href=self_url, rel="self")
+    generator.link(href=settings.absolute_url("/"), rel="alternate")
+    generator.language(settings.language)
+    generator.updated(renderable_instant(updated) or EPOCH)
+    generator.generator("notices")
+    return generator
+
+
+def _add_entry(generator: FeedGenerator, settings: Settings, view: RenderableNotice, *, entry_id: str, title: str,
+               summary: str, content: str, published: datetime, updated: datetime) -> None:
+    entry = generator.add_entry(order="append")
+    entry.id(entry_id)
+    entry.title(title)
+    entry.link(href=view.url, rel="alternate")
+    entry.published(published)
+    entry.updated(updated)
+    entry.author(generator.author()[0])
+    entry.summary(summary, type="html")
+    entry.content(content, type="html")
+    entry.category(term=view.category, label=view.category_label)
+    for key, label in zip(view.locations, view.places, strict=True):
+        entry.category(term=key, scheme=settings.absolute_url("/locations"), label=label)
+
+
+def _serialise(generator: FeedGenerator, fmt: str) -> bytes:
+    if fmt == "atom":
+        return generator.atom_str(pretty=True)
+    if fmt == "rss":
+        return generator.rss_str(pretty=True)
+    raise ValueError(f"unknown feed format {fmt!r}")
+
+
+def build_feed(
+    notices: Sequence[Notice], *, settings: Settings, fmt: str, self_url: str, updated: datetime | None, now: datetime,
+    skipped: list[tuple[str, str]] | None = None,
+) -> bytes:
+    """Upcoming and active notices (already chosen and ordered), one entry per notice."""
+    generator = _generator(
+        settings, title=f"{settings.site_name}: notices", self_url=self_url, updated=updated,
+        subtitle="Road closures, works, outages and other notices, upcoming and active.",
+    )
+
+    def entry(notice: Notice) -> dict:
+        view = renderable_notice(notice, settings)
+        return dict(
+            view=view, entry_id=f"urn:uuid:{view.uid}", title=entry_title(settings, view, now),
+            summary=summary_html(settings, view), content=entry_html(settings, view),
+            published=view.publish_at or view.created_at, updated=max(view.updated_at, view.publish_at or view.updated_at),
+        )
+
+    for values in render_each(notices, entry, describe=lambda notice: f"notice {notice.uid}", skipped=skipped):
+        _add_entry(generator, settings, **values)
+    return _serialise(generator, fmt)
+
+
+def as_of_event(event: NoticeEvent):
+    """The notice as it was when the event happened (its revision), else as it is now.
+
+    An old "rescheduled" entry should keep saying what was announced then,
+    not what the notice says after later changes.
+    """
+    notice = event.notice
+    revision = next((r for r in notice.revisions if r.version == event.version), None)
+    if revision is None:
+        return notice
+    data = dict(revision.snapshot)
+    for name in ("publish_at", "starts_at", "ends_at", "cancelled_at"):
+        data[name] = datetime.fromisoformat(data[name]) if data.get(name) else None
+    data.setdefault("location_detail", "")
+    data.setdefault("cancel_reason", "")
+    return SimpleNamespace(**data, uid=notice.uid, updated_at=revision.changed_at)
+
+
+def event_entry_id(event: NoticeEvent) -> str:
+    return f"urn:uuid:{uuid.uuid5(EVENT_NAMESPACE, f'{event.notice.uid}/{event.kind}/{event.version}')}"
+
+
+def build_event_feed(
+    events: Sequence[NoticeEvent], *, settings: Settings, fmt: str, self_url: str, now: datetime,
+    skipped: list[tuple[str, str]] | None = None,
+) -> bytes:
+    """One entry per lifecycle event, newest first, each with its own stable id.
+
+    Readers that never show an edited item again still surface every change.
+    """
+    updated = max((event.occurred_at for event in events), default=None)
+    generator = _generator(
+        settings, title=f"{settings.site_name}: notice updates", self_url=self_url, updated=updated,
+        subtitle="Every change to a notice: new, in effect, updated, rescheduled, ended, cancelled.",
+    )
+    def entry(event: NoticeEvent) -> dict:
+        view = renderable_notice(as_of_event(event), settings)
+        label = EVENT_LABELS.get(event.kind, safe_output_text(event.kind))
+        occurred_at = renderable_instant(event.occurred_at)
+        return dict(
+            view=view,
+            entry_id=event_entry_id(event),  # from the event itself: stable whatever the snapshot says
+            title=f"{label}: {view.category_label}: {view.title}",
+            summary=summary_html(settings, view, first_line=f"{label}: {when_phrase(view, settings.timezone, occurred_at)}"),
+            content=entry_html(settings, view, note=safe_output_text(event.detail)),
+            published=occurred_at, updated=occurred_at,
+        )
+
+    described = lambda event: f"event {event.kind} of notice {event.notice.uid}"  # noqa: E731
+    for values in render_each(events, entry, describe=described, skipped=skipped):
+        _add_entry(generator, settings, **values)
+    return _serialise(generator, fmt)

@@ -1,0 +1,97 @@
+"""Which feeds exist and how each is built from the database at `now`.
+
+Used by the web fast path (with its cache) and by the static export. Each
+rendering says until when it stays right without any write: the next
+boundary of a notice, or the moment something slides out of a time window.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from notices.notice import store
+from notices.feeds.ical import build_calendar, horizon_moved_at, horizon_moves_at, is_rolling
+from notices.core.context import AppContext
+from notices.feeds.atom import EPOCH, build_event_feed, build_feed
+from notices.notice.lifecycle import Filters
+
+HISTORY = timedelta(days=30)
+# Windows that slide with time (events of the last 30 days) are re-rendered
+# at least this often; a lingering entry for a few minutes harms nobody. (The
+# calendar knows exactly when something leaves its window, see _calendar_changes.)
+WINDOW_REFRESH = timedelta(minutes=5)
+
+MEDIA_TYPES = {
+    "atom": "application/atom+xml; charset=utf-8",
+    "rss": "application/rss+xml; charset=utf-8",
+    "ics": "text/calendar; charset=utf-8",
+}
+# URL path -> (what, format)
+FEED_PATHS = {
+    "/feeds/notices.atom": ("notices", "atom"),
+    "/feeds/notices.rss": ("notices", "rss"),
+    "/feeds/events.atom": ("events", "atom"),
+    "/feeds/events.rss": ("events", "rss"),
+    "/calendar/notices.ics": ("calendar", "ics"),
+}
+
+
+@dataclass(frozen=True)
+class RenderedFeed:
+    body: bytes
+    media_type: str
+    last_modified: datetime
+    valid_until: datetime | None
+    # Entries left out because they could not be rendered: (what, error).
+    skipped: tuple[tuple[str, str], ...] = ()
+
+
+def render_feed(ctx: AppContext, path: str, filters: Filters, query: str, now: datetime) -> RenderedFeed:
+    what, fmt = FEED_PATHS[path]
+    settings = ctx.settings
+    self_url = settings.absolute_url(path) + (f"?{query}" if query else "")
+    skipped: list[tuple[str, str]] = []
+    with ctx.db.session() as session:
+        next_boundary = store.next_boundary_after(session, now)
+        last_change = store.last_change_at_or_before(session, now) or EPOCH
+        if what == "notices":
+            notices = store.visible_notices(session, now, filters)
+            body = build_feed(notices, settings=settings, fmt=fmt, self_url=self_url, updated=last_change, now=now,
+                              skipped=skipped)
+            valid_until = next_boundary
+        elif what == "events":
+            events = store.recent_events(session, now, filters, history=HISTORY)
+            body = build_event_feed(events, settings=settings, fmt=fmt, self_url=self_url, now=now, skipped=skipped)
+            valid_until = _earliest(next_boundary, now + WINDOW_REFRESH if events else None)
+        else:
+            notices = store.calendar_notices(session, now, filters, history=HISTORY)
+            body = build_calendar(notices, settings=settings, now=now, skipped=skipped)
+            valid_until = _earliest(next_boundary, *_calendar_changes(notices, now, settings.timezone))
+            if any(is_rolling(notice) for notice in notices):
+                # The rolling horizon moved at midnight: the bytes changed, so must Last-Modified.
+                last_change = max(last_change, horizon_moved_at(now, settings.timezone))
+    return RenderedFeed(body=body, media_type=MEDIA_TYPES[fmt], last_modified=last_change, valid_until=valid_until,
+                        skipped=tuple(skipped))
+
+
+def _calendar_changes(notices, now: datetime, zone) -> list[datetime | None]:
+    """The instants, besides notice boundaries, at which the calendar's bytes change without a write:
+    a notice slides out of the history window, or the open-ended notices' horizon moves."""
+    leaving = [
+        _plus(notice.cancelled_at if notice.cancelled_at is not None else notice.ends_at, HISTORY)
+        for notice in notices if notice.cancelled_at is not None or notice.ends_at is not None
+    ]
+    rolling = horizon_moves_at(now, zone) if any(is_rolling(notice) for notice in notices) else None
+    return [*leaving, rolling]
+
+
+def _plus(instant: datetime, delta: timedelta) -> datetime | None:
+    try:
+        return instant + delta
+    except OverflowError:  # a row beyond what input accepts today: it never leaves
+        return None
+
+
+def _earliest(*instants: datetime | None) -> datetime | None:
+    return min((instant for instant in instants if instant is not None), default=None)

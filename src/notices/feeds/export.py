@@ -1,0 +1,63 @@
+"""Static copies of the unfiltered feeds, for nginx or a CDN in front of the service.
+
+Files mirror the URL paths (DIR/feeds/notices.atom, DIR/calendar/notices.ics)
+so a web server with `root DIR` serves the same URLs. A file is replaced
+atomically (readers never see half a feed) and only when its bytes change,
+so its mtime, ETag and Last-Modified stay put while nothing changes.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from datetime import datetime
+from pathlib import Path
+
+from notices.core.context import AppContext
+from notices.core.errors import PartialFailure
+from notices.feeds.catalog import FEED_PATHS, render_feed
+from notices.notice.lifecycle import Filters
+
+
+def write_if_changed(target: Path, body: bytes, *, modified: datetime) -> bool:
+    """Atomically replace `target` with `body` unless it already holds exactly that."""
+    try:
+        if target.read_bytes() == body:
+            return False
+    except FileNotFoundError:
+        pass
+    target.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(body)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.chmod(temporary, 0o644)
+        timestamp = modified.timestamp()
+        os.utime(temporary, (timestamp, timestamp))
+        os.replace(temporary, target)  # atomic on POSIX within one file system
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    return True
+
+
+def export_feeds(ctx: AppContext, *, now: datetime, directory: Path) -> dict:
+    """Counts of files written and unchanged, and until when the files stay right without a write
+    ("valid_until", as the feeds' own valid_until: the next boundary or window refresh)."""
+    counts: dict = {"written": 0, "unchanged": 0}
+    valid_until = []
+    skipped: dict[str, str] = {}
+    for path in FEED_PATHS:
+        rendered = render_feed(ctx, path, Filters(), "", now)
+        changed = write_if_changed(directory / path.lstrip("/"), rendered.body, modified=rendered.last_modified)
+        counts["written" if changed else "unchanged"] += 1
+        if rendered.valid_until is not None:
+            valid_until.append(rendered.valid_until)
+        skipped.update(rendered.skipped)
+    counts["valid_until"] = min(valid_until, default=None)
+    if skipped:
+        # Every file is written, without the entries that failed: say which.
+        raise PartialFailure("export-feeds", counts, sorted(skipped.items()))
+    return counts

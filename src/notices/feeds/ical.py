@@ -1,0 +1,149 @@
+"""Notices as an iCalendar file (icalendar package). No queries, no clock.
+
+One VEVENT per notice with a stable UID and SEQUENCE = version, so calendar
+apps update events in place; cancelled notices stay in the file with
+STATUS:CANCELLED so subscribed calendars remove them.
+
+An open-ended notice ("until further notice") is an all-day event from its
+start to a rolling horizon a year past today, so a calendar shows it on every
+day it is in effect (as far as anyone knows); the horizon moves at each
+midnight in the site zone, and with it the calendar's bytes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from icalendar import Calendar, Event, vText
+
+from notices.core.config import Settings
+from notices.feeds.atom import entry_html
+from notices.core.models import Notice
+from notices.notice.markup import RenderableNotice, render_each, renderable_notice, safe_output_text
+from notices.notice.wording import period, until_phrase
+
+OPEN_ENDED_HORIZON = timedelta(days=365)
+# Instants in this window are written in the site zone (with a VTIMEZONE for
+# the years used); those outside, from rows older than input bounds, in UTC,
+# which needs no VTIMEZONE and cannot overflow one.
+ZONED_FROM = datetime(1970, 1, 1, tzinfo=UTC)
+ZONED_UNTIL = datetime(2100, 1, 1, tzinfo=UTC)
+ONE_DAY = timedelta(days=1)
+
+
+def horizon_date(now: datetime, zone: ZoneInfo) -> date:
+    """The (exclusive) last day open-ended notices are shown on, as of `now`."""
+    return now.astimezone(zone).date() + OPEN_ENDED_HORIZON
+
+
+def horizon_moved_at(now: datetime, zone: ZoneInfo) -> datetime:
+    """When the horizon last moved: the latest midnight in the site zone at or before `now`."""
+    return _midnight(now.astimezone(zone).date(), zone)
+
+
+def horizon_moves_at(now: datetime, zone: ZoneInfo) -> datetime:
+    """When the horizon moves next: the first midnight in the site zone after `now`."""
+    return _midnight(now.astimezone(zone).date() + ONE_DAY, zone)
+
+
+def _midnight(day: date, zone: ZoneInfo) -> datetime:
+    # Where midnight falls in a DST gap, zoneinfo gives the instant of the
+    # transition itself, which is when the new local day begins.
+    return datetime.combine(day, time(), tzinfo=zone).astimezone(UTC)
+
+
+def is_rolling(notice) -> bool:
+    """True for a notice shown up to the rolling horizon: open-ended and not cancelled."""
+    return notice.ends_at is None and notice.cancelled_at is None
+
+
+def _summary(view: RenderableNotice, zone: ZoneInfo) -> str:
+    summary = f"{view.category_label}: {view.title}"
+    if is_rolling(view):
+        summary += f" ({until_phrase(view, zone, view.starts_at)})"
+    return summary
+
+
+def _description(view: RenderableNotice, zone: ZoneInfo) -> str:
+    """Plain text (RFC 5545 DESCRIPTION); the same in HTML goes in X-ALT-DESC."""
+    parts = [view.summary, f"When: {period(view, zone)}"]
+    if view.where:
+        parts.append(f"Where: {view.where}")
+    if view.cancelled_at is not None:
+        parts.append(f"Cancelled: {view.cancel_reason}" if view.cancel_reason else "Cancelled.")
+    parts += [view.body_text, view.url]
+    return "\n\n".join(part for part in parts if part)
+
+
+def _ical_time(instant: datetime, zone: ZoneInfo) -> datetime:
+    return instant.astimezone(zone) if ZONED_FROM <= instant < ZONED_UNTIL else instant.astimezone(UTC)
+
+
+def _span(view: RenderableNotice, zone: ZoneInfo, horizon: date) -> tuple[date, date] | tuple[datetime, datetime]:
+    """DTSTART and DTEND (exclusive): times for a notice with an end, whole days for an open-ended one."""
+    if view.ends_at is not None:
+        # DTEND must not come before DTSTART (RFC 5545, 3.6.1); only a row older than input checks can ask for it.
+        return _ical_time(view.starts_at, zone), _ical_time(max(view.ends_at, view.starts_at), zone)
+    first = view.starts_at.astimezone(zone).date()
+    if view.cancelled_at is None:
+        return first, max(horizon, first + ONE_DAY)
+    # Cancelled: calendars that ignore STATUS:CANCELLED still stop showing it
+    # from the day of the cancellation on (at least its first day is needed).
+    return first, max(first + ONE_DAY, view.cancelled_at.astimezone(zone).date())
+
+
+def build_calendar(notices: Sequence[Notice], *, settings: Settings, now: datetime,
+                   skipped: list[tuple[str, str]] | None = None) -> bytes:
+    """The calendar as of `now` (which only sets the rolling horizon): the same bytes for the same data and day."""
+    zone = settings.timezone
+    horizon = horizon_date(now, zone)
+    calendar = Calendar()
+    calendar.add("prodid", "-//notices//notices//EN")
+    calendar.add("version", "2.0")
+    calendar.add("calscale", "GREGORIAN")
+    calendar.add("method", "PUBLISH")
+    calendar.add("x-wr-calname", safe_output_text(f"{settings.site_name}: notices"))
+    calendar.add("x-wr-timezone", zone.key)
+    zoned: list[datetime] = []
+
+    def vevent(notice: Notice) -> tuple[Event, list[datetime]]:
+        view = renderable_notice(notice, settings)
+        event = Event()
+        event.add("uid", f"{view.uid}@notices")
+        event.add("sequence", view.version)
+        # With METHOD:PUBLISH, DTSTAMP is when this calendar object was made
+        # (RFC 5545, 3.8.7.2). The time of rendering would change the bytes,
+        # and so the ETag, on every request for unchanged data; the notice's
+        # creation never changes, and SEQUENCE and LAST-MODIFIED carry its updates.
+        event.add("dtstamp", view.created_at.astimezone(UTC))
+        event.add("last-modified", view.updated_at.astimezone(UTC))
+        event.add("created", view.created_at.astimezone(UTC))
+        event.add("summary", _summary(view, zone))
+        start, end = _span(view, zone, horizon)
+        event.add("dtstart", start)
+        event.add("dtend", end)
+        event.add("description", _description(view, zone))
+        # An X- property is of unknown type to icalendar: say it is TEXT, so it is escaped as one.
+        event.add("x-alt-desc", vText(f"<html><body>{entry_html(settings, view)}</body></html>"),
+                  parameters={"FMTTYPE": "text/html"})
+        event.add("url", view.url)
+        if view.where:
+            event.add("location", ", ".join([*view.places, view.location_detail] if view.location_detail else view.places))
+        event.add("categories", [view.category_label])
+        event.add("status", "CANCELLED" if view.cancelled_at is not None else "CONFIRMED")
+        # Closures should not block people's calendars as busy time.
+        event.add("transp", "TRANSPARENT")
+        event.add("x-microsoft-cdo-busystatus", "FREE")
+        return event, [instant for instant in (start, end) if isinstance(instant, datetime) and instant.tzinfo is zone]
+
+    for event, instants in render_each(notices, vevent, describe=lambda notice: f"notice {notice.uid}",
+                                       skipped=skipped):
+        calendar.add_component(event)
+        zoned += instants
+    if zoned:
+        first = min(zoned).date() - ONE_DAY
+        last = max(zoned).date() + timedelta(days=366)
+        calendar.add_missing_timezones(first_date=first, last_date=last)
+    return calendar.to_ical()

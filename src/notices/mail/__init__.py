@@ -1,0 +1,1 @@
+"""Email: subscribers, the outbox, composing and sending, alerts, reminders and digests."""

@@ -1,0 +1,159 @@
+"""Immediate alerts (a notice published, started, rescheduled, cancelled) and reminders before a start.
+
+Both go to confirmed subscribers with frequency "immediate" whose filters
+match. Idempotent: alerts follow lifecycle events marked once handled, and
+every delivery has a dedup key.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session, selectinload
+
+from notices.mail import outbox
+from notices.mail import subscriptions
+from notices.core.config import Settings
+from notices.core.db import insert_ignoring_duplicates, isolated
+from notices.notice.lifecycle import Status, status_at
+from notices.core.models import Notice, NoticeEvent, NoticeReminder
+
+# Text edits ("updated") and ends are not worth an interruption; the
+# digests and the event feed carry them.
+ALERT_KINDS = ("published", "started", "rescheduled", "cancelled")
+
+
+def _immediate_subscribers(session: Session) -> list:
+    return list(subscriptions.confirmed_subscribers(session, "immediate"))
+
+
+def enqueue_alerts(
+    session: Session, *, settings: Settings, now: datetime, failures: list[tuple[str, str]] | None = None,
+) -> dict[str, int]:
+    """Alerts for lifecycle events not handled yet; an event that fails is left for the next run."""
+    failures = [] if failures is None else failures
+    events = session.scalars(
+        select(NoticeEvent)
+        .where(NoticeEvent.alerts_enqueued.is_(False), NoticeEvent.occurred_at <= now)
+        .options(selectinload(NoticeEvent.notice))
+        .order_by(NoticeEvent.id)
+    ).all()
+    counts = {"events": len(events), "enqueued": 0, "stale": 0}
+    if not events:
+        return counts
+    subscribers = _immediate_subscribers(session)
+    handled = []
+    for event in events:
+        with isolated(session, f"alerts for event {event.id} ({event.kind}) of notice {event.notice.uid}", failures):
+            counts["enqueued"] += _enqueue_event_alerts(session, event, subscribers, settings=settings, now=now,
+                                                        counts=counts)
+            handled.append(event.id)
+    if handled:
+        session.execute(update(NoticeEvent).where(NoticeEvent.id.in_(handled)).values(alerts_enqueued=True))
+    return counts
+
+
+def _enqueue_event_alerts(session: Session, event: NoticeEvent, subscribers, *, settings: Settings, now: datetime,
+                          counts: dict[str, int]) -> int:
+    notice = event.notice
+    expires_at = event.occurred_at + settings.alert_validity
+    # After downtime, an alert about something already over is noise.
+    stale = expires_at <= now or (event.kind != "cancelled" and status_at(notice, now) in (Status.ENDED, Status.CANCELLED))
+    if event.kind not in ALERT_KINDS:
+        return 0
+    if stale:
+        counts["stale"] += 1
+        return 0
+    enqueued = 0
+    for row in subscribers:
+        if subscriptions.row_filters(row).matches(notice):
+            enqueued += outbox.enqueue(
+                session, subscriber_id=row.id,
+                dedup_key=f"alert:{notice.uid}:v{event.version}:{event.kind}", kind="alert",
+                payload={"notice": notice.uid, "event": event.kind, "version": event.version},
+                now=now, expires_at=expires_at,
+            )
+    return enqueued
+
+
+def next_reminder_at(session: Session, *, settings: Settings, now: datetime) -> datetime | None:
+    """The next instant at which a reminder falls due (for the scheduler's wake-up)."""
+    instants = []
+    for lead in settings.reminder_leads:
+        first_start = session.scalar(
+            select(Notice.starts_at)
+            .where(Notice.cancelled_at.is_(None), Notice.publish_at.is_not(None), Notice.starts_at > now + lead)
+            .order_by(Notice.starts_at)
+            .limit(1)
+        )
+        if first_start is not None:
+            instants.append(first_start - lead)
+    return min(instants, default=None)
+
+
+def enqueue_reminders(
+    session: Session, *, settings: Settings, now: datetime, failures: list[tuple[str, str]] | None = None,
+) -> dict[str, int]:
+    """Reminders whose time (start minus lead) has come and whose notice has not started yet."""
+    failures = [] if failures is None else failures
+    counts = {"notices": 0, "enqueued": 0}
+    if not settings.reminder_leads:
+        return counts
+    longest = max(settings.reminder_leads)
+    upcoming = session.scalars(
+        select(Notice).where(
+            Notice.cancelled_at.is_(None), Notice.publish_at <= now,
+            Notice.starts_at > now, Notice.starts_at <= now + longest,
+        )
+    ).all()
+    subscribers = _immediate_subscribers(session) if upcoming else []
+    for notice in upcoming:
+        with isolated(session, f"reminders for notice {notice.uid}", failures):
+            _enqueue_notice_reminders(session, notice, subscribers, settings=settings, now=now, counts=counts)
+    return counts
+
+
+def _enqueue_notice_reminders(session: Session, notice: Notice, subscribers, *, settings: Settings, now: datetime,
+                              counts: dict[str, int]) -> None:
+    for lead in settings.reminder_leads:
+        if notice.starts_at - lead > now:
+            continue
+        # Announced less than `lead` before its start: the "new" alert
+        # went out moments ago, a reminder would only repeat it.
+        if notice.publish_at > notice.starts_at - lead:
+            continue
+        minutes = int(lead.total_seconds() // 60)
+        # Once per (notice, start, lead): a text edit does not remind again,
+        # a start moved to another time does (it is a new date to remember).
+        first_time = insert_ignoring_duplicates(session, NoticeReminder.__table__, {
+            "notice_id": notice.id, "starts_at": notice.starts_at, "lead_minutes": minutes, "enqueued_at": now,
+        })
+        if not first_time:
+            continue
+        counts["notices"] += 1
+        insert_ignoring_duplicates(session, NoticeEvent.__table__, {
+            "notice_id": notice.id, "kind": "reminder", "version": notice.version, "occurred_at": now,
+            "recorded_at": now, "detail": f"starts in {_lead_text(lead)}", "alerts_enqueued": True,
+        })
+        for row in subscribers:
+            if subscriptions.row_filters(row).matches(notice):
+                counts["enqueued"] += outbox.enqueue(
+                    session, subscriber_id=row.id,
+                    dedup_key=f"reminder:{notice.uid}:{_start_key(notice.starts_at)}:{minutes}m", kind="reminder",
+                    payload={"notice": notice.uid, "lead_minutes": minutes, "starts_at": notice.starts_at.isoformat()},
+                    now=now, expires_at=notice.starts_at,
+                )
+
+
+def _start_key(starts_at: datetime) -> str:
+    return starts_at.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+
+
+def _lead_text(lead: timedelta) -> str:
+    minutes = int(lead.total_seconds() // 60)
+    if minutes % 1440 == 0:
+        return f"{minutes // 1440} day{'s' if minutes != 1440 else ''}"
+    if minutes % 60 == 0:
+        return f"{minutes // 60} hour{'s' if minutes != 60 else ''}"
+    return f"{minutes} minutes"

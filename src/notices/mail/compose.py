@@ -1,0 +1,161 @@
+"""What each kind of delivery says: from a delivery row to an EmailMessage (or a reason not to send).
+
+Content is built at send time from the data it names, so an alert about a
+notice that was cancelled in the meantime is dropped instead of sent.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from jinja2 import Environment
+from sqlalchemy.orm import Session
+
+from notices.mail import digests
+from notices.notice import store
+from notices.mail import subscriptions
+from notices.core.config import Settings
+from notices.notice.i18n import Words
+from notices.notice.lifecycle import Status, status_at
+from notices.mail.message import (
+    Links, MessageTemplate, NotShareable, OutgoingMail, RenderedMail, make_message, render_mail, stand_in_links,
+    unsubscribe_mailto,
+)
+from notices.core.models import Delivery, Subscriber
+from notices.mail.outbox import message_id
+from notices.people.link_tokens import LinkSigner
+
+
+class Skip(Exception):
+    """This delivery should not go out any more; the message says why."""
+
+
+@dataclass
+class Composer:
+    settings: Settings
+    env: Environment
+    signer: LinkSigner
+
+    def __post_init__(self) -> None:
+        self._snapshots: dict[tuple, digests.DigestSnapshot] = {}
+        self._templates: dict[tuple, MessageTemplate | None] = {}
+        self._notices: dict[str, object] = {}
+        # Subscribers suppressed during this run: their other claimed mail must not go out.
+        self.blocked: set[int] = set()
+
+    def links(self, subscriber: Subscriber) -> Links:
+        unsubscribe = self.signer.sign("unsubscribe", subscriber.id, subscriber.token_generation)
+        manage = self.signer.sign("manage", subscriber.id, subscriber.token_generation)
+        return Links(
+            manage_url=self.settings.absolute_url(f"/preferences/{manage}"),
+            unsubscribe_url=self.settings.absolute_url(f"/unsubscribe/{unsubscribe}"),
+            unsubscribe_mailto=unsubscribe_mailto(self.settings, unsubscribe),
+        )
+
+    def compose(self, session: Session, delivery: Delivery, *, now: datetime) -> OutgoingMail:
+        """The message for one delivery; raises Skip when it should not go out, or the error that
+        stopped it being composed (which fails this delivery alone)."""
+        subscriber = delivery.subscriber
+        wanted_state = {"confirm": "pending"}.get(delivery.kind, subscriptions.ACTIVE)
+        if subscriber.id in self.blocked:
+            raise Skip("subscriber suppressed")
+        if subscriber.state != wanted_state:
+            raise Skip(f"subscriber is {subscriber.state}")
+        if delivery.expires_at is not None and now >= delivery.expires_at:
+            raise Skip("expired before it could be sent")
+        links = self.links(subscriber)
+        specific, cache_key = getattr(self, f"_{delivery.kind}")(session, delivery, subscriber, now)
+        domain = self.settings.mail_from.partition("@")[2]
+        identifier = message_id(delivery.id, f"{subscriber.id}:{delivery.dedup_key}", domain)
+        bulk = delivery.kind == "digest"
+        if cache_key is not None:
+            template = self._shared_template(delivery.kind, subscriber, specific, now, cache_key, bulk)
+            if template is not None:
+                try:
+                    return template.personalise(to=subscriber.email, message_id=identifier, links=links)
+                except NotShareable:
+                    pass  # this recipient's links do not fit: their own rendering below
+        rendered = self._render(delivery.kind, subscriber, links, specific, now)
+        return make_message(settings=self.settings, rendered=rendered, to=subscriber.email, message_id=identifier,
+                            links=links, date=now, bulk=bulk)
+
+    def _render(self, kind: str, subscriber: Subscriber, links: Links, specific: dict, now: datetime) -> RenderedMail:
+        context = {
+            "settings": self.settings, "words": Words(subscriber.language, self.settings.timezone, self.settings),
+            "subscriber": subscriber, "links": links, "now": now, "site_url": self.settings.absolute_url("/"),
+            **specific,
+        }
+        return render_mail(self.env, kind, subscriber.language, context)
+
+    def _shared_template(self, kind, subscriber, specific, now, cache_key, bulk) -> MessageTemplate | None:
+        """Render and encode once for everyone who gets the same content; only the links differ.
+
+        A digest run sends thousands of messages but only as many distinct
+        contents as there are distinct filter results. None: this content
+        cannot be shared (see MessageTemplate); each recipient gets their own.
+        """
+        key = (kind, subscriber.language, subscriber.frequency, *cache_key)
+        if key not in self._templates:
+            if len(self._templates) > 2000:
+                self._templates.clear()
+            stand_ins = stand_in_links()
+            rendered = self._render(kind, subscriber, stand_ins, specific, now)
+            try:
+                self._templates[key] = MessageTemplate.build(settings=self.settings, rendered=rendered, date=now,
+                                                             bulk=bulk, stand_ins=stand_ins)
+            except NotShareable:
+                self._templates[key] = None
+        return self._templates[key]
+
+    def _confirm(self, session, delivery, subscriber, now) -> dict:
+        token = self.signer.sign("confirm", subscriber.id, subscriber.token_generation)
+        return {"confirm_url": self.settings.absolute_url(f"/subscribe/confirm/{token}"),
+                "valid_hours": int(self.settings.confirm_within.total_seconds() // 3600)}, None
+
+    def _manage(self, session, delivery, subscriber, now) -> tuple[dict, None]:
+        return {}, None
+
+    def _notice(self, session, uid: str):
+        # One alert goes to many subscribers: load its notice once per run.
+        if uid not in self._notices:
+            try:
+                self._notices[uid] = store.get_notice(session, uid)
+            except store.NoticeNotFound:
+                raise Skip("the notice no longer exists") from None
+        return self._notices[uid]
+
+    def _alert(self, session, delivery, subscriber, now) -> dict:
+        notice = self._notice(session, delivery.payload["notice"])
+        event = delivery.payload["event"]
+        if event != "cancelled" and status_at(notice, now) is Status.CANCELLED:
+            raise Skip("the notice was cancelled before the alert went out")
+        context = {"notice": notice, "event": event, "notice_url": self.settings.absolute_url(f"/notices/{notice.uid}")}
+        return context, (notice.uid, notice.version, event)
+
+    def _reminder(self, session, delivery, subscriber, now) -> dict:
+        notice = self._notice(session, delivery.payload["notice"])
+        if status_at(notice, now) is not Status.UPCOMING:
+            raise Skip("the notice is no longer upcoming")
+        reminded_of = delivery.payload.get("starts_at")
+        if reminded_of is not None and datetime.fromisoformat(reminded_of) != notice.starts_at:
+            # The start moved after this was enqueued: a reminder keyed to the new start takes its place.
+            raise Skip("the notice's start has moved since")
+        context = {"notice": notice, "notice_url": self.settings.absolute_url(f"/notices/{notice.uid}")}
+        return context, (notice.uid, notice.version)
+
+    def _digest(self, session, delivery, subscriber, now) -> dict:
+        payload = delivery.payload
+        key = (payload["frequency"], payload["start"], payload["end"])
+        snapshot = self._snapshots.get(key)
+        if snapshot is None:
+            period = digests.DigestPeriod(
+                frequency=payload["frequency"], start=datetime.fromisoformat(payload["start"]),
+                end=datetime.fromisoformat(payload["end"]),
+            )
+            snapshot = self._snapshots[key] = digests.load_snapshot(session, period)
+        sections = digests.sections_for(snapshot, subscriptions.filters_of(subscriber))
+        if self.settings.skip_empty_digests and not sections.has_news:
+            raise Skip("nothing new for this subscriber")
+        context = {"period": snapshot.period, "sections": sections, "frequency": payload["frequency"]}
+        return context, (key, sections.fingerprint())

@@ -1,0 +1,180 @@
+"""Daily and weekly digests: which period, what is in it for whom, and enqueuing them.
+
+A digest covers the period between two scheduled digest times in the site
+zone (so a daily period is 23 or 25 hours around a DST change) and is built
+as of the end of that period, whenever it is actually sent.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from notices.mail import outbox
+from notices.notice import store
+from notices.mail import subscriptions
+from notices.core.config import Settings
+from notices.notice.lifecycle import Filters, Status, status_at
+from notices.core.db import insert_ignoring_duplicates
+from notices.core.models import DigestRun, Notice, NoticeEvent
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+HORIZON = timedelta(days=7)
+CHANGE_KINDS = ("updated", "rescheduled", "cancelled")
+
+
+@dataclass(frozen=True)
+class DigestPeriod:
+    frequency: str
+    start: datetime
+    end: datetime
+
+    @property
+    def key(self) -> str:
+        """The dedup key: one digest per subscriber per period, however often it is enqueued."""
+        return f"digest:{self.frequency}:{self.label}"
+
+    label: str = ""  # the local date the period ends on, e.g. 2026-11-28
+
+
+def _scheduled(day: date, at: time, zone: ZoneInfo) -> datetime:
+    # Digest times are whole minutes like 07:00, never inside a DST gap in
+    # practice; fold=0 picks the first of an ambiguous time.
+    return datetime.combine(day, at, tzinfo=zone)
+
+
+def digest_period(settings: Settings, frequency: str, now: datetime) -> DigestPeriod:
+    """The latest complete period ending at or before `now`."""
+    zone = settings.timezone
+    local_now = now.astimezone(zone)
+    if frequency == "daily":
+        at = time.fromisoformat(settings.daily_digest_at)
+        day = local_now.date()
+        if _scheduled(day, at, zone) > now:
+            day -= timedelta(days=1)
+        end, start = _scheduled(day, at, zone), _scheduled(day - timedelta(days=1), at, zone)
+    elif frequency == "weekly":
+        weekday_name, clock = settings.weekly_digest_at.split()
+        at, weekday = time.fromisoformat(clock), WEEKDAYS.index(weekday_name)
+        day = local_now.date() - timedelta(days=(local_now.weekday() - weekday) % 7)
+        if _scheduled(day, at, zone) > now:
+            day -= timedelta(days=7)
+        end, start = _scheduled(day, at, zone), _scheduled(day - timedelta(days=7), at, zone)
+    else:
+        raise ValueError(f"no digest for frequency {frequency!r}")
+    return DigestPeriod(
+        frequency=frequency, start=start.astimezone(now.tzinfo), end=end.astimezone(now.tzinfo),
+        label=end.date().isoformat(),
+    )
+
+
+@dataclass
+class DigestSnapshot:
+    """Everything any subscriber's digest for one period can contain, loaded once."""
+
+    period: DigestPeriod
+    published: list[Notice]
+    changed: list[tuple[Notice, list[NoticeEvent]]]
+    visible: list[Notice]
+
+
+@dataclass
+class DigestSections:
+    new: list[Notice] = field(default_factory=list)
+    changed: list[tuple[Notice, list[NoticeEvent]]] = field(default_factory=list)
+    starting: list[Notice] = field(default_factory=list)
+    ending: list[Notice] = field(default_factory=list)
+    active: list[Notice] = field(default_factory=list)
+
+    def fingerprint(self) -> tuple:
+        """What the digest shows, as ids: equal fingerprints render the same email."""
+        return (
+            tuple(n.id for n in self.new), tuple((n.id, tuple(e.id for e in events)) for n, events in self.changed),
+            tuple(n.id for n in self.starting), tuple(n.id for n in self.ending), tuple(n.id for n in self.active),
+        )
+
+    @property
+    def has_news(self) -> bool:
+        """Anything a reader did not know yesterday or needs to act on this week."""
+        return bool(self.new or self.changed or self.starting or self.ending)
+
+
+def load_snapshot(session: Session, period: DigestPeriod) -> DigestSnapshot:
+    events = session.scalars(
+        select(NoticeEvent)
+        .where(NoticeEvent.occurred_at >= period.start, NoticeEvent.occurred_at < period.end)
+        .options(selectinload(NoticeEvent.notice))
+        .order_by(NoticeEvent.occurred_at, NoticeEvent.id)
+    ).all()
+    published_ids = {event.notice_id for event in events if event.kind == "published"}
+    published = {event.notice_id: event.notice for event in events if event.kind == "published"}
+    changed: dict[int, tuple[Notice, list[NoticeEvent]]] = {}
+    for event in events:
+        if event.kind in CHANGE_KINDS and event.notice_id not in published_ids:
+            changed.setdefault(event.notice_id, (event.notice, []))[1].append(event)
+    return DigestSnapshot(
+        period=period,
+        published=sorted(published.values(), key=lambda notice: (notice.starts_at, notice.uid)),
+        changed=list(changed.values()),
+        visible=store.visible_notices(session, period.end),
+    )
+
+
+def sections_for(snapshot: DigestSnapshot, filters: Filters) -> DigestSections:
+    end = snapshot.period.end
+    sections = DigestSections()
+    sections.new = [n for n in snapshot.published if filters.matches(n) and n.cancelled_at is None]
+    sections.changed = [(n, events) for n, events in snapshot.changed if filters.matches(n)]
+    listed = {n.id for n in sections.new} | {n.id for n, _ in sections.changed}
+    for notice in snapshot.visible:
+        # Published at exactly the end: it belongs to the next digest, as "new".
+        if not filters.matches(notice) or notice.publish_at >= end:
+            continue
+        status = status_at(notice, end)
+        if status is Status.UPCOMING and notice.starts_at < end + HORIZON and notice.id not in listed:
+            sections.starting.append(notice)
+        elif status is Status.ACTIVE and notice.ends_at is not None and notice.ends_at < end + HORIZON:
+            sections.ending.append(notice)
+        elif status is Status.ACTIVE:
+            sections.active.append(notice)
+    return sections
+
+
+def enqueue_digests(
+    session: Session, *, settings: Settings, frequency: str, now: datetime, dry_run: bool = False,
+) -> dict:
+    """Enqueue this period's digest for every confirmed subscriber of `frequency` who has news.
+
+    Idempotent: the dedup key makes a second run (or a second scheduler) a no-op.
+    """
+    period = digest_period(settings, frequency, now)
+    snapshot = load_snapshot(session, period)
+    counts = {"period": period.label, "enqueued": 0, "already": 0, "empty": 0, "planned": []}
+    for row in subscriptions.confirmed_subscribers(session, frequency):
+        sections = sections_for(snapshot, subscriptions.row_filters(row))
+        if settings.skip_empty_digests and not sections.has_news:
+            counts["empty"] += 1
+            continue
+        if dry_run:
+            counts["planned"].append((row.id, sections))
+            continue
+        added = outbox.enqueue(
+            session, subscriber_id=row.id, dedup_key=period.key, kind="digest",
+            payload={"frequency": frequency, "start": period.start.isoformat(), "end": period.end.isoformat()},
+            now=now, expires_at=period.end + settings.digest_validity,
+        )
+        counts["enqueued" if added else "already"] += 1
+    if not dry_run:
+        insert_ignoring_duplicates(session, DigestRun.__table__, {
+            "frequency": frequency, "period": period.label, "enqueued_at": now, "enqueued": counts["enqueued"],
+        })
+    return counts
+
+
+def period_enqueued(session: Session, period: DigestPeriod) -> bool:
+    """Whether this period's digests were enqueued already (by any scheduler or `digest run`)."""
+    return session.get(DigestRun, (period.frequency, period.label)) is not None

@@ -1,0 +1,172 @@
+"""The deliveries table as an outbox: enqueue once, claim with a lease, send, record the outcome.
+
+Delivery is at least once: a claim is taken (compare-and-swap, plus
+FOR UPDATE SKIP LOCKED on PostgreSQL) before sending, and the outcome is
+written right after the SMTP reply. A sender that dies in between leaves a
+claim that expires, and the message is sent again after the lease: the only
+window for a duplicate is between the server's 250 and our commit.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from notices.core.db import Database, insert_ignoring_duplicates
+from notices.core.models import Delivery
+
+log = logging.getLogger(__name__)
+
+# Waits before the 2nd, 3rd, ... attempt after a temporary failure.
+BACKOFF = (timedelta(minutes=1), timedelta(minutes=5), timedelta(minutes=15), timedelta(hours=1),
+           timedelta(hours=3), timedelta(hours=6))
+STATUSES = ("pending", "sending", "sent", "failed", "expired")
+
+
+def enqueue(
+    session: Session, *, subscriber_id: int, dedup_key: str, kind: str, payload: dict, now: datetime,
+    expires_at: datetime | None = None,
+) -> bool:
+    """Add a delivery unless this subscriber already has one with this key; True if added."""
+    return insert_ignoring_duplicates(session, Delivery.__table__, {
+        "subscriber_id": subscriber_id, "dedup_key": dedup_key, "kind": kind, "payload": payload,
+        "status": "pending", "attempts": 0, "next_attempt_at": now, "lease_until": None,
+        "expires_at": expires_at, "message_id": "", "smtp_reply": "", "last_error": "", "created_at": now,
+    })
+
+
+def message_id(delivery_id: int, dedup_key: str, domain: str) -> str:
+    """The same Message-ID on every attempt, so receivers can drop a duplicate."""
+    digest = hashlib.sha256(dedup_key.encode()).hexdigest()[:16]
+    return f"<notices.{delivery_id}.{digest}@{domain}>"
+
+
+@dataclass(frozen=True)
+class Claim:
+    delivery_id: int
+    # The send run holding the claim: outcomes and renewals apply only while it still does.
+    owner: str
+
+
+def new_owner() -> str:
+    """A token naming one send run (random: two processes never share one)."""
+    return secrets.token_hex(8)
+
+
+def _due(now: datetime) -> tuple:
+    # While claimed, next_attempt_at is the end of the lease, so "due" is one
+    # indexed range condition for pending rows and for claims whose lease ran out.
+    return Delivery.status.in_(("pending", "sending")), Delivery.next_attempt_at <= now
+
+
+def due_count(session: Session, *, now: datetime) -> int:
+    return session.scalar(select(func.count()).select_from(Delivery).where(*_due(now)))
+
+
+def claim_batch(db: Database, *, now: datetime, limit: int, lease: timedelta, owner: str | None = None) -> list[Claim]:
+    """Take up to `limit` due deliveries: pending ones whose time has come, or claims whose lease ran out."""
+    owner = owner or new_owner()
+    lease_until = now + lease
+    due = _due(now)
+    candidates = select(Delivery.id).where(*due).order_by(Delivery.next_attempt_at, Delivery.id).limit(limit)
+    if db.dialect == "postgresql":
+        # Inside "id IN (subquery)" PostgreSQL may run a LIMIT ... FOR UPDATE
+        # subquery more than once and claim more than `limit`: a materialised
+        # CTE runs it exactly once.
+        chosen = candidates.with_for_update(skip_locked=True).cte("due").prefix_with("MATERIALIZED")
+    else:
+        chosen = candidates.cte("due")
+    with db.writing() as session, session.begin():
+        # The outer WHERE repeats the condition: the compare-and-swap. On
+        # PostgreSQL it is re-checked on the locked row; on SQLite the write
+        # lock taken by BEGIN IMMEDIATE makes the statement atomic.
+        claimed = session.scalars(
+            update(Delivery)
+            .where(Delivery.id.in_(select(chosen.c.id)), *due)
+            .values(status="sending", lease_until=lease_until, next_attempt_at=lease_until,
+                    attempts=Delivery.attempts + 1, claimed_by=owner)
+            .returning(Delivery.id)
+        ).all()
+    return [Claim(delivery_id, owner) for delivery_id in sorted(claimed)]
+
+
+def _held(claim_owner: str, now: datetime | None = None) -> tuple:
+    conditions = (Delivery.status == "sending", Delivery.claimed_by == claim_owner)
+    return conditions + ((Delivery.lease_until > now,) if now is not None else ())
+
+
+def confirm_claim(session: Session, claim: Claim, *, now: datetime, lease: timedelta) -> bool:
+    """Right before sending: True if the claim is still ours and unexpired, and extend it.
+
+    A run that outlived its lease must not send what another sender has
+    taken over since (that would be a duplicate); extending here means a
+    slow SMTP transaction cannot lose the claim half-way either.
+    """
+    result = session.execute(
+        update(Delivery).where(Delivery.id == claim.delivery_id, *_held(claim.owner, now))
+        .values(lease_until=now + lease, next_attempt_at=now + lease)
+    )
+    return result.rowcount == 1
+
+
+def renew_claims(session: Session, *, owner: str, now: datetime, lease: timedelta) -> int:
+    """Extend every unexpired claim of one send run (those still waiting to be sent)."""
+    return session.execute(
+        update(Delivery).where(*_held(owner, now)).values(lease_until=now + lease, next_attempt_at=now + lease)
+    ).rowcount
+
+
+def _finish(session: Session, claim: Claim, **values) -> bool:
+    """Record an outcome, but only while our claim still holds (fencing)."""
+    result = session.execute(
+        update(Delivery).where(Delivery.id == claim.delivery_id, *_held(claim.owner)).values(**values)
+    )
+    if result.rowcount != 1:
+        log.warning("delivery %s: claim lost before the outcome was recorded", claim.delivery_id)
+        return False
+    return True
+
+
+def mark_sent(session: Session, claim: Claim, *, now: datetime, message_id: str, reply: str) -> bool:
+    return _finish(session, claim, status="sent", sent_at=now, message_id=message_id, smtp_reply=reply[:1000],
+                   lease_until=None, last_error="")
+
+
+def mark_retry(session: Session, claim: Claim, *, now: datetime, attempts: int, max_attempts: int, error: str) -> str:
+    if attempts >= max_attempts:
+        _finish(session, claim, status="failed", last_error=error[:1000], lease_until=None)
+        return "failed"
+    wait = BACKOFF[min(attempts - 1, len(BACKOFF) - 1)]
+    _finish(session, claim, status="pending", next_attempt_at=now + wait, last_error=error[:1000], lease_until=None)
+    return "retry"
+
+
+def mark_failed(session: Session, claim: Claim, *, error: str) -> None:
+    _finish(session, claim, status="failed", last_error=error[:1000], lease_until=None)
+
+
+def mark_expired(session: Session, claim: Claim, *, reason: str) -> None:
+    _finish(session, claim, status="expired", last_error=reason[:1000], lease_until=None)
+
+
+def expire_stale(session: Session, *, now: datetime) -> int:
+    """Mark pending deliveries past their validity as expired, so `mail status` tells the truth
+    even while they wait for a retry that will never come."""
+    return session.execute(
+        update(Delivery)
+        .where(Delivery.status == "pending", Delivery.expires_at <= now)
+        .values(status="expired", last_error="not sent within its validity")
+    ).rowcount
+
+
+def status_counts(session: Session) -> dict[str, int]:
+    counts = dict.fromkeys(STATUSES, 0)
+    for status, count in session.execute(select(Delivery.status, func.count()).group_by(Delivery.status)):
+        counts[status] = count
+    return counts

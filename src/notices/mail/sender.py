@@ -1,0 +1,219 @@
+"""send_pending: claim due deliveries, compose, send, record the outcome of each at once.
+
+Composing (templates, MIME) and sending (waiting for the SMTP server) overlap:
+this thread composes the next messages while a sender thread, which owns the
+SMTP connection, transmits and records outcomes. The queue between them is
+short, so a crash loses at most a few claims, which their leases bring back.
+
+A run may outlast its lease (a slow SMTP server, a large digest), while
+another sender (a new leader, `notices mail send-pending`) looks for work. So
+the clock is read at every claim and every send, the run's claims are renewed
+while they wait, and each claim is confirmed (still ours, still unexpired)
+right before its SMTP transaction: nothing is sent whose claim was lost.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from notices.mail import outbox
+from notices.mail import subscriptions
+from notices.core.context import AppContext
+from notices.mail.message import OutgoingMail
+from notices.mail.compose import Composer, Skip
+from notices.mail.transports import Mailer, PermanentFailure, TemporaryFailure
+from notices.core.models import Delivery, Subscriber
+from notices.mail.outbox import Claim
+from notices.notice.templating import make_environment
+from notices.people.link_tokens import LinkSigner
+
+log = logging.getLogger(__name__)
+QUEUE_DEPTH = 8
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    claim: Claim
+    subscriber_id: int
+    attempts: int
+    mail: OutgoingMail
+
+
+class RunClock:
+    """`now` as given to the job, moving on with the context's clock while the run lasts.
+
+    With a fixed clock (tests, dry runs) the run happens at `now`; with the
+    system clock every claim and send sees the real time.
+    """
+
+    def __init__(self, ctx: AppContext, now: datetime) -> None:
+        self._clock = ctx.clock
+        self._offset = now - ctx.clock.now()
+
+    def now(self) -> datetime:
+        return self._clock.now() + self._offset
+
+
+def send_pending(
+    ctx: AppContext, *, now: datetime, mailer: Mailer, limit: int | None = None,
+    on_progress: Callable[[int], None] | None = None,
+) -> dict[str, int]:
+    """Send every delivery that is due; returns how many were sent, retried, failed, expired, lost."""
+    settings = ctx.settings
+    composer = Composer(settings=settings, env=make_environment(settings), signer=LinkSigner(settings.secret_key))
+    counts = {"sent": 0, "retry": 0, "failed": 0, "expired": 0, "lost": 0}
+    clock = RunClock(ctx, now)
+    with ctx.db.session() as session, session.begin():
+        counts["expired"] += outbox.expire_stale(session, now=clock.now())
+
+    def count(outcome: str) -> None:
+        counts[outcome] += 1
+        if on_progress:
+            on_progress(1)
+
+    run = _Run(ctx, clock, owner=outbox.new_owner(), lease=timedelta(seconds=settings.lease_seconds))
+    outgoing: queue.Queue[Outgoing | None] = queue.Queue(maxsize=QUEUE_DEPTH)
+    sender = _SenderThread(run, mailer, composer, outgoing, count)
+    sender.start()
+    try:
+        remaining = limit
+        while (remaining is None or remaining > 0) and sender.is_alive():
+            size = settings.send_batch_size if remaining is None else min(remaining, settings.send_batch_size)
+            claims = outbox.claim_batch(ctx.db, now=clock.now(), limit=size, lease=run.lease, owner=run.owner)
+            if not claims:
+                break
+            _compose_batch(run, composer, claims, outgoing, count, sender)
+            if remaining is not None:
+                remaining -= len(claims)
+    finally:
+        outgoing.put(None)
+        sender.join()
+    if sender.error is not None:
+        raise sender.error
+    return counts
+
+
+@dataclass
+class _Run:
+    """One send run: its claims' owner token, lease and clock."""
+
+    ctx: AppContext
+    clock: RunClock
+    owner: str
+    lease: timedelta
+
+    def __post_init__(self) -> None:
+        self._renewed_at = self.clock.now()
+
+    def renew_if_due(self) -> None:
+        """Keep the run's waiting claims alive: renewed when a third of the lease has passed."""
+        now = self.clock.now()
+        if now - self._renewed_at < self.lease / 3:
+            return
+        with self.ctx.db.session() as session, session.begin():
+            outbox.renew_claims(session, owner=self.owner, now=now, lease=self.lease)
+        self._renewed_at = now
+
+    def record(self, outcome, claim: Claim, **values):
+        with self.ctx.db.session() as writer, writer.begin():
+            return outcome(writer, claim, **values)
+
+
+def _compose_batch(run: _Run, composer: Composer, claims: list[Claim], outgoing: queue.Queue, count, sender) -> None:
+    settings = run.ctx.settings
+    with run.ctx.db.session() as session:
+        deliveries = {
+            delivery.id: delivery
+            for delivery in session.scalars(
+                select(Delivery).where(Delivery.id.in_([claim.delivery_id for claim in claims]))
+                .options(selectinload(Delivery.subscriber))
+            )
+        }
+        for claim in claims:
+            delivery = deliveries[claim.delivery_id]
+            try:
+                mail = composer.compose(session, delivery, now=run.clock.now())
+            except Skip as reason:
+                run.record(outbox.mark_expired, claim, reason=str(reason))
+                count("expired")
+                continue
+            except Exception as error:  # one message that cannot be composed must not stop the others
+                log.exception("delivery %s: could not compose the message", delivery.id)
+                count(run.record(outbox.mark_retry, claim, now=run.clock.now(), attempts=delivery.attempts,
+                                 max_attempts=settings.max_attempts, error=f"could not compose: {error!r}"))
+                continue
+            item = Outgoing(claim, delivery.subscriber_id, delivery.attempts, mail)
+            while sender.is_alive():
+                try:
+                    outgoing.put(item, timeout=1)
+                    break
+                except queue.Full:
+                    run.renew_if_due()
+                    continue
+
+
+class _SenderThread(threading.Thread):
+    def __init__(self, run: _Run, mailer: Mailer, composer: Composer, outgoing: queue.Queue, count) -> None:
+        super().__init__(name="notices-sender", daemon=True)
+        self.run_state, self.mailer, self.composer, self.outgoing, self.count = run, mailer, composer, outgoing, count
+        self.error: BaseException | None = None
+
+    def run(self) -> None:
+        try:
+            with self.mailer.connection() as connection:
+                while (item := self.outgoing.get()) is not None:
+                    self.count(self._deliver(connection, item))
+        except BaseException as error:  # handed to the calling thread, which re-raises it
+            self.error = error
+            while self.outgoing.get() is not None:  # let the composer finish its put()s
+                pass
+
+    def _deliver(self, connection, item: Outgoing) -> str:
+        run, settings = self.run_state, self.run_state.ctx.settings
+        if item.subscriber_id in self.composer.blocked:
+            run.record(outbox.mark_expired, item.claim, reason="subscriber suppressed")
+            return "expired"
+        run.renew_if_due()
+        with run.ctx.db.session() as session, session.begin():
+            still_ours = outbox.confirm_claim(session, item.claim, now=run.clock.now(), lease=run.lease)
+        if not still_ours:
+            log.warning("delivery %s: the claim ran out before it could be sent; left to its new owner",
+                        item.claim.delivery_id)
+            return "lost"
+        try:
+            reply = connection.send(item.mail, sender=settings.mail_from)
+        except TemporaryFailure as error:
+            return run.record(outbox.mark_retry, item.claim, now=run.clock.now(), attempts=item.attempts,
+                              max_attempts=settings.max_attempts, error=str(error))
+        except PermanentFailure as error:
+            return self._refused(item, error)
+        except Exception as error:  # an unexpected fault with this one message: retry it later, go on
+            log.exception("delivery %s: sending failed", item.claim.delivery_id)
+            return run.record(outbox.mark_retry, item.claim, now=run.clock.now(), attempts=item.attempts,
+                              max_attempts=settings.max_attempts, error=f"could not send: {error!r}")
+        run.record(outbox.mark_sent, item.claim, now=run.clock.now(), message_id=item.mail.message_id, reply=reply)
+        return "sent"
+
+    def _refused(self, item: Outgoing, error: PermanentFailure) -> str:
+        run = self.run_state
+        if not error.address_rejected:
+            # The server refused this message, not the address: give up on it alone.
+            run.record(outbox.mark_failed, item.claim, error=str(error))
+            log.warning("delivery %s refused: %s", item.claim.delivery_id, error)
+            return "failed"
+        # The address does not work: stop mailing it, keep mailing everyone else.
+        self.composer.blocked.add(item.subscriber_id)
+        with run.ctx.db.writing() as writer, writer.begin():
+            outbox.mark_failed(writer, item.claim, error=str(error))
+            subscriptions.suppress(writer, writer.get(Subscriber, item.subscriber_id), reason=str(error),
+                                   now=run.clock.now())
+        log.warning("suppressed %s after %s", item.mail.recipient, error)
+        return "failed"

@@ -1,0 +1,286 @@
+"""Subscribers: double opt-in, preferences, unsubscribe, suppression, purge.
+
+Sign-up answers the same whatever the address's state, so the form cannot
+be used to learn who is subscribed; a confirmed address is never changed by
+someone who merely knows it (they get a link to the preference centre).
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.orm import Session
+
+from notices.mail import outbox
+from notices.people import rate_limits
+from notices.core.config import SEVERITIES, Settings
+from notices.core.errors import InvalidField
+from notices.notice.lifecycle import Filters
+from notices.core.models import Delivery, Subscriber
+
+FREQUENCIES = ("immediate", "daily", "weekly")
+LANGUAGES = ("en", "nl")
+ACTIVE = "confirmed"
+_LOCAL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+$")
+_DOMAIN_LABEL = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?$")
+
+
+class RateLimited(Exception):
+    """Too many sign-ups from this address or client; try again later."""
+
+
+def normalise_email(text: Any) -> str:
+    """A deliverable-looking address in one canonical spelling, or InvalidField('email')."""
+    if not isinstance(text, str) or not text.strip():
+        raise InvalidField("email", "is required")
+    text = text.strip()
+    if any(character in text for character in "\r\n\t <>\",;()") or text.count("@") != 1:
+        raise InvalidField("email", f"{text[:80]!r} is not an email address")
+    local, domain = text.rsplit("@", 1)
+    try:
+        # Non-ASCII domains become their ASCII (punycode) form: safe in headers.
+        domain = domain.rstrip(".").encode("idna").decode("ascii").lower()
+    except UnicodeError:
+        raise InvalidField("email", f"the domain {domain[:80]!r} is not valid") from None
+    labels = domain.split(".")
+    if not _LOCAL.match(local) or len(labels) < 2 or not all(_DOMAIN_LABEL.match(label) for label in labels):
+        raise InvalidField("email", f"{text[:80]!r} is not an email address")
+    address = f"{local.lower()}@{domain}"
+    if len(address) > 254:
+        raise InvalidField("email", "is longer than 254 characters")
+    return address
+
+
+@dataclass(frozen=True)
+class Preferences:
+    frequency: str = "daily"
+    categories: tuple[str, ...] = ()
+    locations: tuple[str, ...] = ()
+    min_severity: str | None = None
+    language: str = "en"
+
+    def filters(self) -> Filters:
+        return Filters(frozenset(self.categories), frozenset(self.locations), self.min_severity)
+
+
+def _list(value: Any, name: str, valid) -> tuple[str, ...]:
+    if value is None or value == "":
+        return ()
+    items = value.split(",") if isinstance(value, str) else value
+    if not isinstance(items, list | tuple):
+        raise InvalidField(name, "must be a list")
+    chosen = []
+    for item in items:
+        key = str(item).strip().lower()
+        if key not in valid:
+            raise InvalidField(name, f"unknown value {item!r}; valid values are {', '.join(valid)}")
+        if key not in chosen:
+            chosen.append(key)
+    return tuple(chosen)
+
+
+def parse_preferences(raw: Mapping[str, Any], settings: Settings) -> Preferences:
+    frequency = str(raw.get("frequency") or "daily").strip().lower()
+    if frequency not in FREQUENCIES:
+        raise InvalidField("frequency", f"unknown value {frequency!r}; valid values are {', '.join(FREQUENCIES)}")
+    language = str(raw.get("language") or settings.language).strip().lower()
+    if language not in LANGUAGES:
+        raise InvalidField("language", f"unknown value {language!r}; valid values are {', '.join(LANGUAGES)}")
+    severity = raw.get("min_severity") or raw.get("severity") or None
+    if severity is not None:
+        severity = str(severity).strip().lower()
+        if severity not in SEVERITIES:
+            raise InvalidField("severity", f"unknown value {severity!r}; valid values are {', '.join(SEVERITIES)}")
+    return Preferences(
+        frequency=frequency,
+        categories=_list(raw.get("categories"), "categories", settings.categories),
+        locations=_list(raw.get("locations"), "locations", settings.locations),
+        min_severity=severity,
+        language=language,
+    )
+
+
+def preferences_of(subscriber: Subscriber) -> Preferences:
+    return Preferences(
+        frequency=subscriber.frequency, categories=tuple(subscriber.categories or ()),
+        locations=tuple(subscriber.locations or ()), min_severity=subscriber.min_severity,
+        language=subscriber.language,
+    )
+
+
+def filters_of(subscriber: Subscriber) -> Filters:
+    return preferences_of(subscriber).filters()
+
+
+def _apply(subscriber: Subscriber, preferences: Preferences, now: datetime) -> None:
+    subscriber.frequency = preferences.frequency
+    subscriber.categories = list(preferences.categories)
+    subscriber.locations = list(preferences.locations)
+    subscriber.min_severity = preferences.min_severity
+    subscriber.language = preferences.language
+    subscriber.updated_at = now
+
+
+def find(session: Session, email: str) -> Subscriber | None:
+    return session.scalars(select(Subscriber).where(Subscriber.email == email)).first()
+
+
+def _new(email: str, preferences: Preferences, now: datetime, state: str) -> Subscriber:
+    subscriber = Subscriber(
+        email=email, state=state, created_at=now, updated_at=now, suppression_reason="", token_generation=1,
+        confirmed_at=now if state == ACTIVE else None,
+    )
+    _apply(subscriber, preferences, now)
+    return subscriber
+
+
+def _enqueue_confirmation(session: Session, subscriber: Subscriber, now: datetime, settings: Settings) -> None:
+    outbox.enqueue(
+        session, subscriber_id=subscriber.id, dedup_key=f"confirm:{now.isoformat()}", kind="confirm",
+        payload={}, now=now, expires_at=now + settings.confirm_within,
+    )
+
+
+def sign_up(
+    session: Session, *, email: str, preferences: Preferences, client: str, now: datetime, settings: Settings
+) -> None:
+    """The public form: start a double opt-in, or mail a preference link to a confirmed address."""
+    hour = timedelta(hours=1)
+    within_address = rate_limits.hit(session, f"signup:address:{email}", limit=settings.signup_limit_per_address,
+                                   window=hour, now=now)
+    within_client = rate_limits.hit(session, f"signup:client:{client}", limit=settings.signup_limit_per_ip,
+                                  window=hour, now=now)
+    if not (within_address and within_client):
+        raise RateLimited()
+    subscriber = find(session, email)
+    if subscriber is None:
+        subscriber = _new(email, preferences, now, "pending")
+        session.add(subscriber)
+        session.flush()
+        _enqueue_confirmation(session, subscriber, now, settings)
+    elif subscriber.state in ("pending", "unsubscribed"):
+        _apply(subscriber, preferences, now)
+        subscriber.state = "pending"
+        subscriber.created_at = now  # the purge clock restarts with a new opt-in
+        _enqueue_confirmation(session, subscriber, now, settings)
+    elif subscriber.state == ACTIVE:
+        outbox.enqueue(session, subscriber_id=subscriber.id, dedup_key=f"manage:{now.isoformat()}", kind="manage",
+                       payload={}, now=now, expires_at=now + settings.confirm_within)
+    # A suppressed address (it bounced) gets nothing; the answer is the same.
+
+
+def add_by_operator(
+    session: Session, *, email: str, preferences: Preferences, send_confirmation: bool, now: datetime,
+    settings: Settings,
+) -> Subscriber:
+    """`notices subscriber add`: confirmed at once (an import), or a normal opt-in with --confirm."""
+    subscriber = find(session, email)
+    state = "pending" if send_confirmation else ACTIVE
+    if subscriber is None:
+        subscriber = _new(email, preferences, now, state)
+        session.add(subscriber)
+        session.flush()
+    else:
+        _apply(subscriber, preferences, now)
+        if subscriber.state != ACTIVE:
+            subscriber.state = state
+            subscriber.confirmed_at = now if state == ACTIVE else None
+            subscriber.unsubscribed_at = subscriber.suppressed_at = None
+    if send_confirmation and subscriber.state == "pending":
+        _enqueue_confirmation(session, subscriber, now, settings)
+    return subscriber
+
+
+def confirm(session: Session, subscriber: Subscriber, *, now: datetime) -> bool:
+    """Confirm a pending sign-up; True if it changed anything (a second click is harmless)."""
+    if subscriber.state == ACTIVE:
+        return False
+    if subscriber.state != "pending":
+        raise InvalidField("token", "this subscription was ended; sign up again to receive notices")
+    subscriber.state, subscriber.confirmed_at, subscriber.updated_at = ACTIVE, now, now
+    return True
+
+
+def update_preferences(session: Session, subscriber: Subscriber, preferences: Preferences, *, now: datetime) -> None:
+    _apply(subscriber, preferences, now)
+
+
+def _drop_pending_mail(session: Session, subscriber: Subscriber, reason: str) -> None:
+    session.execute(
+        update(Delivery)
+        .where(Delivery.subscriber_id == subscriber.id, Delivery.status == "pending")
+        .values(status="expired", last_error=reason)
+    )
+
+
+def unsubscribe(session: Session, subscriber: Subscriber, *, now: datetime) -> bool:
+    """Stop all mail to this subscriber; True if it changed anything (idempotent)."""
+    if subscriber.state in ("unsubscribed", "suppressed"):
+        return False
+    subscriber.state, subscriber.unsubscribed_at, subscriber.updated_at = "unsubscribed", now, now
+    _drop_pending_mail(session, subscriber, "unsubscribed")
+    return True
+
+
+def suppress(session: Session, subscriber: Subscriber, *, reason: str, now: datetime) -> None:
+    """The address bounced permanently: never mail it again until someone re-adds it."""
+    subscriber.state, subscriber.suppressed_at, subscriber.updated_at = "suppressed", now, now
+    subscriber.suppression_reason = reason[:1000]
+    _drop_pending_mail(session, subscriber, f"address suppressed: {reason[:200]}")
+
+
+def purge_unconfirmed(session: Session, *, now: datetime, settings: Settings) -> int:
+    """Forget sign-ups nobody confirmed in time (their deliveries go with them)."""
+    old = select(Subscriber.id).where(Subscriber.state == "pending", Subscriber.created_at < now - settings.confirm_within)
+    ids = list(session.scalars(old))
+    if ids:
+        session.execute(delete(Delivery).where(Delivery.subscriber_id.in_(ids)))
+        session.execute(delete(Subscriber).where(Subscriber.id.in_(ids)))
+    return len(ids)
+
+
+def confirmed_subscribers(session: Session, frequency: str, *, chunk: int = 1000):
+    """(id, categories, locations, min_severity) of confirmed subscribers of one frequency.
+
+    Plain rows streamed in id order, not ORM objects: 100,000 subscribers
+    must not pile up in the session's identity map.
+    """
+    last_id = 0
+    columns = (Subscriber.id, Subscriber.categories, Subscriber.locations, Subscriber.min_severity)
+    while True:
+        rows = session.execute(
+            select(*columns)
+            .where(Subscriber.state == ACTIVE, Subscriber.frequency == frequency, Subscriber.id > last_id)
+            .order_by(Subscriber.id)
+            .limit(chunk)
+        ).all()
+        if not rows:
+            return
+        yield from rows
+        last_id = rows[-1].id
+
+
+def row_filters(row) -> Filters:
+    return Filters(frozenset(row.categories or ()), frozenset(row.locations or ()), row.min_severity)
+
+
+def subscriber_counts(session: Session, settings: Settings) -> dict:
+    """Confirmed subscribers per frequency, topic and place (no filter counts for every one)."""
+    rows = session.execute(select(Subscriber.state, Subscriber.frequency, Subscriber.categories, Subscriber.locations)).all()
+    states = Counter(row.state for row in rows)
+    confirmed = [row for row in rows if row.state == "confirmed"]
+    return {
+        "total": len(confirmed),
+        "by_frequency": dict(Counter(row.frequency for row in confirmed)),
+        "by_category": {key: sum(1 for row in confirmed if not row.categories or key in row.categories)
+                        for key in settings.categories},
+        "by_location": {key: sum(1 for row in confirmed if not row.locations or key in row.locations)
+                        for key in settings.locations},
+        "pending": states["pending"], "unsubscribed": states["unsubscribed"], "suppressed": states["suppressed"],
+    }

@@ -1,0 +1,1 @@
+"""Notices themselves: status from times, input validation, the notice SQL, wording and markup."""

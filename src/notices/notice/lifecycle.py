@@ -1,0 +1,116 @@
+"""Status and visibility of notices, derived from their times and `now`.
+
+Pure functions: no database, no clock. Status is never stored; it follows
+from the times, so feeds and pages are right even when no job has run.
+Intervals are half-open: at exactly `ends_at` a notice has ended.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Protocol
+
+from notices.core.config import SEVERITIES
+
+SEVERITY_RANK = {name: rank for rank, name in enumerate(SEVERITIES)}
+
+
+class Status(StrEnum):
+    DRAFT = "draft"
+    SCHEDULED = "scheduled"
+    UPCOMING = "upcoming"
+    ACTIVE = "active"
+    ENDED = "ended"
+    CANCELLED = "cancelled"
+
+
+VISIBLE_STATUSES = frozenset({Status.UPCOMING, Status.ACTIVE})
+
+
+class Timed(Protocol):
+    publish_at: datetime | None
+    starts_at: datetime
+    ends_at: datetime | None
+    cancelled_at: datetime | None
+
+
+class Filterable(Timed, Protocol):
+    category: str
+    severity: str
+    locations: list[str]
+
+
+def status_at(notice: Timed, now: datetime) -> Status:
+    if notice.cancelled_at is not None:
+        return Status.CANCELLED
+    if notice.publish_at is None:
+        return Status.DRAFT
+    if notice.ends_at is not None and notice.ends_at <= now:
+        return Status.ENDED
+    if notice.publish_at > now:
+        return Status.SCHEDULED
+    if notice.starts_at <= now:
+        return Status.ACTIVE
+    return Status.UPCOMING
+
+
+def is_public(notice: Timed, now: datetime) -> bool:
+    """Whether anyone outside the console may see the notice at `now`: it was announced.
+
+    A cancelled notice stays public (with its reason) only if it was announced
+    before it was cancelled; drafts and scheduled notices never are.
+    """
+    if notice.publish_at is None:
+        return False
+    return notice.publish_at <= (notice.cancelled_at or now) and notice.publish_at <= now
+
+
+def boundaries(notice: Timed) -> list[datetime]:
+    """The instants at which the notice's status can change, in order."""
+    if notice.cancelled_at is not None or notice.publish_at is None:
+        return []
+    instants = {notice.publish_at, notice.starts_at}
+    if notice.ends_at is not None:
+        instants.add(notice.ends_at)
+    return sorted(instants)
+
+
+def next_boundary(notices: Iterable[Timed], now: datetime) -> datetime | None:
+    """The first instant strictly after `now` at which any notice changes status."""
+    upcoming = [instant for notice in notices for instant in boundaries(notice) if instant > now]
+    return min(upcoming, default=None)
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Feed and page filters. Within one field any value matches; fields combine with AND."""
+
+    categories: frozenset[str] = frozenset()
+    locations: frozenset[str] = frozenset()
+    min_severity: str | None = None
+
+    def matches(self, notice: Filterable) -> bool:
+        if self.categories and notice.category not in self.categories:
+            return False
+        if self.locations and not self.locations.intersection(notice.locations):
+            return False
+        if self.min_severity and SEVERITY_RANK[notice.severity] < SEVERITY_RANK[self.min_severity]:
+            return False
+        return True
+
+    @property
+    def is_empty(self) -> bool:
+        return not (self.categories or self.locations or self.min_severity)
+
+
+def is_visible(notice: Timed, now: datetime) -> bool:
+    return status_at(notice, now) in VISIBLE_STATUSES
+
+
+def visible(notices: Iterable[Filterable], now: datetime, filters: Filters = Filters()) -> list:
+    """Upcoming and active notices that match `filters`, soonest start first."""
+    chosen = [notice for notice in notices if is_visible(notice, now) and filters.matches(notice)]
+    return sorted(chosen, key=lambda notice: (notice.starts_at, notice.publish_at, getattr(notice, "uid", "")))

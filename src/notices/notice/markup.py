@@ -1,0 +1,191 @@
+"""Notice text to safe output: one text filter, Markdown to sanitised HTML and to plain text,
+and the renderable view of a notice that every feed and calendar renders from."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from functools import cached_property
+from typing import TypeVar
+
+import lxml.html
+import markdown
+import nh3
+
+from notices.core.config import Settings
+from notices.notice.html_text import html_to_text
+from notices.core.safe_text import strip_unsafe
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+R = TypeVar("R")
+
+_ALLOWED_TAGS = {
+    "a", "abbr", "b", "blockquote", "br", "code", "dd", "del", "dl", "dt", "em", "h2", "h3", "h4",
+    "hr", "i", "li", "ol", "p", "pre", "strong", "sub", "sup", "table", "tbody", "td", "th",
+    "thead", "tr", "ul",
+}
+_ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "abbr": {"title"}, "td": {"align"}, "th": {"align"}}
+_LINK_REL = "noopener noreferrer nofollow"
+
+# Instants this far inside what a datetime can hold survive a shift into any
+# time zone (at most a day) and a day's arithmetic either side; rows beyond
+# them (written before input was bounded) are shown at these limits.
+EARLIEST_RENDERABLE = datetime(1, 1, 3, tzinfo=UTC)
+LATEST_RENDERABLE = datetime(9999, 12, 29, tzinfo=UTC)
+
+
+def render_each(items: Iterable[T], build: Callable[[T], R], *, describe: Callable[[T], str],
+                skipped: list[tuple[str, str]] | None = None) -> Iterator[R]:
+    """`build(item)` for each item; one that cannot be built is logged, noted in `skipped` and left out.
+
+    Input is checked, and every renderer filters text again, but a row can
+    still be wrong in ways no filter foresaw (a hand edit, an old version):
+    one such notice must cost its own entry, never the whole feed.
+    """
+    for item in items:
+        try:
+            yield build(item)
+        except Exception as error:  # noqa: BLE001 - any fault of one entry is logged and reported
+            log.exception("left %s out: it cannot be rendered", describe(item))
+            if skipped is not None:
+                skipped.append((describe(item), f"{type(error).__name__}: {error}"[:300]))
+
+
+def safe_output_text(text: str | None) -> str:
+    """The one filter for text on its way into an output (feed, calendar, export, page, email).
+
+    Removes what XML 1.0 forbids or discourages and every bidi control (the
+    same characters input drops, see safe_text), and turns CR and CRLF into
+    LF, so stored text can neither break a parser nor reverse the rest of a
+    line a reader shows.
+    """
+    return strip_unsafe(text)
+
+
+def renderable_instant(instant: datetime | None) -> datetime | None:
+    """`instant`, moved inside [EARLIEST_RENDERABLE, LATEST_RENDERABLE] if it lies beyond."""
+    if instant is None:
+        return None
+    return min(max(instant, EARLIEST_RENDERABLE), LATEST_RENDERABLE)
+
+
+def markdown_to_html(text: str, *, base_url: str) -> str:
+    """Render a notice body: nothing executable, every link absolute against `base_url`.
+
+    Links leave the site (feeds, calendars, emails), where a relative link is
+    dead or resolves against the wrong document, so they are resolved here
+    (RFC 3986, with the base URL as the site's folder). A link whose target
+    the sanitiser refused (javascript:, data:) becomes its text.
+    """
+    html = markdown.markdown(safe_output_text(text), extensions=["extra", "sane_lists"], output_format="html")
+    html = nh3.clean(
+        html,
+        tags=_ALLOWED_TAGS,
+        attributes=_ALLOWED_ATTRIBUTES,
+        url_schemes={"http", "https", "mailto"},
+        url_relative=("rewrite_with_base", base_url.rstrip("/") + "/"),
+        link_rel=_LINK_REL,
+    )
+    # Character references (&#xFFFE;, &#x202E;) come out of the sanitiser as
+    # the characters themselves: filter again.
+    html = safe_output_text(html)
+    return _unlink_dead_anchors(html) if "<a" in html else html
+
+
+def _parse_fragment(html: str):
+    # huge_tree: without it libxml2 silently drops a text node over 10 MB.
+    # A parser per call: lxml serialises threads that share one.
+    return lxml.html.fragment_fromstring(html, create_parent="div", parser=lxml.html.HTMLParser(huge_tree=True))
+
+
+def _unlink_dead_anchors(html: str) -> str:
+    # The tree holds only what nh3 allowed, and lxml escapes text and
+    # attribute values when it writes it back, so nothing new can appear.
+    root = _parse_fragment(html)
+    dead = [anchor for anchor in root.iter("a") if not anchor.get("href")]
+    if not dead:
+        return html
+    for anchor in dead:
+        anchor.drop_tag()  # keeps the text and any children
+    return lxml.html.tostring(root, encoding="unicode")[len("<div>"):-len("</div>")]
+
+
+def markdown_to_text(text: str, *, base_url: str) -> str:
+    """A notice body as plain text with its link targets (for iCalendar DESCRIPTION and text mail)."""
+    return html_to_text(markdown_to_html(text, base_url=base_url))
+
+
+@dataclass(frozen=True)
+class RenderableNotice:
+    """A notice as the renderers see it: built once, every text through safe_output_text and
+    every instant renderable, so no renderer can forget a field. Build with `renderable_notice`."""
+
+    uid: str
+    url: str
+    version: int
+    title: str
+    summary: str
+    body: str
+    category: str
+    category_label: str
+    severity: str
+    locations: tuple[str, ...]
+    places: tuple[str, ...]  # location labels
+    location_detail: str
+    expected_end: str
+    cancel_reason: str
+    publish_at: datetime | None
+    starts_at: datetime
+    ends_at: datetime | None
+    cancelled_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+    base_url: str
+
+    @property
+    def where(self) -> str:
+        """E.g. 'Plesmanlaan, Einsteinweg; between the roundabouts' (empty when nowhere is given)."""
+        return "; ".join(part for part in (", ".join(self.places), self.location_detail) if part)
+
+    @cached_property
+    def body_html(self) -> str:
+        return markdown_to_html(self.body, base_url=self.base_url)
+
+    @cached_property
+    def body_text(self) -> str:
+        return html_to_text(self.body_html)
+
+
+def renderable_notice(notice, settings: Settings) -> RenderableNotice:
+    """The renderable view of a notice, a revision snapshot or an unsaved preview (idempotent)."""
+    if isinstance(notice, RenderableNotice):
+        return notice
+    text = safe_output_text
+    locations = tuple(text(key) for key in notice.locations)
+    updated_at = renderable_instant(notice.updated_at)
+    return RenderableNotice(
+        uid=text(str(notice.uid)),
+        url=settings.absolute_url(f"/notices/{text(str(notice.uid))}"),
+        version=notice.version,
+        title=text(notice.title),
+        summary=text(notice.summary),
+        body=text(notice.body),
+        category=text(notice.category),
+        category_label=text(settings.categories.get(notice.category, notice.category)),
+        severity=text(notice.severity),
+        locations=locations,
+        places=tuple(text(settings.locations.get(key, key)) for key in notice.locations),
+        location_detail=text(getattr(notice, "location_detail", "")),
+        expected_end=text(notice.expected_end),
+        cancel_reason=text(getattr(notice, "cancel_reason", "")),
+        publish_at=renderable_instant(notice.publish_at),
+        starts_at=renderable_instant(notice.starts_at),
+        ends_at=renderable_instant(notice.ends_at),
+        cancelled_at=renderable_instant(notice.cancelled_at),
+        created_at=renderable_instant(getattr(notice, "created_at", None)) or updated_at,
+        updated_at=updated_at,
+        base_url=settings.base_url,
+    )

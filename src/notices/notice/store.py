@@ -1,0 +1,347 @@
+"""Reading and writing notices: every write keeps revisions, events and the data version right."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from sqlalchemy import and_, func, or_, select, union_all, update
+from sqlalchemy.orm import Session, selectinload
+
+from notices.people import audit
+from notices.notice import lifecycle
+from notices.core.db import insert_ignoring_duplicates
+from notices.notice.lifecycle import Filters, Status
+from notices.core.models import JobRun, Notice, NoticeEvent, NoticeRevision, SiteState
+from notices.notice.validation import TIME_FIELDS, NoticeFields, parse_note
+
+
+class NoticeNotFound(LookupError):
+    pass
+
+
+class NoticeConflict(ValueError):
+    """The change does not fit the notice's state (e.g. cancelling a cancelled notice)."""
+
+
+PUBLIC_FIELDS = (
+    "title", "summary", "body", "category", "severity", "locations", "location_detail",
+    "publish_at", "starts_at", "ends_at", "expected_end", "geometry",
+)
+
+
+def fields_of(notice: Notice) -> NoticeFields:
+    values = {name: getattr(notice, name) for name in PUBLIC_FIELDS}
+    values["locations"] = tuple(values["locations"] or ())
+    return NoticeFields(**values)
+
+
+def snapshot(notice: Notice) -> dict:
+    """The public fields as JSON-ready values (times in UTC ISO 8601)."""
+    data = {}
+    for name in PUBLIC_FIELDS + ("version", "cancel_reason"):
+        value = getattr(notice, name)
+        data[name] = value.isoformat() if isinstance(value, datetime) else list(value) if name == "locations" else value
+    data["cancelled_at"] = notice.cancelled_at.isoformat() if notice.cancelled_at else None
+    return data
+
+
+def bump_data_version(session: Session, now: datetime) -> None:
+    """Tell every process (feed caches, schedulers) that data changed."""
+    session.execute(
+        update(SiteState).where(SiteState.id == 1).values(data_version=SiteState.data_version + 1, changed_at=now)
+    )
+
+
+def scheduler_heartbeat(session: Session, now: datetime) -> None:
+    """A scheduler finished a run (not a data change: the data version stays)."""
+    session.execute(update(SiteState).where(SiteState.id == 1).values(scheduler_seen_at=now))
+
+
+def scheduler_seen_at(session: Session) -> datetime | None:
+    return session.scalar(select(SiteState.scheduler_seen_at).where(SiteState.id == 1))
+
+
+def data_version(session: Session) -> int:
+    return session.scalar(select(SiteState.data_version).where(SiteState.id == 1)) or 0
+
+
+def create_notice(session: Session, fields: NoticeFields, *, now: datetime, author: str) -> Notice:
+    values = fields.as_dict()
+    values["locations"] = list(values["locations"])
+    notice = Notice(
+        uid=str(uuid.uuid4()), version=1, announced_phase="none", cancel_reason="",
+        created_at=now, created_by=author, updated_at=now, updated_by=author, **values,
+    )
+    session.add(notice)
+    session.flush()
+    _add_revision(session, notice, now=now, author=author, note="created")
+    audit.record(session, actor=author, action="notice.draft" if notice.publish_at is None else "notice.create",
+                 target=notice.uid, detail=notice.title, now=now)
+    bump_data_version(session, now)
+    return notice
+
+
+def update_notice(
+    session: Session, notice: Notice, fields: NoticeFields, *, note: str, now: datetime, author: str
+) -> Notice:
+    """Apply validated fields; bumps the version, keeps a revision, records updated/rescheduled."""
+    note = parse_note(note, "note")
+    if notice.cancelled_at is not None:
+        raise NoticeConflict("the notice is cancelled; cancelled notices cannot be changed")
+    before = fields_of(notice)
+    if fields == before:
+        raise NoticeConflict("nothing to change: the given values are the notice's current values")
+    was_public = _is_announced(notice, now)
+    values = fields.as_dict()
+    values["locations"] = list(values["locations"])
+    for name, value in values.items():
+        setattr(notice, name, value)
+    notice.version += 1
+    notice.updated_at, notice.updated_by = now, author
+    times_changed = any(getattr(before, name) != getattr(fields, name) for name in TIME_FIELDS)
+    # If the new times move the notice back to an earlier phase (an ended
+    # closure extended, a start postponed), the job must announce it again.
+    current_phase = phase_at(notice, now)
+    if _PHASES.index(current_phase) < _PHASES.index(notice.announced_phase):
+        notice.announced_phase = current_phase
+    _add_revision(session, notice, now=now, author=author, note=note)
+    audit.record(session, actor=author, action="notice.update", target=notice.uid, detail=note, now=now)
+    # A first publication is announced by the job's "published" event instead.
+    if was_public:
+        _record_event(session, notice, "rescheduled" if times_changed else "updated", now=now, detail=note)
+    bump_data_version(session, now)
+    return notice
+
+
+def cancel_notice(session: Session, notice: Notice, *, reason: str, now: datetime, author: str) -> Notice:
+    """Cancel; announced (an event, alerts, the event feed) only if the notice was ever announced."""
+    reason = parse_note(reason, "reason")
+    status = lifecycle.status_at(notice, now)
+    if status is Status.CANCELLED:
+        raise NoticeConflict("the notice is already cancelled")
+    if status is Status.ENDED:
+        raise NoticeConflict("the notice has already ended; there is nothing to cancel")
+    notice.cancelled_at, notice.cancel_reason = now, reason
+    notice.version += 1
+    notice.updated_at, notice.updated_by = now, author
+    _add_revision(session, notice, now=now, author=author, note=f"cancelled: {reason}")
+    audit.record(session, actor=author, action="notice.cancel", target=notice.uid, detail=reason, now=now)
+    # A draft or a scheduled notice was never shown to anyone: telling
+    # subscribers "Cancelled: ..." would announce something they never heard of.
+    if status not in (Status.DRAFT, Status.SCHEDULED):
+        _record_event(session, notice, "cancelled", now=now, detail=reason)
+    bump_data_version(session, now)
+    return notice
+
+
+def _is_announced(notice: Notice, now: datetime) -> bool:
+    return notice.publish_at is not None and notice.publish_at <= now
+
+
+def _add_revision(session: Session, notice: Notice, *, now: datetime, author: str, note: str) -> None:
+    session.add(
+        NoticeRevision(
+            notice_id=notice.id, version=notice.version, changed_at=now, changed_by=author,
+            change_note=note, snapshot=snapshot(notice),
+        )
+    )
+
+
+def _record_event(session: Session, notice: Notice, kind: str, *, now: datetime, occurred_at=None, detail="") -> bool:
+    return insert_ignoring_duplicates(
+        session,
+        NoticeEvent.__table__,
+        {
+            "notice_id": notice.id, "kind": kind, "version": notice.version,
+            "occurred_at": occurred_at or now, "recorded_at": now, "detail": detail,
+        },
+    )
+
+
+# Phases whose start is a lifecycle event, in order.
+_PHASES = ("none", "published", "started", "ended")
+
+
+def phase_at(notice: Notice, now: datetime) -> str:
+    if notice.publish_at is None or notice.publish_at > now:
+        return "none"
+    if notice.ends_at is not None and notice.ends_at <= now:
+        return "ended"
+    return "started" if notice.starts_at <= now else "published"
+
+
+def record_due_events(session: Session, notice: Notice, now: datetime) -> list[str]:
+    """Record the published/started/ended events due at `now` that are not yet recorded.
+
+    Each event carries the boundary instant as occurred_at, so a catch-up after
+    downtime still tells when things happened.
+    """
+    target = phase_at(notice, now)
+    done = _PHASES.index(notice.announced_phase)
+    recorded = []
+    # Nothing happens in public before publication: a notice published after
+    # it started "starts" (for readers) when it is published.
+    instants = {
+        "published": notice.publish_at,
+        "started": max(notice.starts_at, notice.publish_at),
+        "ended": max(notice.ends_at, notice.publish_at) if notice.ends_at else None,
+    }
+    for phase in _PHASES[done + 1 : _PHASES.index(target) + 1]:
+        if _record_event(session, notice, phase, now=now, occurred_at=instants[phase]):
+            recorded.append(phase)
+    if target != notice.announced_phase and _PHASES.index(target) > done:
+        notice.announced_phase = target
+    return recorded
+
+
+def notices_due_for_events(session: Session, now: datetime) -> Sequence[Notice]:
+    """Published, not cancelled, not yet announced as ended: a small set (see ix_notices_unannounced)."""
+    return session.scalars(
+        select(Notice)
+        .where(Notice.cancelled_at.is_(None), Notice.announced_phase != "ended", Notice.publish_at <= now)
+        .order_by(Notice.id)
+    ).all()
+
+
+def get_notice(session: Session, uid: str, *, with_history: bool = False, for_update: bool = False) -> Notice:
+    """Find a notice by its uid, or by an unambiguous prefix of at least 6 characters.
+
+    for_update=True locks the row until the transaction ends (SELECT ... FOR UPDATE on
+    PostgreSQL), for a read that decides a write: two writers of one notice then take turns,
+    and the second sees the first one's version instead of both writing the same next one.
+    SQLite has no row locks; its writers already hold the database lock (Database.writing).
+    """
+    uid = uid.strip().lower()
+    query = select(Notice)
+    if for_update:
+        # populate_existing: the values read under the lock win over any copy already in the session.
+        query = query.with_for_update().execution_options(populate_existing=True)
+    if with_history:
+        query = query.options(selectinload(Notice.revisions), selectinload(Notice.events))
+    if len(uid) < 36:
+        if len(uid) < 6:
+            raise NoticeNotFound(f"no notice {uid!r}: give the uid or at least its first 6 characters")
+        matches = session.scalars(query.where(Notice.uid.startswith(uid, autoescape=True)).limit(2)).all()
+        if len(matches) > 1:
+            raise NoticeNotFound(f"{uid!r} matches more than one notice; give more of the uid")
+        notice = matches[0] if matches else None
+    else:
+        notice = session.scalars(query.where(Notice.uid == uid)).first()
+    if notice is None:
+        raise NoticeNotFound(f"no notice with uid {uid!r}")
+    return notice
+
+
+def live_candidates_query(now: datetime):
+    """Notices that may be visible at `now`: not cancelled and not ended.
+
+    Two branches, one per partial index (ends_at in the future / no ends_at),
+    so neither database scans ended history, however long it grows.
+    """
+    live = Notice.cancelled_at.is_(None)
+    ending_later = select(Notice.id).where(live, Notice.ends_at > now)
+    open_ended = select(Notice.id).where(live, Notice.ends_at.is_(None))
+    return select(Notice).where(Notice.id.in_(union_all(ending_later, open_ended)))
+
+
+def live_candidates(session: Session, now: datetime) -> Sequence[Notice]:
+    return session.scalars(live_candidates_query(now)).all()
+
+
+def visible_notices(session: Session, now: datetime, filters: Filters = Filters()) -> list[Notice]:
+    return lifecycle.visible(live_candidates(session, now), now, filters)
+
+
+def list_notices(session: Session, now: datetime, statuses: set[Status] | None = None) -> list[Notice]:
+    if statuses and statuses <= lifecycle.VISIBLE_STATUSES | {Status.SCHEDULED, Status.DRAFT}:
+        candidates = list(live_candidates(session, now))
+        if Status.DRAFT in statuses:
+            # A draft stays a draft whatever its times say, also once its end has
+            # passed: it is not among the live notices, so look for drafts as such.
+            seen = {notice.id for notice in candidates}
+            drafts = session.scalars(select(Notice).where(Notice.publish_at.is_(None), Notice.cancelled_at.is_(None)))
+            candidates += [notice for notice in drafts if notice.id not in seen]
+    else:
+        candidates = session.scalars(select(Notice)).all()
+    chosen = [n for n in candidates if not statuses or lifecycle.status_at(n, now) in statuses]
+    return sorted(chosen, key=lambda notice: (notice.starts_at, notice.id))
+
+
+def next_boundary_after(session: Session, now: datetime) -> datetime | None:
+    """The first instant after `now` at which any notice changes status (three index look-ups)."""
+    live = Notice.cancelled_at.is_(None)
+    candidates = [
+        session.scalar(select(func.min(Notice.publish_at)).where(live, Notice.publish_at > now)),
+        session.scalar(select(func.min(Notice.starts_at)).where(live, Notice.starts_at > now, Notice.publish_at.is_not(None))),
+        session.scalar(select(func.min(Notice.ends_at)).where(live, Notice.ends_at > now, Notice.ends_at.is_not(None), Notice.publish_at.is_not(None))),
+    ]
+    return min((instant for instant in candidates if instant is not None), default=None)
+
+
+def last_change_at_or_before(session: Session, now: datetime) -> datetime | None:
+    """When the public picture last changed: the latest write or passed boundary."""
+    live = Notice.cancelled_at.is_(None)
+    candidates = [
+        session.scalar(select(func.max(Notice.updated_at)).where(Notice.updated_at <= now)),
+        session.scalar(select(func.max(Notice.publish_at)).where(live, Notice.publish_at <= now)),
+        session.scalar(select(func.max(Notice.starts_at)).where(live, Notice.starts_at <= now)),
+        session.scalar(select(func.max(Notice.ends_at)).where(live, Notice.ends_at <= now, Notice.ends_at.is_not(None))),
+    ]
+    return max((instant for instant in candidates if instant is not None), default=None)
+
+
+def calendar_notices(session: Session, now: datetime, filters: Filters, *, history: timedelta) -> list[Notice]:
+    """Published notices for the calendar: visible ones, plus those ended or cancelled within `history`."""
+    since = now - history
+    published = Notice.publish_at <= now
+    # Cancelled before it was ever announced: nobody has it in a calendar to remove.
+    not_cancelled_or_recent = or_(
+        Notice.cancelled_at.is_(None), and_(Notice.cancelled_at > since, Notice.publish_at <= Notice.cancelled_at)
+    )
+    ids = union_all(
+        select(Notice.id).where(Notice.cancelled_at.is_(None), Notice.ends_at > since),
+        select(Notice.id).where(Notice.cancelled_at.is_(None), Notice.ends_at.is_(None)),
+        select(Notice.id).where(Notice.cancelled_at > since),
+    )
+    chosen = session.scalars(select(Notice).where(Notice.id.in_(ids), published, not_cancelled_or_recent)).all()
+    return sorted((notice for notice in chosen if filters.matches(notice)), key=lambda n: (n.starts_at, n.uid))
+
+
+def recent_events(session: Session, now: datetime, filters: Filters, *, history: timedelta) -> list[NoticeEvent]:
+    """Lifecycle events of the last `history`, newest first, with their notices loaded."""
+    events = session.scalars(
+        select(NoticeEvent)
+        .where(NoticeEvent.occurred_at > now - history, NoticeEvent.occurred_at <= now)
+        .options(selectinload(NoticeEvent.notice).selectinload(Notice.revisions))
+        .order_by(NoticeEvent.occurred_at.desc(), NoticeEvent.id.desc())
+    ).all()
+    return [event for event in events if filters.matches(event.notice)]
+
+
+def recently_ended(session: Session, now: datetime, *, within: timedelta) -> list[Notice]:
+    """Notices that ended in the last `within`, most recent first (the partial index on ends_at)."""
+    return list(session.scalars(
+        select(Notice)
+        .where(Notice.cancelled_at.is_(None), Notice.ends_at > now - within, Notice.ends_at <= now)
+        .order_by(Notice.ends_at.desc())
+    ))
+
+
+def record_job_run(session: Session, job: str, *, scheduled: datetime, finished: datetime, error: str) -> None:
+    """Count a finished run of a scheduled job (for /metrics and the dashboard)."""
+    insert_ignoring_duplicates(session, JobRun.__table__, {
+        "job": job, "runs": 0, "failures": 0, "last_lag_seconds": 0.0, "last_error": "",
+    })
+    session.execute(
+        update(JobRun).where(JobRun.job == job).values(
+            runs=JobRun.runs + 1, failures=JobRun.failures + (1 if error else 0),
+            last_scheduled_at=scheduled, last_finished_at=finished,
+            last_lag_seconds=max(0.0, (finished - scheduled).total_seconds()), last_error=error[:1000],
+        )
+    )
+
+
+def job_runs(session: Session) -> list[JobRun]:
+    return list(session.scalars(select(JobRun).order_by(JobRun.job)))

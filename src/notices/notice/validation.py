@@ -1,0 +1,191 @@
+"""Turning user input (CLI options, import files, API bodies, forms) into valid notice fields.
+
+Every problem raises InvalidField naming the field, so each front end can
+show one clear line and write nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
+from datetime import date, datetime
+from typing import Any
+
+from notices.core.config import SEVERITIES, Settings
+from notices.core.errors import InvalidField
+from notices.core.safe_text import clean_text
+from notices.notice.times import TimeInputError, check_window, parse_instant, to_utc
+
+TIME_FIELDS = ("publish_at", "starts_at", "ends_at")
+TEXT_LIMITS = {"title": 200, "summary": 2_000, "body": 100_000, "expected_end": 200, "location_detail": 2_000}
+# Change notes and cancel reasons: shown in the history, the event feed and alerts.
+NOTE_LIMIT = 2_000
+
+
+@dataclass(frozen=True)
+class NoticeFields:
+    """A notice's editable fields, validated. publish_at None means draft."""
+
+    title: str
+    category: str
+    starts_at: datetime
+    severity: str = "info"
+    summary: str = ""
+    body: str = ""
+    locations: tuple[str, ...] = ()
+    location_detail: str = ""
+    publish_at: datetime | None = None
+    ends_at: datetime | None = None
+    expected_end: str = ""
+    geometry: dict | None = field(default=None)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {item.name: getattr(self, item.name) for item in fields(self)}
+
+
+KNOWN_KEYS = {item.name for item in fields(NoticeFields)} | {"draft"}
+
+
+def parse_new_notice(raw: Mapping[str, Any], *, settings: Settings, now: datetime) -> NoticeFields:
+    """Validate the fields of a new notice. Not a draft: publish_at defaults to now."""
+    _refuse_unknown_keys(raw)
+    for required in ("title", "category", "starts_at"):
+        if _blank(raw.get(required)):
+            raise InvalidField(required, "is required")
+    draft = _boolean(raw.get("draft", False), "draft")
+    if draft and not _blank(raw.get("publish_at")):
+        raise InvalidField("publish_at", "a draft has no publication time; leave out one of draft and publish_at")
+    values = _parse_present(raw, settings=settings, now=now)
+    if not values.get("title"):
+        raise InvalidField("title", "is required (only invisible characters were given)")
+    if not draft and values.get("publish_at") is None:
+        values["publish_at"] = now
+    notice = NoticeFields(**values)
+    check_consistent(notice)
+    return notice
+
+
+def parse_changes(
+    raw: Mapping[str, Any], *, current: NoticeFields, settings: Settings, now: datetime
+) -> NoticeFields:
+    """Apply a partial update to `current`; only keys present in `raw` change."""
+    _refuse_unknown_keys(raw, allowed=KNOWN_KEYS - {"draft"})
+    for required in ("title", "category", "starts_at"):
+        if required in raw and _blank(raw[required]):
+            raise InvalidField(required, "cannot be empty")
+    values = _parse_present(raw, settings=settings, now=now, clearable=True)
+    if "title" in values and not values["title"]:
+        raise InvalidField("title", "cannot be empty (only invisible characters were given)")
+    changed = replace(current, **values)
+    check_consistent(changed)
+    return changed
+
+
+def check_consistent(notice: NoticeFields) -> None:
+    if notice.ends_at is not None and notice.ends_at <= notice.starts_at:
+        raise InvalidField("ends_at", "must be after starts_at")
+    if notice.ends_at is not None and notice.publish_at is not None and notice.publish_at >= notice.ends_at:
+        raise InvalidField("publish_at", "must be before ends_at, or the notice would never be shown")
+
+
+def _refuse_unknown_keys(raw: Mapping[str, Any], allowed: set[str] = KNOWN_KEYS) -> None:
+    unknown = sorted(set(raw) - allowed)
+    if unknown:
+        raise InvalidField(unknown[0], f"unknown field; known fields are {', '.join(sorted(allowed))}")
+
+
+def _blank(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def _parse_present(raw: Mapping[str, Any], *, settings: Settings, now: datetime, clearable: bool = False) -> dict:
+    values: dict[str, Any] = {}
+    for name in ("title", "summary", "body", "expected_end", "location_detail"):
+        if name in raw and raw[name] is not None:
+            values[name] = _text(raw[name], name, one_line=name in ("title", "expected_end"))
+    if "category" in raw:
+        values["category"] = _choice(raw["category"], "category", settings.categories)
+    if raw.get("severity") is not None:
+        values["severity"] = _choice(raw["severity"], "severity", SEVERITIES)
+    if raw.get("locations") is not None:
+        values["locations"] = _locations(raw["locations"], settings)
+    for name in TIME_FIELDS:
+        if name not in raw:
+            continue
+        if _blank(raw[name]):
+            if name == "starts_at" or not clearable:
+                continue
+            values[name] = None  # an update that clears ends_at makes it open-ended
+        else:
+            values[name] = _instant(raw[name], name, settings=settings, now=now)
+    if raw.get("geometry") is not None:
+        values["geometry"] = _geometry(raw["geometry"])
+    return values
+
+
+def _text(value: Any, name: str, *, one_line: bool, limit: int | None = None) -> str:
+    if not isinstance(value, str):
+        raise InvalidField(name, f"must be text, got {type(value).__name__}")
+    # Invisible characters that break feeds or disguise text are dropped (see safe_text).
+    value = clean_text(value, one_line=one_line)
+    limit = limit or TEXT_LIMITS[name]
+    if len(value) > limit:
+        raise InvalidField(name, f"is {len(value)} characters long; at most {limit} are allowed")
+    return value
+
+
+def parse_note(value: Any, name: str = "note") -> str:
+    """A change note or cancel reason: required, cleaned like notice text, bounded."""
+    text = _text(value if value is not None else "", name, one_line=False, limit=NOTE_LIMIT)
+    if not text:
+        raise InvalidField(name, "is required")
+    return text
+
+
+def _choice(value: Any, name: str, valid) -> str:
+    text = str(value).strip().lower() if value is not None else ""
+    if text not in valid:
+        raise InvalidField(name, f"unknown value {value!r}; valid values are {', '.join(valid)}")
+    return text
+
+
+def _locations(value: Any, settings: Settings) -> tuple[str, ...]:
+    if isinstance(value, str):
+        value = [part for part in value.split(",")]
+    if not isinstance(value, list | tuple):
+        raise InvalidField("locations", "must be a list of location keys")
+    keys = []
+    for item in value:
+        key = _choice(item, "locations", settings.locations)
+        if key not in keys:
+            keys.append(key)
+    return tuple(keys)
+
+
+def _instant(value: Any, name: str, *, settings: Settings, now: datetime) -> datetime:
+    try:
+        if isinstance(value, datetime):  # YAML parses unquoted timestamps itself
+            instant = to_utc(value, settings.timezone)
+        elif isinstance(value, date):
+            raise TimeInputError(f"{value.isoformat()} has no time of day; add one, e.g. {value.isoformat()}T00:00")
+        elif not isinstance(value, str):
+            raise TimeInputError(f"must be a time as text, got {type(value).__name__}")
+        else:
+            instant = parse_instant(value, zone=settings.timezone, now=now)
+        return check_window(instant, earliest=settings.earliest, latest=settings.latest)
+    except TimeInputError as error:
+        raise InvalidField(name, str(error)) from None
+
+
+def _boolean(value: Any, name: str) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in ("true", "yes", "1", "false", "no", "0", ""):
+        return value.strip().lower() in ("true", "yes", "1")
+    raise InvalidField(name, f"must be true or false, got {value!r}")
+
+
+def _geometry(value: Any) -> dict:
+    if not isinstance(value, dict) or not isinstance(value.get("type"), str):
+        raise InvalidField("geometry", "must be a GeoJSON geometry object with a 'type'")
+    return value

@@ -1,0 +1,1 @@
+"""Who uses the service: manager accounts, link tokens, rate limits, the audit log."""

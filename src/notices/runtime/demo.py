@@ -1,0 +1,128 @@
+"""Demo notices for a science park, placed around `now` so every status shows."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from notices.notice import store
+from notices.mail import subscriptions
+from notices.core.config import Settings
+from notices.core.models import Notice
+from notices.notice.validation import parse_new_notice
+
+PLESMANLAAN_BODY = """\
+The Plesmanlaan is being rebuilt between the Sylviusweg and the Wassenaarseweg.
+From **Friday 14 November 16:00** two temporary closures apply:
+
+1. The Plesmanlaan is closed to through traffic between the Sylviusweg and the Einsteinweg.
+2. The exit towards the Wassenaarseweg is closed; follow the yellow diversion signs.
+
+Cyclists and pedestrians can pass on the north side. Deliveries for buildings on the
+Plesmanlaan are directed via the Einsteinweg. See the [project page](https://www.example.org/plesmanlaan)
+for maps and phasing.
+"""
+
+
+def demo_notices(settings: Settings, now: datetime) -> list[dict]:
+    zone = settings.timezone
+    today = now.astimezone(zone).date()
+
+    def local(day: date, hour: int, minute: int = 0) -> datetime:
+        # Demo times avoid the DST hours, so fold=0 is never a guess here.
+        return datetime.combine(day, time(hour, minute), tzinfo=zone)
+
+    plesmanlaan_start = datetime(2025, 11, 14, 16, 0, tzinfo=zone)
+    return [
+        {
+            "title": "Plesmanlaan closed between Sylviusweg and Einsteinweg",
+            "summary": "First of two temporary closures for the reconstruction of the Plesmanlaan.",
+            "body": PLESMANLAAN_BODY,
+            "category": "road-closure", "severity": "major",
+            "locations": ["plesmanlaan", "sylviusweg", "einsteinweg"],
+            "publish_at": plesmanlaan_start - timedelta(days=10),
+            "starts_at": plesmanlaan_start,
+            "expected_end": "approximately Q3 2027",
+        },
+        {
+            "title": "Plesmanlaan exit to Wassenaarseweg closed",
+            "summary": "Second temporary closure; follow the yellow diversion signs.",
+            "body": PLESMANLAAN_BODY,
+            "category": "road-closure", "severity": "major",
+            "locations": ["plesmanlaan", "wassenaarseweg"],
+            "publish_at": plesmanlaan_start - timedelta(days=10),
+            "starts_at": plesmanlaan_start,
+            "expected_end": "approximately Q3 2027",
+        },
+        {
+            "title": "Power and network outage Gorlaeus building tonight",
+            "summary": "Planned maintenance on the medium-voltage station.",
+            "body": "Switch off sensitive equipment before **22:00**. Freezers on the emergency grid are not affected.",
+            "category": "utilities", "severity": "critical",
+            "locations": ["gorlaeus"],
+            "publish_at": local(today - timedelta(days=1), 15),
+            "starts_at": local(today, 22), "ends_at": local(today + timedelta(days=1), 2),
+        },
+        {
+            "title": "Open day at De Limes",
+            "summary": "Extra visitors and parking on the event field.",
+            "body": "Expect busy roads around De Limes between 14:00 and 17:00.",
+            "category": "event", "severity": "info",
+            "locations": ["de-limes"],
+            "publish_at": local(today - timedelta(days=2), 10),
+            "starts_at": local(today + timedelta(days=7), 14), "ends_at": local(today + timedelta(days=7), 17),
+        },
+        {
+            "title": "Cable works on the Einsteinweg",
+            "summary": "One lane closed; traffic lights in place.",
+            "body": "Announced in advance so deliveries can be planned.",
+            "category": "construction", "severity": "minor",
+            "locations": ["einsteinweg"],
+            "publish_at": local(today + timedelta(days=1), 9),
+            "starts_at": local(today + timedelta(days=10), 7), "ends_at": local(today + timedelta(days=14), 17),
+        },
+        {
+            "title": "Sylviusweg resurfacing",
+            "summary": "New asphalt on the Sylviusweg.",
+            "body": "The works are finished; thank you for your patience.",
+            "category": "construction", "severity": "minor",
+            "locations": ["sylviusweg"],
+            "publish_at": local(today - timedelta(days=45), 9),
+            "starts_at": local(today - timedelta(days=40), 7), "ends_at": local(today - timedelta(days=33), 17),
+        },
+    ]
+
+
+DEMO_ADMIN = "admin@example.org"
+DEMO_SUBSCRIBERS = [
+    ("alice@example.org", {"frequency": "immediate", "language": "en"}),
+    ("bram@example.org", {"frequency": "daily", "language": "nl", "categories": ["road-closure", "utilities"]}),
+    ("carol@example.org", {"frequency": "weekly", "language": "en", "severity": "major"}),
+]
+# Signs up through the public flow, so a confirmation email shows in var/mail.
+DEMO_PENDING = ("dave@example.org", {"frequency": "daily", "language": "en", "locations": ["plesmanlaan"]})
+
+
+def load_demo_subscribers(session: Session, settings: Settings, now: datetime) -> int:
+    for email, raw in DEMO_SUBSCRIBERS:
+        subscriptions.add_by_operator(session, email=email, preferences=subscriptions.parse_preferences(raw, settings),
+                                      send_confirmation=False, now=now, settings=settings)
+    email, raw = DEMO_PENDING
+    subscriptions.sign_up(session, email=email, preferences=subscriptions.parse_preferences(raw, settings),
+                          client="demo", now=now, settings=settings)
+    return len(DEMO_SUBSCRIBERS) + 1
+
+
+def has_notices(session: Session) -> bool:
+    return bool(session.scalar(select(func.count()).select_from(Notice)))
+
+
+def load_demo(session: Session, settings: Settings, now: datetime) -> list[Notice]:
+    """Add the demo notices (validated like any other input)."""
+    created = []
+    for raw in demo_notices(settings, now):
+        fields = parse_new_notice(raw, settings=settings, now=now)
+        created.append(store.create_notice(session, fields, now=now, author="demo"))
+    return created

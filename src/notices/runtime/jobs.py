@@ -1,0 +1,148 @@
+"""The scheduled jobs: plain, idempotent functions of (context, now) that return counts.
+
+The scheduler decides when they run; each is also a CLI command. Running a
+job twice, or in two processes at once, changes nothing the second time.
+A job that fails for one item (a notice, an event) does the others, then
+raises PartialFailure naming what failed, so the failure is recorded and shown.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy.orm import Session
+
+from notices.mail import alerts
+from notices.mail import digests
+from notices.feeds import export
+from notices.people import rate_limits
+from notices.mail import sender
+from notices.notice import store
+from notices.mail import subscriptions
+from notices.core.context import AppContext
+from notices.core.db import isolated
+from notices.core.errors import PartialFailure
+
+log = logging.getLogger(__name__)
+FREQUENCIES = ("daily", "weekly")
+
+
+def record_transitions(ctx: AppContext, *, now: datetime) -> dict[str, int]:
+    """Record every due published/started/ended event not yet recorded (also after downtime)."""
+    failures: list[tuple[str, str]] = []
+    with ctx.db.writing() as session, session.begin():
+        counts = _record_transitions(session, now=now, failures=failures)
+    if failures:
+        raise PartialFailure("record-transitions", counts, failures)
+    return counts
+
+
+def _record_transitions(session: Session, *, now: datetime, failures: list[tuple[str, str]]) -> dict[str, int]:
+    counts = {"published": 0, "started": 0, "ended": 0}
+    for notice in store.notices_due_for_events(session, now):
+        with isolated(session, f"notice {notice.uid}", failures):
+            for kind in store.record_due_events(session, notice, now):
+                counts[kind] += 1
+                log.info("recorded %s of notice %s (v%s)", kind, notice.uid, notice.version)
+    if any(counts.values()):
+        store.bump_data_version(session, now)
+    return counts
+
+
+def heartbeat(ctx: AppContext, *, now: datetime) -> None:
+    """A scheduler completed a run (for /healthz, /metrics and the dashboard)."""
+    with ctx.db.session() as session, session.begin():
+        store.scheduler_heartbeat(session, now)
+
+
+def export_feeds(ctx: AppContext, *, now: datetime, directory: Path | None = None) -> dict:
+    """Rewrite the static feed files that changed (see feeds.export); no-op without a directory."""
+    directory = directory or ctx.settings.feed_export_dir
+    if directory is None:
+        return {"written": 0, "unchanged": 0, "valid_until": None}
+    counts = export.export_feeds(ctx, now=now, directory=directory)
+    if counts["written"]:
+        log.info("exported feeds to %s: %s", directory, counts)
+    return counts
+
+
+def next_boundary(ctx: AppContext, *, now: datetime) -> datetime | None:
+    """The next instant a job has something to do: a notice boundary or a reminder."""
+    with ctx.db.session() as session:
+        instants = [
+            store.next_boundary_after(session, now),
+            alerts.next_reminder_at(session, settings=ctx.settings, now=now),
+        ]
+    return min((instant for instant in instants if instant is not None), default=None)
+
+
+def enqueue_alerts(ctx: AppContext, *, now: datetime) -> dict[str, int]:
+    """Turn new lifecycle events into alerts for immediate subscribers, and enqueue due reminders."""
+    failures: list[tuple[str, str]] = []
+    with ctx.db.writing() as session, session.begin():
+        counts = alerts.enqueue_alerts(session, settings=ctx.settings, now=now, failures=failures)
+        reminders = alerts.enqueue_reminders(session, settings=ctx.settings, now=now, failures=failures)
+    counts["reminders"] = reminders["enqueued"]
+    if failures:
+        raise PartialFailure("enqueue-alerts", counts, failures)
+    return counts
+
+
+def enqueue_digests(ctx: AppContext, *, now: datetime, frequency: str, dry_run: bool = False) -> dict:
+    """This period's digest for each subscriber of `frequency` (idempotent per period).
+
+    Digests are built from lifecycle events, so the events due by `now` are
+    recorded first, in case no scheduler ran. A dry run does exactly the same
+    in a transaction it rolls back, so it predicts the real run.
+    """
+    failures: list[tuple[str, str]] = []
+    with ctx.db.writing() as session:
+        _record_transitions(session, now=now, failures=failures)
+        counts = digests.enqueue_digests(session, settings=ctx.settings, frequency=frequency, now=now, dry_run=dry_run)
+        if dry_run:
+            session.rollback()
+        else:
+            session.commit()
+    return counts
+
+
+def catch_up_digests(ctx: AppContext, *, now: datetime) -> dict[str, dict]:
+    """Enqueue every digest period that has closed but was not enqueued, while it is still worth sending.
+
+    The 07:00 trigger lives in one scheduler's memory: a restart, failover or
+    deploy at that minute would lose the day's digest. Every start and every
+    safety tick comes through here; the period's row in digest_runs (and the
+    outbox's unique keys) keep it to once.
+    """
+    done = {}
+    for frequency in FREQUENCIES:
+        period = digests.digest_period(ctx.settings, frequency, now)
+        if now >= period.end + ctx.settings.digest_validity:
+            continue  # it would expire unsent: the next period's digest carries the news
+        with ctx.db.session() as session:
+            if digests.period_enqueued(session, period):
+                continue
+        done[frequency] = counts = enqueue_digests(ctx, now=now, frequency=frequency)
+        log.info("%s digest for %s: %s enqueued", frequency, counts["period"], counts["enqueued"])
+    return done
+
+
+def send_pending(ctx: AppContext, *, now: datetime, on_progress=None) -> dict[str, int]:
+    """Send every due delivery through the context's mailer."""
+    return sender.send_pending(ctx, now=now, mailer=ctx.mailer, on_progress=on_progress)
+
+
+def purge(ctx: AppContext, *, now: datetime) -> dict[str, int]:
+    """Forget unconfirmed sign-ups past their deadline and old rate-limit counters."""
+    with ctx.db.writing() as session, session.begin():
+        return {
+            "unconfirmed": subscriptions.purge_unconfirmed(session, now=now, settings=ctx.settings),
+            "rate_limit_windows": rate_limits.purge_expired(session, before=now - timedelta(days=1)),
+        }
+
+
+def data_version(ctx: AppContext) -> int:
+    with ctx.db.session() as session:
+        return store.data_version(session)

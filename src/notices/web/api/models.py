@@ -1,0 +1,160 @@
+"""Request and response shapes of the JSON API, with the examples shown at /docs.
+
+The schema promises what the server accepts: length limits come from notice_input
+(one source of truth), booleans are strict, and the site's categories and locations
+are filled in as enums when the app is built (see api_routes.describe_site_choices).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
+
+from notices.core.config import SEVERITIES
+from notices.notice.validation import TEXT_LIMITS
+
+EXAMPLE_NOTICE = {
+    "title": "Plesmanlaan closed between Sylviusweg and Einsteinweg",
+    "summary": "First of two temporary closures for the reconstruction of the Plesmanlaan.",
+    "body": "Follow the **yellow** diversion signs via the Einsteinweg.",
+    "category": "road-closure",
+    "severity": "major",
+    "locations": ["plesmanlaan", "sylviusweg"],
+    "starts_at": "2025-11-14T16:00",
+    "expected_end": "approximately Q3 2027",
+}
+TIME_HELP = "ISO 8601 with an offset, or wall time in the site zone (2026-11-14T16:00), or 'now' / '+2h'"
+NOTE_LIMIT = 2_000
+TIME_LIMIT = 100
+MAX_LOCATIONS = 100
+# Marks a schema whose enum is this site's configuration (api_routes.describe_site_choices fills it in).
+SITE_CHOICES = "x-site-choices"
+
+
+def site_choices(name: str) -> dict[str, str]:
+    return {"type": "string", SITE_CHOICES: name}
+
+
+def _schema(*, choices: str | None = None, item_choices: str | None = None, severity: bool = False,
+            not_null: bool = False):
+    """An edit of a field's JSON schema: its enum, and whether to show a default."""
+
+    def edit(schema: dict[str, Any]) -> None:
+        if choices:
+            schema.update(site_choices(choices))
+        if item_choices:
+            schema["items"] = site_choices(item_choices)
+        if severity:
+            schema["enum"] = list(SEVERITIES)
+        if not_null:
+            # Leaving the field out keeps its value; null is not a value for it, so no default is shown.
+            schema.pop("default", None)
+
+    return edit
+
+
+class NoticeCreate(BaseModel):
+    """A new notice. Times: ISO 8601 with an offset, or wall time in the site zone, or 'now' / '+2h'."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [EXAMPLE_NOTICE]})
+
+    title: str = Field(min_length=1, max_length=TEXT_LIMITS["title"])
+    summary: str = Field(default="", max_length=TEXT_LIMITS["summary"])
+    body: str = Field(default="", description="Markdown", max_length=TEXT_LIMITS["body"])
+    category: str = Field(max_length=100, json_schema_extra=_schema(choices="categories"))
+    severity: str = Field(default="info", max_length=100, json_schema_extra=_schema(severity=True))
+    locations: list[str] = Field(default_factory=list, max_length=MAX_LOCATIONS,
+                                 json_schema_extra=_schema(item_choices="locations"))
+    location_detail: str = Field(default="", max_length=TEXT_LIMITS["location_detail"])
+    publish_at: str | None = Field(default=None, description=f"Announced from; default now. {TIME_HELP}",
+                                   max_length=TIME_LIMIT)
+    starts_at: str = Field(min_length=1, max_length=TIME_LIMIT, description=TIME_HELP)
+    ends_at: str | None = Field(default=None, description=f"Leave out for 'until further notice'. {TIME_HELP}",
+                                max_length=TIME_LIMIT)
+    expected_end: str = Field(default="", max_length=TEXT_LIMITS["expected_end"])
+    draft: StrictBool = Field(default=False, description="true: save without publishing (JSON true or false only)")
+
+
+def _change(**extra) -> Any:
+    """An optional field of a change that cannot be null."""
+    return Field(default=None, json_schema_extra=_schema(not_null=True), **extra)
+
+
+class NoticeUpdate(BaseModel):
+    """A change: only the fields given change. `ends_at: null` makes the notice open-ended."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            # The note and at least one field to change.
+            "minProperties": 2,
+            "examples": [{"ends_at": "2026-12-12T17:00", "note": "closure extended to 12 December"}],
+        },
+    )
+
+    note: str = Field(min_length=1, max_length=NOTE_LIMIT, description="What changed and why; shown in the history")
+    title: str = _change(min_length=1, max_length=TEXT_LIMITS["title"])
+    summary: str = _change(max_length=TEXT_LIMITS["summary"])
+    body: str = _change(max_length=TEXT_LIMITS["body"], description="Markdown")
+    category: str = Field(default=None, max_length=100, json_schema_extra=_schema(choices="categories", not_null=True))
+    severity: str = Field(default=None, max_length=100, json_schema_extra=_schema(severity=True, not_null=True))
+    locations: list[str] = Field(default=None, max_length=MAX_LOCATIONS,
+                                 json_schema_extra=_schema(item_choices="locations", not_null=True))
+    location_detail: str = _change(max_length=TEXT_LIMITS["location_detail"])
+    publish_at: str = _change(max_length=TIME_LIMIT, description=TIME_HELP)
+    starts_at: str = _change(min_length=1, max_length=TIME_LIMIT, description=TIME_HELP)
+    ends_at: str | None = Field(default=None, max_length=TIME_LIMIT,
+                                description=f"null: until further notice. {TIME_HELP}")
+    expected_end: str = _change(max_length=TEXT_LIMITS["expected_end"])
+
+
+class NoticeCancel(BaseModel):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"reason": "works postponed to spring"}]})
+
+    reason: str = Field(min_length=1, max_length=NOTE_LIMIT, description="Shown to readers")
+
+
+class NoticeOut(BaseModel):
+    uid: str
+    status: str
+    title: str
+    summary: str
+    body: str
+    category: str
+    severity: str
+    locations: list[str]
+    location_detail: str
+    publish_at: str | None
+    starts_at: str
+    ends_at: str | None
+    expected_end: str
+    version: int = Field(description="Goes up with every change; the ETag header is this number in quotes")
+    cancelled_at: str | None
+    cancel_reason: str
+    created_at: str
+    updated_at: str
+
+
+class NoticeList(BaseModel):
+    count: int
+    notices: list[NoticeOut]
+
+
+class ErrorDetail(BaseModel):
+    field: str | None = None
+    message: str
+
+
+class ErrorOut(BaseModel):
+    error: ErrorDetail
+
+
+class SubscriberCounts(BaseModel):
+    total: int = Field(description="Confirmed subscribers")
+    by_frequency: dict[str, int]
+    by_category: dict[str, int] = Field(description="Subscribers hearing about each category (no filter counts for all)")
+    by_location: dict[str, int]
+    pending: int
+    unsubscribed: int
+    suppressed: int

@@ -1,0 +1,1 @@
+"""The console for facility managers: login, notices, people, previews."""

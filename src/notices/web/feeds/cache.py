@@ -1,0 +1,144 @@
+"""Rendered feed bytes, reused until the data changes or a notice boundary passes.
+
+A write in any process bumps the data version in the database; the cache
+reads that counter at most every `version_check_seconds`, so a write shows
+within that interval everywhere. Boundaries need no write: an entry is only
+valid until the next boundary of any notice. After a change, concurrent
+requests for one feed wait for a single render instead of each rendering.
+While the database is unreachable, the last rendered copy of a feed is
+still served (marked stale by the fast path): readers keep what they had.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gzip
+import hashlib
+import logging
+import time
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from datetime import datetime
+from email.utils import format_datetime
+
+import anyio
+
+from notices.runtime import jobs
+from notices.core.context import AppContext
+from notices.feeds.catalog import RenderedFeed, render_feed
+from notices.notice.lifecycle import Filters
+from notices.web import outage
+
+
+log = logging.getLogger(__name__)
+
+OUTAGE_RETRY_SECONDS = 2
+
+
+@dataclass
+class CachedFeed:
+    rendered: RenderedFeed
+    data_version: int
+    etag: str  # the bare hash; the quoted forms are below
+    gzipped: bytes = field(repr=False)
+
+    def __post_init__(self) -> None:
+        self.last_modified = format_datetime(self.rendered.last_modified.replace(microsecond=0), usegmt=True)
+        self.quoted_etag = f'"{self.etag}"'.encode()
+        self.quoted_etag_gzip = f'"{self.etag}-gzip"'.encode()
+
+    def is_valid(self, *, now: datetime, data_version: int) -> bool:
+        until = self.rendered.valid_until
+        return self.data_version == data_version and (until is None or now < until)
+
+
+def make_entry(rendered: RenderedFeed, data_version: int) -> CachedFeed:
+    return CachedFeed(
+        rendered=rendered,
+        data_version=data_version,
+        etag=hashlib.sha256(rendered.body).hexdigest()[:32],
+        # mtime=0: the same bytes give the same gzip, so ETags stay stable.
+        gzipped=gzip.compress(rendered.body, compresslevel=6, mtime=0),
+    )
+
+
+class FeedCache:
+    def __init__(self, ctx: AppContext, *, version_check_seconds: float, max_entries: int = 256) -> None:
+        self.ctx = ctx
+        self.version_check_seconds = version_check_seconds
+        self.max_entries = max_entries
+        self._entries: OrderedDict[str, CachedFeed] = OrderedDict()
+        self._render_locks: dict[str, asyncio.Lock] = {}
+        self._version_lock = asyncio.Lock()
+        self._version: int | None = None
+        self._version_read_at = float("-inf")
+        self.renders = 0
+        self.hits = 0
+        self._outage_seen_at = float("-inf")
+
+    async def data_version(self) -> int:
+        if self._version is not None and time.monotonic() - self._version_read_at < self.version_check_seconds:
+            return self._version
+        async with self._version_lock:
+            if self._version is None or time.monotonic() - self._version_read_at >= self.version_check_seconds:
+                self._version = await anyio.to_thread.run_sync(jobs.data_version, self.ctx)
+                self._version_read_at = time.monotonic()
+        return self._version
+
+    def _fresh(self, key: str, version: int) -> CachedFeed | None:
+        entry = self._entries.get(key)
+        if entry is not None and entry.is_valid(now=self.ctx.clock.now(), data_version=version):
+            self._entries.move_to_end(key)
+            return entry
+        return None
+
+    async def get(self, path: str, filters: Filters, query: str) -> CachedFeed:
+        key = f"{path}?{query}"
+        version = await self.data_version()
+        entry = self._fresh(key, version)
+        if entry is not None:
+            self.hits += 1
+            return entry
+        lock = self._render_locks.setdefault(key, asyncio.Lock())
+        async with lock:
+            entry = self._fresh(key, version)  # someone else rendered it while we waited
+            if entry is not None:
+                self.hits += 1
+                return entry
+            now = self.ctx.clock.now()
+            rendered = await anyio.to_thread.run_sync(render_feed, self.ctx, path, filters, query, now)
+            # Tagged with the version read *before* rendering: a write during
+            # the render makes this entry stale at the next check, never lost.
+            entry = make_entry(rendered, version)
+            self.renders += 1
+            self._entries[key] = entry
+            self._entries.move_to_end(key)
+            while len(self._entries) > self.max_entries:
+                evicted, _ = self._entries.popitem(last=False)
+                self._render_locks.pop(evicted, None)
+            return entry
+
+    async def get_or_last(self, path: str, filters: Filters, query: str) -> tuple[CachedFeed, bool]:
+        """(entry, fresh): the current feed, or during a database outage the last one rendered.
+
+        Raises the database's error when there is no earlier copy to fall back on.
+        """
+        last = self._entries.get(f"{path}?{query}")
+        # While an outage lasts, ask the database again at most every few seconds: a server that
+        # does not answer would otherwise hold every feed request for a connect timeout.
+        if last is not None and time.monotonic() - self._outage_seen_at < OUTAGE_RETRY_SECONDS:
+            return last, False
+        try:
+            entry = await self.get(path, filters, query)
+        except Exception as error:
+            if not outage.is_outage(error):
+                raise
+            if self._outage_seen_at == float("-inf"):  # once per outage, not per request
+                log.warning("database unavailable; serving feeds from their last copy: %s",
+                            str(getattr(error, "orig", None) or error).splitlines()[0][:300])
+            self._outage_seen_at = time.monotonic()
+            if last is None:
+                raise
+            return last, False
+        self._outage_seen_at = float("-inf")
+        return entry, True
