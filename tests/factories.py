@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from notices.notice import store
 from notices.core.context import AppContext
 from notices.core.models import Notice
+from notices.notice import store
 from notices.notice.validation import parse_new_notice
 
 
@@ -38,11 +38,12 @@ def reload(ctx: AppContext, uid: str) -> Notice:
 def add_subscriber(ctx: AppContext, email: str = "tenant@example.org", *, state: str = "confirmed", **preferences):
     """A subscriber added the way an operator import does (confirmed unless told otherwise)."""
     from notices.mail import subscriptions
+    from notices.people.addresses import normalise_email
 
     prefs = subscriptions.parse_preferences({"frequency": "immediate", **preferences}, ctx.settings)
     with ctx.db.writing() as session, session.begin():
         subscriber = subscriptions.add_by_operator(
-            session, email=subscriptions.normalise_email(email), preferences=prefs,
+            session, email=normalise_email(email), preferences=prefs,
             send_confirmation=state == "pending", now=ctx.clock.now(), settings=ctx.settings,
         )
         session.flush()

@@ -16,11 +16,11 @@ from email.message import EmailMessage
 import lxml.html
 import pytest
 
-from notices.runtime import jobs
-from notices.notice import store
 from notices.mail import subscriptions
 from notices.mail.transports import SMTPMailer
+from notices.notice import store
 from notices.notice.validation import parse_changes
+from notices.runtime import jobs
 from tests.factories import add_notice, add_subscriber
 from tests.smtp_sink import RecordingHandler, SMTPSink
 

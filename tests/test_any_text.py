@@ -19,8 +19,8 @@ from hypothesis import HealthCheck, event, given, settings
 from icalendar import Calendar
 from lxml import etree
 
-from notices.runtime import jobs
 from notices.mail.transports import MemoryMailer
+from notices.runtime import jobs
 from tests.conftest import DEFAULT_NOW, empty_tables
 from tests.factories import add_subscriber, add_token, add_user
 

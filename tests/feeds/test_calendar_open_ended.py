@@ -7,8 +7,8 @@ import recurring_ical_events
 import vobject
 from icalendar import Calendar
 
-from notices.notice import store
 from notices.feeds.catalog import render_feed
+from notices.notice import store
 from notices.notice.lifecycle import Filters
 from tests.factories import add_notice
 

@@ -2,10 +2,9 @@
 
 from datetime import timedelta
 
-
-from notices.runtime import jobs
 from notices.notice import store
 from notices.notice.validation import parse_changes
+from notices.runtime import jobs
 from tests.factories import add_notice
 from tests.webclient import parse_feed
 

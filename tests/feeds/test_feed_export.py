@@ -8,8 +8,8 @@ import feedparser
 from click.testing import CliRunner
 from fastapi.testclient import TestClient
 
-from notices.runtime import jobs
 from notices.cli import cli
+from notices.runtime import jobs
 from notices.runtime.scheduler import NoticeScheduler
 from notices.web import create_app
 from tests.factories import add_notice

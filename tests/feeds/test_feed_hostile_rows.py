@@ -15,11 +15,11 @@ from icalendar import Calendar
 from lxml import etree
 from sqlalchemy.exc import StatementError
 
-from notices.runtime import jobs
-from notices.feeds.ical import build_calendar
 from notices.core.errors import PartialFailure
-from notices.feeds.atom import build_feed
 from notices.core.models import Notice, NoticeEvent
+from notices.feeds.atom import build_feed
+from notices.feeds.ical import build_calendar
+from notices.runtime import jobs
 
 FEEDS = ["/feeds/notices.atom", "/feeds/notices.rss", "/feeds/events.atom", "/feeds/events.rss"]
 CALENDAR = "/calendar/notices.ics"

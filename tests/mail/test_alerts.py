@@ -2,9 +2,9 @@
 
 from datetime import timedelta
 
-from notices.runtime import jobs
 from notices.notice import store
 from notices.notice.validation import parse_changes
+from notices.runtime import jobs
 from notices.runtime.scheduler import NoticeScheduler
 from tests.factories import add_notice, add_subscriber, reload
 

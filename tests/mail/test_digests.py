@@ -6,12 +6,12 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from click.testing import CliRunner
 
-from notices.runtime import jobs
-from notices.notice import store
 from notices.cli import cli
 from notices.mail.digests import digest_period, load_snapshot, sections_for
+from notices.notice import store
 from notices.notice.lifecycle import Filters
 from notices.notice.validation import parse_changes
+from notices.runtime import jobs
 from tests.factories import add_notice, add_subscriber
 
 

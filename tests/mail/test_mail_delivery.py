@@ -5,9 +5,9 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from notices.runtime import jobs
-from notices.mail import outbox
 from notices.core.models import Delivery, Subscriber
+from notices.mail import outbox
+from notices.runtime import jobs
 from tests.factories import add_notice, add_subscriber
 
 

@@ -10,10 +10,10 @@ import re
 
 from sqlalchemy import select
 
-from notices.runtime import jobs
+from notices.core.models import Delivery
 from notices.mail import outbox
 from notices.mail.transports import FileMailer
-from notices.core.models import Delivery
+from notices.runtime import jobs
 from tests.factories import add_notice, add_subscriber
 
 

@@ -6,8 +6,8 @@ import lxml.html
 import pytest
 from sqlalchemy import update
 
-from notices.runtime import jobs
 from notices.core.models import Notice
+from notices.runtime import jobs
 from tests.factories import add_notice, add_subscriber
 from tests.mail_samples import KINDS, LANGUAGES, every_kind, part
 

@@ -5,10 +5,10 @@ import re
 from datetime import timedelta
 from email import policy
 
-from notices.runtime import jobs
 from notices.mail.message import MAIL_POLICY
 from notices.mail.transports import as_seven_bit
 from notices.people.link_tokens import LinkSigner
+from notices.runtime import jobs
 from tests.factories import add_notice, add_subscriber
 
 

@@ -4,7 +4,14 @@ import re
 
 import pytest
 
-from tests.mail_samples import KINDS, LANGUAGES, every_kind, html_links, part, visible_text
+from tests.mail_samples import (
+    KINDS,
+    LANGUAGES,
+    every_kind,
+    html_links,
+    part,
+    visible_text,
+)
 
 BODY = """Switch off **sensitive equipment** before 22:00. See [the detour map](https://example.org/detour.html).
 

@@ -6,9 +6,9 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from notices.runtime import jobs
 from notices.core.models import Subscriber
 from notices.people.link_tokens import LinkSigner
+from notices.runtime import jobs
 from tests.factories import add_notice, add_subscriber
 from tests.mail_samples import alert_mail, digest_mail, visible_text
 

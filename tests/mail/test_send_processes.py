@@ -13,8 +13,8 @@ from datetime import UTC, datetime
 import pytest
 from aiosmtpd.controller import Controller
 
-from notices.runtime import jobs
 from notices.core.clock import SystemClock
+from notices.runtime import jobs
 from tests.factories import add_notice, add_subscriber
 from tests.smtp_sink import RecordingHandler, free_port
 

@@ -6,8 +6,8 @@ import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
-from notices.runtime import jobs
 from notices.mail.transports import SMTPMailer
+from notices.runtime import jobs
 from tests.factories import add_notice, add_subscriber
 from tests.smtp_sink import RecordingHandler, free_port
 

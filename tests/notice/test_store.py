@@ -5,8 +5,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select, text
 
-from notices.notice import store
 from notices.core.models import Notice
+from notices.notice import store
 from notices.notice.validation import parse_changes
 from tests.factories import add_notice, reload
 

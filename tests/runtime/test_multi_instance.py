@@ -19,10 +19,10 @@ import pytest
 from aiosmtpd.controller import Controller
 from sqlalchemy import func, select
 
-from notices.notice import store
 from notices.core.clock import SystemClock
 from notices.core.config import load_settings
 from notices.core.models import Delivery, NoticeEvent
+from notices.notice import store
 from tests.factories import add_notice, add_subscriber
 from tests.processes import Process, wait_for
 from tests.smtp_sink import RecordingHandler, free_port

@@ -9,8 +9,8 @@ from datetime import timedelta
 from fastapi.testclient import TestClient
 from prometheus_client.parser import text_string_to_metric_families
 
-from notices.runtime import jobs
 from notices.core.db import Database
+from notices.runtime import jobs
 from notices.runtime.leadership import leadership_for
 from notices.web import create_app
 from tests.factories import add_notice, add_subscriber

@@ -13,10 +13,10 @@ from fastapi.testclient import TestClient
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import func, select, text, update
 
-from notices.runtime import jobs
-from notices.runtime.leadership import leadership_for
 from notices.core.db import Database
 from notices.core.models import Delivery, DigestRun, Notice, NoticeEvent
+from notices.runtime import jobs
+from notices.runtime.leadership import leadership_for
 from notices.runtime.scheduler import LeaderElectedScheduler, NoticeScheduler
 from notices.web import create_app
 from tests.factories import add_notice, add_subscriber, reload

@@ -4,9 +4,9 @@ from datetime import timedelta
 
 import pytest
 
-from notices.runtime import jobs
 from notices.notice import store
 from notices.notice.validation import parse_changes
+from notices.runtime import jobs
 from tests.factories import add_notice, reload
 
 

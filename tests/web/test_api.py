@@ -5,10 +5,9 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from notices.notice.validation import TEXT_LIMITS
-
-from notices.people import accounts
 from notices.core.models import AuditEntry
+from notices.notice.validation import TEXT_LIMITS
+from notices.people import accounts
 from tests.factories import add_notice, add_subscriber, add_token, add_user, reload
 
 NEW = {"title": "Plesmanlaan closed", "category": "road-closure", "severity": "major",

@@ -14,13 +14,13 @@ import sys
 import time
 
 import httpx
-from fastapi.testclient import TestClient
 import pytest
+from fastapi.testclient import TestClient
 from lxml import etree
 
-from notices.people import accounts
 from notices.core.config import ConfigError, load_settings
 from notices.core.resources import default_config_path
+from notices.people import accounts
 from tests.factories import add_user
 from tests.smtp_sink import free_port
 

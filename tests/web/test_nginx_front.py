@@ -19,8 +19,8 @@ import uvicorn
 import yaml
 from lxml import etree
 
-from notices.runtime import jobs
 from notices.core.config import load_settings
+from notices.runtime import jobs
 from notices.web import create_app
 from tests.factories import add_notice
 from tests.smtp_sink import free_port

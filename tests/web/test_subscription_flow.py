@@ -8,8 +8,8 @@ from fastapi.testclient import TestClient
 from lxml import etree
 from sqlalchemy import select
 
-from notices.runtime import jobs
 from notices.core.models import Delivery, Subscriber
+from notices.runtime import jobs
 from notices.web import create_app
 from tests.factories import add_notice, add_subscriber
 

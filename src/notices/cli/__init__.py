@@ -6,12 +6,12 @@ import sys
 
 import click
 
-from notices.core import logs
-from notices.cli.common import UserError
 from notices.cli.account_commands import token, user
+from notices.cli.common import UserError
 from notices.cli.mail_commands import digest, mail, subscriber
 from notices.cli.notice_commands import notice
 from notices.cli.service_commands import db, demo, feed, health, jobs, scheduler, serve
+from notices.core import logs
 from notices.core.config import ConfigError
 from notices.core.errors import InvalidField, PartialFailure
 from notices.notice.store import NoticeConflict, NoticeNotFound

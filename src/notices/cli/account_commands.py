@@ -6,10 +6,9 @@ from pathlib import Path
 
 import click
 
-from notices.people import accounts
-from notices.people import audit
 from notices.cli.common import UserError, author, migrated_context
 from notices.core.errors import InvalidField
+from notices.people import accounts, audit
 
 
 @click.group()

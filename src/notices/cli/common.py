@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import getpass
-import os
 import json
 import logging
+import os
+
 import click
 
 from notices.core import db as database
 from notices.core import logs
-from notices.core.config import load_settings
 from notices.core.clock import clock_from_environment
+from notices.core.config import load_settings
 from notices.core.context import AppContext
 
 log = logging.getLogger("notices")

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import click
-from sqlalchemy import select
 
-from notices.runtime import jobs as job_functions
-from notices.mail import outbox
-from notices.mail import subscriptions
 from notices.cli.common import UserError, echo_counts, echo_json, migrated_context
 from notices.core.errors import InvalidField
 from notices.core.models import Subscriber
+from notices.mail import outbox, subscriptions
 from notices.notice.times import isoformat_site
+from notices.people.addresses import normalise_email
+from notices.runtime import jobs as job_functions
 
 
 def subscriber_data(subscriber: Subscriber, zone) -> dict:
@@ -46,7 +45,7 @@ def add(email, frequency, categories, locations, severity, language, send_confir
     raw = {"frequency": frequency, "categories": list(categories), "locations": list(locations),
            "severity": severity, "language": language}
     try:
-        address = subscriptions.normalise_email(email)
+        address = normalise_email(email)
         preferences = subscriptions.parse_preferences(raw, ctx.settings)
     except InvalidField as error:
         option = {"categories": "--category", "locations": "--location", "email": "EMAIL"}.get(error.field, f"--{error.field}")
@@ -71,10 +70,8 @@ def list_(state: str | None, as_json: bool) -> None:
     """List subscribers."""
     ctx = migrated_context()
     with ctx.db.session() as session:
-        query = select(Subscriber).order_by(Subscriber.email)
-        if state:
-            query = query.where(Subscriber.state == state)
-        rows = [subscriber_data(item, ctx.settings.timezone) for item in session.scalars(query)]
+        rows = [subscriber_data(item, ctx.settings.timezone)
+                for item in subscriptions.list_subscribers(session, state=state)]
     if as_json:
         echo_json(rows)
         return
@@ -93,7 +90,7 @@ def remove(email: str) -> None:
     """Unsubscribe an address (kept as unsubscribed, so it is not mailed again by mistake)."""
     ctx = migrated_context()
     try:
-        address = subscriptions.normalise_email(email)
+        address = normalise_email(email)
     except InvalidField as error:
         raise UserError(f"EMAIL: {error.problem}") from None
     with ctx.db.writing() as session, session.begin():
@@ -120,7 +117,7 @@ def digest_run(frequency: str, dry_run: bool, as_json: bool) -> None:
     counts = job_functions.enqueue_digests(ctx, now=now, frequency=frequency, dry_run=dry_run)
     if dry_run:
         with ctx.db.session() as session:
-            emails = dict(session.execute(select(Subscriber.id, Subscriber.email)).all())
+            emails = subscriptions.emails_by_id(session, [subscriber_id for subscriber_id, _ in counts["planned"]])
         planned = [
             {"email": emails[subscriber_id], "new": len(s.new), "changed": len(s.changed),
              "starting": len(s.starting), "ending": len(s.ending), "active": len(s.active)}

@@ -8,14 +8,13 @@ from pathlib import Path
 import click
 import yaml
 
-from notices.notice import lifecycle
-from notices.notice import store
 from notices.cli.common import UserError, author, echo_json, migrated_context
-from notices.notice.lifecycle import Status
 from notices.core.errors import InvalidField
-from notices.notice.validation import parse_changes, parse_new_notice
+from notices.notice import lifecycle, store
+from notices.notice.lifecycle import Status
 from notices.notice.presenters import notice_data
 from notices.notice.times import format_site
+from notices.notice.validation import parse_changes, parse_new_notice
 
 # Field names of the notice model -> the option a CLI user typed.
 OPTION_NAMES = {

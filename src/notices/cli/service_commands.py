@@ -9,10 +9,6 @@ from pathlib import Path
 import click
 from sqlalchemy.exc import SQLAlchemyError
 
-from notices.people import accounts
-from notices.core import logs
-from notices.core import db as database
-from notices.runtime import jobs as job_functions
 from notices.cli.common import (
     UserError,
     announce_secret_key,
@@ -21,7 +17,16 @@ from notices.cli.common import (
     echo_json,
     migrated_context,
 )
-from notices.runtime.demo import DEMO_ADMIN, has_notices, load_demo, load_demo_subscribers
+from notices.core import db as database
+from notices.core import logs
+from notices.people import accounts
+from notices.runtime import jobs as job_functions
+from notices.runtime.demo import (
+    DEMO_ADMIN,
+    has_notices,
+    load_demo,
+    load_demo_subscribers,
+)
 from notices.runtime.health import scheduler_health
 
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
+from typing import Any, Protocol
 
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
@@ -12,10 +14,15 @@ from sqlalchemy.exc import SQLAlchemyError
 from notices.core.clock import Clock, SystemClock
 from notices.core.config import ConfigError, Settings
 from notices.core.db import Database
-from notices.mail.transports import Mailer, mailer_from_settings
 from notices.core.models import SiteState
 
 log = logging.getLogger(__name__)
+
+
+class Mailer(Protocol):
+    """What sends mail: SMTP, .eml files or memory (notices.mail.transports)."""
+
+    def connection(self) -> AbstractContextManager[Any]: ...
 
 
 @dataclass
@@ -23,11 +30,10 @@ class AppContext:
     settings: Settings
     db: Database
     clock: Clock = field(default_factory=SystemClock)
+    # None: the one the settings name (runtime.jobs.send_pending picks it).
     mailer: Mailer | None = None
 
     def __post_init__(self) -> None:
-        if self.mailer is None:
-            self.mailer = mailer_from_settings(self.settings)
         if not self.settings.secret_key:
             try:
                 self.settings = with_stored_secret_key(self.settings, self.db)

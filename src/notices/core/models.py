@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
+from sqlalchemy import (
+    JSON,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from notices.core.db import UTCDateTime
@@ -158,7 +167,7 @@ class Subscriber(Base):
     __tablename__ = "subscribers"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    # Normalised (see subscriptions.normalise_email): one row per mailbox.
+    # Normalised (see people.addresses.normalise_email): one row per mailbox.
     email: Mapped[str] = mapped_column(String(320), unique=True)
     state: Mapped[str] = mapped_column(String(16))  # pending, confirmed, unsubscribed, suppressed
     frequency: Mapped[str] = mapped_column(String(16))  # immediate, daily, weekly

@@ -16,7 +16,13 @@ from feedgen.feed import FeedGenerator
 
 from notices.core.config import Settings
 from notices.core.models import Notice, NoticeEvent
-from notices.notice.markup import RenderableNotice, render_each, renderable_instant, renderable_notice, safe_output_text
+from notices.notice.markup import (
+    RenderableNotice,
+    render_each,
+    renderable_instant,
+    renderable_notice,
+    safe_output_text,
+)
 from notices.notice.wording import period, when_phrase
 
 # A fixed date for a feed that has never had any content (RSS/Atom need one).

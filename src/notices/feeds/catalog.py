@@ -10,10 +10,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from notices.notice import store
-from notices.feeds.ical import build_calendar, horizon_moved_at, horizon_moves_at, is_rolling
 from notices.core.context import AppContext
 from notices.feeds.atom import EPOCH, build_event_feed, build_feed
+from notices.feeds.ical import (
+    build_calendar,
+    horizon_moved_at,
+    horizon_moves_at,
+    is_rolling,
+)
+from notices.notice import store
 from notices.notice.lifecycle import Filters
 
 HISTORY = timedelta(days=30)

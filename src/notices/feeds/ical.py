@@ -19,9 +19,14 @@ from zoneinfo import ZoneInfo
 from icalendar import Calendar, Event, vText
 
 from notices.core.config import Settings
-from notices.feeds.atom import entry_html
 from notices.core.models import Notice
-from notices.notice.markup import RenderableNotice, render_each, renderable_notice, safe_output_text
+from notices.feeds.atom import entry_html
+from notices.notice.markup import (
+    RenderableNotice,
+    render_each,
+    renderable_notice,
+    safe_output_text,
+)
 from notices.notice.wording import period, until_phrase
 
 OPEN_ENDED_HORIZON = timedelta(days=365)

@@ -12,12 +12,11 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, selectinload
 
-from notices.mail import outbox
-from notices.mail import subscriptions
 from notices.core.config import Settings
 from notices.core.db import insert_ignoring_duplicates, isolated
-from notices.notice.lifecycle import Status, status_at
 from notices.core.models import Notice, NoticeEvent, NoticeReminder
+from notices.mail import outbox, subscriptions
+from notices.notice.lifecycle import Status, status_at
 
 # Text edits ("updated") and ends are not worth an interruption; the
 # digests and the event feed carry them.

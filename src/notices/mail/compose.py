@@ -12,18 +12,24 @@ from datetime import datetime
 from jinja2 import Environment
 from sqlalchemy.orm import Session
 
-from notices.mail import digests
-from notices.notice import store
-from notices.mail import subscriptions
 from notices.core.config import Settings
-from notices.notice.i18n import Words
-from notices.notice.lifecycle import Status, status_at
+from notices.core.models import Delivery, Subscriber
+from notices.mail import digests, subscriptions
 from notices.mail.message import (
-    Links, MessageTemplate, NotShareable, OutgoingMail, RenderedMail, make_message, render_mail, stand_in_links,
+    Links,
+    MessageTemplate,
+    NotShareable,
+    OutgoingMail,
+    RenderedMail,
+    make_message,
+    render_mail,
+    stand_in_links,
     unsubscribe_mailto,
 )
-from notices.core.models import Delivery, Subscriber
 from notices.mail.outbox import message_id
+from notices.notice import store
+from notices.notice.i18n import Words
+from notices.notice.lifecycle import Status, status_at
 from notices.people.link_tokens import LinkSigner
 
 

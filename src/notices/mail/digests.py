@@ -14,13 +14,12 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from notices.mail import outbox
-from notices.notice import store
-from notices.mail import subscriptions
 from notices.core.config import Settings
-from notices.notice.lifecycle import Filters, Status, status_at
 from notices.core.db import insert_ignoring_duplicates
 from notices.core.models import DigestRun, Notice, NoticeEvent
+from notices.mail import outbox, subscriptions
+from notices.notice import store
+from notices.notice.lifecycle import Filters, Status, status_at
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 HORIZON = timedelta(days=7)

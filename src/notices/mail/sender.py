@@ -24,14 +24,13 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from notices.mail import outbox
-from notices.mail import subscriptions
 from notices.core.context import AppContext
-from notices.mail.message import OutgoingMail
-from notices.mail.compose import Composer, Skip
-from notices.mail.transports import Mailer, PermanentFailure, TemporaryFailure
 from notices.core.models import Delivery, Subscriber
+from notices.mail import outbox, subscriptions
+from notices.mail.compose import Composer, Skip
+from notices.mail.message import OutgoingMail
 from notices.mail.outbox import Claim
+from notices.mail.transports import Mailer, PermanentFailure, TemporaryFailure
 from notices.notice.templating import make_environment
 from notices.people.link_tokens import LinkSigner
 

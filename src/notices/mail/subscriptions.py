@@ -7,7 +7,6 @@ someone who merely knows it (they get a link to the preference centre).
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -17,44 +16,20 @@ from typing import Any
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
-from notices.mail import outbox
-from notices.people import rate_limits
 from notices.core.config import SEVERITIES, Settings
 from notices.core.errors import InvalidField
-from notices.notice.lifecycle import Filters
 from notices.core.models import Delivery, Subscriber
+from notices.mail import outbox
+from notices.notice.lifecycle import Filters
+from notices.people import rate_limits
 
 FREQUENCIES = ("immediate", "daily", "weekly")
 LANGUAGES = ("en", "nl")
 ACTIVE = "confirmed"
-_LOCAL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+$")
-_DOMAIN_LABEL = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?$")
 
 
 class RateLimited(Exception):
     """Too many sign-ups from this address or client; try again later."""
-
-
-def normalise_email(text: Any) -> str:
-    """A deliverable-looking address in one canonical spelling, or InvalidField('email')."""
-    if not isinstance(text, str) or not text.strip():
-        raise InvalidField("email", "is required")
-    text = text.strip()
-    if any(character in text for character in "\r\n\t <>\",;()") or text.count("@") != 1:
-        raise InvalidField("email", f"{text[:80]!r} is not an email address")
-    local, domain = text.rsplit("@", 1)
-    try:
-        # Non-ASCII domains become their ASCII (punycode) form: safe in headers.
-        domain = domain.rstrip(".").encode("idna").decode("ascii").lower()
-    except UnicodeError:
-        raise InvalidField("email", f"the domain {domain[:80]!r} is not valid") from None
-    labels = domain.split(".")
-    if not _LOCAL.match(local) or len(labels) < 2 or not all(_DOMAIN_LABEL.match(label) for label in labels):
-        raise InvalidField("email", f"{text[:80]!r} is not an email address")
-    address = f"{local.lower()}@{domain}"
-    if len(address) > 254:
-        raise InvalidField("email", "is longer than 254 characters")
-    return address
 
 
 @dataclass(frozen=True)
@@ -125,6 +100,18 @@ def _apply(subscriber: Subscriber, preferences: Preferences, now: datetime) -> N
     subscriber.min_severity = preferences.min_severity
     subscriber.language = preferences.language
     subscriber.updated_at = now
+
+
+def list_subscribers(session: Session, *, state: str | None = None) -> list[Subscriber]:
+    """Every subscriber (or those in one state), by address."""
+    query = select(Subscriber).order_by(Subscriber.email)
+    if state:
+        query = query.where(Subscriber.state == state)
+    return list(session.scalars(query))
+
+
+def emails_by_id(session: Session, ids: list[int]) -> dict[int, str]:
+    return dict(session.execute(select(Subscriber.id, Subscriber.email).where(Subscriber.id.in_(ids))).all())
 
 
 def find(session: Session, email: str) -> Subscriber | None:

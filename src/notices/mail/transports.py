@@ -8,16 +8,17 @@ connection trouble) or PermanentFailure (5xx: this address will not work).
 from __future__ import annotations
 
 import contextlib
+import email
 import re
 import smtplib
 import ssl
-import email
 from email import policy
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Protocol
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from notices.core.context import Mailer
 from notices.mail.message import MAIL_POLICY, OutgoingMail
 
 
@@ -39,10 +40,6 @@ _MAILBOX_STATUS = re.compile(r"^5\d\d[ -]5\.(1\.\d+|2\.1)\b")
 
 class Connection(Protocol):
     def send(self, mail: OutgoingMail, *, sender: str) -> str: ...
-
-
-class Mailer(Protocol):
-    def connection(self) -> contextlib.AbstractContextManager[Connection]: ...
 
 
 def _reply(code: int, text: bytes | str) -> str:

@@ -8,8 +8,8 @@ from zoneinfo import ZoneInfo
 
 from babel.dates import format_datetime
 
-from notices.notice.lifecycle import Status, status_at
 from notices.notice.html_text import html_to_text
+from notices.notice.lifecycle import Status, status_at
 
 TEXTS = {
     "en": {

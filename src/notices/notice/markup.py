@@ -15,8 +15,8 @@ import markdown
 import nh3
 
 from notices.core.config import Settings
-from notices.notice.html_text import html_to_text
 from notices.core.safe_text import strip_unsafe
+from notices.notice.html_text import html_to_text
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from notices.notice.lifecycle import status_at
 from notices.core.models import Notice
+from notices.notice.lifecycle import status_at
 from notices.notice.times import isoformat_site
 
 

@@ -9,12 +9,12 @@ from datetime import datetime, timedelta
 from sqlalchemy import and_, func, or_, select, union_all, update
 from sqlalchemy.orm import Session, selectinload
 
-from notices.people import audit
-from notices.notice import lifecycle
 from notices.core.db import insert_ignoring_duplicates
-from notices.notice.lifecycle import Filters, Status
 from notices.core.models import JobRun, Notice, NoticeEvent, NoticeRevision, SiteState
+from notices.notice import lifecycle
+from notices.notice.lifecycle import Filters, Status
 from notices.notice.validation import TIME_FIELDS, NoticeFields, parse_note
+from notices.people import audit
 
 
 class NoticeNotFound(LookupError):

@@ -6,8 +6,8 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from markupsafe import Markup
 
 from notices.core.config import Settings
-from notices.notice.markup import markdown_to_html, renderable_instant
 from notices.core.resources import templates_dir
+from notices.notice.markup import markdown_to_html, renderable_instant
 from notices.notice.times import format_site, isoformat_site
 from notices.notice.wording import STATUS_LABELS, period, when_phrase
 

@@ -15,10 +15,10 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from notices.people import rate_limits
 from notices.core.errors import InvalidField
 from notices.core.models import ApiToken, User, UserSession
-from notices.mail.subscriptions import normalise_email
+from notices.people import rate_limits
+from notices.people.addresses import normalise_email
 
 ROLES = ("admin", "manager")
 MIN_PASSWORD_LENGTH = 10

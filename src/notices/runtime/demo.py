@@ -7,10 +7,10 @@ from datetime import date, datetime, time, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from notices.notice import store
-from notices.mail import subscriptions
 from notices.core.config import Settings
 from notices.core.models import Notice
+from notices.mail import subscriptions
+from notices.notice import store
 from notices.notice.validation import parse_new_notice
 
 PLESMANLAAN_BODY = """\

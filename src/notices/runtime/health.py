@@ -17,8 +17,8 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
-from notices.notice import store
 from notices.core.config import Settings
+from notices.notice import store
 
 
 @dataclass(frozen=True)

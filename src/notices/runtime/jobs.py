@@ -14,16 +14,14 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session
 
-from notices.mail import alerts
-from notices.mail import digests
-from notices.feeds import export
-from notices.people import rate_limits
-from notices.mail import sender
-from notices.notice import store
-from notices.mail import subscriptions
 from notices.core.context import AppContext
 from notices.core.db import isolated
 from notices.core.errors import PartialFailure
+from notices.feeds import export
+from notices.mail import alerts, digests, sender, subscriptions
+from notices.mail.transports import mailer_from_settings
+from notices.notice import store
+from notices.people import rate_limits
 
 log = logging.getLogger(__name__)
 FREQUENCIES = ("daily", "weekly")
@@ -131,7 +129,8 @@ def catch_up_digests(ctx: AppContext, *, now: datetime) -> dict[str, dict]:
 
 def send_pending(ctx: AppContext, *, now: datetime, on_progress=None) -> dict[str, int]:
     """Send every due delivery through the context's mailer."""
-    return sender.send_pending(ctx, now=now, mailer=ctx.mailer, on_progress=on_progress)
+    mailer = ctx.mailer or mailer_from_settings(ctx.settings)
+    return sender.send_pending(ctx, now=now, mailer=mailer, on_progress=on_progress)
 
 
 def purge(ctx: AppContext, *, now: datetime) -> dict[str, int]:

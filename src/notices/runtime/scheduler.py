@@ -28,10 +28,10 @@ from apscheduler.jobstores.base import JobLookupError
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 
-from notices.runtime import jobs
-from notices.notice import store
 from notices.core.context import AppContext
 from notices.core.errors import PartialFailure
+from notices.notice import store
+from notices.runtime import jobs
 from notices.runtime.leadership import leadership_for
 
 log = logging.getLogger(__name__)

@@ -7,35 +7,35 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from fastapi.responses import JSONResponse, PlainTextResponse, Response
-from sqlalchemy import text
 
-from notices.runtime.health import scheduler_health
 from notices.core.clock import Clock
 from notices.core.config import Settings
 from notices.core.context import AppContext
-from notices.runtime.scheduler import LeaderElectedScheduler
-from notices.notice.templating import make_environment
+from notices.core.db import ping
 from notices.core.resources import templates_dir
-from notices.web.console import people as admin_people_routes
-from notices.web.console import notices as admin_routes
-from notices.web.api import docs as api_docs
-from notices.web.api import routes as api_routes
-from notices.web.console import auth as console_auth
+from notices.notice.templating import make_environment
+from notices.runtime.health import scheduler_health
+from notices.runtime.scheduler import LeaderElectedScheduler
 from notices.web import outage
 from notices.web import pages as page_routes
 from notices.web import subscribe as subscribe_routes
+from notices.web.api import docs as api_docs
+from notices.web.api import routes as api_routes
 from notices.web.api.errors import ApiError, api_error, validation_error
-from notices.web.feeds.fast_path import FeedFastPath
+from notices.web.console import auth as console_auth
+from notices.web.console import notices as admin_routes
+from notices.web.console import people as admin_people_routes
 from notices.web.feeds.cache import FeedCache
+from notices.web.feeds.fast_path import FeedFastPath
+from notices.web.feeds.query import BadFilter
 from notices.web.http_methods import MethodSupport
 from notices.web.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 from notices.web.metrics import Metrics
-from notices.web.security_headers import SecurityHeaders
-from notices.web.feeds.query import BadFilter
 from notices.web.request_guards import RefuseNul
+from notices.web.security_headers import SecurityHeaders
 
 log = logging.getLogger(__name__)
 
@@ -99,7 +99,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None, run_scheduler:
         recently with no failing job; 503 otherwise, saying what is wrong (for uptime monitors)."""
         try:
             with ctx.db.session() as session:
-                session.execute(text("SELECT 1"))
+                ping(session)
                 scheduler = scheduler_health(session, settings=settings, now=ctx.clock.now())
         except Exception as error:  # any database failure means "not healthy"
             log.warning("health check failed: %s", error)
@@ -113,7 +113,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None, run_scheduler:
         (for a load balancer or container health check: restarting a web process cannot fix a scheduler)."""
         try:
             with ctx.db.session() as session:
-                session.execute(text("SELECT 1"))
+                ping(session)
         except Exception as error:  # any database failure means "not live"
             log.warning("liveness check failed: %s", error)
             return JSONResponse({"status": "error", "database": "unreachable"}, status_code=503)

@@ -19,7 +19,6 @@ from starlette.routing import Match, Mount
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-
 # The methods a route can declare; asking the routes about each one goes through Starlette's
 # public `matches`, which also works for FastAPI's included routers.
 METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")

@@ -9,9 +9,9 @@ import math
 from prometheus_client import CollectorRegistry, Counter, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 
+from notices.core.context import AppContext
 from notices.mail import outbox
 from notices.notice import store
-from notices.core.context import AppContext
 from notices.runtime.health import scheduler_health
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"

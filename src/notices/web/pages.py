@@ -5,8 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse
 
-from notices.notice import lifecycle
-from notices.notice import store
+from notices.notice import lifecycle, store
 from notices.web.feeds.query import canonical_query, filters_from_query
 
 router = APIRouter(tags=["pages"])

@@ -10,9 +10,10 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
-from notices.mail import subscriptions
 from notices.core.errors import InvalidField
 from notices.core.models import Subscriber
+from notices.mail import subscriptions
+from notices.people.addresses import normalise_email
 from notices.people.link_tokens import InvalidToken, LinkSigner
 from notices.web import csrf
 from notices.web.html import page as render_page
@@ -54,7 +55,7 @@ async def subscribe(request: Request) -> HTMLResponse:
     # Shown again in the form: without NULs, which no HTML may hold (the error names the field).
     values = {**raw, "email": str(form.get("email", "")).replace("\x00", "")}
     try:
-        email = subscriptions.normalise_email(form.get("email"))
+        email = normalise_email(form.get("email"))
         preferences = subscriptions.parse_preferences(raw, ctx.settings)
     except InvalidField as error:
         return page(request, "web/subscribe.html", 400, values=values, error=error)

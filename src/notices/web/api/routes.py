@@ -14,19 +14,25 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, FastAPI, Header, Query, Request, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from notices.people import accounts
-from notices.notice import lifecycle
-from notices.notice import store
-from notices.mail import subscriptions
 from notices.core.config import SEVERITIES, Settings
 from notices.core.errors import InvalidField
-from notices.notice.lifecycle import Filters, Status
 from notices.core.models import Notice, User
-from notices.notice.validation import parse_changes, parse_new_notice
+from notices.mail import subscriptions
+from notices.notice import lifecycle, store
+from notices.notice.lifecycle import Filters, Status
 from notices.notice.presenters import notice_data
+from notices.notice.validation import parse_changes, parse_new_notice
+from notices.people import accounts
 from notices.web.api.errors import ApiError
 from notices.web.api.models import (
-    SITE_CHOICES, ErrorOut, NoticeCancel, NoticeCreate, NoticeList, NoticeOut, NoticeUpdate, SubscriberCounts,
+    SITE_CHOICES,
+    ErrorOut,
+    NoticeCancel,
+    NoticeCreate,
+    NoticeList,
+    NoticeOut,
+    NoticeUpdate,
+    SubscriberCounts,
     site_choices,
 )
 

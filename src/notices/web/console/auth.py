@@ -16,11 +16,10 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from itsdangerous import BadData, URLSafeTimedSerializer
 
-from notices.people import accounts
-from notices.people import audit
 from notices.core.errors import InvalidField
 from notices.core.models import User
-from notices.mail.subscriptions import normalise_email
+from notices.people import accounts, audit
+from notices.people.addresses import normalise_email
 from notices.web import csrf
 from notices.web.html import page
 

@@ -7,14 +7,13 @@ from datetime import timedelta
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 
-from notices.notice import lifecycle
-from notices.mail import outbox
-from notices.notice import store
 from notices.core.errors import InvalidField
-from notices.notice.lifecycle import Status
 from notices.core.models import User
-from notices.notice.validation import parse_changes, parse_new_notice
+from notices.mail import outbox
+from notices.notice import lifecycle, store
+from notices.notice.lifecycle import Status
 from notices.notice.times import form_value
+from notices.notice.validation import parse_changes, parse_new_notice
 from notices.web import csrf
 from notices.web.console.auth import require
 from notices.web.console.preview import previews

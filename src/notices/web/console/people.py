@@ -7,11 +7,10 @@ from fastapi.responses import HTMLResponse
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from notices.people import accounts
-from notices.people import audit
-from notices.mail import subscriptions
 from notices.core.errors import InvalidField
 from notices.core.models import ApiToken, User
+from notices.mail import subscriptions
+from notices.people import accounts, audit
 from notices.web import csrf
 from notices.web.console.auth import require
 from notices.web.html import page

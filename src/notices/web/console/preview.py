@@ -8,9 +8,9 @@ from types import SimpleNamespace
 from fastapi import Request
 
 from notices.feeds.atom import entry_html, entry_title
+from notices.mail.message import PLACEHOLDER_LINKS, render_mail
 from notices.notice.i18n import Words
 from notices.notice.lifecycle import status_at
-from notices.mail.message import PLACEHOLDER_LINKS, render_mail
 from notices.notice.validation import NoticeFields
 
 

@@ -23,12 +23,11 @@ from email.utils import format_datetime
 
 import anyio
 
-from notices.runtime import jobs
 from notices.core.context import AppContext
 from notices.feeds.catalog import RenderedFeed, render_feed
 from notices.notice.lifecycle import Filters
+from notices.runtime import jobs
 from notices.web import outage
-
 
 log = logging.getLogger(__name__)
 

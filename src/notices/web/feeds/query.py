@@ -8,7 +8,6 @@ from notices.core.config import SEVERITIES, Settings
 from notices.notice.lifecycle import SEVERITY_RANK, Filters
 
 
-
 class BadFilter(ValueError):
     pass
 
