@@ -30,15 +30,14 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from feeds import insert, notice_rows  # noqa: E402  (the same synthetic notices as bench/feeds.py)
-
-from notices.core import db as database  # noqa: E402
 from notices import jobs  # noqa: E402
+from notices.core import db as database  # noqa: E402
 from notices.core.clock import FixedClock  # noqa: E402
 from notices.core.config import load_settings  # noqa: E402
 from notices.core.context import AppContext  # noqa: E402
 from notices.core.db import Database  # noqa: E402
-from notices.mail.transports import SMTPMailer  # noqa: E402
 from notices.core.models import Base, Subscriber  # noqa: E402
+from notices.mail.transports import SMTPMailer  # noqa: E402
 
 CATEGORIES = ["road-closure", "construction", "utilities", "traffic", "event", "safety", "facilities"]
 LOCATIONS = ["plesmanlaan", "sylviusweg", "einsteinweg", "wassenaarseweg", "de-limes", "gorlaeus"]
@@ -48,14 +47,22 @@ def subscriber_rows(count: int, start: int, now: datetime) -> list[dict]:
     rows = []
     for i in range(start, start + count):
         kind = i % 4
-        rows.append({
-            "email": f"tenant{i}@example.org", "state": "confirmed", "frequency": "daily",
-            "categories": [] if kind in (0, 3) else [CATEGORIES[i % 7], CATEGORIES[(i + 3) % 7]],
-            "locations": [LOCATIONS[i % 6]] if kind == 2 else [],
-            "min_severity": ["minor", "major"][i % 2] if kind == 3 else None,
-            "language": "nl" if i % 3 == 0 else "en", "created_at": now, "updated_at": now,
-            "confirmed_at": now, "suppression_reason": "", "token_generation": 1,
-        })
+        rows.append(
+            {
+                "email": f"tenant{i}@example.org",
+                "state": "confirmed",
+                "frequency": "daily",
+                "categories": [] if kind in (0, 3) else [CATEGORIES[i % 7], CATEGORIES[(i + 3) % 7]],
+                "locations": [LOCATIONS[i % 6]] if kind == 2 else [],
+                "min_severity": ["minor", "major"][i % 2] if kind == 3 else None,
+                "language": "nl" if i % 3 == 0 else "en",
+                "created_at": now,
+                "updated_at": now,
+                "confirmed_at": now,
+                "suppression_reason": "",
+                "token_generation": 1,
+            }
+        )
     return rows
 
 
@@ -66,11 +73,20 @@ def build_database(url: str, *, subscribers: int, notices: int, now: datetime) -
         connection.exec_driver_sql("DROP TABLE IF EXISTS alembic_version")
     database.upgrade(db.engine)
     # Visible notices, published within the last day so they are "new" in today's digest.
-    insert(db, lambda size, done: [
-        row | {"publish_at": now - timedelta(hours=20), "created_at": now - timedelta(hours=20),
-               "updated_at": now - timedelta(hours=20), "announced_phase": "none"}
-        for row in notice_rows(size, now=now, ended=False, start_index=done)
-    ], notices)
+    insert(
+        db,
+        lambda size, done: [
+            row
+            | {
+                "publish_at": now - timedelta(hours=20),
+                "created_at": now - timedelta(hours=20),
+                "updated_at": now - timedelta(hours=20),
+                "announced_phase": "none",
+            }
+            for row in notice_rows(size, now=now, ended=False, start_index=done)
+        ],
+        notices,
+    )
     done = 0
     while done < subscribers:
         size = min(5000, subscribers - done)
@@ -81,8 +97,11 @@ def build_database(url: str, *, subscribers: int, notices: int, now: datetime) -
 
 
 def start_sink(port: int) -> subprocess.Popen:
-    sink = subprocess.Popen([sys.executable, "-m", "aiosmtpd", "-n", "-l", f"127.0.0.1:{port}",
-                             "-c", "aiosmtpd.handlers.Sink"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    sink = subprocess.Popen(
+        [sys.executable, "-m", "aiosmtpd", "-n", "-l", f"127.0.0.1:{port}", "-c", "aiosmtpd.handlers.Sink"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:
         try:
@@ -118,9 +137,20 @@ def sample_message(ctx: AppContext, now: datetime) -> bytes:
     from notices.mail.transports import MemoryMailer
 
     with ctx.db.writing() as session, session.begin():
-        subscriber = Subscriber(email="sample@example.org", state="confirmed", frequency="daily", categories=[],
-                                locations=[], min_severity=None, language="en", created_at=now, updated_at=now,
-                                confirmed_at=now, suppression_reason="", token_generation=1)
+        subscriber = Subscriber(
+            email="sample@example.org",
+            state="confirmed",
+            frequency="daily",
+            categories=[],
+            locations=[],
+            min_severity=None,
+            language="en",
+            created_at=now,
+            updated_at=now,
+            confirmed_at=now,
+            suppression_reason="",
+            token_generation=1,
+        )
         session.add(subscriber)
     memory = MemoryMailer()
     sample_ctx = AppContext(settings=ctx.settings, db=ctx.db, clock=ctx.clock, mailer=memory)
@@ -173,20 +203,37 @@ def main() -> None:
         message = sample_message(ctx, now)
         plain = plain_smtplib(port, message, count)
         print(f"\ndigests sent through the outbox: {count:,} in {ours:.1f} s = {count / ours:,.0f} messages/s")
-        print(f"plain smtplib, pre-built {len(message) / 1024:.0f} KiB messages: {count:,} in {plain:.1f} s = "
-              f"{count / plain:,.0f} messages/s")
+        print(
+            f"plain smtplib, pre-built {len(message) / 1024:.0f} KiB messages: {count:,} in {plain:.1f} s = "
+            f"{count / plain:,.0f} messages/s"
+        )
         print(f"ratio: {plain / ours:.2f} (target >= 0.8)")
         db.dispose()
         if args.memory_subscribers:
             memory_url = os.environ.get("NOTICES_BENCH_DATABASE_URL", f"sqlite:///{workdir}/memory.db")
             output = subprocess.run(
-                [sys.executable, __file__, "--memory-child", "--url", memory_url, "--port", str(port),
-                 "--subscribers", str(args.memory_subscribers), "--notices", str(args.notices)],
-                capture_output=True, text=True, check=True,
+                [
+                    sys.executable,
+                    __file__,
+                    "--memory-child",
+                    "--url",
+                    memory_url,
+                    "--port",
+                    str(port),
+                    "--subscribers",
+                    str(args.memory_subscribers),
+                    "--notices",
+                    str(args.notices),
+                ],
+                capture_output=True,
+                text=True,
+                check=True,
             ).stdout.split()
             sent, seconds, before, peak = output[-4:]
-            print(f"\n{int(sent):,} digests in {float(seconds):.0f} s; peak memory {peak} MB "
-                  f"({before} MB before sending; target < 300 MB)")
+            print(
+                f"\n{int(sent):,} digests in {float(seconds):.0f} s; peak memory {peak} MB "
+                f"({before} MB before sending; target < 300 MB)"
+            )
     finally:
         sink.terminate()
         sink.wait(timeout=10)

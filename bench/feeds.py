@@ -34,10 +34,10 @@ from notices.core.clock import FixedClock
 from notices.core.config import load_settings
 from notices.core.context import AppContext
 from notices.core.db import Database
+from notices.core.models import Notice
 from notices.feeds.catalog import render_feed
 from notices.feeds.export import export_feeds
 from notices.notice.lifecycle import Filters
-from notices.core.models import Notice
 
 BODY = (
     "The road is closed for reconstruction of the sewer and the cycle path. Follow the yellow diversion "
@@ -59,15 +59,31 @@ def notice_rows(count: int, *, now: datetime, ended: bool, start_index: int = 0)
             starts = now + timedelta(hours=(i % 200) - 100)
             ends = None if i % 5 == 0 else now + timedelta(days=1 + i % 30)
             publish = min(starts, now) - timedelta(days=1)
-        rows.append({
-            "uid": str(uuid.UUID(int=i + 1)), "title": f"Notice {i}: works on the {locations[i % 6].title()}",
-            "summary": "One lane closed; expect delays.", "body": BODY, "category": categories[i % 7],
-            "severity": ["info", "minor", "major", "critical"][i % 4], "locations": [locations[i % 6]],
-            "location_detail": "", "geometry": None, "publish_at": publish, "starts_at": starts, "ends_at": ends,
-            "expected_end": "" if ends else "approximately Q3 2027", "version": 1, "cancelled_at": None,
-            "cancel_reason": "", "created_at": publish, "created_by": "bench", "updated_at": publish,
-            "updated_by": "bench", "announced_phase": "ended" if ended else "started",
-        })
+        rows.append(
+            {
+                "uid": str(uuid.UUID(int=i + 1)),
+                "title": f"Notice {i}: works on the {locations[i % 6].title()}",
+                "summary": "One lane closed; expect delays.",
+                "body": BODY,
+                "category": categories[i % 7],
+                "severity": ["info", "minor", "major", "critical"][i % 4],
+                "locations": [locations[i % 6]],
+                "location_detail": "",
+                "geometry": None,
+                "publish_at": publish,
+                "starts_at": starts,
+                "ends_at": ends,
+                "expected_end": "" if ends else "approximately Q3 2027",
+                "version": 1,
+                "cancelled_at": None,
+                "cancel_reason": "",
+                "created_at": publish,
+                "created_by": "bench",
+                "updated_at": publish,
+                "updated_by": "bench",
+                "announced_phase": "ended" if ended else "started",
+            }
+        )
     return rows
 
 
@@ -177,12 +193,27 @@ def main() -> None:
     for folder in [export_dir, *export_dir.rglob("*")]:
         if folder.is_dir():
             os.chmod(folder, 0o755)
-    (workdir / "nginx.conf").write_text(NGINX_CONF.format(workers=args.workers, prefix=workdir, port=8781, root=export_dir))
+    (workdir / "nginx.conf").write_text(
+        NGINX_CONF.format(workers=args.workers, prefix=workdir, port=8781, root=export_dir)
+    )
     nginx = subprocess.Popen(["nginx", "-c", str(workdir / "nginx.conf"), "-p", str(workdir)])
     service = subprocess.Popen(
-        [sys.executable, "-m", "notices", "serve", "--no-scheduler", "--no-access-log", "--port", "8780",
-         "--workers", str(args.workers)],
-        env=environ, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+        [
+            sys.executable,
+            "-m",
+            "notices",
+            "serve",
+            "--no-scheduler",
+            "--no-access-log",
+            "--port",
+            "8780",
+            "--workers",
+            str(args.workers),
+        ],
+        env=environ,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
     )
     try:
         service_url, nginx_url = "http://127.0.0.1:8780/feeds/notices.atom", "http://127.0.0.1:8781/feeds/notices.atom"
@@ -190,7 +221,7 @@ def main() -> None:
         wait_for(nginx_url)
         for _ in range(args.workers * 4):  # let every worker render once before measuring
             urllib.request.urlopen(service_url).read()
-        run = dict(duration=args.duration, connections=args.connections)
+        run = {"duration": args.duration, "connections": args.connections}
         results = {
             ("200", "notices"): wrk(service_url, **run),
             ("200", "nginx"): wrk(nginx_url, **run),
@@ -203,8 +234,10 @@ def main() -> None:
         service.wait(timeout=30)
         nginx.wait(timeout=30)
 
-    print(f"\nwrk -t2 -c{args.connections} -d{args.duration}s, {args.workers} worker processes each, "
-          f"feed of 1,000 notices ({body_size / 1024:.0f} KiB):")
+    print(
+        f"\nwrk -t2 -c{args.connections} -d{args.duration}s, {args.workers} worker processes each, "
+        f"feed of 1,000 notices ({body_size / 1024:.0f} KiB):"
+    )
     print(f"{'status':8}{'notices req/s':>16}{'nginx req/s':>14}{'ratio':>8}   target")
     for status, target in (("200", ">= 0.50"), ("304", "")):
         ours, theirs = results[(status, "notices")], results[(status, "nginx")]

@@ -43,15 +43,24 @@ def add_subscriber(ctx: AppContext, email: str = "tenant@example.org", *, state:
     prefs = subscriptions.parse_preferences({"frequency": "immediate", **preferences}, ctx.settings)
     with ctx.db.writing() as session, session.begin():
         subscriber = subscriptions.add_by_operator(
-            session, email=normalise_email(email), preferences=prefs,
-            send_confirmation=state == "pending", now=ctx.clock.now(), settings=ctx.settings,
+            session,
+            email=normalise_email(email),
+            preferences=prefs,
+            send_confirmation=state == "pending",
+            now=ctx.clock.now(),
+            settings=ctx.settings,
         )
         session.flush()
         return subscriber.id
 
 
-def add_user(ctx: AppContext, email: str = "manager@example.org", *, role: str = "manager",
-             password: str = "correct horse battery") -> str:
+def add_user(
+    ctx: AppContext,
+    email: str = "manager@example.org",
+    *,
+    role: str = "manager",
+    password: str = "correct horse battery",
+) -> str:
     from notices.people import accounts
 
     with ctx.db.writing() as session, session.begin():

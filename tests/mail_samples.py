@@ -24,8 +24,16 @@ from notices.runtime import jobs
 from tests.factories import add_notice, add_subscriber
 from tests.smtp_sink import RecordingHandler, SMTPSink
 
-KINDS = ("confirm", "manage", "alert:published", "alert:started", "alert:rescheduled", "alert:cancelled",
-         "reminder", "digest")
+KINDS = (
+    "confirm",
+    "manage",
+    "alert:published",
+    "alert:started",
+    "alert:rescheduled",
+    "alert:cancelled",
+    "reminder",
+    "digest",
+)
 LANGUAGES = ("en", "nl")
 
 
@@ -94,16 +102,21 @@ def subscription_mail(ctx, sink, *, language: str = "en") -> dict[str, Arrived]:
     add_subscriber(ctx, "known@example.org", language=language, frequency="weekly")
     with ctx.db.writing() as session, session.begin():
         subscriptions.sign_up(
-            session, email="known@example.org", preferences=subscriptions.parse_preferences({}, ctx.settings),
-            client="192.0.2.1", now=ctx.clock.now(), settings=ctx.settings,
+            session,
+            email="known@example.org",
+            preferences=subscriptions.parse_preferences({}, ctx.settings),
+            client="192.0.2.1",
+            now=ctx.clock.now(),
+            settings=ctx.settings,
         )
     jobs.send_pending(ctx, now=ctx.clock.now())
     by_recipient = {arrived.recipient: arrived for arrived in sink.handler.arrived}
     return {"confirm": by_recipient["pending@example.org"], "manage": by_recipient["known@example.org"]}
 
 
-def alert_mail(ctx, clock, sink, *, language: str = "en", recipients=("tenant@example.org",),
-               **text) -> dict[str, list[Arrived]]:
+def alert_mail(
+    ctx, clock, sink, *, language: str = "en", recipients=("tenant@example.org",), **text
+) -> dict[str, list[Arrived]]:
     """Published, reminder, started, rescheduled, cancelled: one notice's alerts, in that order."""
     for address in recipients:
         add_subscriber(ctx, address, language=language)
@@ -126,8 +139,7 @@ def alert_mail(ctx, clock, sink, *, language: str = "en", recipients=("tenant@ex
     return kinds
 
 
-def digest_mail(ctx, clock, sink, *, language: str = "en", recipients=("daily@example.org",),
-                **text) -> list[Arrived]:
+def digest_mail(ctx, clock, sink, *, language: str = "en", recipients=("daily@example.org",), **text) -> list[Arrived]:
     """A daily digest with every section filled: new, changed, starting, ending, still in effect."""
     for address in recipients:
         add_subscriber(ctx, address, frequency="daily", language=language)
@@ -135,8 +147,9 @@ def digest_mail(ctx, clock, sink, *, language: str = "en", recipients=("daily@ex
     # Published before the digest's period (Sat 07:00 to Sun 07:00 in Amsterdam) ...
     changed = add_notice(ctx, starts_at=clock.now() + timedelta(hours=2), ends_at=clock.now() + 20 * day, **text)
     add_notice(ctx, starts_at=clock.now() + timedelta(hours=1), ends_at=clock.now() + 3 * day, **text)
-    add_notice(ctx, starts_at=clock.now() + timedelta(hours=1), ends_at=None, expected_end="approximately Q3 2027",
-               **text)
+    add_notice(
+        ctx, starts_at=clock.now() + timedelta(hours=1), ends_at=None, expected_end="approximately Q3 2027", **text
+    )
     add_notice(ctx, starts_at=clock.now() + 4 * day, **text)
     jobs.record_transitions(ctx, now=clock.now())
     # ... and during it.
@@ -160,8 +173,31 @@ def every_kind(ctx, clock, sink, *, language: str = "en", **text) -> dict[str, A
     return kinds
 
 
-_BLOCKS = {"p", "div", "h1", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "li", "blockquote", "pre", "table", "tr",
-           "td", "th", "dl", "dt", "dd", "hr", "br", "body"}
+_BLOCKS = {
+    "p",
+    "div",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "ul",
+    "ol",
+    "li",
+    "blockquote",
+    "pre",
+    "table",
+    "tr",
+    "td",
+    "th",
+    "dl",
+    "dt",
+    "dd",
+    "hr",
+    "br",
+    "body",
+}
 
 
 def visible_text(html: str) -> str:

@@ -13,8 +13,13 @@ class Process:
     def __init__(self, name: str, args: list[str], environ: dict) -> None:
         self.name = name
         self.lines: list[str] = []
-        self.popen = subprocess.Popen([sys.executable, "-m", "notices", "--verbose", *args], env=environ,
-                                      stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        self.popen = subprocess.Popen(
+            [sys.executable, "-m", "notices", "--verbose", *args],
+            env=environ,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         threading.Thread(target=self._read, daemon=True).start()
 
     def _read(self) -> None:

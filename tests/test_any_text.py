@@ -27,17 +27,30 @@ from tests.factories import add_subscriber, add_token, add_user
 TEXT_FIELDS = ("title", "summary", "body", "location_detail", "expected_end")
 FEEDS = ("/feeds/notices.atom", "/feeds/notices.rss", "/feeds/events.atom", "/feeds/events.rss")
 # The characters that broke or disguised output before, and the ones markup gives meaning to.
-SPECIAL = ("\x00\x01\x08\x0b\x0c\x1f\x7f\x80\x85\x9f\ud800\udbff\udc00\udfff\ufdd0\ufffe\uffff\U0001fffe"
-           "\U0010ffff\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u2028\u2029"
-           "\r\n\t <>&\"'{}%#*_[]()`!|]]>")
+SPECIAL = (
+    "\x00\x01\x08\x0b\x0c\x1f\x7f\x80\x85\x9f\ud800\udbff\udc00\udfff\ufdd0\ufffe\uffff\U0001fffe"
+    "\U0010ffff\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u2028\u2029"
+    "\r\n\t <>&\"'{}%#*_[]()`!|]]>"
+)
 ANY_CHARACTER = st.characters(exclude_categories=())  # every code point, surrogates included
 CHARACTERS = st.one_of(st.sampled_from(SPECIAL), ANY_CHARACTER)
 LONG_WORD = st.builds(lambda character, length: character * length, ANY_CHARACTER, st.integers(300, 4000))
-PIECES = st.one_of(st.text(CHARACTERS, max_size=30), LONG_WORD,
-                   st.sampled_from(["{{ title }}", "{% raw %}", "notices-placeholder-to@placeholder.invalid",
-                                    "[link](details.html)", "<script>alert(1)</script>", "=?utf-8?q?x?="]))
+PIECES = st.one_of(
+    st.text(CHARACTERS, max_size=30),
+    LONG_WORD,
+    st.sampled_from(
+        [
+            "{{ title }}",
+            "{% raw %}",
+            "notices-placeholder-to@placeholder.invalid",
+            "[link](details.html)",
+            "<script>alert(1)</script>",
+            "=?utf-8?q?x?=",
+        ]
+    ),
+)
 FIELD_TEXT = st.lists(PIECES, max_size=4).map("".join)
-NOTICE_TEXT = st.fixed_dictionaries({}, optional={name: FIELD_TEXT for name in TEXT_FIELDS})
+NOTICE_TEXT = st.fixed_dictionaries({}, optional=dict.fromkeys(TEXT_FIELDS, FIELD_TEXT))
 
 
 def check_outputs(client, uid: str, mailer: MemoryMailer) -> None:
@@ -77,8 +90,14 @@ def note(text: dict) -> str:
 
 
 # Examples per run: the "ci" profile (tests/conftest.py), or HYPOTHESIS_PROFILE=deep for a long search.
-@settings(suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
-                                 HealthCheck.data_too_large, HealthCheck.large_base_example])
+@settings(
+    suppress_health_check=[
+        HealthCheck.function_scoped_fixture,
+        HealthCheck.too_slow,
+        HealthCheck.data_too_large,
+        HealthCheck.large_base_example,
+    ]
+)
 @given(text=NOTICE_TEXT, open_ended=st.booleans())
 def test_any_text_is_refused_with_a_field_error_or_renders_everywhere(ctx, clock, app, text, open_ended):
     empty_tables(ctx.db)  # hypothesis runs every example in this one test's fixtures
@@ -90,8 +109,13 @@ def test_any_text_is_refused_with_a_field_error_or_renders_everywhere(ctx, clock
         add_subscriber(ctx, f"now-{language}@example.org", language=language)
         add_subscriber(ctx, f"daily-{language}@example.org", language=language, frequency="daily")
     starts = clock.now() + timedelta(days=2)
-    body = {"category": "road-closure", "severity": "major", "locations": ["plesmanlaan"],
-            "starts_at": starts.isoformat(), "title": "Closure"} | text
+    body = {
+        "category": "road-closure",
+        "severity": "major",
+        "locations": ["plesmanlaan"],
+        "starts_at": starts.isoformat(),
+        "title": "Closure",
+    } | text
     if not open_ended:
         body["ends_at"] = (starts + timedelta(days=3)).isoformat()
     with TestClient(app) as client:
@@ -103,9 +127,15 @@ def test_any_text_is_refused_with_a_field_error_or_renders_everywhere(ctx, clock
         assert created.status_code == 201, created.text
         uid = created.json()["uid"]
         login_form = client.get("/admin/login")
-        client.post("/admin/login", data={
-            "csrf_token": etree.HTML(login_form.text).xpath('//input[@name="csrf_token"]/@value')[0],
-            "email": "manager@example.org", "password": "correct horse battery", "next": "/admin"})
+        client.post(
+            "/admin/login",
+            data={
+                "csrf_token": etree.HTML(login_form.text).xpath('//input[@name="csrf_token"]/@value')[0],
+                "email": "manager@example.org",
+                "password": "correct horse battery",
+                "next": "/admin",
+            },
+        )
 
         def run_jobs() -> None:
             jobs.record_transitions(ctx, now=clock.now())
@@ -118,15 +148,20 @@ def test_any_text_is_refused_with_a_field_error_or_renders_everywhere(ctx, clock
         run_jobs()  # reminders
         clock.set(starts)
         run_jobs()  # "now in effect"
-        changed = client.patch(f"/api/v1/notices/{uid}", headers=auth | JSON,
-                               content=as_json({"ends_at": (starts + timedelta(days=9)).isoformat(), "note": note(text)}))
+        changed = client.patch(
+            f"/api/v1/notices/{uid}",
+            headers=auth | JSON,
+            content=as_json({"ends_at": (starts + timedelta(days=9)).isoformat(), "note": note(text)}),
+        )
         assert changed.status_code in (200, 422), changed.text
         run_jobs()  # rescheduled
         check_outputs(client, uid, mailer)
         clock.set(clock.now() + timedelta(days=1))
         jobs.enqueue_digests(ctx, now=clock.now(), frequency="daily")
         jobs.send_pending(ctx, now=clock.now())
-        cancelled = client.post(f"/api/v1/notices/{uid}/cancel", headers=auth | JSON, content=as_json({"reason": note(text)}))
+        cancelled = client.post(
+            f"/api/v1/notices/{uid}/cancel", headers=auth | JSON, content=as_json({"reason": note(text)})
+        )
         assert cancelled.status_code in (200, 422), cancelled.text
         run_jobs()  # cancelled
         check_outputs(client, uid, mailer)

@@ -16,7 +16,8 @@ def wheel(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("wheel")
     subprocess.run(
         [sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "-w", str(out), str(ROOT)],
-        check=True, capture_output=True,
+        check=True,
+        capture_output=True,
     )
     (built,) = out.glob("notices-*.whl")
     return built
@@ -37,7 +38,10 @@ def test_wheel_ships_templates_default_config_and_migrations(wheel):
 def test_invalid_configuration_stops_the_command_naming_the_key(tmp_path):
     environ = {**os.environ, "NOTICES_TIMEZONE": "Mars/Olympus", "NOTICES_DATABASE_URL": f"sqlite:///{tmp_path}/x.db"}
     result = subprocess.run(
-        [sys.executable, "-m", "notices", "notice", "list"], env=environ, capture_output=True, text=True,
+        [sys.executable, "-m", "notices", "notice", "list"],
+        env=environ,
+        capture_output=True,
+        text=True,
     )
     assert result.returncode == 2
     assert result.stderr.strip() == "error: site.timezone (NOTICES_TIMEZONE): unknown time zone 'Mars/Olympus'"
@@ -46,7 +50,10 @@ def test_invalid_configuration_stops_the_command_naming_the_key(tmp_path):
 def test_commands_refuse_an_unmigrated_database(tmp_path):
     environ = {**os.environ, "NOTICES_DATABASE_URL": f"sqlite:///{tmp_path}/fresh.db"}
     result = subprocess.run(
-        [sys.executable, "-m", "notices", "notice", "list"], env=environ, capture_output=True, text=True,
+        [sys.executable, "-m", "notices", "notice", "list"],
+        env=environ,
+        capture_output=True,
+        text=True,
     )
     assert result.returncode == 2
     assert "run `notices db upgrade` first" in result.stderr

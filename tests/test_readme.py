@@ -43,10 +43,14 @@ def documents(output: str) -> list:
 def fresh_site(tmp_path):
     """A migrated database with the demo data (as after `make run`), and the environment to reach it."""
     environ = {key: value for key, value in os.environ.items() if not key.startswith("NOTICES_")}
-    environ |= {"NOTICES_DATABASE_URL": f"sqlite:///{tmp_path / 'notices.db'}", "NOTICES_MAIL_DIR": str(tmp_path / "mail")}
+    environ |= {
+        "NOTICES_DATABASE_URL": f"sqlite:///{tmp_path / 'notices.db'}",
+        "NOTICES_MAIL_DIR": str(tmp_path / "mail"),
+    }
     for command in (["db", "upgrade"], ["demo"]):
-        subprocess.run([str(ROOT / ".venv" / "bin" / "notices"), *command], env=environ, check=True,
-                       capture_output=True, cwd=ROOT)
+        subprocess.run(
+            [str(ROOT / ".venv" / "bin" / "notices"), *command], env=environ, check=True, capture_output=True, cwd=ROOT
+        )
     return environ
 
 
@@ -59,8 +63,7 @@ def test_the_readme_curl_examples_run_as_written(fresh_site, tmp_path):
         "ip link set lo up 2>/dev/null || true\n"
         f".venv/bin/notices serve --port 8000 --no-scheduler --no-access-log >{tmp_path / 'serve.log'} 2>&1 &\n"
         "trap 'kill $!' EXIT\n"
-        "for _ in $(seq 1 200); do curl -sf http://127.0.0.1:8000/livez >/dev/null && break; sleep 0.1; done\n"
-        + block
+        "for _ in $(seq 1 200); do curl -sf http://127.0.0.1:8000/livez >/dev/null && break; sleep 0.1; done\n" + block
     )
     # The README says port 8000: run it in a network namespace of its own, where 8000 is free
     # whatever else this machine runs (as root; otherwise the port must be free here).
@@ -79,9 +82,19 @@ def test_the_readme_curl_examples_run_as_written(fresh_site, tmp_path):
 def test_make_run_on_another_port_links_to_that_port(tmp_path):
     port = free_port()
     environ = {key: value for key, value in os.environ.items() if not key.startswith("NOTICES_")}
-    environ |= {"NOTICES_DATABASE_URL": f"sqlite:///{tmp_path / 'notices.db'}", "NOTICES_MAIL_DIR": str(tmp_path / "mail")}
-    process = subprocess.Popen(["make", "-s", "run", f"PORT={port}"], cwd=ROOT, env=environ, start_new_session=True,
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    environ |= {
+        "NOTICES_DATABASE_URL": f"sqlite:///{tmp_path / 'notices.db'}",
+        "NOTICES_MAIL_DIR": str(tmp_path / "mail"),
+    }
+    process = subprocess.Popen(
+        ["make", "-s", "run", f"PORT={port}"],
+        cwd=ROOT,
+        env=environ,
+        start_new_session=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     try:
         deadline = time.monotonic() + 120
         while True:

@@ -27,8 +27,20 @@ def count_notices(ctx) -> int:
         return session.scalar(select(func.count()).select_from(Notice))
 
 
-ADD = ["notice", "add", "--title", "Plesmanlaan closed", "--category", "road-closure", "--severity", "major",
-       "--location", "plesmanlaan", "--location", "sylviusweg"]
+ADD = [
+    "notice",
+    "add",
+    "--title",
+    "Plesmanlaan closed",
+    "--category",
+    "road-closure",
+    "--severity",
+    "major",
+    "--location",
+    "plesmanlaan",
+    "--location",
+    "sylviusweg",
+]
 
 
 def test_add_prints_the_new_notice_as_json(ctx, run):
@@ -75,8 +87,13 @@ def test_invalid_input_is_one_line_exit_2_and_nothing_written(ctx, run, args, me
 def test_list_shows_upcoming_and_active_by_default(ctx, clock, run):
     now = clock.now()
     active = add_notice(ctx, title="Active one", starts_at=now - timedelta(hours=1), ends_at=now + timedelta(hours=1))
-    add_notice(ctx, title="Ended one", publish_at=now - timedelta(days=3), starts_at=now - timedelta(days=2),
-               ends_at=now - timedelta(days=1))
+    add_notice(
+        ctx,
+        title="Ended one",
+        publish_at=now - timedelta(days=3),
+        starts_at=now - timedelta(days=2),
+        ends_at=now - timedelta(days=1),
+    )
     data = json.loads(run("notice", "list", "--json").output)
     assert [item["uid"] for item in data] == [active.uid]
     ended = json.loads(run("notice", "list", "--status", "ended", "--json").output)
@@ -93,8 +110,16 @@ def test_show_includes_status_and_recorded_events(ctx, clock, run):
 
 def test_update_with_a_note_and_cancel_with_a_reason(ctx, run):
     notice = add_notice(ctx)
-    updated = run("notice", "update", notice.uid[:8], "--ends", "2026-12-12T17:00",
-                  "--note", "closure extended to 12 December", "--json")
+    updated = run(
+        "notice",
+        "update",
+        notice.uid[:8],
+        "--ends",
+        "2026-12-12T17:00",
+        "--note",
+        "closure extended to 12 December",
+        "--json",
+    )
     assert updated.exit_code == 0, updated.output
     assert json.loads(updated.output)["version"] == 2
     cancelled = run("notice", "cancel", notice.uid, "--reason", "works postponed", "--json")
@@ -126,10 +151,14 @@ def test_import_is_all_or_nothing(ctx, run, tmp_path):
         encoding="utf-8",
     )
     bad = tmp_path / "bad.json"
-    bad.write_text(json.dumps([
-        {"title": "Fine", "category": "event", "starts_at": "2026-12-05T14:00"},
-        {"title": "Broken", "category": "event", "starts_at": "2026-03-29T02:15"},
-    ]))
+    bad.write_text(
+        json.dumps(
+            [
+                {"title": "Fine", "category": "event", "starts_at": "2026-12-05T14:00"},
+                {"title": "Broken", "category": "event", "starts_at": "2026-03-29T02:15"},
+            ]
+        )
+    )
     result = run("notice", "import", str(bad))
     assert result.exit_code == 2
     assert "notice 2: starts_at: 2026-03-29 02:15 does not exist" in result.output
@@ -150,7 +179,8 @@ def test_demo_loads_once(ctx, run):
 
 
 def test_list_status_draft_shows_a_draft_whose_end_has_passed(ctx, clock, run):
-    stale = add_notice(ctx, draft=True, starts_at=clock.now() - timedelta(days=3),
-                       ends_at=clock.now() - timedelta(days=2))
+    stale = add_notice(
+        ctx, draft=True, starts_at=clock.now() - timedelta(days=3), ends_at=clock.now() - timedelta(days=2)
+    )
     listed = json.loads(run("notice", "list", "--status", "draft", "--json").output)
     assert [(item["uid"], item["status"]) for item in listed] == [(stale.uid, "draft")]

@@ -19,17 +19,40 @@ def run(mail_ctx):
 
 
 def test_add_list_and_remove_a_subscriber(run):
-    added = run("subscriber", "add", "Tenant@Example.org", "--frequency", "weekly", "--category", "road-closure",
-                "--location", "plesmanlaan", "--severity", "major", "--language", "nl", "--json")
+    added = run(
+        "subscriber",
+        "add",
+        "Tenant@Example.org",
+        "--frequency",
+        "weekly",
+        "--category",
+        "road-closure",
+        "--location",
+        "plesmanlaan",
+        "--severity",
+        "major",
+        "--language",
+        "nl",
+        "--json",
+    )
     assert added.exit_code == 0, added.output
     assert json.loads(added.output) | {"created_at": None, "confirmed_at": None} == {
-        "email": "tenant@example.org", "state": "confirmed", "frequency": "weekly", "categories": ["road-closure"],
-        "locations": ["plesmanlaan"], "min_severity": "major", "language": "nl", "created_at": None, "confirmed_at": None,
+        "email": "tenant@example.org",
+        "state": "confirmed",
+        "frequency": "weekly",
+        "categories": ["road-closure"],
+        "locations": ["plesmanlaan"],
+        "min_severity": "major",
+        "language": "nl",
+        "created_at": None,
+        "confirmed_at": None,
     }
     listed = json.loads(run("subscriber", "list", "--json").output)
     assert [row["email"] for row in listed] == ["tenant@example.org"]
     assert "unsubscribed" in run("subscriber", "remove", "tenant@example.org").output
-    assert json.loads(run("subscriber", "list", "--state", "unsubscribed", "--json").output)[0]["state"] == "unsubscribed"
+    assert (
+        json.loads(run("subscriber", "list", "--state", "unsubscribed", "--json").output)[0]["state"] == "unsubscribed"
+    )
 
 
 def test_add_with_confirm_sends_the_opt_in_mail(run, smtp):
@@ -57,5 +80,9 @@ def test_bad_subscriber_input_is_one_line_with_exit_2(run, args, message):
 def test_mail_status_counts_deliveries_per_status(run):
     run("subscriber", "add", "new@example.org", "--confirm")
     assert json.loads(run("mail", "status", "--json").output) == {
-        "pending": 0, "sending": 0, "sent": 1, "failed": 0, "expired": 0,
+        "pending": 0,
+        "sending": 0,
+        "sent": 1,
+        "failed": 0,
+        "expired": 0,
     }

@@ -15,13 +15,15 @@ def test_defaults_come_from_the_shipped_config():
 
 
 def test_environment_overrides_the_file():
-    settings = load_settings({
-        "NOTICES_DATABASE_URL": "postgresql+psycopg://postgres@127.0.0.1:5432/test",
-        "NOTICES_BASE_URL": "https://notices.example.org/",
-        "NOTICES_TIMEZONE": "Europe/London",
-        "NOTICES_SMTP_URL": "smtp://user:pass@mail.example.org:587?starttls=1",
-        "NOTICES_SECRET_KEY": "s3cret",
-    })
+    settings = load_settings(
+        {
+            "NOTICES_DATABASE_URL": "postgresql+psycopg://postgres@127.0.0.1:5432/test",
+            "NOTICES_BASE_URL": "https://notices.example.org/",
+            "NOTICES_TIMEZONE": "Europe/London",
+            "NOTICES_SMTP_URL": "smtp://user:pass@mail.example.org:587?starttls=1",
+            "NOTICES_SECRET_KEY": "s3cret",
+        }
+    )
     assert settings.database_url.startswith("postgresql+psycopg://")
     assert settings.base_url == "https://notices.example.org"
     assert settings.timezone_name == "Europe/London"

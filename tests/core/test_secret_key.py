@@ -58,8 +58,12 @@ def test_a_link_mailed_by_one_process_opens_in_another(ctx, keyless_settings, tm
     mail_dir = tmp_path / "mail"
     environ = {key: value for key, value in os.environ.items() if not key.startswith("NOTICES_")}
     environ |= {"NOTICES_DATABASE_URL": ctx.settings.database_url, "NOTICES_MAIL_DIR": str(mail_dir)}
-    subprocess.run([sys.executable, "-m", "notices", "subscriber", "add", "new@example.org", "--confirm"],
-                   env=environ, check=True, capture_output=True)
+    subprocess.run(
+        [sys.executable, "-m", "notices", "subscriber", "add", "new@example.org", "--confirm"],
+        env=environ,
+        check=True,
+        capture_output=True,
+    )
     (eml,) = mail_dir.glob("*.eml")
     message = email.message_from_bytes(eml.read_bytes(), policy=policy.default)
     link = re.search(r"/subscribe/confirm/[\w.-]+", message.get_body(("plain",)).get_content()).group(0)

@@ -36,8 +36,9 @@ def test_one_event_per_notice_with_a_stable_uid_and_site_zone_times(ctx, client)
 def test_sequence_follows_the_version_and_cancelled_notices_say_so(ctx, client):
     notice = add_notice(ctx)
     with ctx.db.writing() as session, session.begin():
-        store.cancel_notice(session, store.get_notice(session, notice.uid), reason="postponed",
-                            now=ctx.clock.now(), author="test")
+        store.cancel_notice(
+            session, store.get_notice(session, notice.uid), reason="postponed", now=ctx.clock.now(), author="test"
+        )
     event = events(read_calendar(client))[f"{notice.uid}@notices"]
     assert int(event["sequence"]) == 2
     assert str(event["status"]) == "CANCELLED"
@@ -53,16 +54,21 @@ def test_calendar_takes_the_feed_filters(ctx, client):
 def test_drafts_and_long_ended_notices_are_not_in_the_calendar(ctx, clock, client):
     now = clock.now()
     add_notice(ctx, draft=True)
-    add_notice(ctx, publish_at=now - timedelta(days=90), starts_at=now - timedelta(days=80),
-               ends_at=now - timedelta(days=60))
-    recent = add_notice(ctx, publish_at=now - timedelta(days=9), starts_at=now - timedelta(days=8),
-                        ends_at=now - timedelta(days=7))
+    add_notice(
+        ctx, publish_at=now - timedelta(days=90), starts_at=now - timedelta(days=80), ends_at=now - timedelta(days=60)
+    )
+    recent = add_notice(
+        ctx, publish_at=now - timedelta(days=9), starts_at=now - timedelta(days=8), ends_at=now - timedelta(days=7)
+    )
     assert set(events(read_calendar(client))) == {f"{recent.uid}@notices"}
 
 
 def test_description_is_plain_text_with_link_targets(ctx, client):
-    notice = add_notice(ctx, summary="Follow the diversion.",
-                        body="Read the **diversion** [map](map.html) first.\n\n- north side\n- south side")
+    notice = add_notice(
+        ctx,
+        summary="Follow the diversion.",
+        body="Read the **diversion** [map](map.html) first.\n\n- north side\n- south side",
+    )
     body = client.get("/calendar/notices.ics").content
     (event,) = Calendar.from_ical(body).walk("VEVENT")
     description = str(event["description"]).split("\n\n")
@@ -90,8 +96,12 @@ def test_dtstamp_is_the_notice_creation_and_stays_put_when_it_is_updated(ctx, cl
     clock.advance(timedelta(minutes=5))
     with ctx.db.writing() as session, session.begin():
         current = store.get_notice(session, notice.uid)
-        fields = parse_changes({"title": "Plesmanlaan closed, both lanes"}, current=store.fields_of(current),
-                               settings=ctx.settings, now=clock.now())
+        fields = parse_changes(
+            {"title": "Plesmanlaan closed, both lanes"},
+            current=store.fields_of(current),
+            settings=ctx.settings,
+            now=clock.now(),
+        )
         store.update_notice(session, current, fields, note="summary reworded", now=clock.now(), author="test")
     (event,) = read_calendar(client).walk("VEVENT")
     assert event.decoded("dtstamp") == notice.created_at
@@ -100,8 +110,9 @@ def test_dtstamp_is_the_notice_creation_and_stays_put_when_it_is_updated(ctx, cl
 
 def test_an_ended_notice_leaves_the_cached_calendar_thirty_days_after_its_end(ctx, clock, client):
     now = clock.now()
-    ended = add_notice(ctx, publish_at=now - timedelta(days=41), starts_at=now - timedelta(days=40),
-                       ends_at=now - timedelta(days=29))
+    ended = add_notice(
+        ctx, publish_at=now - timedelta(days=41), starts_at=now - timedelta(days=40), ends_at=now - timedelta(days=29)
+    )
     assert set(events(read_calendar(client))) == {f"{ended.uid}@notices"}
     clock.set(ended.ends_at + timedelta(days=30) - timedelta(seconds=1))
     assert set(events(read_calendar(client))) == {f"{ended.uid}@notices"}

@@ -17,8 +17,14 @@ TODAY = date(2026, 11, 28)
 
 
 def add_plesmanlaan_closure(ctx):
-    return add_notice(ctx, title="Plesmanlaan closed", publish_at="2025-11-10T09:00", starts_at="2025-11-14T16:00",
-                      ends_at=None, expected_end="approximately Q3 2027")
+    return add_notice(
+        ctx,
+        title="Plesmanlaan closed",
+        publish_at="2025-11-10T09:00",
+        starts_at="2025-11-14T16:00",
+        ends_at=None,
+        expected_end="approximately Q3 2027",
+    )
 
 
 def calendar_bytes(client) -> bytes:
@@ -64,8 +70,13 @@ def test_a_cancelled_open_ended_closure_is_gone_from_the_days_after(ctx, clock, 
     uid = f"{notice.uid}@notices"
     assert uid in shown_on(calendar_bytes(client), TODAY + timedelta(days=7))
     with ctx.db.writing() as session, session.begin():
-        store.cancel_notice(session, store.get_notice(session, notice.uid), reason="works finished early",
-                            now=clock.now(), author="test")
+        store.cancel_notice(
+            session,
+            store.get_notice(session, notice.uid),
+            reason="works finished early",
+            now=clock.now(),
+            author="test",
+        )
     body = calendar_bytes(client)
     # Gone from today on, even in calendars that ignore STATUS:CANCELLED.
     assert uid not in shown_on(body, TODAY)

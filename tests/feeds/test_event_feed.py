@@ -46,8 +46,13 @@ def test_event_ids_are_stable_across_renders(ctx, clock, client):
 def test_cancellation_appears_with_its_reason(ctx, client):
     notice = add_notice(ctx)
     with ctx.db.writing() as session, session.begin():
-        store.cancel_notice(session, store.get_notice(session, notice.uid), reason="works postponed to spring",
-                            now=ctx.clock.now(), author="test")
+        store.cancel_notice(
+            session,
+            store.get_notice(session, notice.uid),
+            reason="works postponed to spring",
+            now=ctx.clock.now(),
+            author="test",
+        )
     (entry,) = parse_feed(client.get("/feeds/events.rss")).entries
     assert entry.title.startswith("Cancelled: ")
     assert "works postponed to spring" in entry.content[0].value

@@ -31,19 +31,38 @@ def insert_row(ctx, **columns) -> Notice:
     """An active, published notice with one 'published' event, written with the ORM, bypassing notice_input."""
     now = ctx.clock.now()
     values = {
-        "uid": str(uuid.uuid4()), "title": "Plesmanlaan closed", "summary": "Follow the diversion.",
-        "body": "Use the **Einsteinweg**.", "category": "road-closure", "severity": "major",
-        "locations": ["plesmanlaan"], "location_detail": "", "publish_at": now - timedelta(days=1),
-        "starts_at": now - timedelta(hours=1), "ends_at": None, "expected_end": "approximately Q3 2027",
-        "version": 1, "cancel_reason": "", "created_at": now - timedelta(days=1), "updated_at": now - timedelta(days=1),
+        "uid": str(uuid.uuid4()),
+        "title": "Plesmanlaan closed",
+        "summary": "Follow the diversion.",
+        "body": "Use the **Einsteinweg**.",
+        "category": "road-closure",
+        "severity": "major",
+        "locations": ["plesmanlaan"],
+        "location_detail": "",
+        "publish_at": now - timedelta(days=1),
+        "starts_at": now - timedelta(hours=1),
+        "ends_at": None,
+        "expected_end": "approximately Q3 2027",
+        "version": 1,
+        "cancel_reason": "",
+        "created_at": now - timedelta(days=1),
+        "updated_at": now - timedelta(days=1),
     }
     values.update(columns)
     with ctx.db.writing() as session, session.begin():
         notice = Notice(**values)
         session.add(notice)
         session.flush()
-        session.add(NoticeEvent(notice_id=notice.id, kind="published", version=1,
-                                occurred_at=now - timedelta(hours=1), recorded_at=now, detail=values["title"]))
+        session.add(
+            NoticeEvent(
+                notice_id=notice.id,
+                kind="published",
+                version=1,
+                occurred_at=now - timedelta(hours=1),
+                recorded_at=now,
+                detail=values["title"],
+            )
+        )
     return notice
 
 
@@ -82,9 +101,14 @@ def test_noncharacters_in_the_expected_end_leave_every_feed_readable(ctx, client
 
 def test_c0_controls_in_every_text_field_leave_every_feed_readable(ctx, client):
     controls = "\x01\x02\x08\x0b\x0c\x1b\x1f"
-    insert_row(ctx, title=f"Plesmanlaan{controls} closed", summary=f"Follow{controls} the diversion.",
-               body=f"Use the{controls} Einsteinweg.", location_detail=f"north{controls} side",
-               expected_end=f"Q3{controls} 2027")
+    insert_row(
+        ctx,
+        title=f"Plesmanlaan{controls} closed",
+        summary=f"Follow{controls} the diversion.",
+        body=f"Use the{controls} Einsteinweg.",
+        location_detail=f"north{controls} side",
+        expected_end=f"Q3{controls} 2027",
+    )
     assert_every_output_renders(client)
     (entry,) = read_feed(client, "/feeds/notices.atom").entries
     assert "Plesmanlaan closed" in entry.title
@@ -110,16 +134,18 @@ def test_noncharacters_spelled_as_character_references_in_the_body_leave_every_f
 
 @pytest.mark.parametrize("path", ["/feeds/notices.atom", "/feeds/notices.rss"])
 def test_bidi_controls_cannot_reverse_a_feed_title(ctx, client, path):
-    insert_row(ctx, title=f"Plesmanlaan {BIDI}closed", summary=f"Follow {BIDI}the diversion.",
-               expected_end=f"Q3 {BIDI}2027")
+    insert_row(
+        ctx, title=f"Plesmanlaan {BIDI}closed", summary=f"Follow {BIDI}the diversion.", expected_end=f"Q3 {BIDI}2027"
+    )
     (entry,) = read_feed(client, path).entries
     assert entry.title.startswith("Road closure: Plesmanlaan closed (until further notice")
     assert not set(BIDI) & set(entry.title + entry.summary + entry.content[0].value)
 
 
 def test_bidi_controls_cannot_reverse_a_calendar_summary(ctx, client):
-    insert_row(ctx, title=f"Plesmanlaan {BIDI}closed", body=f"Use the {BIDI}Einsteinweg.",
-               location_detail=f"north {BIDI}side")
+    insert_row(
+        ctx, title=f"Plesmanlaan {BIDI}closed", body=f"Use the {BIDI}Einsteinweg.", location_detail=f"north {BIDI}side"
+    )
     event, second = read_calendar(client)
     assert str(event["summary"]).startswith("Road closure: Plesmanlaan closed")
     for text in (str(event["summary"]), str(event["description"]), str(event["location"]), second.summary.value):
@@ -129,8 +155,16 @@ def test_bidi_controls_cannot_reverse_a_calendar_summary(ctx, client):
 def test_bidi_controls_in_an_event_note_are_removed(ctx, clock, client):
     notice = insert_row(ctx)
     with ctx.db.writing() as session, session.begin():
-        session.add(NoticeEvent(notice_id=notice.id, kind="updated", version=2, occurred_at=clock.now(),
-                                recorded_at=clock.now(), detail=f"closure {BIDI}extended"))
+        session.add(
+            NoticeEvent(
+                notice_id=notice.id,
+                kind="updated",
+                version=2,
+                occurred_at=clock.now(),
+                recorded_at=clock.now(),
+                detail=f"closure {BIDI}extended",
+            )
+        )
     entries = read_feed(client, "/feeds/events.atom").entries
     assert "closure extended" in entries[0].content[0].value
 
@@ -140,11 +174,14 @@ def test_a_one_megabyte_word_leaves_every_feed_readable(ctx, client):
     assert_every_output_renders(client)
 
 
-@pytest.mark.parametrize("starts_at", [
-    datetime(9999, 12, 30, tzinfo=UTC),
-    datetime(9999, 12, 31, 23, 59, 59, 999999, tzinfo=UTC),
-    datetime(1, 1, 1, tzinfo=UTC),
-])
+@pytest.mark.parametrize(
+    "starts_at",
+    [
+        datetime(9999, 12, 30, tzinfo=UTC),
+        datetime(9999, 12, 31, 23, 59, 59, 999999, tzinfo=UTC),
+        datetime(1, 1, 1, tzinfo=UTC),
+    ],
+)
 def test_a_start_at_either_end_of_the_calendar_leaves_every_output_readable(ctx, clock, client, starts_at):
     insert_row(ctx, publish_at=clock.now() - timedelta(days=1), starts_at=starts_at)
     assert_every_output_renders(client)
@@ -156,8 +193,12 @@ def test_an_end_at_the_last_representable_instant_leaves_every_output_readable(c
 
 
 def test_the_static_export_writes_every_file_for_a_poisoned_row(ctx, clock, tmp_path):
-    insert_row(ctx, title="Plesmanlaan \u202eclosed", expected_end="Q3\ufffe 2027",
-               starts_at=datetime(9999, 12, 30, tzinfo=UTC))
+    insert_row(
+        ctx,
+        title="Plesmanlaan \u202eclosed",
+        expected_end="Q3\ufffe 2027",
+        starts_at=datetime(9999, 12, 30, tzinfo=UTC),
+    )
     counts = jobs.export_feeds(ctx, now=clock.now(), directory=tmp_path)
     assert counts["written"] == 5
     for path in FEEDS:
@@ -173,7 +214,9 @@ def test_a_row_no_renderer_foresaw_costs_its_own_entry_and_the_export_names_it(c
         assert any("Einsteinweg closed" in title for title in titles) and not any("Broken row" in t for t in titles)
     calendar = Calendar.from_ical(client.get(CALENDAR).content)
     assert [str(event["uid"]) for event in calendar.walk("VEVENT")] == [f"{good.uid}@notices"]
-    with pytest.raises(PartialFailure, match=f"export-feeds: 2 failed: event published of notice {bad.uid}.*; notice {bad.uid}") as failure:
+    with pytest.raises(
+        PartialFailure, match=f"export-feeds: 2 failed: event published of notice {bad.uid}.*; notice {bad.uid}"
+    ) as failure:
         jobs.export_feeds(ctx, now=clock.now(), directory=tmp_path)
     assert failure.value.counts["written"] == 5  # every file is there, without the broken entry
     assert "Einsteinweg closed" in (tmp_path / "feeds" / "notices.atom").read_text()
@@ -181,12 +224,28 @@ def test_a_row_no_renderer_foresaw_costs_its_own_entry_and_the_export_names_it(c
 
 def unsaved_notice(ctx, **columns) -> Notice:
     now = ctx.clock.now()
-    return Notice(**{
-        "uid": str(uuid.uuid4()), "title": "Plesmanlaan closed", "summary": "", "body": "", "category": "road-closure",
-        "severity": "major", "locations": ["plesmanlaan"], "location_detail": "", "publish_at": now - timedelta(days=1),
-        "starts_at": now - timedelta(hours=1), "ends_at": None, "expected_end": "", "version": 1,
-        "cancelled_at": None, "cancel_reason": "", "created_at": now, "updated_at": now,
-    } | columns)
+    return Notice(
+        **{
+            "uid": str(uuid.uuid4()),
+            "title": "Plesmanlaan closed",
+            "summary": "",
+            "body": "",
+            "category": "road-closure",
+            "severity": "major",
+            "locations": ["plesmanlaan"],
+            "location_detail": "",
+            "publish_at": now - timedelta(days=1),
+            "starts_at": now - timedelta(hours=1),
+            "ends_at": None,
+            "expected_end": "",
+            "version": 1,
+            "cancelled_at": None,
+            "cancel_reason": "",
+            "created_at": now,
+            "updated_at": now,
+        }
+        | columns
+    )
 
 
 def test_lone_surrogates_no_database_can_hold_still_render(ctx, clock):
@@ -194,8 +253,14 @@ def test_lone_surrogates_no_database_can_hold_still_render(ctx, clock):
     # (the preview) reaches the same renderers.
     notice = unsaved_notice(ctx, title="Plesmanlaan \ud800closed", summary="a\udfffb", expected_end="Q3 \udc00 2027")
     settings = ctx.settings
-    body = build_feed([notice], settings=settings, fmt="atom", self_url=settings.absolute_url("/feeds/notices.atom"),
-                      updated=None, now=clock.now())
+    body = build_feed(
+        [notice],
+        settings=settings,
+        fmt="atom",
+        self_url=settings.absolute_url("/feeds/notices.atom"),
+        updated=None,
+        now=clock.now(),
+    )
     (entry,) = feedparser.parse(body).entries
     assert "Plesmanlaan closed" in entry.title
     (event,) = Calendar.from_ical(build_calendar([notice], settings=settings, now=clock.now())).walk("VEVENT")

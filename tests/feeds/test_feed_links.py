@@ -57,8 +57,14 @@ def test_the_markdown_filter_of_pages_and_emails_makes_links_absolute(settings):
     assert hrefs(html) == expected_links(settings)
 
 
-@pytest.mark.parametrize("body", ["[click](javascript:alert(1))", '<a href="javascript:alert(1)">click</a>',
-                                  '<a href="data:text/html,x" title="t">click</a>'])
+@pytest.mark.parametrize(
+    "body",
+    [
+        "[click](javascript:alert(1))",
+        '<a href="javascript:alert(1)">click</a>',
+        '<a href="data:text/html,x" title="t">click</a>',
+    ],
+)
 def test_a_link_with_a_refused_target_becomes_its_text(ctx, client, body):
     add_notice(ctx, body=f"Before {body} after")
     (entry,) = feedparser.parse(client.get("/feeds/notices.atom").content).entries

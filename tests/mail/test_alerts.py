@@ -37,7 +37,9 @@ def test_alerts_respect_category_location_and_severity_filters(mail_ctx, smtp, c
 
 def test_start_reschedule_and_cancel_alert_but_text_edits_do_not(mail_ctx, smtp, clock):
     add_subscriber(mail_ctx, "all@example.org")
-    notice = add_notice(mail_ctx, starts_at=clock.now() + timedelta(minutes=10), ends_at=clock.now() + timedelta(days=2))
+    notice = add_notice(
+        mail_ctx, starts_at=clock.now() + timedelta(minutes=10), ends_at=clock.now() + timedelta(days=2)
+    )
     run_jobs(mail_ctx, clock.now())
 
     def change(**raw):
@@ -53,7 +55,9 @@ def test_start_reschedule_and_cancel_alert_but_text_edits_do_not(mail_ctx, smtp,
     change(ends_at=clock.now() + timedelta(days=5))
     run_jobs(mail_ctx, clock.now())
     with mail_ctx.db.writing() as session, session.begin():
-        store.cancel_notice(session, store.get_notice(session, notice.uid), reason="done early", now=clock.now(), author="t")
+        store.cancel_notice(
+            session, store.get_notice(session, notice.uid), reason="done early", now=clock.now(), author="t"
+        )
     run_jobs(mail_ctx, clock.now())
     subjects = [m["Subject"].split(":")[0] for m in smtp.handler.messages]
     assert subjects == ["New", "Now in effect", "Rescheduled", "Cancelled"]
@@ -146,11 +150,14 @@ def test_a_moved_start_makes_a_new_reminder_due(mail_ctx, smtp, clock):
 
 def test_cancelling_a_notice_never_announced_tells_nobody(mail_ctx, smtp, clock, client):
     add_subscriber(mail_ctx, "all@example.org")
-    scheduled = add_notice(mail_ctx, publish_at=clock.now() + timedelta(days=1), starts_at=clock.now() + timedelta(days=3))
+    scheduled = add_notice(
+        mail_ctx, publish_at=clock.now() + timedelta(days=1), starts_at=clock.now() + timedelta(days=3)
+    )
     run_jobs(mail_ctx, clock.now())
     with mail_ctx.db.writing() as session, session.begin():
-        store.cancel_notice(session, store.get_notice(session, scheduled.uid), reason="called off",
-                            now=clock.now(), author="t")
+        store.cancel_notice(
+            session, store.get_notice(session, scheduled.uid), reason="called off", now=clock.now(), author="t"
+        )
     clock.advance(timedelta(days=2))  # past the publication time it never reached
     run_jobs(mail_ctx, clock.now())
     assert smtp.handler.messages == []
@@ -161,10 +168,13 @@ def test_cancelling_a_notice_never_announced_tells_nobody(mail_ctx, smtp, clock,
 
 
 def test_a_notice_cancelled_before_it_was_announced_is_not_public_in_the_api(mail_ctx, clock, client):
-    scheduled = add_notice(mail_ctx, publish_at=clock.now() + timedelta(days=1), starts_at=clock.now() + timedelta(days=3))
+    scheduled = add_notice(
+        mail_ctx, publish_at=clock.now() + timedelta(days=1), starts_at=clock.now() + timedelta(days=3)
+    )
     with mail_ctx.db.writing() as session, session.begin():
-        store.cancel_notice(session, store.get_notice(session, scheduled.uid), reason="called off",
-                            now=clock.now(), author="t")
+        store.cancel_notice(
+            session, store.get_notice(session, scheduled.uid), reason="called off", now=clock.now(), author="t"
+        )
     clock.advance(timedelta(days=2))
     assert client.get(f"/api/v1/notices/{scheduled.uid}").status_code == 404
     listed = client.get("/api/v1/notices", params={"status": "cancelled"}).json()

@@ -48,7 +48,9 @@ def test_events_at_the_period_edges_across_the_autumn_change(ctx, clock):
     """An event at exactly the start is in; one at exactly the end belongs to the next digest."""
     start, end = utc("2026-10-24T07:00+02:00"), utc("2026-10-25T07:00+01:00")
     at_start = add_notice(ctx, title="At start", now=start, starts_at=start + timedelta(days=3))
-    in_fold = add_notice(ctx, title="In the fold", now=utc("2026-10-25T02:30+01:00"), starts_at=start + timedelta(days=3))
+    in_fold = add_notice(
+        ctx, title="In the fold", now=utc("2026-10-25T02:30+01:00"), starts_at=start + timedelta(days=3)
+    )
     at_end = add_notice(ctx, title="At end", now=end, starts_at=start + timedelta(days=3))
     jobs.record_transitions(ctx, now=end)
     with ctx.db.session() as session:
@@ -60,21 +62,36 @@ def test_events_at_the_period_edges_across_the_autumn_change(ctx, clock):
 
 def test_sections_new_changed_starting_ending_active(ctx, clock):
     day_start = utc("2026-11-27T07:00+01:00")
-    long_running = add_notice(ctx, title="Long running", now=day_start - timedelta(days=30),
-                              starts_at=day_start - timedelta(days=20), ends_at=None)
-    ending = add_notice(ctx, title="Ending soon", now=day_start - timedelta(days=30),
-                        starts_at=day_start - timedelta(days=20), ends_at=day_start + timedelta(days=3))
-    starting = add_notice(ctx, title="Starting soon", now=day_start - timedelta(days=30),
-                          starts_at=day_start + timedelta(days=4))
-    changed = add_notice(ctx, title="Changed", now=day_start - timedelta(days=30),
-                         starts_at=day_start + timedelta(days=20))
+    long_running = add_notice(
+        ctx,
+        title="Long running",
+        now=day_start - timedelta(days=30),
+        starts_at=day_start - timedelta(days=20),
+        ends_at=None,
+    )
+    ending = add_notice(
+        ctx,
+        title="Ending soon",
+        now=day_start - timedelta(days=30),
+        starts_at=day_start - timedelta(days=20),
+        ends_at=day_start + timedelta(days=3),
+    )
+    starting = add_notice(
+        ctx, title="Starting soon", now=day_start - timedelta(days=30), starts_at=day_start + timedelta(days=4)
+    )
+    changed = add_notice(
+        ctx, title="Changed", now=day_start - timedelta(days=30), starts_at=day_start + timedelta(days=20)
+    )
     new = add_notice(ctx, title="New", now=day_start + timedelta(hours=2), starts_at=day_start + timedelta(days=30))
     jobs.record_transitions(ctx, now=day_start + timedelta(hours=3))
     with ctx.db.writing() as session, session.begin():
         notice = store.get_notice(session, changed.uid)
-        fields = parse_changes({"starts_at": day_start + timedelta(days=25), "ends_at": day_start + timedelta(days=26)},
-                               current=store.fields_of(notice),
-                               settings=ctx.settings, now=day_start + timedelta(hours=4))
+        fields = parse_changes(
+            {"starts_at": day_start + timedelta(days=25), "ends_at": day_start + timedelta(days=26)},
+            current=store.fields_of(notice),
+            settings=ctx.settings,
+            now=day_start + timedelta(hours=4),
+        )
         store.update_notice(session, notice, fields, note="postponed", now=day_start + timedelta(hours=4), author="t")
     with ctx.db.session() as session:
         snapshot = load_snapshot(session, digest_period(ctx.settings, "daily", utc("2026-11-28T09:00+01:00")))
@@ -95,8 +112,15 @@ def test_two_digest_runs_for_one_period_send_one_email_each(mail_ctx, smtp, cloc
     second = runner.invoke(cli, ["digest", "run", "--frequency", "daily", "--json"], obj=mail_ctx)
     assert json.loads(first.output)["sent"] == 2
     assert json.loads(second.output) | {"period": None} == {
-        "period": None, "enqueued": 0, "already_enqueued": 2, "nothing_new": 0,
-        "sent": 0, "retry": 0, "failed": 0, "expired": 0, "lost": 0,
+        "period": None,
+        "enqueued": 0,
+        "already_enqueued": 2,
+        "nothing_new": 0,
+        "sent": 0,
+        "retry": 0,
+        "failed": 0,
+        "expired": 0,
+        "lost": 0,
     }
     assert len(smtp.handler.messages) == 2
     subjects = {m["To"].addresses[0].addr_spec: m["Subject"] for m in smtp.handler.messages}
@@ -109,8 +133,12 @@ def test_two_digest_runs_for_one_period_send_one_email_each(mail_ctx, smtp, cloc
 def test_no_email_when_nothing_is_new_for_that_subscriber(mail_ctx, smtp, clock):
     add_subscriber(mail_ctx, "roads@example.org", frequency="daily", categories=["road-closure"])
     add_subscriber(mail_ctx, "events@example.org", frequency="daily", categories=["event"])
-    add_notice(mail_ctx, category="road-closure", starts_at=clock.now() + timedelta(days=2),
-               now=clock.now() - timedelta(days=1))
+    add_notice(
+        mail_ctx,
+        category="road-closure",
+        starts_at=clock.now() + timedelta(days=2),
+        now=clock.now() - timedelta(days=1),
+    )
     counts = jobs.enqueue_digests(mail_ctx, now=clock.now(), frequency="daily")
     assert (counts["enqueued"], counts["empty"]) == (1, 1)
     jobs.send_pending(mail_ctx, now=clock.now())

@@ -165,8 +165,17 @@ def test_enqueuing_twice_sends_once(mail_ctx, smtp, clock):
     jobs.enqueue_alerts(mail_ctx, now=clock.now())
     with mail_ctx.db.writing() as session, session.begin():
         (delivery,) = session.scalars(select(Delivery)).all()
-        assert outbox.enqueue(session, subscriber_id=delivery.subscriber_id, dedup_key=delivery.dedup_key,
-                              kind="alert", payload=delivery.payload, now=clock.now()) is False
+        assert (
+            outbox.enqueue(
+                session,
+                subscriber_id=delivery.subscriber_id,
+                dedup_key=delivery.dedup_key,
+                kind="alert",
+                payload=delivery.payload,
+                now=clock.now(),
+            )
+            is False
+        )
     jobs.send_pending(mail_ctx, now=clock.now())
     assert len(smtp.handler.messages) == 1
 
@@ -209,4 +218,3 @@ def test_a_message_that_cannot_be_composed_fails_alone_and_the_others_go_out(mai
         jobs.send_pending(mail_ctx, now=clock.now())
     (row,) = [delivery for delivery in deliveries(mail_ctx) if delivery.id == broken_id]
     assert (row.status, row.attempts) == ("failed", mail_ctx.settings.max_attempts)
-

@@ -93,14 +93,21 @@ def test_a_long_subject_shortens_the_title_and_keeps_when(sink_ctx, clock, sink,
 
 def spamassassin_rules(messages: list[bytes]) -> list[set[str]]:
     """The rules SpamAssassin's local tests fire on each message (one run over an mbox: rules compile once)."""
-    mbox = b"".join(b"From notices@example.org Mon Nov 30 09:00:00 2026\n"
-                    + re.sub(rb"\n(>*From )", rb"\n>\1", raw.replace(b"\r\n", b"\n")) + b"\n" for raw in messages)
-    report = subprocess.run(["spamassassin", "--local", "--test-mode", "--mbox"], input=mbox, capture_output=True,
-                            check=True).stdout.decode("utf-8", "replace")
+    mbox = b"".join(
+        b"From notices@example.org Mon Nov 30 09:00:00 2026\n"
+        + re.sub(rb"\n(>*From )", rb"\n>\1", raw.replace(b"\r\n", b"\n"))
+        + b"\n"
+        for raw in messages
+    )
+    report = subprocess.run(
+        ["spamassassin", "--local", "--test-mode", "--mbox"], input=mbox, capture_output=True, check=True
+    ).stdout.decode("utf-8", "replace")
     tables = report.split("Content analysis details:")[1:]
     assert len(tables) == len(messages)
-    return [set(re.findall(r"^\s*-?\d+\.\d+\s+([A-Z][A-Z0-9_]+)", table.split("\n\n", 2)[1], flags=re.MULTILINE))
-            for table in tables]
+    return [
+        set(re.findall(r"^\s*-?\d+\.\d+\s+([A-Z][A-Z0-9_]+)", table.split("\n\n", 2)[1], flags=re.MULTILINE))
+        for table in tables
+    ]
 
 
 def test_spamassassin_finds_no_long_lines_or_bad_encoding(sink_ctx, clock, sink):
@@ -110,7 +117,10 @@ def test_spamassassin_finds_no_long_lines_or_bad_encoding(sink_ctx, clock, sink)
     about_encoding = re.compile(r"LONG|QP|BASE64|ENC|8BIT|CHARSET|MIME|HB_SEP|SUBJ_|HEADER|HEAD_")
     rules = spamassassin_rules([arrived.raw for arrived in kinds.values()])
     assert all("HTML_MESSAGE" in fired for fired in rules)  # the report was read
-    fired = {kind: sorted(rule for rule in fired if about_encoding.search(rule)) for kind, fired in zip(kinds, rules)}
+    fired = {
+        kind: sorted(rule for rule in fired if about_encoding.search(rule))
+        for kind, fired in zip(kinds, rules, strict=True)
+    }
     assert fired == {kind: [] for kind in KINDS}
 
 

@@ -60,8 +60,13 @@ def test_a_server_without_8bitmime_gets_quoted_printable():
 
 def test_dutch_subscribers_get_dutch_mail(mail_ctx, smtp, clock):
     add_subscriber(mail_ctx, "nl@example.org", language="nl")
-    add_notice(mail_ctx, title="Plesmanlaan dicht", expected_end="ongeveer Q3 2027", ends_at=None,
-               starts_at=clock.now() - timedelta(minutes=1))
+    add_notice(
+        mail_ctx,
+        title="Plesmanlaan dicht",
+        expected_end="ongeveer Q3 2027",
+        ends_at=None,
+        starts_at=clock.now() - timedelta(minutes=1),
+    )
     jobs.record_transitions(mail_ctx, now=clock.now())
     jobs.enqueue_alerts(mail_ctx, now=clock.now())
     jobs.send_pending(mail_ctx, now=clock.now())

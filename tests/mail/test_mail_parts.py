@@ -43,7 +43,9 @@ def test_the_text_part_has_every_word_and_link_of_the_html_part(sink_ctx, clock,
     for kind, arrived in kinds.items():
         message = arrived.message
         text, html = part(message, "plain"), part(message, "html")
-        lost = sorted(words(visible_text(html)) - words(text)) + sorted(href for href in html_links(html) if href not in text)
+        lost = sorted(words(visible_text(html)) - words(text)) + sorted(
+            href for href in html_links(html) if href not in text
+        )
         if lost:
             missing[kind] = lost
     assert missing == {}

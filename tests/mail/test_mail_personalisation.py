@@ -15,15 +15,22 @@ from tests.mail_samples import alert_mail, digest_mail, visible_text
 # What the service used to personalise shared messages with, the recipient's own
 # address and template syntax: a notice may say any of it.
 OLD_MARKERS = [
-    "notices-placeholder-to@placeholder.invalid", "<notices-placeholder-message-id@placeholder.invalid>",
-    "NOTICES-PLACEHOLDER-MANAGE-URL", "NOTICES-PLACEHOLDER-UNSUBSCRIBE-URL", "NOTICES-PLACEHOLDER-UNSUBSCRIBE-MAILTO",
+    "notices-placeholder-to@placeholder.invalid",
+    "<notices-placeholder-message-id@placeholder.invalid>",
+    "NOTICES-PLACEHOLDER-MANAGE-URL",
+    "NOTICES-PLACEHOLDER-UNSUBSCRIBE-URL",
+    "NOTICES-PLACEHOLDER-UNSUBSCRIBE-MAILTO",
 ]
 RECIPIENTS = ("first@example.org", "second@example.org")
 HOSTILE = {
-    "title": "Gate notices-placeholder-to@placeholder.invalid NOTICES-PLACEHOLDER-MANAGE-URL first@example.org {{ x }} {% if %}",
+    "title": (
+        "Gate notices-placeholder-to@placeholder.invalid NOTICES-PLACEHOLDER-MANAGE-URL "
+        "first@example.org {{ x }} {% if %}"
+    ),
     "summary": " ".join([*OLD_MARKERS, *RECIPIENTS, "{{ links.manage_url }}", "{% raw %}", "{#", "#}"]),
-    "body": "Mail " + " and ".join(f"`{marker}`" for marker in OLD_MARKERS)
-            + " or second@example.org, {{ notice.title }} {%- endif %}.",
+    "body": "Mail "
+    + " and ".join(f"`{marker}`" for marker in OLD_MARKERS)
+    + " or second@example.org, {{ notice.title }} {%- endif %}.",
 }
 BODY_WORDS = [*OLD_MARKERS, "second@example.org", "{{ notice.title }}", "{%- endif %}"]
 
@@ -48,11 +55,17 @@ def assert_personal_and_intact(ctx, arrived_list, *, with_body: bool) -> None:
             for word in BODY_WORDS:
                 assert word in text and word in html
         # Every link in the message and its List-Unsubscribe header are this recipient's own.
-        everything = " ".join([message["List-Unsubscribe"], message.get_body(("plain",)).get_content(),
-                               message.get_body(("html",)).get_content()])
+        everything = " ".join(
+            [
+                message["List-Unsubscribe"],
+                message.get_body(("plain",)).get_content(),
+                message.get_body(("html",)).get_content(),
+            ]
+        )
         tokens = re.findall(r"/(unsubscribe|preferences)/([A-Za-z0-9_.-]+)", everything)
-        assert {signer.verify("manage" if kind == "preferences" else "unsubscribe", token)[0]
-                for kind, token in tokens} == {ids[arrived.recipient]}
+        assert {
+            signer.verify("manage" if kind == "preferences" else "unsubscribe", token)[0] for kind, token in tokens
+        } == {ids[arrived.recipient]}
         assert len(tokens) >= 5  # the header, and both links in both parts
 
 
@@ -96,5 +109,6 @@ def test_links_too_long_to_share_a_line_are_rendered_for_each_recipient(sink_ctx
         assert max(len(line) for line in arrived.raw.split(b"\r\n")) <= 998
         html = arrived.message.get_body(("html",)).get_content()
         hrefs = re.findall(r'href="[^"]*/(unsubscribe|preferences)/([^"]+)"', html)
-        assert {signer.verify("manage" if kind == "preferences" else "unsubscribe", token)[0]
-                for kind, token in hrefs} == {ids[arrived.recipient]}
+        assert {
+            signer.verify("manage" if kind == "preferences" else "unsubscribe", token)[0] for kind, token in hrefs
+        } == {ids[arrived.recipient]}

@@ -61,8 +61,13 @@ def test_a_send_run_outliving_its_lease_is_not_doubled_by_a_second_sender(ctx, s
     handler, port = slow_smtp
     config = tmp_path / "notices.toml"
     config.write_text(CONFIG)
-    environ = {**os.environ, "NOTICES_CONFIG": str(config), "NOTICES_DATABASE_URL": ctx.settings.database_url,
-               "NOTICES_SMTP_URL": f"smtp://127.0.0.1:{port}", "NOTICES_SECRET_KEY": "lease-test"}
+    environ = {
+        **os.environ,
+        "NOTICES_CONFIG": str(config),
+        "NOTICES_DATABASE_URL": ctx.settings.database_url,
+        "NOTICES_SMTP_URL": f"smtp://127.0.0.1:{port}",
+        "NOTICES_SECRET_KEY": "lease-test",
+    }
     ctx.clock = SystemClock()  # the sender processes run on the real clock
     for number in range(RECIPIENTS):
         add_subscriber(ctx, f"tenant{number}@example.org")

@@ -20,8 +20,14 @@ def authenticator(server, session, envelope, mechanism, auth_data):
 @pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")  # loopback-only test server
 def test_login_with_url_encoded_credentials(ctx, clock):
     handler, port = RecordingHandler(), free_port()
-    controller = Controller(handler, hostname="127.0.0.1", port=port, authenticator=authenticator,
-                            auth_required=True, auth_require_tls=False)
+    controller = Controller(
+        handler,
+        hostname="127.0.0.1",
+        port=port,
+        authenticator=authenticator,
+        auth_required=True,
+        auth_require_tls=False,
+    )
     controller.start()
     try:
         # The password holds ':', '/' and '@', percent-encoded in the URL.

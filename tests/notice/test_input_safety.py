@@ -80,7 +80,9 @@ def test_xml_illegal_characters_and_bidi_controls_are_dropped_from_every_text_fi
 
 
 def test_visible_text_in_any_script_is_kept(ctx):
-    text = "Straße \u05e9\u05dc\u05d5\u05dd \u0645\u0631\u062d\u0628\u0627 \U0001F6A7 \U0001F468\u200d\U0001F469 tab\there"
+    text = (
+        "Straße \u05e9\u05dc\u05d5\u05dd \u0645\u0631\u062d\u0628\u0627 \U0001f6a7 \U0001f468\u200d\U0001f469 tab\there"
+    )
     fields = parse_new_notice({**NEW, "body": text}, settings=ctx.settings, now=ctx.clock.now())
     assert fields.body == text
 
@@ -91,8 +93,9 @@ def test_a_title_of_only_invisible_characters_is_refused(ctx):
 
 
 def test_api_stores_cleaned_text(ctx, client, auth):
-    response = client.post("/api/v1/notices", headers=auth,
-                           json={**NEW, "title": "Closed \u202eevil", "expected_end": "Q3 \ufffe2027"})
+    response = client.post(
+        "/api/v1/notices", headers=auth, json={**NEW, "title": "Closed \u202eevil", "expected_end": "Q3 \ufffe2027"}
+    )
     assert response.status_code == 201, response.text
     assert (response.json()["title"], response.json()["expected_end"]) == ("Closed evil", "Q3 2027")
 

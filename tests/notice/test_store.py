@@ -5,6 +5,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select, text
 
+from notices.core import site_state
 from notices.core.models import Notice
 from notices.notice import store
 from notices.notice.validation import parse_changes
@@ -77,8 +78,9 @@ def test_updating_with_identical_values_is_refused(ctx):
 def test_cancel_keeps_the_notice_with_its_reason(ctx):
     notice = add_notice(ctx)
     with ctx.db.writing() as session, session.begin():
-        store.cancel_notice(session, store.get_notice(session, notice.uid), reason="works postponed",
-                            now=ctx.clock.now(), author="test")
+        store.cancel_notice(
+            session, store.get_notice(session, notice.uid), reason="works postponed", now=ctx.clock.now(), author="test"
+        )
     cancelled = reload(ctx, notice.uid)
     assert cancelled.cancel_reason == "works postponed"
     assert cancelled.cancelled_at == ctx.clock.now()
@@ -86,8 +88,9 @@ def test_cancel_keeps_the_notice_with_its_reason(ctx):
     with ctx.db.session() as session:
         assert store.visible_notices(session, ctx.clock.now()) == []
         with pytest.raises(store.NoticeConflict, match="already cancelled"):
-            store.cancel_notice(session, store.get_notice(session, notice.uid), reason="again",
-                                now=ctx.clock.now(), author="test")
+            store.cancel_notice(
+                session, store.get_notice(session, notice.uid), reason="again", now=ctx.clock.now(), author="test"
+            )
 
 
 def test_visible_set_from_the_database_at_the_exact_instants(ctx):
@@ -122,10 +125,10 @@ def test_unique_uid_prefix_finds_the_notice(ctx):
 
 def test_writes_bump_the_data_version(ctx):
     with ctx.db.session() as session:
-        before = store.data_version(session)
+        before = site_state.data_version(session)
     add_notice(ctx)
     with ctx.db.session() as session:
-        assert store.data_version(session) == before + 1
+        assert site_state.data_version(session) == before + 1
 
 
 def explain(session, statement) -> str:

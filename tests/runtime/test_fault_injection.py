@@ -58,9 +58,15 @@ def test_the_schedulers_recover_from_each_fault_and_publish_everything_else_once
     config.write_text(CONFIG)
     blocker = tmp_path / "export"
     blocker.write_text("a file where the export folder should be")
-    environ = {**os.environ, "NOTICES_CONFIG": str(config), "NOTICES_DATABASE_URL": ctx.settings.database_url,
-               "NOTICES_SMTP_URL": f"smtp://127.0.0.1:{smtp_port}", "NOTICES_SECRET_KEY": "fault-test",
-               "NOTICES_FEED_EXPORT_DIR": str(blocker / "public"), "PYTHONUNBUFFERED": "1"}
+    environ = {
+        **os.environ,
+        "NOTICES_CONFIG": str(config),
+        "NOTICES_DATABASE_URL": ctx.settings.database_url,
+        "NOTICES_SMTP_URL": f"smtp://127.0.0.1:{smtp_port}",
+        "NOTICES_SECRET_KEY": "fault-test",
+        "NOTICES_FEED_EXPORT_DIR": str(blocker / "public"),
+        "PYTHONUNBUFFERED": "1",
+    }
     ctx.clock = SystemClock()
     saved_settings, ctx.settings = ctx.settings, load_settings(environ)
     for number in range(SUBSCRIBERS):
@@ -75,8 +81,9 @@ def test_the_schedulers_recover_from_each_fault_and_publish_everything_else_once
 
     def soon_notice(title: str) -> Notice:
         now = datetime.now(UTC)
-        return add_notice(ctx, title=title, now=now, starts_at=now + timedelta(seconds=3),
-                          ends_at=now + timedelta(seconds=60))
+        return add_notice(
+            ctx, title=title, now=now, starts_at=now + timedelta(seconds=3), ends_at=now + timedelta(seconds=60)
+        )
 
     def alerted(notice: Notice) -> bool:
         subjects = [m["Subject"] for m in handler.messages if notice.title in m["Subject"]]
@@ -85,19 +92,24 @@ def test_the_schedulers_recover_from_each_fault_and_publish_everything_else_once
     processes = [Process(f"scheduler-{n}", ["scheduler"], environ) for n in (1, 2)]
     published = []
     try:
-        wait_for(lambda: any(p.said("is now the scheduler leader") for p in processes), timeout=30,
-                 what="a leader")
+        wait_for(lambda: any(p.said("is now the scheduler leader") for p in processes), timeout=30, what="a leader")
 
         # 1. The export folder cannot be written: mail goes on, /healthz says why.
         first = soon_notice("Closure one")
         published.append(first)
         wait_for(lambda: alerted(first), timeout=30, what="the alerts of the first notice")
-        wait_for(lambda: "export-feeds" in str(healthz()[1].get("failing_jobs")), timeout=15,
-                 what="/healthz to name the failing export")
+        wait_for(
+            lambda: "export-feeds" in str(healthz()[1].get("failing_jobs")),
+            timeout=15,
+            what="/healthz to name the failing export",
+        )
         assert healthz()[0] == 503
         blocker.unlink()
-        wait_for(lambda: (blocker / "public" / "feeds" / "notices.atom").exists(), timeout=15,
-                 what="the export to resume by itself")
+        wait_for(
+            lambda: (blocker / "public" / "feeds" / "notices.atom").exists(),
+            timeout=15,
+            what="the export to resume by itself",
+        )
         assert first.uid in (blocker / "public" / "feeds" / "notices.atom").read_text()
         wait_for(lambda: healthz()[0] == 200, timeout=20, what="/healthz to recover")
 
@@ -108,8 +120,11 @@ def test_the_schedulers_recover_from_each_fault_and_publish_everything_else_once
         second = soon_notice("Closure two")
         published.append(second)
         wait_for(lambda: alerted(second), timeout=30, what="the alerts of the notice after the poison one")
-        wait_for(lambda: bad.uid in str(healthz()[1].get("failing_jobs")), timeout=15,
-                 what="/healthz to name the poison notice")
+        wait_for(
+            lambda: bad.uid in str(healthz()[1].get("failing_jobs")),
+            timeout=15,
+            what="/healthz to name the poison notice",
+        )
         with ctx.db.session() as session, session.begin():  # someone repairs the row
             session.execute(update(Notice).where(Notice.id == bad.id).values(locations=["plesmanlaan"]))
         published.append(bad)
@@ -121,10 +136,17 @@ def test_the_schedulers_recover_from_each_fault_and_publish_everything_else_once
         with ctx.db.engine.begin() as connection:
             connection.execute(text("ALTER TABLE notice_events RENAME TO notice_events_away"))
             if connection.dialect.name == "postgresql":
-                connection.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                                        "WHERE datname = current_database() AND pid <> pg_backend_pid()"))
-        wait_for(lambda: sum(p.said("gave up the scheduler leadership") for p in processes) >= 1, timeout=30,
-                 what="the failing leader to give up its lead")
+                connection.execute(
+                    text(
+                        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                        "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                    )
+                )
+        wait_for(
+            lambda: sum(p.said("gave up the scheduler leadership") for p in processes) >= 1,
+            timeout=30,
+            what="the failing leader to give up its lead",
+        )
         assert healthz()[0] == 503
         ctx.db.engine.dispose()
         with ctx.db.engine.begin() as connection:
@@ -149,8 +171,11 @@ def test_the_schedulers_recover_from_each_fault_and_publish_everything_else_once
     assert set(received.values()) == {1}, "a message was delivered twice"
     assert len(received) == len(published) * 2 * SUBSCRIBERS
     with ctx.db.session() as session:
-        events = session.execute(select(NoticeEvent.notice_id, NoticeEvent.kind, NoticeEvent.occurred_at,
-                                        NoticeEvent.recorded_at).where(NoticeEvent.kind == "started")).all()
+        events = session.execute(
+            select(NoticeEvent.notice_id, NoticeEvent.kind, NoticeEvent.occurred_at, NoticeEvent.recorded_at).where(
+                NoticeEvent.kind == "started"
+            )
+        ).all()
         assert session.scalar(select(func.count()).select_from(NoticeEvent)) == len(published) * 2
     # On time: each start was recorded within seconds of its boundary.
     assert all((recorded - occurred).total_seconds() < 5 for _, _, occurred, recorded in events)

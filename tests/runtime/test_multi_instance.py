@@ -22,7 +22,7 @@ from sqlalchemy import func, select
 from notices.core.clock import SystemClock
 from notices.core.config import load_settings
 from notices.core.models import Delivery, NoticeEvent
-from notices.notice import store
+from notices.runtime import bookkeeping
 from tests.factories import add_notice, add_subscriber
 from tests.processes import Process, wait_for
 from tests.smtp_sink import RecordingHandler, free_port
@@ -88,9 +88,14 @@ def test_a_standby_takes_over_and_everything_happens_once(ctx, sink, tmp_path):
     handler, smtp_port = sink
     config = tmp_path / "notices.toml"
     config.write_text(FAST_CONFIG)
-    environ = {**os.environ, "NOTICES_CONFIG": str(config), "NOTICES_DATABASE_URL": ctx.settings.database_url,
-               "NOTICES_SMTP_URL": f"smtp://127.0.0.1:{smtp_port}", "NOTICES_SECRET_KEY": "multi-instance-test",
-               "PYTHONUNBUFFERED": "1"}
+    environ = {
+        **os.environ,
+        "NOTICES_CONFIG": str(config),
+        "NOTICES_DATABASE_URL": ctx.settings.database_url,
+        "NOTICES_SMTP_URL": f"smtp://127.0.0.1:{smtp_port}",
+        "NOTICES_SECRET_KEY": "multi-instance-test",
+        "PYTHONUNBUFFERED": "1",
+    }
     # Real time from here on: these processes run on the system clock.
     ctx.clock = SystemClock()
     settings = ctx.settings
@@ -102,24 +107,35 @@ def test_a_standby_takes_over_and_everything_happens_once(ctx, sink, tmp_path):
 
     processes = [Process(f"scheduler-{n}", ["scheduler"], environ) for n in (1, 2)]
     web_ports = [free_port(), free_port()]
-    processes += [Process(f"web-{port}", ["serve", "--no-scheduler", "--port", str(port)], environ) for port in web_ports]
+    processes += [
+        Process(f"web-{port}", ["serve", "--no-scheduler", "--port", str(port)], environ) for port in web_ports
+    ]
     try:
-        wait_for(lambda: any(p.said("is now the scheduler leader") for p in processes[:2]), timeout=30,
-                 what="a scheduler to become the leader")
+        wait_for(
+            lambda: any(p.said("is now the scheduler leader") for p in processes[:2]),
+            timeout=30,
+            what="a scheduler to become the leader",
+        )
         # Times count from when the processes are up: starting them can take
         # seconds on a busy machine, and the notices must not be over by then.
         now = datetime.now(UTC)
         for number in range(NOTICES):
-            add_notice(ctx, title=f"Closure {number}", now=now, starts_at=now + timedelta(seconds=8),
-                       ends_at=now + timedelta(seconds=12))
+            add_notice(
+                ctx,
+                title=f"Closure {number}",
+                now=now,
+                starts_at=now + timedelta(seconds=8),
+                ends_at=now + timedelta(seconds=12),
+            )
         leader = next(p for p in processes[:2] if p.said("is now the scheduler leader"))
         standby = next(p for p in processes[:2] if p is not leader)
         wait_for(handler.holding.is_set, timeout=60, what="the leader to be in the middle of sending")
         leader.popen.send_signal(signal.SIGKILL)
         leader.popen.wait(timeout=10)
         handler.release.set()
-        takeover = wait_for(lambda: standby.said("is now the scheduler leader"), timeout=30,
-                            what="the standby to take over")
+        takeover = wait_for(
+            lambda: standby.said("is now the scheduler leader"), timeout=30, what="the standby to take over"
+        )
         assert takeover < 30
 
         expected = SUBSCRIBERS * NOTICES * 2  # "new" and "now in effect" alerts; ends do not alert
@@ -145,7 +161,7 @@ def test_a_standby_takes_over_and_everything_happens_once(ctx, sink, tmp_path):
             health = urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5).read().decode()
             assert '"scheduler":"ok"' in health
         with ctx.db.session() as session:
-            assert store.scheduler_seen_at(session) is not None
+            assert bookkeeping.scheduler_seen_at(session) is not None
     except AssertionError as failure:
         logs = "\n".join(f"--- {p.name}\n" + "".join(p.lines)[-4000:] for p in processes)
         raise AssertionError(f"{failure}\n{logs}") from None

@@ -18,8 +18,11 @@ from tests.factories import add_notice, add_subscriber
 
 def metrics_of(client) -> dict:
     families = text_string_to_metric_families(client.get("/metrics").text)
-    return {(sample.name, tuple(sorted(sample.labels.items()))): sample.value
-            for family in families for sample in family.samples}
+    return {
+        (sample.name, tuple(sorted(sample.labels.items()))): sample.value
+        for family in families
+        for sample in family.samples
+    }
 
 
 def test_metrics_count_feed_traffic_deliveries_and_job_runs(ctx, clock):
@@ -50,8 +53,13 @@ def test_healthz_reports_how_long_ago_the_scheduler_ran(ctx, clock):
         clock.advance(timedelta(seconds=42))
         response = client.get("/healthz")
         assert response.status_code == 200
-        assert response.json() == {"status": "ok", "database": "ok", "scheduler": "ok",
-                                   "scheduler_last_run_seconds_ago": 42.0, "failing_jobs": {}}
+        assert response.json() == {
+            "status": "ok",
+            "database": "ok",
+            "scheduler": "ok",
+            "scheduler_last_run_seconds_ago": 42.0,
+            "failing_jobs": {},
+        }
         clock.advance(timedelta(hours=1))
         stale = client.get("/healthz")
         assert (stale.status_code, stale.json()["status"], stale.json()["scheduler"]) == (503, "error", "stale")
@@ -68,8 +76,13 @@ def test_logs_as_json_lines_when_configured(ctx):
     environ = {**os.environ, "NOTICES_DATABASE_URL": ctx.settings.database_url, "NOTICES_LOG_FORMAT": "json"}
     # The subprocess runs on the real clock: a notice published long before either clock.
     add_notice(ctx, publish_at=ctx.clock.now() - timedelta(days=30), starts_at=ctx.clock.now() + timedelta(days=365))
-    result = subprocess.run([sys.executable, "-m", "notices", "--verbose", "jobs", "record-transitions"],
-                            env=environ, capture_output=True, text=True, check=True)
+    result = subprocess.run(
+        [sys.executable, "-m", "notices", "--verbose", "jobs", "record-transitions"],
+        env=environ,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     lines = [json.loads(line) for line in result.stderr.splitlines() if line.strip()]
     assert lines, result.stderr
     assert all({"time", "level", "logger", "message"} <= set(line) for line in lines)
@@ -104,5 +117,10 @@ def test_notices_health_exits_1_and_says_why_until_a_scheduler_ran(ctx, clock):
     jobs.heartbeat(ctx, now=clock.now())
     after = runner.invoke(cli, ["health", "--json"], obj=ctx)
     assert after.exit_code == 0
-    assert json.loads(after.output) == {"status": "ok", "database": "ok", "scheduler": "ok",
-                                        "scheduler_last_run_seconds_ago": 0.0, "failing_jobs": {}}
+    assert json.loads(after.output) == {
+        "status": "ok",
+        "database": "ok",
+        "scheduler": "ok",
+        "scheduler_last_run_seconds_ago": 0.0,
+        "failing_jobs": {},
+    }

@@ -16,8 +16,11 @@ def environ(ctx):
 @pytest.mark.parametrize("stop_signal", [signal.SIGTERM, signal.SIGINT])
 def test_scheduler_stops_cleanly_on_a_signal(environ, stop_signal):
     process = subprocess.Popen(
-        [sys.executable, "-m", "notices", "scheduler"], env=environ,
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        [sys.executable, "-m", "notices", "scheduler"],
+        env=environ,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     try:
         assert "scheduler running" in process.stdout.readline()  # waits for start-up, not for the clock
@@ -38,7 +41,10 @@ def test_serve_with_two_workers_runs_the_scheduler_once_in_the_parent(environ):
     port = free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "notices", "serve", "--workers", "2", "--port", str(port), "--no-access-log"],
-        env=environ, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env=environ,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     try:
         deadline = time.monotonic() + 30

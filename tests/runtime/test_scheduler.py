@@ -17,8 +17,9 @@ def scheduler(ctx):
 
 def test_start_catches_up_and_plans_the_next_boundary(ctx, clock, scheduler):
     now = clock.now()
-    missed = add_notice(ctx, publish_at=now - timedelta(hours=3), starts_at=now - timedelta(hours=2),
-                        ends_at=now - timedelta(hours=1))
+    missed = add_notice(
+        ctx, publish_at=now - timedelta(hours=3), starts_at=now - timedelta(hours=2), ends_at=now - timedelta(hours=1)
+    )
     upcoming = add_notice(ctx, starts_at=now + timedelta(minutes=5), ends_at=now + timedelta(minutes=10))
     scheduler.start(paused=True)
     assert [event.kind for event in reload(ctx, missed.uid).events] == ["published", "started", "ended"]

@@ -4,6 +4,7 @@ gives up its lead so a standby takes over."""
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import time
 from datetime import UTC, datetime, timedelta
@@ -25,9 +26,11 @@ from tests.factories import add_notice, add_subscriber, reload
 def health(ctx):
     with TestClient(create_app(ctx.settings, ctx=ctx)) as client:
         response = client.get("/healthz")
-        metrics = {(sample.name, tuple(sorted(sample.labels.items()))): sample.value
-                   for family in text_string_to_metric_families(client.get("/metrics").text)
-                   for sample in family.samples}
+        metrics = {
+            (sample.name, tuple(sorted(sample.labels.items()))): sample.value
+            for family in text_string_to_metric_families(client.get("/metrics").text)
+            for sample in family.samples
+        }
     return response.status_code, response.json(), metrics
 
 
@@ -83,7 +86,9 @@ def test_one_poison_notice_is_reported_and_every_other_notice_is_published_and_a
         assert [event.kind for event in reload(ctx, notice.uid).events] == ["published", "started"]
     with ctx.db.session() as session:
         alerted = session.scalars(select(Delivery.payload)).all()
-    assert {(p["notice"], p["event"]) for p in alerted} >= {(n.uid, kind) for n in good for kind in ("published", "started")}
+    assert {(p["notice"], p["event"]) for p in alerted} >= {
+        (n.uid, kind) for n in good for kind in ("published", "started")
+    }
     assert scheduler.healthy  # item failures are reported, they are no reason to hand over
     scheduler._transitions_job()
     status, body, _ = health(ctx)
@@ -115,10 +120,8 @@ class TableAway:
             connection.execute(text("ALTER TABLE notice_events_away RENAME TO notice_events"))
 
     def __exit__(self, *exc) -> None:
-        try:
+        with contextlib.suppress(Exception):  # restored already
             self.restore()
-        except Exception:  # restored already
-            pass
 
 
 def wait_for(condition, *, timeout: float, what: str) -> None:
@@ -130,8 +133,13 @@ def wait_for(condition, *, timeout: float, what: str) -> None:
 
 @pytest.fixture
 def fast(ctx):
-    ctx.settings = dataclasses.replace(ctx.settings, leader_poll_seconds=0.2, scheduler_retry_max_seconds=1,
-                                       safety_tick_seconds=3600, change_poll_seconds=3600)
+    ctx.settings = dataclasses.replace(
+        ctx.settings,
+        leader_poll_seconds=0.2,
+        scheduler_retry_max_seconds=1,
+        safety_tick_seconds=3600,
+        change_poll_seconds=3600,
+    )
     return ctx
 
 
@@ -155,8 +163,11 @@ def test_a_scheduler_that_cannot_start_releases_the_lead_and_retries_until_it_ca
             assert lock_is_free(fast)  # a standby could take over now
             elected.start()  # the loop retries on its own, after a growing wait
             away.restore()
-            wait_for(lambda: elected.scheduler is not None and elected.scheduler.running, timeout=20,
-                     what="the scheduler to start once the database works again")
+            wait_for(
+                lambda: elected.scheduler is not None and elected.scheduler.running,
+                timeout=20,
+                what="the scheduler to start once the database works again",
+            )
         with fast.db.session() as session:
             assert session.scalar(select(func.count()).select_from(NoticeEvent)) == 1
     finally:

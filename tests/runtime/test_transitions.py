@@ -71,18 +71,24 @@ def test_drafts_and_cancelled_notices_get_no_lifecycle_events(ctx, clock):
 
 def test_an_ended_notice_that_is_extended_ends_again_later(ctx, clock):
     now = clock.now()
-    notice = add_notice(ctx, publish_at=now - timedelta(hours=3), starts_at=now - timedelta(hours=2),
-                        ends_at=now - timedelta(hours=1))
+    notice = add_notice(
+        ctx, publish_at=now - timedelta(hours=3), starts_at=now - timedelta(hours=2), ends_at=now - timedelta(hours=1)
+    )
     jobs.record_transitions(ctx, now=now)
     with ctx.db.writing() as session, session.begin():
         current = store.get_notice(session, notice.uid)
-        fields = parse_changes({"ends_at": now + timedelta(hours=1)}, current=store.fields_of(current),
-                               settings=ctx.settings, now=now)
+        fields = parse_changes(
+            {"ends_at": now + timedelta(hours=1)}, current=store.fields_of(current), settings=ctx.settings, now=now
+        )
         store.update_notice(session, current, fields, note="closure extended", now=now, author="test")
     assert jobs.record_transitions(ctx, now=now) == {"published": 0, "started": 0, "ended": 0}
     assert jobs.record_transitions(ctx, now=now + timedelta(hours=1)) == {"published": 0, "started": 0, "ended": 1}
     assert kinds(ctx, notice.uid) == [
-        ("published", 1), ("started", 1), ("ended", 1), ("rescheduled", 2), ("ended", 2),
+        ("published", 1),
+        ("started", 1),
+        ("ended", 1),
+        ("rescheduled", 2),
+        ("ended", 2),
     ]
 
 
@@ -114,8 +120,9 @@ def _at(ctx, text):
 def test_events_at_the_exact_instants_across_dst_changes(ctx, clock, starts, ends):
     start, end = _at(ctx, starts), _at(ctx, ends)
     assert end - start == timedelta(hours=1)
-    notice = add_notice(ctx, publish_at=start - timedelta(days=1), starts_at=start, ends_at=end,
-                        now=start - timedelta(days=2))
+    notice = add_notice(
+        ctx, publish_at=start - timedelta(days=1), starts_at=start, ends_at=end, now=start - timedelta(days=2)
+    )
     assert jobs.record_transitions(ctx, now=start - timedelta(microseconds=1))["started"] == 0
     assert jobs.record_transitions(ctx, now=start)["started"] == 1
     assert jobs.record_transitions(ctx, now=end - timedelta(microseconds=1))["ended"] == 0

@@ -10,8 +10,14 @@ from notices.notice.validation import TEXT_LIMITS
 from notices.people import accounts
 from tests.factories import add_notice, add_subscriber, add_token, add_user, reload
 
-NEW = {"title": "Plesmanlaan closed", "category": "road-closure", "severity": "major",
-       "locations": ["plesmanlaan"], "starts_at": "2026-12-01T07:00", "expected_end": "approximately Q3 2027"}
+NEW = {
+    "title": "Plesmanlaan closed",
+    "category": "road-closure",
+    "severity": "major",
+    "locations": ["plesmanlaan"],
+    "starts_at": "2026-12-01T07:00",
+    "expected_end": "approximately Q3 2027",
+}
 
 
 @pytest.fixture
@@ -31,8 +37,11 @@ def test_create_get_update_and_cancel(ctx, api, auth):
     notice = created.json()
     assert (notice["status"], notice["starts_at"], notice["ends_at"]) == ("upcoming", "2026-12-01T07:00:00+01:00", None)
     assert api.get(f"/api/v1/notices/{notice['uid']}").json()["title"] == "Plesmanlaan closed"
-    changed = api.patch(f"/api/v1/notices/{notice['uid']}", headers=auth,
-                        json={"ends_at": "2026-12-12T17:00", "note": "closure extended to 12 December"})
+    changed = api.patch(
+        f"/api/v1/notices/{notice['uid']}",
+        headers=auth,
+        json={"ends_at": "2026-12-12T17:00", "note": "closure extended to 12 December"},
+    )
     assert changed.status_code == 200, changed.text
     assert (changed.json()["version"], changed.json()["ends_at"]) == (2, "2026-12-12T17:00:00+01:00")
     cancelled = api.post(f"/api/v1/notices/{notice['uid']}/cancel", headers=auth, json={"reason": "postponed"})
@@ -67,15 +76,18 @@ def test_a_token_shows_drafts_and_scheduled_notices(ctx, api, auth, clock):
     scheduled = add_notice(ctx, publish_at=clock.now() + timedelta(hours=1))
     assert api.get(f"/api/v1/notices/{draft.uid}", headers=auth).json()["status"] == "draft"
     listed = api.get("/api/v1/notices", params=[("status", "draft"), ("status", "scheduled")], headers=auth).json()
-    assert {item["uid"]: item["status"] for item in listed["notices"]} == {draft.uid: "draft",
-                                                                          scheduled.uid: "scheduled"}
+    assert {item["uid"]: item["status"] for item in listed["notices"]} == {
+        draft.uid: "draft",
+        scheduled.uid: "scheduled",
+    }
 
 
 def test_the_status_filter_picks_notices_by_status(ctx, api, clock):
     ended = add_notice(ctx, now=clock.now() - timedelta(days=3))
     upcoming = add_notice(ctx)
     assert [item["uid"] for item in api.get("/api/v1/notices", params={"status": "ended"}).json()["notices"]] == [
-        ended.uid]
+        ended.uid
+    ]
     assert [item["uid"] for item in api.get("/api/v1/notices").json()["notices"]] == [upcoming.uid]
     both = api.get("/api/v1/notices", params=[("status", "ended"), ("status", "upcoming")]).json()
     assert {item["uid"] for item in both["notices"]} == {ended.uid, upcoming.uid}
@@ -85,7 +97,9 @@ def test_an_unknown_status_is_a_400_naming_status(api):
     response = api.get("/api/v1/notices", params={"status": "bogus"})
     assert response.status_code == 400
     assert response.json()["error"]["field"] == "status"
-    assert "valid values are draft, scheduled, upcoming, active, ended, cancelled" in response.json()["error"]["message"]
+    assert (
+        "valid values are draft, scheduled, upcoming, active, ended, cancelled" in response.json()["error"]["message"]
+    )
 
 
 def test_a_json_body_on_a_list_request_is_ignored(ctx, api, clock):
@@ -95,8 +109,10 @@ def test_a_json_body_on_a_list_request_is_ignored(ctx, api, clock):
     assert [item["uid"] for item in response.json()["notices"]] == [upcoming.uid]
 
 
-@pytest.mark.parametrize(("name", "value"), [("category", "Road-Closure"), ("location", "atlantis"),
-                                             ("severity", "huge"), ("category", "road-closure,event")])
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [("category", "Road-Closure"), ("location", "atlantis"), ("severity", "huge"), ("category", "road-closure,event")],
+)
 def test_filter_values_are_spelled_exactly_as_the_schema_lists_them(api, name, value):
     response = api.get("/api/v1/notices", params={name: value})
     assert response.status_code == 400 and response.json()["error"]["field"] == name
@@ -153,8 +169,12 @@ def test_subscriber_counts_need_a_token(ctx, api, auth):
 
 def test_openapi_documents_the_api_with_examples(api):
     schema = api.get("/openapi.json").json()
-    assert {"/api/v1/notices", "/api/v1/notices/{uid}", "/api/v1/notices/{uid}/cancel",
-            "/api/v1/subscribers/counts"} <= set(schema["paths"])
+    assert {
+        "/api/v1/notices",
+        "/api/v1/notices/{uid}",
+        "/api/v1/notices/{uid}/cancel",
+        "/api/v1/subscribers/counts",
+    } <= set(schema["paths"])
     assert schema["components"]["schemas"]["NoticeCreate"]["examples"][0]["category"] == "road-closure"
     assert api.get("/docs").status_code == 200
 
@@ -175,7 +195,13 @@ def test_openapi_lists_the_sites_categories_and_locations(ctx, api):
     parameters = {parameter["name"]: parameter for parameter in schema["paths"]["/api/v1/notices"]["get"]["parameters"]}
     assert parameters["status"]["in"] == "query"
     assert parameters["status"]["schema"]["items"]["enum"] == [
-        "draft", "scheduled", "upcoming", "active", "ended", "cancelled"]
+        "draft",
+        "scheduled",
+        "upcoming",
+        "active",
+        "ended",
+        "cancelled",
+    ]
     assert parameters["location"]["schema"]["items"]["enum"] == list(ctx.settings.locations)
 
 
@@ -186,14 +212,19 @@ def test_every_response_with_a_notice_carries_its_version_as_etag(ctx, api, auth
     assert api.get(f"/api/v1/notices/{uid}").headers["etag"] == '"1"'
     changed = api.patch(f"/api/v1/notices/{uid}", headers=auth, json={"summary": "Diversion", "note": "diversion"})
     assert changed.headers["etag"] == '"2"'
-    assert api.post(f"/api/v1/notices/{uid}/cancel", headers=auth, json={"reason": "postponed"}).headers["etag"] == '"3"'
+    assert (
+        api.post(f"/api/v1/notices/{uid}/cancel", headers=auth, json={"reason": "postponed"}).headers["etag"] == '"3"'
+    )
 
 
 def test_a_change_to_a_stale_version_is_a_412_and_changes_nothing(ctx, api, auth):
     notice = add_notice(ctx, summary="Diversion via Einsteinweg")
     api.patch(f"/api/v1/notices/{notice.uid}", headers=auth, json={"summary": "Diversion via Sylviusweg", "note": "v2"})
-    stale = api.patch(f"/api/v1/notices/{notice.uid}", headers={**auth, "If-Match": '"1"'},
-                      json={"summary": "Diversion via Wassenaarseweg", "note": "from version 1"})
+    stale = api.patch(
+        f"/api/v1/notices/{notice.uid}",
+        headers={**auth, "If-Match": '"1"'},
+        json={"summary": "Diversion via Wassenaarseweg", "note": "from version 1"},
+    )
     assert stale.status_code == 412
     error = stale.json()["error"]
     assert error["field"] == "If-Match"
@@ -207,28 +238,36 @@ def test_a_change_to_a_stale_version_is_a_412_and_changes_nothing(ctx, api, auth
 @pytest.mark.parametrize("if_match", ['"1"', '"7", "1"', "*"])
 def test_a_change_to_the_current_version_goes_through(ctx, api, auth, if_match):
     notice = add_notice(ctx)
-    response = api.patch(f"/api/v1/notices/{notice.uid}", headers={**auth, "If-Match": if_match},
-                         json={"summary": "Diversion via Einsteinweg", "note": "diversion"})
+    response = api.patch(
+        f"/api/v1/notices/{notice.uid}",
+        headers={**auth, "If-Match": if_match},
+        json={"summary": "Diversion via Einsteinweg", "note": "diversion"},
+    )
     assert response.status_code == 200 and response.headers["etag"] == '"2"'
 
 
 @pytest.mark.parametrize("if_match", ['W/"1"', "1", '"2"'])
 def test_only_the_exact_strong_tag_matches(ctx, api, auth, if_match):
     notice = add_notice(ctx)
-    response = api.patch(f"/api/v1/notices/{notice.uid}", headers={**auth, "If-Match": if_match},
-                         json={"summary": "Diversion via Einsteinweg", "note": "diversion"})
+    response = api.patch(
+        f"/api/v1/notices/{notice.uid}",
+        headers={**auth, "If-Match": if_match},
+        json={"summary": "Diversion via Einsteinweg", "note": "diversion"},
+    )
     assert response.status_code == 412
 
 
 def test_cancelling_a_stale_version_is_a_412(ctx, api, auth):
     notice = add_notice(ctx)
     api.patch(f"/api/v1/notices/{notice.uid}", headers=auth, json={"ends_at": "2026-12-12T17:00", "note": "extended"})
-    stale = api.post(f"/api/v1/notices/{notice.uid}/cancel", headers={**auth, "If-Match": '"1"'},
-                     json={"reason": "postponed"})
+    stale = api.post(
+        f"/api/v1/notices/{notice.uid}/cancel", headers={**auth, "If-Match": '"1"'}, json={"reason": "postponed"}
+    )
     assert stale.status_code == 412 and stale.json()["error"]["field"] == "If-Match"
     assert reload(ctx, notice.uid).cancelled_at is None
-    current = api.post(f"/api/v1/notices/{notice.uid}/cancel", headers={**auth, "If-Match": '"2"'},
-                       json={"reason": "postponed"})
+    current = api.post(
+        f"/api/v1/notices/{notice.uid}/cancel", headers={**auth, "If-Match": '"2"'}, json={"reason": "postponed"}
+    )
     assert current.status_code == 200 and current.json()["status"] == "cancelled"
 
 
@@ -237,7 +276,8 @@ def test_openapi_documents_if_match_and_412(api):
     for path, method in (("/api/v1/notices/{uid}", "patch"), ("/api/v1/notices/{uid}/cancel", "post")):
         operation = paths[path][method]
         assert {"name": "If-Match", "in": "header"}.items() <= next(
-            parameter for parameter in operation["parameters"] if parameter["name"] == "If-Match").items()
+            parameter for parameter in operation["parameters"] if parameter["name"] == "If-Match"
+        ).items()
         assert "412" in operation["responses"]
         assert "ETag" in operation["responses"]["200"]["headers"]
 

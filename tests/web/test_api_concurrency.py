@@ -62,8 +62,12 @@ def assert_consecutive_history(ctx, uid: str, changes: int) -> None:
 
 def test_simultaneous_changes_of_one_notice_all_succeed_one_after_the_other(ctx, server, bearer):
     uid = add_notice(ctx).uid
-    responses = at_once(WRITERS, lambda client, i: client.patch(
-        f"{server}/api/v1/notices/{uid}", headers=bearer, json={"summary": f"change {i}", "note": f"writer {i}"}))
+    responses = at_once(
+        WRITERS,
+        lambda client, i: client.patch(
+            f"{server}/api/v1/notices/{uid}", headers=bearer, json={"summary": f"change {i}", "note": f"writer {i}"}
+        ),
+    )
     assert statuses(responses) == [200] * WRITERS, [response.text for response in responses]
     assert sorted(response.json()["version"] for response in responses) == list(range(2, WRITERS + 2))
     assert_consecutive_history(ctx, uid, WRITERS)
@@ -71,9 +75,14 @@ def test_simultaneous_changes_of_one_notice_all_succeed_one_after_the_other(ctx,
 
 def test_simultaneous_changes_of_the_same_version_let_exactly_one_through(ctx, server, bearer):
     uid = add_notice(ctx).uid
-    responses = at_once(WRITERS, lambda client, i: client.patch(
-        f"{server}/api/v1/notices/{uid}", headers={**bearer, "If-Match": '"1"'},
-        json={"summary": f"change {i}", "note": f"writer {i}"}))
+    responses = at_once(
+        WRITERS,
+        lambda client, i: client.patch(
+            f"{server}/api/v1/notices/{uid}",
+            headers={**bearer, "If-Match": '"1"'},
+            json={"summary": f"change {i}", "note": f"writer {i}"},
+        ),
+    )
     assert sorted(statuses(responses)) == [200] + [412] * (WRITERS - 1), [response.text for response in responses]
     winner = next(response for response in responses if response.status_code == 200)
     assert winner.headers["etag"] == '"2"'
@@ -86,9 +95,14 @@ def test_simultaneous_cancels_and_changes_get_200_or_409(ctx, server, bearer):
 
     def cancel_or_change(client, index):
         if index % 2:
-            return client.post(f"{server}/api/v1/notices/{uid}/cancel", headers=bearer, json={"reason": f"reason {index}"})
-        return client.patch(f"{server}/api/v1/notices/{uid}", headers=bearer,
-                            json={"summary": f"change {index}", "note": f"writer {index}"})
+            return client.post(
+                f"{server}/api/v1/notices/{uid}/cancel", headers=bearer, json={"reason": f"reason {index}"}
+            )
+        return client.patch(
+            f"{server}/api/v1/notices/{uid}",
+            headers=bearer,
+            json={"summary": f"change {index}", "note": f"writer {index}"},
+        )
 
     responses = at_once(WRITERS, cancel_or_change)
     assert set(statuses(responses)) <= {200, 409}, [response.text for response in responses]
@@ -108,8 +122,11 @@ def test_simultaneous_creates_and_changes_by_several_tokens_never_fail(ctx, serv
         token = bearer if index % 2 else second
         if index % 3 == 0:
             return client.post(f"{server}/api/v1/notices", headers=token, json=new)
-        return client.patch(f"{server}/api/v1/notices/{uid}", headers=token,
-                            json={"summary": f"change {index}", "note": f"writer {index}"})
+        return client.patch(
+            f"{server}/api/v1/notices/{uid}",
+            headers=token,
+            json={"summary": f"change {index}", "note": f"writer {index}"},
+        )
 
     responses = at_once(WRITERS, write)
     expected = [201 if index % 3 == 0 else 200 for index in range(WRITERS)]

@@ -48,8 +48,12 @@ def test_the_schema_lists_every_api_operation(ctx):
     schema = schemathesis.openapi.from_asgi("/openapi.json", create_app(ctx.settings, ctx=ctx))
     operations = {f"{op.method.upper()} {op.path}" for op in (result.ok() for result in schema.get_all_operations())}
     assert operations >= {
-        "GET /api/v1/notices", "POST /api/v1/notices", "GET /api/v1/notices/{uid}", "PATCH /api/v1/notices/{uid}",
-        "POST /api/v1/notices/{uid}/cancel", "GET /api/v1/subscribers/counts",
+        "GET /api/v1/notices",
+        "POST /api/v1/notices",
+        "GET /api/v1/notices/{uid}",
+        "PATCH /api/v1/notices/{uid}",
+        "POST /api/v1/notices/{uid}/cancel",
+        "GET /api/v1/subscribers/counts",
     }
 
 
@@ -58,9 +62,27 @@ def test_the_api_passes_every_schemathesis_check(app, token, tmp_path):
     config.write_text(CONFIG)
     with serving(app) as base_url:
         run = subprocess.run(
-            [sys.executable, "-m", "schemathesis.cli", "--config-file", str(config), "run", f"{base_url}/openapi.json",
-             "--checks", "all", "--include-path-regex", "^/api/", "--max-examples", "40",
-             "--header", f"Authorization: Bearer {token}", "--no-color"],
-            capture_output=True, text=True, timeout=900, cwd=tmp_path,  # its cache folder goes there too
+            [
+                sys.executable,
+                "-m",
+                "schemathesis.cli",
+                "--config-file",
+                str(config),
+                "run",
+                f"{base_url}/openapi.json",
+                "--checks",
+                "all",
+                "--include-path-regex",
+                "^/api/",
+                "--max-examples",
+                "40",
+                "--header",
+                f"Authorization: Bearer {token}",
+                "--no-color",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=900,
+            cwd=tmp_path,  # its cache folder goes there too
         )
     assert run.returncode == 0, run.stdout[-20_000:] + run.stderr[-5_000:]

@@ -16,8 +16,15 @@ from tests.smtp_sink import free_port
 
 CHROMIUM = os.environ.get("NOTICES_TEST_CHROMIUM", "/usr/bin/chromium")
 # The flags this machine needs: no sandbox as root, and no calls home that a closed network refuses.
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 @pytest.fixture
@@ -73,7 +80,9 @@ def test_a_manager_publishes_updates_and_cancels_and_a_tenant_subscribes(ctx, cl
     page.goto("/")
     expect(page.get_by_role("link", name="Plesmanlaan closed for tree felling")).to_be_visible()
     feed = feedparser.parse(page.request.get("/feeds/notices.atom").body())
-    assert [entry.title for entry in feed.entries] == ["Road closure: Plesmanlaan closed for tree felling (from Sat 28 Nov 10:10)"]
+    assert [entry.title for entry in feed.entries] == [
+        "Road closure: Plesmanlaan closed for tree felling (from Sat 28 Nov 10:10)"
+    ]
 
     # Update it with a change note.
     page.goto("/admin")
@@ -128,9 +137,14 @@ LONG_WORD = "Plesmanlaan-" + "x" * 150  # a pasted URL or part number: one word,
 def test_a_long_unbreakable_word_does_not_widen_the_pages_on_a_phone(ctx, clock, page):
     from tests.factories import add_notice
 
-    notice = add_notice(ctx, title=f"Closed {LONG_WORD}", summary=f"See {LONG_WORD}", location_detail=LONG_WORD,
-                        body=f"Details: {LONG_WORD}\n\n    {LONG_WORD} in a code block\n\n`{LONG_WORD}`",
-                        starts_at=clock.now() + timedelta(hours=2))
+    notice = add_notice(
+        ctx,
+        title=f"Closed {LONG_WORD}",
+        summary=f"See {LONG_WORD}",
+        location_detail=LONG_WORD,
+        body=f"Details: {LONG_WORD}\n\n    {LONG_WORD} in a code block\n\n`{LONG_WORD}`",
+        starts_at=clock.now() + timedelta(hours=2),
+    )
     page.set_viewport_size({"width": 375, "height": 740})
     for path in ("/", f"/notices/{notice.uid}"):
         page.goto(path)
@@ -144,14 +158,18 @@ def test_bidi_controls_in_user_text_cannot_reorder_the_page_around_it(ctx, clock
     from notices.core.models import Notice
     from tests.factories import add_notice
 
-    notice = add_notice(ctx, title="Road closed", summary="Detour", location_detail="Gate 2",
-                        starts_at=clock.now() + timedelta(hours=2))
+    notice = add_notice(
+        ctx, title="Road closed", summary="Detour", location_detail="Gate 2", starts_at=clock.now() + timedelta(hours=2)
+    )
     # Written straight to the row, as rows from before input was cleaned are: a right-to-left
     # override (U+202E) that is never closed, and Hebrew, in every field shown on the pages.
     hostile = "\u202eRoad closed \u05e9\u05dc\u05d5\u05dd"
     with ctx.db.session() as session, session.begin():
-        session.execute(update(Notice).where(Notice.uid == notice.uid).values(
-            title=hostile, summary=hostile, location_detail=hostile, body=hostile))
+        session.execute(
+            update(Notice)
+            .where(Notice.uid == notice.uid)
+            .values(title=hostile, summary=hostile, location_detail=hostile, body=hostile)
+        )
     page.goto(f"/notices/{notice.uid}")
     # The window title has no markup: first-strong isolates (U+2068...U+2069) close the override
     # before the site's name.
@@ -175,9 +193,11 @@ def test_the_api_reference_renders_with_nothing_loaded_from_other_sites(page, se
             route.abort()
 
     page.route("**/*", only_this_site)
-    page.add_init_script("window.cspViolations = [];"
-                         "document.addEventListener('securitypolicyviolation', e => window.cspViolations.push("
-                         "e.violatedDirective + ' ' + e.blockedURI));")
+    page.add_init_script(
+        "window.cspViolations = [];"
+        "document.addEventListener('securitypolicyviolation', e => window.cspViolations.push("
+        "e.violatedDirective + ' ' + e.blockedURI));"
+    )
     page.goto("/docs")
     expect(page.locator(".opblock-summary-path", has_text="/api/v1/notices").first).to_be_visible()
     assert page.locator(".opblock").count() >= 5

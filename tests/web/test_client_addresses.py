@@ -7,6 +7,7 @@ binding the client socket's source address, so the server sees a peer that is no
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -41,14 +42,35 @@ def serve(ctx, tmp_path):
 
     def start(*, trusted_proxies: str, workers: int = 1) -> str:
         port = free_port()
-        environ = {**os.environ, "NOTICES_DATABASE_URL": ctx.settings.database_url, "NOTICES_CONFIG": str(config),
-                   "NOTICES_TRUSTED_PROXIES": trusted_proxies, "NOTICES_MAIL_DIR": str(tmp_path / "mail"),
-                   # One key for every worker, or a form signed by one is refused by another.
-                   "NOTICES_SECRET_KEY": "client-address-test-key", "PYTHONUNBUFFERED": "1"}
+        environ = {
+            **os.environ,
+            "NOTICES_DATABASE_URL": ctx.settings.database_url,
+            "NOTICES_CONFIG": str(config),
+            "NOTICES_TRUSTED_PROXIES": trusted_proxies,
+            "NOTICES_MAIL_DIR": str(tmp_path / "mail"),
+            # One key for every worker, or a form signed by one is refused by another.
+            "NOTICES_SECRET_KEY": "client-address-test-key",
+            "PYTHONUNBUFFERED": "1",
+        }
         process = subprocess.Popen(
-            [sys.executable, "-m", "notices", "serve", "--no-scheduler", "--no-access-log", "--host", "127.0.0.1",
-             "--port", str(port), "--workers", str(workers)],
-            env=environ, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            [
+                sys.executable,
+                "-m",
+                "notices",
+                "serve",
+                "--no-scheduler",
+                "--no-access-log",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--workers",
+                str(workers),
+            ],
+            env=environ,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
         )
         processes.append(process)
         base = f"http://127.0.0.1:{port}"
@@ -150,12 +172,10 @@ def few_attempts_per_account(monkeypatch):
 def strangers_guess(ctx, email: str, count: int) -> None:
     """`count` wrong passwords for `email`, each from another address (a botnet's way)."""
     for n in range(count):
-        with ctx.db.writing() as session, session.begin():
-            try:
-                accounts.authenticate(session, email=email, password="a guess", client=f"198.51.100.{n}",
-                                      now=ctx.clock.now())
-            except accounts.LoginThrottled:
-                pass
+        with ctx.db.writing() as session, session.begin(), contextlib.suppress(accounts.LoginThrottled):
+            accounts.authenticate(
+                session, email=email, password="a guess", client=f"198.51.100.{n}", now=ctx.clock.now()
+            )
 
 
 def console_log_in(client: TestClient, email: str = "manager@example.org", password: str = PASSWORD) -> int:
@@ -198,8 +218,11 @@ def test_the_known_browser_cookie_is_httponly_strict_and_only_for_the_login_form
     add_user(ctx, "manager@example.org", password=PASSWORD)
     with TestClient(app) as browser:
         form = browser.get("/admin/login")
-        response = browser.post("/admin/login", follow_redirects=False, data={
-            "csrf_token": csrf_of(form), "email": "manager@example.org", "password": PASSWORD})
+        response = browser.post(
+            "/admin/login",
+            follow_redirects=False,
+            data={"csrf_token": csrf_of(form), "email": "manager@example.org", "password": PASSWORD},
+        )
     device = next(value for value in response.headers.get_list("set-cookie") if value.startswith("notices_device="))
     attributes = {part.strip().split("=")[0].lower(): part.strip() for part in device.split(";")[1:]}
     assert "httponly" in attributes

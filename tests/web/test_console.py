@@ -19,8 +19,11 @@ def csrf_of(response) -> str:
 
 def log_in(client, email="manager@example.org", password="correct horse battery"):
     form = client.get("/admin/login")
-    return client.post("/admin/login", data={"csrf_token": csrf_of(form), "email": email, "password": password,
-                                             "next": "/admin"}, follow_redirects=False)
+    return client.post(
+        "/admin/login",
+        data={"csrf_token": csrf_of(form), "email": email, "password": password, "next": "/admin"},
+        follow_redirects=False,
+    )
 
 
 @pytest.fixture
@@ -75,8 +78,12 @@ def test_the_session_cookie_is_httponly_lax_and_rotates_at_login(browser):
     form = browser.get("/admin/login")
     planted = {"Cookie": f"notices_session=planted-by-an-attacker; notices_csrf={browser.cookies.get('notices_csrf')}"}
     browser.cookies.clear()
-    response = browser.post("/admin/login", headers=planted, follow_redirects=False, data={
-        "csrf_token": csrf_of(form), "email": "manager@example.org", "password": "correct horse battery"})
+    response = browser.post(
+        "/admin/login",
+        headers=planted,
+        follow_redirects=False,
+        data={"csrf_token": csrf_of(form), "email": "manager@example.org", "password": "correct horse battery"},
+    )
     issued = re.search(r"notices_session=([^;]+)", response.headers["set-cookie"]).group(1)
     assert issued not in ("planted-by-an-attacker", session_one, session_two)
     browser.cookies.clear()
@@ -86,8 +93,9 @@ def test_the_session_cookie_is_httponly_lax_and_rotates_at_login(browser):
 def test_the_session_cookie_is_secure_on_https(ctx):
     settings = dataclasses.replace(ctx.settings, base_url="https://notices.example.org")
     add_user(ctx, "manager@example.org")
-    with TestClient(create_app(settings, ctx=dataclasses.replace(ctx, settings=settings)),
-                    base_url="https://testserver") as client:
+    with TestClient(
+        create_app(settings, ctx=dataclasses.replace(ctx, settings=settings)), base_url="https://testserver"
+    ) as client:
         assert "Secure" in log_in(client).headers["set-cookie"]
 
 
@@ -99,23 +107,51 @@ def test_logout_ends_the_session(manager):
 
 def test_create_update_and_cancel_a_notice(ctx, manager):
     form = manager.get("/admin/notices/new")
-    created = manager.post("/admin/notices", data={
-        "csrf_token": csrf_of(form), "action": "publish", "title": "Plesmanlaan closed", "category": "road-closure",
-        "severity": "major", "locations": ["plesmanlaan"], "starts_at": "2026-12-01 07:00", "ends_at": "",
-        "expected_end": "approximately Q3 2027"}, follow_redirects=False)
+    created = manager.post(
+        "/admin/notices",
+        data={
+            "csrf_token": csrf_of(form),
+            "action": "publish",
+            "title": "Plesmanlaan closed",
+            "category": "road-closure",
+            "severity": "major",
+            "locations": ["plesmanlaan"],
+            "starts_at": "2026-12-01 07:00",
+            "ends_at": "",
+            "expected_end": "approximately Q3 2027",
+        },
+        follow_redirects=False,
+    )
     assert created.status_code == 303
     edit_url = created.headers["location"].split("?")[0]
     page = manager.get(edit_url)
-    values = {name: etree.HTML(page.text).xpath(f'//input[@name="{name}"]/@value')[0]
-              for name in ("title", "starts_at", "expected_end")}
-    assert values == {"title": "Plesmanlaan closed", "starts_at": "2026-12-01 07:00", "expected_end": "approximately Q3 2027"}
-    updated = manager.post(edit_url, data={
-        "csrf_token": csrf_of(page), "title": "Plesmanlaan closed", "category": "road-closure", "severity": "major",
-        "locations": ["plesmanlaan"], "starts_at": "2026-12-01 07:00", "ends_at": "2026-12-12 17:00",
-        "note": "closure extended to 12 December"}, follow_redirects=True)
+    values = {
+        name: etree.HTML(page.text).xpath(f'//input[@name="{name}"]/@value')[0]
+        for name in ("title", "starts_at", "expected_end")
+    }
+    assert values == {
+        "title": "Plesmanlaan closed",
+        "starts_at": "2026-12-01 07:00",
+        "expected_end": "approximately Q3 2027",
+    }
+    updated = manager.post(
+        edit_url,
+        data={
+            "csrf_token": csrf_of(page),
+            "title": "Plesmanlaan closed",
+            "category": "road-closure",
+            "severity": "major",
+            "locations": ["plesmanlaan"],
+            "starts_at": "2026-12-01 07:00",
+            "ends_at": "2026-12-12 17:00",
+            "note": "closure extended to 12 December",
+        },
+        follow_redirects=True,
+    )
     assert "closure extended to 12 December" in updated.text
-    cancelled = manager.post(edit_url + "/cancel", data={"csrf_token": csrf_of(updated), "reason": "postponed"},
-                             follow_redirects=True)
+    cancelled = manager.post(
+        edit_url + "/cancel", data={"csrf_token": csrf_of(updated), "reason": "postponed"}, follow_redirects=True
+    )
     assert "Cancelled" in cancelled.text
     with ctx.db.session() as session:
         actors = set(session.scalars(select(AuditEntry.actor)))
@@ -124,9 +160,16 @@ def test_create_update_and_cancel_a_notice(ctx, manager):
 
 def test_a_dst_mistake_is_shown_on_the_form_and_nothing_is_written(ctx, manager):
     form = manager.get("/admin/notices/new")
-    response = manager.post("/admin/notices", data={
-        "csrf_token": csrf_of(form), "action": "publish", "title": "Night works", "category": "construction",
-        "starts_at": "2026-03-29 02:30"})
+    response = manager.post(
+        "/admin/notices",
+        data={
+            "csrf_token": csrf_of(form),
+            "action": "publish",
+            "title": "Night works",
+            "category": "construction",
+            "starts_at": "2026-03-29 02:30",
+        },
+    )
     assert response.status_code == 400
     alert = "".join(etree.HTML(response.text).xpath('//*[@role="alert"]//text()'))
     assert "starts_at" in alert and "does not exist in Europe/Amsterdam" in alert
@@ -156,21 +199,31 @@ def test_posts_without_csrf_or_from_another_origin_are_refused(ctx, manager):
     data = {"action": "publish", "title": "X", "category": "event", "starts_at": "+1h"}
     assert manager.post("/admin/notices", data=data).status_code == 403
     token = csrf_of(manager.get("/admin/notices/new"))
-    foreign = manager.post("/admin/notices", data={**data, "csrf_token": token}, headers={"Origin": "https://evil.example"})
+    foreign = manager.post(
+        "/admin/notices", data={**data, "csrf_token": token}, headers={"Origin": "https://evil.example"}
+    )
     assert foreign.status_code == 403
     assert count_notices(ctx) == 0
 
 
 def test_the_live_preview_renders_page_feed_and_email(manager):
     token = csrf_of(manager.get("/admin/notices/new"))
-    preview = manager.post("/admin/preview", data={"csrf_token": token, "title": "Plesmanlaan <b>closed</b>",
-                                                   "category": "road-closure", "starts_at": "2026-12-01 07:00",
-                                                   "body": "Follow the **yellow** signs <script>x()</script>"}).json()
+    preview = manager.post(
+        "/admin/preview",
+        data={
+            "csrf_token": token,
+            "title": "Plesmanlaan <b>closed</b>",
+            "category": "road-closure",
+            "starts_at": "2026-12-01 07:00",
+            "body": "Follow the **yellow** signs <script>x()</script>",
+        },
+    ).json()
     assert "Plesmanlaan &lt;b&gt;closed&lt;/b&gt;" in preview["page"]
     assert "<strong>yellow</strong>" in preview["feed"] and "<script>" not in preview["feed"]
     assert preview["email_subject"].startswith("New: Road closure: Plesmanlaan <b>closed</b> (from ")
-    error = manager.post("/admin/preview", data={"csrf_token": token, "title": "x", "category": "event",
-                                                 "starts_at": "2026-10-25 02:30"}).json()
+    error = manager.post(
+        "/admin/preview", data={"csrf_token": token, "title": "x", "category": "event", "starts_at": "2026-10-25 02:30"}
+    ).json()
     assert error["error"]["field"] == "starts_at"
 
 
@@ -180,11 +233,20 @@ def test_managers_cannot_manage_users_admins_can(ctx, manager, app):
     with TestClient(app) as admin:
         log_in(admin, "admin@example.org")
         page = admin.get("/admin/users")
-        added = admin.post("/admin/users", data={"csrf_token": csrf_of(page), "email": "new@example.org",
-                                                 "role": "manager", "password": "a long enough one"})
+        added = admin.post(
+            "/admin/users",
+            data={
+                "csrf_token": csrf_of(page),
+                "email": "new@example.org",
+                "role": "manager",
+                "password": "a long enough one",
+            },
+        )
         assert "new@example.org can now log in" in added.text
         user_id = etree.HTML(added.text).xpath('//form[contains(@action, "/tokens")]/@action')[0].split("/")[3]
-        token_page = admin.post(f"/admin/users/{user_id}/tokens", data={"csrf_token": csrf_of(added), "name": "intranet"})
+        token_page = admin.post(
+            f"/admin/users/{user_id}/tokens", data={"csrf_token": csrf_of(added), "name": "intranet"}
+        )
         token = etree.HTML(token_page.text).xpath('//code[@id="new-token"]/text()')[0]
         assert token.startswith("ntc_")
         assert admin.get("/api/v1/subscribers/counts", headers={"Authorization": f"Bearer {token}"}).status_code == 200
@@ -203,8 +265,12 @@ def test_pages_carry_security_headers(browser):
 def form_fields(page) -> dict:
     """What the browser would submit from the notice form as it stands (text inputs, selects, checkboxes)."""
     form = etree.HTML(page.text).xpath('//form[@id="notice-form"]')[0]
-    data: dict = {name: form.xpath(f'.//input[@name="{name}"]/@value')[0] if form.xpath(f'.//input[@name="{name}"]/@value')
-                  else "" for name in form.xpath('.//input[@type="text" or @type="hidden"]/@name')}
+    data: dict = {
+        name: form.xpath(f'.//input[@name="{name}"]/@value')[0]
+        if form.xpath(f'.//input[@name="{name}"]/@value')
+        else ""
+        for name in form.xpath('.//input[@type="text" or @type="hidden"]/@name')
+    }
     for menu in form.xpath(".//select"):
         data[menu.get("name")] = (menu.xpath("./option[@selected]/@value") or menu.xpath("./option/@value"))[0]
     data["locations"] = form.xpath('.//input[@name="locations"][@checked]/@value')
@@ -219,8 +285,14 @@ def someone_else_changes(ctx, uid: str, **changes) -> None:
     with ctx.db.writing() as session, session.begin():
         notice = store.get_notice(session, uid)
         fields = parse_changes(changes, current=store.fields_of(notice), settings=ctx.settings, now=ctx.clock.now())
-        store.update_notice(session, notice, fields, note="extended by a colleague", now=ctx.clock.now(),
-                            author="console:colleague@example.org")
+        store.update_notice(
+            session,
+            notice,
+            fields,
+            note="extended by a colleague",
+            now=ctx.clock.now(),
+            author="console:colleague@example.org",
+        )
 
 
 def test_the_notice_form_carries_the_version_it_shows(ctx, manager):
@@ -233,8 +305,9 @@ def test_saving_over_someone_elses_newer_change_is_refused_with_what_to_do(ctx, 
     notice = add_notice(ctx, summary="Diversion via Einsteinweg")
     opened = form_fields(manager.get(f"/admin/notices/{notice.uid}"))
     someone_else_changes(ctx, notice.uid, ends_at="2026-12-12T17:00")
-    response = manager.post(f"/admin/notices/{notice.uid}",
-                            data={**opened, "summary": "Diversion via Sylviusweg", "note": "new diversion"})
+    response = manager.post(
+        f"/admin/notices/{notice.uid}", data={**opened, "summary": "Diversion via Sylviusweg", "note": "new diversion"}
+    )
     assert response.status_code == 409
     alert = " ".join("".join(etree.HTML(response.text).xpath('//*[@id="form-conflict"]//text()')).split())
     assert "changed by someone else since you opened it" in alert
@@ -254,8 +327,9 @@ def test_saving_again_after_seeing_the_conflict_replaces_the_newer_version(ctx, 
     notice = add_notice(ctx)
     opened = form_fields(manager.get(f"/admin/notices/{notice.uid}"))
     someone_else_changes(ctx, notice.uid, summary="Diversion via Einsteinweg")
-    conflict = manager.post(f"/admin/notices/{notice.uid}",
-                            data={**opened, "summary": "Diversion via Sylviusweg", "note": "new diversion"})
+    conflict = manager.post(
+        f"/admin/notices/{notice.uid}", data={**opened, "summary": "Diversion via Sylviusweg", "note": "new diversion"}
+    )
     assert conflict.status_code == 409
     saved = manager.post(f"/admin/notices/{notice.uid}", data=form_fields(conflict), follow_redirects=False)
     assert saved.status_code == 303

@@ -124,13 +124,22 @@ def test_the_api_answers_503_in_its_json_error_shape(site, outage):
 def test_the_console_answers_503(site, outage):
     form = site.get("/admin/login")
     token = etree.HTML(form.text).xpath('//input[@name="csrf_token"]/@value')[0]
-    assert site.post("/admin/login", data={"csrf_token": token, "email": "manager@example.org",
-                                           "password": "correct horse battery"}).status_code == 200
+    assert (
+        site.post(
+            "/admin/login",
+            data={"csrf_token": token, "email": "manager@example.org", "password": "correct horse battery"},
+        ).status_code
+        == 200
+    )
     outage.take_away()
     assert_unavailable(site.get("/admin"))
     token = etree.HTML(site.get("/admin/login").text).xpath('//input[@name="csrf_token"]/@value')[0]
-    assert_unavailable(site.post("/admin/login", data={"csrf_token": token, "email": "manager@example.org",
-                                                        "password": "correct horse battery"}))
+    assert_unavailable(
+        site.post(
+            "/admin/login",
+            data={"csrf_token": token, "email": "manager@example.org", "password": "correct horse battery"},
+        )
+    )
 
 
 def test_a_feed_serves_its_last_copy_marked_stale(site, outage):

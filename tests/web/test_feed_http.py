@@ -30,11 +30,13 @@ def test_strong_etag_is_the_hash_of_the_body(ctx, client):
     assert response.headers["vary"] == "Accept-Encoding"
 
 
-@pytest.mark.parametrize("form", ['{tag}', 'W/{tag}', '"{bare}-gzip"', 'W/"{bare}-gzip"', '"other", {tag}', "*"])
+@pytest.mark.parametrize("form", ["{tag}", "W/{tag}", '"{bare}-gzip"', 'W/"{bare}-gzip"', '"other", {tag}', "*"])
 def test_if_none_match_in_its_usual_forms_gives_304(ctx, client, form):
     add_notice(ctx)
     tag = client.get("/feeds/notices.atom", headers=PLAIN).headers["etag"]
-    response = client.get("/feeds/notices.atom", headers={**PLAIN, "if-none-match": form.format(tag=tag, bare=tag.strip('"'))})
+    response = client.get(
+        "/feeds/notices.atom", headers={**PLAIN, "if-none-match": form.format(tag=tag, bare=tag.strip('"'))}
+    )
     assert response.status_code == 304
     assert response.content == b""
     assert response.headers["etag"] == tag
@@ -118,8 +120,9 @@ def test_a_cached_feed_drops_a_notice_at_its_end_with_no_write(ctx, clock, app, 
 
 
 def test_a_cached_feed_gains_a_scheduled_notice_at_its_publish_time(ctx, clock, client):
-    notice = add_notice(ctx, publish_at=clock.now() + timedelta(hours=1), starts_at=clock.now() + timedelta(days=1),
-                        ends_at=None)
+    notice = add_notice(
+        ctx, publish_at=clock.now() + timedelta(hours=1), starts_at=clock.now() + timedelta(days=1), ends_at=None
+    )
     assert parse_feed(client.get("/feeds/notices.atom")).entries == []
     clock.set(notice.publish_at)
     assert len(parse_feed(client.get("/feeds/notices.atom")).entries) == 1
@@ -149,14 +152,17 @@ def test_filters_are_cached_separately_and_spelled_one_way(ctx, app, client):
     assert app.state.feed_cache.renders == 2
 
 
-@pytest.mark.parametrize(("query", "canonical"), [
-    ("location=plesmanlaan,einsteinweg", "location=einsteinweg&location=plesmanlaan"),
-    ("location=plesmanlaan&location=einsteinweg", "location=einsteinweg&location=plesmanlaan"),
-    ("severity=major&category=Road-Closure", "category=road-closure&severity=major"),
-    ("category=event&category=event", "category=event"),
-    ("category=&location=&severity=", ""),
-    ("utm_source=newsletter&category=event", "category=event"),
-])
+@pytest.mark.parametrize(
+    ("query", "canonical"),
+    [
+        ("location=plesmanlaan,einsteinweg", "location=einsteinweg&location=plesmanlaan"),
+        ("location=plesmanlaan&location=einsteinweg", "location=einsteinweg&location=plesmanlaan"),
+        ("severity=major&category=Road-Closure", "category=road-closure&severity=major"),
+        ("category=event&category=event", "category=event"),
+        ("category=&location=&severity=", ""),
+        ("utm_source=newsletter&category=event", "category=event"),
+    ],
+)
 def test_a_feed_url_in_another_spelling_moves_permanently_to_the_canonical_one(client, query, canonical):
     for method in ("GET", "HEAD"):
         response = client.request(method, f"/feeds/notices.atom?{query}", follow_redirects=False)
@@ -166,16 +172,18 @@ def test_a_feed_url_in_another_spelling_moves_permanently_to_the_canonical_one(c
 
 def test_the_canonical_spelling_is_served_as_it_is(ctx, client):
     add_notice(ctx)
-    response = client.get("/feeds/notices.rss?category=road-closure&location=plesmanlaan&severity=major",
-                          follow_redirects=False)
+    response = client.get(
+        "/feeds/notices.rss?category=road-closure&location=plesmanlaan&severity=major", follow_redirects=False
+    )
     assert response.status_code == 200
 
 
 @pytest.fixture
 def live_server(ctx):
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(ctx.settings, ctx=ctx), host="127.0.0.1", port=port,
-                                           log_level="warning"))
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(ctx.settings, ctx=ctx), host="127.0.0.1", port=port, log_level="warning")
+    )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 20

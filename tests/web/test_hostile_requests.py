@@ -25,10 +25,19 @@ def alert_of(response) -> str:
     return " ".join(etree.HTML(response.text).xpath('string(//*[@role="alert"])').split())
 
 
-@pytest.mark.parametrize("path", [
-    "/notices/{uid35}%00", "/notices/%00", "/notices/{uid}%00", "/subscribe/confirm/abc%00def",
-    "/preferences/%00", "/unsubscribe/x%00", "/admin/notices/{uid35}%00", "/static/admin.js%00",
-])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/notices/{uid35}%00",
+        "/notices/%00",
+        "/notices/{uid}%00",
+        "/subscribe/confirm/abc%00def",
+        "/preferences/%00",
+        "/unsubscribe/x%00",
+        "/admin/notices/{uid35}%00",
+        "/static/admin.js%00",
+    ],
+)
 def test_a_nul_in_a_page_address_is_a_400(ctx, browser, path):
     uid = add_notice(ctx).uid
     response = browser.get(path.format(uid=uid, uid35=uid[:35]))
@@ -44,8 +53,15 @@ def test_a_nul_in_an_api_address_is_a_json_400(ctx, browser, path):
     assert "NUL" in response.json()["error"]["message"]
 
 
-@pytest.mark.parametrize("url", ["/?category=%00", "/feeds/notices.atom?location=a%00b", "/api/v1/notices?category=%00",
-                                 "/admin/login?next=/admin%00"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/?category=%00",
+        "/feeds/notices.atom?location=a%00b",
+        "/api/v1/notices?category=%00",
+        "/admin/login?next=/admin%00",
+    ],
+)
 def test_a_nul_in_a_query_parameter_is_a_400_naming_it(browser, url):
     response = browser.get(url)
     assert response.status_code == 400
@@ -67,8 +83,10 @@ def test_a_nul_in_a_sign_up_field_is_a_form_error_naming_it(browser, field):
 def test_a_nul_in_the_login_email_is_a_form_error_naming_it(ctx, browser):
     add_user(ctx, "manager@example.org")
     form = browser.get("/admin/login")
-    response = browser.post("/admin/login", data={"csrf_token": csrf_of(form), "email": "manager@example.org\x00",
-                                                   "password": "correct horse battery"})
+    response = browser.post(
+        "/admin/login",
+        data={"csrf_token": csrf_of(form), "email": "manager@example.org\x00", "password": "correct horse battery"},
+    )
     assert response.status_code == 400
     assert alert_of(response) == "Please check the email: it contains a NUL character."
     assert "\x00" not in response.text
@@ -78,17 +96,26 @@ def test_a_nul_in_the_login_email_is_a_form_error_naming_it(ctx, browser):
 def test_a_control_character_in_the_login_target_falls_back_to_the_dashboard(ctx, browser, target):
     add_user(ctx, "manager@example.org")
     form = browser.get("/admin/login")
-    response = browser.post("/admin/login", follow_redirects=False, data={
-        "csrf_token": csrf_of(form), "email": "manager@example.org", "password": "correct horse battery",
-        "next": target})
+    response = browser.post(
+        "/admin/login",
+        follow_redirects=False,
+        data={
+            "csrf_token": csrf_of(form),
+            "email": "manager@example.org",
+            "password": "correct horse battery",
+            "next": target,
+        },
+    )
     assert response.status_code == 303
     assert response.headers["location"] == "/admin"
 
 
 def test_a_very_long_login_email_gets_the_usual_answer(ctx, browser):
     form = browser.get("/admin/login")
-    response = browser.post("/admin/login", data={"csrf_token": csrf_of(form), "email": "x" * 400 + "@example.org",
-                                                   "password": "correct horse battery"})
+    response = browser.post(
+        "/admin/login",
+        data={"csrf_token": csrf_of(form), "email": "x" * 400 + "@example.org", "password": "correct horse battery"},
+    )
     assert response.status_code == 401
     assert alert_of(response) == "Wrong email or password."
 
@@ -97,7 +124,8 @@ def test_a_long_but_valid_address_can_sign_up(browser):
     # 239 characters: valid, and longer than a rate-limit bucket name may be.
     email = "a" * 64 + "@" + "b" * 60 + "." + "b" * 60 + "." + "b" * 40 + ".example.org"
     form = browser.get("/subscribe")
-    response = browser.post("/subscribe", data={"csrf_token": csrf_of(form), "email": email, "frequency": "daily",
-                                                 "language": "en"})
+    response = browser.post(
+        "/subscribe", data={"csrf_token": csrf_of(form), "email": email, "frequency": "daily", "language": "en"}
+    )
     assert response.status_code == 200
     assert "Check your inbox" in response.text

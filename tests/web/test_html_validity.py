@@ -30,8 +30,12 @@ def validate(files: list[Path]) -> list[str]:
     java = shutil.which("java")
     assert java, "the HTML validity tests need Java (Debian: default-jre-headless)"
     assert VNU.exists(), "vnu.jar comes from the npm package vnu-jar: run `make install`"
-    result = subprocess.run([java, "-jar", str(VNU), "--format", "json", "--errors-only", *map(str, files)],
-                            capture_output=True, text=True, timeout=300)
+    result = subprocess.run(
+        [java, "-jar", str(VNU), "--format", "json", "--errors-only", *map(str, files)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     messages = json.loads(result.stderr or result.stdout or '{"messages": []}')["messages"]
     return [f"{Path(m.get('url', '')).name}:{m.get('lastLine', '?')}: {m['message']}" for m in messages]
 
@@ -48,12 +52,25 @@ def test_every_page_is_valid_html(ctx, app, tmp_path, text):
     subscriber = add_subscriber(ctx, "tenant@example.org")
     pending = add_subscriber(ctx, "pending@example.org", state="pending")
     signer = LinkSigner(ctx.settings.secret_key)
-    public = ["/", f"/notices/{notice.uid}", "/subscribe", "/admin/login",
-              f"/preferences/{signer.sign('manage', subscriber, 1)}",
-              f"/unsubscribe/{signer.sign('unsubscribe', subscriber, 1)}",
-              f"/subscribe/confirm/{signer.sign('confirm', pending, 1)}", "/unsubscribe/not-a-token"]
-    console = ["/admin", "/admin/notices/new", f"/admin/notices/{notice.uid}", f"/admin/notices/{draft.uid}",
-               "/admin/subscribers", "/admin/audit", "/admin/users"]
+    public = [
+        "/",
+        f"/notices/{notice.uid}",
+        "/subscribe",
+        "/admin/login",
+        f"/preferences/{signer.sign('manage', subscriber, 1)}",
+        f"/unsubscribe/{signer.sign('unsubscribe', subscriber, 1)}",
+        f"/subscribe/confirm/{signer.sign('confirm', pending, 1)}",
+        "/unsubscribe/not-a-token",
+    ]
+    console = [
+        "/admin",
+        "/admin/notices/new",
+        f"/admin/notices/{notice.uid}",
+        f"/admin/notices/{draft.uid}",
+        "/admin/subscribers",
+        "/admin/audit",
+        "/admin/users",
+    ]
     files = []
     with TestClient(app) as client:
         for path in public:
@@ -62,8 +79,15 @@ def test_every_page_is_valid_html(ctx, app, tmp_path, text):
         answer = client.post("/subscribe", data={"csrf_token": csrf_of(form), "email": "new@example.org"})
         files.append(save(tmp_path, "/subscribe-answer", answer))
         login = client.get("/admin/login")
-        client.post("/admin/login", data={"csrf_token": csrf_of(login), "email": "admin@example.org",
-                                          "password": "correct horse battery", "next": "/admin"})
+        client.post(
+            "/admin/login",
+            data={
+                "csrf_token": csrf_of(login),
+                "email": "admin@example.org",
+                "password": "correct horse battery",
+                "next": "/admin",
+            },
+        )
         for path in console:
             files.append(save(tmp_path, path, client.get(path)))
     errors = validate(files)

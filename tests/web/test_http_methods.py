@@ -24,10 +24,22 @@ def comparable(response, path: str) -> dict:
     return {name: value for name, value in response.headers.items() if name not in ignored}
 
 
-@pytest.mark.parametrize("path", [
-    "/", "/notices/{uid}", "/subscribe", "/admin/login", "/api/v1/notices", "/api/v1/notices/{uid}", "/healthz",
-    "/metrics", "/static/admin.js", "/openapi.json", "/docs",
-])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/",
+        "/notices/{uid}",
+        "/subscribe",
+        "/admin/login",
+        "/api/v1/notices",
+        "/api/v1/notices/{uid}",
+        "/healthz",
+        "/metrics",
+        "/static/admin.js",
+        "/openapi.json",
+        "/docs",
+    ],
+)
 def test_head_answers_like_get_without_a_body(client, notice, path):
     path = path.format(uid=notice.uid)
     get, head = client.get(path), client.head(path)
@@ -48,17 +60,20 @@ def test_head_of_the_console_redirects_to_the_login_like_get(client):
     assert head.status_code == 303 and head.headers["location"] == "/admin/login?next=/admin"
 
 
-@pytest.mark.parametrize(("path", "allow"), [
-    ("/", "GET, HEAD, OPTIONS"),
-    ("/subscribe", "GET, HEAD, OPTIONS, POST"),
-    ("/api/v1/notices", "GET, HEAD, OPTIONS, POST"),
-    ("/api/v1/notices/{uid}", "GET, HEAD, OPTIONS, PATCH"),
-    ("/api/v1/notices/{uid}/cancel", "OPTIONS, POST"),
-    ("/healthz", "GET, HEAD, OPTIONS"),
-    ("/metrics", "GET, HEAD, OPTIONS"),
-    ("/static/admin.js", "GET, HEAD, OPTIONS"),
-    ("/admin/logout", "OPTIONS, POST"),
-])
+@pytest.mark.parametrize(
+    ("path", "allow"),
+    [
+        ("/", "GET, HEAD, OPTIONS"),
+        ("/subscribe", "GET, HEAD, OPTIONS, POST"),
+        ("/api/v1/notices", "GET, HEAD, OPTIONS, POST"),
+        ("/api/v1/notices/{uid}", "GET, HEAD, OPTIONS, PATCH"),
+        ("/api/v1/notices/{uid}/cancel", "OPTIONS, POST"),
+        ("/healthz", "GET, HEAD, OPTIONS"),
+        ("/metrics", "GET, HEAD, OPTIONS"),
+        ("/static/admin.js", "GET, HEAD, OPTIONS"),
+        ("/admin/logout", "OPTIONS, POST"),
+    ],
+)
 def test_options_lists_the_allowed_methods(client, notice, path, allow):
     response = client.options(path.format(uid=notice.uid))
     assert response.status_code == 204
@@ -70,15 +85,18 @@ def test_options_of_an_unknown_path_is_a_404(client):
     assert client.options("/no/such/page").status_code == 404
 
 
-@pytest.mark.parametrize(("method", "path", "allow"), [
-    ("PUT", "/api/v1/notices", "GET, HEAD, OPTIONS, POST"),
-    ("DELETE", "/api/v1/notices/{uid}", "GET, HEAD, OPTIONS, PATCH"),
-    ("POST", "/healthz", "GET, HEAD, OPTIONS"),
-    ("POST", "/metrics", "GET, HEAD, OPTIONS"),
-    ("DELETE", "/subscribe", "GET, HEAD, OPTIONS, POST"),
-    ("GET", "/admin/logout", "OPTIONS, POST"),
-    ("HEAD", "/admin/logout", "OPTIONS, POST"),
-])
+@pytest.mark.parametrize(
+    ("method", "path", "allow"),
+    [
+        ("PUT", "/api/v1/notices", "GET, HEAD, OPTIONS, POST"),
+        ("DELETE", "/api/v1/notices/{uid}", "GET, HEAD, OPTIONS, PATCH"),
+        ("POST", "/healthz", "GET, HEAD, OPTIONS"),
+        ("POST", "/metrics", "GET, HEAD, OPTIONS"),
+        ("DELETE", "/subscribe", "GET, HEAD, OPTIONS, POST"),
+        ("GET", "/admin/logout", "OPTIONS, POST"),
+        ("HEAD", "/admin/logout", "OPTIONS, POST"),
+    ],
+)
 def test_a_405_lists_every_allowed_method(client, notice, method, path, allow):
     response = client.request(method, path.format(uid=notice.uid))
     assert response.status_code == 405

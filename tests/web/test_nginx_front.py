@@ -37,8 +37,11 @@ def app_port(ctx):
     settings = dataclasses.replace(ctx.settings, signup_limit_per_ip=3)
     app = create_app(settings, ctx=dataclasses.replace(ctx, settings=settings))
     # As `notices serve` runs it: X-Forwarded-For believed from the trusted proxies only.
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
-                                           forwarded_allow_ips=list(settings.trusted_proxies)))
+    server = uvicorn.Server(
+        uvicorn.Config(
+            app, host="127.0.0.1", port=port, log_level="warning", forwarded_allow_ips=list(settings.trusted_proxies)
+        )
+    )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     while not server.started:
@@ -110,8 +113,11 @@ def sign_up_through(base: str, source: str, email: str, forwarded_for: str | Non
         form = client.get("/subscribe")
         token = etree.HTML(form.text).xpath('//input[@name="csrf_token"]/@value')[0]
         headers = {"X-Forwarded-For": forwarded_for} if forwarded_for else {}
-        return client.post("/subscribe", headers=headers, data={
-            "csrf_token": token, "email": email, "frequency": "daily", "language": "en"}).status_code
+        return client.post(
+            "/subscribe",
+            headers=headers,
+            data={"csrf_token": token, "email": email, "frequency": "daily", "language": "en"},
+        ).status_code
 
 
 def test_behind_nginx_each_client_has_its_own_limits_and_cannot_pose_as_another(front):

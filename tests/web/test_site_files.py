@@ -19,15 +19,34 @@ def robots(client) -> RobotFileParser:
     return parser
 
 
-@pytest.mark.parametrize("path", ["/", "/?category=road-closure", "/notices/0b6a3c1e-6f1d-4a43-9d55-2d7b8f0a1c2e",
-                                  "/feeds/notices.atom", "/feeds/events.rss", "/calendar/notices.ics", "/subscribe",
-                                  "/docs"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/",
+        "/?category=road-closure",
+        "/notices/0b6a3c1e-6f1d-4a43-9d55-2d7b8f0a1c2e",
+        "/feeds/notices.atom",
+        "/feeds/events.rss",
+        "/calendar/notices.ics",
+        "/subscribe",
+        "/docs",
+    ],
+)
 def test_robots_may_read_the_public_pages_and_feeds(robots, path):
     assert robots.can_fetch("ExampleBot", path)
 
 
-@pytest.mark.parametrize("path", ["/admin", "/admin/login", "/admin/notices/new", "/preferences/a-personal-token",
-                                  "/unsubscribe/a-personal-token", "/subscribe/confirm/a-personal-token"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/admin",
+        "/admin/login",
+        "/admin/notices/new",
+        "/preferences/a-personal-token",
+        "/unsubscribe/a-personal-token",
+        "/subscribe/confirm/a-personal-token",
+    ],
+)
 def test_robots_stay_out_of_the_console_and_personal_link_pages(robots, path):
     assert not robots.can_fetch("ExampleBot", path)
 

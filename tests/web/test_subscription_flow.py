@@ -119,8 +119,11 @@ def test_a_post_without_the_csrf_token_or_from_another_site_is_refused(browser):
     browser.get("/subscribe")
     assert browser.post("/subscribe", data={"email": "a@example.org"}).status_code == 403
     form = browser.get("/subscribe")
-    foreign = browser.post("/subscribe", data={"csrf_token": csrf_field(form), "email": "a@example.org"},
-                           headers={"Origin": "https://evil.example"})
+    foreign = browser.post(
+        "/subscribe",
+        data={"csrf_token": csrf_field(form), "email": "a@example.org"},
+        headers={"Origin": "https://evil.example"},
+    )
     assert foreign.status_code == 403
 
 
@@ -153,8 +156,12 @@ def test_one_click_unsubscribe_works_without_cookies_and_twice(mail_ctx, smtp, a
         # What a mail client sends for one-click (RFC 8058): no cookies, this body.
         for _ in range(2):
             client.cookies.clear()
-            response = client.post(path, content="List-Unsubscribe=One-Click", follow_redirects=False,
-                                   headers={"Content-Type": "application/x-www-form-urlencoded"})
+            response = client.post(
+                path,
+                content="List-Unsubscribe=One-Click",
+                follow_redirects=False,
+                headers={"Content-Type": "application/x-www-form-urlencoded"},
+            )
             assert "cookie" not in response.request.headers
             assert response.status_code == 200
             assert not response.is_redirect
@@ -184,13 +191,25 @@ def test_the_preference_centre_changes_filters_frequency_and_language(mail_ctx, 
     path = link_in(message, "/preferences")
     page = browser.get(path)
     assert page.status_code == 200
-    saved = browser.post(path, data={"csrf_token": csrf_field(page), "frequency": "weekly", "language": "nl",
-                                     "categories": ["utilities", "safety"], "severity": "major"})
+    saved = browser.post(
+        path,
+        data={
+            "csrf_token": csrf_field(page),
+            "frequency": "weekly",
+            "language": "nl",
+            "categories": ["utilities", "safety"],
+            "severity": "major",
+        },
+    )
     assert "Your preferences are saved" in saved.text
     with mail_ctx.db.session() as session:
         subscriber = session.scalars(select(Subscriber)).one()
     assert (subscriber.frequency, subscriber.language, subscriber.categories, subscriber.min_severity) == (
-        "weekly", "nl", ["utilities", "safety"], "major")
+        "weekly",
+        "nl",
+        ["utilities", "safety"],
+        "major",
+    )
     bad = browser.post(path, data={"csrf_token": csrf_field(page), "frequency": "hourly"})
     assert bad.status_code == 400 and "Please check frequency" in bad.text
 

@@ -27,8 +27,9 @@ class NoticesGroup(click.Group):
             sys.exit(2)
         except PartialFailure as failure:
             # The job did the rest; say what it did and what failed, exit 1 (not a usage error).
-            click.echo(", ".join(f"{name}: {count}" for name, count in failure.counts.items()
-                                 if isinstance(count, int)))
+            click.echo(
+                ", ".join(f"{name}: {count}" for name, count in failure.counts.items() if isinstance(count, int))
+            )
             click.echo(f"error: {failure}", err=True)
             sys.exit(1)
 

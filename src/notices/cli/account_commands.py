@@ -18,10 +18,14 @@ def user() -> None:
 
 @user.command("add")
 @click.argument("email")
-@click.option("--role", type=click.Choice(accounts.ROLES), required=True,
-              help="admin: users and tokens; manager: notices.")
-@click.option("--password-file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="Read the password from this file instead of prompting.")
+@click.option(
+    "--role", type=click.Choice(accounts.ROLES), required=True, help="admin: users and tokens; manager: notices."
+)
+@click.option(
+    "--password-file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Read the password from this file instead of prompting.",
+)
 def add(email: str, role: str, password_file: Path | None) -> None:
     """Add a user; the password is prompted for (twice) unless --password-file is given."""
     ctx = migrated_context()

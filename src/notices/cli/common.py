@@ -39,8 +39,10 @@ def migrated_context() -> AppContext:
     if revision is None:
         raise UserError("the database has no tables yet; run `notices db upgrade` first")
     if revision != database.head_revision():
-        raise UserError(f"the database schema is at {revision}, this version needs {database.head_revision()}; "
-                        "run `notices db upgrade` first")
+        raise UserError(
+            f"the database schema is at {revision}, this version needs {database.head_revision()}; "
+            "run `notices db upgrade` first"
+        )
     ctx.require_secret_key()
     return ctx
 
@@ -48,8 +50,10 @@ def migrated_context() -> AppContext:
 def announce_secret_key(ctx: AppContext) -> None:
     """Say where the signing key comes from: links break if processes disagree on it."""
     if ctx.settings.secret_key_source == "database":
-        log.warning("NOTICES_SECRET_KEY is not set: links and forms are signed with the key stored in the "
-                    "database, shared by every process that uses it")
+        log.warning(
+            "NOTICES_SECRET_KEY is not set: links and forms are signed with the key stored in the "
+            "database, shared by every process that uses it"
+        )
 
 
 def author() -> str:

@@ -15,9 +15,13 @@ from notices.runtime import jobs as job_functions
 
 def subscriber_data(subscriber: Subscriber, zone) -> dict:
     return {
-        "email": subscriber.email, "state": subscriber.state, "frequency": subscriber.frequency,
-        "categories": list(subscriber.categories or ()), "locations": list(subscriber.locations or ()),
-        "min_severity": subscriber.min_severity, "language": subscriber.language,
+        "email": subscriber.email,
+        "state": subscriber.state,
+        "frequency": subscriber.frequency,
+        "categories": list(subscriber.categories or ()),
+        "locations": list(subscriber.locations or ()),
+        "min_severity": subscriber.min_severity,
+        "language": subscriber.language,
         "created_at": isoformat_site(subscriber.created_at, zone),
         "confirmed_at": isoformat_site(subscriber.confirmed_at, zone) if subscriber.confirmed_at else None,
     }
@@ -35,32 +39,48 @@ def subscriber() -> None:
 @click.option("--location", "locations", multiple=True, help="Only these locations; repeat for several.")
 @click.option("--severity", help="Minimum severity: info, minor, major or critical.")
 @click.option("--language", type=click.Choice(subscriptions.LANGUAGES), default=None)
-@click.option("--confirm", "send_confirmation", is_flag=True,
-              help="Send the opt-in email instead of confirming at once.")
+@click.option(
+    "--confirm", "send_confirmation", is_flag=True, help="Send the opt-in email instead of confirming at once."
+)
 @click.option("--json", "as_json", is_flag=True)
 def add(email, frequency, categories, locations, severity, language, send_confirmation, as_json) -> None:
     """Add (or update) a subscriber: an operator import, confirmed at once unless --confirm."""
     ctx = migrated_context()
     now = ctx.clock.now()
-    raw = {"frequency": frequency, "categories": list(categories), "locations": list(locations),
-           "severity": severity, "language": language}
+    raw = {
+        "frequency": frequency,
+        "categories": list(categories),
+        "locations": list(locations),
+        "severity": severity,
+        "language": language,
+    }
     try:
         address = normalise_email(email)
         preferences = subscriptions.parse_preferences(raw, ctx.settings)
     except InvalidField as error:
-        option = {"categories": "--category", "locations": "--location", "email": "EMAIL"}.get(error.field, f"--{error.field}")
+        option = {"categories": "--category", "locations": "--location", "email": "EMAIL"}.get(
+            error.field, f"--{error.field}"
+        )
         raise UserError(f"{option}: {error.problem}") from None
     with ctx.db.writing() as session, session.begin():
-        added = subscriptions.add_by_operator(session, email=address, preferences=preferences,
-                                              send_confirmation=send_confirmation, now=now, settings=ctx.settings)
+        added = subscriptions.add_by_operator(
+            session,
+            email=address,
+            preferences=preferences,
+            send_confirmation=send_confirmation,
+            now=now,
+            settings=ctx.settings,
+        )
         data = subscriber_data(added, ctx.settings.timezone)
     if send_confirmation:
         job_functions.send_pending(ctx, now=now)
     if as_json:
         echo_json(data)
     else:
-        click.echo(f"{data['email']}: {data['state']}, {data['frequency']}"
-                   + (" (confirmation email sent)" if send_confirmation else ""))
+        click.echo(
+            f"{data['email']}: {data['state']}, {data['frequency']}"
+            + (" (confirmation email sent)" if send_confirmation else "")
+        )
 
 
 @subscriber.command("list")
@@ -70,8 +90,10 @@ def list_(state: str | None, as_json: bool) -> None:
     """List subscribers."""
     ctx = migrated_context()
     with ctx.db.session() as session:
-        rows = [subscriber_data(item, ctx.settings.timezone)
-                for item in subscriptions.list_subscribers(session, state=state)]
+        rows = [
+            subscriber_data(item, ctx.settings.timezone)
+            for item in subscriptions.list_subscribers(session, state=state)
+        ]
     if as_json:
         echo_json(rows)
         return
@@ -119,28 +141,45 @@ def digest_run(frequency: str, dry_run: bool, as_json: bool) -> None:
         with ctx.db.session() as session:
             emails = subscriptions.emails_by_id(session, [subscriber_id for subscriber_id, _ in counts["planned"]])
         planned = [
-            {"email": emails[subscriber_id], "new": len(s.new), "changed": len(s.changed),
-             "starting": len(s.starting), "ending": len(s.ending), "active": len(s.active)}
+            {
+                "email": emails[subscriber_id],
+                "new": len(s.new),
+                "changed": len(s.changed),
+                "starting": len(s.starting),
+                "ending": len(s.ending),
+                "active": len(s.active),
+            }
             for subscriber_id, s in counts["planned"]
         ]
         if as_json:
             echo_json({"period": counts["period"], "would_send": planned, "nothing_new": counts["empty"]})
             return
-        click.echo(f"{frequency} digest for {counts['period']}: {len(planned)} would be sent, "
-                   f"{counts['empty']} subscribers have nothing new")
+        click.echo(
+            f"{frequency} digest for {counts['period']}: {len(planned)} would be sent, "
+            f"{counts['empty']} subscribers have nothing new"
+        )
         for item in planned:
-            click.echo(f"  {item['email']}: {item['new']} new, {item['changed']} changed, "
-                       f"{item['starting']} starting, {item['ending']} ending, {item['active']} still active")
+            click.echo(
+                f"  {item['email']}: {item['new']} new, {item['changed']} changed, "
+                f"{item['starting']} starting, {item['ending']} ending, {item['active']} still active"
+            )
         return
     sent = _send_with_progress(ctx, now)
-    result = {"period": counts["period"], "enqueued": counts["enqueued"], "already_enqueued": counts["already"],
-              "nothing_new": counts["empty"], **sent}
+    result = {
+        "period": counts["period"],
+        "enqueued": counts["enqueued"],
+        "already_enqueued": counts["already"],
+        "nothing_new": counts["empty"],
+        **sent,
+    }
     if as_json:
         echo_json(result)
     else:
-        click.echo(f"{frequency} digest for {counts['period']}: {counts['enqueued']} enqueued "
-                   f"({counts['already']} already, {counts['empty']} with nothing new); "
-                   f"sent {sent['sent']}, retry {sent['retry']}, failed {sent['failed']}, expired {sent['expired']}")
+        click.echo(
+            f"{frequency} digest for {counts['period']}: {counts['enqueued']} enqueued "
+            f"({counts['already']} already, {counts['empty']} with nothing new); "
+            f"sent {sent['sent']}, retry {sent['retry']}, failed {sent['failed']}, expired {sent['expired']}"
+        )
 
 
 def _send_with_progress(ctx, now) -> dict[str, int]:
@@ -177,4 +216,3 @@ def status(as_json: bool) -> None:
     else:
         for name, count in counts.items():
             click.echo(f"{name:8} {count}")
-

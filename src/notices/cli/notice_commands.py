@@ -18,10 +18,18 @@ from notices.notice.validation import parse_changes, parse_new_notice
 
 # Field names of the notice model -> the option a CLI user typed.
 OPTION_NAMES = {
-    "title": "--title", "summary": "--summary", "body": "--body", "category": "--category",
-    "severity": "--severity", "locations": "--location", "location_detail": "--location-detail",
-    "starts_at": "--starts", "ends_at": "--ends", "expected_end": "--expected-end",
-    "publish_at": "--publish-at", "draft": "--draft",
+    "title": "--title",
+    "summary": "--summary",
+    "body": "--body",
+    "category": "--category",
+    "severity": "--severity",
+    "locations": "--location",
+    "location_detail": "--location-detail",
+    "starts_at": "--starts",
+    "ends_at": "--ends",
+    "expected_end": "--expected-end",
+    "publish_at": "--publish-at",
+    "draft": "--draft",
 }
 
 
@@ -35,8 +43,11 @@ def notice_options(function):
         click.option("--title"),
         click.option("--summary"),
         click.option("--body", help="Markdown."),
-        click.option("--body-file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-                     help="Read the Markdown body from a file ('-' is not supported)."),
+        click.option(
+            "--body-file",
+            type=click.Path(exists=True, dir_okay=False, path_type=Path),
+            help="Read the Markdown body from a file ('-' is not supported).",
+        ),
         click.option("--category"),
         click.option("--severity", help="info, minor, major or critical."),
         click.option("--location", "locations", multiple=True, help="A location key; repeat for several."),
@@ -51,8 +62,21 @@ def notice_options(function):
     return function
 
 
-def _raw_fields(*, title, summary, body, body_file, category, severity, locations, location_detail,
-                starts, ends, expected_end, publish_at) -> dict:
+def _raw_fields(
+    *,
+    title,
+    summary,
+    body,
+    body_file,
+    category,
+    severity,
+    locations,
+    location_detail,
+    starts,
+    ends,
+    expected_end,
+    publish_at,
+) -> dict:
     if body is not None and body_file is not None:
         raise UserError("--body and --body-file: give one of them, not both")
     if body_file is not None:
@@ -61,9 +85,17 @@ def _raw_fields(*, title, summary, body, body_file, category, severity, location
         except (OSError, UnicodeDecodeError) as error:
             raise UserError(f"--body-file: cannot read {body_file} ({error})") from None
     raw = {
-        "title": title, "summary": summary, "body": body, "category": category, "severity": severity,
-        "locations": list(locations) if locations else None, "location_detail": location_detail,
-        "starts_at": starts, "ends_at": ends, "expected_end": expected_end, "publish_at": publish_at,
+        "title": title,
+        "summary": summary,
+        "body": body,
+        "category": category,
+        "severity": severity,
+        "locations": list(locations) if locations else None,
+        "location_detail": location_detail,
+        "starts_at": starts,
+        "ends_at": ends,
+        "expected_end": expected_end,
+        "publish_at": publish_at,
     }
     return {key: value for key, value in raw.items() if value is not None}
 
@@ -75,8 +107,19 @@ def _print_notice(notice, ctx, *, as_json: bool, with_history: bool = False) -> 
         echo_json(notice_data(notice, zone=zone, now=now, with_history=with_history))
         return
     data = notice_data(notice, zone=zone, now=now, with_history=with_history)
-    for key in ("uid", "status", "title", "category", "severity", "locations", "publish_at", "starts_at",
-                "ends_at", "expected_end", "version"):
+    for key in (
+        "uid",
+        "status",
+        "title",
+        "category",
+        "severity",
+        "locations",
+        "publish_at",
+        "starts_at",
+        "ends_at",
+        "expected_end",
+        "version",
+    ):
         value = data[key]
         if isinstance(value, list):
             value = ", ".join(value)
@@ -86,7 +129,8 @@ def _print_notice(notice, ctx, *, as_json: bool, with_history: bool = False) -> 
     if with_history:
         click.echo("events:")
         for event in data["events"] or [{"kind": "(none yet)", "occurred_at": "", "version": ""}]:
-            click.echo(f"  {event['kind']:12} {event['occurred_at']} {('v' + str(event['version'])) if event['version'] else ''}")
+            version = f"v{event['version']}" if event["version"] else ""
+            click.echo(f"  {event['kind']:12} {event['occurred_at']} {version}")
 
 
 @click.group()
@@ -115,8 +159,13 @@ def add(draft: bool, as_json: bool, **options) -> None:
 
 
 @notice.command("list")
-@click.option("--status", "statuses", multiple=True, type=click.Choice([status.value for status in Status]),
-              help="Only notices with this status; repeat for several. Default: upcoming and active.")
+@click.option(
+    "--status",
+    "statuses",
+    multiple=True,
+    type=click.Choice([status.value for status in Status]),
+    help="Only notices with this status; repeat for several. Default: upcoming and active.",
+)
 @click.option("--all", "show_all", is_flag=True, help="Every notice, whatever its status.")
 @click.option("--json", "as_json", is_flag=True)
 def list_(statuses: tuple[str, ...], show_all: bool, as_json: bool) -> None:
@@ -188,7 +237,9 @@ def publish(uid: str, publish_at: str, as_json: bool) -> None:
         if found.publish_at is not None and found.publish_at <= now:
             raise UserError("the notice is already published")
         try:
-            fields = parse_changes({"publish_at": publish_at}, current=store.fields_of(found), settings=ctx.settings, now=now)
+            fields = parse_changes(
+                {"publish_at": publish_at}, current=store.fields_of(found), settings=ctx.settings, now=now
+            )
         except InvalidField as error:
             raise UserError(f"--at: {error.problem}") from None
         store.update_notice(session, found, fields, note="published", now=now, author=author())
@@ -219,7 +270,9 @@ def read_import_file(path: Path) -> list[dict]:
     try:
         data = json.loads(text) if path.suffix.lower() == ".json" else yaml.safe_load(text)
     except (json.JSONDecodeError, yaml.YAMLError) as error:
-        raise UserError(f"{path}: not valid {'JSON' if path.suffix.lower() == '.json' else 'YAML'} ({error})".replace("\n", " ")) from None
+        raise UserError(
+            f"{path}: not valid {'JSON' if path.suffix.lower() == '.json' else 'YAML'} ({error})".replace("\n", " ")
+        ) from None
     if isinstance(data, dict) and isinstance(data.get("notices"), list):
         data = data["notices"]
     if not isinstance(data, list) or not all(isinstance(item, dict) for item in data):

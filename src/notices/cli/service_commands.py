@@ -34,8 +34,13 @@ from notices.runtime.health import scheduler_health
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
 @click.option("--no-scheduler", is_flag=True, help="Serve only; run `notices scheduler` elsewhere.")
-@click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64),
-              help="Web worker processes (the scheduler still runs once, in the parent).")
+@click.option(
+    "--workers",
+    default=1,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    help="Web worker processes (the scheduler still runs once, in the parent).",
+)
 @click.option("--access-log/--no-access-log", default=True, show_default=True)
 def serve(host: str, port: int, no_scheduler: bool, workers: int, access_log: bool) -> None:
     """Serve the web site, feeds and API (with the scheduler in process unless --no-scheduler)."""
@@ -57,8 +62,15 @@ def serve(host: str, port: int, no_scheduler: bool, workers: int, access_log: bo
     click.echo(f"  X-Forwarded-For believed from: {', '.join(proxies) or 'nobody'}  ([web] trusted_proxies)")
     # The client address (rate limits, logs) comes from X-Forwarded-For only when the peer is one
     # of these proxies; from anyone else the header is ignored, so it cannot be forged.
-    options = {"host": host, "port": port, "log_level": "info", "access_log": access_log, "proxy_headers": True,
-               "forwarded_allow_ips": proxies, "log_config": logs.logging_config(ctx.settings, verbose=True)}
+    options = {
+        "host": host,
+        "port": port,
+        "log_level": "info",
+        "access_log": access_log,
+        "proxy_headers": True,
+        "forwarded_allow_ips": proxies,
+        "log_config": logs.logging_config(ctx.settings, verbose=True),
+    }
     if workers == 1:
         uvicorn.run(create_app(ctx.settings, run_scheduler=not no_scheduler, ctx=ctx), **options)
         return
@@ -124,8 +136,10 @@ def db_upgrade() -> None:
     database.upgrade(ctx.db.engine)
     click.echo(f"database at revision {database.current_revision(ctx.db.engine)}")
     if not ctx.settings.secret_key:
-        click.echo("NOTICES_SECRET_KEY is not set: links are signed with the key stored in the database "
-                   "(shared by every process that uses it; set NOTICES_SECRET_KEY to manage it yourself)")
+        click.echo(
+            "NOTICES_SECRET_KEY is not set: links are signed with the key stored in the database "
+            "(shared by every process that uses it; set NOTICES_SECRET_KEY to manage it yourself)"
+        )
 
 
 @click.group()
@@ -201,4 +215,6 @@ def demo(if_empty: bool) -> None:
             accounts.create_user(session, email=DEMO_ADMIN, password=admin_password, role="admin", now=now)
     click.echo(f"loaded {len(created)} demo notices and {subscribers} demo subscribers")
     if admin_password:
-        click.echo(f"console login (shown once): {ctx.settings.absolute_url('/admin')}  {DEMO_ADMIN} / {admin_password}")
+        click.echo(
+            f"console login (shown once): {ctx.settings.absolute_url('/admin')}  {DEMO_ADMIN} / {admin_password}"
+        )

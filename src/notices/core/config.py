@@ -213,7 +213,7 @@ def _keyed_labels(raw: dict, section: str, site_language: str) -> tuple[dict[str
         if isinstance(label, dict):
             unknown = set(label) - set(_LANGUAGES)
             if unknown or not label or not all(isinstance(text, str) and text.strip() for text in label.values()):
-                raise ConfigError(f"{section}.{key}: give labels as {{ en = \"...\", nl = \"...\" }}")
+                raise ConfigError(f'{section}.{key}: give labels as {{ en = "...", nl = "..." }}')
             for language, text in label.items():
                 translations.setdefault(language, {})[key] = text
             labels[key] = label.get(site_language) or label.get("en") or next(iter(label.values()))
@@ -242,7 +242,7 @@ _EMAIL = re.compile(r"^[^@\s<>\",;]+@[^@\s<>\",;]+\.[^@\s<>\",;]+$")
 def _durations(raw: dict, section: str, key: str, default: list[str]) -> tuple[timedelta, ...]:
     values = _get(raw, section, key, default)
     if not isinstance(values, list):
-        raise ConfigError(f"{section}.{key}: must be a list like [\"1d\", \"2h\"]")
+        raise ConfigError(f'{section}.{key}: must be a list like ["1d", "2h"]')
     leads = []
     for value in values:
         match = _DURATION.match(str(value).strip().lower())
@@ -300,8 +300,9 @@ def _trusted_proxies(raw: dict) -> tuple[str, ...]:
     value = _get(raw, "web", "trusted_proxies", ["127.0.0.1", "::1"])
     items = value.split(",") if isinstance(value, str) else value
     if not isinstance(items, list):
-        raise ConfigError("web.trusted_proxies (NOTICES_TRUSTED_PROXIES): must be a list like "
-                          '["10.0.0.5", "172.30.0.0/24"]')
+        raise ConfigError(
+            'web.trusted_proxies (NOTICES_TRUSTED_PROXIES): must be a list like ["10.0.0.5", "172.30.0.0/24"]'
+        )
     proxies = []
     for item in items:
         text = str(item).strip()
@@ -311,8 +312,10 @@ def _trusted_proxies(raw: dict) -> tuple[str, ...]:
             # strict=False would silently widen "10.0.0.5/24" to the whole network: refuse it instead.
             proxy = ipaddress.ip_network(text, strict=True) if "/" in text else ipaddress.ip_address(text)
         except ValueError:
-            raise ConfigError(f"web.trusted_proxies (NOTICES_TRUSTED_PROXIES): {text!r} is not an IP address or "
-                              "network (e.g. 10.0.0.5 or 172.30.0.0/24)") from None
+            raise ConfigError(
+                f"web.trusted_proxies (NOTICES_TRUSTED_PROXIES): {text!r} is not an IP address or "
+                "network (e.g. 10.0.0.5 or 172.30.0.0/24)"
+            ) from None
         proxies.append(str(proxy))
     return tuple(proxies)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import logging
 from contextlib import AbstractContextManager
@@ -35,10 +36,9 @@ class AppContext:
 
     def __post_init__(self) -> None:
         if not self.settings.secret_key:
-            try:
+            # Not migrated yet (`notices db upgrade` runs here): require_secret_key() says so.
+            with contextlib.suppress(ConfigError):
                 self.settings = with_stored_secret_key(self.settings, self.db)
-            except ConfigError:
-                pass  # not migrated yet (`notices db upgrade` runs here); require_secret_key() says so
 
     @classmethod
     def from_settings(cls, settings: Settings, clock: Clock | None = None) -> AppContext:

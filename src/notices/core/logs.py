@@ -12,8 +12,11 @@ JSON_FIELDS = "%(asctime)s %(levelname)s %(name)s %(message)s %(process)d %(thre
 
 def _formatter(settings: Settings | None) -> dict:
     if settings is not None and settings.log_format == "json":
-        return {"()": "pythonjsonlogger.json.JsonFormatter", "fmt": JSON_FIELDS,
-                "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"}}
+        return {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "fmt": JSON_FIELDS,
+            "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
+        }
     return {"format": TEXT_FORMAT}
 
 
@@ -24,7 +27,9 @@ def logging_config(settings: Settings | None, *, verbose: bool = False) -> dict:
         "version": 1,
         "disable_existing_loggers": False,
         "formatters": {"default": _formatter(settings)},
-        "handlers": {"stderr": {"class": "logging.StreamHandler", "formatter": "default", "stream": "ext://sys.stderr"}},
+        "handlers": {
+            "stderr": {"class": "logging.StreamHandler", "formatter": "default", "stream": "ext://sys.stderr"}
+        },
         "root": {"handlers": ["stderr"], "level": level},
         "loggers": {
             "notices": {"level": "INFO" if verbose or (settings and settings.log_format == "json") else level},

@@ -85,7 +85,9 @@ def summary_html(settings: Settings, view: RenderableNotice, *, first_line: str 
     return "<br>\n".join(escape(line) for line in lines if line)
 
 
-def _generator(settings: Settings, *, title: str, subtitle: str, self_url: str, updated: datetime | None) -> FeedGenerator:
+def _generator(
+    settings: Settings, *, title: str, subtitle: str, self_url: str, updated: datetime | None
+) -> FeedGenerator:
     generator = FeedGenerator()
     self_url = safe_output_text(self_url)
     generator.id(self_url)
@@ -102,8 +104,18 @@ def _generator(settings: Settings, *, title: str, subtitle: str, self_url: str, 
     return generator
 
 
-def _add_entry(generator: FeedGenerator, settings: Settings, view: RenderableNotice, *, entry_id: str, title: str,
-               summary: str, content: str, published: datetime, updated: datetime) -> None:
+def _add_entry(
+    generator: FeedGenerator,
+    settings: Settings,
+    view: RenderableNotice,
+    *,
+    entry_id: str,
+    title: str,
+    summary: str,
+    content: str,
+    published: datetime,
+    updated: datetime,
+) -> None:
     entry = generator.add_entry(order="append")
     entry.id(entry_id)
     entry.title(title)
@@ -127,22 +139,35 @@ def _serialise(generator: FeedGenerator, fmt: str) -> bytes:
 
 
 def build_feed(
-    notices: Sequence[Notice], *, settings: Settings, fmt: str, self_url: str, updated: datetime | None, now: datetime,
+    notices: Sequence[Notice],
+    *,
+    settings: Settings,
+    fmt: str,
+    self_url: str,
+    updated: datetime | None,
+    now: datetime,
     skipped: list[tuple[str, str]] | None = None,
 ) -> bytes:
     """Upcoming and active notices (already chosen and ordered), one entry per notice."""
     generator = _generator(
-        settings, title=f"{settings.site_name}: notices", self_url=self_url, updated=updated,
+        settings,
+        title=f"{settings.site_name}: notices",
+        self_url=self_url,
+        updated=updated,
         subtitle="Road closures, works, outages and other notices, upcoming and active.",
     )
 
     def entry(notice: Notice) -> dict:
         view = renderable_notice(notice, settings)
-        return dict(
-            view=view, entry_id=f"urn:uuid:{view.uid}", title=entry_title(settings, view, now),
-            summary=summary_html(settings, view), content=entry_html(settings, view),
-            published=view.publish_at or view.created_at, updated=max(view.updated_at, view.publish_at or view.updated_at),
-        )
+        return {
+            "view": view,
+            "entry_id": f"urn:uuid:{view.uid}",
+            "title": entry_title(settings, view, now),
+            "summary": summary_html(settings, view),
+            "content": entry_html(settings, view),
+            "published": view.publish_at or view.created_at,
+            "updated": max(view.updated_at, view.publish_at or view.updated_at),
+        }
 
     for values in render_each(notices, entry, describe=lambda notice: f"notice {notice.uid}", skipped=skipped):
         _add_entry(generator, settings, **values)
@@ -172,7 +197,12 @@ def event_entry_id(event: NoticeEvent) -> str:
 
 
 def build_event_feed(
-    events: Sequence[NoticeEvent], *, settings: Settings, fmt: str, self_url: str, now: datetime,
+    events: Sequence[NoticeEvent],
+    *,
+    settings: Settings,
+    fmt: str,
+    self_url: str,
+    now: datetime,
     skipped: list[tuple[str, str]] | None = None,
 ) -> bytes:
     """One entry per lifecycle event, newest first, each with its own stable id.
@@ -181,21 +211,28 @@ def build_event_feed(
     """
     updated = max((event.occurred_at for event in events), default=None)
     generator = _generator(
-        settings, title=f"{settings.site_name}: notice updates", self_url=self_url, updated=updated,
+        settings,
+        title=f"{settings.site_name}: notice updates",
+        self_url=self_url,
+        updated=updated,
         subtitle="Every change to a notice: new, in effect, updated, rescheduled, ended, cancelled.",
     )
+
     def entry(event: NoticeEvent) -> dict:
         view = renderable_notice(as_of_event(event), settings)
         label = EVENT_LABELS.get(event.kind, safe_output_text(event.kind))
         occurred_at = renderable_instant(event.occurred_at)
-        return dict(
-            view=view,
-            entry_id=event_entry_id(event),  # from the event itself: stable whatever the snapshot says
-            title=f"{label}: {view.category_label}: {view.title}",
-            summary=summary_html(settings, view, first_line=f"{label}: {when_phrase(view, settings.timezone, occurred_at)}"),
-            content=entry_html(settings, view, note=safe_output_text(event.detail)),
-            published=occurred_at, updated=occurred_at,
-        )
+        return {
+            "view": view,
+            "entry_id": event_entry_id(event),  # from the event itself: stable whatever the snapshot says
+            "title": f"{label}: {view.category_label}: {view.title}",
+            "summary": summary_html(
+                settings, view, first_line=f"{label}: {when_phrase(view, settings.timezone, occurred_at)}"
+            ),
+            "content": entry_html(settings, view, note=safe_output_text(event.detail)),
+            "published": occurred_at,
+            "updated": occurred_at,
+        }
 
     described = lambda event: f"event {event.kind} of notice {event.notice.uid}"  # noqa: E731
     for values in render_each(events, entry, describe=described, skipped=skipped):

@@ -62,8 +62,9 @@ def render_feed(ctx: AppContext, path: str, filters: Filters, query: str, now: d
         last_change = store.last_change_at_or_before(session, now) or EPOCH
         if what == "notices":
             notices = store.visible_notices(session, now, filters)
-            body = build_feed(notices, settings=settings, fmt=fmt, self_url=self_url, updated=last_change, now=now,
-                              skipped=skipped)
+            body = build_feed(
+                notices, settings=settings, fmt=fmt, self_url=self_url, updated=last_change, now=now, skipped=skipped
+            )
             valid_until = next_boundary
         elif what == "events":
             events = store.recent_events(session, now, filters, history=HISTORY)
@@ -76,8 +77,13 @@ def render_feed(ctx: AppContext, path: str, filters: Filters, query: str, now: d
             if any(is_rolling(notice) for notice in notices):
                 # The rolling horizon moved at midnight: the bytes changed, so must Last-Modified.
                 last_change = max(last_change, horizon_moved_at(now, settings.timezone))
-    return RenderedFeed(body=body, media_type=MEDIA_TYPES[fmt], last_modified=last_change, valid_until=valid_until,
-                        skipped=tuple(skipped))
+    return RenderedFeed(
+        body=body,
+        media_type=MEDIA_TYPES[fmt],
+        last_modified=last_change,
+        valid_until=valid_until,
+        skipped=tuple(skipped),
+    )
 
 
 def _calendar_changes(notices, now: datetime, zone) -> list[datetime | None]:
@@ -85,7 +91,8 @@ def _calendar_changes(notices, now: datetime, zone) -> list[datetime | None]:
     a notice slides out of the history window, or the open-ended notices' horizon moves."""
     leaving = [
         _plus(notice.cancelled_at if notice.cancelled_at is not None else notice.ends_at, HISTORY)
-        for notice in notices if notice.cancelled_at is not None or notice.ends_at is not None
+        for notice in notices
+        if notice.cancelled_at is not None or notice.ends_at is not None
     ]
     rolling = horizon_moves_at(now, zone) if any(is_rolling(notice) for notice in notices) else None
     return [*leaving, rolling]

@@ -99,8 +99,9 @@ def _span(view: RenderableNotice, zone: ZoneInfo, horizon: date) -> tuple[date, 
     return first, max(first + ONE_DAY, view.cancelled_at.astimezone(zone).date())
 
 
-def build_calendar(notices: Sequence[Notice], *, settings: Settings, now: datetime,
-                   skipped: list[tuple[str, str]] | None = None) -> bytes:
+def build_calendar(
+    notices: Sequence[Notice], *, settings: Settings, now: datetime, skipped: list[tuple[str, str]] | None = None
+) -> bytes:
     """The calendar as of `now` (which only sets the rolling horizon): the same bytes for the same data and day."""
     zone = settings.timezone
     horizon = horizon_date(now, zone)
@@ -131,11 +132,16 @@ def build_calendar(notices: Sequence[Notice], *, settings: Settings, now: dateti
         event.add("dtend", end)
         event.add("description", _description(view, zone))
         # An X- property is of unknown type to icalendar: say it is TEXT, so it is escaped as one.
-        event.add("x-alt-desc", vText(f"<html><body>{entry_html(settings, view)}</body></html>"),
-                  parameters={"FMTTYPE": "text/html"})
+        event.add(
+            "x-alt-desc",
+            vText(f"<html><body>{entry_html(settings, view)}</body></html>"),
+            parameters={"FMTTYPE": "text/html"},
+        )
         event.add("url", view.url)
         if view.where:
-            event.add("location", ", ".join([*view.places, view.location_detail] if view.location_detail else view.places))
+            event.add(
+                "location", ", ".join([*view.places, view.location_detail] if view.location_detail else view.places)
+            )
         event.add("categories", [view.category_label])
         event.add("status", "CANCELLED" if view.cancelled_at is not None else "CONFIRMED")
         # Closures should not block people's calendars as busy time.
@@ -143,8 +149,9 @@ def build_calendar(notices: Sequence[Notice], *, settings: Settings, now: dateti
         event.add("x-microsoft-cdo-busystatus", "FREE")
         return event, [instant for instant in (start, end) if isinstance(instant, datetime) and instant.tzinfo is zone]
 
-    for event, instants in render_each(notices, vevent, describe=lambda notice: f"notice {notice.uid}",
-                                       skipped=skipped):
+    for event, instants in render_each(
+        notices, vevent, describe=lambda notice: f"notice {notice.uid}", skipped=skipped
+    ):
         calendar.add_component(event)
         zoned += instants
     if zoned:

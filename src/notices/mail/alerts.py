@@ -28,7 +28,11 @@ def _immediate_subscribers(session: Session) -> list:
 
 
 def enqueue_alerts(
-    session: Session, *, settings: Settings, now: datetime, failures: list[tuple[str, str]] | None = None,
+    session: Session,
+    *,
+    settings: Settings,
+    now: datetime,
+    failures: list[tuple[str, str]] | None = None,
 ) -> dict[str, int]:
     """Alerts for lifecycle events not handled yet; an event that fails is left for the next run."""
     failures = [] if failures is None else failures
@@ -45,20 +49,24 @@ def enqueue_alerts(
     handled = []
     for event in events:
         with isolated(session, f"alerts for event {event.id} ({event.kind}) of notice {event.notice.uid}", failures):
-            counts["enqueued"] += _enqueue_event_alerts(session, event, subscribers, settings=settings, now=now,
-                                                        counts=counts)
+            counts["enqueued"] += _enqueue_event_alerts(
+                session, event, subscribers, settings=settings, now=now, counts=counts
+            )
             handled.append(event.id)
     if handled:
         session.execute(update(NoticeEvent).where(NoticeEvent.id.in_(handled)).values(alerts_enqueued=True))
     return counts
 
 
-def _enqueue_event_alerts(session: Session, event: NoticeEvent, subscribers, *, settings: Settings, now: datetime,
-                          counts: dict[str, int]) -> int:
+def _enqueue_event_alerts(
+    session: Session, event: NoticeEvent, subscribers, *, settings: Settings, now: datetime, counts: dict[str, int]
+) -> int:
     notice = event.notice
     expires_at = event.occurred_at + settings.alert_validity
     # After downtime, an alert about something already over is noise.
-    stale = expires_at <= now or (event.kind != "cancelled" and status_at(notice, now) in (Status.ENDED, Status.CANCELLED))
+    stale = expires_at <= now or (
+        event.kind != "cancelled" and status_at(notice, now) in (Status.ENDED, Status.CANCELLED)
+    )
     if event.kind not in ALERT_KINDS:
         return 0
     if stale:
@@ -68,10 +76,13 @@ def _enqueue_event_alerts(session: Session, event: NoticeEvent, subscribers, *, 
     for row in subscribers:
         if subscriptions.row_filters(row).matches(notice):
             enqueued += outbox.enqueue(
-                session, subscriber_id=row.id,
-                dedup_key=f"alert:{notice.uid}:v{event.version}:{event.kind}", kind="alert",
+                session,
+                subscriber_id=row.id,
+                dedup_key=f"alert:{notice.uid}:v{event.version}:{event.kind}",
+                kind="alert",
                 payload={"notice": notice.uid, "event": event.kind, "version": event.version},
-                now=now, expires_at=expires_at,
+                now=now,
+                expires_at=expires_at,
             )
     return enqueued
 
@@ -92,7 +103,11 @@ def next_reminder_at(session: Session, *, settings: Settings, now: datetime) -> 
 
 
 def enqueue_reminders(
-    session: Session, *, settings: Settings, now: datetime, failures: list[tuple[str, str]] | None = None,
+    session: Session,
+    *,
+    settings: Settings,
+    now: datetime,
+    failures: list[tuple[str, str]] | None = None,
 ) -> dict[str, int]:
     """Reminders whose time (start minus lead) has come and whose notice has not started yet."""
     failures = [] if failures is None else failures
@@ -102,8 +117,10 @@ def enqueue_reminders(
     longest = max(settings.reminder_leads)
     upcoming = session.scalars(
         select(Notice).where(
-            Notice.cancelled_at.is_(None), Notice.publish_at <= now,
-            Notice.starts_at > now, Notice.starts_at <= now + longest,
+            Notice.cancelled_at.is_(None),
+            Notice.publish_at <= now,
+            Notice.starts_at > now,
+            Notice.starts_at <= now + longest,
         )
     ).all()
     subscribers = _immediate_subscribers(session) if upcoming else []
@@ -113,8 +130,9 @@ def enqueue_reminders(
     return counts
 
 
-def _enqueue_notice_reminders(session: Session, notice: Notice, subscribers, *, settings: Settings, now: datetime,
-                              counts: dict[str, int]) -> None:
+def _enqueue_notice_reminders(
+    session: Session, notice: Notice, subscribers, *, settings: Settings, now: datetime, counts: dict[str, int]
+) -> None:
     for lead in settings.reminder_leads:
         if notice.starts_at - lead > now:
             continue
@@ -125,23 +143,42 @@ def _enqueue_notice_reminders(session: Session, notice: Notice, subscribers, *, 
         minutes = int(lead.total_seconds() // 60)
         # Once per (notice, start, lead): a text edit does not remind again,
         # a start moved to another time does (it is a new date to remember).
-        first_time = insert_ignoring_duplicates(session, NoticeReminder.__table__, {
-            "notice_id": notice.id, "starts_at": notice.starts_at, "lead_minutes": minutes, "enqueued_at": now,
-        })
+        first_time = insert_ignoring_duplicates(
+            session,
+            NoticeReminder.__table__,
+            {
+                "notice_id": notice.id,
+                "starts_at": notice.starts_at,
+                "lead_minutes": minutes,
+                "enqueued_at": now,
+            },
+        )
         if not first_time:
             continue
         counts["notices"] += 1
-        insert_ignoring_duplicates(session, NoticeEvent.__table__, {
-            "notice_id": notice.id, "kind": "reminder", "version": notice.version, "occurred_at": now,
-            "recorded_at": now, "detail": f"starts in {_lead_text(lead)}", "alerts_enqueued": True,
-        })
+        insert_ignoring_duplicates(
+            session,
+            NoticeEvent.__table__,
+            {
+                "notice_id": notice.id,
+                "kind": "reminder",
+                "version": notice.version,
+                "occurred_at": now,
+                "recorded_at": now,
+                "detail": f"starts in {_lead_text(lead)}",
+                "alerts_enqueued": True,
+            },
+        )
         for row in subscribers:
             if subscriptions.row_filters(row).matches(notice):
                 counts["enqueued"] += outbox.enqueue(
-                    session, subscriber_id=row.id,
-                    dedup_key=f"reminder:{notice.uid}:{_start_key(notice.starts_at)}:{minutes}m", kind="reminder",
+                    session,
+                    subscriber_id=row.id,
+                    dedup_key=f"reminder:{notice.uid}:{_start_key(notice.starts_at)}:{minutes}m",
+                    kind="reminder",
                     payload={"notice": notice.uid, "lead_minutes": minutes, "starts_at": notice.starts_at.isoformat()},
-                    now=now, expires_at=notice.starts_at,
+                    now=now,
+                    expires_at=notice.starts_at,
                 )
 
 

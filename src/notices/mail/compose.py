@@ -83,13 +83,24 @@ class Composer:
                 except NotShareable:
                     pass  # this recipient's links do not fit: their own rendering below
         rendered = self._render(delivery.kind, subscriber, links, specific, now)
-        return make_message(settings=self.settings, rendered=rendered, to=subscriber.email, message_id=identifier,
-                            links=links, date=now, bulk=bulk)
+        return make_message(
+            settings=self.settings,
+            rendered=rendered,
+            to=subscriber.email,
+            message_id=identifier,
+            links=links,
+            date=now,
+            bulk=bulk,
+        )
 
     def _render(self, kind: str, subscriber: Subscriber, links: Links, specific: dict, now: datetime) -> RenderedMail:
         context = {
-            "settings": self.settings, "words": Words(subscriber.language, self.settings.timezone, self.settings),
-            "subscriber": subscriber, "links": links, "now": now, "site_url": self.settings.absolute_url("/"),
+            "settings": self.settings,
+            "words": Words(subscriber.language, self.settings.timezone, self.settings),
+            "subscriber": subscriber,
+            "links": links,
+            "now": now,
+            "site_url": self.settings.absolute_url("/"),
             **specific,
         }
         return render_mail(self.env, kind, subscriber.language, context)
@@ -108,16 +119,19 @@ class Composer:
             stand_ins = stand_in_links()
             rendered = self._render(kind, subscriber, stand_ins, specific, now)
             try:
-                self._templates[key] = MessageTemplate.build(settings=self.settings, rendered=rendered, date=now,
-                                                             bulk=bulk, stand_ins=stand_ins)
+                self._templates[key] = MessageTemplate.build(
+                    settings=self.settings, rendered=rendered, date=now, bulk=bulk, stand_ins=stand_ins
+                )
             except NotShareable:
                 self._templates[key] = None
         return self._templates[key]
 
     def _confirm(self, session, delivery, subscriber, now) -> dict:
         token = self.signer.sign("confirm", subscriber.id, subscriber.token_generation)
-        return {"confirm_url": self.settings.absolute_url(f"/subscribe/confirm/{token}"),
-                "valid_hours": int(self.settings.confirm_within.total_seconds() // 3600)}, None
+        return {
+            "confirm_url": self.settings.absolute_url(f"/subscribe/confirm/{token}"),
+            "valid_hours": int(self.settings.confirm_within.total_seconds() // 3600),
+        }, None
 
     def _manage(self, session, delivery, subscriber, now) -> tuple[dict, None]:
         return {}, None
@@ -156,7 +170,8 @@ class Composer:
         snapshot = self._snapshots.get(key)
         if snapshot is None:
             period = digests.DigestPeriod(
-                frequency=payload["frequency"], start=datetime.fromisoformat(payload["start"]),
+                frequency=payload["frequency"],
+                start=datetime.fromisoformat(payload["start"]),
                 end=datetime.fromisoformat(payload["end"]),
             )
             snapshot = self._snapshots[key] = digests.load_snapshot(session, period)

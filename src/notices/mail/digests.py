@@ -66,7 +66,9 @@ def digest_period(settings: Settings, frequency: str, now: datetime) -> DigestPe
     else:
         raise ValueError(f"no digest for frequency {frequency!r}")
     return DigestPeriod(
-        frequency=frequency, start=start.astimezone(now.tzinfo), end=end.astimezone(now.tzinfo),
+        frequency=frequency,
+        start=start.astimezone(now.tzinfo),
+        end=end.astimezone(now.tzinfo),
         label=end.date().isoformat(),
     )
 
@@ -92,8 +94,11 @@ class DigestSections:
     def fingerprint(self) -> tuple:
         """What the digest shows, as ids: equal fingerprints render the same email."""
         return (
-            tuple(n.id for n in self.new), tuple((n.id, tuple(e.id for e in events)) for n, events in self.changed),
-            tuple(n.id for n in self.starting), tuple(n.id for n in self.ending), tuple(n.id for n in self.active),
+            tuple(n.id for n in self.new),
+            tuple((n.id, tuple(e.id for e in events)) for n, events in self.changed),
+            tuple(n.id for n in self.starting),
+            tuple(n.id for n in self.ending),
+            tuple(n.id for n in self.active),
         )
 
     @property
@@ -144,7 +149,12 @@ def sections_for(snapshot: DigestSnapshot, filters: Filters) -> DigestSections:
 
 
 def enqueue_digests(
-    session: Session, *, settings: Settings, frequency: str, now: datetime, dry_run: bool = False,
+    session: Session,
+    *,
+    settings: Settings,
+    frequency: str,
+    now: datetime,
+    dry_run: bool = False,
 ) -> dict:
     """Enqueue this period's digest for every confirmed subscriber of `frequency` who has news.
 
@@ -162,15 +172,26 @@ def enqueue_digests(
             counts["planned"].append((row.id, sections))
             continue
         added = outbox.enqueue(
-            session, subscriber_id=row.id, dedup_key=period.key, kind="digest",
+            session,
+            subscriber_id=row.id,
+            dedup_key=period.key,
+            kind="digest",
             payload={"frequency": frequency, "start": period.start.isoformat(), "end": period.end.isoformat()},
-            now=now, expires_at=period.end + settings.digest_validity,
+            now=now,
+            expires_at=period.end + settings.digest_validity,
         )
         counts["enqueued" if added else "already"] += 1
     if not dry_run:
-        insert_ignoring_duplicates(session, DigestRun.__table__, {
-            "frequency": frequency, "period": period.label, "enqueued_at": now, "enqueued": counts["enqueued"],
-        })
+        insert_ignoring_duplicates(
+            session,
+            DigestRun.__table__,
+            {
+                "frequency": frequency,
+                "period": period.label,
+                "enqueued_at": now,
+                "enqueued": counts["enqueued"],
+            },
+        )
     return counts
 
 

@@ -146,7 +146,7 @@ def _wrapped(text: str) -> str:
             if cut <= 0:
                 break  # short enough, or one enormous word: left for quoted-printable below
             lines.append(line[:cut])
-            line = line[cut + 1:]
+            line = line[cut + 1 :]
         lines.append(line)
     return "\n".join(lines) + "\n"
 
@@ -167,10 +167,10 @@ def _header(name: str, value) -> bytes:
         # leaving "Subject:" alone on the first (and Python's own parser then
         # reads a leading space). Fill the first line up to a space instead:
         # unfolding gives the same text, encoded words never hold a space.
-        line, end, rest = folded[len(empty_first):].partition(b"\r\n")
+        line, end, rest = folded[len(empty_first) :].partition(b"\r\n")
         cut = line.rfind(b" ", 0, MAIL_POLICY.max_line_length - len(name) - 1)
         if cut > 0:
-            folded = b"%s: %s\r\n %s%s%s" % (name.encode(), line[:cut], line[cut + 1:], end, rest)
+            folded = b"%s: %s\r\n %s%s%s" % (name.encode(), line[:cut], line[cut + 1 :], end, rest)
     return folded
 
 
@@ -183,8 +183,9 @@ def _subject(subject: str) -> bytes:
     two encoded words ("€ Straße" arrives as "€Straße").
     """
     plain = subject.isascii() and "=?" not in subject and all(len(word) <= 66 for word in subject.split(" "))
-    folded = Header(subject, "us-ascii" if plain else "utf-8", maxlinelen=MAIL_POLICY.max_line_length,
-                    header_name="Subject").encode(linesep="\r\n")
+    folded = Header(
+        subject, "us-ascii" if plain else "utf-8", maxlinelen=MAIL_POLICY.max_line_length, header_name="Subject"
+    ).encode(linesep="\r\n")
     return f"Subject: {folded}\r\n".encode("ascii")
 
 
@@ -236,13 +237,16 @@ class MessageTemplate:
     stand_ins: Links | None
 
     @classmethod
-    def build(cls, *, settings: Settings, rendered: RenderedMail, date: datetime, bulk: bool,
-              stand_ins: Links | None = None) -> MessageTemplate:
+    def build(
+        cls, *, settings: Settings, rendered: RenderedMail, date: datetime, bulk: bool, stand_ins: Links | None = None
+    ) -> MessageTemplate:
         """Encode `rendered`; `stand_ins`: the links it was rendered with, to fill in per recipient."""
         local, _, domain = settings.mail_from.partition("@")
         head = [
-            _header("From", Address(display_name=header_text(settings.mail_from_name, limit=80), username=local,
-                                    domain=domain)),
+            _header(
+                "From",
+                Address(display_name=header_text(settings.mail_from_name, limit=80), username=local, domain=domain),
+            ),
             _subject(header_text(rendered.subject)),
             _header("Date", format_datetime(date, usegmt=True)),
             _header("List-Unsubscribe-Post", "List-Unsubscribe=One-Click"),
@@ -270,8 +274,13 @@ class MessageTemplate:
             if any(octets + sum(growth[name] for name in names) > _MAX_LINE for octets, names in self.link_lines):
                 raise NotShareable("a link does not fit on its line")
         to_local, _, to_domain = to.partition("@")
-        parts = [self.head, _header("To", Address(username=to_local, domain=to_domain)),
-                 _header("Message-ID", message_id), _list_unsubscribe(links), self.segments[0]]
+        parts = [
+            self.head,
+            _header("To", Address(username=to_local, domain=to_domain)),
+            _header("Message-ID", message_id),
+            _list_unsubscribe(links),
+            self.segments[0],
+        ]
         for name, segment in zip(self.slots, self.segments[1:], strict=True):
             parts += (_ascii_url(getattr(links, name)), segment)
         return OutgoingMail(data=b"".join(parts), message_id=message_id, recipient=to)
@@ -297,13 +306,20 @@ def _cut(data: bytes, rendered: str, stand_ins: Links):
     pieces = re.split(b"(" + b"|".join(re.escape(value) for value in by_value) + b")", data)
     link_lines = tuple(
         (len(line), tuple(by_value[value] for value in by_value for _ in range(line.count(value))))
-        for line in data.split(b"\r\n") if nonce in line
+        for line in data.split(b"\r\n")
+        if nonce in line
     )
     return tuple(pieces[0::2]), tuple(by_value[value] for value in pieces[1::2]), link_lines
 
 
 def make_message(
-    *, settings: Settings, rendered: RenderedMail, to: str, message_id: str, links: Links, date: datetime,
+    *,
+    settings: Settings,
+    rendered: RenderedMail,
+    to: str,
+    message_id: str,
+    links: Links,
+    date: datetime,
     bulk: bool = False,
 ) -> OutgoingMail:
     """One message for one recipient, rendered with their own links."""

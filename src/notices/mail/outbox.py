@@ -24,21 +24,47 @@ from notices.core.models import Delivery
 log = logging.getLogger(__name__)
 
 # Waits before the 2nd, 3rd, ... attempt after a temporary failure.
-BACKOFF = (timedelta(minutes=1), timedelta(minutes=5), timedelta(minutes=15), timedelta(hours=1),
-           timedelta(hours=3), timedelta(hours=6))
+BACKOFF = (
+    timedelta(minutes=1),
+    timedelta(minutes=5),
+    timedelta(minutes=15),
+    timedelta(hours=1),
+    timedelta(hours=3),
+    timedelta(hours=6),
+)
 STATUSES = ("pending", "sending", "sent", "failed", "expired")
 
 
 def enqueue(
-    session: Session, *, subscriber_id: int, dedup_key: str, kind: str, payload: dict, now: datetime,
+    session: Session,
+    *,
+    subscriber_id: int,
+    dedup_key: str,
+    kind: str,
+    payload: dict,
+    now: datetime,
     expires_at: datetime | None = None,
 ) -> bool:
     """Add a delivery unless this subscriber already has one with this key; True if added."""
-    return insert_ignoring_duplicates(session, Delivery.__table__, {
-        "subscriber_id": subscriber_id, "dedup_key": dedup_key, "kind": kind, "payload": payload,
-        "status": "pending", "attempts": 0, "next_attempt_at": now, "lease_until": None,
-        "expires_at": expires_at, "message_id": "", "smtp_reply": "", "last_error": "", "created_at": now,
-    })
+    return insert_ignoring_duplicates(
+        session,
+        Delivery.__table__,
+        {
+            "subscriber_id": subscriber_id,
+            "dedup_key": dedup_key,
+            "kind": kind,
+            "payload": payload,
+            "status": "pending",
+            "attempts": 0,
+            "next_attempt_at": now,
+            "lease_until": None,
+            "expires_at": expires_at,
+            "message_id": "",
+            "smtp_reply": "",
+            "last_error": "",
+            "created_at": now,
+        },
+    )
 
 
 def message_id(delivery_id: int, dedup_key: str, domain: str) -> str:
@@ -89,8 +115,13 @@ def claim_batch(db: Database, *, now: datetime, limit: int, lease: timedelta, ow
         claimed = session.scalars(
             update(Delivery)
             .where(Delivery.id.in_(select(chosen.c.id)), *due)
-            .values(status="sending", lease_until=lease_until, next_attempt_at=lease_until,
-                    attempts=Delivery.attempts + 1, claimed_by=owner)
+            .values(
+                status="sending",
+                lease_until=lease_until,
+                next_attempt_at=lease_until,
+                attempts=Delivery.attempts + 1,
+                claimed_by=owner,
+            )
             .returning(Delivery.id)
         ).all()
     return [Claim(delivery_id, owner) for delivery_id in sorted(claimed)]
@@ -109,7 +140,8 @@ def confirm_claim(session: Session, claim: Claim, *, now: datetime, lease: timed
     slow SMTP transaction cannot lose the claim half-way either.
     """
     result = session.execute(
-        update(Delivery).where(Delivery.id == claim.delivery_id, *_held(claim.owner, now))
+        update(Delivery)
+        .where(Delivery.id == claim.delivery_id, *_held(claim.owner, now))
         .values(lease_until=now + lease, next_attempt_at=now + lease)
     )
     return result.rowcount == 1
@@ -134,8 +166,16 @@ def _finish(session: Session, claim: Claim, **values) -> bool:
 
 
 def mark_sent(session: Session, claim: Claim, *, now: datetime, message_id: str, reply: str) -> bool:
-    return _finish(session, claim, status="sent", sent_at=now, message_id=message_id, smtp_reply=reply[:1000],
-                   lease_until=None, last_error="")
+    return _finish(
+        session,
+        claim,
+        status="sent",
+        sent_at=now,
+        message_id=message_id,
+        smtp_reply=reply[:1000],
+        lease_until=None,
+        last_error="",
+    )
 
 
 def mark_retry(session: Session, claim: Claim, *, now: datetime, attempts: int, max_attempts: int, error: str) -> str:

@@ -62,7 +62,11 @@ class RunClock:
 
 
 def send_pending(
-    ctx: AppContext, *, now: datetime, mailer: Mailer, limit: int | None = None,
+    ctx: AppContext,
+    *,
+    now: datetime,
+    mailer: Mailer,
+    limit: int | None = None,
     on_progress: Callable[[int], None] | None = None,
 ) -> dict[str, int]:
     """Send every delivery that is due; returns how many were sent, retried, failed, expired, lost."""
@@ -132,7 +136,8 @@ def _compose_batch(run: _Run, composer: Composer, claims: list[Claim], outgoing:
         deliveries = {
             delivery.id: delivery
             for delivery in session.scalars(
-                select(Delivery).where(Delivery.id.in_([claim.delivery_id for claim in claims]))
+                select(Delivery)
+                .where(Delivery.id.in_([claim.delivery_id for claim in claims]))
                 .options(selectinload(Delivery.subscriber))
             )
         }
@@ -146,8 +151,16 @@ def _compose_batch(run: _Run, composer: Composer, claims: list[Claim], outgoing:
                 continue
             except Exception as error:  # one message that cannot be composed must not stop the others
                 log.exception("delivery %s: could not compose the message", delivery.id)
-                count(run.record(outbox.mark_retry, claim, now=run.clock.now(), attempts=delivery.attempts,
-                                 max_attempts=settings.max_attempts, error=f"could not compose: {error!r}"))
+                count(
+                    run.record(
+                        outbox.mark_retry,
+                        claim,
+                        now=run.clock.now(),
+                        attempts=delivery.attempts,
+                        max_attempts=settings.max_attempts,
+                        error=f"could not compose: {error!r}",
+                    )
+                )
                 continue
             item = Outgoing(claim, delivery.subscriber_id, delivery.attempts, mail)
             while sender.is_alive():
@@ -184,20 +197,33 @@ class _SenderThread(threading.Thread):
         with run.ctx.db.session() as session, session.begin():
             still_ours = outbox.confirm_claim(session, item.claim, now=run.clock.now(), lease=run.lease)
         if not still_ours:
-            log.warning("delivery %s: the claim ran out before it could be sent; left to its new owner",
-                        item.claim.delivery_id)
+            log.warning(
+                "delivery %s: the claim ran out before it could be sent; left to its new owner", item.claim.delivery_id
+            )
             return "lost"
         try:
             reply = connection.send(item.mail, sender=settings.mail_from)
         except TemporaryFailure as error:
-            return run.record(outbox.mark_retry, item.claim, now=run.clock.now(), attempts=item.attempts,
-                              max_attempts=settings.max_attempts, error=str(error))
+            return run.record(
+                outbox.mark_retry,
+                item.claim,
+                now=run.clock.now(),
+                attempts=item.attempts,
+                max_attempts=settings.max_attempts,
+                error=str(error),
+            )
         except PermanentFailure as error:
             return self._refused(item, error)
         except Exception as error:  # an unexpected fault with this one message: retry it later, go on
             log.exception("delivery %s: sending failed", item.claim.delivery_id)
-            return run.record(outbox.mark_retry, item.claim, now=run.clock.now(), attempts=item.attempts,
-                              max_attempts=settings.max_attempts, error=f"could not send: {error!r}")
+            return run.record(
+                outbox.mark_retry,
+                item.claim,
+                now=run.clock.now(),
+                attempts=item.attempts,
+                max_attempts=settings.max_attempts,
+                error=f"could not send: {error!r}",
+            )
         run.record(outbox.mark_sent, item.claim, now=run.clock.now(), message_id=item.mail.message_id, reply=reply)
         return "sent"
 
@@ -212,7 +238,8 @@ class _SenderThread(threading.Thread):
         self.composer.blocked.add(item.subscriber_id)
         with run.ctx.db.writing() as writer, writer.begin():
             outbox.mark_failed(writer, item.claim, error=str(error))
-            subscriptions.suppress(writer, writer.get(Subscriber, item.subscriber_id), reason=str(error),
-                                   now=run.clock.now())
+            subscriptions.suppress(
+                writer, writer.get(Subscriber, item.subscriber_id), reason=str(error), now=run.clock.now()
+            )
         log.warning("suppressed %s after %s", item.mail.recipient, error)
         return "failed"

@@ -83,8 +83,10 @@ def parse_preferences(raw: Mapping[str, Any], settings: Settings) -> Preferences
 
 def preferences_of(subscriber: Subscriber) -> Preferences:
     return Preferences(
-        frequency=subscriber.frequency, categories=tuple(subscriber.categories or ()),
-        locations=tuple(subscriber.locations or ()), min_severity=subscriber.min_severity,
+        frequency=subscriber.frequency,
+        categories=tuple(subscriber.categories or ()),
+        locations=tuple(subscriber.locations or ()),
+        min_severity=subscriber.min_severity,
         language=subscriber.language,
     )
 
@@ -120,7 +122,12 @@ def find(session: Session, email: str) -> Subscriber | None:
 
 def _new(email: str, preferences: Preferences, now: datetime, state: str) -> Subscriber:
     subscriber = Subscriber(
-        email=email, state=state, created_at=now, updated_at=now, suppression_reason="", token_generation=1,
+        email=email,
+        state=state,
+        created_at=now,
+        updated_at=now,
+        suppression_reason="",
+        token_generation=1,
         confirmed_at=now if state == ACTIVE else None,
     )
     _apply(subscriber, preferences, now)
@@ -129,8 +136,13 @@ def _new(email: str, preferences: Preferences, now: datetime, state: str) -> Sub
 
 def _enqueue_confirmation(session: Session, subscriber: Subscriber, now: datetime, settings: Settings) -> None:
     outbox.enqueue(
-        session, subscriber_id=subscriber.id, dedup_key=f"confirm:{now.isoformat()}", kind="confirm",
-        payload={}, now=now, expires_at=now + settings.confirm_within,
+        session,
+        subscriber_id=subscriber.id,
+        dedup_key=f"confirm:{now.isoformat()}",
+        kind="confirm",
+        payload={},
+        now=now,
+        expires_at=now + settings.confirm_within,
     )
 
 
@@ -139,10 +151,12 @@ def sign_up(
 ) -> None:
     """The public form: start a double opt-in, or mail a preference link to a confirmed address."""
     hour = timedelta(hours=1)
-    within_address = rate_limits.hit(session, f"signup:address:{email}", limit=settings.signup_limit_per_address,
-                                   window=hour, now=now)
-    within_client = rate_limits.hit(session, f"signup:client:{client}", limit=settings.signup_limit_per_ip,
-                                  window=hour, now=now)
+    within_address = rate_limits.hit(
+        session, f"signup:address:{email}", limit=settings.signup_limit_per_address, window=hour, now=now
+    )
+    within_client = rate_limits.hit(
+        session, f"signup:client:{client}", limit=settings.signup_limit_per_ip, window=hour, now=now
+    )
     if not (within_address and within_client):
         raise RateLimited()
     subscriber = find(session, email)
@@ -157,13 +171,25 @@ def sign_up(
         subscriber.created_at = now  # the purge clock restarts with a new opt-in
         _enqueue_confirmation(session, subscriber, now, settings)
     elif subscriber.state == ACTIVE:
-        outbox.enqueue(session, subscriber_id=subscriber.id, dedup_key=f"manage:{now.isoformat()}", kind="manage",
-                       payload={}, now=now, expires_at=now + settings.confirm_within)
+        outbox.enqueue(
+            session,
+            subscriber_id=subscriber.id,
+            dedup_key=f"manage:{now.isoformat()}",
+            kind="manage",
+            payload={},
+            now=now,
+            expires_at=now + settings.confirm_within,
+        )
     # A suppressed address (it bounced) gets nothing; the answer is the same.
 
 
 def add_by_operator(
-    session: Session, *, email: str, preferences: Preferences, send_confirmation: bool, now: datetime,
+    session: Session,
+    *,
+    email: str,
+    preferences: Preferences,
+    send_confirmation: bool,
+    now: datetime,
     settings: Settings,
 ) -> Subscriber:
     """`notices subscriber add`: confirmed at once (an import), or a normal opt-in with --confirm."""
@@ -224,7 +250,9 @@ def suppress(session: Session, subscriber: Subscriber, *, reason: str, now: date
 
 def purge_unconfirmed(session: Session, *, now: datetime, settings: Settings) -> int:
     """Forget sign-ups nobody confirmed in time (their deliveries go with them)."""
-    old = select(Subscriber.id).where(Subscriber.state == "pending", Subscriber.created_at < now - settings.confirm_within)
+    old = select(Subscriber.id).where(
+        Subscriber.state == "pending", Subscriber.created_at < now - settings.confirm_within
+    )
     ids = list(session.scalars(old))
     if ids:
         session.execute(delete(Delivery).where(Delivery.subscriber_id.in_(ids)))
@@ -259,15 +287,22 @@ def row_filters(row) -> Filters:
 
 def subscriber_counts(session: Session, settings: Settings) -> dict:
     """Confirmed subscribers per frequency, topic and place (no filter counts for every one)."""
-    rows = session.execute(select(Subscriber.state, Subscriber.frequency, Subscriber.categories, Subscriber.locations)).all()
+    rows = session.execute(
+        select(Subscriber.state, Subscriber.frequency, Subscriber.categories, Subscriber.locations)
+    ).all()
     states = Counter(row.state for row in rows)
     confirmed = [row for row in rows if row.state == "confirmed"]
     return {
         "total": len(confirmed),
         "by_frequency": dict(Counter(row.frequency for row in confirmed)),
-        "by_category": {key: sum(1 for row in confirmed if not row.categories or key in row.categories)
-                        for key in settings.categories},
-        "by_location": {key: sum(1 for row in confirmed if not row.locations or key in row.locations)
-                        for key in settings.locations},
-        "pending": states["pending"], "unsubscribed": states["unsubscribed"], "suppressed": states["suppressed"],
+        "by_category": {
+            key: sum(1 for row in confirmed if not row.categories or key in row.categories)
+            for key in settings.categories
+        },
+        "by_location": {
+            key: sum(1 for row in confirmed if not row.locations or key in row.locations) for key in settings.locations
+        },
+        "pending": states["pending"],
+        "unsubscribed": states["unsubscribed"],
+        "suppressed": states["suppressed"],
     }

@@ -64,7 +64,9 @@ class SMTPMailer:
     def _open(self) -> smtplib.SMTP:
         try:
             if self.tls:
-                client = smtplib.SMTP_SSL(self.host, self.port, timeout=self.timeout, context=ssl.create_default_context())
+                client = smtplib.SMTP_SSL(
+                    self.host, self.port, timeout=self.timeout, context=ssl.create_default_context()
+                )
             else:
                 client = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
             client.ehlo()
@@ -123,8 +125,11 @@ class _SMTPConnection:
                 options = ["BODY=8BITMIME"]
             else:
                 data = as_seven_bit(data)
-        steps = (("mail", lambda: client.mail(sender, options)), ("rcpt", lambda: client.rcpt(mail.recipient)),
-                 ("data", lambda: client.data(data)))
+        steps = (
+            ("mail", lambda: client.mail(sender, options)),
+            ("rcpt", lambda: client.rcpt(mail.recipient)),
+            ("data", lambda: client.data(data)),
+        )
         for stage, step in steps:
             try:
                 code, text = step()
@@ -135,7 +140,9 @@ class _SMTPConnection:
                     client.rset()
                 reply = _reply(code, text)
                 if code >= 500:
-                    raise PermanentFailure(reply, address_rejected=stage == "rcpt" or bool(_MAILBOX_STATUS.match(reply)))
+                    raise PermanentFailure(
+                        reply, address_rejected=stage == "rcpt" or bool(_MAILBOX_STATUS.match(reply))
+                    )
                 raise TemporaryFailure(reply)
         return _reply(code, text)
 

@@ -13,8 +13,27 @@ from __future__ import annotations
 import re
 from html.parser import HTMLParser
 
-_BLOCKS = {"p", "div", "h1", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "li", "blockquote", "pre", "table",
-           "tr", "dl", "dt", "dd", "hr"}
+_BLOCKS = {
+    "p",
+    "div",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "ul",
+    "ol",
+    "li",
+    "blockquote",
+    "pre",
+    "table",
+    "tr",
+    "dl",
+    "dt",
+    "dd",
+    "hr",
+}
 _ROWS = {"li", "tr", "dt", "dd"}
 _CONTAINERS = {"ul", "ol", "table", "dl"}
 _HEADINGS = {"h1", "h2", "h3", "h4", "h5", "h6"}

@@ -27,8 +27,12 @@ TEXTS = {
         "severity": {"info": "info", "minor": "minor", "major": "major", "critical": "critical"},
         "frequency": {"immediate": "immediately", "daily": "daily", "weekly": "weekly"},
         "digest_title": {"daily": "Daily notices", "weekly": "Weekly notices"},
-        "digest_parts": {"new": "{n} new", "changed": "{n} changed", "starting": "{n} starting soon",
-                         "ending": "{n} ending soon"},
+        "digest_parts": {
+            "new": "{n} new",
+            "changed": "{n} changed",
+            "starting": "{n} starting soon",
+            "ending": "{n} ending soon",
+        },
         "nothing_new": "nothing new",
     },
     "nl": {
@@ -46,8 +50,12 @@ TEXTS = {
         "severity": {"info": "informatie", "minor": "beperkt", "major": "groot", "critical": "kritiek"},
         "frequency": {"immediate": "direct", "daily": "dagelijks", "weekly": "wekelijks"},
         "digest_title": {"daily": "Dagelijks overzicht", "weekly": "Weekoverzicht"},
-        "digest_parts": {"new": "{n} nieuw", "changed": "{n} gewijzigd", "starting": "{n} begint binnenkort",
-                         "ending": "{n} eindigt binnenkort"},
+        "digest_parts": {
+            "new": "{n} nieuw",
+            "changed": "{n} gewijzigd",
+            "starting": "{n} begint binnenkort",
+            "ending": "{n} eindigt binnenkort",
+        },
         "nothing_new": "niets nieuws",
     },
 }

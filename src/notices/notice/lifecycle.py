@@ -97,20 +97,21 @@ class Filters:
             return False
         if self.locations and not self.locations.intersection(notice.locations):
             return False
-        if self.min_severity and SEVERITY_RANK[notice.severity] < SEVERITY_RANK[self.min_severity]:
-            return False
-        return True
+        return not (self.min_severity and SEVERITY_RANK[notice.severity] < SEVERITY_RANK[self.min_severity])
 
     @property
     def is_empty(self) -> bool:
         return not (self.categories or self.locations or self.min_severity)
 
 
+NO_FILTERS = Filters()
+
+
 def is_visible(notice: Timed, now: datetime) -> bool:
     return status_at(notice, now) in VISIBLE_STATUSES
 
 
-def visible(notices: Iterable[Filterable], now: datetime, filters: Filters = Filters()) -> list:
+def visible(notices: Iterable[Filterable], now: datetime, filters: Filters = NO_FILTERS) -> list:
     """Upcoming and active notices that match `filters`, soonest start first."""
     chosen = [notice for notice in notices if is_visible(notice, now) and filters.matches(notice)]
     return sorted(chosen, key=lambda notice: (notice.starts_at, notice.publish_at, getattr(notice, "uid", "")))

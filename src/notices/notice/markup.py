@@ -23,9 +23,36 @@ T = TypeVar("T")
 R = TypeVar("R")
 
 _ALLOWED_TAGS = {
-    "a", "abbr", "b", "blockquote", "br", "code", "dd", "del", "dl", "dt", "em", "h2", "h3", "h4",
-    "hr", "i", "li", "ol", "p", "pre", "strong", "sub", "sup", "table", "tbody", "td", "th",
-    "thead", "tr", "ul",
+    "a",
+    "abbr",
+    "b",
+    "blockquote",
+    "br",
+    "code",
+    "dd",
+    "del",
+    "dl",
+    "dt",
+    "em",
+    "h2",
+    "h3",
+    "h4",
+    "hr",
+    "i",
+    "li",
+    "ol",
+    "p",
+    "pre",
+    "strong",
+    "sub",
+    "sup",
+    "table",
+    "tbody",
+    "td",
+    "th",
+    "thead",
+    "tr",
+    "ul",
 }
 _ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "abbr": {"title"}, "td": {"align"}, "th": {"align"}}
 _LINK_REL = "noopener noreferrer nofollow"
@@ -37,8 +64,13 @@ EARLIEST_RENDERABLE = datetime(1, 1, 3, tzinfo=UTC)
 LATEST_RENDERABLE = datetime(9999, 12, 29, tzinfo=UTC)
 
 
-def render_each(items: Iterable[T], build: Callable[[T], R], *, describe: Callable[[T], str],
-                skipped: list[tuple[str, str]] | None = None) -> Iterator[R]:
+def render_each(
+    items: Iterable[T],
+    build: Callable[[T], R],
+    *,
+    describe: Callable[[T], str],
+    skipped: list[tuple[str, str]] | None = None,
+) -> Iterator[R]:
     """`build(item)` for each item; one that cannot be built is logged, noted in `skipped` and left out.
 
     Input is checked, and every renderer filters text again, but a row can
@@ -110,7 +142,7 @@ def _unlink_dead_anchors(html: str) -> str:
         return html
     for anchor in dead:
         anchor.drop_tag()  # keeps the text and any children
-    return lxml.html.tostring(root, encoding="unicode")[len("<div>"):-len("</div>")]
+    return lxml.html.tostring(root, encoding="unicode")[len("<div>") : -len("</div>")]
 
 
 def markdown_to_text(text: str, *, base_url: str) -> str:

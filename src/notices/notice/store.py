@@ -6,13 +6,14 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, func, or_, select, union_all, update
+from sqlalchemy import and_, func, or_, select, union_all
 from sqlalchemy.orm import Session, selectinload
 
+from notices.core import site_state
 from notices.core.db import insert_ignoring_duplicates
-from notices.core.models import JobRun, Notice, NoticeEvent, NoticeRevision, SiteState
+from notices.core.models import Notice, NoticeEvent, NoticeRevision
 from notices.notice import lifecycle
-from notices.notice.lifecycle import Filters, Status
+from notices.notice.lifecycle import NO_FILTERS, Filters, Status
 from notices.notice.validation import TIME_FIELDS, NoticeFields, parse_note
 from notices.people import audit
 
@@ -26,8 +27,18 @@ class NoticeConflict(ValueError):
 
 
 PUBLIC_FIELDS = (
-    "title", "summary", "body", "category", "severity", "locations", "location_detail",
-    "publish_at", "starts_at", "ends_at", "expected_end", "geometry",
+    "title",
+    "summary",
+    "body",
+    "category",
+    "severity",
+    "locations",
+    "location_detail",
+    "publish_at",
+    "starts_at",
+    "ends_at",
+    "expected_end",
+    "geometry",
 )
 
 
@@ -47,39 +58,32 @@ def snapshot(notice: Notice) -> dict:
     return data
 
 
-def bump_data_version(session: Session, now: datetime) -> None:
-    """Tell every process (feed caches, schedulers) that data changed."""
-    session.execute(
-        update(SiteState).where(SiteState.id == 1).values(data_version=SiteState.data_version + 1, changed_at=now)
-    )
-
-
-def scheduler_heartbeat(session: Session, now: datetime) -> None:
-    """A scheduler finished a run (not a data change: the data version stays)."""
-    session.execute(update(SiteState).where(SiteState.id == 1).values(scheduler_seen_at=now))
-
-
-def scheduler_seen_at(session: Session) -> datetime | None:
-    return session.scalar(select(SiteState.scheduler_seen_at).where(SiteState.id == 1))
-
-
-def data_version(session: Session) -> int:
-    return session.scalar(select(SiteState.data_version).where(SiteState.id == 1)) or 0
-
-
 def create_notice(session: Session, fields: NoticeFields, *, now: datetime, author: str) -> Notice:
     values = fields.as_dict()
     values["locations"] = list(values["locations"])
     notice = Notice(
-        uid=str(uuid.uuid4()), version=1, announced_phase="none", cancel_reason="",
-        created_at=now, created_by=author, updated_at=now, updated_by=author, **values,
+        uid=str(uuid.uuid4()),
+        version=1,
+        announced_phase="none",
+        cancel_reason="",
+        created_at=now,
+        created_by=author,
+        updated_at=now,
+        updated_by=author,
+        **values,
     )
     session.add(notice)
     session.flush()
     _add_revision(session, notice, now=now, author=author, note="created")
-    audit.record(session, actor=author, action="notice.draft" if notice.publish_at is None else "notice.create",
-                 target=notice.uid, detail=notice.title, now=now)
-    bump_data_version(session, now)
+    audit.record(
+        session,
+        actor=author,
+        action="notice.draft" if notice.publish_at is None else "notice.create",
+        target=notice.uid,
+        detail=notice.title,
+        now=now,
+    )
+    site_state.bump_data_version(session, now)
     return notice
 
 
@@ -111,7 +115,7 @@ def update_notice(
     # A first publication is announced by the job's "published" event instead.
     if was_public:
         _record_event(session, notice, "rescheduled" if times_changed else "updated", now=now, detail=note)
-    bump_data_version(session, now)
+    site_state.bump_data_version(session, now)
     return notice
 
 
@@ -132,7 +136,7 @@ def cancel_notice(session: Session, notice: Notice, *, reason: str, now: datetim
     # subscribers "Cancelled: ..." would announce something they never heard of.
     if status not in (Status.DRAFT, Status.SCHEDULED):
         _record_event(session, notice, "cancelled", now=now, detail=reason)
-    bump_data_version(session, now)
+    site_state.bump_data_version(session, now)
     return notice
 
 
@@ -143,8 +147,12 @@ def _is_announced(notice: Notice, now: datetime) -> bool:
 def _add_revision(session: Session, notice: Notice, *, now: datetime, author: str, note: str) -> None:
     session.add(
         NoticeRevision(
-            notice_id=notice.id, version=notice.version, changed_at=now, changed_by=author,
-            change_note=note, snapshot=snapshot(notice),
+            notice_id=notice.id,
+            version=notice.version,
+            changed_at=now,
+            changed_by=author,
+            change_note=note,
+            snapshot=snapshot(notice),
         )
     )
 
@@ -154,8 +162,12 @@ def _record_event(session: Session, notice: Notice, kind: str, *, now: datetime,
         session,
         NoticeEvent.__table__,
         {
-            "notice_id": notice.id, "kind": kind, "version": notice.version,
-            "occurred_at": occurred_at or now, "recorded_at": now, "detail": detail,
+            "notice_id": notice.id,
+            "kind": kind,
+            "version": notice.version,
+            "occurred_at": occurred_at or now,
+            "recorded_at": now,
+            "detail": detail,
         },
     )
 
@@ -250,7 +262,7 @@ def live_candidates(session: Session, now: datetime) -> Sequence[Notice]:
     return session.scalars(live_candidates_query(now)).all()
 
 
-def visible_notices(session: Session, now: datetime, filters: Filters = Filters()) -> list[Notice]:
+def visible_notices(session: Session, now: datetime, filters: Filters = NO_FILTERS) -> list[Notice]:
     return lifecycle.visible(live_candidates(session, now), now, filters)
 
 
@@ -274,8 +286,14 @@ def next_boundary_after(session: Session, now: datetime) -> datetime | None:
     live = Notice.cancelled_at.is_(None)
     candidates = [
         session.scalar(select(func.min(Notice.publish_at)).where(live, Notice.publish_at > now)),
-        session.scalar(select(func.min(Notice.starts_at)).where(live, Notice.starts_at > now, Notice.publish_at.is_not(None))),
-        session.scalar(select(func.min(Notice.ends_at)).where(live, Notice.ends_at > now, Notice.ends_at.is_not(None), Notice.publish_at.is_not(None))),
+        session.scalar(
+            select(func.min(Notice.starts_at)).where(live, Notice.starts_at > now, Notice.publish_at.is_not(None))
+        ),
+        session.scalar(
+            select(func.min(Notice.ends_at)).where(
+                live, Notice.ends_at > now, Notice.ends_at.is_not(None), Notice.publish_at.is_not(None)
+            )
+        ),
     ]
     return min((instant for instant in candidates if instant is not None), default=None)
 
@@ -287,7 +305,9 @@ def last_change_at_or_before(session: Session, now: datetime) -> datetime | None
         session.scalar(select(func.max(Notice.updated_at)).where(Notice.updated_at <= now)),
         session.scalar(select(func.max(Notice.publish_at)).where(live, Notice.publish_at <= now)),
         session.scalar(select(func.max(Notice.starts_at)).where(live, Notice.starts_at <= now)),
-        session.scalar(select(func.max(Notice.ends_at)).where(live, Notice.ends_at <= now, Notice.ends_at.is_not(None))),
+        session.scalar(
+            select(func.max(Notice.ends_at)).where(live, Notice.ends_at <= now, Notice.ends_at.is_not(None))
+        ),
     ]
     return max((instant for instant in candidates if instant is not None), default=None)
 
@@ -322,26 +342,10 @@ def recent_events(session: Session, now: datetime, filters: Filters, *, history:
 
 def recently_ended(session: Session, now: datetime, *, within: timedelta) -> list[Notice]:
     """Notices that ended in the last `within`, most recent first (the partial index on ends_at)."""
-    return list(session.scalars(
-        select(Notice)
-        .where(Notice.cancelled_at.is_(None), Notice.ends_at > now - within, Notice.ends_at <= now)
-        .order_by(Notice.ends_at.desc())
-    ))
-
-
-def record_job_run(session: Session, job: str, *, scheduled: datetime, finished: datetime, error: str) -> None:
-    """Count a finished run of a scheduled job (for /metrics and the dashboard)."""
-    insert_ignoring_duplicates(session, JobRun.__table__, {
-        "job": job, "runs": 0, "failures": 0, "last_lag_seconds": 0.0, "last_error": "",
-    })
-    session.execute(
-        update(JobRun).where(JobRun.job == job).values(
-            runs=JobRun.runs + 1, failures=JobRun.failures + (1 if error else 0),
-            last_scheduled_at=scheduled, last_finished_at=finished,
-            last_lag_seconds=max(0.0, (finished - scheduled).total_seconds()), last_error=error[:1000],
+    return list(
+        session.scalars(
+            select(Notice)
+            .where(Notice.cancelled_at.is_(None), Notice.ends_at > now - within, Notice.ends_at <= now)
+            .order_by(Notice.ends_at.desc())
         )
     )
-
-
-def job_runs(session: Session) -> list[JobRun]:
-    return list(session.scalars(select(JobRun).order_by(JobRun.job)))

@@ -26,7 +26,9 @@ def make_environment(settings: Settings) -> Environment:
     environment.filters["site_time"] = lambda instant, pattern="%a %-d %b %Y %H:%M": (
         format_site(renderable_instant(instant), zone, pattern) if instant else ""
     )
-    environment.filters["iso_site"] = lambda instant: isoformat_site(renderable_instant(instant), zone) if instant else ""
+    environment.filters["iso_site"] = lambda instant: (
+        isoformat_site(renderable_instant(instant), zone) if instant else ""
+    )
     # markdown_to_html sanitises (nh3), so its output may be marked safe. Links
     # are made absolute: the same filter renders emails, which leave the site.
     environment.filters["markdown"] = lambda text: Markup(markdown_to_html(text, base_url=settings.base_url))

@@ -92,9 +92,7 @@ def localize(wall: datetime, zone: ZoneInfo) -> datetime:
                 f"{shown} does not exist in {zone.key} (the clocks skip that hour for daylight saving time)"
             )
         offsets = " or ".join(_format_offset(moment.utcoffset()) for moment in (early, late))
-        raise TimeInputError(
-            f"{shown} happens twice in {zone.key} (the clocks go back); add the offset, {offsets}"
-        )
+        raise TimeInputError(f"{shown} happens twice in {zone.key} (the clocks go back); add the offset, {offsets}")
     return early.astimezone(UTC)
 
 

@@ -65,9 +65,7 @@ def parse_new_notice(raw: Mapping[str, Any], *, settings: Settings, now: datetim
     return notice
 
 
-def parse_changes(
-    raw: Mapping[str, Any], *, current: NoticeFields, settings: Settings, now: datetime
-) -> NoticeFields:
+def parse_changes(raw: Mapping[str, Any], *, current: NoticeFields, settings: Settings, now: datetime) -> NoticeFields:
     """Apply a partial update to `current`; only keys present in `raw` change."""
     _refuse_unknown_keys(raw, allowed=KNOWN_KEYS - {"draft"})
     for required in ("title", "category", "starts_at"):
@@ -151,7 +149,7 @@ def _choice(value: Any, name: str, valid) -> str:
 
 def _locations(value: Any, settings: Settings) -> tuple[str, ...]:
     if isinstance(value, str):
-        value = [part for part in value.split(",")]
+        value = list(value.split(","))
     if not isinstance(value, list | tuple):
         raise InvalidField("locations", "must be a list of location keys")
     keys = []

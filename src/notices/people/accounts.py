@@ -63,8 +63,9 @@ def create_user(session: Session, *, email: str, password: str, role: str, now: 
         raise InvalidField("role", f"unknown value {role!r}; valid values are {', '.join(ROLES)}")
     if find_user(session, address) is not None:
         raise InvalidField("email", f"a user {address} exists already")
-    user = User(email=address, password_hash=_hasher.hash(check_password(password)), role=role, active=True,
-                created_at=now)
+    user = User(
+        email=address, password_hash=_hasher.hash(check_password(password)), role=role, active=True, created_at=now
+    )
     session.add(user)
     session.flush()
     return user
@@ -77,8 +78,9 @@ def _login_address(email: str) -> str:
         return (email or "").strip().lower()[:320]  # still counted, so typos cannot dodge the limits
 
 
-def authenticate(session: Session, *, email: str, password: str, client: str, now: datetime,
-                 device: str | None = None) -> User | None:
+def authenticate(
+    session: Session, *, email: str, password: str, client: str, now: datetime, device: str | None = None
+) -> User | None:
     """The user if email and password match, else None; raises LoginThrottled when over the limits.
 
     `client` is the client's address. `device` is the id from a verified known-browser cookie for
@@ -90,16 +92,19 @@ def authenticate(session: Session, *, email: str, password: str, client: str, no
         # only ever waits for its own mistakes.
         own = [(f"login:account-device:{address}|{device}", LOGIN_LIMIT_PER_ACCOUNT_AND_CLIENT)]
     else:
-        own = [(f"login:account-client:{address}|{client}", LOGIN_LIMIT_PER_ACCOUNT_AND_CLIENT),
-               (f"login:client:{client}", LOGIN_LIMIT_PER_CLIENT)]
+        own = [
+            (f"login:account-client:{address}|{client}", LOGIN_LIMIT_PER_ACCOUNT_AND_CLIENT),
+            (f"login:client:{client}", LOGIN_LIMIT_PER_CLIENT),
+        ]
     # Every attempt counts in every own bucket (no short-circuit), so hammering one never rests another.
     within = [rate_limits.hit(session, bucket, limit=limit, window=LOGIN_WINDOW, now=now) for bucket, limit in own]
     if not all(within):
         raise LoginThrottled()
     # Only attempts that got past their own client's limits count against the account as a whole:
     # one stranger adds at most LOGIN_LIMIT_PER_ACCOUNT_AND_CLIENT per window, not everything they send.
-    if not device and not rate_limits.hit(session, f"login:account:{address}", limit=LOGIN_LIMIT_PER_ACCOUNT,
-                                        window=LOGIN_WINDOW, now=now):
+    if not device and not rate_limits.hit(
+        session, f"login:account:{address}", limit=LOGIN_LIMIT_PER_ACCOUNT, window=LOGIN_WINDOW, now=now
+    ):
         raise LoginThrottled()
     # PostgreSQL cannot compare with a NUL; no account has one.
     user = find_user(session, address) if "\x00" not in address else None
@@ -118,7 +123,9 @@ def authenticate(session: Session, *, email: str, password: str, client: str, no
 def start_session(session: Session, user: User, *, now: datetime) -> str:
     """A new session id for the cookie (a fresh one at every login: no fixation)."""
     raw = secrets.token_urlsafe(32)
-    session.add(UserSession(token_hash=_digest(raw), user_id=user.id, created_at=now, expires_at=now + SESSION_LIFETIME))
+    session.add(
+        UserSession(token_hash=_digest(raw), user_id=user.id, created_at=now, expires_at=now + SESSION_LIFETIME)
+    )
     # Housekeeping: forget this user's expired sessions.
     session.execute(delete(UserSession).where(UserSession.user_id == user.id, UserSession.expires_at <= now))
     return raw
@@ -162,9 +169,12 @@ def token_user(session: Session, raw: str | None, *, now: datetime) -> User | No
     digest = _digest(raw)
     session.execute(
         ApiToken.__table__.update()
-        .where(ApiToken.token_hash == digest, ApiToken.revoked_at.is_(None),
-               ApiToken.user_id.in_(select(User.id).where(User.active)),
-               ApiToken.last_used_at.is_(None) | (ApiToken.last_used_at <= now - TOKEN_USE_RESOLUTION))
+        .where(
+            ApiToken.token_hash == digest,
+            ApiToken.revoked_at.is_(None),
+            ApiToken.user_id.in_(select(User.id).where(User.active)),
+            ApiToken.last_used_at.is_(None) | (ApiToken.last_used_at <= now - TOKEN_USE_RESOLUTION),
+        )
         .values(last_used_at=now)
     )
     token = session.scalars(select(ApiToken).where(ApiToken.token_hash == digest)).first()

@@ -16,7 +16,7 @@ def normalise_email(text: Any) -> str:
     if not isinstance(text, str) or not text.strip():
         raise InvalidField("email", "is required")
     text = text.strip()
-    if any(character in text for character in "\r\n\t <>\",;()") or text.count("@") != 1:
+    if any(character in text for character in '\r\n\t <>",;()') or text.count("@") != 1:
         raise InvalidField("email", f"{text[:80]!r} is not an email address")
     local, domain = text.rsplit("@", 1)
     try:

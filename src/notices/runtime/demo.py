@@ -40,7 +40,8 @@ def demo_notices(settings: Settings, now: datetime) -> list[dict]:
             "title": "Plesmanlaan closed between Sylviusweg and Einsteinweg",
             "summary": "First of two temporary closures for the reconstruction of the Plesmanlaan.",
             "body": PLESMANLAAN_BODY,
-            "category": "road-closure", "severity": "major",
+            "category": "road-closure",
+            "severity": "major",
             "locations": ["plesmanlaan", "sylviusweg", "einsteinweg"],
             "publish_at": plesmanlaan_start - timedelta(days=10),
             "starts_at": plesmanlaan_start,
@@ -50,7 +51,8 @@ def demo_notices(settings: Settings, now: datetime) -> list[dict]:
             "title": "Plesmanlaan exit to Wassenaarseweg closed",
             "summary": "Second temporary closure; follow the yellow diversion signs.",
             "body": PLESMANLAAN_BODY,
-            "category": "road-closure", "severity": "major",
+            "category": "road-closure",
+            "severity": "major",
             "locations": ["plesmanlaan", "wassenaarseweg"],
             "publish_at": plesmanlaan_start - timedelta(days=10),
             "starts_at": plesmanlaan_start,
@@ -60,37 +62,45 @@ def demo_notices(settings: Settings, now: datetime) -> list[dict]:
             "title": "Power and network outage Gorlaeus building tonight",
             "summary": "Planned maintenance on the medium-voltage station.",
             "body": "Switch off sensitive equipment before **22:00**. Freezers on the emergency grid are not affected.",
-            "category": "utilities", "severity": "critical",
+            "category": "utilities",
+            "severity": "critical",
             "locations": ["gorlaeus"],
             "publish_at": local(today - timedelta(days=1), 15),
-            "starts_at": local(today, 22), "ends_at": local(today + timedelta(days=1), 2),
+            "starts_at": local(today, 22),
+            "ends_at": local(today + timedelta(days=1), 2),
         },
         {
             "title": "Open day at De Limes",
             "summary": "Extra visitors and parking on the event field.",
             "body": "Expect busy roads around De Limes between 14:00 and 17:00.",
-            "category": "event", "severity": "info",
+            "category": "event",
+            "severity": "info",
             "locations": ["de-limes"],
             "publish_at": local(today - timedelta(days=2), 10),
-            "starts_at": local(today + timedelta(days=7), 14), "ends_at": local(today + timedelta(days=7), 17),
+            "starts_at": local(today + timedelta(days=7), 14),
+            "ends_at": local(today + timedelta(days=7), 17),
         },
         {
             "title": "Cable works on the Einsteinweg",
             "summary": "One lane closed; traffic lights in place.",
             "body": "Announced in advance so deliveries can be planned.",
-            "category": "construction", "severity": "minor",
+            "category": "construction",
+            "severity": "minor",
             "locations": ["einsteinweg"],
             "publish_at": local(today + timedelta(days=1), 9),
-            "starts_at": local(today + timedelta(days=10), 7), "ends_at": local(today + timedelta(days=14), 17),
+            "starts_at": local(today + timedelta(days=10), 7),
+            "ends_at": local(today + timedelta(days=14), 17),
         },
         {
             "title": "Sylviusweg resurfacing",
             "summary": "New asphalt on the Sylviusweg.",
             "body": "The works are finished; thank you for your patience.",
-            "category": "construction", "severity": "minor",
+            "category": "construction",
+            "severity": "minor",
             "locations": ["sylviusweg"],
             "publish_at": local(today - timedelta(days=45), 9),
-            "starts_at": local(today - timedelta(days=40), 7), "ends_at": local(today - timedelta(days=33), 17),
+            "starts_at": local(today - timedelta(days=40), 7),
+            "ends_at": local(today - timedelta(days=33), 17),
         },
     ]
 
@@ -107,11 +117,23 @@ DEMO_PENDING = ("dave@example.org", {"frequency": "daily", "language": "en", "lo
 
 def load_demo_subscribers(session: Session, settings: Settings, now: datetime) -> int:
     for email, raw in DEMO_SUBSCRIBERS:
-        subscriptions.add_by_operator(session, email=email, preferences=subscriptions.parse_preferences(raw, settings),
-                                      send_confirmation=False, now=now, settings=settings)
+        subscriptions.add_by_operator(
+            session,
+            email=email,
+            preferences=subscriptions.parse_preferences(raw, settings),
+            send_confirmation=False,
+            now=now,
+            settings=settings,
+        )
     email, raw = DEMO_PENDING
-    subscriptions.sign_up(session, email=email, preferences=subscriptions.parse_preferences(raw, settings),
-                          client="demo", now=now, settings=settings)
+    subscriptions.sign_up(
+        session,
+        email=email,
+        preferences=subscriptions.parse_preferences(raw, settings),
+        client="demo",
+        now=now,
+        settings=settings,
+    )
     return len(DEMO_SUBSCRIBERS) + 1
 
 

@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.orm import Session
 
 from notices.core.config import Settings
-from notices.notice import store
+from notices.runtime import bookkeeping
 
 
 @dataclass(frozen=True)
@@ -35,7 +35,8 @@ class SchedulerHealth:
     def as_dict(self) -> dict:
         return {
             "scheduler": self.state,
-            "scheduler_last_run_seconds_ago": None if self.last_run_seconds_ago is None
+            "scheduler_last_run_seconds_ago": None
+            if self.last_run_seconds_ago is None
             else round(self.last_run_seconds_ago, 1),
             "failing_jobs": self.failing_jobs,
         }
@@ -43,11 +44,11 @@ class SchedulerHealth:
 
 def scheduler_health(session: Session, *, settings: Settings, now: datetime) -> SchedulerHealth:
     window = timedelta(seconds=settings.scheduler_stale_after_seconds)
-    seen = store.scheduler_seen_at(session)
+    seen = bookkeeping.scheduler_seen_at(session)
     age = (now - seen).total_seconds() if seen is not None else None
     failing = {
         run.job: run.last_error
-        for run in store.job_runs(session)
+        for run in bookkeeping.job_runs(session)
         if run.last_error and run.last_finished_at is not None and run.last_finished_at > now - window
     }
     if age is None:

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session
 
+from notices.core import site_state
 from notices.core.context import AppContext
 from notices.core.db import isolated
 from notices.core.errors import PartialFailure
@@ -22,6 +23,7 @@ from notices.mail import alerts, digests, sender, subscriptions
 from notices.mail.transports import mailer_from_settings
 from notices.notice import store
 from notices.people import rate_limits
+from notices.runtime import bookkeeping
 
 log = logging.getLogger(__name__)
 FREQUENCIES = ("daily", "weekly")
@@ -45,14 +47,14 @@ def _record_transitions(session: Session, *, now: datetime, failures: list[tuple
                 counts[kind] += 1
                 log.info("recorded %s of notice %s (v%s)", kind, notice.uid, notice.version)
     if any(counts.values()):
-        store.bump_data_version(session, now)
+        site_state.bump_data_version(session, now)
     return counts
 
 
 def heartbeat(ctx: AppContext, *, now: datetime) -> None:
     """A scheduler completed a run (for /healthz, /metrics and the dashboard)."""
     with ctx.db.session() as session, session.begin():
-        store.scheduler_heartbeat(session, now)
+        bookkeeping.scheduler_heartbeat(session, now)
 
 
 def export_feeds(ctx: AppContext, *, now: datetime, directory: Path | None = None) -> dict:
@@ -144,4 +146,4 @@ def purge(ctx: AppContext, *, now: datetime) -> dict[str, int]:
 
 def data_version(ctx: AppContext) -> int:
     with ctx.db.session() as session:
-        return store.data_version(session)
+        return site_state.data_version(session)

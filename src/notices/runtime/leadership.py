@@ -31,7 +31,9 @@ class PostgresLeadership:
         try:
             if self.connection is None:
                 self.connection = self.engine.connect()
-            acquired = bool(self.connection.scalar(text("SELECT pg_try_advisory_lock(:key)"), {"key": ADVISORY_LOCK_KEY}))
+            acquired = bool(
+                self.connection.scalar(text("SELECT pg_try_advisory_lock(:key)"), {"key": ADVISORY_LOCK_KEY})
+            )
             self.connection.commit()
             return acquired
         except Exception as error:  # the database is away: not the leader, try again later
@@ -45,8 +47,10 @@ class PostgresLeadership:
             return False
         try:
             held = self.connection.scalar(
-                text("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid() "
-                     "AND granted AND classid = :high AND objid = :low AND objsubid = 1"),
+                text(
+                    "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid() "
+                    "AND granted AND classid = :high AND objid = :low AND objsubid = 1"
+                ),
                 {"high": ADVISORY_LOCK_KEY >> 32, "low": ADVISORY_LOCK_KEY & 0xFFFFFFFF},
             )
             self.connection.commit()

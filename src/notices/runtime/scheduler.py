@@ -15,6 +15,7 @@ core work keeps failing reports itself unhealthy, and the leader loop
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import signal
@@ -30,8 +31,7 @@ from apscheduler.triggers.cron import CronTrigger
 
 from notices.core.context import AppContext
 from notices.core.errors import PartialFailure
-from notices.notice import store
-from notices.runtime import jobs
+from notices.runtime import bookkeeping, jobs
 from notices.runtime.leadership import leadership_for
 
 log = logging.getLogger(__name__)
@@ -112,29 +112,42 @@ class NoticeScheduler:
         if not report.core_ok:
             raise RunFailed("; ".join(report.problems))
         self._scheduler.add_job(
-            self._transitions_job, "interval", seconds=self.ctx.settings.safety_tick_seconds,
-            id=SAFETY_TICK, replace_existing=True,
+            self._transitions_job,
+            "interval",
+            seconds=self.ctx.settings.safety_tick_seconds,
+            id=SAFETY_TICK,
+            replace_existing=True,
         )
         self._scheduler.add_job(
-            self.watch_for_changes, "interval", seconds=self.ctx.settings.change_poll_seconds,
-            id=WATCH_CHANGES, replace_existing=True,
+            self.watch_for_changes,
+            "interval",
+            seconds=self.ctx.settings.change_poll_seconds,
+            id=WATCH_CHANGES,
+            replace_existing=True,
             # Only the latest poll matters; a late one is just skipped.
             misfire_grace_time=max(1, int(self.ctx.settings.change_poll_seconds * 5)),
         )
         self._scheduler.add_job(
-            self.send_pending, "interval", seconds=self.ctx.settings.send_interval_seconds,
-            id=SEND_PENDING, replace_existing=True,
+            self.send_pending,
+            "interval",
+            seconds=self.ctx.settings.send_interval_seconds,
+            id=SEND_PENDING,
+            replace_existing=True,
         )
         for frequency, job_id in DIGEST_JOBS.items():
             self._scheduler.add_job(
-                self.run_digest, CronTrigger(**self._digest_schedule(frequency), timezone=self.ctx.settings.timezone),
-                args=[frequency], id=job_id, replace_existing=True,
+                self.run_digest,
+                CronTrigger(**self._digest_schedule(frequency), timezone=self.ctx.settings.timezone),
+                args=[frequency],
+                id=job_id,
+                replace_existing=True,
                 # A digest is still worth sending hours late (it expires on its own).
                 misfire_grace_time=int(self.ctx.settings.digest_validity.total_seconds()),
             )
         # Hourly, so an unconfirmed sign-up is gone within the hour after its 3 days.
-        self._scheduler.add_job(self.purge, "cron", minute=30, timezone=self.ctx.settings.timezone,
-                                id=PURGE, replace_existing=True)
+        self._scheduler.add_job(
+            self.purge, "cron", minute=30, timezone=self.ctx.settings.timezone, id=PURGE, replace_existing=True
+        )
         self._scheduler.add_listener(self._record_run, EVENT_JOB_EXECUTED | EVENT_JOB_ERROR)
         self._scheduler.start(paused=paused)
         # Whatever the catch-up above enqueued goes out now, not at the first tick.
@@ -165,7 +178,9 @@ class NoticeScheduler:
     def _record(self, job: str, *, scheduled: datetime, error: str) -> None:
         try:
             with self.ctx.db.session() as session, session.begin():
-                store.record_job_run(session, job, scheduled=scheduled, finished=self.ctx.clock.now(), error=error)
+                bookkeeping.record_job_run(
+                    session, job, scheduled=scheduled, finished=self.ctx.clock.now(), error=error
+                )
         except Exception:  # bookkeeping must never take a job down with it
             log.exception("could not record the run of job %s", job)
 
@@ -257,8 +272,9 @@ class NoticeScheduler:
         """
         now = self.ctx.clock.now()
         report = RunReport()
-        report.counts = report.step("record-transitions", lambda: jobs.record_transitions(self.ctx, now=now),
-                                    core=True) or {}
+        report.counts = (
+            report.step("record-transitions", lambda: jobs.record_transitions(self.ctx, now=now), core=True) or {}
+        )
         report.step("export-feeds", lambda: self.export_if_stale(now), core=False)
         mail = report.step("enqueue-alerts", lambda: jobs.enqueue_alerts(self.ctx, now=now), core=True) or {}
         digests = report.step("catch-up-digests", lambda: jobs.catch_up_digests(self.ctx, now=now), core=True) or {}
@@ -294,14 +310,18 @@ class NoticeScheduler:
             # date job right after handing it to a worker thread, and with a
             # shared id that removal could delete the wake-up planned next.
             if self._wake_job_id and self._wake_job_id != job_id:
-                try:
+                with contextlib.suppress(JobLookupError):  # it fired already
                     self._scheduler.remove_job(self._wake_job_id)
-                except JobLookupError:
-                    pass  # it fired already
             self.planned_wakeup, self._wake_job_id = boundary, job_id
             if boundary is not None:
-                self._scheduler.add_job(self._transitions_job, "date", run_date=boundary, id=job_id,
-                                        args=[WAKE_AT_BOUNDARY, boundary], replace_existing=True)
+                self._scheduler.add_job(
+                    self._transitions_job,
+                    "date",
+                    run_date=boundary,
+                    id=job_id,
+                    args=[WAKE_AT_BOUNDARY, boundary],
+                    replace_existing=True,
+                )
                 log.debug("next wake-up at %s", boundary.isoformat())
             return boundary
 
@@ -384,8 +404,12 @@ class LeaderElectedScheduler:
         wait = min(settings.leader_poll_seconds * 2 ** (self._setbacks + 1), settings.scheduler_retry_max_seconds)
         self._setbacks += 1
         self._retry_at = time.monotonic() + wait
-        log.error("gave up the scheduler leadership because %s; a standby may take over; "
-                  "this process competes again in %.0f s", reason, wait)
+        log.error(
+            "gave up the scheduler leadership because %s; a standby may take over; "
+            "this process competes again in %.0f s",
+            reason,
+            wait,
+        )
 
     def shutdown(self) -> None:
         self._stop.set()

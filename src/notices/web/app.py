@@ -49,8 +49,9 @@ Allow: /
 """
 
 
-def create_app(settings: Settings, *, clock: Clock | None = None, run_scheduler: bool = False,
-               ctx: AppContext | None = None) -> FastAPI:
+def create_app(
+    settings: Settings, *, clock: Clock | None = None, run_scheduler: bool = False, ctx: AppContext | None = None
+) -> FastAPI:
     """The web app; with run_scheduler=True the jobs run in this process too."""
     ctx = ctx or AppContext.from_settings(settings, clock)
     ctx.require_secret_key()
@@ -69,10 +70,13 @@ def create_app(settings: Settings, *, clock: Clock | None = None, run_scheduler:
             ctx.db.dispose()
 
     app = FastAPI(
-        title=f"{settings.site_name} API", lifespan=lifespan, docs_url=None, redoc_url=None,
+        title=f"{settings.site_name} API",
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
         description="Notices with effective dates. Reading is public; changing needs a Bearer token "
-                    "(`notices token create --user EMAIL`). Errors are JSON: "
-                    '`{"error": {"field": "starts_at", "message": "..."}}`.',
+        "(`notices token create --user EMAIL`). Errors are JSON: "
+        '`{"error": {"field": "starts_at", "message": "..."}}`.',
     )
     app.state.ctx = ctx
     app.state.templates = make_environment(settings)
@@ -81,8 +85,11 @@ def create_app(settings: Settings, *, clock: Clock | None = None, run_scheduler:
     async def http_error(request: Request, error: StarletteHTTPException):
         # Plain text for people; the JSON API answers in its own error shape.
         if request.url.path.startswith("/api/"):
-            return JSONResponse({"error": {"field": None, "message": str(error.detail)}}, status_code=error.status_code,
-                                headers=error.headers)
+            return JSONResponse(
+                {"error": {"field": None, "message": str(error.detail)}},
+                status_code=error.status_code,
+                headers=error.headers,
+            )
         return PlainTextResponse(f"{error.detail}\n", status_code=error.status_code, headers=error.headers)
 
     app.add_exception_handler(ApiError, api_error)
@@ -150,4 +157,5 @@ def create_app(settings: Settings, *, clock: Clock | None = None, run_scheduler:
     @app.get("/metrics", tags=["operations"], include_in_schema=False)
     def metrics() -> Response:
         return Response(app.state.metrics.render(), media_type=METRICS_CONTENT_TYPE)
+
     return app

@@ -63,6 +63,12 @@ async def verify(request: Request) -> dict:
     cookie = request.cookies.get(COOKIE)
     submitted = form.get(FIELD)
     settings = request.app.state.ctx.settings
-    if not cookie or not isinstance(submitted, str) or not hmac.compare_digest(submitted, _sign(settings.secret_key, cookie)):
-        raise HTTPException(status_code=403, detail="The form expired or was not sent from this site; reload the page and try again.")
+    if (
+        not cookie
+        or not isinstance(submitted, str)
+        or not hmac.compare_digest(submitted, _sign(settings.secret_key, cookie))
+    ):
+        raise HTTPException(
+            status_code=403, detail="The form expired or was not sent from this site; reload the page and try again."
+        )
     return form

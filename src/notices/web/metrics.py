@@ -12,6 +12,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from notices.core.context import AppContext
 from notices.mail import outbox
 from notices.notice import store
+from notices.runtime import bookkeeping
 from notices.runtime.health import scheduler_health
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
@@ -39,23 +40,27 @@ class _SharedState:
             visible = GaugeMetricFamily("notices_visible_notices", "Upcoming and active notices")
             visible.add_metric([], len(store.visible_notices(session, now)))
             yield visible
-            seen = store.scheduler_seen_at(session)
-            heartbeat = GaugeMetricFamily("notices_scheduler_heartbeat_age_seconds",
-                                          "Seconds since a scheduler last finished a run (NaN: never)")
+            seen = bookkeeping.scheduler_seen_at(session)
+            heartbeat = GaugeMetricFamily(
+                "notices_scheduler_heartbeat_age_seconds", "Seconds since a scheduler last finished a run (NaN: never)"
+            )
             heartbeat.add_metric([], (now - seen).total_seconds() if seen else math.nan)
             yield heartbeat
             health = scheduler_health(session, settings=self.ctx.settings, now=now)
-            state = GaugeMetricFamily("notices_scheduler_ok",
-                                      "1 while a scheduler completes runs on time with no failing job (as /healthz)")
+            state = GaugeMetricFamily(
+                "notices_scheduler_ok", "1 while a scheduler completes runs on time with no failing job (as /healthz)"
+            )
             state.add_metric([], 1 if health.ok else 0)
             yield state
             runs = CounterMetricFamily("notices_job_runs", "Finished runs per scheduled job", labels=["job"])
             failures = CounterMetricFamily("notices_job_failures", "Failed runs per scheduled job", labels=["job"])
-            lag = GaugeMetricFamily("notices_job_lag_seconds",
-                                    "From the planned time of the last run to its end", labels=["job"])
-            last_failed = GaugeMetricFamily("notices_job_last_run_failed",
-                                            "1 if the latest run of the job failed", labels=["job"])
-            for run in store.job_runs(session):
+            lag = GaugeMetricFamily(
+                "notices_job_lag_seconds", "From the planned time of the last run to its end", labels=["job"]
+            )
+            last_failed = GaugeMetricFamily(
+                "notices_job_last_run_failed", "1 if the latest run of the job failed", labels=["job"]
+            )
+            for run in bookkeeping.job_runs(session):
                 runs.add_metric([run.job], run.runs)
                 failures.add_metric([run.job], run.failures)
                 lag.add_metric([run.job], run.last_lag_seconds)
@@ -70,8 +75,12 @@ class Metrics:
     def __init__(self, ctx: AppContext, cache) -> None:
         # A registry per app (not the global one): tests build many apps in one process.
         self.registry = CollectorRegistry()
-        self.feed_requests = Counter("notices_feed_requests", "Feed requests by path and response status",
-                                     ["feed", "status"], registry=self.registry)
+        self.feed_requests = Counter(
+            "notices_feed_requests",
+            "Feed requests by path and response status",
+            ["feed", "status"],
+            registry=self.registry,
+        )
         self.registry.register(_SharedState(ctx, cache))
 
     def render(self) -> bytes:

@@ -34,12 +34,17 @@ def retry_headers() -> dict[str, str]:
 
 async def database_unavailable(request: Request, error: Exception):
     # One line, not a traceback per request while the outage lasts.
-    log.warning("database unavailable (%s %s): %s", request.method, request.url.path,
-                str(getattr(error, "orig", None) or error).splitlines()[0][:300])
+    log.warning(
+        "database unavailable (%s %s): %s",
+        request.method,
+        request.url.path,
+        str(getattr(error, "orig", None) or error).splitlines()[0][:300],
+    )
     if request.url.path.startswith("/api/"):
         return JSONResponse({"error": {"field": None, "message": MESSAGE}}, status_code=503, headers=retry_headers())
     html = request.app.state.templates.get_template("web/message.html").render(
-        title="Temporarily unavailable", text=MESSAGE)
+        title="Temporarily unavailable", text=MESSAGE
+    )
     return HTMLResponse(html, status_code=503, headers=retry_headers())
 
 

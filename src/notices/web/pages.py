@@ -25,8 +25,13 @@ def home(request: Request) -> HTMLResponse:
         notices = store.visible_notices(session, now, filters)
     query = canonical_query(filters)
     return render(
-        request, "web/index.html", notices=notices, now=now, filters=filters,
-        feed_query=f"?{query}" if query else "", status_at=lifecycle.status_at,
+        request,
+        "web/index.html",
+        notices=notices,
+        now=now,
+        filters=filters,
+        feed_query=f"?{query}" if query else "",
+        status_at=lifecycle.status_at,
     )
 
 

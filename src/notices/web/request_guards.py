@@ -41,6 +41,11 @@ class RefuseNul:
         else:
             body = (message[0].upper() + message[1:] + ".\n").encode()
             content_type = b"text/plain; charset=utf-8"
-        await send({"type": "http.response.start", "status": 400,
-                    "headers": [(b"content-type", content_type), (b"content-length", str(len(body)).encode())]})
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 400,
+                "headers": [(b"content-type", content_type), (b"content-length", str(len(body)).encode())],
+            }
+        )
         await send({"type": "http.response.body", "body": body})

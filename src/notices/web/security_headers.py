@@ -25,6 +25,7 @@ class SecurityHeaders:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+
         async def with_headers(message) -> None:
             if message["type"] == "http.response.start":
                 present = {name for name, _ in message["headers"]}

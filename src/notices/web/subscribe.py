@@ -31,8 +31,11 @@ def message(request: Request, title: str, text: str, status_code: int = 200, **e
 
 def _preferences_from_form(form, settings) -> dict:
     return {
-        "frequency": form.get("frequency"), "language": form.get("language"), "severity": form.get("severity") or None,
-        "categories": form.getlist("categories"), "locations": form.getlist("locations"),
+        "frequency": form.get("frequency"),
+        "language": form.get("language"),
+        "severity": form.get("severity") or None,
+        "categories": form.getlist("categories"),
+        "locations": form.getlist("locations"),
     }
 
 
@@ -44,7 +47,11 @@ def _nudge_sender(request: Request) -> None:
 
 @router.get("/subscribe", response_class=HTMLResponse)
 def subscribe_form(request: Request) -> HTMLResponse:
-    return page(request, "web/subscribe.html", values={"frequency": "daily", "language": request.app.state.ctx.settings.language})
+    return page(
+        request,
+        "web/subscribe.html",
+        values={"frequency": "daily", "language": request.app.state.ctx.settings.language},
+    )
 
 
 @router.post("/subscribe", response_class=HTMLResponse)
@@ -63,13 +70,15 @@ async def subscribe(request: Request) -> HTMLResponse:
     client = request.client.host if request.client else "unknown"
     try:
         with ctx.db.writing() as session, session.begin():
-            subscriptions.sign_up(session, email=email, preferences=preferences, client=client, now=now,
-                                  settings=ctx.settings)
+            subscriptions.sign_up(
+                session, email=email, preferences=preferences, client=client, now=now, settings=ctx.settings
+            )
     except subscriptions.RateLimited:
         return message(request, "Too many attempts", "Please wait an hour before you try again.", 429)
     _nudge_sender(request)
     return message(
-        request, "Check your inbox",
+        request,
+        "Check your inbox",
         f"If {email} can receive notices, an email is on its way. Open the link in it to confirm "
         "(or to change an existing subscription). Nothing is sent before you confirm.",
     )
@@ -118,8 +127,12 @@ async def confirm(request: Request, token: str) -> HTMLResponse:
         return _bad_link(request, error)
     except InvalidField as error:
         return message(request, "Subscription ended", error.problem.capitalize() + ".", 400, show_subscribe=True)
-    return message(request, "You are subscribed", f"{subscriber.email} will receive notices. "
-                   "Every email has a link to change your preferences or to unsubscribe.")
+    return message(
+        request,
+        "You are subscribed",
+        f"{subscriber.email} will receive notices. "
+        "Every email has a link to change your preferences or to unsubscribe.",
+    )
 
 
 @router.get("/preferences/{token}", response_class=HTMLResponse)
@@ -128,9 +141,14 @@ def preferences_page(request: Request, token: str) -> HTMLResponse:
 
 
 def _values_of(subscriber: Subscriber) -> dict:
-    return {"email": subscriber.email, "frequency": subscriber.frequency, "language": subscriber.language,
-            "severity": subscriber.min_severity, "categories": subscriber.categories or [],
-            "locations": subscriber.locations or []}
+    return {
+        "email": subscriber.email,
+        "frequency": subscriber.frequency,
+        "language": subscriber.language,
+        "severity": subscriber.min_severity,
+        "categories": subscriber.categories or [],
+        "locations": subscriber.locations or [],
+    }
 
 
 @router.post("/preferences/{token}", response_class=HTMLResponse)
@@ -145,13 +163,25 @@ async def save_preferences(request: Request, token: str) -> HTMLResponse:
     try:
         preferences = subscriptions.parse_preferences(raw, ctx.settings)
     except InvalidField as error:
-        return page(request, "web/preferences.html", 400, subscriber=subscriber, token=token,
-                    values={**raw, "email": subscriber.email}, error=error)
+        return page(
+            request,
+            "web/preferences.html",
+            400,
+            subscriber=subscriber,
+            token=token,
+            values={**raw, "email": subscriber.email},
+            error=error,
+        )
     with ctx.db.writing() as session, session.begin():
         current = session.get(Subscriber, subscriber.id)
         if current.state != subscriptions.ACTIVE:
-            return message(request, "Not subscribed", "This address is not subscribed any more; sign up again.", 400,
-                           show_subscribe=True)
+            return message(
+                request,
+                "Not subscribed",
+                "This address is not subscribed any more; sign up again.",
+                400,
+                show_subscribe=True,
+            )
         subscriptions.update_preferences(session, current, preferences, now=ctx.clock.now())
         saved = _values_of(current)
     return page(request, "web/preferences.html", subscriber=subscriber, token=token, values=saved, saved=True)
@@ -172,5 +202,6 @@ def unsubscribe(request: Request, token: str) -> HTMLResponse:
         return _bad_link(request, error)
     with ctx.db.writing() as session, session.begin():
         subscriptions.unsubscribe(session, session.get(Subscriber, subscriber.id), now=ctx.clock.now())
-    return message(request, "You are unsubscribed", f"{subscriber.email} will not receive notices any more.",
-                   show_subscribe=True)
+    return message(
+        request, "You are unsubscribed", f"{subscriber.email} will not receive notices any more.", show_subscribe=True
+    )

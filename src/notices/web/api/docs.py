@@ -23,8 +23,10 @@ ASSET_FILES = ("swagger-ui-bundle.js", "swagger-ui.css")
 def swagger_ui_dir() -> Path | None:
     """Where Swagger UI's files are: copied into the package (the Docker image), or
     node_modules/ of a checkout (`make install` runs `npm ci`); None when neither has them."""
-    candidates = (templates_dir() / "static" / "swagger-ui",
-                  Path(notices.__file__).resolve().parent.parent.parent / "node_modules" / "swagger-ui-dist")
+    candidates = (
+        templates_dir() / "static" / "swagger-ui",
+        Path(notices.__file__).resolve().parent.parent.parent / "node_modules" / "swagger-ui-dist",
+    )
     for candidate in candidates:
         if all((candidate / name).is_file() for name in ASSET_FILES):
             return candidate
@@ -40,5 +42,6 @@ def install(app: FastAPI) -> None:
     @app.get("/docs", include_in_schema=False)
     def docs(request: Request) -> HTMLResponse:
         html = request.app.state.templates.get_template("web/api_docs.html").render(
-            title=app.title, openapi_url=app.openapi_url, assets_url=ASSETS_URL if assets else None)
+            title=app.title, openapi_url=app.openapi_url, assets_url=ASSETS_URL if assets else None
+        )
         return HTMLResponse(html)

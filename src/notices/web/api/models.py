@@ -36,8 +36,9 @@ def site_choices(name: str) -> dict[str, str]:
     return {"type": "string", SITE_CHOICES: name}
 
 
-def _schema(*, choices: str | None = None, item_choices: str | None = None, severity: bool = False,
-            not_null: bool = False):
+def _schema(
+    *, choices: str | None = None, item_choices: str | None = None, severity: bool = False, not_null: bool = False
+):
     """An edit of a field's JSON schema: its enum, and whether to show a default."""
 
     def edit(schema: dict[str, Any]) -> None:
@@ -64,14 +65,17 @@ class NoticeCreate(BaseModel):
     body: str = Field(default="", description="Markdown", max_length=TEXT_LIMITS["body"])
     category: str = Field(max_length=100, json_schema_extra=_schema(choices="categories"))
     severity: str = Field(default="info", max_length=100, json_schema_extra=_schema(severity=True))
-    locations: list[str] = Field(default_factory=list, max_length=MAX_LOCATIONS,
-                                 json_schema_extra=_schema(item_choices="locations"))
+    locations: list[str] = Field(
+        default_factory=list, max_length=MAX_LOCATIONS, json_schema_extra=_schema(item_choices="locations")
+    )
     location_detail: str = Field(default="", max_length=TEXT_LIMITS["location_detail"])
-    publish_at: str | None = Field(default=None, description=f"Announced from; default now. {TIME_HELP}",
-                                   max_length=TIME_LIMIT)
+    publish_at: str | None = Field(
+        default=None, description=f"Announced from; default now. {TIME_HELP}", max_length=TIME_LIMIT
+    )
     starts_at: str = Field(min_length=1, max_length=TIME_LIMIT, description=TIME_HELP)
-    ends_at: str | None = Field(default=None, description=f"Leave out for 'until further notice'. {TIME_HELP}",
-                                max_length=TIME_LIMIT)
+    ends_at: str | None = Field(
+        default=None, description=f"Leave out for 'until further notice'. {TIME_HELP}", max_length=TIME_LIMIT
+    )
     expected_end: str = Field(default="", max_length=TEXT_LIMITS["expected_end"])
     draft: StrictBool = Field(default=False, description="true: save without publishing (JSON true or false only)")
 
@@ -99,13 +103,15 @@ class NoticeUpdate(BaseModel):
     body: str = _change(max_length=TEXT_LIMITS["body"], description="Markdown")
     category: str = Field(default=None, max_length=100, json_schema_extra=_schema(choices="categories", not_null=True))
     severity: str = Field(default=None, max_length=100, json_schema_extra=_schema(severity=True, not_null=True))
-    locations: list[str] = Field(default=None, max_length=MAX_LOCATIONS,
-                                 json_schema_extra=_schema(item_choices="locations", not_null=True))
+    locations: list[str] = Field(
+        default=None, max_length=MAX_LOCATIONS, json_schema_extra=_schema(item_choices="locations", not_null=True)
+    )
     location_detail: str = _change(max_length=TEXT_LIMITS["location_detail"])
     publish_at: str = _change(max_length=TIME_LIMIT, description=TIME_HELP)
     starts_at: str = _change(min_length=1, max_length=TIME_LIMIT, description=TIME_HELP)
-    ends_at: str | None = Field(default=None, max_length=TIME_LIMIT,
-                                description=f"null: until further notice. {TIME_HELP}")
+    ends_at: str | None = Field(
+        default=None, max_length=TIME_LIMIT, description=f"null: until further notice. {TIME_HELP}"
+    )
     expected_end: str = _change(max_length=TEXT_LIMITS["expected_end"])
 
 
@@ -153,7 +159,9 @@ class ErrorOut(BaseModel):
 class SubscriberCounts(BaseModel):
     total: int = Field(description="Confirmed subscribers")
     by_frequency: dict[str, int]
-    by_category: dict[str, int] = Field(description="Subscribers hearing about each category (no filter counts for all)")
+    by_category: dict[str, int] = Field(
+        description="Subscribers hearing about each category (no filter counts for all)"
+    )
     by_location: dict[str, int]
     pending: int
     unsubscribed: int

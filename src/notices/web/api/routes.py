@@ -37,9 +37,13 @@ from notices.web.api.models import (
 )
 
 ERRORS = {status: {"model": ErrorOut} for status in (400, 401, 403, 404, 409, 412, 422)}
-ETAG_HEADER = {"ETag": {"description": 'The notice\'s version as a strong entity tag, e.g. "3"; '
-                                       "send it back in If-Match to change exactly this version",
-                        "schema": {"type": "string"}}}
+ETAG_HEADER = {
+    "ETag": {
+        "description": 'The notice\'s version as a strong entity tag, e.g. "3"; '
+        "send it back in If-Match to change exactly this version",
+        "schema": {"type": "string"},
+    }
+}
 UNPUBLISHED = {Status.DRAFT, Status.SCHEDULED}
 # The uid is a UUID; checking its shape first keeps odd bytes (NUL) away from the database.
 UID_SHAPE = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.IGNORECASE)
@@ -48,11 +52,14 @@ router = APIRouter(prefix="/api/v1", tags=["api"], responses={400: ERRORS[400], 
 bearer = HTTPBearer(auto_error=False, description="An API token from `notices token create --user EMAIL`")
 # Reads are public; a token (optional) also shows drafts and scheduled notices.
 OPTIONAL_TOKEN = {"security": [{}]}
-IfMatch = Annotated[str, Header(
-    alias="If-Match",
-    description='Change only if the notice is still this version: its ETag, e.g. "3" (or *). '
-                "A stale version gets 412 and nothing changes.",
-)]
+IfMatch = Annotated[
+    str,
+    Header(
+        alias="If-Match",
+        description='Change only if the notice is still this version: its ETag, e.g. "3" (or *). '
+        "A stale version gets 412 and nothing changes.",
+    ),
+]
 
 
 def describe_site_choices(app: FastAPI, settings: Settings) -> None:
@@ -122,18 +129,39 @@ def _unknown(value: str, valid, field: str, status: int) -> ApiError:
     return ApiError(status, f"unknown {field} {value!r}; valid values are {', '.join(valid)}", field=field)
 
 
-@router.get("/notices", response_model=NoticeList, summary="List notices", openapi_extra=OPTIONAL_TOKEN,
-            responses={401: ERRORS[401]})
+@router.get(
+    "/notices",
+    response_model=NoticeList,
+    summary="List notices",
+    openapi_extra=OPTIONAL_TOKEN,
+    responses={401: ERRORS[401]},
+)
 def list_notices(
     request: Request,
-    status: Annotated[list[str], Query(
-        description="Repeat for several. Default: upcoming and active. draft and scheduled need a token.",
-        json_schema_extra={"items": {"type": "string", "enum": [item.value for item in Status]}})] = [],  # noqa: B006
-    category: Annotated[list[str], Query(description="Repeat for several; any of them matches",
-                                         json_schema_extra={"items": site_choices("categories")})] = [],  # noqa: B006
-    location: Annotated[list[str], Query(description="Repeat for several; any of them matches",
-                                         json_schema_extra={"items": site_choices("locations")})] = [],  # noqa: B006
-    severity: Annotated[str, Query(description="Minimum severity", json_schema_extra={"enum": list(SEVERITIES)})] = None,
+    status: Annotated[
+        list[str],
+        Query(
+            description="Repeat for several. Default: upcoming and active. draft and scheduled need a token.",
+            json_schema_extra={"items": {"type": "string", "enum": [item.value for item in Status]}},
+        ),
+    ] = [],  # noqa: B006
+    category: Annotated[
+        list[str],
+        Query(
+            description="Repeat for several; any of them matches",
+            json_schema_extra={"items": site_choices("categories")},
+        ),
+    ] = [],  # noqa: B006
+    location: Annotated[
+        list[str],
+        Query(
+            description="Repeat for several; any of them matches",
+            json_schema_extra={"items": site_choices("locations")},
+        ),
+    ] = [],  # noqa: B006
+    severity: Annotated[
+        str, Query(description="Minimum severity", json_schema_extra={"enum": list(SEVERITIES)})
+    ] = None,
     viewer: User | None = Depends(optional_user),
 ) -> dict:
     """Upcoming and active notices by default; `status` picks others. Filters as on the feeds,
@@ -143,8 +171,10 @@ def list_notices(
     for value in status:
         if value not in valid:
             raise _unknown(value, valid, "status", 400)
-    for name, values, choices in (("category", category, ctx.settings.categories),
-                                  ("location", location, ctx.settings.locations)):
+    for name, values, choices in (
+        ("category", category, ctx.settings.categories),
+        ("location", location, ctx.settings.locations),
+    ):
         for value in values:
             if value not in choices:
                 raise _unknown(value, choices, name, 400)
@@ -152,20 +182,32 @@ def list_notices(
         raise _unknown(severity, SEVERITIES, "severity", 400)
     wanted = {Status(value) for value in status} or set(lifecycle.VISIBLE_STATUSES)
     if wanted & UNPUBLISHED and viewer is None:
-        raise ApiError(401, "drafts and scheduled notices are listed only with a Bearer token", field="status",
-                       headers={"WWW-Authenticate": "Bearer"})
+        raise ApiError(
+            401,
+            "drafts and scheduled notices are listed only with a Bearer token",
+            field="status",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
     filters = Filters(categories=frozenset(category), locations=frozenset(location), min_severity=severity)
     now = ctx.clock.now()
     with ctx.db.session() as session:
-        notices = [n for n in store.list_notices(session, now, wanted)
-                   # Without a token: only what was announced (a notice cancelled before that never was).
-                   if filters.matches(n) and (viewer is not None or lifecycle.is_public(n, now))]
+        notices = [
+            n
+            for n in store.list_notices(session, now, wanted)
+            # Without a token: only what was announced (a notice cancelled before that never was).
+            if filters.matches(n) and (viewer is not None or lifecycle.is_public(n, now))
+        ]
         items = [notice_data(notice, zone=ctx.settings.timezone, now=now) for notice in notices]
     return {"count": len(items), "notices": items}
 
 
-@router.get("/notices/{uid}", response_model=NoticeOut, summary="Get one notice", openapi_extra=OPTIONAL_TOKEN,
-            responses={200: {"headers": ETAG_HEADER}, 401: ERRORS[401], 404: ERRORS[404]})
+@router.get(
+    "/notices/{uid}",
+    response_model=NoticeOut,
+    summary="Get one notice",
+    openapi_extra=OPTIONAL_TOKEN,
+    responses={200: {"headers": ETAG_HEADER}, 401: ERRORS[401], 404: ERRORS[404]},
+)
 def get_notice(request: Request, response: Response, uid: str, viewer: User | None = Depends(optional_user)) -> dict:
     """Drafts and scheduled notices are found only with a token."""
     ctx = request.app.state.ctx
@@ -198,7 +240,8 @@ def _check_if_match(if_match: str | None, notice: Notice) -> None:
         f"the notice was changed by someone else since you read it: it is now version {notice.version} "
         f"(ETag {current}), not {if_match[:100]}. Nothing was changed; GET the notice, apply your change to "
         f"the current version and send If-Match: {current}",
-        field="If-Match", headers={"ETag": current},
+        field="If-Match",
+        headers={"ETag": current},
     )
 
 
@@ -225,12 +268,25 @@ def _actor(user: User) -> str:
     return f"api:{user.email}"
 
 
-@router.post("/notices", response_model=NoticeOut, status_code=201, summary="Create a notice",
-             responses={201: {"headers": {**ETAG_HEADER, "Location": {"description": "The new notice's URL",
-                                                                       "schema": {"type": "string"}}}},
-                        401: ERRORS[401], 403: ERRORS[403]})
-def create_notice(request: Request, response: Response, body: NoticeCreate,
-                  user: User = Depends(notice_manager)) -> dict:
+@router.post(
+    "/notices",
+    response_model=NoticeOut,
+    status_code=201,
+    summary="Create a notice",
+    responses={
+        201: {
+            "headers": {
+                **ETAG_HEADER,
+                "Location": {"description": "The new notice's URL", "schema": {"type": "string"}},
+            }
+        },
+        401: ERRORS[401],
+        403: ERRORS[403],
+    },
+)
+def create_notice(
+    request: Request, response: Response, body: NoticeCreate, user: User = Depends(notice_manager)
+) -> dict:
     ctx = request.app.state.ctx
     now = ctx.clock.now()
     raw = body.model_dump(exclude_unset=True)
@@ -245,11 +301,27 @@ def create_notice(request: Request, response: Response, body: NoticeCreate,
         return _out(request, response, notice)
 
 
-@router.patch("/notices/{uid}", response_model=NoticeOut, summary="Change a notice",
-              responses={200: {"headers": ETAG_HEADER}, 401: ERRORS[401], 403: ERRORS[403], 404: ERRORS[404],
-                         409: ERRORS[409], 412: ERRORS[412]})
-def update_notice(request: Request, response: Response, uid: str, body: NoticeUpdate, if_match: IfMatch = None,
-                  user: User = Depends(notice_manager)) -> dict:
+@router.patch(
+    "/notices/{uid}",
+    response_model=NoticeOut,
+    summary="Change a notice",
+    responses={
+        200: {"headers": ETAG_HEADER},
+        401: ERRORS[401],
+        403: ERRORS[403],
+        404: ERRORS[404],
+        409: ERRORS[409],
+        412: ERRORS[412],
+    },
+)
+def update_notice(
+    request: Request,
+    response: Response,
+    uid: str,
+    body: NoticeUpdate,
+    if_match: IfMatch = None,
+    user: User = Depends(notice_manager),
+) -> dict:
     ctx = request.app.state.ctx
     now = ctx.clock.now()
     changes = body.model_dump(exclude_unset=True)
@@ -273,11 +345,27 @@ def update_notice(request: Request, response: Response, uid: str, body: NoticeUp
         return _out(request, response, notice)
 
 
-@router.post("/notices/{uid}/cancel", response_model=NoticeOut, summary="Cancel a notice",
-             responses={200: {"headers": ETAG_HEADER}, 401: ERRORS[401], 403: ERRORS[403], 404: ERRORS[404],
-                        409: ERRORS[409], 412: ERRORS[412]})
-def cancel_notice(request: Request, response: Response, uid: str, body: NoticeCancel, if_match: IfMatch = None,
-                  user: User = Depends(notice_manager)) -> dict:
+@router.post(
+    "/notices/{uid}/cancel",
+    response_model=NoticeOut,
+    summary="Cancel a notice",
+    responses={
+        200: {"headers": ETAG_HEADER},
+        401: ERRORS[401],
+        403: ERRORS[403],
+        404: ERRORS[404],
+        409: ERRORS[409],
+        412: ERRORS[412],
+    },
+)
+def cancel_notice(
+    request: Request,
+    response: Response,
+    uid: str,
+    body: NoticeCancel,
+    if_match: IfMatch = None,
+    user: User = Depends(notice_manager),
+) -> dict:
     ctx = request.app.state.ctx
     reason = _required_text(body.reason, "reason")
     with ctx.db.writing() as session, session.begin():
@@ -292,8 +380,12 @@ def cancel_notice(request: Request, response: Response, uid: str, body: NoticeCa
         return _out(request, response, notice)
 
 
-@router.get("/subscribers/counts", response_model=SubscriberCounts, summary="Subscriber counts per topic",
-            responses={401: ERRORS[401]})
+@router.get(
+    "/subscribers/counts",
+    response_model=SubscriberCounts,
+    summary="Subscriber counts per topic",
+    responses={401: ERRORS[401]},
+)
 def subscriber_counts(request: Request, user: User = Depends(api_user)) -> dict:
     ctx = request.app.state.ctx
     with ctx.db.session() as session:

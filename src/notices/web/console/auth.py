@@ -45,8 +45,9 @@ def require(*roles: str):
         user = current_user(request)
         if user is None:
             target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-            raise HTTPException(status_code=303, detail="Please log in.",
-                                headers={"Location": f"/admin/login?next={quote(target)}"})
+            raise HTTPException(
+                status_code=303, detail="Please log in.", headers={"Location": f"/admin/login?next={quote(target)}"}
+            )
         if roles and user.role not in roles:
             raise HTTPException(status_code=403, detail="Your role may not do this.")
         request.state.user = user
@@ -98,33 +99,57 @@ async def login(request: Request):
     target = _safe_next(form.get("next"))
     if "\x00" in email:
         # No address holds a NUL, and PostgreSQL cannot even look one up.
-        return page(request, "admin/login.html", 400, next=target, email=email.replace("\x00", ""),
-                    error="Please check the email: it contains a NUL character.")
+        return page(
+            request,
+            "admin/login.html",
+            400,
+            next=target,
+            email=email.replace("\x00", ""),
+            error="Please check the email: it contains a NUL character.",
+        )
     client = request.client.host if request.client else "unknown"
     device = known_device(request, email)
     now = ctx.clock.now()
     try:
         with ctx.db.writing() as session, session.begin():
-            user = accounts.authenticate(session, email=email, password=password, client=client, now=now,
-                                         device=device)
+            user = accounts.authenticate(session, email=email, password=password, client=client, now=now, device=device)
             if user is not None:
                 raw = accounts.start_session(session, user, now=now)
                 audit.record(session, actor=user.email, action="login", now=now)
                 account = _account_key(user.email)
     except accounts.LoginThrottled:
-        return page(request, "admin/login.html", 429, next=target, email=email,
-                    error="Too many attempts. Wait a quarter of an hour and try again.")
+        return page(
+            request,
+            "admin/login.html",
+            429,
+            next=target,
+            email=email,
+            error="Too many attempts. Wait a quarter of an hour and try again.",
+        )
     if user is None:
         # One message for a wrong email and a wrong password alike.
         return page(request, "admin/login.html", 401, next=target, email=email, error="Wrong email or password.")
     response = RedirectResponse(target, status_code=303)
     secure = ctx.settings.base_url.startswith("https://")
-    response.set_cookie(SESSION_COOKIE, raw, httponly=True, samesite="lax", secure=secure, path="/",
-                        max_age=int(accounts.SESSION_LIFETIME.total_seconds()))
+    response.set_cookie(
+        SESSION_COOKIE,
+        raw,
+        httponly=True,
+        samesite="lax",
+        secure=secure,
+        path="/",
+        max_age=int(accounts.SESSION_LIFETIME.total_seconds()),
+    )
     # Only the login form reads it, so it goes to nothing else.
-    response.set_cookie(DEVICE_COOKIE, _devices(request).dumps([account, device or secrets.token_urlsafe(12)]),
-                        httponly=True, samesite="strict", secure=secure, path="/admin/login",
-                        max_age=int(DEVICE_LIFETIME.total_seconds()))
+    response.set_cookie(
+        DEVICE_COOKIE,
+        _devices(request).dumps([account, device or secrets.token_urlsafe(12)]),
+        httponly=True,
+        samesite="strict",
+        secure=secure,
+        path="/admin/login",
+        max_age=int(DEVICE_LIFETIME.total_seconds()),
+    )
     # A new CSRF secret with the new session, like the session id itself.
     response.delete_cookie(csrf.COOKIE, path="/")
     return response

@@ -14,6 +14,7 @@ from notices.notice import lifecycle, store
 from notices.notice.lifecycle import Status
 from notices.notice.times import form_value
 from notices.notice.validation import parse_changes, parse_new_notice
+from notices.runtime import bookkeeping
 from notices.web import csrf
 from notices.web.console.auth import require
 from notices.web.console.preview import previews
@@ -21,8 +22,18 @@ from notices.web.html import page
 
 router = APIRouter(prefix="/admin", tags=["console"], include_in_schema=False)
 manager = require("manager", "admin")
-TEXT_FIELDS = ("title", "summary", "body", "category", "severity", "location_detail", "starts_at", "ends_at",
-               "expected_end", "publish_at")
+TEXT_FIELDS = (
+    "title",
+    "summary",
+    "body",
+    "category",
+    "severity",
+    "location_detail",
+    "starts_at",
+    "ends_at",
+    "expected_end",
+    "publish_at",
+)
 
 
 def _actor(user: User) -> str:
@@ -36,8 +47,10 @@ def form_values(form) -> dict:
 
 
 def values_of(notice, zone) -> dict:
-    values = {name: getattr(notice, name) or "" for name in ("title", "summary", "body", "category", "severity",
-                                                               "location_detail", "expected_end")}
+    values = {
+        name: getattr(notice, name) or ""
+        for name in ("title", "summary", "body", "category", "severity", "location_detail", "expected_end")
+    }
     values["locations"] = list(notice.locations or ())
     for name in ("starts_at", "ends_at", "publish_at"):
         values[name] = form_value(getattr(notice, name), zone)
@@ -62,13 +75,23 @@ def dashboard(request: Request, user: User = Depends(manager)) -> HTMLResponse:
     ctx = request.app.state.ctx
     now = ctx.clock.now()
     with ctx.db.session() as session:
-        groups = {status: store.list_notices(session, now, {status})
-                  for status in (Status.ACTIVE, Status.UPCOMING, Status.SCHEDULED, Status.DRAFT)}
+        groups = {
+            status: store.list_notices(session, now, {status})
+            for status in (Status.ACTIVE, Status.UPCOMING, Status.SCHEDULED, Status.DRAFT)
+        }
         ended = store.recently_ended(session, now, within=timedelta(days=7))
         mail = outbox.status_counts(session)
-        scheduler_seen = store.scheduler_seen_at(session)
-        return page(request, "admin/dashboard.html", groups=groups, ended=ended, mail=mail, now=now,
-                    scheduler_seen=scheduler_seen, Status=Status)
+        scheduler_seen = bookkeeping.scheduler_seen_at(session)
+        return page(
+            request,
+            "admin/dashboard.html",
+            groups=groups,
+            ended=ended,
+            mail=mail,
+            now=now,
+            scheduler_seen=scheduler_seen,
+            Status=Status,
+        )
 
 
 def _form_page(request, status_code=200, **context) -> HTMLResponse:
@@ -78,7 +101,7 @@ def _form_page(request, status_code=200, **context) -> HTMLResponse:
 @router.get("/notices/new", response_class=HTMLResponse)
 def new_notice(request: Request, duplicate: str | None = None, user: User = Depends(manager)) -> HTMLResponse:
     ctx = request.app.state.ctx
-    values = {name: "" for name in TEXT_FIELDS} | {"locations": [], "severity": "info"}
+    values = dict.fromkeys(TEXT_FIELDS, "") | {"locations": [], "severity": "info"}
     if duplicate:
         with ctx.db.session() as session:
             try:
@@ -138,8 +161,16 @@ def _conflict_page(request, uid: str, conflict: EditConflict, **context) -> HTML
         notice = _load(session, uid)
         newer = [revision for revision in notice.revisions if revision.version > conflict.opened]
         # Saving this form again replaces the current version: the user has now seen it.
-        return _form_page(request, 409, notice=notice, conflict=conflict, newer=newer, version=notice.version,
-                          status=lifecycle.status_at(notice, ctx.clock.now()), **context)
+        return _form_page(
+            request,
+            409,
+            notice=notice,
+            conflict=conflict,
+            newer=newer,
+            version=notice.version,
+            status=lifecycle.status_at(notice, ctx.clock.now()),
+            **context,
+        )
 
 
 @router.get("/notices/{uid}", response_class=HTMLResponse)
@@ -147,8 +178,13 @@ def edit_notice(request: Request, uid: str, saved: str | None = None, user: User
     ctx = request.app.state.ctx
     with ctx.db.session() as session:
         notice = _load(session, uid)
-        return _form_page(request, values=values_of(notice, ctx.settings.timezone), notice=notice,
-                          status=lifecycle.status_at(notice, ctx.clock.now()), saved=bool(saved))
+        return _form_page(
+            request,
+            values=values_of(notice, ctx.settings.timezone),
+            notice=notice,
+            status=lifecycle.status_at(notice, ctx.clock.now()),
+            saved=bool(saved),
+        )
 
 
 def _problem(error: Exception) -> InvalidField:
@@ -162,8 +198,14 @@ def _error_page(request, uid: str, error: Exception, **context) -> HTMLResponse:
         context.setdefault("values", values_of(notice, ctx.settings.timezone))
         # Keep the version the user opened, so a change made meanwhile is still noticed at the next save.
         context.setdefault("version", notice.version)
-        return _form_page(request, 400, notice=notice, error=_problem(error),
-                          status=lifecycle.status_at(notice, ctx.clock.now()), **context)
+        return _form_page(
+            request,
+            400,
+            notice=notice,
+            error=_problem(error),
+            status=lifecycle.status_at(notice, ctx.clock.now()),
+            **context,
+        )
 
 
 @router.post("/notices/{uid}", response_class=HTMLResponse)
@@ -218,8 +260,9 @@ async def cancel_notice(request: Request, uid: str, user: User = Depends(manager
         if not reason:
             raise InvalidField("reason", "tell readers why the notice is cancelled")
         with ctx.db.writing() as session, session.begin():
-            store.cancel_notice(session, _load(session, uid, for_update=True), reason=reason, now=ctx.clock.now(),
-                                author=_actor(user))
+            store.cancel_notice(
+                session, _load(session, uid, for_update=True), reason=reason, now=ctx.clock.now(), author=_actor(user)
+            )
     except (InvalidField, store.NoticeConflict) as error:
         return _error_page(request, uid, error)
     return RedirectResponse(f"/admin/notices/{uid}?saved=1", status_code=303)

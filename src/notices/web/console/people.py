@@ -40,7 +40,9 @@ def _users_page(request: Request, status_code: int = 200, **context) -> HTMLResp
     ctx = request.app.state.ctx
     with ctx.db.session() as session:
         users = session.scalars(select(User).order_by(User.email)).all()
-        tokens = session.scalars(select(ApiToken).options(selectinload(ApiToken.user)).order_by(ApiToken.created_at)).all()
+        tokens = session.scalars(
+            select(ApiToken).options(selectinload(ApiToken.user)).order_by(ApiToken.created_at)
+        ).all()
         return page(request, "admin/users.html", status_code, users=users, tokens=tokens, **context)
 
 
@@ -56,10 +58,16 @@ async def add_user(request: Request, user: User = Depends(admin)) -> HTMLRespons
     now = ctx.clock.now()
     try:
         with ctx.db.writing() as session, session.begin():
-            created = accounts.create_user(session, email=str(form.get("email", "")), role=str(form.get("role", "")),
-                                           password=str(form.get("password", "")), now=now)
-            audit.record(session, actor=user.email, action="user.create", target=created.email, detail=created.role,
-                         now=now)
+            created = accounts.create_user(
+                session,
+                email=str(form.get("email", "")),
+                role=str(form.get("role", "")),
+                password=str(form.get("password", "")),
+                now=now,
+            )
+            audit.record(
+                session, actor=user.email, action="user.create", target=created.email, detail=created.role, now=now
+            )
             email = created.email
     except InvalidField as error:
         return _users_page(request, 400, error=error, email=form.get("email", ""))
@@ -76,8 +84,14 @@ async def create_token(request: Request, user_id: int, user: User = Depends(admi
         if owner is None:
             raise HTTPException(status_code=404, detail="No such user.")
         raw = accounts.create_token(session, owner, name=str(form.get("name", "")), now=now)
-        audit.record(session, actor=user.email, action="token.create", target=owner.email, detail=str(form.get("name", "")),
-                     now=now)
+        audit.record(
+            session,
+            actor=user.email,
+            action="token.create",
+            target=owner.email,
+            detail=str(form.get("name", "")),
+            now=now,
+        )
     return _users_page(request, new_token=raw)
 
 

@@ -18,8 +18,14 @@ def _transient_notice(fields: NoticeFields, now):
     """An unsaved notice with the attributes templates and feeds read."""
     return SimpleNamespace(
         **fields.as_dict() | {"locations": list(fields.locations)},
-        uid="preview", version=1, cancelled_at=None, cancel_reason="", created_at=now, updated_at=now,
-        revisions=[], events=[],
+        uid="preview",
+        version=1,
+        cancelled_at=None,
+        cancel_reason="",
+        created_at=now,
+        updated_at=now,
+        revisions=[],
+        events=[],
     )
 
 
@@ -29,11 +35,23 @@ def previews(request: Request, fields: NoticeFields) -> dict:
     notice = _transient_notice(fields, now)
     page_html = templates.get_template("web/notice.html").render(notice=notice, now=now, status=status_at(notice, now))
     feed_html = f"<h2>{escape(entry_title(settings, notice, now))}</h2>" + entry_html(settings, notice)
-    subscriber = SimpleNamespace(language=settings.language, frequency="immediate", email="you@example.org",
-                                 categories=[], locations=[])
-    mail = render_mail(templates, "alert", settings.language, {
-        "settings": settings, "words": Words(settings.language, settings.timezone, settings), "subscriber": subscriber,
-        "links": PLACEHOLDER_LINKS, "now": now, "site_url": settings.absolute_url("/"), "notice": notice,
-        "event": "published", "notice_url": settings.absolute_url("/notices/preview"),
-    })
+    subscriber = SimpleNamespace(
+        language=settings.language, frequency="immediate", email="you@example.org", categories=[], locations=[]
+    )
+    mail = render_mail(
+        templates,
+        "alert",
+        settings.language,
+        {
+            "settings": settings,
+            "words": Words(settings.language, settings.timezone, settings),
+            "subscriber": subscriber,
+            "links": PLACEHOLDER_LINKS,
+            "now": now,
+            "site_url": settings.absolute_url("/"),
+            "notice": notice,
+            "event": "published",
+            "notice_url": settings.absolute_url("/notices/preview"),
+        },
+    )
     return {"page": page_html, "feed": feed_html, "email": mail.html, "email_subject": mail.subject}

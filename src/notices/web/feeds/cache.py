@@ -133,8 +133,10 @@ class FeedCache:
             if not outage.is_outage(error):
                 raise
             if self._outage_seen_at == float("-inf"):  # once per outage, not per request
-                log.warning("database unavailable; serving feeds from their last copy: %s",
-                            str(getattr(error, "orig", None) or error).splitlines()[0][:300])
+                log.warning(
+                    "database unavailable; serving feeds from their last copy: %s",
+                    str(getattr(error, "orig", None) or error).splitlines()[0][:300],
+                )
             self._outage_seen_at = time.monotonic()
             if last is None:
                 raise

@@ -124,8 +124,14 @@ class FeedFastPath:
             # subscribed as ?location=a,b (or in another order or case) is sent there for good and
             # updates its subscription, instead of seeing a self link that is not the one it uses.
             target = scope["path"] + (f"?{canonical}" if canonical else "")
-            await _send(send, *_plain(301, f"Moved permanently to {target}", [
-                (b"location", target.encode()), (b"cache-control", b"public, max-age=86400")]))
+            await _send(
+                send,
+                *_plain(
+                    301,
+                    f"Moved permanently to {target}",
+                    [(b"location", target.encode()), (b"cache-control", b"public, max-age=86400")],
+                ),
+            )
             return 301
         try:
             entry, fresh = await self.cache.get_or_last(scope["path"], *parsed)
