@@ -7,23 +7,20 @@ import sys
 import click
 
 from notices.cli.account_commands import token, user
-from notices.cli.common import UserError
+from notices.cli.common import error_line
 from notices.cli.mail_commands import digest, mail, subscriber
 from notices.cli.notice_commands import notice
 from notices.cli.service_commands import db, demo, feed, health, jobs, scheduler, serve
 from notices.core import logs
-from notices.core.config import ConfigError
-from notices.core.errors import InvalidField, PartialFailure
-from notices.notice.store import NoticeConflict, NoticeNotFound
+from notices.core.errors import NoticesError, PartialFailure
 
 
 class NoticesGroup(click.Group):
     def invoke(self, ctx: click.Context):
         try:
             return super().invoke(ctx)
-        except (UserError, ConfigError, InvalidField, NoticeConflict, NoticeNotFound) as error:
-            message = error.args[0] if error.args else str(error)
-            click.echo(f"error: {message}", err=True)
+        except NoticesError as error:
+            click.echo(f"error: {error_line(error)}", err=True)
             sys.exit(2)
         except PartialFailure as failure:
             # The job did the rest; say what it did and what failed, exit 1 (not a usage error).

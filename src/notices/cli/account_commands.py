@@ -6,8 +6,7 @@ from pathlib import Path
 
 import click
 
-from notices.cli.common import UserError, author, migrated_context
-from notices.core.errors import InvalidField
+from notices.cli.common import UserError, author, choice_of, migrated_context
 from notices.people import accounts, audit
 
 
@@ -19,7 +18,7 @@ def user() -> None:
 @user.command("add")
 @click.argument("email")
 @click.option(
-    "--role", type=click.Choice(accounts.ROLES), required=True, help="admin: users and tokens; manager: notices."
+    "--role", type=choice_of(accounts.ROLES), required=True, help="admin: users and tokens; manager: notices."
 )
 @click.option(
     "--password-file",
@@ -34,14 +33,10 @@ def add(email: str, role: str, password_file: Path | None) -> None:
     else:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
     now = ctx.clock.now()
-    try:
-        with ctx.db.writing() as session, session.begin():
-            created = accounts.create_user(session, email=email, password=password, role=role, now=now)
-            audit.record(session, actor=author(), action="user.create", target=created.email, detail=role, now=now)
-            address = created.email
-    except InvalidField as error:
-        option = {"email": "EMAIL", "password": "password", "role": "--role"}.get(error.field, error.field)
-        raise UserError(f"{option}: {error.problem}") from None
+    with ctx.db.writing() as session, session.begin():
+        created = accounts.create_user(session, email=email, password=password, role=role, now=now)
+        audit.record(session, actor=author(), action="user.create", target=created.email, detail=role, now=now)
+        address = created.email
     click.echo(f"{address}: {role}")
 
 

@@ -14,11 +14,50 @@ from notices.core import logs
 from notices.core.clock import clock_from_environment
 from notices.core.config import load_settings
 from notices.core.context import AppContext
+from notices.core.errors import InvalidField, NoticesError
 
 log = logging.getLogger("notices")
 
 
-class UserError(Exception):
+# Field names (of notices, subscribers, users) -> the option or argument a CLI user typed,
+# so an error names what they can change: "--starts: ..." rather than "starts_at: ...".
+OPTION_FOR_FIELD = {
+    "title": "--title",
+    "summary": "--summary",
+    "body": "--body",
+    "category": "--category",
+    "categories": "--category",
+    "severity": "--severity",
+    "locations": "--location",
+    "location_detail": "--location-detail",
+    "starts_at": "--starts",
+    "ends_at": "--ends",
+    "expected_end": "--expected-end",
+    "publish_at": "--publish-at",
+    "draft": "--draft",
+    "note": "--note",
+    "reason": "--reason",
+    "frequency": "--frequency",
+    "language": "--language",
+    "role": "--role",
+    "email": "EMAIL",
+    "password": "password",
+}
+
+
+def error_line(error: NoticesError) -> str:
+    """The one line a user sees for an error: an invalid field names the option to change."""
+    if isinstance(error, InvalidField):
+        return f"{OPTION_FOR_FIELD.get(error.field, error.field)}: {error.problem}"
+    return error.args[0] if error.args else str(error)
+
+
+def choice_of(values) -> click.Choice:
+    """A click option choice of the values (not the names) of StrEnum members or plain strings."""
+    return click.Choice([str(value) for value in values])
+
+
+class UserError(NoticesError):
     """A problem the user can fix; shown as one line, exit code 2."""
 
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import click
 
-from notices.cli.common import UserError, echo_counts, echo_json, migrated_context
-from notices.core.errors import InvalidField
+from notices.cli.common import UserError, choice_of, echo_counts, echo_json, migrated_context
 from notices.core.models import Subscriber
+from notices.core.states import DIGEST_FREQUENCIES, Frequency, SubscriberState
 from notices.mail import outbox, subscriptions
 from notices.notice.times import isoformat_site
 from notices.people.addresses import normalise_email
@@ -34,7 +34,7 @@ def subscriber() -> None:
 
 @subscriber.command("add")
 @click.argument("email")
-@click.option("--frequency", type=click.Choice(subscriptions.FREQUENCIES), default="daily", show_default=True)
+@click.option("--frequency", type=choice_of(subscriptions.FREQUENCIES), default=str(Frequency.DAILY), show_default=True)
 @click.option("--category", "categories", multiple=True, help="Only these categories; repeat for several.")
 @click.option("--location", "locations", multiple=True, help="Only these locations; repeat for several.")
 @click.option("--severity", help="Minimum severity: info, minor, major or critical.")
@@ -54,14 +54,8 @@ def add(email, frequency, categories, locations, severity, language, send_confir
         "severity": severity,
         "language": language,
     }
-    try:
-        address = normalise_email(email)
-        preferences = subscriptions.parse_preferences(raw, ctx.settings)
-    except InvalidField as error:
-        option = {"categories": "--category", "locations": "--location", "email": "EMAIL"}.get(
-            error.field, f"--{error.field}"
-        )
-        raise UserError(f"{option}: {error.problem}") from None
+    address = normalise_email(email)
+    preferences = subscriptions.parse_preferences(raw, ctx.settings)
     with ctx.db.writing() as session, session.begin():
         added = subscriptions.add_by_operator(
             session,
@@ -84,7 +78,7 @@ def add(email, frequency, categories, locations, severity, language, send_confir
 
 
 @subscriber.command("list")
-@click.option("--state", type=click.Choice(("pending", "confirmed", "unsubscribed", "suppressed")))
+@click.option("--state", type=choice_of(SubscriberState))
 @click.option("--json", "as_json", is_flag=True)
 def list_(state: str | None, as_json: bool) -> None:
     """List subscribers."""
@@ -111,10 +105,7 @@ def list_(state: str | None, as_json: bool) -> None:
 def remove(email: str) -> None:
     """Unsubscribe an address (kept as unsubscribed, so it is not mailed again by mistake)."""
     ctx = migrated_context()
-    try:
-        address = normalise_email(email)
-    except InvalidField as error:
-        raise UserError(f"EMAIL: {error.problem}") from None
+    address = normalise_email(email)
     with ctx.db.writing() as session, session.begin():
         found = subscriptions.find(session, address)
         if found is None:
@@ -129,7 +120,7 @@ def digest() -> None:
 
 
 @digest.command("run")
-@click.option("--frequency", type=click.Choice(("daily", "weekly")), required=True)
+@click.option("--frequency", type=choice_of(DIGEST_FREQUENCIES), required=True)
 @click.option("--dry-run", is_flag=True, help="Print who would get what; enqueue and send nothing.")
 @click.option("--json", "as_json", is_flag=True)
 def digest_run(frequency: str, dry_run: bool, as_json: bool) -> None:

@@ -8,33 +8,13 @@ from pathlib import Path
 import click
 import yaml
 
-from notices.cli.common import UserError, author, echo_json, migrated_context
+from notices.cli.common import UserError, author, choice_of, echo_json, migrated_context
 from notices.core.errors import InvalidField
 from notices.notice import lifecycle, store
 from notices.notice.lifecycle import Status
 from notices.notice.presenters import notice_data
 from notices.notice.times import format_site
 from notices.notice.validation import parse_changes, parse_new_notice
-
-# Field names of the notice model -> the option a CLI user typed.
-OPTION_NAMES = {
-    "title": "--title",
-    "summary": "--summary",
-    "body": "--body",
-    "category": "--category",
-    "severity": "--severity",
-    "locations": "--location",
-    "location_detail": "--location-detail",
-    "starts_at": "--starts",
-    "ends_at": "--ends",
-    "expected_end": "--expected-end",
-    "publish_at": "--publish-at",
-    "draft": "--draft",
-}
-
-
-def _as_option_error(error: InvalidField) -> UserError:
-    return UserError(f"{OPTION_NAMES.get(error.field, error.field)}: {error.problem}")
 
 
 def notice_options(function):
@@ -149,10 +129,7 @@ def add(draft: bool, as_json: bool, **options) -> None:
     if draft:
         raw["draft"] = True
     now = ctx.clock.now()
-    try:
-        fields = parse_new_notice(raw, settings=ctx.settings, now=now)
-    except InvalidField as error:
-        raise _as_option_error(error) from None
+    fields = parse_new_notice(raw, settings=ctx.settings, now=now)
     with ctx.db.session() as session, session.begin():
         created = store.create_notice(session, fields, now=now, author=author())
     _print_notice(created, ctx, as_json=as_json)
@@ -163,7 +140,7 @@ def add(draft: bool, as_json: bool, **options) -> None:
     "--status",
     "statuses",
     multiple=True,
-    type=click.Choice([status.value for status in Status]),
+    type=choice_of(Status),
     help="Only notices with this status; repeat for several. Default: upcoming and active.",
 )
 @click.option("--all", "show_all", is_flag=True, help="Every notice, whatever its status.")
@@ -216,10 +193,7 @@ def update(uid: str, note: str, as_json: bool, **options) -> None:
     now = ctx.clock.now()
     with ctx.db.writing() as session, session.begin():
         found = store.get_notice(session, uid, for_update=True)
-        try:
-            fields = parse_changes(raw, current=store.fields_of(found), settings=ctx.settings, now=now)
-        except InvalidField as error:
-            raise _as_option_error(error) from None
+        fields = parse_changes(raw, current=store.fields_of(found), settings=ctx.settings, now=now)
         store.update_notice(session, found, fields, note=note.strip(), now=now, author=author())
     _print_notice(found, ctx, as_json=as_json)
 
@@ -240,7 +214,7 @@ def publish(uid: str, publish_at: str, as_json: bool) -> None:
             fields = parse_changes(
                 {"publish_at": publish_at}, current=store.fields_of(found), settings=ctx.settings, now=now
             )
-        except InvalidField as error:
+        except InvalidField as error:  # the time was given as --at here
             raise UserError(f"--at: {error.problem}") from None
         store.update_notice(session, found, fields, note="published", now=now, author=author())
     _print_notice(found, ctx, as_json=as_json)

@@ -19,6 +19,7 @@ from notices.cli.common import (
 )
 from notices.core import db as database
 from notices.core import logs
+from notices.core.states import Role
 from notices.people import accounts
 from notices.runtime import jobs as job_functions
 from notices.runtime.demo import (
@@ -212,7 +213,7 @@ def demo(if_empty: bool) -> None:
         admin_password = None
         if accounts.find_user(session, DEMO_ADMIN) is None:
             admin_password = secrets.token_urlsafe(12)
-            accounts.create_user(session, email=DEMO_ADMIN, password=admin_password, role="admin", now=now)
+            accounts.create_user(session, email=DEMO_ADMIN, password=admin_password, role=Role.ADMIN, now=now)
     click.echo(f"loaded {len(created)} demo notices and {subscribers} demo subscribers")
     if admin_password:
         click.echo(

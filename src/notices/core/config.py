@@ -17,6 +17,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from notices.core.errors import NoticesError
 from notices.core.resources import default_config_path
 
 SEVERITIES = ("info", "minor", "major", "critical")
@@ -25,7 +26,7 @@ _TIME_OF_DAY = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 _WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
-class ConfigError(Exception):
+class ConfigError(NoticesError):
     """A configuration value is invalid; the message names the key."""
 
 

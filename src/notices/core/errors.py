@@ -1,11 +1,47 @@
-"""Errors that name the field a user got wrong, shared by the CLI, the API and the forms."""
+"""The errors a user is told about, shared by the CLI, the API and the console.
+
+Every one is a NoticesError, and each front end maps them once: the CLI prints
+one line and exits 2, the API answers a JSON error with `status`, the console
+shows the form again with the message. Anything else is a bug: logged, never
+shown with a stack trace.
+"""
 
 
-class InvalidField(ValueError):
+class NoticesError(Exception):
+    """Something the user can fix or must be told; `status` is the HTTP status the API answers with."""
+
+    status = 400
+
+
+class InvalidField(NoticesError):
+    """One field's value cannot be used; the message names the field and the problem."""
+
+    status = 422
+
     def __init__(self, field_name: str, problem: str) -> None:
         super().__init__(f"{field_name}: {problem}")
         self.field = field_name
         self.problem = problem
+
+
+class NotFound(NoticesError):
+    status = 404
+
+
+class Conflict(NoticesError):
+    """The change does not fit the current state (cancelling a cancelled notice, a stale version)."""
+
+    status = 409
+
+
+class Forbidden(NoticesError):
+    status = 403
+
+
+class Throttled(NoticesError):
+    """Too many attempts from this address or for this account; try again later."""
+
+    status = 429
 
 
 class PartialFailure(Exception):

@@ -16,6 +16,7 @@ from feedgen.feed import FeedGenerator
 
 from notices.core.config import Settings
 from notices.core.models import Notice, NoticeEvent
+from notices.core.states import EventKind
 from notices.notice.markup import (
     RenderableNotice,
     render_each,
@@ -31,13 +32,13 @@ EPOCH = datetime.fromisoformat("2000-01-01T00:00:00+00:00")
 EVENT_NAMESPACE = uuid.UUID("5b0f3c1e-4a8e-4f4b-9f7e-6f1c2d3e4a5b")
 
 EVENT_LABELS = {
-    "published": "New",
-    "started": "Now in effect",
-    "updated": "Updated",
-    "rescheduled": "Rescheduled",
-    "ended": "Ended",
-    "cancelled": "Cancelled",
-    "reminder": "Reminder",
+    EventKind.PUBLISHED: "New",
+    EventKind.STARTED: "Now in effect",
+    EventKind.UPDATED: "Updated",
+    EventKind.RESCHEDULED: "Rescheduled",
+    EventKind.ENDED: "Ended",
+    EventKind.CANCELLED: "Cancelled",
+    EventKind.REMINDER: "Reminder",
 }
 
 

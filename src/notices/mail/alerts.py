@@ -15,16 +15,17 @@ from sqlalchemy.orm import Session, selectinload
 from notices.core.config import Settings
 from notices.core.db import insert_ignoring_duplicates, isolated
 from notices.core.models import Notice, NoticeEvent, NoticeReminder
+from notices.core.states import DeliveryKind, EventKind, Frequency
 from notices.mail import outbox, subscriptions
 from notices.notice.lifecycle import Status, status_at
 
 # Text edits ("updated") and ends are not worth an interruption; the
 # digests and the event feed carry them.
-ALERT_KINDS = ("published", "started", "rescheduled", "cancelled")
+ALERT_KINDS = (EventKind.PUBLISHED, EventKind.STARTED, EventKind.RESCHEDULED, EventKind.CANCELLED)
 
 
 def _immediate_subscribers(session: Session) -> list:
-    return list(subscriptions.confirmed_subscribers(session, "immediate"))
+    return list(subscriptions.confirmed_subscribers(session, Frequency.IMMEDIATE))
 
 
 def enqueue_alerts(
@@ -65,7 +66,7 @@ def _enqueue_event_alerts(
     expires_at = event.occurred_at + settings.alert_validity
     # After downtime, an alert about something already over is noise.
     stale = expires_at <= now or (
-        event.kind != "cancelled" and status_at(notice, now) in (Status.ENDED, Status.CANCELLED)
+        event.kind != EventKind.CANCELLED and status_at(notice, now) in (Status.ENDED, Status.CANCELLED)
     )
     if event.kind not in ALERT_KINDS:
         return 0
@@ -79,7 +80,7 @@ def _enqueue_event_alerts(
                 session,
                 subscriber_id=row.id,
                 dedup_key=f"alert:{notice.uid}:v{event.version}:{event.kind}",
-                kind="alert",
+                kind=DeliveryKind.ALERT,
                 payload={"notice": notice.uid, "event": event.kind, "version": event.version},
                 now=now,
                 expires_at=expires_at,
@@ -161,7 +162,7 @@ def _enqueue_notice_reminders(
             NoticeEvent.__table__,
             {
                 "notice_id": notice.id,
-                "kind": "reminder",
+                "kind": EventKind.REMINDER,
                 "version": notice.version,
                 "occurred_at": now,
                 "recorded_at": now,
@@ -175,7 +176,7 @@ def _enqueue_notice_reminders(
                     session,
                     subscriber_id=row.id,
                     dedup_key=f"reminder:{notice.uid}:{_start_key(notice.starts_at)}:{minutes}m",
-                    kind="reminder",
+                    kind=DeliveryKind.REMINDER,
                     payload={"notice": notice.uid, "lead_minutes": minutes, "starts_at": notice.starts_at.isoformat()},
                     now=now,
                     expires_at=notice.starts_at,

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from notices.core.config import Settings
 from notices.core.models import Delivery, Subscriber
+from notices.core.states import DeliveryKind, EventKind, LinkPurpose, SubscriberState
 from notices.mail import digests, subscriptions
 from notices.mail.message import (
     Links,
@@ -52,7 +53,7 @@ class Composer:
 
     def links(self, subscriber: Subscriber) -> Links:
         unsubscribe = self.signer.sign("unsubscribe", subscriber.id, subscriber.token_generation)
-        manage = self.signer.sign("manage", subscriber.id, subscriber.token_generation)
+        manage = self.signer.sign(LinkPurpose.MANAGE, subscriber.id, subscriber.token_generation)
         return Links(
             manage_url=self.settings.absolute_url(f"/preferences/{manage}"),
             unsubscribe_url=self.settings.absolute_url(f"/unsubscribe/{unsubscribe}"),
@@ -63,7 +64,7 @@ class Composer:
         """The message for one delivery; raises Skip when it should not go out, or the error that
         stopped it being composed (which fails this delivery alone)."""
         subscriber = delivery.subscriber
-        wanted_state = {"confirm": "pending"}.get(delivery.kind, subscriptions.ACTIVE)
+        wanted_state = {DeliveryKind.CONFIRM: SubscriberState.PENDING}.get(delivery.kind, SubscriberState.CONFIRMED)
         if subscriber.id in self.blocked:
             raise Skip("subscriber suppressed")
         if subscriber.state != wanted_state:
@@ -74,7 +75,7 @@ class Composer:
         specific, cache_key = getattr(self, f"_{delivery.kind}")(session, delivery, subscriber, now)
         domain = self.settings.mail_from.partition("@")[2]
         identifier = message_id(delivery.id, f"{subscriber.id}:{delivery.dedup_key}", domain)
-        bulk = delivery.kind == "digest"
+        bulk = delivery.kind == DeliveryKind.DIGEST
         if cache_key is not None:
             template = self._shared_template(delivery.kind, subscriber, specific, now, cache_key, bulk)
             if template is not None:
@@ -127,7 +128,7 @@ class Composer:
         return self._templates[key]
 
     def _confirm(self, session, delivery, subscriber, now) -> dict:
-        token = self.signer.sign("confirm", subscriber.id, subscriber.token_generation)
+        token = self.signer.sign(LinkPurpose.CONFIRM, subscriber.id, subscriber.token_generation)
         return {
             "confirm_url": self.settings.absolute_url(f"/subscribe/confirm/{token}"),
             "valid_hours": int(self.settings.confirm_within.total_seconds() // 3600),
@@ -148,7 +149,7 @@ class Composer:
     def _alert(self, session, delivery, subscriber, now) -> dict:
         notice = self._notice(session, delivery.payload["notice"])
         event = delivery.payload["event"]
-        if event != "cancelled" and status_at(notice, now) is Status.CANCELLED:
+        if event != EventKind.CANCELLED and status_at(notice, now) is Status.CANCELLED:
             raise Skip("the notice was cancelled before the alert went out")
         context = {"notice": notice, "event": event, "notice_url": self.settings.absolute_url(f"/notices/{notice.uid}")}
         return context, (notice.uid, notice.version, event)

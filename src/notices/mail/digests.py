@@ -17,13 +17,14 @@ from sqlalchemy.orm import Session, selectinload
 from notices.core.config import Settings
 from notices.core.db import insert_ignoring_duplicates
 from notices.core.models import DigestRun, Notice, NoticeEvent
+from notices.core.states import DeliveryKind, EventKind, Frequency
 from notices.mail import outbox, subscriptions
 from notices.notice import store
 from notices.notice.lifecycle import Filters, Status, status_at
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 HORIZON = timedelta(days=7)
-CHANGE_KINDS = ("updated", "rescheduled", "cancelled")
+CHANGE_KINDS = (EventKind.UPDATED, EventKind.RESCHEDULED, EventKind.CANCELLED)
 
 
 @dataclass(frozen=True)
@@ -50,13 +51,13 @@ def digest_period(settings: Settings, frequency: str, now: datetime) -> DigestPe
     """The latest complete period ending at or before `now`."""
     zone = settings.timezone
     local_now = now.astimezone(zone)
-    if frequency == "daily":
+    if frequency == Frequency.DAILY:
         at = time.fromisoformat(settings.daily_digest_at)
         day = local_now.date()
         if _scheduled(day, at, zone) > now:
             day -= timedelta(days=1)
         end, start = _scheduled(day, at, zone), _scheduled(day - timedelta(days=1), at, zone)
-    elif frequency == "weekly":
+    elif frequency == Frequency.WEEKLY:
         weekday_name, clock = settings.weekly_digest_at.split()
         at, weekday = time.fromisoformat(clock), WEEKDAYS.index(weekday_name)
         day = local_now.date() - timedelta(days=(local_now.weekday() - weekday) % 7)
@@ -114,11 +115,10 @@ def load_snapshot(session: Session, period: DigestPeriod) -> DigestSnapshot:
         .options(selectinload(NoticeEvent.notice))
         .order_by(NoticeEvent.occurred_at, NoticeEvent.id)
     ).all()
-    published_ids = {event.notice_id for event in events if event.kind == "published"}
-    published = {event.notice_id: event.notice for event in events if event.kind == "published"}
+    published = {event.notice_id: event.notice for event in events if event.kind == EventKind.PUBLISHED}
     changed: dict[int, tuple[Notice, list[NoticeEvent]]] = {}
     for event in events:
-        if event.kind in CHANGE_KINDS and event.notice_id not in published_ids:
+        if event.kind in CHANGE_KINDS and event.notice_id not in published:
             changed.setdefault(event.notice_id, (event.notice, []))[1].append(event)
     return DigestSnapshot(
         period=period,
@@ -175,7 +175,7 @@ def enqueue_digests(
             session,
             subscriber_id=row.id,
             dedup_key=period.key,
-            kind="digest",
+            kind=DeliveryKind.DIGEST,
             payload={"frequency": frequency, "start": period.start.isoformat(), "end": period.end.isoformat()},
             now=now,
             expires_at=period.end + settings.digest_validity,

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from notices.core.db import Database, insert_ignoring_duplicates
 from notices.core.models import Delivery
+from notices.core.states import DeliveryStatus
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +33,7 @@ BACKOFF = (
     timedelta(hours=3),
     timedelta(hours=6),
 )
-STATUSES = ("pending", "sending", "sent", "failed", "expired")
+STATUSES = tuple(DeliveryStatus)
 
 
 def enqueue(
@@ -54,7 +55,7 @@ def enqueue(
             "dedup_key": dedup_key,
             "kind": kind,
             "payload": payload,
-            "status": "pending",
+            "status": DeliveryStatus.PENDING,
             "attempts": 0,
             "next_attempt_at": now,
             "lease_until": None,
@@ -88,7 +89,7 @@ def new_owner() -> str:
 def _due(now: datetime) -> tuple:
     # While claimed, next_attempt_at is the end of the lease, so "due" is one
     # indexed range condition for pending rows and for claims whose lease ran out.
-    return Delivery.status.in_(("pending", "sending")), Delivery.next_attempt_at <= now
+    return Delivery.status.in_((DeliveryStatus.PENDING, DeliveryStatus.SENDING)), Delivery.next_attempt_at <= now
 
 
 def due_count(session: Session, *, now: datetime) -> int:
@@ -116,7 +117,7 @@ def claim_batch(db: Database, *, now: datetime, limit: int, lease: timedelta, ow
             update(Delivery)
             .where(Delivery.id.in_(select(chosen.c.id)), *due)
             .values(
-                status="sending",
+                status=DeliveryStatus.SENDING,
                 lease_until=lease_until,
                 next_attempt_at=lease_until,
                 attempts=Delivery.attempts + 1,
@@ -128,7 +129,7 @@ def claim_batch(db: Database, *, now: datetime, limit: int, lease: timedelta, ow
 
 
 def _held(claim_owner: str, now: datetime | None = None) -> tuple:
-    conditions = (Delivery.status == "sending", Delivery.claimed_by == claim_owner)
+    conditions = (Delivery.status == DeliveryStatus.SENDING, Delivery.claimed_by == claim_owner)
     return conditions + ((Delivery.lease_until > now,) if now is not None else ())
 
 
@@ -169,7 +170,7 @@ def mark_sent(session: Session, claim: Claim, *, now: datetime, message_id: str,
     return _finish(
         session,
         claim,
-        status="sent",
+        status=DeliveryStatus.SENT,
         sent_at=now,
         message_id=message_id,
         smtp_reply=reply[:1000],
@@ -180,19 +181,26 @@ def mark_sent(session: Session, claim: Claim, *, now: datetime, message_id: str,
 
 def mark_retry(session: Session, claim: Claim, *, now: datetime, attempts: int, max_attempts: int, error: str) -> str:
     if attempts >= max_attempts:
-        _finish(session, claim, status="failed", last_error=error[:1000], lease_until=None)
+        _finish(session, claim, status=DeliveryStatus.FAILED, last_error=error[:1000], lease_until=None)
         return "failed"
     wait = BACKOFF[min(attempts - 1, len(BACKOFF) - 1)]
-    _finish(session, claim, status="pending", next_attempt_at=now + wait, last_error=error[:1000], lease_until=None)
+    _finish(
+        session,
+        claim,
+        status=DeliveryStatus.PENDING,
+        next_attempt_at=now + wait,
+        last_error=error[:1000],
+        lease_until=None,
+    )
     return "retry"
 
 
 def mark_failed(session: Session, claim: Claim, *, error: str) -> None:
-    _finish(session, claim, status="failed", last_error=error[:1000], lease_until=None)
+    _finish(session, claim, status=DeliveryStatus.FAILED, last_error=error[:1000], lease_until=None)
 
 
 def mark_expired(session: Session, claim: Claim, *, reason: str) -> None:
-    _finish(session, claim, status="expired", last_error=reason[:1000], lease_until=None)
+    _finish(session, claim, status=DeliveryStatus.EXPIRED, last_error=reason[:1000], lease_until=None)
 
 
 def expire_stale(session: Session, *, now: datetime) -> int:
@@ -200,8 +208,8 @@ def expire_stale(session: Session, *, now: datetime) -> int:
     even while they wait for a retry that will never come."""
     return session.execute(
         update(Delivery)
-        .where(Delivery.status == "pending", Delivery.expires_at <= now)
-        .values(status="expired", last_error="not sent within its validity")
+        .where(Delivery.status == DeliveryStatus.PENDING, Delivery.expires_at <= now)
+        .values(status=DeliveryStatus.EXPIRED, last_error="not sent within its validity")
     ).rowcount
 
 

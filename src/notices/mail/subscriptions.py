@@ -17,24 +17,24 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from notices.core.config import SEVERITIES, Settings
-from notices.core.errors import InvalidField
+from notices.core.errors import InvalidField, Throttled
 from notices.core.models import Delivery, Subscriber
+from notices.core.states import DeliveryKind, DeliveryStatus, Frequency, SubscriberState
 from notices.mail import outbox
 from notices.notice.lifecycle import Filters
 from notices.people import rate_limits
 
-FREQUENCIES = ("immediate", "daily", "weekly")
+FREQUENCIES = tuple(Frequency)
 LANGUAGES = ("en", "nl")
-ACTIVE = "confirmed"
 
 
-class RateLimited(Exception):
+class RateLimited(Throttled):
     """Too many sign-ups from this address or client; try again later."""
 
 
 @dataclass(frozen=True)
 class Preferences:
-    frequency: str = "daily"
+    frequency: str = Frequency.DAILY
     categories: tuple[str, ...] = ()
     locations: tuple[str, ...] = ()
     min_severity: str | None = None
@@ -61,7 +61,7 @@ def _list(value: Any, name: str, valid) -> tuple[str, ...]:
 
 
 def parse_preferences(raw: Mapping[str, Any], settings: Settings) -> Preferences:
-    frequency = str(raw.get("frequency") or "daily").strip().lower()
+    frequency = str(raw.get("frequency") or Frequency.DAILY).strip().lower()
     if frequency not in FREQUENCIES:
         raise InvalidField("frequency", f"unknown value {frequency!r}; valid values are {', '.join(FREQUENCIES)}")
     language = str(raw.get("language") or settings.language).strip().lower()
@@ -128,7 +128,7 @@ def _new(email: str, preferences: Preferences, now: datetime, state: str) -> Sub
         updated_at=now,
         suppression_reason="",
         token_generation=1,
-        confirmed_at=now if state == ACTIVE else None,
+        confirmed_at=now if state == SubscriberState.CONFIRMED else None,
     )
     _apply(subscriber, preferences, now)
     return subscriber
@@ -139,7 +139,7 @@ def _enqueue_confirmation(session: Session, subscriber: Subscriber, now: datetim
         session,
         subscriber_id=subscriber.id,
         dedup_key=f"confirm:{now.isoformat()}",
-        kind="confirm",
+        kind=DeliveryKind.CONFIRM,
         payload={},
         now=now,
         expires_at=now + settings.confirm_within,
@@ -161,21 +161,21 @@ def sign_up(
         raise RateLimited()
     subscriber = find(session, email)
     if subscriber is None:
-        subscriber = _new(email, preferences, now, "pending")
+        subscriber = _new(email, preferences, now, SubscriberState.PENDING)
         session.add(subscriber)
         session.flush()
         _enqueue_confirmation(session, subscriber, now, settings)
-    elif subscriber.state in ("pending", "unsubscribed"):
+    elif subscriber.state in (SubscriberState.PENDING, SubscriberState.UNSUBSCRIBED):
         _apply(subscriber, preferences, now)
-        subscriber.state = "pending"
+        subscriber.state = SubscriberState.PENDING
         subscriber.created_at = now  # the purge clock restarts with a new opt-in
         _enqueue_confirmation(session, subscriber, now, settings)
-    elif subscriber.state == ACTIVE:
+    elif subscriber.state == SubscriberState.CONFIRMED:
         outbox.enqueue(
             session,
             subscriber_id=subscriber.id,
             dedup_key=f"manage:{now.isoformat()}",
-            kind="manage",
+            kind=DeliveryKind.MANAGE,
             payload={},
             now=now,
             expires_at=now + settings.confirm_within,
@@ -194,29 +194,29 @@ def add_by_operator(
 ) -> Subscriber:
     """`notices subscriber add`: confirmed at once (an import), or a normal opt-in with --confirm."""
     subscriber = find(session, email)
-    state = "pending" if send_confirmation else ACTIVE
+    state = SubscriberState.PENDING if send_confirmation else SubscriberState.CONFIRMED
     if subscriber is None:
         subscriber = _new(email, preferences, now, state)
         session.add(subscriber)
         session.flush()
     else:
         _apply(subscriber, preferences, now)
-        if subscriber.state != ACTIVE:
+        if subscriber.state != SubscriberState.CONFIRMED:
             subscriber.state = state
-            subscriber.confirmed_at = now if state == ACTIVE else None
+            subscriber.confirmed_at = now if state == SubscriberState.CONFIRMED else None
             subscriber.unsubscribed_at = subscriber.suppressed_at = None
-    if send_confirmation and subscriber.state == "pending":
+    if send_confirmation and subscriber.state == SubscriberState.PENDING:
         _enqueue_confirmation(session, subscriber, now, settings)
     return subscriber
 
 
 def confirm(session: Session, subscriber: Subscriber, *, now: datetime) -> bool:
     """Confirm a pending sign-up; True if it changed anything (a second click is harmless)."""
-    if subscriber.state == ACTIVE:
+    if subscriber.state == SubscriberState.CONFIRMED:
         return False
-    if subscriber.state != "pending":
+    if subscriber.state != SubscriberState.PENDING:
         raise InvalidField("token", "this subscription was ended; sign up again to receive notices")
-    subscriber.state, subscriber.confirmed_at, subscriber.updated_at = ACTIVE, now, now
+    subscriber.state, subscriber.confirmed_at, subscriber.updated_at = SubscriberState.CONFIRMED, now, now
     return True
 
 
@@ -227,23 +227,23 @@ def update_preferences(session: Session, subscriber: Subscriber, preferences: Pr
 def _drop_pending_mail(session: Session, subscriber: Subscriber, reason: str) -> None:
     session.execute(
         update(Delivery)
-        .where(Delivery.subscriber_id == subscriber.id, Delivery.status == "pending")
-        .values(status="expired", last_error=reason)
+        .where(Delivery.subscriber_id == subscriber.id, Delivery.status == DeliveryStatus.PENDING)
+        .values(status=DeliveryStatus.EXPIRED, last_error=reason)
     )
 
 
 def unsubscribe(session: Session, subscriber: Subscriber, *, now: datetime) -> bool:
     """Stop all mail to this subscriber; True if it changed anything (idempotent)."""
-    if subscriber.state in ("unsubscribed", "suppressed"):
+    if subscriber.state in (SubscriberState.UNSUBSCRIBED, SubscriberState.SUPPRESSED):
         return False
-    subscriber.state, subscriber.unsubscribed_at, subscriber.updated_at = "unsubscribed", now, now
+    subscriber.state, subscriber.unsubscribed_at, subscriber.updated_at = SubscriberState.UNSUBSCRIBED, now, now
     _drop_pending_mail(session, subscriber, "unsubscribed")
     return True
 
 
 def suppress(session: Session, subscriber: Subscriber, *, reason: str, now: datetime) -> None:
     """The address bounced permanently: never mail it again until someone re-adds it."""
-    subscriber.state, subscriber.suppressed_at, subscriber.updated_at = "suppressed", now, now
+    subscriber.state, subscriber.suppressed_at, subscriber.updated_at = SubscriberState.SUPPRESSED, now, now
     subscriber.suppression_reason = reason[:1000]
     _drop_pending_mail(session, subscriber, f"address suppressed: {reason[:200]}")
 
@@ -251,7 +251,7 @@ def suppress(session: Session, subscriber: Subscriber, *, reason: str, now: date
 def purge_unconfirmed(session: Session, *, now: datetime, settings: Settings) -> int:
     """Forget sign-ups nobody confirmed in time (their deliveries go with them)."""
     old = select(Subscriber.id).where(
-        Subscriber.state == "pending", Subscriber.created_at < now - settings.confirm_within
+        Subscriber.state == SubscriberState.PENDING, Subscriber.created_at < now - settings.confirm_within
     )
     ids = list(session.scalars(old))
     if ids:
@@ -271,7 +271,11 @@ def confirmed_subscribers(session: Session, frequency: str, *, chunk: int = 1000
     while True:
         rows = session.execute(
             select(*columns)
-            .where(Subscriber.state == ACTIVE, Subscriber.frequency == frequency, Subscriber.id > last_id)
+            .where(
+                Subscriber.state == SubscriberState.CONFIRMED,
+                Subscriber.frequency == frequency,
+                Subscriber.id > last_id,
+            )
             .order_by(Subscriber.id)
             .limit(chunk)
         ).all()
@@ -291,7 +295,7 @@ def subscriber_counts(session: Session, settings: Settings) -> dict:
         select(Subscriber.state, Subscriber.frequency, Subscriber.categories, Subscriber.locations)
     ).all()
     states = Counter(row.state for row in rows)
-    confirmed = [row for row in rows if row.state == "confirmed"]
+    confirmed = [row for row in rows if row.state == SubscriberState.CONFIRMED]
     return {
         "total": len(confirmed),
         "by_frequency": dict(Counter(row.frequency for row in confirmed)),
@@ -302,7 +306,7 @@ def subscriber_counts(session: Session, settings: Settings) -> dict:
         "by_location": {
             key: sum(1 for row in confirmed if not row.locations or key in row.locations) for key in settings.locations
         },
-        "pending": states["pending"],
-        "unsubscribed": states["unsubscribed"],
-        "suppressed": states["suppressed"],
+        "pending": states[SubscriberState.PENDING],
+        "unsubscribed": states[SubscriberState.UNSUBSCRIBED],
+        "suppressed": states[SubscriberState.SUPPRESSED],
     }

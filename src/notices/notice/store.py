@@ -11,18 +11,20 @@ from sqlalchemy.orm import Session, selectinload
 
 from notices.core import site_state
 from notices.core.db import insert_ignoring_duplicates
+from notices.core.errors import Conflict, NotFound
 from notices.core.models import Notice, NoticeEvent, NoticeRevision
+from notices.core.states import EventKind, Phase
 from notices.notice import lifecycle
 from notices.notice.lifecycle import NO_FILTERS, Filters, Status
 from notices.notice.validation import TIME_FIELDS, NoticeFields, parse_note
 from notices.people import audit
 
 
-class NoticeNotFound(LookupError):
+class NoticeNotFound(NotFound):
     pass
 
 
-class NoticeConflict(ValueError):
+class NoticeConflict(Conflict):
     """The change does not fit the notice's state (e.g. cancelling a cancelled notice)."""
 
 
@@ -64,7 +66,7 @@ def create_notice(session: Session, fields: NoticeFields, *, now: datetime, auth
     notice = Notice(
         uid=str(uuid.uuid4()),
         version=1,
-        announced_phase="none",
+        announced_phase=Phase.NONE,
         cancel_reason="",
         created_at=now,
         created_by=author,
@@ -108,13 +110,14 @@ def update_notice(
     # If the new times move the notice back to an earlier phase (an ended
     # closure extended, a start postponed), the job must announce it again.
     current_phase = phase_at(notice, now)
-    if _PHASES.index(current_phase) < _PHASES.index(notice.announced_phase):
+    if _PHASES.index(current_phase) < _PHASES.index(Phase(notice.announced_phase)):
         notice.announced_phase = current_phase
     _add_revision(session, notice, now=now, author=author, note=note)
     audit.record(session, actor=author, action="notice.update", target=notice.uid, detail=note, now=now)
     # A first publication is announced by the job's "published" event instead.
     if was_public:
-        _record_event(session, notice, "rescheduled" if times_changed else "updated", now=now, detail=note)
+        kind = EventKind.RESCHEDULED if times_changed else EventKind.UPDATED
+        _record_event(session, notice, kind, now=now, detail=note)
     site_state.bump_data_version(session, now)
     return notice
 
@@ -135,7 +138,7 @@ def cancel_notice(session: Session, notice: Notice, *, reason: str, now: datetim
     # A draft or a scheduled notice was never shown to anyone: telling
     # subscribers "Cancelled: ..." would announce something they never heard of.
     if status not in (Status.DRAFT, Status.SCHEDULED):
-        _record_event(session, notice, "cancelled", now=now, detail=reason)
+        _record_event(session, notice, EventKind.CANCELLED, now=now, detail=reason)
     site_state.bump_data_version(session, now)
     return notice
 
@@ -173,36 +176,41 @@ def _record_event(session: Session, notice: Notice, kind: str, *, now: datetime,
 
 
 # Phases whose start is a lifecycle event, in order.
-_PHASES = ("none", "published", "started", "ended")
+_PHASES = tuple(Phase)
 
 
-def phase_at(notice: Notice, now: datetime) -> str:
+def phase_at(notice: Notice, now: datetime) -> Phase:
     if notice.publish_at is None or notice.publish_at > now:
-        return "none"
+        return Phase.NONE
     if notice.ends_at is not None and notice.ends_at <= now:
-        return "ended"
-    return "started" if notice.starts_at <= now else "published"
+        return Phase.ENDED
+    return Phase.STARTED if notice.starts_at <= now else Phase.PUBLISHED
 
 
-def record_due_events(session: Session, notice: Notice, now: datetime) -> list[str]:
+# The event that announces each phase.
+_PHASE_EVENTS = {Phase.PUBLISHED: EventKind.PUBLISHED, Phase.STARTED: EventKind.STARTED, Phase.ENDED: EventKind.ENDED}
+
+
+def record_due_events(session: Session, notice: Notice, now: datetime) -> list[EventKind]:
     """Record the published/started/ended events due at `now` that are not yet recorded.
 
     Each event carries the boundary instant as occurred_at, so a catch-up after
     downtime still tells when things happened.
     """
     target = phase_at(notice, now)
-    done = _PHASES.index(notice.announced_phase)
+    done = _PHASES.index(Phase(notice.announced_phase))
     recorded = []
     # Nothing happens in public before publication: a notice published after
     # it started "starts" (for readers) when it is published.
     instants = {
-        "published": notice.publish_at,
-        "started": max(notice.starts_at, notice.publish_at),
-        "ended": max(notice.ends_at, notice.publish_at) if notice.ends_at else None,
+        Phase.PUBLISHED: notice.publish_at,
+        Phase.STARTED: max(notice.starts_at, notice.publish_at),
+        Phase.ENDED: max(notice.ends_at, notice.publish_at) if notice.ends_at else None,
     }
     for phase in _PHASES[done + 1 : _PHASES.index(target) + 1]:
-        if _record_event(session, notice, phase, now=now, occurred_at=instants[phase]):
-            recorded.append(phase)
+        kind = _PHASE_EVENTS[phase]
+        if _record_event(session, notice, kind, now=now, occurred_at=instants[phase]):
+            recorded.append(kind)
     if target != notice.announced_phase and _PHASES.index(target) > done:
         notice.announced_phase = target
     return recorded
@@ -212,7 +220,7 @@ def notices_due_for_events(session: Session, now: datetime) -> Sequence[Notice]:
     """Published, not cancelled, not yet announced as ended: a small set (see ix_notices_unannounced)."""
     return session.scalars(
         select(Notice)
-        .where(Notice.cancelled_at.is_(None), Notice.announced_phase != "ended", Notice.publish_at <= now)
+        .where(Notice.cancelled_at.is_(None), Notice.announced_phase != Phase.ENDED, Notice.publish_at <= now)
         .order_by(Notice.id)
     ).all()
 

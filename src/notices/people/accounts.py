@@ -15,12 +15,13 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from notices.core.errors import InvalidField
+from notices.core.errors import InvalidField, Throttled
 from notices.core.models import ApiToken, User, UserSession
+from notices.core.states import Role
 from notices.people import rate_limits
 from notices.people.addresses import normalise_email
 
-ROLES = ("admin", "manager")
+ROLES = tuple(Role)
 MIN_PASSWORD_LENGTH = 10
 SESSION_LIFETIME = timedelta(hours=12)
 # Login limits, per 15-minute window. Every check is keyed so that a stranger's failures fill
@@ -39,7 +40,7 @@ _hasher = PasswordHasher()  # argon2id with the library's current recommended pa
 _DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
 
 
-class LoginThrottled(Exception):
+class LoginThrottled(Throttled):
     """Too many login attempts for this account or from this client."""
 
 

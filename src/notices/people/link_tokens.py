@@ -10,10 +10,13 @@ from datetime import timedelta
 
 from itsdangerous import BadData, SignatureExpired, URLSafeTimedSerializer
 
-PURPOSES = ("confirm", "manage", "unsubscribe")
+from notices.core.errors import NoticesError
+from notices.core.states import LinkPurpose
+
+PURPOSES = tuple(LinkPurpose)
 
 
-class InvalidToken(ValueError):
+class InvalidToken(NoticesError):
     def __init__(self, message: str, *, expired: bool = False) -> None:
         super().__init__(message)
         self.expired = expired

@@ -18,6 +18,7 @@ from notices.core import site_state
 from notices.core.context import AppContext
 from notices.core.db import isolated
 from notices.core.errors import PartialFailure
+from notices.core.states import DIGEST_FREQUENCIES, EventKind
 from notices.feeds import export
 from notices.mail import alerts, digests, sender, subscriptions
 from notices.mail.transports import mailer_from_settings
@@ -26,7 +27,6 @@ from notices.people import rate_limits
 from notices.runtime import bookkeeping
 
 log = logging.getLogger(__name__)
-FREQUENCIES = ("daily", "weekly")
 
 
 def record_transitions(ctx: AppContext, *, now: datetime) -> dict[str, int]:
@@ -40,7 +40,7 @@ def record_transitions(ctx: AppContext, *, now: datetime) -> dict[str, int]:
 
 
 def _record_transitions(session: Session, *, now: datetime, failures: list[tuple[str, str]]) -> dict[str, int]:
-    counts = {"published": 0, "started": 0, "ended": 0}
+    counts = dict.fromkeys((EventKind.PUBLISHED, EventKind.STARTED, EventKind.ENDED), 0)
     for notice in store.notices_due_for_events(session, now):
         with isolated(session, f"notice {notice.uid}", failures):
             for kind in store.record_due_events(session, notice, now):
@@ -117,7 +117,7 @@ def catch_up_digests(ctx: AppContext, *, now: datetime) -> dict[str, dict]:
     outbox's unique keys) keep it to once.
     """
     done = {}
-    for frequency in FREQUENCIES:
+    for frequency in DIGEST_FREQUENCIES:
         period = digests.digest_period(ctx.settings, frequency, now)
         if now >= period.end + ctx.settings.digest_validity:
             continue  # it would expire unsent: the next period's digest carries the news

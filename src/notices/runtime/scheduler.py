@@ -31,6 +31,7 @@ from apscheduler.triggers.cron import CronTrigger
 
 from notices.core.context import AppContext
 from notices.core.errors import PartialFailure
+from notices.core.states import Frequency
 from notices.runtime import bookkeeping, jobs
 from notices.runtime.leadership import leadership_for
 
@@ -40,7 +41,7 @@ WAKE_AT_BOUNDARY = "wake-at-boundary"
 SAFETY_TICK = "record-transitions"
 WATCH_CHANGES = "watch-for-changes"
 SEND_PENDING = "send-pending"
-DIGEST_JOBS = {"daily": "digest-daily", "weekly": "digest-weekly"}
+DIGEST_JOBS = {Frequency.DAILY: "digest-daily", Frequency.WEEKLY: "digest-weekly"}
 PURGE = "purge"
 START_UP = "start-up"
 SELF_RECORDING = (SAFETY_TICK, WATCH_CHANGES, WAKE_AT_BOUNDARY)
@@ -186,7 +187,7 @@ class NoticeScheduler:
 
     def _digest_schedule(self, frequency: str) -> dict:
         settings = self.ctx.settings
-        if frequency == "daily":
+        if frequency == Frequency.DAILY:
             hour, minute = settings.daily_digest_at.split(":")
             return {"hour": int(hour), "minute": int(minute)}
         weekday, clock = settings.weekly_digest_at.split()

@@ -12,6 +12,7 @@ from fastapi.responses import HTMLResponse
 
 from notices.core.errors import InvalidField
 from notices.core.models import Subscriber
+from notices.core.states import LinkPurpose, SubscriberState
 from notices.mail import subscriptions
 from notices.people.addresses import normalise_email
 from notices.people.link_tokens import InvalidToken, LinkSigner
@@ -86,7 +87,7 @@ async def subscribe(request: Request) -> HTMLResponse:
 
 def _subscriber(request: Request, purpose: str, token: str) -> Subscriber:
     ctx = request.app.state.ctx
-    max_age = ctx.settings.confirm_within if purpose == "confirm" else None
+    max_age = ctx.settings.confirm_within if purpose == LinkPurpose.CONFIRM else None
     subscriber_id, generation = LinkSigner(ctx.settings.secret_key).verify(purpose, token, max_age=max_age)
     with ctx.db.session() as session:
         subscriber = session.get(Subscriber, subscriber_id)
@@ -112,7 +113,7 @@ def _link_page(request: Request, purpose: str, token: str, template: str, **cont
 
 @router.get("/subscribe/confirm/{token}", response_class=HTMLResponse)
 def confirm_page(request: Request, token: str) -> HTMLResponse:
-    return _link_page(request, "confirm", token, "web/confirm.html")
+    return _link_page(request, LinkPurpose.CONFIRM, token, "web/confirm.html")
 
 
 @router.post("/subscribe/confirm/{token}", response_class=HTMLResponse)
@@ -120,7 +121,7 @@ async def confirm(request: Request, token: str) -> HTMLResponse:
     await csrf.verify(request)
     ctx = request.app.state.ctx
     try:
-        subscriber = _subscriber(request, "confirm", token)
+        subscriber = _subscriber(request, LinkPurpose.CONFIRM, token)
         with ctx.db.writing() as session, session.begin():
             subscriptions.confirm(session, session.get(Subscriber, subscriber.id), now=ctx.clock.now())
     except InvalidToken as error:
@@ -137,7 +138,7 @@ async def confirm(request: Request, token: str) -> HTMLResponse:
 
 @router.get("/preferences/{token}", response_class=HTMLResponse)
 def preferences_page(request: Request, token: str) -> HTMLResponse:
-    return _link_page(request, "manage", token, "web/preferences.html", values=_values_of)
+    return _link_page(request, LinkPurpose.MANAGE, token, "web/preferences.html", values=_values_of)
 
 
 def _values_of(subscriber: Subscriber) -> dict:
@@ -156,7 +157,7 @@ async def save_preferences(request: Request, token: str) -> HTMLResponse:
     form = await csrf.verify(request)
     ctx = request.app.state.ctx
     try:
-        subscriber = _subscriber(request, "manage", token)
+        subscriber = _subscriber(request, LinkPurpose.MANAGE, token)
     except InvalidToken as error:
         return _bad_link(request, error)
     raw = _preferences_from_form(form, ctx.settings)
@@ -174,7 +175,7 @@ async def save_preferences(request: Request, token: str) -> HTMLResponse:
         )
     with ctx.db.writing() as session, session.begin():
         current = session.get(Subscriber, subscriber.id)
-        if current.state != subscriptions.ACTIVE:
+        if current.state != SubscriberState.CONFIRMED:
             return message(
                 request,
                 "Not subscribed",

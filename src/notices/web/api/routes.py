@@ -17,6 +17,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from notices.core.config import SEVERITIES, Settings
 from notices.core.errors import InvalidField
 from notices.core.models import Notice, User
+from notices.core.states import Role
 from notices.mail import subscriptions
 from notices.notice import lifecycle, store
 from notices.notice.lifecycle import Filters, Status
@@ -110,7 +111,7 @@ def api_user(user: User | None = Depends(optional_user)) -> User:
 
 
 def notice_manager(user: User = Depends(api_user)) -> User:
-    if user.role not in ("manager", "admin"):
+    if user.role not in (Role.MANAGER, Role.ADMIN):
         raise ApiError(403, "your role may not change notices")
     return user
 

@@ -9,6 +9,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 
 from notices.core.errors import InvalidField
 from notices.core.models import User
+from notices.core.states import Role
 from notices.mail import outbox
 from notices.notice import lifecycle, store
 from notices.notice.lifecycle import Status
@@ -21,7 +22,7 @@ from notices.web.console.preview import previews
 from notices.web.html import page
 
 router = APIRouter(prefix="/admin", tags=["console"], include_in_schema=False)
-manager = require("manager", "admin")
+manager = require(Role.MANAGER, Role.ADMIN)
 TEXT_FIELDS = (
     "title",
     "summary",

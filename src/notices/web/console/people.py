@@ -9,6 +9,7 @@ from sqlalchemy.orm import selectinload
 
 from notices.core.errors import InvalidField
 from notices.core.models import ApiToken, User
+from notices.core.states import Role
 from notices.mail import subscriptions
 from notices.people import accounts, audit
 from notices.web import csrf
@@ -16,8 +17,8 @@ from notices.web.console.auth import require
 from notices.web.html import page
 
 router = APIRouter(prefix="/admin", tags=["console"], include_in_schema=False)
-anyone = require("manager", "admin")
-admin = require("admin")
+anyone = require(Role.MANAGER, Role.ADMIN)
+admin = require(Role.ADMIN)
 
 
 @router.get("/subscribers", response_class=HTMLResponse)

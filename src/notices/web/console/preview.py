@@ -7,6 +7,7 @@ from types import SimpleNamespace
 
 from fastapi import Request
 
+from notices.core.states import DeliveryKind, EventKind, Frequency
 from notices.feeds.atom import entry_html, entry_title
 from notices.mail.message import PLACEHOLDER_LINKS, render_mail
 from notices.notice.i18n import Words
@@ -36,11 +37,11 @@ def previews(request: Request, fields: NoticeFields) -> dict:
     page_html = templates.get_template("web/notice.html").render(notice=notice, now=now, status=status_at(notice, now))
     feed_html = f"<h2>{escape(entry_title(settings, notice, now))}</h2>" + entry_html(settings, notice)
     subscriber = SimpleNamespace(
-        language=settings.language, frequency="immediate", email="you@example.org", categories=[], locations=[]
+        language=settings.language, frequency=Frequency.IMMEDIATE, email="you@example.org", categories=[], locations=[]
     )
     mail = render_mail(
         templates,
-        "alert",
+        DeliveryKind.ALERT,
         settings.language,
         {
             "settings": settings,
@@ -50,7 +51,7 @@ def previews(request: Request, fields: NoticeFields) -> dict:
             "now": now,
             "site_url": settings.absolute_url("/"),
             "notice": notice,
-            "event": "published",
+            "event": EventKind.PUBLISHED,
             "notice_url": settings.absolute_url("/notices/preview"),
         },
     )
