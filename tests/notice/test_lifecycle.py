@@ -3,7 +3,7 @@
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from notices.notice.lifecycle import Filters, Status, next_boundary, status_at, visible
+from notices.notice.lifecycle import Filters, Status, status_at, visible
 
 T0 = datetime(2026, 11, 14, 15, 0, tzinfo=UTC)  # Fri 14 Nov 16:00 in Amsterdam
 
@@ -47,18 +47,6 @@ def test_draft_and_cancelled_win_over_times():
 def test_without_an_end_a_notice_never_expires():
     notice = N(ends_at=None)
     assert status_at(notice, T0 + timedelta(days=3650)) is Status.ACTIVE
-
-
-def test_next_boundary_is_strictly_after_now():
-    notice = N()
-    assert next_boundary([notice], T0 - timedelta(days=2)) == notice.publish_at
-    assert next_boundary([notice], notice.publish_at) == T0
-    assert next_boundary([notice], T0) == notice.ends_at
-    assert next_boundary([notice], notice.ends_at) is None
-
-
-def test_next_boundary_ignores_drafts_and_cancelled_notices():
-    assert next_boundary([N(publish_at=None), N(cancelled_at=T0)], T0 - timedelta(days=2)) is None
 
 
 def test_boundaries_across_the_spring_dst_change():

@@ -108,6 +108,9 @@ def test_next_boundary_from_the_database(ctx):
     add_notice(ctx, starts_at=now + timedelta(hours=3), ends_at=now + timedelta(hours=5))
     add_notice(ctx, publish_at=now + timedelta(hours=1), starts_at=now + timedelta(hours=4), ends_at=None)
     add_notice(ctx, draft=True, starts_at=now + timedelta(minutes=5))
+    cancelled = add_notice(ctx, starts_at=now + timedelta(minutes=10))
+    with ctx.db.session() as session, session.begin():
+        store.cancel_notice(session, store.get_notice(session, cancelled.uid), reason="off", now=now, author="t")
     with ctx.db.session() as session:
         assert store.next_boundary_after(session, now) == now + timedelta(hours=1)
         assert store.next_boundary_after(session, now + timedelta(hours=1)) == now + timedelta(hours=3)

@@ -3,7 +3,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from notices.notice.times import TimeInputError, format_site, parse_instant
+from notices.notice.times import TimeInputError, parse_instant
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 NOW = datetime(2026, 11, 28, 9, 0, tzinfo=UTC)
@@ -66,16 +66,3 @@ def test_unreadable_times_are_refused_with_a_hint(text):
 def test_a_date_without_time_of_day_is_refused():
     with pytest.raises(TimeInputError, match="no time of day"):
         parse("2026-11-14")
-
-
-def test_display_uses_the_site_zone_on_both_sides_of_dst():
-    assert format_site(datetime(2026, 3, 29, 0, 59, tzinfo=UTC), AMSTERDAM, "%H:%M") == "01:59"
-    assert format_site(datetime(2026, 3, 29, 1, 0, tzinfo=UTC), AMSTERDAM, "%H:%M") == "03:00"
-
-
-def test_display_in_the_autumn_fold_adds_the_offset():
-    first = datetime(2026, 10, 25, 0, 30, tzinfo=UTC)
-    second = datetime(2026, 10, 25, 1, 30, tzinfo=UTC)
-    assert format_site(first, AMSTERDAM, "%H:%M") == "02:30 (+02:00)"
-    assert format_site(second, AMSTERDAM, "%H:%M") == "02:30 (+01:00)"
-    assert format_site(datetime(2026, 10, 25, 2, 30, tzinfo=UTC), AMSTERDAM, "%H:%M") == "03:30"

@@ -13,8 +13,10 @@ from notices.core.errors import InvalidField
 from notices.notice import lifecycle, store
 from notices.notice.lifecycle import Status
 from notices.notice.presenters import notice_data
-from notices.notice.times import format_site
 from notices.notice.validation import parse_changes, parse_new_notice
+from notices.notice.wording import Words
+
+LISTING = "yyyy-MM-dd HH:mm"  # `notice list`: sortable, one line per notice
 
 
 def notice_options(function):
@@ -158,11 +160,12 @@ def list_(statuses: tuple[str, ...], show_all: bool, as_json: bool) -> None:
         return
     if not notices:
         click.echo("no notices")
+    words = Words.of_site(ctx.settings)
     for item in notices:
-        ends = format_site(item.ends_at, zone, "%Y-%m-%d %H:%M") if item.ends_at else "until further notice"
+        starts = words.time(item.starts_at, LISTING)
+        ends = words.time(item.ends_at, LISTING) if item.ends_at else "until further notice"
         click.echo(
-            f"{item.uid[:8]}  {lifecycle.status_at(item, now):9}  {format_site(item.starts_at, zone, '%Y-%m-%d %H:%M')}"
-            f" → {ends:20}  {item.category:13} {item.title}"
+            f"{item.uid[:8]}  {lifecycle.status_at(item, now):9}  {starts} → {ends:20}  {item.category:13} {item.title}"
         )
 
 

@@ -16,7 +16,6 @@ from feedgen.feed import FeedGenerator
 
 from notices.core.config import Settings
 from notices.core.models import Notice, NoticeEvent
-from notices.core.states import EventKind
 from notices.notice.markup import (
     RenderableNotice,
     render_each,
@@ -24,22 +23,12 @@ from notices.notice.markup import (
     renderable_notice,
     safe_output_text,
 )
-from notices.notice.wording import period, when_phrase
+from notices.notice.wording import Words
 
 # A fixed date for a feed that has never had any content (RSS/Atom need one).
 EPOCH = datetime.fromisoformat("2000-01-01T00:00:00+00:00")
 # Event entry ids are UUIDs derived from (notice, kind, version): stable forever.
 EVENT_NAMESPACE = uuid.UUID("5b0f3c1e-4a8e-4f4b-9f7e-6f1c2d3e4a5b")
-
-EVENT_LABELS = {
-    EventKind.PUBLISHED: "New",
-    EventKind.STARTED: "Now in effect",
-    EventKind.UPDATED: "Updated",
-    EventKind.RESCHEDULED: "Rescheduled",
-    EventKind.ENDED: "Ended",
-    EventKind.CANCELLED: "Cancelled",
-    EventKind.REMINDER: "Reminder",
-}
 
 
 def notice_url(settings: Settings, notice: Notice) -> str:
@@ -49,7 +38,7 @@ def notice_url(settings: Settings, notice: Notice) -> str:
 def entry_title(settings: Settings, notice: Notice | RenderableNotice, now: datetime) -> str:
     """E.g. 'Road closure: Plesmanlaan (until further notice, expected approximately Q3 2027)'."""
     view = renderable_notice(notice, settings)
-    return f"{view.category_label}: {view.title} ({when_phrase(view, settings.timezone, now)})"
+    return f"{view.category_label}: {view.title} ({Words.of_site(settings).when(view, now)})"
 
 
 def entry_html(settings: Settings, notice: Notice | RenderableNotice, *, note: str = "") -> str:
@@ -61,7 +50,7 @@ def entry_html(settings: Settings, notice: Notice | RenderableNotice, *, note: s
     lines = []
     if note:
         lines.append(f"<p><strong>{escape(note)}</strong></p>")
-    lines.append(f"<p><strong>When:</strong> {escape(period(view, settings.timezone))}</p>")
+    lines.append(f"<p><strong>When:</strong> {escape(Words.of_site(settings).period(view))}</p>")
     if view.where:
         lines.append(f"<p><strong>Where:</strong> {escape(view.where)}</p>")
     lines.append(f"<p><strong>Severity:</strong> {escape(view.severity)}</p>")
@@ -80,7 +69,7 @@ def summary_html(settings: Settings, view: RenderableNotice, *, first_line: str 
     and the like) still learn when and where. Escaped, because RSS readers
     treat a description as HTML: '<b>' typed in a summary must show as typed.
     """
-    lines = [first_line, view.summary, f"When: {period(view, settings.timezone)}"]
+    lines = [first_line, view.summary, f"When: {Words.of_site(settings).period(view)}"]
     if view.where:
         lines.append(f"Where: {view.where}")
     return "<br>\n".join(escape(line) for line in lines if line)
@@ -219,17 +208,17 @@ def build_event_feed(
         subtitle="Every change to a notice: new, in effect, updated, rescheduled, ended, cancelled.",
     )
 
+    words = Words.of_site(settings)
+
     def entry(event: NoticeEvent) -> dict:
         view = renderable_notice(as_of_event(event), settings)
-        label = EVENT_LABELS.get(event.kind, safe_output_text(event.kind))
+        label = safe_output_text(words.event(event.kind))
         occurred_at = renderable_instant(event.occurred_at)
         return {
             "view": view,
             "entry_id": event_entry_id(event),  # from the event itself: stable whatever the snapshot says
             "title": f"{label}: {view.category_label}: {view.title}",
-            "summary": summary_html(
-                settings, view, first_line=f"{label}: {when_phrase(view, settings.timezone, occurred_at)}"
-            ),
+            "summary": summary_html(settings, view, first_line=f"{label}: {words.when(view, occurred_at)}"),
             "content": entry_html(settings, view, note=safe_output_text(event.detail)),
             "published": occurred_at,
             "updated": occurred_at,

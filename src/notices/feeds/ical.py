@@ -27,7 +27,7 @@ from notices.notice.markup import (
     renderable_notice,
     safe_output_text,
 )
-from notices.notice.wording import period, until_phrase
+from notices.notice.wording import Words
 
 OPEN_ENDED_HORIZON = timedelta(days=365)
 # Instants in this window are written in the site zone (with a VTIMEZONE for
@@ -64,16 +64,16 @@ def is_rolling(notice) -> bool:
     return notice.ends_at is None and notice.cancelled_at is None
 
 
-def _summary(view: RenderableNotice, zone: ZoneInfo) -> str:
+def _summary(view: RenderableNotice, words: Words) -> str:
     summary = f"{view.category_label}: {view.title}"
     if is_rolling(view):
-        summary += f" ({until_phrase(view, zone, view.starts_at)})"
+        summary += f" ({words.until(view)})"
     return summary
 
 
-def _description(view: RenderableNotice, zone: ZoneInfo) -> str:
+def _description(view: RenderableNotice, words: Words) -> str:
     """Plain text (RFC 5545 DESCRIPTION); the same in HTML goes in X-ALT-DESC."""
-    parts = [view.summary, f"When: {period(view, zone)}"]
+    parts = [view.summary, f"When: {words.period(view)}"]
     if view.where:
         parts.append(f"Where: {view.where}")
     if view.cancelled_at is not None:
@@ -104,6 +104,7 @@ def build_calendar(
 ) -> bytes:
     """The calendar as of `now` (which only sets the rolling horizon): the same bytes for the same data and day."""
     zone = settings.timezone
+    words = Words.of_site(settings)
     horizon = horizon_date(now, zone)
     calendar = Calendar()
     calendar.add("prodid", "-//notices//notices//EN")
@@ -126,11 +127,11 @@ def build_calendar(
         event.add("dtstamp", view.created_at.astimezone(UTC))
         event.add("last-modified", view.updated_at.astimezone(UTC))
         event.add("created", view.created_at.astimezone(UTC))
-        event.add("summary", _summary(view, zone))
+        event.add("summary", _summary(view, words))
         start, end = _span(view, zone, horizon)
         event.add("dtstart", start)
         event.add("dtend", end)
-        event.add("description", _description(view, zone))
+        event.add("description", _description(view, words))
         # An X- property is of unknown type to icalendar: say it is TEXT, so it is escaped as one.
         event.add(
             "x-alt-desc",

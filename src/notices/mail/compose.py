@@ -29,8 +29,8 @@ from notices.mail.message import (
 )
 from notices.mail.outbox import message_id
 from notices.notice import store
-from notices.notice.i18n import Words
 from notices.notice.lifecycle import Status, status_at
+from notices.notice.wording import Words
 from notices.people.link_tokens import LinkSigner
 
 
@@ -97,7 +97,7 @@ class Composer:
     def _render(self, kind: str, subscriber: Subscriber, links: Links, specific: dict, now: datetime) -> RenderedMail:
         context = {
             "settings": self.settings,
-            "words": Words(subscriber.language, self.settings.timezone, self.settings),
+            "words": Words(subscriber.language, self.settings),
             "subscriber": subscriber,
             "links": links,
             "now": now,

@@ -68,22 +68,6 @@ def is_public(notice: Timed, now: datetime) -> bool:
     return notice.publish_at <= (notice.cancelled_at or now) and notice.publish_at <= now
 
 
-def boundaries(notice: Timed) -> list[datetime]:
-    """The instants at which the notice's status can change, in order."""
-    if notice.cancelled_at is not None or notice.publish_at is None:
-        return []
-    instants = {notice.publish_at, notice.starts_at}
-    if notice.ends_at is not None:
-        instants.add(notice.ends_at)
-    return sorted(instants)
-
-
-def next_boundary(notices: Iterable[Timed], now: datetime) -> datetime | None:
-    """The first instant strictly after `now` at which any notice changes status."""
-    upcoming = [instant for notice in notices for instant in boundaries(notice) if instant > now]
-    return min(upcoming, default=None)
-
-
 @dataclass(frozen=True)
 class Filters:
     """Feed and page filters. Within one field any value matches; fields combine with AND."""

@@ -91,33 +91,20 @@ def localize(wall: datetime, zone: ZoneInfo) -> datetime:
             raise TimeInputError(
                 f"{shown} does not exist in {zone.key} (the clocks skip that hour for daylight saving time)"
             )
-        offsets = " or ".join(_format_offset(moment.utcoffset()) for moment in (early, late))
+        offsets = " or ".join(format_offset(moment.utcoffset()) for moment in (early, late))
         raise TimeInputError(f"{shown} happens twice in {zone.key} (the clocks go back); add the offset, {offsets}")
     return early.astimezone(UTC)
 
 
-def _is_ambiguous(local: datetime) -> bool:
+def is_ambiguous(local: datetime) -> bool:
     """True for a wall time in the autumn fold (it happens twice)."""
     return local.replace(fold=0).utcoffset() != local.replace(fold=1).utcoffset()
 
 
-def _format_offset(offset: timedelta | None) -> str:
+def format_offset(offset: timedelta | None) -> str:
     minutes = int((offset or timedelta()).total_seconds() // 60)
     sign = "+" if minutes >= 0 else "-"
     return f"{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
-
-
-def format_site(instant: datetime, zone: ZoneInfo, pattern: str = "%a %-d %b %Y %H:%M") -> str:
-    """An instant as people on site read it, e.g. 'Fri 14 Nov 2026 16:00'.
-
-    In the autumn fold the same wall time happens twice, so the offset is
-    added there: '02:30 (+02:00)' and '02:30 (+01:00)' are an hour apart.
-    """
-    local = instant.astimezone(zone)
-    text = local.strftime(pattern)
-    if "%H" in pattern and _is_ambiguous(local):
-        text += f" ({_format_offset(local.utcoffset())})"
-    return text
 
 
 def isoformat_site(instant: datetime, zone: ZoneInfo) -> str:
@@ -131,6 +118,6 @@ def form_value(instant: datetime | None, zone: ZoneInfo) -> str:
         return ""
     local = instant.astimezone(zone)
     text = local.strftime("%Y-%m-%d %H:%M")
-    if _is_ambiguous(local):
-        text += _format_offset(local.utcoffset())
+    if is_ambiguous(local):
+        text += format_offset(local.utcoffset())
     return text

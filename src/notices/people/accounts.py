@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from datetime import datetime, timedelta
+from functools import cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -35,9 +36,15 @@ LOGIN_LIMIT_PER_ACCOUNT = 100
 TOKEN_PREFIX = "ntc_"
 
 _hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
+
+
 # Verified against when the account does not exist, so a wrong email and a
 # wrong password take the same time and get the same answer.
-_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+@cache
+def _dummy_hash() -> str:
+    # Made on first use, not at import: hashing costs ~0.3 s and 64 MiB, and
+    # most processes (the CLI, feed workers) never check a password.
+    return _hasher.hash(secrets.token_urlsafe(16))
 
 
 class LoginThrottled(Throttled):
@@ -110,7 +117,7 @@ def authenticate(
     # PostgreSQL cannot compare with a NUL; no account has one.
     user = find_user(session, address) if "\x00" not in address else None
     try:
-        _hasher.verify(user.password_hash if user and user.active else _DUMMY_HASH, password or "")
+        _hasher.verify(user.password_hash if user and user.active else _dummy_hash(), password or "")
     except (VerificationError, InvalidHashError):
         return None
     if user is None or not user.active:

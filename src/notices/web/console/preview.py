@@ -10,9 +10,9 @@ from fastapi import Request
 from notices.core.states import DeliveryKind, EventKind, Frequency
 from notices.feeds.atom import entry_html, entry_title
 from notices.mail.message import PLACEHOLDER_LINKS, render_mail
-from notices.notice.i18n import Words
 from notices.notice.lifecycle import status_at
 from notices.notice.validation import NoticeFields
+from notices.notice.wording import Words
 
 
 def _transient_notice(fields: NoticeFields, now):
@@ -45,7 +45,7 @@ def previews(request: Request, fields: NoticeFields) -> dict:
         settings.language,
         {
             "settings": settings,
-            "words": Words(settings.language, settings.timezone, settings),
+            "words": Words(settings.language, settings),
             "subscriber": subscriber,
             "links": PLACEHOLDER_LINKS,
             "now": now,
