@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from notices.cli.common import UserError, choice_of, echo_counts, echo_json, migrated_context
+from notices.core.config import LANGUAGES
 from notices.core.models import Subscriber
 from notices.core.states import DIGEST_FREQUENCIES, Frequency, SubscriberState
 from notices.mail import outbox, subscriptions
@@ -38,7 +39,7 @@ def subscriber() -> None:
 @click.option("--category", "categories", multiple=True, help="Only these categories; repeat for several.")
 @click.option("--location", "locations", multiple=True, help="Only these locations; repeat for several.")
 @click.option("--severity", help="Minimum severity: info, minor, major or critical.")
-@click.option("--language", type=click.Choice(subscriptions.LANGUAGES), default=None)
+@click.option("--language", type=click.Choice(LANGUAGES), default=None)
 @click.option(
     "--confirm", "send_confirmation", is_flag=True, help="Send the opt-in email instead of confirming at once."
 )

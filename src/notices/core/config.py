@@ -76,7 +76,6 @@ class Settings:
     locations: dict[str, str] = field(default_factory=dict)
     # Labels in other languages: {"categories": {"nl": {"road-closure": "Wegafsluiting"}}, ...}
     translations: dict[str, dict[str, dict[str, str]]] = field(default_factory=dict)
-    config_path: Path | None = None
     # Where secret_key came from: "settings" (NOTICES_SECRET_KEY or the file) or "database".
     secret_key_source: str = "settings"
     # [web]: proxies whose X-Forwarded-For/-Proto are believed (addresses or CIDR networks).
@@ -124,7 +123,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         value = _env_value(environ, variable)
         if value is not None:
             raw.setdefault(section, {})[key] = value
-    return _build(raw, path)
+    return _build(raw)
 
 
 def _read_toml(path: Path) -> dict:
@@ -212,7 +211,7 @@ def _keyed_labels(raw: dict, section: str, site_language: str) -> tuple[dict[str
         if not _KEY_PATTERN.match(key):
             raise ConfigError(f"{section}.{key}: keys use lower-case letters, digits and '-'")
         if isinstance(label, dict):
-            unknown = set(label) - set(_LANGUAGES)
+            unknown = set(label) - set(LANGUAGES)
             if unknown or not label or not all(isinstance(text, str) and text.strip() for text in label.values()):
                 raise ConfigError(f'{section}.{key}: give labels as {{ en = "...", nl = "..." }}')
             for language, text in label.items():
@@ -276,7 +275,8 @@ def _choice_of(raw: dict, section: str, key: str, default: str, choices: tuple[s
     return value
 
 
-_LANGUAGES = ("en", "nl")
+# The languages the service speaks (emails, labels); issue 14 makes this a setting.
+LANGUAGES = ("en", "nl")
 
 
 def _date(raw: dict, section: str, key: str, default: str) -> datetime:
@@ -321,9 +321,9 @@ def _trusted_proxies(raw: dict) -> tuple[str, ...]:
     return tuple(proxies)
 
 
-def _build(raw: dict, path: Path) -> Settings:
+def _build(raw: dict) -> Settings:
     language = _string(raw, "site", "language", "en")
-    if language not in _LANGUAGES:
+    if language not in LANGUAGES:
         raise ConfigError(f"site.language: must be 'en' or 'nl', got {language!r}")
     categories, category_translations = _keyed_labels(raw, "categories", language)
     locations, location_translations = _keyed_labels(raw, "locations", language)
@@ -372,6 +372,5 @@ def _build(raw: dict, path: Path) -> Settings:
         categories=categories,
         locations=locations,
         translations={"categories": category_translations, "locations": location_translations},
-        config_path=path,
         trusted_proxies=_trusted_proxies(raw),
     )

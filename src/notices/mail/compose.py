@@ -8,15 +8,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from types import SimpleNamespace
 
 from jinja2 import Environment
 from sqlalchemy.orm import Session
 
 from notices.core.config import Settings
 from notices.core.models import Delivery, Subscriber
-from notices.core.states import DeliveryKind, EventKind, LinkPurpose, SubscriberState
+from notices.core.states import DeliveryKind, EventKind, Frequency, LinkPurpose, SubscriberState
 from notices.mail import digests, subscriptions
 from notices.mail.message import (
+    PLACEHOLDER_LINKS,
     Links,
     MessageTemplate,
     NotShareable,
@@ -32,6 +34,36 @@ from notices.notice import store
 from notices.notice.lifecycle import Status, status_at
 from notices.notice.wording import Words
 from notices.people.link_tokens import LinkSigner
+
+
+def mail_context(settings: Settings, *, subscriber, links: Links, now: datetime, **specific) -> dict:
+    """What every email template gets (sending, and the console's preview of an alert)."""
+    return {
+        "settings": settings,
+        "words": Words(subscriber.language, settings),
+        "subscriber": subscriber,
+        "links": links,
+        "now": now,
+        "site_url": settings.absolute_url("/"),
+        **specific,
+    }
+
+
+def preview_alert(env: Environment, settings: Settings, notice, *, now: datetime) -> RenderedMail:
+    """The "new notice" alert as an immediate subscriber in the site's language would get it."""
+    reader = SimpleNamespace(
+        language=settings.language, frequency=Frequency.IMMEDIATE, email="you@example.org", categories=[], locations=[]
+    )
+    context = mail_context(
+        settings,
+        subscriber=reader,
+        links=PLACEHOLDER_LINKS,
+        now=now,
+        notice=notice,
+        event=EventKind.PUBLISHED,
+        notice_url=settings.absolute_url(f"/notices/{notice.uid}"),
+    )
+    return render_mail(env, DeliveryKind.ALERT, settings.language, context)
 
 
 class Skip(Exception):
@@ -95,15 +127,7 @@ class Composer:
         )
 
     def _render(self, kind: str, subscriber: Subscriber, links: Links, specific: dict, now: datetime) -> RenderedMail:
-        context = {
-            "settings": self.settings,
-            "words": Words(subscriber.language, self.settings),
-            "subscriber": subscriber,
-            "links": links,
-            "now": now,
-            "site_url": self.settings.absolute_url("/"),
-            **specific,
-        }
+        context = mail_context(self.settings, subscriber=subscriber, links=links, now=now, **specific)
         return render_mail(self.env, kind, subscriber.language, context)
 
     def _shared_template(self, kind, subscriber, specific, now, cache_key, bulk) -> MessageTemplate | None:

@@ -16,7 +16,8 @@ from typing import Any
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
-from notices.core.config import SEVERITIES, Settings
+from notices.core.choices import choose, choose_many
+from notices.core.config import LANGUAGES, SEVERITIES, Settings
 from notices.core.errors import InvalidField, Throttled
 from notices.core.models import Delivery, Subscriber
 from notices.core.states import DeliveryKind, DeliveryStatus, Frequency, SubscriberState
@@ -25,7 +26,6 @@ from notices.notice.lifecycle import Filters
 from notices.people import rate_limits
 
 FREQUENCIES = tuple(Frequency)
-LANGUAGES = ("en", "nl")
 
 
 class RateLimited(Throttled):
@@ -44,40 +44,14 @@ class Preferences:
         return Filters(frozenset(self.categories), frozenset(self.locations), self.min_severity)
 
 
-def _list(value: Any, name: str, valid) -> tuple[str, ...]:
-    if value is None or value == "":
-        return ()
-    items = value.split(",") if isinstance(value, str) else value
-    if not isinstance(items, list | tuple):
-        raise InvalidField(name, "must be a list")
-    chosen = []
-    for item in items:
-        key = str(item).strip().lower()
-        if key not in valid:
-            raise InvalidField(name, f"unknown value {item!r}; valid values are {', '.join(valid)}")
-        if key not in chosen:
-            chosen.append(key)
-    return tuple(chosen)
-
-
 def parse_preferences(raw: Mapping[str, Any], settings: Settings) -> Preferences:
-    frequency = str(raw.get("frequency") or Frequency.DAILY).strip().lower()
-    if frequency not in FREQUENCIES:
-        raise InvalidField("frequency", f"unknown value {frequency!r}; valid values are {', '.join(FREQUENCIES)}")
-    language = str(raw.get("language") or settings.language).strip().lower()
-    if language not in LANGUAGES:
-        raise InvalidField("language", f"unknown value {language!r}; valid values are {', '.join(LANGUAGES)}")
     severity = raw.get("min_severity") or raw.get("severity") or None
-    if severity is not None:
-        severity = str(severity).strip().lower()
-        if severity not in SEVERITIES:
-            raise InvalidField("severity", f"unknown value {severity!r}; valid values are {', '.join(SEVERITIES)}")
     return Preferences(
-        frequency=frequency,
-        categories=_list(raw.get("categories"), "categories", settings.categories),
-        locations=_list(raw.get("locations"), "locations", settings.locations),
-        min_severity=severity,
-        language=language,
+        frequency=choose(raw.get("frequency") or Frequency.DAILY, "frequency", FREQUENCIES),
+        categories=choose_many(raw.get("categories"), "categories", settings.categories),
+        locations=choose_many(raw.get("locations"), "locations", settings.locations),
+        min_severity=choose(severity, "severity", SEVERITIES) if severity is not None else None,
+        language=choose(raw.get("language") or settings.language, "language", LANGUAGES),
     )
 
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field, fields, replace
 from datetime import date, datetime
 from typing import Any
 
+from notices.core.choices import choose, choose_many
 from notices.core.config import SEVERITIES, Settings
 from notices.core.errors import InvalidField
 from notices.core.safe_text import clean_text
@@ -102,11 +103,11 @@ def _parse_present(raw: Mapping[str, Any], *, settings: Settings, now: datetime,
         if name in raw and raw[name] is not None:
             values[name] = _text(raw[name], name, one_line=name in ("title", "expected_end"))
     if "category" in raw:
-        values["category"] = _choice(raw["category"], "category", settings.categories)
+        values["category"] = choose(raw["category"], "category", settings.categories)
     if raw.get("severity") is not None:
-        values["severity"] = _choice(raw["severity"], "severity", SEVERITIES)
+        values["severity"] = choose(raw["severity"], "severity", SEVERITIES)
     if raw.get("locations") is not None:
-        values["locations"] = _locations(raw["locations"], settings)
+        values["locations"] = choose_many(raw["locations"], "locations", settings.locations)
     for name in TIME_FIELDS:
         if name not in raw:
             continue
@@ -138,26 +139,6 @@ def parse_note(value: Any, name: str = "note") -> str:
     if not text:
         raise InvalidField(name, "is required")
     return text
-
-
-def _choice(value: Any, name: str, valid) -> str:
-    text = str(value).strip().lower() if value is not None else ""
-    if text not in valid:
-        raise InvalidField(name, f"unknown value {value!r}; valid values are {', '.join(valid)}")
-    return text
-
-
-def _locations(value: Any, settings: Settings) -> tuple[str, ...]:
-    if isinstance(value, str):
-        value = list(value.split(","))
-    if not isinstance(value, list | tuple):
-        raise InvalidField("locations", "must be a list of location keys")
-    keys = []
-    for item in value:
-        key = _choice(item, "locations", settings.locations)
-        if key not in keys:
-            keys.append(key)
-    return tuple(keys)
 
 
 def _instant(value: Any, name: str, *, settings: Settings, now: datetime) -> datetime:

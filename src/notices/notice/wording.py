@@ -22,7 +22,6 @@ from notices.notice.lifecycle import Status, status_at
 from notices.notice.markup import renderable_instant
 from notices.notice.times import format_offset, is_ambiguous
 
-LANGUAGES = ("en", "nl")
 FULL = "EEE d MMM y HH:mm"
 SHORT = "EEE d MMM HH:mm"
 
