@@ -38,6 +38,11 @@ class Process:
                 self.popen.kill()
 
 
+def logs_of(processes: list[Process], *, tail: int = 5000) -> str:
+    """The last lines each process logged, to explain a failure."""
+    return "\n".join(f"--- {process.name}\n" + "".join(process.lines)[-tail:] for process in processes)
+
+
 def wait_for(condition, *, timeout: float, what: str) -> float:
     started = time.monotonic()
     while not condition():

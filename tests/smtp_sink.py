@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import email
 import socket
 import threading
@@ -47,9 +48,9 @@ class RecordingHandler:
 
 
 class SMTPSink:
-    def __init__(self) -> None:
+    def __init__(self, handler: RecordingHandler | None = None) -> None:
         self.port = free_port()
-        self.handler = RecordingHandler()
+        self.handler = handler or RecordingHandler()
         self.controller: Controller | None = None
 
     @property
@@ -64,3 +65,14 @@ class SMTPSink:
         if self.controller is not None:
             self.controller.stop()
             self.controller = None
+
+
+@contextlib.contextmanager
+def running(handler: RecordingHandler):
+    """An SMTP server on 127.0.0.1 with this handler, for as long as the block lasts."""
+    sink = SMTPSink(handler)
+    sink.start()
+    try:
+        yield sink
+    finally:
+        sink.stop()

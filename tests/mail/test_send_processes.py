@@ -11,12 +11,11 @@ from collections import Counter
 from datetime import UTC, datetime
 
 import pytest
-from aiosmtpd.controller import Controller
 
 from notices.core.clock import SystemClock
 from notices.runtime import jobs
 from tests.factories import add_notice, add_subscriber
-from tests.smtp_sink import RecordingHandler, free_port
+from tests.smtp_sink import RecordingHandler, running
 
 RECIPIENTS = 30
 CONFIG = """
@@ -43,11 +42,8 @@ class SlowServer(RecordingHandler):
 
 @pytest.fixture
 def slow_smtp():
-    handler, port = SlowServer(), free_port()
-    controller = Controller(handler, hostname="127.0.0.1", port=port)
-    controller.start()
-    yield handler, port
-    controller.stop()
+    with running(SlowServer()) as server:
+        yield server.handler, server.port
 
 
 def wait_for(condition, *, timeout: float, what: str) -> None:

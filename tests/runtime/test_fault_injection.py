@@ -9,7 +9,6 @@ from collections import Counter
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from aiosmtpd.controller import Controller
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select, text, update
 
@@ -18,8 +17,8 @@ from notices.core.config import load_settings
 from notices.core.models import Notice, NoticeEvent
 from notices.web import create_app
 from tests.factories import add_notice, add_subscriber
-from tests.processes import Process, wait_for
-from tests.smtp_sink import RecordingHandler, free_port
+from tests.processes import Process, logs_of, wait_for
+from tests.smtp_sink import RecordingHandler, running
 
 SUBSCRIBERS = 4
 CONFIG = """
@@ -45,11 +44,8 @@ plesmanlaan = "Plesmanlaan"
 
 @pytest.fixture
 def sink():
-    handler, port = RecordingHandler(), free_port()
-    controller = Controller(handler, hostname="127.0.0.1", port=port)
-    controller.start()
-    yield handler, port
-    controller.stop()
+    with running(RecordingHandler()) as server:
+        yield server.handler, server.port
 
 
 def test_the_schedulers_recover_from_each_fault_and_publish_everything_else_once(ctx, sink, tmp_path):
@@ -156,8 +152,7 @@ def test_the_schedulers_recover_from_each_fault_and_publish_everything_else_once
         published.append(third)
         wait_for(lambda: alerted(third), timeout=30, what="the alerts of a notice after the outage")
     except AssertionError as failure:
-        logs = "\n".join(f"--- {p.name}\n" + "".join(p.lines)[-5000:] for p in processes)
-        raise AssertionError(f"{failure}\n{logs}") from None
+        raise AssertionError(f"{failure}\n{logs_of(processes)}") from None
     finally:
         for process in processes:
             process.stop()

@@ -16,7 +16,6 @@ from collections import Counter
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from aiosmtpd.controller import Controller
 from sqlalchemy import func, select
 
 from notices.core.clock import SystemClock
@@ -24,8 +23,8 @@ from notices.core.config import load_settings
 from notices.core.models import Delivery, NoticeEvent
 from notices.runtime import bookkeeping
 from tests.factories import add_notice, add_subscriber
-from tests.processes import Process, wait_for
-from tests.smtp_sink import RecordingHandler, free_port
+from tests.processes import Process, logs_of, wait_for
+from tests.smtp_sink import RecordingHandler, free_port, running
 
 SUBSCRIBERS = 40
 NOTICES = 3
@@ -76,12 +75,10 @@ class SlowSink(RecordingHandler):
 
 @pytest.fixture
 def sink():
-    handler, port = SlowSink(), free_port()
-    controller = Controller(handler, hostname="127.0.0.1", port=port)
-    controller.start()
-    yield handler, port
-    handler.release.set()
-    controller.stop()
+    handler = SlowSink()
+    with running(handler) as server:
+        yield handler, server.port
+        handler.release.set()
 
 
 def test_a_standby_takes_over_and_everything_happens_once(ctx, sink, tmp_path):
@@ -163,8 +160,7 @@ def test_a_standby_takes_over_and_everything_happens_once(ctx, sink, tmp_path):
         with ctx.db.session() as session:
             assert bookkeeping.scheduler_seen_at(session) is not None
     except AssertionError as failure:
-        logs = "\n".join(f"--- {p.name}\n" + "".join(p.lines)[-4000:] for p in processes)
-        raise AssertionError(f"{failure}\n{logs}") from None
+        raise AssertionError(f"{failure}\n{logs_of(processes)}") from None
     finally:
         for process in processes:
             process.stop()

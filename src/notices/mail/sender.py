@@ -129,9 +129,19 @@ class _Run:
         with self.ctx.db.session() as writer, writer.begin():
             return outcome(writer, claim, **values)
 
+    def retry_later(self, claim: Claim, *, attempts: int, error: str) -> str:
+        """A temporary failure: back off and try again, or give up after the last attempt."""
+        return self.record(
+            outbox.mark_retry,
+            claim,
+            now=self.clock.now(),
+            attempts=attempts,
+            max_attempts=self.ctx.settings.max_attempts,
+            error=error,
+        )
+
 
 def _compose_batch(run: _Run, composer: Composer, claims: list[Claim], outgoing: queue.Queue, count, sender) -> None:
-    settings = run.ctx.settings
     with run.ctx.db.session() as session:
         deliveries = {
             delivery.id: delivery
@@ -151,16 +161,7 @@ def _compose_batch(run: _Run, composer: Composer, claims: list[Claim], outgoing:
                 continue
             except Exception as error:  # one message that cannot be composed must not stop the others
                 log.exception("delivery %s: could not compose the message", delivery.id)
-                count(
-                    run.record(
-                        outbox.mark_retry,
-                        claim,
-                        now=run.clock.now(),
-                        attempts=delivery.attempts,
-                        max_attempts=settings.max_attempts,
-                        error=f"could not compose: {error!r}",
-                    )
-                )
+                count(run.retry_later(claim, attempts=delivery.attempts, error=f"could not compose: {error!r}"))
                 continue
             item = Outgoing(claim, delivery.subscriber_id, delivery.attempts, mail)
             while sender.is_alive():
@@ -204,26 +205,12 @@ class _SenderThread(threading.Thread):
         try:
             reply = connection.send(item.mail, sender=settings.mail_from)
         except TemporaryFailure as error:
-            return run.record(
-                outbox.mark_retry,
-                item.claim,
-                now=run.clock.now(),
-                attempts=item.attempts,
-                max_attempts=settings.max_attempts,
-                error=str(error),
-            )
+            return run.retry_later(item.claim, attempts=item.attempts, error=str(error))
         except PermanentFailure as error:
             return self._refused(item, error)
         except Exception as error:  # an unexpected fault with this one message: retry it later, go on
             log.exception("delivery %s: sending failed", item.claim.delivery_id)
-            return run.record(
-                outbox.mark_retry,
-                item.claim,
-                now=run.clock.now(),
-                attempts=item.attempts,
-                max_attempts=settings.max_attempts,
-                error=f"could not send: {error!r}",
-            )
+            return run.retry_later(item.claim, attempts=item.attempts, error=f"could not send: {error!r}")
         run.record(outbox.mark_sent, item.claim, now=run.clock.now(), message_id=item.mail.message_id, reply=reply)
         return "sent"
 
