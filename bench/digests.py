@@ -30,7 +30,6 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from feeds import insert, notice_rows  # noqa: E402  (the same synthetic notices as bench/feeds.py)
-from notices import jobs  # noqa: E402
 from notices.core import db as database  # noqa: E402
 from notices.core.clock import FixedClock  # noqa: E402
 from notices.core.config import load_settings  # noqa: E402
@@ -38,6 +37,7 @@ from notices.core.context import AppContext  # noqa: E402
 from notices.core.db import Database  # noqa: E402
 from notices.core.models import Base, Subscriber  # noqa: E402
 from notices.mail.transports import SMTPMailer  # noqa: E402
+from notices.runtime import jobs  # noqa: E402
 
 CATEGORIES = ["road-closure", "construction", "utilities", "traffic", "event", "safety", "facilities"]
 LOCATIONS = ["plesmanlaan", "sylviusweg", "einsteinweg", "wassenaarseweg", "de-limes", "gorlaeus"]

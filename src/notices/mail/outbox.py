@@ -148,11 +148,16 @@ def confirm_claim(session: Session, claim: Claim, *, now: datetime, lease: timed
     return result.rowcount == 1
 
 
-def renew_claims(session: Session, *, owner: str, now: datetime, lease: timedelta) -> int:
-    """Extend every unexpired claim of one send run (those still waiting to be sent)."""
-    return session.execute(
-        update(Delivery).where(*_held(owner, now)).values(lease_until=now + lease, next_attempt_at=now + lease)
-    ).rowcount
+def renew_claims(session: Session, *, owner: str, now: datetime, lease: timedelta) -> set[int]:
+    """Extend every unexpired claim of one send run (those still waiting to be sent); the ids renewed."""
+    return set(
+        session.scalars(
+            update(Delivery)
+            .where(*_held(owner, now))
+            .values(lease_until=now + lease, next_attempt_at=now + lease)
+            .returning(Delivery.id)
+        )
+    )
 
 
 def _finish(session: Session, claim: Claim, **values) -> bool:
