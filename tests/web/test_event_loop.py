@@ -69,15 +69,13 @@ class Case:
 def _change_a_notice(ctx, browser) -> Post:
     log_in(browser)
     uid = add_notice(ctx).uid
-    form = browser.get(f"/admin/notices/{uid}")
+    form = etree.HTML(browser.get(f"/admin/notices/{uid}").text)
+    shown = ("csrf_token", "version", "title", "starts_at", "ends_at")
     data = {
-        "csrf_token": csrf_of(form),
-        "version": "1",
-        "title": "Plesmanlaan closed",
+        **{name: form.xpath(f'//input[@name="{name}"]/@value')[0] for name in shown},
         "category": "road-closure",
         "severity": "major",
         "locations": ["plesmanlaan"],
-        "starts_at": etree.HTML(form.text).xpath('//input[@name="starts_at"]/@value')[0],
         "summary": "Diversion via Einsteinweg",
         "note": "diversion added",
     }

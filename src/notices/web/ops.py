@@ -9,7 +9,7 @@ from fastapi.responses import JSONResponse, PlainTextResponse, Response
 
 from notices.core.db import ping
 from notices.runtime.health import scheduler_health
-from notices.web.deps import Metrics, Now, ReadSession, Settings
+from notices.web.deps import Ctx, Metrics, Now
 from notices.web.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 
 log = logging.getLogger(__name__)
@@ -25,13 +25,18 @@ Allow: /
 """
 
 
+# The checks open their session inside the try (not a ReadSession): whatever fails, closing
+# a broken connection included, the answer is their own 503.
+
+
 @router.get("/healthz")
-def healthz(session: ReadSession, settings: Settings, now: Now) -> JSONResponse:
+def healthz(ctx: Ctx, now: Now) -> JSONResponse:
     """200 while publishing works: the database answers and a scheduler completed a run
     recently with no failing job; 503 otherwise, saying what is wrong (for uptime monitors)."""
     try:
-        ping(session)
-        scheduler = scheduler_health(session, settings=settings, now=now)
+        with ctx.db.session() as session:
+            ping(session)
+            scheduler = scheduler_health(session, settings=ctx.settings, now=now)
     except Exception as error:  # any database failure means "not healthy"
         log.warning("health check failed: %s", error)
         return JSONResponse({"status": "error", "database": "unreachable"}, status_code=503)
@@ -40,11 +45,12 @@ def healthz(session: ReadSession, settings: Settings, now: Now) -> JSONResponse:
 
 
 @router.get("/livez")
-def livez(session: ReadSession) -> JSONResponse:
+def livez(ctx: Ctx) -> JSONResponse:
     """200 while this web process and its database answer, whatever the schedulers do
     (for a load balancer or container health check: restarting a web process cannot fix a scheduler)."""
     try:
-        ping(session)
+        with ctx.db.session() as session:
+            ping(session)
     except Exception as error:  # any database failure means "not live"
         log.warning("liveness check failed: %s", error)
         return JSONResponse({"status": "error", "database": "unreachable"}, status_code=503)
