@@ -94,6 +94,10 @@ def find(session: Session, email: str) -> Subscriber | None:
     return session.scalars(select(Subscriber).where(Subscriber.email == email)).first()
 
 
+def get_subscriber(session: Session, subscriber_id: int) -> Subscriber | None:
+    return session.get(Subscriber, subscriber_id)
+
+
 def _new(email: str, preferences: Preferences, now: datetime, state: str) -> Subscriber:
     subscriber = Subscriber(
         email=email,

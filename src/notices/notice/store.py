@@ -254,6 +254,16 @@ def get_notice(session: Session, uid: str, *, with_history: bool = False, for_up
     return notice
 
 
+def find_notice(session: Session, uid: str, *, with_history: bool = False, for_update: bool = False) -> Notice | None:
+    """The notice with exactly this uid, or None: web addresses carry whole uids, never prefixes."""
+    if len(uid.strip()) != 36:
+        return None
+    try:
+        return get_notice(session, uid, with_history=with_history, for_update=for_update)
+    except NoticeNotFound:
+        return None
+
+
 def live_candidates_query(now: datetime):
     """Notices that may be visible at `now`: not cancelled and not ended.
 

@@ -14,7 +14,7 @@ from functools import cache
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from notices.core.errors import InvalidField, Throttled
 from notices.core.models import ApiToken, User, UserSession
@@ -63,6 +63,15 @@ def check_password(password: str) -> str:
 
 def find_user(session: Session, email: str) -> User | None:
     return session.scalars(select(User).where(User.email == email)).first()
+
+
+def get_user(session: Session, user_id: int) -> User | None:
+    return session.get(User, user_id)
+
+
+def list_users(session: Session) -> list[User]:
+    """Every user, by address."""
+    return list(session.scalars(select(User).order_by(User.email)))
 
 
 def create_user(session: Session, *, email: str, password: str, role: str, now: datetime) -> User:
@@ -189,6 +198,11 @@ def token_user(session: Session, raw: str | None, *, now: datetime) -> User | No
     if token is None or token.revoked_at is not None or not token.user.active:
         return None
     return token.user
+
+
+def list_tokens(session: Session) -> list[ApiToken]:
+    """Every API token, revoked ones too, oldest first, each with its user loaded."""
+    return list(session.scalars(select(ApiToken).options(selectinload(ApiToken.user)).order_by(ApiToken.created_at)))
 
 
 def revoke_token(session: Session, token_id: int, *, now: datetime) -> None:

@@ -13,7 +13,10 @@ import secrets
 from urllib.parse import urlsplit
 
 from fastapi import HTTPException, Request
+from starlette.datastructures import FormData
 from starlette.responses import Response
+
+from notices.core.config import Settings
 
 COOKIE = "notices_csrf"
 FIELD = "csrf_token"
@@ -23,30 +26,31 @@ def _sign(secret_key: str, value: str) -> str:
     return hmac.new(secret_key.encode(), value.encode(), hashlib.sha256).hexdigest()
 
 
-def form_token(request: Request) -> str:
+def form_token(request: Request, settings: Settings) -> str:
     """The hidden-field value for a form on this response (see set_cookie)."""
     value = request.cookies.get(COOKIE) or getattr(request.state, "new_csrf_cookie", None)
     if not value:
         value = secrets.token_urlsafe(32)
         request.state.new_csrf_cookie = value
-    return _sign(request.app.state.ctx.settings.secret_key, value)
+    return _sign(settings.secret_key, value)
 
 
-def set_cookie(request: Request, response: Response) -> Response:
+def set_cookie(request: Request, response: Response, settings: Settings) -> Response:
+    """Send the cookie that form_token made up for this response, if it made one."""
     value = getattr(request.state, "new_csrf_cookie", None)
     if value:
-        secure = request.app.state.ctx.settings.base_url.startswith("https://")
+        secure = settings.base_url.startswith("https://")
         response.set_cookie(COOKIE, value, httponly=True, samesite="lax", secure=secure, path="/")
     return response
 
 
-def _origin_allowed(request: Request) -> bool:
+def _origin_allowed(request: Request, settings: Settings) -> bool:
     origin = request.headers.get("origin")
     if origin is None or origin == "null":
         # Old browsers send no Origin; the token still protects them. "null"
         # comes from sandboxed or privacy-stripped contexts: refuse it.
         return origin is None
-    allowed = {_origin(request.app.state.ctx.settings.base_url), _origin(str(request.base_url))}
+    allowed = {_origin(settings.base_url), _origin(str(request.base_url))}
     return _origin(origin) in allowed
 
 
@@ -55,14 +59,16 @@ def _origin(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}".lower()
 
 
-async def verify(request: Request) -> dict:
-    """The submitted form, or 403 when the token is missing or wrong or the origin is foreign."""
+async def verify(request: Request, settings: Settings) -> FormData:
+    """The submitted form, or 403 when the token is missing or wrong or the origin is foreign.
+
+    Routes get it as the CsrfForm dependency (notices.web.deps).
+    """
     form = await request.form()
-    if not _origin_allowed(request):
+    if not _origin_allowed(request, settings):
         raise HTTPException(status_code=403, detail="This form was sent from another site.")
     cookie = request.cookies.get(COOKIE)
     submitted = form.get(FIELD)
-    settings = request.app.state.ctx.settings
     if (
         not cookie
         or not isinstance(submitted, str)

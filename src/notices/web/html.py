@@ -1,4 +1,4 @@
-"""HTML responses from templates, with the CSRF cookie set when a form was rendered."""
+"""HTML pages from templates: the one helper every page, form and message goes through."""
 
 from __future__ import annotations
 
@@ -7,12 +7,28 @@ from fastapi.responses import HTMLResponse
 
 from notices.core.config import SEVERITIES
 from notices.web import csrf
+from notices.web.deps import app_context, templates_of
 
 
-def page(request: Request, template: str, status_code: int = 200, **context) -> HTMLResponse:
+def page(
+    request: Request,
+    template: str,
+    status_code: int = 200,
+    *,
+    cache_control: str | None = "no-store",
+    headers: dict[str, str] | None = None,
+    **context,
+) -> HTMLResponse:
+    """The template rendered as a page, with the CSRF cookie set when it rendered a form.
+
+    Pages are `no-store` (forms, personal links, the console); public pages that anyone
+    may keep in a cache pass cache_control=None.
+    """
+    settings = app_context(request).settings
     # Called by templates that have a form: pages without one set no cookie.
-    context.setdefault("csrf_token", lambda: csrf.form_token(request))
+    context.setdefault("csrf_token", lambda: csrf.form_token(request, settings))
     context.setdefault("severities", SEVERITIES)
     context.setdefault("current_user", getattr(request.state, "user", None))
-    html = request.app.state.templates.get_template(template).render(**context)
-    return csrf.set_cookie(request, HTMLResponse(html, status_code=status_code, headers={"Cache-Control": "no-store"}))
+    html = templates_of(request).get_template(template).render(**context)
+    all_headers = ({"Cache-Control": cache_control} if cache_control else {}) | (headers or {})
+    return csrf.set_cookie(request, HTMLResponse(html, status_code=status_code, headers=all_headers), settings)

@@ -9,8 +9,10 @@ from __future__ import annotations
 import logging
 
 from fastapi import FastAPI, Request
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import JSONResponse, Response
 from sqlalchemy import exc
+
+from notices.web.html import page
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +34,7 @@ def retry_headers() -> dict[str, str]:
     return {"Retry-After": str(RETRY_AFTER_SECONDS), "Cache-Control": "no-store"}
 
 
-async def database_unavailable(request: Request, error: Exception):
+async def database_unavailable(request: Request, error: Exception) -> Response:
     # One line, not a traceback per request while the outage lasts.
     log.warning(
         "database unavailable (%s %s): %s",
@@ -42,10 +44,9 @@ async def database_unavailable(request: Request, error: Exception):
     )
     if request.url.path.startswith("/api/"):
         return JSONResponse({"error": {"field": None, "message": MESSAGE}}, status_code=503, headers=retry_headers())
-    html = request.app.state.templates.get_template("web/message.html").render(
-        title="Temporarily unavailable", text=MESSAGE
+    return page(
+        request, "web/message.html", 503, headers=retry_headers(), title="Temporarily unavailable", text=MESSAGE
     )
-    return HTMLResponse(html, status_code=503, headers=retry_headers())
 
 
 def install(app: FastAPI) -> None:

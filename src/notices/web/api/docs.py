@@ -14,6 +14,7 @@ from fastapi.staticfiles import StaticFiles
 
 import notices
 from notices.core.resources import templates_dir
+from notices.web.html import page
 
 ASSETS_URL = "/static/swagger-ui"
 # Only what the page loads; the package also carries demo pages and source maps.
@@ -41,7 +42,11 @@ def install(app: FastAPI) -> None:
 
     @app.get("/docs", include_in_schema=False)
     def docs(request: Request) -> HTMLResponse:
-        html = request.app.state.templates.get_template("web/api_docs.html").render(
-            title=app.title, openapi_url=app.openapi_url, assets_url=ASSETS_URL if assets else None
+        return page(
+            request,
+            "web/api_docs.html",
+            cache_control=None,
+            title=app.title,
+            openapi_url=app.openapi_url,
+            assets_url=ASSETS_URL if assets else None,
         )
-        return HTMLResponse(html)

@@ -2,23 +2,39 @@
 
 from __future__ import annotations
 
+from http import HTTPStatus
+
 from fastapi import Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
+from notices.core.errors import InvalidField, NoticesError
 
-class ApiError(Exception):
+
+class ApiError(NoticesError):
+    """What only the API answers: a missing token (401), a stale If-Match (412), an unknown query value (400)."""
+
     def __init__(self, status: int, message: str, *, field: str | None = None, headers: dict | None = None) -> None:
         super().__init__(message)
-        self.status, self.message, self.field, self.headers = status, message, field, headers
+        self.status, self.field, self.headers = status, field, headers
 
 
 def error_body(message: str, field: str | None = None) -> dict:
     return {"error": {"field": field, "message": message}}
 
 
-async def api_error(_request: Request, error: ApiError) -> JSONResponse:
-    return JSONResponse(error_body(error.message, error.field), status_code=error.status, headers=error.headers)
+def field_and_message(error: NoticesError) -> tuple[str | None, str]:
+    """The field an error names (None if it names none) and what to tell the user."""
+    if isinstance(error, InvalidField):
+        return error.field, error.problem
+    # Errors raised without a message (Throttled) still say something.
+    return getattr(error, "field", None), str(error) or HTTPStatus(error.status).phrase
+
+
+def json_error(error: NoticesError) -> JSONResponse:
+    """Any NoticesError in the API's error shape, with its status (InvalidField 422, NotFound 404, ...)."""
+    field, message = field_and_message(error)
+    return JSONResponse(error_body(message, field), status_code=error.status, headers=getattr(error, "headers", None))
 
 
 async def validation_error(request: Request, error: RequestValidationError) -> JSONResponse:

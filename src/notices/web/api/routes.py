@@ -9,21 +9,21 @@ turns (the row is locked for the write) and each change makes the next version.
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, FastAPI, Header, Query, Request, Response
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi import APIRouter, FastAPI, Header, Query, Response
+from sqlalchemy.orm import Session
 
-from notices.core.config import SEVERITIES, Settings
+from notices.core import config
+from notices.core.config import SEVERITIES
 from notices.core.errors import InvalidField
 from notices.core.models import Notice, User
-from notices.core.states import Role
 from notices.mail import subscriptions
 from notices.notice import lifecycle, store
 from notices.notice.lifecycle import Filters, Status
 from notices.notice.presenters import notice_data
 from notices.notice.validation import parse_changes, parse_new_notice
-from notices.people import accounts
 from notices.web.api.errors import ApiError
 from notices.web.api.models import (
     SITE_CHOICES,
@@ -35,6 +35,16 @@ from notices.web.api.models import (
     NoticeUpdate,
     SubscriberCounts,
     site_choices,
+)
+from notices.web.deps import (
+    BEARER_CHALLENGE,
+    ApiManager,
+    ApiUser,
+    Now,
+    OptionalApiUser,
+    ReadSession,
+    Settings,
+    WriteSession,
 )
 
 ERRORS = {status: {"model": ErrorOut} for status in (400, 401, 403, 404, 409, 412, 422)}
@@ -50,7 +60,6 @@ UNPUBLISHED = {Status.DRAFT, Status.SCHEDULED}
 UID_SHAPE = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.IGNORECASE)
 
 router = APIRouter(prefix="/api/v1", tags=["api"], responses={400: ERRORS[400], 422: ERRORS[422]})
-bearer = HTTPBearer(auto_error=False, description="An API token from `notices token create --user EMAIL`")
 # Reads are public; a token (optional) also shows drafts and scheduled notices.
 OPTIONAL_TOKEN = {"security": [{}]}
 IfMatch = Annotated[
@@ -63,7 +72,7 @@ IfMatch = Annotated[
 ]
 
 
-def describe_site_choices(app: FastAPI, settings: Settings) -> None:
+def describe_site_choices(app: FastAPI, settings: config.Settings) -> None:
     """Fill this site's categories and locations into the OpenAPI schema as enums.
 
     They come from the configuration, so the models can only mark where they go;
@@ -91,43 +100,22 @@ def describe_site_choices(app: FastAPI, settings: Settings) -> None:
     app.openapi = openapi  # type: ignore[method-assign]
 
 
-def optional_user(request: Request, credentials: HTTPAuthorizationCredentials | None = Depends(bearer)) -> User | None:
-    """The token's user, None without a Bearer token. One answer for an unknown or revoked token: nothing to probe."""
-    if credentials is None:
-        return None
-    ctx = request.app.state.ctx
-    with ctx.db.session() as session, session.begin():
-        user = accounts.token_user(session, credentials.credentials, now=ctx.clock.now())
-        if user is None:
-            raise ApiError(401, "the token is not valid", headers={"WWW-Authenticate": "Bearer"})
-        session.expunge(user)
-    return user
-
-
-def api_user(user: User | None = Depends(optional_user)) -> User:
-    if user is None:
-        raise ApiError(401, "a Bearer token is required", headers={"WWW-Authenticate": "Bearer"})
-    return user
-
-
-def notice_manager(user: User = Depends(api_user)) -> User:
-    if user.role not in (Role.MANAGER, Role.ADMIN):
-        raise ApiError(403, "your role may not change notices")
-    return user
-
-
 def etag(notice: Notice) -> str:
     return f'"{notice.version}"'
 
 
-def _out(request: Request, response: Response, notice: Notice) -> dict:
-    ctx = request.app.state.ctx
+def _out(response: Response, notice: Notice, *, settings: config.Settings, now: datetime) -> dict:
     response.headers["ETag"] = etag(notice)
-    return notice_data(notice, zone=ctx.settings.timezone, now=ctx.clock.now())
+    return notice_data(notice, zone=settings.timezone, now=now)
 
 
-def _unknown(value: str, valid, field: str, status: int) -> ApiError:
-    return ApiError(status, f"unknown {field} {value!r}; valid values are {', '.join(valid)}", field=field)
+def _unknown(value: str, valid, field: str) -> str:
+    return f"unknown {field} {value!r}; valid values are {', '.join(valid)}"
+
+
+def _bad_query(value: str, valid, field: str) -> ApiError:
+    # A query parameter, not a body field: 400, as on the feeds.
+    return ApiError(400, _unknown(value, valid, field), field=field)
 
 
 @router.get(
@@ -138,7 +126,10 @@ def _unknown(value: str, valid, field: str, status: int) -> ApiError:
     responses={401: ERRORS[401]},
 )
 def list_notices(
-    request: Request,
+    session: ReadSession,
+    settings: Settings,
+    now: Now,
+    viewer: OptionalApiUser,
     status: Annotated[
         list[str],
         Query(
@@ -163,42 +154,38 @@ def list_notices(
     severity: Annotated[
         str, Query(description="Minimum severity", json_schema_extra={"enum": list(SEVERITIES)})
     ] = None,
-    viewer: User | None = Depends(optional_user),
 ) -> dict:
     """Upcoming and active notices by default; `status` picks others. Filters as on the feeds,
     each value spelled exactly as listed (unknown values are a 400 naming the parameter)."""
-    ctx = request.app.state.ctx
     valid = [item.value for item in Status]
     for value in status:
         if value not in valid:
-            raise _unknown(value, valid, "status", 400)
+            raise _bad_query(value, valid, "status")
     for name, values, choices in (
-        ("category", category, ctx.settings.categories),
-        ("location", location, ctx.settings.locations),
+        ("category", category, settings.categories),
+        ("location", location, settings.locations),
     ):
         for value in values:
             if value not in choices:
-                raise _unknown(value, choices, name, 400)
+                raise _bad_query(value, choices, name)
     if severity is not None and severity not in SEVERITIES:
-        raise _unknown(severity, SEVERITIES, "severity", 400)
+        raise _bad_query(severity, SEVERITIES, "severity")
     wanted = {Status(value) for value in status} or set(lifecycle.VISIBLE_STATUSES)
     if wanted & UNPUBLISHED and viewer is None:
         raise ApiError(
             401,
             "drafts and scheduled notices are listed only with a Bearer token",
             field="status",
-            headers={"WWW-Authenticate": "Bearer"},
+            headers=BEARER_CHALLENGE,
         )
     filters = Filters(categories=frozenset(category), locations=frozenset(location), min_severity=severity)
-    now = ctx.clock.now()
-    with ctx.db.session() as session:
-        notices = [
-            n
-            for n in store.list_notices(session, now, wanted)
-            # Without a token: only what was announced (a notice cancelled before that never was).
-            if filters.matches(n) and (viewer is not None or lifecycle.is_public(n, now))
-        ]
-        items = [notice_data(notice, zone=ctx.settings.timezone, now=now) for notice in notices]
+    notices = [
+        n
+        for n in store.list_notices(session, now, wanted)
+        # Without a token: only what was announced (a notice cancelled before that never was).
+        if filters.matches(n) and (viewer is not None or lifecycle.is_public(n, now))
+    ]
+    items = [notice_data(notice, zone=settings.timezone, now=now) for notice in notices]
     return {"count": len(items), "notices": items}
 
 
@@ -209,23 +196,26 @@ def list_notices(
     openapi_extra=OPTIONAL_TOKEN,
     responses={200: {"headers": ETAG_HEADER}, 401: ERRORS[401], 404: ERRORS[404]},
 )
-def get_notice(request: Request, response: Response, uid: str, viewer: User | None = Depends(optional_user)) -> dict:
+def get_notice(
+    response: Response, uid: str, session: ReadSession, settings: Settings, now: Now, viewer: OptionalApiUser
+) -> dict:
     """Drafts and scheduled notices are found only with a token."""
-    ctx = request.app.state.ctx
-    with ctx.db.session() as session:
-        notice = _find(session, uid)
-        if viewer is None and not lifecycle.is_public(notice, ctx.clock.now()):
-            raise ApiError(404, f"no notice with uid {uid!r}", field="uid")
-        return _out(request, response, notice)
+    notice = _find(session, uid)
+    if viewer is None and not lifecycle.is_public(notice, now):
+        raise _no_such_notice(uid)
+    return _out(response, notice, settings=settings, now=now)
 
 
-def _find(session, uid: str, *, for_update: bool = False) -> Notice:
-    try:
-        if not UID_SHAPE.fullmatch(uid):
-            raise store.NoticeNotFound(uid)
-        return store.get_notice(session, uid, for_update=for_update)
-    except store.NoticeNotFound:
-        raise ApiError(404, f"no notice with uid {uid!r}", field="uid") from None
+def _no_such_notice(uid: str) -> ApiError:
+    return ApiError(404, f"no notice with uid {uid!r}", field="uid")
+
+
+def _find(session: Session, uid: str, *, for_update: bool = False) -> Notice:
+    # The uid is a UUID; checking its shape first keeps odd bytes (NUL) away from the database.
+    notice = store.find_notice(session, uid, for_update=for_update) if UID_SHAPE.fullmatch(uid) else None
+    if notice is None:
+        raise _no_such_notice(uid)
+    return notice
 
 
 def _check_if_match(if_match: str | None, notice: Notice) -> None:
@@ -246,22 +236,22 @@ def _check_if_match(if_match: str | None, notice: Notice) -> None:
     )
 
 
-def _check_choices(values: dict, settings: Settings) -> None:
+def _check_choices(values: dict, settings: config.Settings) -> None:
     """The schema lists the valid spellings; the API takes exactly those (the CLI and forms are lenient)."""
     if values.get("category") is not None and values["category"] not in settings.categories:
-        raise _unknown(values["category"], settings.categories, "category", 422)
+        raise InvalidField("category", _unknown(values["category"], settings.categories, "category"))
     if values.get("severity") is not None and values["severity"] not in SEVERITIES:
-        raise _unknown(values["severity"], SEVERITIES, "severity", 422)
+        raise InvalidField("severity", _unknown(values["severity"], SEVERITIES, "severity"))
     for value in values.get("locations") or ():
         if value not in settings.locations:
-            raise _unknown(value, settings.locations, "locations", 422)
+            raise InvalidField("locations", _unknown(value, settings.locations, "locations"))
 
 
 def _required_text(value: str, field: str) -> str:
     # PostgreSQL cannot store NUL; a note of nothing but blanks tells nobody anything.
     text = value.replace("\x00", "").strip()
     if not text:
-        raise ApiError(422, "is required", field=field)
+        raise InvalidField(field, "is required")
     return text
 
 
@@ -286,20 +276,15 @@ def _actor(user: User) -> str:
     },
 )
 def create_notice(
-    request: Request, response: Response, body: NoticeCreate, user: User = Depends(notice_manager)
+    response: Response, body: NoticeCreate, user: ApiManager, session: WriteSession, settings: Settings, now: Now
 ) -> dict:
-    ctx = request.app.state.ctx
-    now = ctx.clock.now()
     raw = body.model_dump(exclude_unset=True)
-    _check_choices(raw, ctx.settings)
-    try:
-        fields = parse_new_notice(raw, settings=ctx.settings, now=now)
-    except InvalidField as error:
-        raise ApiError(422, error.problem, field=error.field) from None
-    with ctx.db.session() as session, session.begin():
+    _check_choices(raw, settings)
+    fields = parse_new_notice(raw, settings=settings, now=now)
+    with session.begin():
         notice = store.create_notice(session, fields, now=now, author=_actor(user))
         response.headers["Location"] = f"{router.prefix}/notices/{notice.uid}"
-        return _out(request, response, notice)
+        return _out(response, notice, settings=settings, now=now)
 
 
 @router.patch(
@@ -316,34 +301,29 @@ def create_notice(
     },
 )
 def update_notice(
-    request: Request,
     response: Response,
     uid: str,
     body: NoticeUpdate,
+    user: ApiManager,
+    session: WriteSession,
+    settings: Settings,
+    now: Now,
     if_match: IfMatch = None,
-    user: User = Depends(notice_manager),
 ) -> dict:
-    ctx = request.app.state.ctx
-    now = ctx.clock.now()
     changes = body.model_dump(exclude_unset=True)
     note = _required_text(changes.pop("note"), "note")
     if not changes:
-        raise ApiError(422, "give at least one field to change", field="body")
-    _check_choices(changes, ctx.settings)
+        raise InvalidField("body", "give at least one field to change")
+    _check_choices(changes, settings)
     if "ends_at" in changes and changes["ends_at"] is None:
         changes["ends_at"] = ""  # null: until further notice
-    with ctx.db.writing() as session, session.begin():
+    with session.begin():
         # Locked until the commit: a concurrent change waits, then starts from this one's version.
         notice = _find(session, uid, for_update=True)
         _check_if_match(if_match, notice)
-        try:
-            fields = parse_changes(changes, current=store.fields_of(notice), settings=ctx.settings, now=now)
-            store.update_notice(session, notice, fields, note=note, now=now, author=_actor(user))
-        except InvalidField as error:
-            raise ApiError(422, error.problem, field=error.field) from None
-        except store.NoticeConflict as error:
-            raise ApiError(409, str(error)) from None
-        return _out(request, response, notice)
+        fields = parse_changes(changes, current=store.fields_of(notice), settings=settings, now=now)
+        store.update_notice(session, notice, fields, note=note, now=now, author=_actor(user))
+        return _out(response, notice, settings=settings, now=now)
 
 
 @router.post(
@@ -360,25 +340,21 @@ def update_notice(
     },
 )
 def cancel_notice(
-    request: Request,
     response: Response,
     uid: str,
     body: NoticeCancel,
+    user: ApiManager,
+    session: WriteSession,
+    settings: Settings,
+    now: Now,
     if_match: IfMatch = None,
-    user: User = Depends(notice_manager),
 ) -> dict:
-    ctx = request.app.state.ctx
     reason = _required_text(body.reason, "reason")
-    with ctx.db.writing() as session, session.begin():
+    with session.begin():
         notice = _find(session, uid, for_update=True)
         _check_if_match(if_match, notice)
-        try:
-            store.cancel_notice(session, notice, reason=reason, now=ctx.clock.now(), author=_actor(user))
-        except InvalidField as error:
-            raise ApiError(422, error.problem, field=error.field) from None
-        except store.NoticeConflict as error:
-            raise ApiError(409, str(error)) from None
-        return _out(request, response, notice)
+        store.cancel_notice(session, notice, reason=reason, now=now, author=_actor(user))
+        return _out(response, notice, settings=settings, now=now)
 
 
 @router.get(
@@ -387,7 +363,5 @@ def cancel_notice(
     summary="Subscriber counts per topic",
     responses={401: ERRORS[401]},
 )
-def subscriber_counts(request: Request, user: User = Depends(api_user)) -> dict:
-    ctx = request.app.state.ctx
-    with ctx.db.session() as session:
-        return subscriptions.subscriber_counts(session, ctx.settings)
+def subscriber_counts(user: ApiUser, session: ReadSession, settings: Settings) -> dict:
+    return subscriptions.subscriber_counts(session, settings)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from html import escape
 from types import SimpleNamespace
 
-from fastapi import Request
+from jinja2 import Environment
 
+from notices.core.config import Settings
 from notices.core.states import DeliveryKind, EventKind, Frequency
 from notices.feeds.atom import entry_html, entry_title
 from notices.mail.message import PLACEHOLDER_LINKS, render_mail
@@ -30,9 +32,8 @@ def _transient_notice(fields: NoticeFields, now):
     )
 
 
-def previews(request: Request, fields: NoticeFields) -> dict:
-    ctx = request.app.state.ctx
-    settings, templates, now = ctx.settings, request.app.state.templates, ctx.clock.now()
+def previews(fields: NoticeFields, *, settings: Settings, templates: Environment, now: datetime) -> dict:
+    """The notice's page, feed entry (HTML) and alert email (subject and HTML), as they would be."""
     notice = _transient_notice(fields, now)
     page_html = templates.get_template("web/notice.html").render(notice=notice, now=now, status=status_at(notice, now))
     feed_html = f"<h2>{escape(entry_title(settings, notice, now))}</h2>" + entry_html(settings, notice)

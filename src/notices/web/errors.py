@@ -1,0 +1,45 @@
+"""Errors as people and programs see them: JSON under /api/, plain text everywhere else.
+
+Every NoticesError is answered here, once, with its `status`; routes raise them and convert
+nothing. Console and subscription forms catch InvalidField and Conflict themselves, to show
+the form again with the message next to what the user typed.
+"""
+
+from __future__ import annotations
+
+from http import HTTPStatus
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from notices.core.errors import NoticesError
+from notices.web.api.errors import error_body, json_error
+from notices.web.feeds.query import BadFilter
+
+
+def _is_api(request: Request) -> bool:
+    return request.url.path.startswith("/api/")
+
+
+async def http_error(request: Request, error: StarletteHTTPException) -> Response:
+    if _is_api(request):
+        return JSONResponse(error_body(str(error.detail)), status_code=error.status_code, headers=error.headers)
+    return PlainTextResponse(f"{error.detail}\n", status_code=error.status_code, headers=error.headers)
+
+
+async def notices_error(request: Request, error: NoticesError) -> Response:
+    if _is_api(request):
+        return json_error(error)
+    text = str(error) or HTTPStatus(error.status).phrase  # InvalidField says "field: problem"
+    return PlainTextResponse(f"{text}\n", status_code=error.status, headers=getattr(error, "headers", None))
+
+
+async def bad_filter(_request: Request, error: BadFilter) -> Response:
+    return PlainTextResponse(f"{error}\n", status_code=400)
+
+
+def install(app: FastAPI) -> None:
+    app.add_exception_handler(StarletteHTTPException, http_error)
+    app.add_exception_handler(NoticesError, notices_error)
+    app.add_exception_handler(BadFilter, bad_filter)
