@@ -9,12 +9,10 @@ from types import SimpleNamespace
 from jinja2 import Environment
 
 from notices.core.config import Settings
-from notices.core.states import DeliveryKind, EventKind, Frequency
 from notices.feeds.atom import entry_html, entry_title
-from notices.mail.message import PLACEHOLDER_LINKS, render_mail
+from notices.mail.compose import preview_alert
 from notices.notice.lifecycle import status_at
 from notices.notice.validation import NoticeFields
-from notices.notice.wording import Words
 
 
 def _transient_notice(fields: NoticeFields, now):
@@ -37,23 +35,5 @@ def previews(fields: NoticeFields, *, settings: Settings, templates: Environment
     notice = _transient_notice(fields, now)
     page_html = templates.get_template("web/notice.html").render(notice=notice, now=now, status=status_at(notice, now))
     feed_html = f"<h2>{escape(entry_title(settings, notice, now))}</h2>" + entry_html(settings, notice)
-    subscriber = SimpleNamespace(
-        language=settings.language, frequency=Frequency.IMMEDIATE, email="you@example.org", categories=[], locations=[]
-    )
-    mail = render_mail(
-        templates,
-        DeliveryKind.ALERT,
-        settings.language,
-        {
-            "settings": settings,
-            "words": Words(settings.language, settings),
-            "subscriber": subscriber,
-            "links": PLACEHOLDER_LINKS,
-            "now": now,
-            "site_url": settings.absolute_url("/"),
-            "notice": notice,
-            "event": EventKind.PUBLISHED,
-            "notice_url": settings.absolute_url("/notices/preview"),
-        },
-    )
+    mail = preview_alert(templates, settings, notice, now=now)
     return {"page": page_html, "feed": feed_html, "email": mail.html, "email_subject": mail.subject}
