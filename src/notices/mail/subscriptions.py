@@ -11,7 +11,7 @@ from collections import Counter
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeAlias
 
 from sqlalchemy import Row, delete, select, update
 from sqlalchemy.orm import Session
@@ -27,7 +27,8 @@ from notices.people import rate_limits
 
 FREQUENCIES = tuple(Frequency)
 # (id, categories, locations, min_severity) of a subscriber: what matching a notice needs.
-FilterRow = Row[int, list[str], list[str], str | None]
+# Quoted: Row takes one parameter per column from SQLAlchemy 2.1 on, and 2.0 must still import this.
+FilterRow: TypeAlias = "Row[int, list[str], list[str], str | None]"
 
 
 class RateLimited(Throttled):
