@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
@@ -50,7 +51,7 @@ class ShiftedClock:
         return datetime.now(UTC) + self._offset
 
 
-def clock_from_environment(environ) -> Clock:
+def clock_from_environment(environ: Mapping[str, str]) -> Clock:
     """The system clock, or a shifted one when NOTICES_CLOCK_START names an instant (with an offset)."""
     start = environ.get("NOTICES_CLOCK_START")
     if not start:

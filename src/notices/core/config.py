@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -126,7 +127,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     return _build(raw)
 
 
-def _read_toml(path: Path) -> dict:
+def _read_toml(path: Path) -> dict[str, Any]:
     try:
         with path.open("rb") as handle:
             return tomllib.load(handle)
@@ -146,23 +147,25 @@ def _env_value(environ: Mapping[str, str], variable: str) -> str | None:
     return environ.get(variable)
 
 
-def _get(raw: dict, section: str, key: str, default=None):
+def _get(raw: dict[str, Any], section: str, key: str, default: object = None) -> object:
     value = raw.get(section, {}).get(key, default)
     if value is None:
         raise ConfigError(f"{section}.{key}: missing")
     return value
 
 
-def _string(raw: dict, section: str, key: str, default=None) -> str:
+def _string(raw: dict[str, Any], section: str, key: str, default: str | None = None) -> str:
     value = _get(raw, section, key, default)
     if not isinstance(value, str):
         raise ConfigError(f"{section}.{key}: must be a string, got {value!r}")
     return value
 
 
-def _number(raw: dict, section: str, key: str, default, *, minimum: float) -> float:
+def _number(raw: dict[str, Any], section: str, key: str, default: float, *, minimum: float) -> float:
     value = _get(raw, section, key, default)
     try:
+        if not isinstance(value, int | float | str):  # what float() takes (bool is an int)
+            raise TypeError(value)
         number = float(value)
     except (TypeError, ValueError):
         raise ConfigError(f"{section}.{key}: must be a number, got {value!r}") from None
@@ -200,7 +203,9 @@ def _smtp_url(url: str) -> str:
     return url
 
 
-def _keyed_labels(raw: dict, section: str, site_language: str) -> tuple[dict[str, str], dict[str, dict[str, str]]]:
+def _keyed_labels(
+    raw: dict[str, Any], section: str, site_language: str
+) -> tuple[dict[str, str], dict[str, dict[str, str]]]:
     """`key = "Label"`, or `key = { en = "Road closure", nl = "Wegafsluiting" }` per language."""
     table = raw.get(section)
     if not isinstance(table, dict) or not table:
@@ -224,7 +229,7 @@ def _keyed_labels(raw: dict, section: str, site_language: str) -> tuple[dict[str
     return labels, translations
 
 
-def _digest_time(raw: dict, key: str, default: str, *, weekly: bool) -> str:
+def _digest_time(raw: dict[str, Any], key: str, default: str, *, weekly: bool) -> str:
     value = _string(raw, "digests", key, default).strip().lower()
     parts = value.split()
     if weekly:
@@ -239,7 +244,7 @@ _DURATION = re.compile(r"^(\d+)\s*([mhd])$")
 _EMAIL = re.compile(r"^[^@\s<>\",;]+@[^@\s<>\",;]+\.[^@\s<>\",;]+$")
 
 
-def _durations(raw: dict, section: str, key: str, default: list[str]) -> tuple[timedelta, ...]:
+def _durations(raw: dict[str, Any], section: str, key: str, default: list[str]) -> tuple[timedelta, ...]:
     values = _get(raw, section, key, default)
     if not isinstance(values, list):
         raise ConfigError(f'{section}.{key}: must be a list like ["1d", "2h"]')
@@ -253,7 +258,7 @@ def _durations(raw: dict, section: str, key: str, default: list[str]) -> tuple[t
     return tuple(sorted(set(leads), reverse=True))
 
 
-def _boolean(raw: dict, section: str, key: str, default: bool) -> bool:
+def _boolean(raw: dict[str, Any], section: str, key: str, default: bool) -> bool:
     value = _get(raw, section, key, default)
     if isinstance(value, bool):
         return value
@@ -268,7 +273,7 @@ def _email_address(value: str) -> str:
     return value
 
 
-def _choice_of(raw: dict, section: str, key: str, default: str, choices: tuple[str, ...]) -> str:
+def _choice_of(raw: dict[str, Any], section: str, key: str, default: str, choices: tuple[str, ...]) -> str:
     value = _string(raw, section, key, default).strip().lower()
     if value not in choices:
         raise ConfigError(f"{section}.{key}: must be one of {', '.join(choices)}, got {value!r}")
@@ -279,7 +284,7 @@ def _choice_of(raw: dict, section: str, key: str, default: str, choices: tuple[s
 LANGUAGES = ("en", "nl")
 
 
-def _date(raw: dict, section: str, key: str, default: str) -> datetime:
+def _date(raw: dict[str, Any], section: str, key: str, default: str) -> datetime:
     value = _get(raw, section, key, default)
     try:
         day = value if isinstance(value, date) else date.fromisoformat(str(value).strip())
@@ -288,7 +293,7 @@ def _date(raw: dict, section: str, key: str, default: str) -> datetime:
     return datetime(day.year, day.month, day.day, tzinfo=UTC)
 
 
-def _time_window(raw: dict) -> tuple[datetime, datetime]:
+def _time_window(raw: dict[str, Any]) -> tuple[datetime, datetime]:
     earliest = _date(raw, "notices", "earliest", "1970-01-01")
     latest = _date(raw, "notices", "latest", "2100-01-01")
     if latest <= earliest:
@@ -296,7 +301,7 @@ def _time_window(raw: dict) -> tuple[datetime, datetime]:
     return earliest, latest
 
 
-def _trusted_proxies(raw: dict) -> tuple[str, ...]:
+def _trusted_proxies(raw: dict[str, Any]) -> tuple[str, ...]:
     """`[web] trusted_proxies`: a list, or a comma-separated string (NOTICES_TRUSTED_PROXIES)."""
     value = _get(raw, "web", "trusted_proxies", ["127.0.0.1", "::1"])
     items = value.split(",") if isinstance(value, str) else value
@@ -321,7 +326,7 @@ def _trusted_proxies(raw: dict) -> tuple[str, ...]:
     return tuple(proxies)
 
 
-def _build(raw: dict) -> Settings:
+def _build(raw: dict[str, Any]) -> Settings:
     language = _string(raw, "site", "language", "en")
     if language not in LANGUAGES:
         raise ConfigError(f"site.language: must be 'en' or 'nl', got {language!r}")

@@ -23,6 +23,8 @@ log = logging.getLogger(__name__)
 class Mailer(Protocol):
     """What sends mail: SMTP, .eml files or memory (notices.mail.transports)."""
 
+    # Any: what a connection sends (an OutgoingMail) is defined in notices.mail, a layer
+    # above core; mail.transports.Mailer states the connection's type for its users.
     def connection(self) -> AbstractContextManager[Any]: ...
 
 

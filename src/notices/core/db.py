@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any, cast
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
-from sqlalchemy import DateTime, create_engine, event, text
+from sqlalchemy import DateTime, Delete, Table, Update, create_engine, event, text
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import Connection, CursorResult, Dialect, Engine, make_url
+from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import ConnectionPoolEntry
 from sqlalchemy.types import TypeDecorator
 
 from notices.core.resources import migrations_dir
@@ -20,7 +24,7 @@ from notices.core.resources import migrations_dir
 log = logging.getLogger(__name__)
 
 
-class UTCDateTime(TypeDecorator):
+class UTCDateTime(TypeDecorator[datetime]):
     """An instant stored as UTC that comes back aware on every database.
 
     PostgreSQL keeps `timestamptz`; SQLite has no time zones and hands back
@@ -31,7 +35,7 @@ class UTCDateTime(TypeDecorator):
     impl = DateTime(timezone=True)
     cache_ok = True
 
-    def process_bind_param(self, value: datetime | None, dialect):
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         if value is None:
             return None
         if not isinstance(value, datetime) or value.tzinfo is None:
@@ -42,11 +46,11 @@ class UTCDateTime(TypeDecorator):
             return value.replace(tzinfo=None)
         return value
 
-    def process_literal_param(self, value: datetime | None, dialect):
-        # Used when SQL is rendered with its values inlined (EXPLAIN in tests, SQL dumps).
-        return self.process_bind_param(value, dialect)
+    # SQL rendered with its values inlined (EXPLAIN in tests, SQL dumps) needs no
+    # process_literal_param: TypeDecorator passes process_bind_param's value to
+    # the DateTime type's own literal renderer.
 
-    def process_result_value(self, value: datetime | None, dialect):
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         if value is None:
             return None
         if value.tzinfo is None:
@@ -66,7 +70,7 @@ def make_engine(database_url: str) -> Engine:
     return create_engine(url, pool_pre_ping=True)
 
 
-def _begin_sqlite(connection) -> None:
+def _begin_sqlite(connection: Connection) -> None:
     # A deferred transaction that reads and then writes fails at once (no busy
     # wait) if another process wrote in between; writers therefore take the
     # write lock up front with BEGIN IMMEDIATE. Readers stay deferred so that
@@ -75,7 +79,7 @@ def _begin_sqlite(connection) -> None:
     connection.exec_driver_sql(f"BEGIN {mode}")
 
 
-def _configure_sqlite(dbapi_connection, _record) -> None:
+def _configure_sqlite(dbapi_connection: DBAPIConnection, _record: ConnectionPoolEntry) -> None:
     # Let SQLAlchemy (not the driver) issue BEGIN; see make_engine.
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
@@ -118,7 +122,7 @@ def ping(session: Session) -> None:
     session.execute(text("SELECT 1"))
 
 
-def insert_ignoring_duplicates(session: Session, table, values: dict) -> bool:
+def insert_ignoring_duplicates(session: Session, table: Table, values: Mapping[str, Any]) -> bool:
     """INSERT that is a no-op when a unique key already exists; True if a row was added.
 
     This is what makes recording an event or enqueuing a delivery idempotent,
@@ -129,6 +133,14 @@ def insert_ignoring_duplicates(session: Session, table, values: dict) -> bool:
     statement = builder(table).values(**values).on_conflict_do_nothing().returning(*table.primary_key.columns)
     # RETURNING, not rowcount: drivers disagree on rowcount for upserts (psycopg reports -1).
     return session.execute(statement).first() is not None
+
+
+def affected_rows(session: Session, statement: Update | Delete) -> int:
+    """Run an UPDATE or DELETE (without RETURNING); how many rows it changed."""
+    # Session.execute answers INSERT, UPDATE and DELETE with a CursorResult, which
+    # has the row count; its annotation says Result (the ORM cannot promise a
+    # cursor for every statement), and SQLAlchemy's advice is this cast.
+    return cast(CursorResult[Any], session.execute(statement)).rowcount
 
 
 def alembic_config(engine: Engine | None) -> AlembicConfig:
@@ -146,7 +158,10 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
 def head_revision() -> str:
     from alembic.script import ScriptDirectory
 
-    return ScriptDirectory.from_config(alembic_config(None)).get_current_head()
+    head = ScriptDirectory.from_config(alembic_config(None)).get_current_head()
+    if head is None:  # the package ships its migrations: without them the install is broken
+        raise RuntimeError(f"no schema migrations in {migrations_dir()}")
+    return head
 
 
 def current_revision(engine: Engine) -> str | None:
@@ -157,7 +172,7 @@ def current_revision(engine: Engine) -> str | None:
 
 
 @contextmanager
-def isolated(session: Session, item: str, failures: list[tuple[str, str]]):
+def isolated(session: Session, item: str, failures: list[tuple[str, str]]) -> Iterator[None]:
     """Do one item's work in a savepoint; if it fails, undo just that, note it, and go on.
 
     One bad row (a notice, an event) must not stop a job for all the others;

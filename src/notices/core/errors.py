@@ -6,6 +6,8 @@ shows the form again with the message. Anything else is a bug: logged, never
 shown with a stack trace.
 """
 
+from collections.abc import Mapping
+
 
 class NoticesError(Exception):
     """Something the user can fix or must be told; `status` is the HTTP status the API answers with."""
@@ -52,7 +54,7 @@ class PartialFailure(Exception):
     the run as failed and /healthz can say why.
     """
 
-    def __init__(self, job: str, counts: dict, failures: list[tuple[str, str]]) -> None:
+    def __init__(self, job: str, counts: Mapping[str, object], failures: list[tuple[str, str]]) -> None:
         shown = "; ".join(f"{item}: {error}" for item, error in failures[:5])
         more = f" (and {len(failures) - 5} more)" if len(failures) > 5 else ""
         super().__init__(f"{job}: {len(failures)} failed: {shown}{more}")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging.config
+from typing import Any
 
 from notices.core.config import Settings
 
@@ -10,7 +11,7 @@ TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 JSON_FIELDS = "%(asctime)s %(levelname)s %(name)s %(message)s %(process)d %(threadName)s"
 
 
-def _formatter(settings: Settings | None) -> dict:
+def _formatter(settings: Settings | None) -> dict[str, Any]:
     if settings is not None and settings.log_format == "json":
         return {
             "()": "pythonjsonlogger.json.JsonFormatter",
@@ -20,7 +21,7 @@ def _formatter(settings: Settings | None) -> dict:
     return {"format": TEXT_FORMAT}
 
 
-def logging_config(settings: Settings | None, *, verbose: bool = False) -> dict:
+def logging_config(settings: Settings | None, *, verbose: bool = False) -> dict[str, Any]:
     """A dictConfig for our loggers and uvicorn's alike, so every line has the same shape."""
     level = "INFO" if verbose else "WARNING"
     return {

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import (
     JSON,
@@ -10,6 +11,7 @@ from sqlalchemy import (
     Index,
     Integer,
     String,
+    Table,
     Text,
     UniqueConstraint,
     text,
@@ -21,6 +23,13 @@ from notices.core.db import UTCDateTime
 
 class Base(DeclarativeBase):
     type_annotation_map = {datetime: UTCDateTime}
+
+
+def table_of(model: type[Base]) -> Table:
+    """The table a model is mapped to, for Core statements (INSERT ... ON CONFLICT and the like)."""
+    # Model.__table__ is annotated as any FromClause (a model may map a join);
+    # every model here names its one table with __tablename__.
+    return Base.metadata.tables[model.__tablename__]
 
 
 class Notice(Base):
@@ -35,7 +44,7 @@ class Notice(Base):
     severity: Mapped[str] = mapped_column(String(16))
     locations: Mapped[list[str]] = mapped_column(JSON, default=list)
     location_detail: Mapped[str] = mapped_column(Text, default="")
-    geometry: Mapped[dict | None] = mapped_column(JSON, nullable=True)
+    geometry: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     # publish_at NULL means a draft: never published.
     publish_at: Mapped[datetime | None] = mapped_column(nullable=True)
     starts_at: Mapped[datetime]
@@ -109,7 +118,7 @@ class NoticeRevision(Base):
     changed_by: Mapped[str] = mapped_column(String(200), default="")
     change_note: Mapped[str] = mapped_column(Text, default="")
     # The notice's public fields after the change, for the history page.
-    snapshot: Mapped[dict] = mapped_column(JSON)
+    snapshot: Mapped[dict[str, Any]] = mapped_column(JSON)
 
     notice: Mapped[Notice] = relationship(back_populates="revisions")
 
@@ -196,7 +205,7 @@ class Delivery(Base):
     subscriber_id: Mapped[int] = mapped_column(ForeignKey("subscribers.id", ondelete="CASCADE"))
     dedup_key: Mapped[str] = mapped_column(String(200))
     kind: Mapped[str] = mapped_column(String(32))  # confirm, manage, alert, reminder, digest
-    payload: Mapped[dict] = mapped_column(JSON, default=dict)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     status: Mapped[str] = mapped_column(String(16))  # pending, sending, sent, failed, expired
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime]

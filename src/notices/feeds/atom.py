@@ -11,12 +11,14 @@ from collections.abc import Sequence
 from datetime import datetime
 from html import escape
 from types import SimpleNamespace
+from typing import TypedDict
 
-from feedgen.feed import FeedGenerator
+from feedgen.feed import FeedGenerator  # feedgen ships no type hints
 
 from notices.core.config import Settings
 from notices.core.models import Notice, NoticeEvent
 from notices.notice.markup import (
+    NoticeLike,
     RenderableNotice,
     render_each,
     renderable_instant,
@@ -31,17 +33,17 @@ EPOCH = datetime.fromisoformat("2000-01-01T00:00:00+00:00")
 EVENT_NAMESPACE = uuid.UUID("5b0f3c1e-4a8e-4f4b-9f7e-6f1c2d3e4a5b")
 
 
-def notice_url(settings: Settings, notice: Notice) -> str:
+def notice_url(settings: Settings, notice: NoticeLike) -> str:
     return renderable_notice(notice, settings).url
 
 
-def entry_title(settings: Settings, notice: Notice | RenderableNotice, now: datetime) -> str:
+def entry_title(settings: Settings, notice: NoticeLike, now: datetime) -> str:
     """E.g. 'Road closure: Plesmanlaan (until further notice, expected approximately Q3 2027)'."""
     view = renderable_notice(notice, settings)
     return f"{view.category_label}: {view.title} ({Words.of_site(settings).when(view, now)})"
 
 
-def entry_html(settings: Settings, notice: Notice | RenderableNotice, *, note: str = "") -> str:
+def entry_html(settings: Settings, notice: NoticeLike, *, note: str = "") -> str:
     """The entry body: when, where, severity, summary, the sanitised Markdown body.
 
     `note` must already have passed safe_output_text (it is an event's detail).
@@ -94,6 +96,18 @@ def _generator(
     return generator
 
 
+class _Entry(TypedDict):
+    """What _add_entry needs for one entry besides the generator and the settings."""
+
+    view: RenderableNotice
+    entry_id: str
+    title: str
+    summary: str
+    content: str
+    published: datetime
+    updated: datetime
+
+
 def _add_entry(
     generator: FeedGenerator,
     settings: Settings,
@@ -122,10 +136,12 @@ def _add_entry(
 
 def _serialise(generator: FeedGenerator, fmt: str) -> bytes:
     if fmt == "atom":
-        return generator.atom_str(pretty=True)
-    if fmt == "rss":
-        return generator.rss_str(pretty=True)
-    raise ValueError(f"unknown feed format {fmt!r}")
+        body: bytes = generator.atom_str(pretty=True)  # feedgen writes UTF-8 bytes
+    elif fmt == "rss":
+        body = generator.rss_str(pretty=True)
+    else:
+        raise ValueError(f"unknown feed format {fmt!r}")
+    return body
 
 
 def build_feed(
@@ -147,7 +163,7 @@ def build_feed(
         subtitle="Road closures, works, outages and other notices, upcoming and active.",
     )
 
-    def entry(notice: Notice) -> dict:
+    def entry(notice: Notice) -> _Entry:
         view = renderable_notice(notice, settings)
         return {
             "view": view,
@@ -164,7 +180,7 @@ def build_feed(
     return _serialise(generator, fmt)
 
 
-def as_of_event(event: NoticeEvent):
+def as_of_event(event: NoticeEvent) -> NoticeLike:
     """The notice as it was when the event happened (its revision), else as it is now.
 
     An old "rescheduled" entry should keep saying what was announced then,
@@ -210,7 +226,7 @@ def build_event_feed(
 
     words = Words.of_site(settings)
 
-    def entry(event: NoticeEvent) -> dict:
+    def entry(event: NoticeEvent) -> _Entry:
         view = renderable_notice(as_of_event(event), settings)
         label = safe_output_text(words.event(event.kind))
         occurred_at = renderable_instant(event.occurred_at)

@@ -7,10 +7,13 @@ boundary of a notice, or the moment something slides out of a time window.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from notices.core.context import AppContext
+from notices.core.models import Notice
 from notices.feeds.atom import EPOCH, build_event_feed, build_feed
 from notices.feeds.ical import (
     build_calendar,
@@ -86,16 +89,17 @@ def render_feed(ctx: AppContext, path: str, filters: Filters, query: str, now: d
     )
 
 
-def _calendar_changes(notices, now: datetime, zone) -> list[datetime | None]:
+def _calendar_changes(notices: Sequence[Notice], now: datetime, zone: ZoneInfo) -> list[datetime | None]:
     """The instants, besides notice boundaries, at which the calendar's bytes change without a write:
     a notice slides out of the history window, or the open-ended notices' horizon moves."""
-    leaving = [
-        _plus(notice.cancelled_at if notice.cancelled_at is not None else notice.ends_at, HISTORY)
-        for notice in notices
-        if notice.cancelled_at is not None or notice.ends_at is not None
-    ]
+    leaving = [_plus(instant, HISTORY) for instant in map(_stopped_at, notices) if instant is not None]
     rolling = horizon_moves_at(now, zone) if any(is_rolling(notice) for notice in notices) else None
     return [*leaving, rolling]
+
+
+def _stopped_at(notice: Notice) -> datetime | None:
+    """When a notice stopped being current: its cancellation, else its end (None: neither)."""
+    return notice.cancelled_at if notice.cancelled_at is not None else notice.ends_at
 
 
 def _plus(instant: datetime, delta: timedelta) -> datetime | None:

@@ -12,6 +12,7 @@ import os
 import tempfile
 from datetime import datetime
 from pathlib import Path
+from typing import TypedDict
 
 from notices.core.context import AppContext
 from notices.core.errors import PartialFailure
@@ -43,10 +44,16 @@ def write_if_changed(target: Path, body: bytes, *, modified: datetime) -> bool:
     return True
 
 
-def export_feeds(ctx: AppContext, *, now: datetime, directory: Path) -> dict:
+class ExportCounts(TypedDict):
+    written: int
+    unchanged: int
+    valid_until: datetime | None
+
+
+def export_feeds(ctx: AppContext, *, now: datetime, directory: Path) -> ExportCounts:
     """Counts of files written and unchanged, and until when the files stay right without a write
     ("valid_until", as the feeds' own valid_until: the next boundary or window refresh)."""
-    counts: dict = {"written": 0, "unchanged": 0}
+    counts: ExportCounts = {"written": 0, "unchanged": 0, "valid_until": None}
     valid_until = []
     skipped: dict[str, str] = {}
     for path in FEED_PATHS:

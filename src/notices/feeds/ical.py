@@ -21,6 +21,7 @@ from icalendar import Calendar, Event, vText
 from notices.core.config import Settings
 from notices.core.models import Notice
 from notices.feeds.atom import entry_html
+from notices.notice.lifecycle import Timed
 from notices.notice.markup import (
     RenderableNotice,
     render_each,
@@ -59,7 +60,7 @@ def _midnight(day: date, zone: ZoneInfo) -> datetime:
     return datetime.combine(day, time(), tzinfo=zone).astimezone(UTC)
 
 
-def is_rolling(notice) -> bool:
+def is_rolling(notice: Timed) -> bool:
     """True for a notice shown up to the rolling horizon: open-ended and not cancelled."""
     return notice.ends_at is None and notice.cancelled_at is None
 
@@ -159,4 +160,5 @@ def build_calendar(
         first = min(zoned).date() - ONE_DAY
         last = max(zoned).date() + timedelta(days=366)
         calendar.add_missing_timezones(first_date=first, last_date=last)
-    return calendar.to_ical()
+    ical: bytes = calendar.to_ical()
+    return ical

@@ -14,9 +14,10 @@ from sqlalchemy.orm import Session, selectinload
 
 from notices.core.config import Settings
 from notices.core.db import insert_ignoring_duplicates, isolated
-from notices.core.models import Notice, NoticeEvent, NoticeReminder
+from notices.core.models import Notice, NoticeEvent, NoticeReminder, table_of
 from notices.core.states import DeliveryKind, EventKind, Frequency
 from notices.mail import outbox, subscriptions
+from notices.mail.subscriptions import FilterRow
 from notices.notice.lifecycle import Status, status_at
 
 # Text edits ("updated") and ends are not worth an interruption; the
@@ -24,7 +25,7 @@ from notices.notice.lifecycle import Status, status_at
 ALERT_KINDS = (EventKind.PUBLISHED, EventKind.STARTED, EventKind.RESCHEDULED, EventKind.CANCELLED)
 
 
-def _immediate_subscribers(session: Session) -> list:
+def _immediate_subscribers(session: Session) -> list[FilterRow]:
     return list(subscriptions.confirmed_subscribers(session, Frequency.IMMEDIATE))
 
 
@@ -60,7 +61,13 @@ def enqueue_alerts(
 
 
 def _enqueue_event_alerts(
-    session: Session, event: NoticeEvent, subscribers, *, settings: Settings, now: datetime, counts: dict[str, int]
+    session: Session,
+    event: NoticeEvent,
+    subscribers: list[FilterRow],
+    *,
+    settings: Settings,
+    now: datetime,
+    counts: dict[str, int],
 ) -> int:
     notice = event.notice
     expires_at = event.occurred_at + settings.alert_validity
@@ -132,21 +139,28 @@ def enqueue_reminders(
 
 
 def _enqueue_notice_reminders(
-    session: Session, notice: Notice, subscribers, *, settings: Settings, now: datetime, counts: dict[str, int]
+    session: Session,
+    notice: Notice,
+    subscribers: list[FilterRow],
+    *,
+    settings: Settings,
+    now: datetime,
+    counts: dict[str, int],
 ) -> None:
     for lead in settings.reminder_leads:
         if notice.starts_at - lead > now:
             continue
         # Announced less than `lead` before its start: the "new" alert
-        # went out moments ago, a reminder would only repeat it.
-        if notice.publish_at > notice.starts_at - lead:
+        # went out moments ago, a reminder would only repeat it. (Only
+        # published notices get here: publish_at is never None.)
+        if notice.publish_at is None or notice.publish_at > notice.starts_at - lead:
             continue
         minutes = int(lead.total_seconds() // 60)
         # Once per (notice, start, lead): a text edit does not remind again,
         # a start moved to another time does (it is a new date to remember).
         first_time = insert_ignoring_duplicates(
             session,
-            NoticeReminder.__table__,
+            table_of(NoticeReminder),
             {
                 "notice_id": notice.id,
                 "starts_at": notice.starts_at,
@@ -159,7 +173,7 @@ def _enqueue_notice_reminders(
         counts["notices"] += 1
         insert_ignoring_duplicates(
             session,
-            NoticeEvent.__table__,
+            table_of(NoticeEvent),
             {
                 "notice_id": notice.id,
                 "kind": EventKind.REMINDER,

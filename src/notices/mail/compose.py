@@ -6,15 +6,17 @@ notice that was cancelled in the meantime is dropped instead of sent.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from types import SimpleNamespace
+from typing import Any, Protocol
 
 from jinja2 import Environment
 from sqlalchemy.orm import Session
 
 from notices.core.config import Settings
-from notices.core.models import Delivery, Subscriber
+from notices.core.models import Delivery, Notice, Subscriber
 from notices.core.states import DeliveryKind, EventKind, Frequency, LinkPurpose, SubscriberState
 from notices.mail import digests, subscriptions
 from notices.mail.message import (
@@ -32,11 +34,27 @@ from notices.mail.message import (
 from notices.mail.outbox import message_id
 from notices.notice import store
 from notices.notice.lifecycle import Status, status_at
+from notices.notice.markup import NoticeLike
 from notices.notice.wording import Words
 from notices.people.link_tokens import LinkSigner
 
 
-def mail_context(settings: Settings, *, subscriber, links: Links, now: datetime, **specific) -> dict:
+class Reader(Protocol):
+    """Who an email is for, as templates see them: a subscriber, or the preview's example reader."""
+
+    @property
+    def language(self) -> str: ...
+
+
+# What a template gets besides the common context, and what makes its rendering
+# shareable by every recipient with the same content (None: rendered for each).
+Specific = tuple[dict[str, Any], tuple[object, ...] | None]
+_Builder = Callable[[Session, Delivery, Subscriber, datetime], Specific]
+
+
+def mail_context(
+    settings: Settings, *, subscriber: Reader, links: Links, now: datetime, **specific: Any
+) -> dict[str, Any]:
     """What every email template gets (sending, and the console's preview of an alert)."""
     return {
         "settings": settings,
@@ -49,7 +67,7 @@ def mail_context(settings: Settings, *, subscriber, links: Links, now: datetime,
     }
 
 
-def preview_alert(env: Environment, settings: Settings, notice, *, now: datetime) -> RenderedMail:
+def preview_alert(env: Environment, settings: Settings, notice: NoticeLike, *, now: datetime) -> RenderedMail:
     """The "new notice" alert as an immediate subscriber in the site's language would get it."""
     reader = SimpleNamespace(
         language=settings.language, frequency=Frequency.IMMEDIATE, email="you@example.org", categories=[], locations=[]
@@ -77,14 +95,14 @@ class Composer:
     signer: LinkSigner
 
     def __post_init__(self) -> None:
-        self._snapshots: dict[tuple, digests.DigestSnapshot] = {}
-        self._templates: dict[tuple, MessageTemplate | None] = {}
-        self._notices: dict[str, object] = {}
+        self._snapshots: dict[tuple[str, str, str], digests.DigestSnapshot] = {}
+        self._templates: dict[tuple[object, ...], MessageTemplate | None] = {}
+        self._notices: dict[str, Notice] = {}
         # Subscribers suppressed during this run: their other claimed mail must not go out.
         self.blocked: set[int] = set()
 
     def links(self, subscriber: Subscriber) -> Links:
-        unsubscribe = self.signer.sign("unsubscribe", subscriber.id, subscriber.token_generation)
+        unsubscribe = self.signer.sign(LinkPurpose.UNSUBSCRIBE, subscriber.id, subscriber.token_generation)
         manage = self.signer.sign(LinkPurpose.MANAGE, subscriber.id, subscriber.token_generation)
         return Links(
             manage_url=self.settings.absolute_url(f"/preferences/{manage}"),
@@ -96,7 +114,7 @@ class Composer:
         """The message for one delivery; raises Skip when it should not go out, or the error that
         stopped it being composed (which fails this delivery alone)."""
         subscriber = delivery.subscriber
-        wanted_state = {DeliveryKind.CONFIRM: SubscriberState.PENDING}.get(delivery.kind, SubscriberState.CONFIRMED)
+        wanted_state = SubscriberState.PENDING if delivery.kind == DeliveryKind.CONFIRM else SubscriberState.CONFIRMED
         if subscriber.id in self.blocked:
             raise Skip("subscriber suppressed")
         if subscriber.state != wanted_state:
@@ -104,7 +122,8 @@ class Composer:
         if delivery.expires_at is not None and now >= delivery.expires_at:
             raise Skip("expired before it could be sent")
         links = self.links(subscriber)
-        specific, cache_key = getattr(self, f"_{delivery.kind}")(session, delivery, subscriber, now)
+        build: _Builder = getattr(self, f"_{delivery.kind}")  # _confirm, _manage, _alert, _reminder, _digest
+        specific, cache_key = build(session, delivery, subscriber, now)
         domain = self.settings.mail_from.partition("@")[2]
         identifier = message_id(delivery.id, f"{subscriber.id}:{delivery.dedup_key}", domain)
         bulk = delivery.kind == DeliveryKind.DIGEST
@@ -126,11 +145,21 @@ class Composer:
             bulk=bulk,
         )
 
-    def _render(self, kind: str, subscriber: Subscriber, links: Links, specific: dict, now: datetime) -> RenderedMail:
+    def _render(
+        self, kind: str, subscriber: Subscriber, links: Links, specific: dict[str, Any], now: datetime
+    ) -> RenderedMail:
         context = mail_context(self.settings, subscriber=subscriber, links=links, now=now, **specific)
         return render_mail(self.env, kind, subscriber.language, context)
 
-    def _shared_template(self, kind, subscriber, specific, now, cache_key, bulk) -> MessageTemplate | None:
+    def _shared_template(
+        self,
+        kind: str,
+        subscriber: Subscriber,
+        specific: dict[str, Any],
+        now: datetime,
+        cache_key: tuple[object, ...],
+        bulk: bool,
+    ) -> MessageTemplate | None:
         """Render and encode once for everyone who gets the same content; only the links differ.
 
         A digest run sends thousands of messages but only as many distinct
@@ -151,17 +180,17 @@ class Composer:
                 self._templates[key] = None
         return self._templates[key]
 
-    def _confirm(self, session, delivery, subscriber, now) -> dict:
+    def _confirm(self, session: Session, delivery: Delivery, subscriber: Subscriber, now: datetime) -> Specific:
         token = self.signer.sign(LinkPurpose.CONFIRM, subscriber.id, subscriber.token_generation)
         return {
             "confirm_url": self.settings.absolute_url(f"/subscribe/confirm/{token}"),
             "valid_hours": int(self.settings.confirm_within.total_seconds() // 3600),
         }, None
 
-    def _manage(self, session, delivery, subscriber, now) -> tuple[dict, None]:
+    def _manage(self, session: Session, delivery: Delivery, subscriber: Subscriber, now: datetime) -> Specific:
         return {}, None
 
-    def _notice(self, session, uid: str):
+    def _notice(self, session: Session, uid: str) -> Notice:
         # One alert goes to many subscribers: load its notice once per run.
         if uid not in self._notices:
             try:
@@ -170,7 +199,7 @@ class Composer:
                 raise Skip("the notice no longer exists") from None
         return self._notices[uid]
 
-    def _alert(self, session, delivery, subscriber, now) -> dict:
+    def _alert(self, session: Session, delivery: Delivery, subscriber: Subscriber, now: datetime) -> Specific:
         notice = self._notice(session, delivery.payload["notice"])
         event = delivery.payload["event"]
         if event != EventKind.CANCELLED and status_at(notice, now) is Status.CANCELLED:
@@ -178,7 +207,7 @@ class Composer:
         context = {"notice": notice, "event": event, "notice_url": self.settings.absolute_url(f"/notices/{notice.uid}")}
         return context, (notice.uid, notice.version, event)
 
-    def _reminder(self, session, delivery, subscriber, now) -> dict:
+    def _reminder(self, session: Session, delivery: Delivery, subscriber: Subscriber, now: datetime) -> Specific:
         notice = self._notice(session, delivery.payload["notice"])
         if status_at(notice, now) is not Status.UPCOMING:
             raise Skip("the notice is no longer upcoming")
@@ -189,7 +218,7 @@ class Composer:
         context = {"notice": notice, "notice_url": self.settings.absolute_url(f"/notices/{notice.uid}")}
         return context, (notice.uid, notice.version)
 
-    def _digest(self, session, delivery, subscriber, now) -> dict:
+    def _digest(self, session: Session, delivery: Delivery, subscriber: Subscriber, now: datetime) -> Specific:
         payload = delivery.payload
         key = (payload["frequency"], payload["start"], payload["end"])
         snapshot = self._snapshots.get(key)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from typing import TypedDict
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -16,7 +17,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from notices.core.config import Settings
 from notices.core.db import insert_ignoring_duplicates
-from notices.core.models import DigestRun, Notice, NoticeEvent
+from notices.core.models import DigestRun, Notice, NoticeEvent, table_of
 from notices.core.states import DeliveryKind, EventKind, Frequency
 from notices.mail import outbox, subscriptions
 from notices.notice import store
@@ -92,7 +93,7 @@ class DigestSections:
     ending: list[Notice] = field(default_factory=list)
     active: list[Notice] = field(default_factory=list)
 
-    def fingerprint(self) -> tuple:
+    def fingerprint(self) -> tuple[object, ...]:
         """What the digest shows, as ids: equal fingerprints render the same email."""
         return (
             tuple(n.id for n in self.new),
@@ -136,7 +137,8 @@ def sections_for(snapshot: DigestSnapshot, filters: Filters) -> DigestSections:
     listed = {n.id for n in sections.new} | {n.id for n, _ in sections.changed}
     for notice in snapshot.visible:
         # Published at exactly the end: it belongs to the next digest, as "new".
-        if not filters.matches(notice) or notice.publish_at >= end:
+        # (Visible notices are all published: publish_at is never None here.)
+        if not filters.matches(notice) or notice.publish_at is None or notice.publish_at >= end:
             continue
         status = status_at(notice, end)
         if status is Status.UPCOMING and notice.starts_at < end + HORIZON and notice.id not in listed:
@@ -148,6 +150,17 @@ def sections_for(snapshot: DigestSnapshot, filters: Filters) -> DigestSections:
     return sections
 
 
+class DigestCounts(TypedDict):
+    """What enqueue_digests did: the period's label and how many subscribers got a digest,
+    already had one, or had nothing new; a dry run lists the planned (subscriber id, sections)."""
+
+    period: str
+    enqueued: int
+    already: int
+    empty: int
+    planned: list[tuple[int, DigestSections]]
+
+
 def enqueue_digests(
     session: Session,
     *,
@@ -155,14 +168,14 @@ def enqueue_digests(
     frequency: str,
     now: datetime,
     dry_run: bool = False,
-) -> dict:
+) -> DigestCounts:
     """Enqueue this period's digest for every confirmed subscriber of `frequency` who has news.
 
     Idempotent: the dedup key makes a second run (or a second scheduler) a no-op.
     """
     period = digest_period(settings, frequency, now)
     snapshot = load_snapshot(session, period)
-    counts = {"period": period.label, "enqueued": 0, "already": 0, "empty": 0, "planned": []}
+    counts: DigestCounts = {"period": period.label, "enqueued": 0, "already": 0, "empty": 0, "planned": []}
     for row in subscriptions.confirmed_subscribers(session, frequency):
         sections = sections_for(snapshot, subscriptions.row_filters(row))
         if settings.skip_empty_digests and not sections.has_news:
@@ -184,7 +197,7 @@ def enqueue_digests(
     if not dry_run:
         insert_ignoring_duplicates(
             session,
-            DigestRun.__table__,
+            table_of(DigestRun),
             {
                 "frequency": frequency,
                 "period": period.label,

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from datetime import datetime
 from email import policy
@@ -22,10 +23,11 @@ from email.header import Header
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime
+from typing import Any
 from urllib.parse import quote
 
 import css_inline
-from jinja2 import Environment
+from jinja2 import Environment, Template
 
 from notices.core.config import Settings
 
@@ -34,7 +36,8 @@ from notices.core.config import Settings
 # max_line_length including the leading space, so 76 keeps both, and every
 # header line it folds stays within RFC 5322's 78. CRLF line ends as SMTP
 # wants them (smtplib sends bytes as they are).
-MAIL_POLICY = policy.SMTP.clone(max_line_length=76)
+_HEADER_LINE = 76
+MAIL_POLICY = policy.SMTP.clone(max_line_length=_HEADER_LINE)
 _MAX_LINE = 998  # RFC 5322 2.1.1: octets a line may have before the CRLF, in any part
 _LINE_LIMIT = 990  # a little less, so a body line may take a recipient's link (see MessageTemplate)
 _WRAP_AT = 800
@@ -105,7 +108,7 @@ class RenderedMail:
     html: str
 
 
-def render_mail(env: Environment, template: str, language: str, context: dict) -> RenderedMail:
+def render_mail(env: Environment, template: str, language: str, context: Mapping[str, Any]) -> RenderedMail:
     base = f"email/{language}/{template}"
     subject = _subject_line(env.get_template(f"{base}.subject.txt"), context)
     text = env.get_template(f"{base}.txt").render(**context)
@@ -114,7 +117,7 @@ def render_mail(env: Environment, template: str, language: str, context: dict) -
     return RenderedMail(subject=subject, text=body_text(text.strip()) + "\n", html=body_text(html))
 
 
-def _subject_line(template, context: dict) -> str:
+def _subject_line(template: Template, context: Mapping[str, Any]) -> str:
     """The subject line; about a notice, the notice's title is `title` in the template.
 
     A subject too long for SUBJECT_LIMIT loses the end of the title, not the
@@ -158,7 +161,7 @@ def _cte(text: str) -> str:
     return "8bit" if all(len(line.encode()) <= _LINE_LIMIT for line in text.splitlines()) else "quoted-printable"
 
 
-def _header(name: str, value) -> bytes:
+def _header(name: str, value: str | Address) -> bytes:
     """One header field, parsed, checked and folded by the email package (RFC 2047 words where needed)."""
     folded = MAIL_POLICY.fold_binary(*MAIL_POLICY.header_store_parse(name, value))
     empty_first = f"{name}:\r\n ".encode()
@@ -168,7 +171,7 @@ def _header(name: str, value) -> bytes:
         # reads a leading space). Fill the first line up to a space instead:
         # unfolding gives the same text, encoded words never hold a space.
         line, end, rest = folded[len(empty_first) :].partition(b"\r\n")
-        cut = line.rfind(b" ", 0, MAIL_POLICY.max_line_length - len(name) - 1)
+        cut = line.rfind(b" ", 0, _HEADER_LINE - len(name) - 1)
         if cut > 0:
             folded = b"%s: %s\r\n %s%s%s" % (name.encode(), line[:cut], line[cut + 1 :], end, rest)
     return folded
@@ -183,9 +186,9 @@ def _subject(subject: str) -> bytes:
     two encoded words ("€ Straße" arrives as "€Straße").
     """
     plain = subject.isascii() and "=?" not in subject and all(len(word) <= 66 for word in subject.split(" "))
-    folded = Header(
-        subject, "us-ascii" if plain else "utf-8", maxlinelen=MAIL_POLICY.max_line_length, header_name="Subject"
-    ).encode(linesep="\r\n")
+    folded = Header(subject, "us-ascii" if plain else "utf-8", maxlinelen=_HEADER_LINE, header_name="Subject").encode(
+        linesep="\r\n"
+    )
     return f"Subject: {folded}\r\n".encode("ascii")
 
 
@@ -295,7 +298,9 @@ def _ascii_url(url: str) -> bytes:
     return url.encode("ascii")
 
 
-def _cut(data: bytes, rendered: str, stand_ins: Links):
+def _cut(
+    data: bytes, rendered: str, stand_ins: Links
+) -> tuple[tuple[bytes, ...], tuple[str, ...], tuple[tuple[int, tuple[str, ...]], ...]]:
     """Cut the encoded body at each stand-in link, after checking every one came through whole."""
     by_value = {getattr(stand_ins, name).encode(): name for name in _LINK_FIELDS}
     nonce = stand_ins.manage_url.removeprefix("https://").partition(".")[0].encode()

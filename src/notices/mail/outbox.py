@@ -14,12 +14,13 @@ import logging
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import ColumnElement, func, select, update
 from sqlalchemy.orm import Session
 
-from notices.core.db import Database, insert_ignoring_duplicates
-from notices.core.models import Delivery
+from notices.core.db import Database, affected_rows, insert_ignoring_duplicates
+from notices.core.models import Delivery, table_of
 from notices.core.states import DeliveryStatus
 
 log = logging.getLogger(__name__)
@@ -42,14 +43,14 @@ def enqueue(
     subscriber_id: int,
     dedup_key: str,
     kind: str,
-    payload: dict,
+    payload: dict[str, Any],
     now: datetime,
     expires_at: datetime | None = None,
 ) -> bool:
     """Add a delivery unless this subscriber already has one with this key; True if added."""
     return insert_ignoring_duplicates(
         session,
-        Delivery.__table__,
+        table_of(Delivery),
         {
             "subscriber_id": subscriber_id,
             "dedup_key": dedup_key,
@@ -86,14 +87,14 @@ def new_owner() -> str:
     return secrets.token_hex(8)
 
 
-def _due(now: datetime) -> tuple:
+def _due(now: datetime) -> tuple[ColumnElement[bool], ColumnElement[bool]]:
     # While claimed, next_attempt_at is the end of the lease, so "due" is one
     # indexed range condition for pending rows and for claims whose lease ran out.
     return Delivery.status.in_((DeliveryStatus.PENDING, DeliveryStatus.SENDING)), Delivery.next_attempt_at <= now
 
 
 def due_count(session: Session, *, now: datetime) -> int:
-    return session.scalar(select(func.count()).select_from(Delivery).where(*_due(now)))
+    return session.execute(select(func.count()).select_from(Delivery).where(*_due(now))).scalar_one()
 
 
 def claim_batch(db: Database, *, now: datetime, limit: int, lease: timedelta, owner: str | None = None) -> list[Claim]:
@@ -128,7 +129,7 @@ def claim_batch(db: Database, *, now: datetime, limit: int, lease: timedelta, ow
     return [Claim(delivery_id, owner) for delivery_id in sorted(claimed)]
 
 
-def _held(claim_owner: str, now: datetime | None = None) -> tuple:
+def _held(claim_owner: str, now: datetime | None = None) -> tuple[ColumnElement[bool], ...]:
     conditions = (Delivery.status == DeliveryStatus.SENDING, Delivery.claimed_by == claim_owner)
     return conditions + ((Delivery.lease_until > now,) if now is not None else ())
 
@@ -140,12 +141,13 @@ def confirm_claim(session: Session, claim: Claim, *, now: datetime, lease: timed
     taken over since (that would be a duplicate); extending here means a
     slow SMTP transaction cannot lose the claim half-way either.
     """
-    result = session.execute(
+    extended = affected_rows(
+        session,
         update(Delivery)
         .where(Delivery.id == claim.delivery_id, *_held(claim.owner, now))
-        .values(lease_until=now + lease, next_attempt_at=now + lease)
+        .values(lease_until=now + lease, next_attempt_at=now + lease),
     )
-    return result.rowcount == 1
+    return extended == 1
 
 
 def renew_claims(session: Session, *, owner: str, now: datetime, lease: timedelta) -> set[int]:
@@ -160,12 +162,12 @@ def renew_claims(session: Session, *, owner: str, now: datetime, lease: timedelt
     )
 
 
-def _finish(session: Session, claim: Claim, **values) -> bool:
+def _finish(session: Session, claim: Claim, **values: Any) -> bool:
     """Record an outcome, but only while our claim still holds (fencing)."""
-    result = session.execute(
-        update(Delivery).where(Delivery.id == claim.delivery_id, *_held(claim.owner)).values(**values)
+    recorded = affected_rows(
+        session, update(Delivery).where(Delivery.id == claim.delivery_id, *_held(claim.owner)).values(**values)
     )
-    if result.rowcount != 1:
+    if recorded != 1:
         log.warning("delivery %s: claim lost before the outcome was recorded", claim.delivery_id)
         return False
     return True
@@ -211,15 +213,16 @@ def mark_expired(session: Session, claim: Claim, *, reason: str) -> None:
 def expire_stale(session: Session, *, now: datetime) -> int:
     """Mark pending deliveries past their validity as expired, so `mail status` tells the truth
     even while they wait for a retry that will never come."""
-    return session.execute(
+    return affected_rows(
+        session,
         update(Delivery)
         .where(Delivery.status == DeliveryStatus.PENDING, Delivery.expires_at <= now)
-        .values(status=DeliveryStatus.EXPIRED, last_error="not sent within its validity")
-    ).rowcount
+        .values(status=DeliveryStatus.EXPIRED, last_error="not sent within its validity"),
+    )
 
 
 def status_counts(session: Session) -> dict[str, int]:
-    counts = dict.fromkeys(STATUSES, 0)
+    counts: dict[str, int] = dict.fromkeys(STATUSES, 0)
     for status, count in session.execute(select(Delivery.status, func.count()).group_by(Delivery.status)):
         counts[status] = count
     return counts

@@ -20,9 +20,10 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Concatenate, ParamSpec, TypeVar
 
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import Session, selectinload
 
 from notices.core.context import AppContext
 from notices.core.models import Delivery, Subscriber
@@ -30,12 +31,14 @@ from notices.mail import outbox, subscriptions
 from notices.mail.compose import Composer, Skip
 from notices.mail.message import OutgoingMail
 from notices.mail.outbox import Claim
-from notices.mail.transports import Mailer, PermanentFailure, TemporaryFailure
+from notices.mail.transports import Connection, Mailer, PermanentFailure, TemporaryFailure
 from notices.notice.templating import make_environment
 from notices.people.link_tokens import LinkSigner
 
 log = logging.getLogger(__name__)
 QUEUE_DEPTH = 8
+P = ParamSpec("P")
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -165,10 +168,12 @@ class _Run:
         with self._lock:
             self._held_until.pop(claim.delivery_id, None)
 
-    def record(self, outcome, claim: Claim, **values):
+    def record(
+        self, outcome: Callable[Concatenate[Session, Claim, P], T], claim: Claim, *args: P.args, **values: P.kwargs
+    ) -> T:
         self.done(claim)
         with self.ctx.db.session() as writer, writer.begin():
-            return outcome(writer, claim, **values)
+            return outcome(writer, claim, *args, **values)
 
     def retry_later(self, claim: Claim, *, attempts: int, error: str) -> str:
         """A temporary failure: back off and try again, or give up after the last attempt."""
@@ -182,7 +187,14 @@ class _Run:
         )
 
 
-def _compose_batch(run: _Run, composer: Composer, claims: list[Claim], outgoing: queue.Queue, count, sender) -> None:
+def _compose_batch(
+    run: _Run,
+    composer: Composer,
+    claims: list[Claim],
+    outgoing: queue.Queue[Outgoing | None],
+    count: Callable[[str], None],
+    sender: _SenderThread,
+) -> None:
     with run.ctx.db.session() as session:
         deliveries = {
             delivery.id: delivery
@@ -215,7 +227,14 @@ def _compose_batch(run: _Run, composer: Composer, claims: list[Claim], outgoing:
 
 
 class _SenderThread(threading.Thread):
-    def __init__(self, run: _Run, mailer: Mailer, composer: Composer, outgoing: queue.Queue, count) -> None:
+    def __init__(
+        self,
+        run: _Run,
+        mailer: Mailer,
+        composer: Composer,
+        outgoing: queue.Queue[Outgoing | None],
+        count: Callable[[str], None],
+    ) -> None:
         super().__init__(name="notices-sender", daemon=True)
         self.run_state, self.mailer, self.composer, self.outgoing, self.count = run, mailer, composer, outgoing, count
         self.error: BaseException | None = None
@@ -230,7 +249,7 @@ class _SenderThread(threading.Thread):
             while self.outgoing.get() is not None:  # let the composer finish its put()s
                 pass
 
-    def _deliver(self, connection, item: Outgoing) -> str:
+    def _deliver(self, connection: Connection, item: Outgoing) -> str:
         run, settings = self.run_state, self.run_state.ctx.settings
         if item.subscriber_id in self.composer.blocked:
             run.record(outbox.mark_expired, item.claim, reason="subscriber suppressed")
@@ -263,8 +282,12 @@ class _SenderThread(threading.Thread):
         self.composer.blocked.add(item.subscriber_id)
         with run.ctx.db.writing() as writer, writer.begin():
             outbox.mark_failed(writer, item.claim, error=str(error))
-            subscriptions.suppress(
-                writer, writer.get(Subscriber, item.subscriber_id), reason=str(error), now=run.clock.now()
-            )
+            subscriber = writer.get(Subscriber, item.subscriber_id)
+            if subscriber is None:
+                # Gone while its message was on the way (an unconfirmed sign-up purged):
+                # there is nobody left to suppress, and the run goes on with the others.
+                log.warning("delivery %s refused for a subscriber since removed: %s", item.claim.delivery_id, error)
+                return "failed"
+            subscriptions.suppress(writer, subscriber, reason=str(error), now=run.clock.now())
         log.warning("suppressed %s after %s", item.mail.recipient, error)
         return "failed"

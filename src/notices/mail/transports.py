@@ -12,13 +12,15 @@ import email
 import re
 import smtplib
 import ssl
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
 from email import policy
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Protocol
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from notices.core.context import Mailer
+from notices.core.config import Settings
 from notices.mail.message import MAIL_POLICY, OutgoingMail
 
 
@@ -42,6 +44,12 @@ class Connection(Protocol):
     def send(self, mail: OutgoingMail, *, sender: str) -> str: ...
 
 
+class Mailer(Protocol):
+    """A mail backend (notices.core.context.Mailer, with the connection's type known here)."""
+
+    def connection(self) -> AbstractContextManager[Connection]: ...
+
+
 def _reply(code: int, text: bytes | str) -> str:
     text = text.decode("utf-8", "replace") if isinstance(text, bytes) else text
     return f"{code} {text}".strip()
@@ -63,6 +71,7 @@ class SMTPMailer:
 
     def _open(self) -> smtplib.SMTP:
         try:
+            client: smtplib.SMTP
             if self.tls:
                 client = smtplib.SMTP_SSL(
                     self.host, self.port, timeout=self.timeout, context=ssl.create_default_context()
@@ -82,7 +91,7 @@ class SMTPMailer:
             raise TemporaryFailure(f"cannot reach the SMTP server {self.host}:{self.port}: {error}") from None
 
     @contextlib.contextmanager
-    def connection(self):
+    def connection(self) -> Iterator[_SMTPConnection]:
         session = _SMTPConnection(self)
         try:
             yield session
@@ -108,28 +117,28 @@ class _SMTPConnection:
             if self.client is None:
                 self.client = self.mailer._open()
             try:
-                return self._transaction(mail, sender)
+                return self._transaction(self.client, mail, sender)
             except (smtplib.SMTPServerDisconnected, OSError) as error:
                 self.client = None
                 if attempt == 2:
                     raise TemporaryFailure(f"the SMTP server closed the connection: {error}") from None
         raise AssertionError("unreachable")
 
-    def _transaction(self, mail: OutgoingMail, sender: str) -> str:
+    def _transaction(self, client: smtplib.SMTP, mail: OutgoingMail, sender: str) -> str:
         # mail/rcpt/data one by one rather than sendmail(): we want the final
         # reply (the server's queue id) to store with the delivery.
-        client = self.client
         data, options = mail.data, []
         if mail.eight_bit:
             if client.has_extn("8bitmime"):
                 options = ["BODY=8BITMIME"]
             else:
                 data = as_seven_bit(data)
-        steps = (
+        steps: tuple[tuple[str, Callable[[], tuple[int, bytes]]], ...] = (
             ("mail", lambda: client.mail(sender, options)),
             ("rcpt", lambda: client.rcpt(mail.recipient)),
             ("data", lambda: client.data(data)),
         )
+        text: bytes | str
         for stage, step in steps:
             try:
                 code, text = step()
@@ -159,7 +168,7 @@ class FileMailer:
         self.directory = Path(directory)
 
     @contextlib.contextmanager
-    def connection(self):
+    def connection(self) -> Iterator[FileMailer]:
         # The folder is made at each send, where a failure belongs to one delivery.
         yield self
 
@@ -190,7 +199,7 @@ class MemoryMailer:
         self.raw: list[bytes] = []
 
     @contextlib.contextmanager
-    def connection(self):
+    def connection(self) -> Iterator[MemoryMailer]:
         yield self
 
     def send(self, mail: OutgoingMail, *, sender: str) -> str:
@@ -213,7 +222,7 @@ def as_seven_bit(data: bytes) -> bytes:
     return message.as_bytes(policy=_AS_WRITTEN)
 
 
-def mailer_from_settings(settings) -> Mailer:
+def mailer_from_settings(settings: Settings) -> Mailer:
     if settings.smtp_url:
         return SMTPMailer(settings.smtp_url)
     return FileMailer(settings.mail_dir)

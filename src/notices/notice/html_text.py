@@ -85,7 +85,7 @@ class _TextWriter(HTMLParser):
             written = [("> " * self.quote_depth) + line for line in written]
         self.blocks.append(("\n".join(written), self.group if self.in_row else None))
 
-    def handle_starttag(self, tag: str, attrs) -> None:
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag in _BLOCKS:
             self._flush()
             self.in_row = tag in _ROWS
@@ -161,7 +161,8 @@ class _TextWriter(HTMLParser):
 
     def text(self) -> str:
         self._flush()
-        parts, previous = [], None
+        parts: list[str] = []
+        previous: int | None = None
         for block, group in self.blocks:
             if parts:
                 parts.append("\n" if group is not None and group == previous else "\n\n")

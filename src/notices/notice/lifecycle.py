@@ -7,11 +7,11 @@ Intervals are half-open: at exactly `ends_at` a notice has ended.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from notices.core.config import SEVERITIES
 
@@ -31,16 +31,33 @@ VISIBLE_STATUSES = frozenset({Status.UPCOMING, Status.ACTIVE})
 
 
 class Timed(Protocol):
-    publish_at: datetime | None
-    starts_at: datetime
-    ends_at: datetime | None
-    cancelled_at: datetime | None
+    """What status and visibility are derived from: a notice, a revision as it was, a preview.
+
+    Read-only, so frozen views (markup.RenderableNotice) qualify as well as rows.
+    """
+
+    @property
+    def publish_at(self) -> datetime | None: ...
+    @property
+    def starts_at(self) -> datetime: ...
+    @property
+    def ends_at(self) -> datetime | None: ...
+    @property
+    def cancelled_at(self) -> datetime | None: ...
 
 
 class Filterable(Timed, Protocol):
-    category: str
-    severity: str
-    locations: list[str]
+    """What feed and subscription filters look at."""
+
+    @property
+    def category(self) -> str: ...
+    @property
+    def severity(self) -> str: ...
+    @property
+    def locations(self) -> Sequence[str]: ...
+
+
+FilterableT = TypeVar("FilterableT", bound=Filterable)
 
 
 def status_at(notice: Timed, now: datetime) -> Status:
@@ -95,7 +112,7 @@ def is_visible(notice: Timed, now: datetime) -> bool:
     return status_at(notice, now) in VISIBLE_STATUSES
 
 
-def visible(notices: Iterable[Filterable], now: datetime, filters: Filters = NO_FILTERS) -> list:
+def visible(notices: Iterable[FilterableT], now: datetime, filters: Filters = NO_FILTERS) -> list[FilterableT]:
     """Upcoming and active notices that match `filters`, soonest start first."""
     chosen = [notice for notice in notices if is_visible(notice, now) and filters.matches(notice)]
     return sorted(chosen, key=lambda notice: (notice.starts_at, notice.publish_at, getattr(notice, "uid", "")))

@@ -4,11 +4,11 @@ and the renderable view of a notice that every feed and calendar renders from.""
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cached_property
-from typing import TypeVar
+from typing import Protocol, TypeVar, overload
 
 import lxml.html
 import markdown
@@ -17,6 +17,7 @@ import nh3
 from notices.core.config import Settings
 from notices.core.safe_text import strip_unsafe
 from notices.notice.html_text import html_to_text
+from notices.notice.lifecycle import Timed
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -97,6 +98,10 @@ def safe_output_text(text: str | None) -> str:
     return strip_unsafe(text)
 
 
+@overload
+def renderable_instant(instant: datetime) -> datetime: ...
+@overload
+def renderable_instant(instant: datetime | None) -> datetime | None: ...
 def renderable_instant(instant: datetime | None) -> datetime | None:
     """`instant`, moved inside [EARLIEST_RENDERABLE, LATEST_RENDERABLE] if it lies beyond."""
     if instant is None:
@@ -127,7 +132,7 @@ def markdown_to_html(text: str, *, base_url: str) -> str:
     return _unlink_dead_anchors(html) if "<a" in html else html
 
 
-def _parse_fragment(html: str):
+def _parse_fragment(html: str) -> lxml.html.HtmlElement:
     # huge_tree: without it libxml2 silently drops a text node over 10 MB.
     # A parser per call: lxml serialises threads that share one.
     return lxml.html.fragment_fromstring(html, create_parent="div", parser=lxml.html.HTMLParser(huge_tree=True))
@@ -142,7 +147,8 @@ def _unlink_dead_anchors(html: str) -> str:
         return html
     for anchor in dead:
         anchor.drop_tag()  # keeps the text and any children
-    return lxml.html.tostring(root, encoding="unicode")[len("<div>") : -len("</div>")]
+    serialised: str = lxml.html.tostring(root, encoding="unicode")  # text, not bytes, with encoding="unicode"
+    return serialised[len("<div>") : -len("</div>")]
 
 
 def markdown_to_text(text: str, *, base_url: str) -> str:
@@ -191,7 +197,34 @@ class RenderableNotice:
         return html_to_text(self.body_html)
 
 
-def renderable_notice(notice, settings: Settings) -> RenderableNotice:
+class NoticeLike(Timed, Protocol):
+    """What a renderable view is built from: a notice row, a revision as it was
+    (feeds.atom.as_of_event) or an unsaved preview. Optional extras (location_detail,
+    cancel_reason, created_at) are read when present."""
+
+    @property
+    def uid(self) -> str: ...
+    @property
+    def version(self) -> int: ...
+    @property
+    def title(self) -> str: ...
+    @property
+    def summary(self) -> str: ...
+    @property
+    def body(self) -> str: ...
+    @property
+    def category(self) -> str: ...
+    @property
+    def severity(self) -> str: ...
+    @property
+    def locations(self) -> Sequence[str]: ...
+    @property
+    def expected_end(self) -> str: ...
+    @property
+    def updated_at(self) -> datetime: ...
+
+
+def renderable_notice(notice: NoticeLike, settings: Settings) -> RenderableNotice:
     """The renderable view of a notice, a revision snapshot or an unsaved preview (idempotent)."""
     if isinstance(notice, RenderableNotice):
         return notice

@@ -14,8 +14,8 @@ def _time(instant: datetime | None, zone: ZoneInfo) -> str | None:
     return isoformat_site(instant, zone) if instant is not None else None
 
 
-def notice_data(notice: Notice, *, zone: ZoneInfo, now: datetime, with_history: bool = False) -> dict:
-    data = {
+def notice_data(notice: Notice, *, zone: ZoneInfo, now: datetime, with_history: bool = False) -> dict[str, object]:
+    data: dict[str, object] = {
         "uid": notice.uid,
         "status": str(status_at(notice, now)),
         "title": notice.title,

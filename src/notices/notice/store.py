@@ -6,13 +6,13 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, func, or_, select, union_all
+from sqlalchemy import Select, and_, func, or_, select, union_all
 from sqlalchemy.orm import Session, selectinload
 
 from notices.core import site_state
 from notices.core.db import insert_ignoring_duplicates
 from notices.core.errors import Conflict, NotFound
-from notices.core.models import Notice, NoticeEvent, NoticeRevision
+from notices.core.models import Notice, NoticeEvent, NoticeRevision, table_of
 from notices.core.states import EventKind, Phase
 from notices.notice import lifecycle
 from notices.notice.lifecycle import NO_FILTERS, Filters, Status
@@ -50,9 +50,9 @@ def fields_of(notice: Notice) -> NoticeFields:
     return NoticeFields(**values)
 
 
-def snapshot(notice: Notice) -> dict:
+def snapshot(notice: Notice) -> dict[str, object]:
     """The public fields as JSON-ready values (times in UTC ISO 8601)."""
-    data = {}
+    data: dict[str, object] = {}
     for name in PUBLIC_FIELDS + ("version", "cancel_reason"):
         value = getattr(notice, name)
         data[name] = value.isoformat() if isinstance(value, datetime) else list(value) if name == "locations" else value
@@ -160,10 +160,12 @@ def _add_revision(session: Session, notice: Notice, *, now: datetime, author: st
     )
 
 
-def _record_event(session: Session, notice: Notice, kind: str, *, now: datetime, occurred_at=None, detail="") -> bool:
+def _record_event(
+    session: Session, notice: Notice, kind: str, *, now: datetime, occurred_at: datetime | None = None, detail: str = ""
+) -> bool:
     return insert_ignoring_duplicates(
         session,
-        NoticeEvent.__table__,
+        table_of(NoticeEvent),
         {
             "notice_id": notice.id,
             "kind": kind,
@@ -197,15 +199,18 @@ def record_due_events(session: Session, notice: Notice, now: datetime) -> list[E
     Each event carries the boundary instant as occurred_at, so a catch-up after
     downtime still tells when things happened.
     """
+    published = notice.publish_at
+    if published is None:
+        return []  # a draft: nothing has happened in public (phase_at says NONE)
     target = phase_at(notice, now)
     done = _PHASES.index(Phase(notice.announced_phase))
     recorded = []
     # Nothing happens in public before publication: a notice published after
     # it started "starts" (for readers) when it is published.
     instants = {
-        Phase.PUBLISHED: notice.publish_at,
-        Phase.STARTED: max(notice.starts_at, notice.publish_at),
-        Phase.ENDED: max(notice.ends_at, notice.publish_at) if notice.ends_at else None,
+        Phase.PUBLISHED: published,
+        Phase.STARTED: max(notice.starts_at, published),
+        Phase.ENDED: max(notice.ends_at, published) if notice.ends_at else None,
     }
     for phase in _PHASES[done + 1 : _PHASES.index(target) + 1]:
         kind = _PHASE_EVENTS[phase]
@@ -264,7 +269,7 @@ def find_notice(session: Session, uid: str, *, with_history: bool = False, for_u
         return None
 
 
-def live_candidates_query(now: datetime):
+def live_candidates_query(now: datetime) -> Select[Notice]:
     """Notices that may be visible at `now`: not cancelled and not ended.
 
     Two branches, one per partial index (ends_at in the future / no ends_at),
@@ -294,7 +299,7 @@ def list_notices(session: Session, now: datetime, statuses: set[Status] | None =
             drafts = session.scalars(select(Notice).where(Notice.publish_at.is_(None), Notice.cancelled_at.is_(None)))
             candidates += [notice for notice in drafts if notice.id not in seen]
     else:
-        candidates = session.scalars(select(Notice)).all()
+        candidates = list(session.scalars(select(Notice)))
     chosen = [n for n in candidates if not statuses or lifecycle.status_at(n, now) in statuses]
     return sorted(chosen, key=lambda notice: (notice.starts_at, notice.id))
 

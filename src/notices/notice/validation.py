@@ -38,7 +38,7 @@ class NoticeFields:
     publish_at: datetime | None = None
     ends_at: datetime | None = None
     expected_end: str = ""
-    geometry: dict | None = field(default=None)
+    geometry: dict[str, Any] | None = field(default=None)
 
     def as_dict(self) -> dict[str, Any]:
         return {item.name: getattr(self, item.name) for item in fields(self)}
@@ -97,7 +97,9 @@ def _blank(value: Any) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
 
-def _parse_present(raw: Mapping[str, Any], *, settings: Settings, now: datetime, clearable: bool = False) -> dict:
+def _parse_present(
+    raw: Mapping[str, Any], *, settings: Settings, now: datetime, clearable: bool = False
+) -> dict[str, Any]:
     values: dict[str, Any] = {}
     for name in ("title", "summary", "body", "expected_end", "location_detail"):
         if name in raw and raw[name] is not None:
@@ -126,11 +128,11 @@ def _text(value: Any, name: str, *, one_line: bool, limit: int | None = None) ->
     if not isinstance(value, str):
         raise InvalidField(name, f"must be text, got {type(value).__name__}")
     # Invisible characters that break feeds or disguise text are dropped (see safe_text).
-    value = clean_text(value, one_line=one_line)
+    text = clean_text(value, one_line=one_line)
     limit = limit or TEXT_LIMITS[name]
-    if len(value) > limit:
-        raise InvalidField(name, f"is {len(value)} characters long; at most {limit} are allowed")
-    return value
+    if len(text) > limit:
+        raise InvalidField(name, f"is {len(text)} characters long; at most {limit} are allowed")
+    return text
 
 
 def parse_note(value: Any, name: str = "note") -> str:
@@ -164,7 +166,7 @@ def _boolean(value: Any, name: str) -> bool:
     raise InvalidField(name, f"must be true or false, got {value!r}")
 
 
-def _geometry(value: Any) -> dict:
+def _geometry(value: Any) -> dict[str, Any]:
     if not isinstance(value, dict) or not isinstance(value.get("type"), str):
         raise InvalidField("geometry", "must be a GeoJSON geometry object with a 'type'")
     return value

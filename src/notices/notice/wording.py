@@ -10,37 +10,62 @@ are shown at the limits a time zone shift can hold (markup.renderable_instant).
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping, Sized
+from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_datetime
 
 from notices.core.config import Settings
 from notices.notice.html_text import html_to_text
-from notices.notice.lifecycle import Status, status_at
+from notices.notice.lifecycle import Status, Timed, status_at
 from notices.notice.markup import renderable_instant
 from notices.notice.times import format_offset, is_ambiguous
 
 FULL = "EEE d MMM y HH:mm"
 SHORT = "EEE d MMM HH:mm"
 
+
+@dataclass(frozen=True)
+class Texts:
+    """The phrases of one language; `{time}`, `{expected_end}` and `{n}` are filled in."""
+
+    until_further_notice: str
+    expected: str
+    from_time: str
+    until: str
+    ended: str
+    cancelled: str
+    events: Mapping[str, str]  # by event kind
+    status: Mapping[str, str]
+    severity: Mapping[str, str]
+    frequency: Mapping[str, str]
+    digest_title: Mapping[str, str]
+    digest_parts: Mapping[str, str]
+    nothing_new: str
+
+
 TEXTS = {
-    "en": {
-        "until_further_notice": "until further notice",
-        "expected": "expected {expected_end}",
-        "from": "from {time}",
-        "until": "until {time}",
-        "ended": "ended {time}",
-        "cancelled": "cancelled",
-        "event_published": "New",
-        "event_started": "Now in effect",
-        "event_rescheduled": "Rescheduled",
-        "event_cancelled": "Cancelled",
-        "event_updated": "Updated",
-        "event_ended": "Ended",
-        "event_reminder": "Reminder",
-        "status": {
+    "en": Texts(
+        until_further_notice="until further notice",
+        expected="expected {expected_end}",
+        from_time="from {time}",
+        until="until {time}",
+        ended="ended {time}",
+        cancelled="cancelled",
+        events={
+            "published": "New",
+            "started": "Now in effect",
+            "rescheduled": "Rescheduled",
+            "cancelled": "Cancelled",
+            "updated": "Updated",
+            "ended": "Ended",
+            "reminder": "Reminder",
+        },
+        status={
             "draft": "Draft",
             "scheduled": "Scheduled",
             "upcoming": "Upcoming",
@@ -48,32 +73,34 @@ TEXTS = {
             "ended": "Ended",
             "cancelled": "Cancelled",
         },
-        "severity": {"info": "info", "minor": "minor", "major": "major", "critical": "critical"},
-        "frequency": {"immediate": "immediately", "daily": "daily", "weekly": "weekly"},
-        "digest_title": {"daily": "Daily notices", "weekly": "Weekly notices"},
-        "digest_parts": {
+        severity={"info": "info", "minor": "minor", "major": "major", "critical": "critical"},
+        frequency={"immediate": "immediately", "daily": "daily", "weekly": "weekly"},
+        digest_title={"daily": "Daily notices", "weekly": "Weekly notices"},
+        digest_parts={
             "new": "{n} new",
             "changed": "{n} changed",
             "starting": "{n} starting soon",
             "ending": "{n} ending soon",
         },
-        "nothing_new": "nothing new",
-    },
-    "nl": {
-        "until_further_notice": "tot nader order",
-        "expected": "verwacht {expected_end}",
-        "from": "vanaf {time}",
-        "until": "tot {time}",
-        "ended": "beëindigd {time}",
-        "cancelled": "geannuleerd",
-        "event_published": "Nieuw",
-        "event_started": "Nu van kracht",
-        "event_rescheduled": "Gewijzigde planning",
-        "event_cancelled": "Geannuleerd",
-        "event_updated": "Bijgewerkt",
-        "event_ended": "Beëindigd",
-        "event_reminder": "Herinnering",
-        "status": {
+        nothing_new="nothing new",
+    ),
+    "nl": Texts(
+        until_further_notice="tot nader order",
+        expected="verwacht {expected_end}",
+        from_time="vanaf {time}",
+        until="tot {time}",
+        ended="beëindigd {time}",
+        cancelled="geannuleerd",
+        events={
+            "published": "Nieuw",
+            "started": "Nu van kracht",
+            "rescheduled": "Gewijzigde planning",
+            "cancelled": "Geannuleerd",
+            "updated": "Bijgewerkt",
+            "ended": "Beëindigd",
+            "reminder": "Herinnering",
+        },
+        status={
             "draft": "Concept",
             "scheduled": "Gepland",
             "upcoming": "Aangekondigd",
@@ -81,18 +108,43 @@ TEXTS = {
             "ended": "Beëindigd",
             "cancelled": "Geannuleerd",
         },
-        "severity": {"info": "informatie", "minor": "beperkt", "major": "groot", "critical": "kritiek"},
-        "frequency": {"immediate": "direct", "daily": "dagelijks", "weekly": "wekelijks"},
-        "digest_title": {"daily": "Dagelijks overzicht", "weekly": "Weekoverzicht"},
-        "digest_parts": {
+        severity={"info": "informatie", "minor": "beperkt", "major": "groot", "critical": "kritiek"},
+        frequency={"immediate": "direct", "daily": "dagelijks", "weekly": "wekelijks"},
+        digest_title={"daily": "Dagelijks overzicht", "weekly": "Weekoverzicht"},
+        digest_parts={
             "new": "{n} nieuw",
             "changed": "{n} gewijzigd",
             "starting": "{n} begint binnenkort",
             "ending": "{n} eindigt binnenkort",
         },
-        "nothing_new": "niets nieuws",
-    },
+        nothing_new="niets nieuws",
+    ),
 }
+
+
+class TimedNotice(Timed, Protocol):
+    """What the wording of a notice's time reads: its times and its expected end."""
+
+    @property
+    def expected_end(self) -> str: ...
+
+
+class HasKind(Protocol):
+    @property
+    def kind(self) -> str: ...
+
+
+class DigestContents(Protocol):
+    """The sections of a digest (mail.digests.DigestSections), as far as its summary counts them."""
+
+    @property
+    def new(self) -> Sized: ...
+    @property
+    def changed(self) -> Sized: ...
+    @property
+    def starting(self) -> Sized: ...
+    @property
+    def ending(self) -> Sized: ...
 
 
 @lru_cache(maxsize=16384)
@@ -125,29 +177,29 @@ class Words:
     def category(self, key: str) -> str:
         return self.settings.label("categories", key, self.language)
 
-    def categories(self, keys) -> str:
+    def categories(self, keys: Iterable[str]) -> str:
         return ", ".join(self.category(key) for key in keys)
 
     def location(self, key: str) -> str:
         return self.settings.label("locations", key, self.language)
 
-    def locations(self, keys) -> str:
+    def locations(self, keys: Iterable[str]) -> str:
         return ", ".join(self.location(key) for key in keys)
 
-    def status(self, status: Status) -> str:
-        return self.texts["status"][status]
+    def status(self, status: str) -> str:
+        return self.texts.status[status]
 
     def event(self, kind: str) -> str:
-        return self.texts.get(f"event_{kind}", kind)
+        return self.texts.events.get(kind, kind)
 
-    def events(self, events) -> str:
+    def events(self, events: Iterable[HasKind]) -> str:
         return ", ".join(self.event(event.kind) for event in events)
 
     def severity(self, severity: str) -> str:
-        return self.texts["severity"].get(severity, severity)
+        return self.texts.severity.get(severity, severity)
 
     def frequency(self, frequency: str) -> str:
-        return self.texts["frequency"].get(frequency, frequency)
+        return self.texts.frequency.get(frequency, frequency)
 
     # Times ----------------------------------------------------------------------------------
 
@@ -164,34 +216,35 @@ class Words:
     def _year(self, instant: datetime) -> int:
         return renderable_instant(instant).astimezone(self.zone).year
 
-    def until(self, notice, now: datetime | None = None) -> str:
+    def until(self, notice: TimedNotice, now: datetime | None = None) -> str:
         """'until Fri 12 Dec 17:00', or 'until further notice, expected approximately Q3 2027'."""
         if notice.ends_at is not None:
-            return self.texts["until"].format(time=self.short(notice.ends_at, now))
-        text = self.texts["until_further_notice"]
+            return self.texts.until.format(time=self.short(notice.ends_at, now))
+        text = self.texts.until_further_notice
         if notice.expected_end:
-            text += ", " + self.texts["expected"].format(expected_end=notice.expected_end)
+            text += ", " + self.texts.expected.format(expected_end=notice.expected_end)
         return text
 
-    def when(self, notice, now: datetime) -> str:
+    def when(self, notice: TimedNotice, now: datetime) -> str:
         """The part of a title that says when, as of `now`: 'from ...', 'until ...', 'ended ...'."""
         status = status_at(notice, now)
         if status is Status.ACTIVE:
             return self.until(notice, now)
-        if status is Status.ENDED:
-            return self.texts["ended"].format(time=self.short(notice.ends_at, now))
+        # Ended means an ends_at at or before now (status_at).
+        if status is Status.ENDED and notice.ends_at is not None:
+            return self.texts.ended.format(time=self.short(notice.ends_at, now))
         if status is Status.CANCELLED:
-            return self.texts["cancelled"]
-        return self.texts["from"].format(time=self.short(notice.starts_at, now))
+            return self.texts.cancelled
+        return self.texts.from_time.format(time=self.short(notice.starts_at, now))
 
-    def period(self, notice) -> str:
+    def period(self, notice: TimedNotice) -> str:
         """The whole period: 'Fri 14 Nov 2026 16:00 – until further notice (expected approximately Q3 2027)'."""
         start = self.time(notice.starts_at)
         if notice.ends_at is not None:
             return f"{start} – {self.time(notice.ends_at)}"
-        text = f"{start} – {self.texts['until_further_notice']}"
+        text = f"{start} – {self.texts.until_further_notice}"
         if notice.expected_end:
-            text += f" ({self.texts['expected'].format(expected_end=notice.expected_end)})"
+            text += f" ({self.texts.expected.format(expected_end=notice.expected_end)})"
         return text
 
     # Email ----------------------------------------------------------------------------------
@@ -202,13 +255,15 @@ class Words:
         return html_to_text(html)
 
     def digest_title(self, frequency: str) -> str:
-        return self.texts["digest_title"][frequency]
+        return self.texts.digest_title[frequency]
 
-    def digest_summary(self, sections) -> str:
+    def digest_summary(self, sections: DigestContents) -> str:
         """What the digest holds, for its subject: '2 new, 1 changed, 3 starting soon'."""
-        parts = [
-            self.texts["digest_parts"][name].format(n=len(getattr(sections, name)))
-            for name in ("new", "changed", "starting", "ending")
-            if getattr(sections, name)
-        ]
-        return ", ".join(parts) or self.texts["nothing_new"]
+        counted = {
+            "new": sections.new,
+            "changed": sections.changed,
+            "starting": sections.starting,
+            "ending": sections.ending,
+        }
+        parts = [self.texts.digest_parts[name].format(n=len(items)) for name, items in counted.items() if items]
+        return ", ".join(parts) or self.texts.nothing_new

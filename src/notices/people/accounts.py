@@ -17,7 +17,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, selectinload
 
 from notices.core.errors import InvalidField, Throttled
-from notices.core.models import ApiToken, User, UserSession
+from notices.core.models import ApiToken, User, UserSession, table_of
 from notices.core.states import Role
 from notices.people import rate_limits
 from notices.people.addresses import normalise_email
@@ -185,7 +185,8 @@ def token_user(session: Session, raw: str | None, *, now: datetime) -> User | No
         return None
     digest = _digest(raw)
     session.execute(
-        ApiToken.__table__.update()
+        table_of(ApiToken)
+        .update()
         .where(
             ApiToken.token_hash == digest,
             ApiToken.revoked_at.is_(None),

@@ -27,7 +27,8 @@ class LinkSigner:
         if not secret_key:
             raise ValueError("no secret key to sign links with")
         # The salt keeps a token for one purpose from working for another.
-        self._serializers = {
+        # Keyed by purpose; a plain string from a URL finds its LinkPurpose (a StrEnum) too.
+        self._serializers: dict[str, URLSafeTimedSerializer] = {
             purpose: URLSafeTimedSerializer(secret_key, salt=f"notices.{purpose}") for purpose in PURPOSES
         }
 

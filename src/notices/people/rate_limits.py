@@ -12,8 +12,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
-from notices.core.db import insert_ignoring_duplicates
-from notices.core.models import RateLimitHit
+from notices.core.db import affected_rows, insert_ignoring_duplicates
+from notices.core.models import RateLimitHit, table_of
 
 
 def _window_start(now: datetime, window: timedelta) -> datetime:
@@ -44,18 +44,19 @@ def hit(session: Session, bucket: str, *, limit: int, window: timedelta, now: da
     """Count one attempt in `bucket`; False if that makes more than `limit` in the window."""
     bucket = storable_bucket(bucket)
     start = _window_start(now, window)
-    insert_ignoring_duplicates(session, RateLimitHit.__table__, {"bucket": bucket, "window_start": start, "count": 0})
+    insert_ignoring_duplicates(session, table_of(RateLimitHit), {"bucket": bucket, "window_start": start, "count": 0})
     # The increment is a single UPDATE, so concurrent requests cannot both read the old count.
     session.execute(
         update(RateLimitHit)
         .where(RateLimitHit.bucket == bucket, RateLimitHit.window_start == start)
         .values(count=RateLimitHit.count + 1)
     )
-    count = session.scalar(
+    # The row exists: inserted above, by us or by whoever was first.
+    count = session.execute(
         select(RateLimitHit.count).where(RateLimitHit.bucket == bucket, RateLimitHit.window_start == start)
-    )
+    ).scalar_one()
     return count <= limit
 
 
 def purge_expired(session: Session, *, before: datetime) -> int:
-    return session.execute(delete(RateLimitHit).where(RateLimitHit.window_start < before)).rowcount
+    return affected_rows(session, delete(RateLimitHit).where(RateLimitHit.window_start < before))

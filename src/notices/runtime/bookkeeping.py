@@ -9,7 +9,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from notices.core.db import insert_ignoring_duplicates
-from notices.core.models import JobRun, SiteState
+from notices.core.models import JobRun, SiteState, table_of
 
 
 def scheduler_heartbeat(session: Session, now: datetime) -> None:
@@ -25,7 +25,7 @@ def record_job_run(session: Session, job: str, *, scheduled: datetime, finished:
     """Count a finished run of a scheduled job (for /metrics and the dashboard)."""
     insert_ignoring_duplicates(
         session,
-        JobRun.__table__,
+        table_of(JobRun),
         {
             "job": job,
             "runs": 0,

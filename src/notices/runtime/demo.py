@@ -26,7 +26,7 @@ for maps and phasing.
 """
 
 
-def demo_notices(settings: Settings, now: datetime) -> list[dict]:
+def demo_notices(settings: Settings, now: datetime) -> list[dict[str, str | list[str] | datetime]]:
     zone = settings.timezone
     today = now.astimezone(zone).date()
 
@@ -106,13 +106,16 @@ def demo_notices(settings: Settings, now: datetime) -> list[dict]:
 
 
 DEMO_ADMIN = "admin@example.org"
-DEMO_SUBSCRIBERS = [
+DEMO_SUBSCRIBERS: list[tuple[str, dict[str, str | list[str]]]] = [
     ("alice@example.org", {"frequency": "immediate", "language": "en"}),
     ("bram@example.org", {"frequency": "daily", "language": "nl", "categories": ["road-closure", "utilities"]}),
     ("carol@example.org", {"frequency": "weekly", "language": "en", "severity": "major"}),
 ]
 # Signs up through the public flow, so a confirmation email shows in var/mail.
-DEMO_PENDING = ("dave@example.org", {"frequency": "daily", "language": "en", "locations": ["plesmanlaan"]})
+DEMO_PENDING: tuple[str, dict[str, str | list[str]]] = (
+    "dave@example.org",
+    {"frequency": "daily", "language": "en", "locations": ["plesmanlaan"]},
+)
 
 
 def load_demo_subscribers(session: Session, settings: Settings, now: datetime) -> int:

@@ -32,7 +32,7 @@ class SchedulerHealth:
     def ok(self) -> bool:
         return self.state == "ok"
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, object]:
         return {
             "scheduler": self.state,
             "scheduler_last_run_seconds_ago": None

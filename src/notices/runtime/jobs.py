@@ -9,6 +9,7 @@ raises PartialFailure naming what failed, so the failure is recorded and shown.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -20,7 +21,9 @@ from notices.core.db import isolated
 from notices.core.errors import PartialFailure
 from notices.core.states import DIGEST_FREQUENCIES, EventKind
 from notices.feeds import export
+from notices.feeds.export import ExportCounts
 from notices.mail import alerts, digests, sender, subscriptions
+from notices.mail.digests import DigestCounts
 from notices.mail.transports import mailer_from_settings
 from notices.notice import store
 from notices.people import rate_limits
@@ -40,7 +43,7 @@ def record_transitions(ctx: AppContext, *, now: datetime) -> dict[str, int]:
 
 
 def _record_transitions(session: Session, *, now: datetime, failures: list[tuple[str, str]]) -> dict[str, int]:
-    counts = dict.fromkeys((EventKind.PUBLISHED, EventKind.STARTED, EventKind.ENDED), 0)
+    counts: dict[str, int] = dict.fromkeys((EventKind.PUBLISHED, EventKind.STARTED, EventKind.ENDED), 0)
     for notice in store.notices_due_for_events(session, now):
         with isolated(session, f"notice {notice.uid}", failures):
             for kind in store.record_due_events(session, notice, now):
@@ -57,7 +60,7 @@ def heartbeat(ctx: AppContext, *, now: datetime) -> None:
         bookkeeping.scheduler_heartbeat(session, now)
 
 
-def export_feeds(ctx: AppContext, *, now: datetime, directory: Path | None = None) -> dict:
+def export_feeds(ctx: AppContext, *, now: datetime, directory: Path | None = None) -> ExportCounts:
     """Rewrite the static feed files that changed (see feeds.export); no-op without a directory."""
     directory = directory or ctx.settings.feed_export_dir
     if directory is None:
@@ -90,7 +93,7 @@ def enqueue_alerts(ctx: AppContext, *, now: datetime) -> dict[str, int]:
     return counts
 
 
-def enqueue_digests(ctx: AppContext, *, now: datetime, frequency: str, dry_run: bool = False) -> dict:
+def enqueue_digests(ctx: AppContext, *, now: datetime, frequency: str, dry_run: bool = False) -> DigestCounts:
     """This period's digest for each subscriber of `frequency` (idempotent per period).
 
     Digests are built from lifecycle events, so the events due by `now` are
@@ -108,7 +111,7 @@ def enqueue_digests(ctx: AppContext, *, now: datetime, frequency: str, dry_run: 
     return counts
 
 
-def catch_up_digests(ctx: AppContext, *, now: datetime) -> dict[str, dict]:
+def catch_up_digests(ctx: AppContext, *, now: datetime) -> dict[str, DigestCounts]:
     """Enqueue every digest period that has closed but was not enqueued, while it is still worth sending.
 
     The 07:00 trigger lives in one scheduler's memory: a restart, failover or
@@ -116,7 +119,7 @@ def catch_up_digests(ctx: AppContext, *, now: datetime) -> dict[str, dict]:
     safety tick comes through here; the period's row in digest_runs (and the
     outbox's unique keys) keep it to once.
     """
-    done = {}
+    done: dict[str, DigestCounts] = {}
     for frequency in DIGEST_FREQUENCIES:
         period = digests.digest_period(ctx.settings, frequency, now)
         if now >= period.end + ctx.settings.digest_validity:
@@ -129,7 +132,7 @@ def catch_up_digests(ctx: AppContext, *, now: datetime) -> dict[str, dict]:
     return done
 
 
-def send_pending(ctx: AppContext, *, now: datetime, on_progress=None) -> dict[str, int]:
+def send_pending(ctx: AppContext, *, now: datetime, on_progress: Callable[[int], None] | None = None) -> dict[str, int]:
     """Send every due delivery through the context's mailer."""
     mailer = ctx.mailer or mailer_from_settings(ctx.settings)
     return sender.send_pending(ctx, now=now, mailer=mailer, on_progress=on_progress)

@@ -13,6 +13,7 @@ import fcntl
 import logging
 import os
 from pathlib import Path
+from typing import Protocol, TextIO
 
 from sqlalchemy import text
 from sqlalchemy.engine import Connection, Engine, make_url
@@ -20,6 +21,14 @@ from sqlalchemy.engine import Connection, Engine, make_url
 log = logging.getLogger(__name__)
 # Any fixed 64-bit number; it names "the notices scheduler" among other advisory locks.
 ADVISORY_LOCK_KEY = 0x6E6F74696365  # "notice"
+
+
+class Leadership(Protocol):
+    """The leader lock: taken without waiting, checked, given back."""
+
+    def try_acquire(self) -> bool: ...
+    def still_held(self) -> bool: ...
+    def release(self) -> None: ...
 
 
 class PostgresLeadership:
@@ -82,7 +91,7 @@ class PostgresLeadership:
 class FileLeadership:
     def __init__(self, path: Path) -> None:
         self.path = path
-        self.handle = None
+        self.handle: TextIO | None = None
 
     def try_acquire(self) -> bool:
         if self.handle is not None:
@@ -111,7 +120,7 @@ class FileLeadership:
             self.handle = None
 
 
-def leadership_for(engine: Engine):
+def leadership_for(engine: Engine) -> Leadership:
     url = make_url(str(engine.url))
     if url.get_backend_name() == "postgresql":
         return PostgresLeadership(engine)

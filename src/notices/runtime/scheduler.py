@@ -21,10 +21,15 @@ import os
 import signal
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from types import FrameType
+from typing import TypeVar, cast
 
-from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED
+# APScheduler 3 ships no type hints (4 will); its objects are unchecked here.
+from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED, JobExecutionEvent
+from apscheduler.job import Job
 from apscheduler.jobstores.base import JobLookupError
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
@@ -32,6 +37,8 @@ from apscheduler.triggers.cron import CronTrigger
 from notices.core.context import AppContext
 from notices.core.errors import PartialFailure
 from notices.core.states import Frequency
+from notices.feeds.export import ExportCounts
+from notices.mail.digests import DigestCounts
 from notices.runtime import bookkeeping, jobs
 from notices.runtime.leadership import leadership_for
 
@@ -45,6 +52,7 @@ DIGEST_JOBS = {Frequency.DAILY: "digest-daily", Frequency.WEEKLY: "digest-weekly
 PURGE = "purge"
 START_UP = "start-up"
 SELF_RECORDING = (SAFETY_TICK, WATCH_CHANGES, WAKE_AT_BOUNDARY)
+T = TypeVar("T")
 
 
 class RunFailed(Exception):
@@ -55,20 +63,21 @@ class RunFailed(Exception):
 class RunReport:
     """What one run of the transitions job did, step by step."""
 
-    counts: dict = field(default_factory=dict)
+    counts: dict[str, int] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
     # False when the run could not do its core work (record, alert, plan):
     # the kind of failure after which another scheduler should take over.
     core_ok: bool = True
 
-    def step(self, name: str, action, *, core: bool):
+    def step(self, name: str, action: Callable[[], T], *, core: bool) -> T | None:
         """Run one step; a failure is noted (and logged) instead of ending the run."""
         try:
             return action()
         except PartialFailure as failure:
-            # The step did its work for everything but the items named.
+            # The step did its work for everything but the items named. A job raises
+            # PartialFailure with the counts it returns when every item works out.
             self.problems.append(str(failure))
-            return failure.counts
+            return cast(T, failure.counts)
         except Exception as error:  # each step is guarded: the others still run
             log.exception("%s failed", name)
             self.problems.append(f"{name}: {type(error).__name__}: {error}")
@@ -169,7 +178,7 @@ class NoticeScheduler:
             if problem:
                 self.last_problem = problem
 
-    def _record_run(self, event) -> None:
+    def _record_run(self, event: JobExecutionEvent) -> None:
         job = event.job_id.split("@")[0]
         if job in SELF_RECORDING and event.exception is None:
             return  # the transitions jobs record their own runs (see _transitions_job)
@@ -185,7 +194,7 @@ class NoticeScheduler:
         except Exception:  # bookkeeping must never take a job down with it
             log.exception("could not record the run of job %s", job)
 
-    def _digest_schedule(self, frequency: str) -> dict:
+    def _digest_schedule(self, frequency: str) -> dict[str, int | str]:
         settings = self.ctx.settings
         if frequency == Frequency.DAILY:
             hour, minute = settings.daily_digest_at.split(":")
@@ -210,7 +219,7 @@ class NoticeScheduler:
         if self._scheduler.running and self._scheduler.get_job(SEND_PENDING):
             self._scheduler.modify_job(SEND_PENDING, next_run_time=datetime.now(UTC))
 
-    def run_digest(self, frequency: str) -> dict:
+    def run_digest(self, frequency: str) -> dict[str, DigestCounts]:
         """The digest trigger: the same catch-up every safety tick runs, on time."""
         try:
             done = jobs.catch_up_digests(self.ctx, now=self.ctx.clock.now())
@@ -232,9 +241,9 @@ class NoticeScheduler:
 
     @property
     def running(self) -> bool:
-        return self._scheduler.running
+        return bool(self._scheduler.running)
 
-    def export_if_stale(self, now: datetime) -> dict | None:
+    def export_if_stale(self, now: datetime) -> ExportCounts | None:
         """Re-export the static feeds only after a write or when a boundary has passed.
 
         Rendering every feed costs real time on a large site; the safety tick
@@ -250,10 +259,10 @@ class NoticeScheduler:
         self._exported_version, self._export_valid_until = version, result["valid_until"]
         return result
 
-    def job(self, job_id: str):
+    def job(self, job_id: str) -> Job | None:
         return self._scheduler.get_job(job_id)
 
-    def _transitions_job(self, job: str = SAFETY_TICK, planned: datetime | None = None) -> dict:
+    def _transitions_job(self, job: str = SAFETY_TICK, planned: datetime | None = None) -> dict[str, int]:
         """run_transitions as an APScheduler job, recording its run (failed if any step had a problem).
 
         It records itself rather than raising: every failed step was logged
@@ -326,7 +335,7 @@ class NoticeScheduler:
                 log.debug("next wake-up at %s", boundary.isoformat())
             return boundary
 
-    def wake_job(self):
+    def wake_job(self) -> Job | None:
         return self._scheduler.get_job(self._wake_job_id) if self._wake_job_id else None
 
 
@@ -422,11 +431,11 @@ class LeaderElectedScheduler:
         self.leadership.release()
 
 
-def run_until_signalled(ctx: AppContext, on_ready=lambda: None) -> None:
+def run_until_signalled(ctx: AppContext, on_ready: Callable[[], None] = lambda: None) -> None:
     """`notices scheduler`: run (or stand by to run) the jobs until SIGTERM or SIGINT, then stop cleanly."""
     stop = threading.Event()
 
-    def request_stop(signum, _frame) -> None:
+    def request_stop(signum: int, _frame: FrameType | None) -> None:
         log.info("received %s, stopping", signal.Signals(signum).name)
         stop.set()
 
