@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import dataclasses
 import os
+from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
-from hypothesis import settings
+from hypothesis import settings as hypothesis_settings
 from sqlalchemy import text
 
 from notices.core import db as database
@@ -24,9 +25,9 @@ pytest_plugins = ["tests.mail_samples"]
 
 # Property tests: the same examples on every run in CI (a failure there is
 # reproducible); `HYPOTHESIS_PROFILE=deep make test-sqlite` searches much further.
-settings.register_profile("ci", max_examples=30, deadline=None, derandomize=True)
-settings.register_profile("deep", max_examples=600, deadline=None)
-settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+hypothesis_settings.register_profile("ci", max_examples=30, deadline=None, derandomize=True)
+hypothesis_settings.register_profile("deep", max_examples=600, deadline=None)
+hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 # Saturday 28 November 2026, 10:00 in Amsterdam (UTC+1).
 DEFAULT_NOW = datetime(2026, 11, 28, 9, 0, tzinfo=UTC)
@@ -41,7 +42,7 @@ def database_url(tmp_path_factory) -> str:
 
 
 @pytest.fixture(scope="session")
-def migrated_database(database_url) -> Database:
+def migrated_database(database_url) -> Iterator[Database]:
     db = Database.from_url(database_url)
     # Start from nothing, so the migrations themselves are what is tested.
     with db.engine.begin() as connection:
@@ -73,7 +74,7 @@ def clock() -> FixedClock:
 
 
 @pytest.fixture
-def ctx(settings, migrated_database, clock) -> AppContext:
+def ctx(settings, migrated_database, clock) -> Iterator[AppContext]:
     empty_tables(migrated_database)
     yield AppContext(settings=settings, db=migrated_database, clock=clock)
     empty_tables(migrated_database)

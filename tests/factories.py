@@ -72,4 +72,6 @@ def add_token(ctx: AppContext, email: str) -> str:
     from notices.people import accounts
 
     with ctx.db.writing() as session, session.begin():
-        return accounts.create_token(session, accounts.find_user(session, email), name="test", now=ctx.clock.now())
+        user = accounts.find_user(session, email)
+        assert user is not None, f"no user {email}: add it first"
+        return accounts.create_token(session, user, name="test", now=ctx.clock.now())

@@ -203,6 +203,7 @@ _BLOCKS = {
 def visible_text(html: str) -> str:
     """What a reader sees of an HTML part, as text: block elements apart, as a browser shows them."""
     body = lxml.html.fromstring(html).body
+    assert body is not None
     for element in body.iter():
         if element.tag in _BLOCKS:
             element.text = "\n" + (element.text or "")
@@ -212,7 +213,9 @@ def visible_text(html: str) -> str:
 
 def part(message: EmailMessage, subtype: str) -> str:
     """The text of the plain or html part, with the line ends a program reading it sees."""
-    return message.get_body((subtype,)).get_content().replace("\r\n", "\n")
+    body = message.get_body((subtype,))
+    assert body is not None, f"no {subtype} part"
+    return str(body.get_content()).replace("\r\n", "\n")
 
 
 def html_links(html: str) -> set[str]:

@@ -23,6 +23,7 @@ class Process:
         threading.Thread(target=self._read, daemon=True).start()
 
     def _read(self) -> None:
+        assert self.popen.stderr is not None  # opened with stderr=PIPE
         for line in self.popen.stderr:
             self.lines.append(line)
 

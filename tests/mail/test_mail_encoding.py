@@ -41,6 +41,7 @@ def header_and_parts(raw: bytes) -> tuple[list[bytes], list[tuple[str, list[byte
     for leaf in message.walk():
         if not leaf.is_multipart():
             encoded = leaf.get_payload(decode=False)
+            assert isinstance(encoded, str)  # a leaf's payload is its encoded text
             parts.append((leaf["Content-Transfer-Encoding"], encoded.encode("utf-8", "surrogateescape").splitlines()))
     return head.split(b"\r\n"), parts
 

@@ -16,7 +16,7 @@ BIDI_CONTROLS = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u2
 
 def heading_levels(html: str) -> list[int]:
     tree = lxml.html.fromstring(html)
-    return [int(element.tag[1]) for element in tree.iter("h1", "h2", "h3", "h4", "h5", "h6")]
+    return [int(str(element.tag)[1]) for element in tree.iter("h1", "h2", "h3", "h4", "h5", "h6")]
 
 
 @pytest.mark.parametrize("language", LANGUAGES)

@@ -82,7 +82,7 @@ def serve(ctx, tmp_path):
             except httpx.TransportError:
                 pass
             if process.poll() is not None:
-                pytest.fail(f"notices serve exited: {process.stderr.read()}")
+                pytest.fail(f"notices serve exited: {process.stderr.read() if process.stderr else ''}")
             assert time.monotonic() < deadline, "notices serve did not come up"
             time.sleep(0.1)
 

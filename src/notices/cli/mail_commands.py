@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import sys
+from datetime import datetime
+
 import click
 
 from notices.cli.common import UserError, choice_of, echo_counts, echo_json, migrated_context
 from notices.core.config import LANGUAGES
+from notices.core.context import AppContext
 from notices.core.models import Subscriber
 from notices.core.states import DIGEST_FREQUENCIES, Frequency, SubscriberState
 from notices.mail import outbox, subscriptions
@@ -174,12 +178,12 @@ def digest_run(frequency: str, dry_run: bool, as_json: bool) -> None:
         )
 
 
-def _send_with_progress(ctx, now) -> dict[str, int]:
+def _send_with_progress(ctx: AppContext, now: datetime) -> dict[str, int]:
     with ctx.db.session() as session:
         due = outbox.due_count(session, now=now)
     if due < 50:
         return job_functions.send_pending(ctx, now=now)
-    with click.progressbar(length=due, label="sending", file=click.get_text_stream("stderr")) as bar:
+    with click.progressbar(length=due, label="sending", file=sys.stderr) as bar:
         return job_functions.send_pending(ctx, now=now, on_progress=bar.update)
 
 

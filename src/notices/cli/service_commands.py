@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 from sqlalchemy.exc import SQLAlchemyError
@@ -63,7 +64,7 @@ def serve(host: str, port: int, no_scheduler: bool, workers: int, access_log: bo
     click.echo(f"  X-Forwarded-For believed from: {', '.join(proxies) or 'nobody'}  ([web] trusted_proxies)")
     # The client address (rate limits, logs) comes from X-Forwarded-For only when the peer is one
     # of these proxies; from anyone else the header is ignored, so it cannot be forged.
-    options = {
+    options: dict[str, Any] = {  # uvicorn.run's keyword arguments
         "host": host,
         "port": port,
         "log_level": "info",
@@ -113,14 +114,13 @@ def health(as_json: bool) -> None:
         else:
             click.echo(f"database: unreachable ({type(error).__name__})")
         sys.exit(1)
-    data = {"status": "ok" if report.ok else "error", "database": "ok", **report.as_dict()}
     if as_json:
-        echo_json(data)
+        echo_json({"status": "ok" if report.ok else "error", "database": "ok", **report.as_dict()})
     else:
-        ago = data["scheduler_last_run_seconds_ago"]
-        click.echo(f"scheduler: {data['scheduler']}" + (f" (last run {ago:.0f} s ago)" if ago is not None else ""))
-        for job, error in data["failing_jobs"].items():
-            click.echo(f"  failing: {job}: {error}")
+        ago = report.last_run_seconds_ago
+        click.echo(f"scheduler: {report.state}" + (f" (last run {ago:.0f} s ago)" if ago is not None else ""))
+        for job, problem in report.failing_jobs.items():
+            click.echo(f"  failing: {job}: {problem}")
     if not report.ok:
         sys.exit(1)
 
@@ -188,8 +188,8 @@ def feed_export(directory: Path, as_json: bool) -> None:
     """
     ctx = migrated_context()
     try:
-        counts = job_functions.export_feeds(ctx, now=ctx.clock.now(), directory=directory)
-        counts.pop("valid_until")
+        exported = job_functions.export_feeds(ctx, now=ctx.clock.now(), directory=directory)
+        counts = {"written": exported["written"], "unchanged": exported["unchanged"]}
     except OSError as error:
         raise UserError(f"{directory}: cannot write there ({error.strerror})") from None
     if as_json:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from notices.core.models import Notice
@@ -14,7 +15,7 @@ def _time(instant: datetime | None, zone: ZoneInfo) -> str | None:
     return isoformat_site(instant, zone) if instant is not None else None
 
 
-def notice_data(notice: Notice, *, zone: ZoneInfo, now: datetime, with_history: bool = False) -> dict[str, object]:
+def notice_data(notice: Notice, *, zone: ZoneInfo, now: datetime, with_history: bool = False) -> dict[str, Any]:
     data: dict[str, object] = {
         "uid": notice.uid,
         "status": str(status_at(notice, now)),

@@ -64,7 +64,7 @@ def create_app(
     app.state.ctx = ctx
     app.state.templates = make_environment(settings)
     errors.install(app)
-    app.add_exception_handler(RequestValidationError, validation_error)
+    app.add_exception_handler(RequestValidationError, errors.handler(validation_error))
     outage.install(app)
 
     app.include_router(ops.router)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from typing import TypeVar
 from urllib.parse import urlsplit
 
 from fastapi import HTTPException, Request
@@ -18,6 +19,7 @@ from starlette.responses import Response
 
 from notices.core.config import Settings
 
+R = TypeVar("R", bound=Response)
 COOKIE = "notices_csrf"
 FIELD = "csrf_token"
 
@@ -35,7 +37,7 @@ def form_token(request: Request, settings: Settings) -> str:
     return _sign(settings.secret_key, value)
 
 
-def set_cookie(request: Request, response: Response, settings: Settings) -> Response:
+def set_cookie(request: Request, response: R, settings: Settings) -> R:
     """Send the cookie that form_token made up for this response, if it made one."""
     value = getattr(request.state, "new_csrf_cookie", None)
     if value:

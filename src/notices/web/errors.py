@@ -7,15 +7,20 @@ the form again with the message next to what the user typed.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from http import HTTPStatus
+from typing import TypeVar, cast
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ExceptionHandler
 
 from notices.core.errors import NoticesError
 from notices.web.api.errors import error_body, json_error
 from notices.web.feeds.query import BadFilter
+
+E = TypeVar("E", bound=Exception)
 
 
 def _is_api(request: Request) -> bool:
@@ -39,7 +44,13 @@ async def bad_filter(_request: Request, error: BadFilter) -> Response:
     return PlainTextResponse(f"{error}\n", status_code=400)
 
 
+def handler(function: Callable[[Request, E], Awaitable[Response]]) -> ExceptionHandler:
+    """`function` as Starlette's type for handlers, which take any Exception: Starlette calls
+    each handler only with instances of the class it was added for, so the narrower type holds."""
+    return cast(ExceptionHandler, function)
+
+
 def install(app: FastAPI) -> None:
-    app.add_exception_handler(StarletteHTTPException, http_error)
-    app.add_exception_handler(NoticesError, notices_error)
-    app.add_exception_handler(BadFilter, bad_filter)
+    app.add_exception_handler(StarletteHTTPException, handler(http_error))
+    app.add_exception_handler(NoticesError, handler(notices_error))
+    app.add_exception_handler(BadFilter, handler(bad_filter))

@@ -177,7 +177,7 @@ def save_preferences(
     with writing.begin():
         current = subscriptions.get_subscriber(writing, subscriber.id)
         subscribed = current is not None and current.state == SubscriberState.CONFIRMED
-        if subscribed:
+        if current is not None and subscribed:
             subscriptions.update_preferences(writing, current, preferences, now=now)
             saved = _values_of(current)
     if not subscribed:

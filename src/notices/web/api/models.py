@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool
 from notices.core.config import SEVERITIES
 from notices.notice.validation import TEXT_LIMITS
 
-EXAMPLE_NOTICE = {
+EXAMPLE_NOTICE: dict[str, Any] = {
     "title": "Plesmanlaan closed between Sylviusweg and Einsteinweg",
     "summary": "First of two temporary closures for the reconstruction of the Plesmanlaan.",
     "body": "Follow the **yellow** diversion signs via the Einsteinweg.",
@@ -101,9 +101,12 @@ class NoticeUpdate(BaseModel):
     title: str = _change(min_length=1, max_length=TEXT_LIMITS["title"])
     summary: str = _change(max_length=TEXT_LIMITS["summary"])
     body: str = _change(max_length=TEXT_LIMITS["body"], description="Markdown")
-    category: str = Field(default=None, max_length=100, json_schema_extra=_schema(choices="categories", not_null=True))
-    severity: str = Field(default=None, max_length=100, json_schema_extra=_schema(severity=True, not_null=True))
-    locations: list[str] = Field(
+    # Optional in a change, but never null: the schema says so (not_null), None means "not given".
+    category: str | None = Field(
+        default=None, max_length=100, json_schema_extra=_schema(choices="categories", not_null=True)
+    )
+    severity: str | None = Field(default=None, max_length=100, json_schema_extra=_schema(severity=True, not_null=True))
+    locations: list[str] | None = Field(
         default=None, max_length=MAX_LOCATIONS, json_schema_extra=_schema(item_choices="locations", not_null=True)
     )
     location_detail: str = _change(max_length=TEXT_LIMITS["location_detail"])

@@ -61,9 +61,9 @@ UID_SHAPE = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f
 
 router = APIRouter(prefix="/api/v1", tags=["api"], responses={400: ERRORS[400], 422: ERRORS[422]})
 # Reads are public; a token (optional) also shows drafts and scheduled notices.
-OPTIONAL_TOKEN = {"security": [{}]}
+OPTIONAL_TOKEN: dict[str, Any] = {"security": [{}]}
 IfMatch = Annotated[
-    str,
+    str | None,
     Header(
         alias="If-Match",
         description='Change only if the notice is still this version: its ETag, e.g. "3" (or *). '
@@ -92,9 +92,10 @@ def describe_site_choices(app: FastAPI, settings: config.Settings) -> None:
             for value in node:
                 fill(value)
 
-    def openapi() -> dict:
+    def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
             fill(build())
+        assert app.openapi_schema is not None  # build() sets it
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
@@ -152,7 +153,7 @@ def list_notices(
         ),
     ] = [],  # noqa: B006
     severity: Annotated[
-        str, Query(description="Minimum severity", json_schema_extra={"enum": list(SEVERITIES)})
+        str | None, Query(description="Minimum severity", json_schema_extra={"enum": list(SEVERITIES)})
     ] = None,
 ) -> dict:
     """Upcoming and active notices by default; `status` picks others. Filters as on the feeds,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
@@ -41,8 +42,8 @@ def _actor(user: User) -> str:
     return f"console:{user.email}"
 
 
-def form_values(form: FormData) -> dict:
-    values = {name: str(form.get(name, "") or "") for name in TEXT_FIELDS}
+def form_values(form: FormData) -> dict[str, Any]:
+    values: dict[str, Any] = {name: str(form.get(name, "") or "") for name in TEXT_FIELDS}
     values["locations"] = [str(value) for value in form.getlist("locations")]
     return values
 

@@ -6,6 +6,7 @@ cached bytes, without routing, validation or a database query.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from email.utils import parsedate_to_datetime
 
 from starlette.datastructures import Headers, QueryParams
@@ -69,7 +70,7 @@ async def _send(send, status: int, headers: list[tuple[bytes, bytes]], body: byt
     await send({"type": "http.response.body", "body": body})
 
 
-def _plain(status: int, text: str, extra: list[tuple[bytes, bytes]] = ()) -> tuple[int, list, bytes]:
+def _plain(status: int, text: str, extra: Sequence[tuple[bytes, bytes]] = ()) -> tuple[int, list, bytes]:
     return status, [(b"content-type", b"text/plain; charset=utf-8"), *extra], (text + "\n").encode()
 
 
