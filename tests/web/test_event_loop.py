@@ -135,6 +135,9 @@ def wait_until_the_post_waits(ctx, started: threading.Event) -> None:
                 )
             ):
                 assert time.monotonic() < deadline, "the POST never waited for the lock"
+                # pg_stat_activity is read once per transaction and then frozen: end it, or
+                # every later look repeats the first (taken before the POST got to the lock).
+                connection.rollback()
                 time.sleep(0.02)
     else:
         # SQLite waits inside the driver (busy timeout), invisible to other connections: the
