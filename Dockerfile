@@ -1,7 +1,8 @@
 # notices: one slim image for the web app and the scheduler; runs as an unprivileged user.
 
-# Swagger UI for /docs from the pinned npm package, so the API reference loads nothing from elsewhere.
-FROM node:20-slim AS swagger-ui
+# Browser libraries from the pinned npm packages (Swagger UI for /docs, Leaflet and its drawing tools
+# for the maps), so no page loads anything from elsewhere.
+FROM node:20-slim AS browser-assets
 WORKDIR /assets
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund
@@ -18,8 +19,13 @@ RUN pip install --require-hashes -r requirements/runtime.txt
 COPY pyproject.toml README.md ./
 COPY src ./src
 COPY templates ./templates
-COPY --from=swagger-ui /assets/node_modules/swagger-ui-dist/swagger-ui-bundle.js \
+COPY --from=browser-assets /assets/node_modules/swagger-ui-dist/swagger-ui-bundle.js \
      /assets/node_modules/swagger-ui-dist/swagger-ui.css ./templates/static/swagger-ui/
+COPY --from=browser-assets /assets/node_modules/leaflet/dist/leaflet.js \
+     /assets/node_modules/leaflet/dist/leaflet.css ./templates/static/leaflet/
+COPY --from=browser-assets /assets/node_modules/leaflet/dist/images ./templates/static/leaflet/images/
+COPY --from=browser-assets /assets/node_modules/@geoman-io/leaflet-geoman-free/dist/leaflet-geoman.min.js \
+     /assets/node_modules/@geoman-io/leaflet-geoman-free/dist/leaflet-geoman.css ./templates/static/leaflet-geoman/
 COPY config ./config
 # The package alone: its dependencies are in already, and the locked hatchling builds it.
 RUN pip install --no-deps --no-build-isolation . \
