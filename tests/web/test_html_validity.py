@@ -15,6 +15,7 @@ from lxml import etree
 from notices.people.link_tokens import LinkSigner
 from tests.factories import add_notice, add_subscriber, add_user
 from tests.mail_samples import LANGUAGES, every_kind, part
+from tests.web.map_samples import CLOSURE_WITH_DIVERSION, store_geometry
 
 VNU = Path(__file__).resolve().parents[2] / "node_modules" / "vnu-jar" / "build" / "dist" / "vnu.jar"
 HOSTILE = {
@@ -48,6 +49,7 @@ def csrf_of(response) -> str:
 def test_every_page_is_valid_html(ctx, app, tmp_path, text):
     add_user(ctx, "admin@example.org", role="admin")
     notice = add_notice(ctx, **text)
+    store_geometry(ctx, notice.uid, CLOSURE_WITH_DIVERSION)  # the pages with a map
     draft = add_notice(ctx, draft=True, **text)
     subscriber = add_subscriber(ctx, "tenant@example.org")
     pending = add_subscriber(ctx, "pending@example.org", state="pending")

@@ -81,6 +81,12 @@ class Settings:
     secret_key_source: str = "settings"
     # [web]: proxies whose X-Forwarded-For/-Proto are believed (addresses or CIDR networks).
     trusted_proxies: tuple[str, ...] = ("127.0.0.1", "::1")
+    # [map] (stand-ins until the data side of issue 12 reads them from the configuration):
+    # background tiles ("" = none, outlines only), their attribution, the site's west/south/east/north.
+    map_tile_url: str = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+    map_attribution: str = '© <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors'
+    map_bounds: tuple[float, float, float, float] = (4.44, 52.14, 4.51, 52.18)
+    location_geometries: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def label(self, kind: str, key: str, language: str) -> str:
         """A category's or location's label in `language`, else in the site language."""

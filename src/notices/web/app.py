@@ -14,7 +14,7 @@ from notices.core.context import AppContext
 from notices.core.resources import templates_dir
 from notices.notice.templating import make_environment
 from notices.runtime.scheduler import LeaderElectedScheduler
-from notices.web import errors, ops, outage
+from notices.web import errors, maps, ops, outage, vendor
 from notices.web import pages as page_routes
 from notices.web import subscribe as subscribe_routes
 from notices.web.api import docs as api_docs
@@ -26,9 +26,10 @@ from notices.web.console import people as admin_people_routes
 from notices.web.feeds.cache import FeedCache
 from notices.web.feeds.fast_path import FeedFastPath
 from notices.web.http_methods import MethodSupport
+from notices.web.map_sketch import sketch
 from notices.web.metrics import Metrics
 from notices.web.request_guards import RefuseNul
-from notices.web.security_headers import SecurityHeaders
+from notices.web.security_headers import SecurityHeaders, content_security_policy
 
 
 def create_app(
@@ -63,6 +64,7 @@ def create_app(
     # Routes reach these through notices.web.deps, never directly.
     app.state.ctx = ctx
     app.state.templates = make_environment(settings)
+    map_settings = maps.MapSettings.of(settings)
     errors.install(app)
     app.add_exception_handler(RequestValidationError, errors.handler(validation_error))
     outage.install(app)
@@ -74,6 +76,14 @@ def create_app(
     app.include_router(admin_routes.router)
     app.include_router(admin_people_routes.router)
     api_docs.install(app)  # /docs and Swagger UI's files, mounted before /static
+    # The maps' library and drawing tools; without them the pages show the server's outline.
+    map_assets = {"leaflet": vendor.mount(app, vendor.LEAFLET), "geoman": vendor.mount(app, vendor.GEOMAN)}
+    app.state.templates.globals.update(
+        map_settings=map_settings,
+        map_assets=map_assets,
+        map_features=lambda notices: maps.collection(notices, settings)["features"],
+        map_sketch=sketch,
+    )
     app.mount("/static", StaticFiles(directory=templates_dir() / "static"), name="static")
     app.include_router(page_routes.router)
     app.include_router(subscribe_routes.router)
@@ -81,7 +91,7 @@ def create_app(
     app.state.metrics = Metrics(ctx, app.state.feed_cache)
     # Innermost: HEAD/OPTIONS/405 answers get the security headers too; feeds answer HEAD in the fast path.
     app.add_middleware(MethodSupport)
-    app.add_middleware(SecurityHeaders)
+    app.add_middleware(SecurityHeaders, policy=content_security_policy(extra_image_origin=map_settings.tile_origin))
     # Outermost, so feed requests skip routing altogether.
     app.add_middleware(FeedFastPath, cache=app.state.feed_cache, settings=settings, metrics=app.state.metrics)
     app.add_middleware(RefuseNul)  # outermost of all: no handler ever sees a NUL in the URL

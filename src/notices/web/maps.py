@@ -1,0 +1,127 @@
+"""What the maps show: the features of notices (with what a popup and a legend need) and the map's settings.
+
+The pages carry the features as a GeoJSON data block and the settings as data-* attributes;
+templates/static/map.js draws them with Leaflet. Without JavaScript (and in the console's
+sandboxed preview) the same features are drawn as an SVG outline by map_sketch.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+from notices.core.config import Settings
+
+_ORIGIN_HOST = re.compile(r"(\*\.)?[A-Za-z0-9.-]+(:[0-9]{1,5})?|\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?")
+ROLES = ("closure", "diversion", "area", "place")
+# One look for both drawings (Leaflet in map.js, the SVG outline in map_sketch): closures red,
+# diversions blue and dashed, areas and places in their notice's severity colour.
+SEVERITY_COLOURS = {"info": "#2b83ba", "minor": "#c98a00", "major": "#e8590c", "critical": "#8b0016"}
+ROLE_STYLES: dict[str, dict[str, Any]] = {
+    "closure": {"color": "#d7191c", "weight": 6, "fillOpacity": 0.35},
+    "diversion": {"color": "#1f5fbf", "weight": 5, "dashArray": "10 8", "fillOpacity": 0.2},
+    "area": {"weight": 2, "fillOpacity": 0.3},
+    "place": {"weight": 3, "dashArray": "3 6", "fillOpacity": 0.1},
+}
+ROLE_LABELS = {
+    "closure": "Closed road",
+    "diversion": "Diversion",
+    "area": "Works area",
+    "place": "Place named in a notice",
+}
+
+
+def style_of(properties: dict[str, Any]) -> dict[str, Any]:
+    """Leaflet path options for a feature: by role, with the severity's colour where the role has none."""
+    role = properties.get("role", "place")
+    style = dict(ROLE_STYLES.get(role, ROLE_STYLES["place"]))
+    style.setdefault("color", SEVERITY_COLOURS.get(properties.get("severity", ""), SEVERITY_COLOURS["info"]))
+    return style
+
+
+@dataclass(frozen=True)
+class MapSettings:
+    tile_url: str  # "" = no background: the outlines alone
+    attribution: str
+    bounds: tuple[float, float, float, float]
+
+    @classmethod
+    def of(cls, settings: Settings) -> MapSettings:
+        return cls(tile_url=settings.map_tile_url, attribution=settings.map_attribution, bounds=settings.map_bounds)
+
+    @property
+    def tile_origin(self) -> str | None:
+        """scheme://host[:port] of the tile server: the one other place a map page loads from."""
+        if not self.tile_url:
+            return None
+        parts = urlsplit(self.tile_url.replace("{s}.", "*."))  # Leaflet's subdomains: a CSP wildcard
+        # It goes into the Content-Security-Policy header: a host name, an address and a port, nothing else.
+        if parts.scheme not in ("http", "https") or not _ORIGIN_HOST.fullmatch(parts.netloc):
+            return None
+        return f"{parts.scheme}://{parts.netloc}"
+
+    def attributes(self, extra: dict[str, str] | None = None) -> dict[str, str]:
+        """The data-* attributes map.js reads (plus `extra`, e.g. the editor's form field)."""
+        return (extra or {}) | {
+            "data-tile-url": self.tile_url,
+            "data-attribution": self.attribution,
+            "data-bounds": json.dumps(list(self.bounds)),
+            "data-styles": json.dumps(
+                {"roles": ROLE_STYLES, "severities": SEVERITY_COLOURS, "labels": ROLE_LABELS}, ensure_ascii=False
+            ),
+        }
+
+
+def _stored_features(notice: Any) -> list[dict[str, Any]]:
+    geometry = getattr(notice, "geometry", None)
+    if isinstance(geometry, dict) and geometry.get("type") == "FeatureCollection":
+        return [feature for feature in geometry.get("features") or () if isinstance(feature, dict)]
+    return []
+
+
+def _place_features(notice: Any, settings: Settings) -> list[dict[str, Any]]:
+    geometries = settings.location_geometries
+    return [
+        {"type": "Feature", "geometry": geometries[key], "properties": {"role": "place", "location": key}}
+        for key in notice.locations or ()
+        if geometries.get(key)
+    ]
+
+
+def notice_features(notice: Any, settings: Settings) -> list[dict[str, Any]]:
+    """The notice's own features, else its locations' ("place"), each with the properties a
+    popup, a style and a legend need. Old or odd rows give fewer features, never an error."""
+    features = _stored_features(notice) or _place_features(notice, settings)
+    shown = []
+    for feature in features:
+        geometry = feature.get("geometry")
+        if not isinstance(geometry, dict) or not geometry.get("coordinates"):
+            continue
+        role = (feature.get("properties") or {}).get("role")
+        shown.append(
+            {
+                "type": "Feature",
+                "geometry": geometry,
+                "properties": {
+                    "role": role if role in ROLES else "place",
+                    "uid": str(notice.uid),
+                    "title": notice.title,
+                    "severity": notice.severity,
+                    "category": notice.category,
+                    "url": f"/notices/{notice.uid}",
+                },
+            }
+        )
+    return shown
+
+
+def collection(notices: Iterable[Any], settings: Settings) -> dict[str, Any]:
+    """One FeatureCollection of every feature of these notices (the home page's map)."""
+    return {
+        "type": "FeatureCollection",
+        "features": [feature for notice in notices for feature in notice_features(notice, settings)],
+    }

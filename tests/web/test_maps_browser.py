@@ -1,0 +1,172 @@
+"""The maps in a real browser (Debian's chromium via Playwright): the home page, a notice page and the
+console's drawing tools, with tiles from a local tile server or none at all."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.factories import add_notice, add_user
+from tests.web.map_samples import CLOSURE_WITH_DIVERSION, WORKS_AREA, TileServer, feature_collection, store_geometry
+
+# Screenshots for a person to look at (var/ is not committed).
+ARTIFACTS = Path(__file__).resolve().parents[2] / "var" / "test-artifacts"
+SHAPES = ".leaflet-overlay-pane path.notice-shape"
+
+
+@pytest.fixture
+def tiles():
+    with TileServer() as tile_server:
+        yield tile_server
+
+
+@pytest.fixture
+def tile_url(tiles) -> str:
+    return tiles.tile_url
+
+
+@pytest.fixture
+def settings(settings, tile_url):
+    return dataclasses.replace(settings, map_tile_url=tile_url, map_attribution="Test tiles")
+
+
+@pytest.fixture
+def watched(page, server, tile_url):
+    """The page, with every request outside the site and the tile server refused and recorded, and
+    console errors, script errors and Content-Security-Policy violations recorded."""
+    tile_origin = tile_url.split("/{z}")[0] if tile_url else None
+    seen = {"elsewhere": [], "errors": []}
+
+    def only_site_and_tiles(route):
+        url = route.request.url
+        if url.startswith(server + "/") or (tile_origin and url.startswith(tile_origin + "/")):
+            route.continue_()
+        else:
+            seen["elsewhere"].append(url)
+            route.abort()
+
+    page.route("**/*", only_site_and_tiles)
+    page.on("console", lambda message: message.type == "error" and seen["errors"].append(message.text))
+    page.on("pageerror", lambda error: seen["errors"].append(str(error)))
+    page.add_init_script(
+        "window.cspViolations = [];"
+        "document.addEventListener('securitypolicyviolation', e => window.cspViolations.push("
+        "e.violatedDirective + ' ' + e.blockedURI));"
+    )
+    page.seen = seen
+    return page
+
+
+def assert_clean(page) -> None:
+    assert page.seen["elsewhere"] == []
+    assert page.seen["errors"] == []
+    assert page.evaluate("window.cspViolations") == []
+
+
+def screenshot(page, name: str) -> None:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / name), full_page=True)
+
+
+def roles_drawn(page) -> list[str]:
+    return sorted(
+        page.locator(SHAPES).evaluate_all(
+            "paths => paths.map(p => [...p.classList].find(c => c.startsWith('role-')).slice(5))"
+        )
+    )
+
+
+def closure_and_works(ctx, clock):
+    closure = add_notice(ctx, title="Plesmanlaan closed between Sylviusweg and Einsteinweg", starts_at=clock.now())
+    store_geometry(ctx, closure.uid, CLOSURE_WITH_DIVERSION)
+    works = add_notice(
+        ctx,
+        title="Works at the Gorlaeus building",
+        category="construction",
+        severity="minor",
+        locations=["gorlaeus"],
+        starts_at=clock.now() + timedelta(days=2),
+    )
+    store_geometry(ctx, works.uid, feature_collection((WORKS_AREA, "area")))
+    return closure, works
+
+
+def test_the_home_and_notice_pages_show_the_closure_in_red_and_the_diversion(ctx, clock, watched, tiles):
+    closure, _ = closure_and_works(ctx, clock)
+    watched.goto("/")
+    expect(watched.locator(SHAPES)).to_have_count(3)
+    assert roles_drawn(watched) == ["area", "closure", "diversion"]
+    assert watched.locator(f"{SHAPES}.role-closure").get_attribute("stroke") == "#d7191c"
+    assert watched.locator(f"{SHAPES}.role-area").get_attribute("stroke") != "#d7191c"  # the severity's colour
+    expect(watched.locator(".map-legend")).to_contain_text("Closed road")
+    expect(watched.locator(".leaflet-control-attribution")).to_contain_text("Test tiles")
+    expect(watched.locator("img.leaflet-tile-loaded").first).to_be_visible()
+    # The list stays under the map.
+    expect(watched.get_by_role("link", name="Works at the Gorlaeus building")).to_be_visible()
+    screenshot(watched, "map-home.png")
+    # A shape's popup leads to its notice.
+    watched.locator(f"{SHAPES}.role-closure").click()
+    watched.locator(".leaflet-popup").get_by_role("link", name="Read the notice").click()
+    expect(watched).to_have_url(f"{watched.url.split('/notices/')[0]}/notices/{closure.uid}")
+
+    watched.goto(f"/notices/{closure.uid}#map")
+    expect(watched.locator(SHAPES)).to_have_count(2)
+    assert roles_drawn(watched) == ["closure", "diversion"]
+    assert watched.locator(f"{SHAPES}.role-diversion").get_attribute("stroke-dasharray")
+    expect(watched.locator("#map")).to_be_in_viewport()
+    screenshot(watched, "map-notice.png")
+    assert tiles.requested and all(path.endswith(".png") for path in tiles.requested)
+    assert_clean(watched)
+
+
+@pytest.mark.parametrize("tile_url", [""])
+def test_without_a_tile_server_the_map_still_shows_the_outlines(ctx, clock, watched):
+    closure, _ = closure_and_works(ctx, clock)
+    watched.goto(f"/notices/{closure.uid}")
+    expect(watched.locator(SHAPES)).to_have_count(2)
+    assert watched.locator("img.leaflet-tile").count() == 0
+    watched.goto("/")
+    expect(watched.locator(SHAPES)).to_have_count(3)
+    screenshot(watched, "map-home-no-tiles.png")
+    assert_clean(watched)
+
+
+def test_a_manager_draws_the_closure_and_the_diversion_on_the_form_map(ctx, clock, watched):
+    add_user(ctx, "manager@example.org", password="correct horse battery")
+    watched.goto("/admin/login")
+    watched.get_by_label("Email").fill("manager@example.org")
+    watched.get_by_label("Password").fill("correct horse battery")
+    watched.get_by_role("button", name="Log in").click()
+    watched.goto("/admin/notices/new")
+
+    def draw_line(*points):
+        watched.locator(".leaflet-pm-icon-polyline").click()
+        box = watched.locator(".map-editor").bounding_box()  # in the viewport, as mouse clicks are
+        for x, y in points:
+            watched.mouse.click(box["x"] + x * box["width"], box["y"] + y * box["height"])
+        watched.locator(".leaflet-pm-actions-container:visible").get_by_text("Finish").click()
+
+    draw_line((0.3, 0.5), (0.5, 0.45), (0.7, 0.4))
+    watched.get_by_label("the diversion").check()
+    draw_line((0.3, 0.5), (0.4, 0.7), (0.7, 0.4))
+    expect(watched.locator(".leaflet-overlay-pane path.notice-shape")).to_have_count(2)
+    screenshot(watched, "map-form.png")
+
+    import json
+
+    drawn = json.loads(watched.get_by_label("Geometry").input_value())
+    assert drawn["type"] == "FeatureCollection"
+    assert [(f["geometry"]["type"], f["properties"]["role"]) for f in drawn["features"]] == [
+        ("LineString", "closure"),
+        ("LineString", "diversion"),
+    ]
+    west, south, east, north = ctx.settings.map_bounds
+    for feature in drawn["features"]:
+        assert len(feature["geometry"]["coordinates"]) == 3
+        for lon, lat in feature["geometry"]["coordinates"]:  # longitude first, inside the site
+            assert west <= lon <= east and south <= lat <= north
+    assert_clean(watched)
