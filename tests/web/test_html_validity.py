@@ -15,7 +15,7 @@ from lxml import etree
 from notices.people.link_tokens import LinkSigner
 from tests.factories import add_notice, add_subscriber, add_user
 from tests.mail_samples import LANGUAGES, every_kind, part
-from tests.web.map_samples import CLOSURE_WITH_DIVERSION, store_geometry
+from tests.map_samples import CLOSURE_WITH_DIVERSION, store_geometry
 
 VNU = Path(__file__).resolve().parents[2] / "node_modules" / "vnu-jar" / "build" / "dist" / "vnu.jar"
 HOSTILE = {

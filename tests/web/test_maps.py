@@ -14,7 +14,7 @@ from lxml import etree
 
 from notices.web import create_app
 from tests.factories import add_notice
-from tests.web.map_samples import CLOSURE_WITH_DIVERSION, WORKS_AREA, feature_collection, store_geometry
+from tests.map_samples import CLOSURE_WITH_DIVERSION, WORKS_AREA, feature_collection, store_geometry
 
 
 def html(response) -> etree._Element:

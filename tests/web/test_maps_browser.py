@@ -11,7 +11,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.factories import add_notice, add_user
-from tests.web.map_samples import CLOSURE_WITH_DIVERSION, WORKS_AREA, TileServer, feature_collection, store_geometry
+from tests.map_samples import CLOSURE_WITH_DIVERSION, WORKS_AREA, TileServer, feature_collection, store_geometry
 
 # Screenshots for a person to look at (var/ is not committed).
 ARTIFACTS = Path(__file__).resolve().parents[2] / "var" / "test-artifacts"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
 
@@ -10,6 +12,17 @@ from notices.core.resources import templates_dir
 from notices.notice.markup import markdown_to_html, renderable_instant
 from notices.notice.times import isoformat_site
 from notices.notice.wording import Words
+
+
+def map_url(notice: Any, settings: Settings) -> str:
+    """The absolute address of the notice page's map (emails link to it rather than embed a picture
+    from elsewhere), or "" when the notice has no place to draw: no geometry of its own and none
+    for its locations."""
+    own = getattr(notice, "geometry", None)
+    has_own = isinstance(own, dict) and bool(own.get("features"))
+    if not has_own and not any(settings.location_geometries.get(key) for key in notice.locations or ()):
+        return ""
+    return settings.absolute_url(f"/notices/{notice.uid}#map")
 
 
 def make_environment(settings: Settings) -> Environment:
@@ -36,6 +49,7 @@ def make_environment(settings: Settings) -> Environment:
     environment.filters["location_labels"] = words.locations
     environment.globals.update(
         settings=settings,
+        map_url=lambda notice: map_url(notice, settings),
         category_label=words.category,
         location_label=words.location,
         status_label=words.status,
