@@ -35,6 +35,6 @@ def test_an_alert_about_a_notice_with_a_place_links_to_its_map_in_both_parts(mai
 
 def test_an_alert_about_a_notice_without_a_place_has_no_map_link(mail_ctx, smtp, clock):
     add_subscriber(mail_ctx, "en@example.org")
-    add_notice(mail_ctx, starts_at=clock.now())
+    add_notice(mail_ctx, locations=[], starts_at=clock.now())  # no shapes of its own, no located places
     text, html = parts(alerts_for(mail_ctx, clock, smtp)["en@example.org"])
     assert "#map" not in text and "#map" not in html

@@ -97,16 +97,27 @@ def test_notice_text_cannot_break_out_of_the_map_data(ctx, client, closure):
         {"type": "FeatureCollection", "features": [{"type": "Feature", "geometry": {"type": "LineString"}}]},
         {"type": "FeatureCollection", "features": [{"geometry": {"type": "Point", "coordinates": ["x", None]}}]},
         {"type": "FeatureCollection", "features": "not a list"},
-        {"type": "LineString", "coordinates": [[4.46, 52.16], [4.47, 52.17]]},  # not in the stored shape
+        {"type": "LineString", "coordinates": [[400.0, 52.16], [4.47, 52.17]]},
         ["not", "an", "object"],
     ],
 )
-def test_a_damaged_stored_geometry_leaves_the_page_readable(ctx, client, closure, damage):
-    store_geometry(ctx, closure.uid, damage)
+def test_a_damaged_stored_geometry_leaves_the_page_readable_with_the_locations_shape(ctx, client, closure, damage):
+    store_geometry(ctx, closure.uid, damage)  # as a row from before input was checked might be
     page = html(client.get(f"/notices/{closure.uid}"))
     assert page.xpath("//h1/text()") == ["Plesmanlaan closed"]
-    assert sketch_shapes(page) == []
+    # The Plesmanlaan's own line from the configuration stands in.
+    assert [shape.get("class") for shape in sketch_shapes(page)] == ["sketch-shape role-place"]
+    assert [f["properties"]["location"] for f in data_block(page)["features"]] == ["plesmanlaan"]
     assert html(client.get("/")).xpath("//h2/a/text()") == ["Plesmanlaan closed"]
+
+
+def test_a_notice_without_its_own_shapes_shows_its_locations(ctx, client, clock):
+    notice = add_notice(ctx, title="Both roads", locations=["plesmanlaan", "gorlaeus"], starts_at=clock.now())
+    page = html(client.get(f"/notices/{notice.uid}"))
+    features = data_block(page)["features"]
+    assert sorted(f["properties"]["location"] for f in features) == ["gorlaeus", "plesmanlaan"]
+    assert {f["properties"]["role"] for f in features} == {"place"}
+    assert len(sketch_shapes(page)) == 2
 
 
 def test_the_map_library_and_drawing_tools_are_served_from_this_site(client, closure):

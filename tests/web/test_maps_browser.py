@@ -4,6 +4,10 @@ console's drawing tools, with tiles from a local tile server or none at all."""
 from __future__ import annotations
 
 import dataclasses
+import json
+import os
+import subprocess
+import sys
 from datetime import timedelta
 from pathlib import Path
 
@@ -135,13 +139,17 @@ def test_without_a_tile_server_the_map_still_shows_the_outlines(ctx, clock, watc
     assert_clean(watched)
 
 
-def test_a_manager_draws_the_closure_and_the_diversion_on_the_form_map(ctx, clock, watched):
+def test_a_manager_draws_the_closure_and_the_diversion_saves_and_the_geometry_round_trips(ctx, clock, watched):
     add_user(ctx, "manager@example.org", password="correct horse battery")
     watched.goto("/admin/login")
     watched.get_by_label("Email").fill("manager@example.org")
     watched.get_by_label("Password").fill("correct horse battery")
     watched.get_by_role("button", name="Log in").click()
     watched.goto("/admin/notices/new")
+    watched.get_by_label("Title").fill("Plesmanlaan closed between Sylviusweg and Einsteinweg")
+    watched.get_by_label("Category").select_option("road-closure")
+    watched.get_by_label("Severity").select_option("major")
+    watched.get_by_label("Starts").fill("+10m")
 
     def draw_line(*points):
         watched.locator(".leaflet-pm-icon-polyline").click()
@@ -153,13 +161,10 @@ def test_a_manager_draws_the_closure_and_the_diversion_on_the_form_map(ctx, cloc
     draw_line((0.3, 0.5), (0.5, 0.45), (0.7, 0.4))
     watched.get_by_label("the diversion").check()
     draw_line((0.3, 0.5), (0.4, 0.7), (0.7, 0.4))
-    expect(watched.locator(".leaflet-overlay-pane path.notice-shape")).to_have_count(2)
-    screenshot(watched, "map-form.png")
+    expect(watched.locator(SHAPES)).to_have_count(2)
+    assert roles_drawn(watched) == ["closure", "diversion"]
 
-    import json
-
-    drawn = json.loads(watched.get_by_label("Geometry").input_value())
-    assert drawn["type"] == "FeatureCollection"
+    drawn = json.loads(watched.get_by_label("Map shapes").input_value())
     assert [(f["geometry"]["type"], f["properties"]["role"]) for f in drawn["features"]] == [
         ("LineString", "closure"),
         ("LineString", "diversion"),
@@ -169,4 +174,28 @@ def test_a_manager_draws_the_closure_and_the_diversion_on_the_form_map(ctx, cloc
         assert len(feature["geometry"]["coordinates"]) == 3
         for lon, lat in feature["geometry"]["coordinates"]:  # longitude first, inside the site
             assert west <= lon <= east and south <= lat <= north
+    # The preview of the public page (a sandboxed frame, no scripts) shows the drawing as an outline.
+    preview = watched.frame_locator("#preview-page")
+    expect(preview.locator("svg.map-sketch .sketch-shape")).to_have_count(2)
+    expect(preview.locator("svg.map-sketch .role-closure")).to_have_attribute("stroke", "#d7191c")
+    screenshot(watched, "map-form.png")
+
+    watched.get_by_role("button", name="Publish now").click()
+    expect(watched.get_by_role("status")).to_have_text("Saved.")
+    uid = watched.url.split("/admin/notices/")[1].split("?")[0]
+    stored = watched.request.get(f"/api/v1/notices/{uid}").json()["geometry"]
+    assert stored == drawn
+    shown = subprocess.run(
+        [str(Path(sys.executable).parent / "notices"), "notice", "show", uid, "--json"],
+        env={**os.environ, "NOTICES_DATABASE_URL": ctx.settings.database_url},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    assert json.loads(shown.stdout)["geometry"] == drawn
+    # Opened again, the form's map holds the saved shapes, ready to edit.
+    watched.reload()
+    expect(watched.locator(SHAPES)).to_have_count(2)
+    assert json.loads(watched.get_by_label("Map shapes").input_value()) == drawn
     assert_clean(watched)

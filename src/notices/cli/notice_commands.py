@@ -38,6 +38,13 @@ def notice_options(function):
         click.option("--ends", help="When it ends (same forms); leave out for 'until further notice'."),
         click.option("--expected-end", help="Free text such as 'approximately Q3 2027'."),
         click.option("--publish-at", help="When it is announced (default: now)."),
+        click.option(
+            "--geometry",
+            "geometry_file",
+            metavar="FILE",
+            help="GeoJSON file with where it applies (the closed segment, a diversion); '-' reads standard "
+            "input; '' (update) removes it.",
+        ),
     ]
     for option in reversed(options):
         function = option(function)
@@ -58,6 +65,7 @@ def _raw_fields(
     ends,
     expected_end,
     publish_at,
+    geometry_file,
 ) -> dict:
     if body is not None and body_file is not None:
         raise UserError("--body and --body-file: give one of them, not both")
@@ -67,6 +75,7 @@ def _raw_fields(
         except (OSError, UnicodeDecodeError) as error:
             raise UserError(f"--body-file: cannot read {body_file} ({error})") from None
     raw = {
+        "geometry": _read_geometry(geometry_file),
         "title": title,
         "summary": summary,
         "body": body,
@@ -80,6 +89,17 @@ def _raw_fields(
         "publish_at": publish_at,
     }
     return {key: value for key, value in raw.items() if value is not None}
+
+
+def _read_geometry(name: str | None) -> str | None:
+    """The GeoJSON text of --geometry FILE ('-': standard input; '': none, to remove it)."""
+    if name is None or name == "":
+        return name
+    try:
+        with click.open_file(name, encoding="utf-8") as handle:  # "-" is standard input
+            return handle.read()
+    except (OSError, UnicodeDecodeError) as error:
+        raise UserError(f"--geometry: cannot read {name} ({error})") from None
 
 
 def _print_notice(notice, ctx, *, as_json: bool, with_history: bool = False) -> None:
@@ -106,6 +126,9 @@ def _print_notice(notice, ctx, *, as_json: bool, with_history: bool = False) -> 
         if isinstance(value, list):
             value = ", ".join(value)
         click.echo(f"{key + ':':14} {value if value not in (None, '') else '-'}")
+    if data.get("geometry"):
+        roles = [feature["properties"]["role"] for feature in data["geometry"]["features"]]
+        click.echo(f"{'geometry:':14} {', '.join(roles)} (GeoJSON: --json)")
     if data.get("cancelled_at"):
         click.echo(f"{'cancelled:':14} {data['cancelled_at']} ({data['cancel_reason']})")
     if with_history:

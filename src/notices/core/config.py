@@ -20,11 +20,18 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from notices.core.errors import NoticesError
 from notices.core.resources import default_config_path
+from notices.core.shapes import Bounds, ShapeError, check_geometry
 
 SEVERITIES = ("info", "minor", "major", "critical")
 _KEY_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 _TIME_OF_DAY = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 _WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+DEFAULT_TILE_URL = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+DEFAULT_ATTRIBUTION = '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors'
+# Leiden Bio Science Park, the LUMC and Leiden Centraal.
+DEFAULT_BOUNDS: Bounds = (4.44, 52.14, 4.51, 52.18)
 
 
 class ConfigError(NoticesError):
@@ -81,12 +88,14 @@ class Settings:
     secret_key_source: str = "settings"
     # [web]: proxies whose X-Forwarded-For/-Proto are believed (addresses or CIDR networks).
     trusted_proxies: tuple[str, ...] = ("127.0.0.1", "::1")
-    # [map] (stand-ins until the data side of issue 12 reads them from the configuration):
-    # background tiles ("" = none, outlines only), their attribution, the site's west/south/east/north.
-    map_tile_url: str = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
-    map_attribution: str = '© <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors'
-    map_bounds: tuple[float, float, float, float] = (4.44, 52.14, 4.51, 52.18)
+    # [locations]: the GeoJSON geometry (RFC 7946, canonical form) of each location that has one.
     location_geometries: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # [map]: background tiles ("" = none, outlines only), their attribution (HTML, from the
+    # operator), and the site's extent (west, south, east, north): maps open on it, and shapes
+    # far outside it are refused as typos.
+    map_tile_url: str = DEFAULT_TILE_URL
+    map_attribution: str = DEFAULT_ATTRIBUTION
+    map_bounds: Bounds = DEFAULT_BOUNDS
 
     def label(self, kind: str, key: str, language: str) -> str:
         """A category's or location's label in `language`, else in the site language."""
@@ -116,6 +125,8 @@ _ENV_OVERRIDES = {
     "NOTICES_FEED_EXPORT_DIR": ("feeds", "export_dir"),
     "NOTICES_LOG_FORMAT": ("logging", "format"),
     "NOTICES_TRUSTED_PROXIES": ("web", "trusted_proxies"),
+    "NOTICES_MAP_TILE_URL": ("map", "tile_url"),
+    "NOTICES_MAP_ATTRIBUTION": ("map", "attribution"),
 }
 # Secrets may come from files (Docker/Kubernetes secrets) instead.
 _SECRET_VARIABLES = ("NOTICES_DATABASE_URL", "NOTICES_SMTP_URL", "NOTICES_SECRET_KEY")
@@ -332,11 +343,58 @@ def _trusted_proxies(raw: dict[str, Any]) -> tuple[str, ...]:
     return tuple(proxies)
 
 
+def _map_bounds(raw: dict[str, Any]) -> Bounds:
+    value = _get(raw, "map", "bounds", list(DEFAULT_BOUNDS))
+    problem = "map.bounds: must be [west, south, east, north] in degrees, e.g. [4.44, 52.14, 4.51, 52.18]"
+    if not isinstance(value, list) or len(value) != 4:
+        raise ConfigError(problem)
+    if not all(isinstance(number, int | float) and not isinstance(number, bool) for number in value):
+        raise ConfigError(problem)
+    west, south, east, north = (float(number) for number in value)
+    if not (-180 <= west < east <= 180 and -90 <= south < north <= 90):
+        raise ConfigError(problem + f"; got {value!r}")
+    return west, south, east, north
+
+
+def _tile_url(raw: dict[str, Any]) -> str:
+    url = _string(raw, "map", "tile_url", DEFAULT_TILE_URL).strip()
+    if not url:
+        return ""
+    parts = urlsplit(url.replace("{", "").replace("}", ""))
+    if parts.scheme not in ("http", "https") or not parts.netloc or not all(k in url for k in ("{z}", "{x}", "{y}")):
+        raise ConfigError(
+            "map.tile_url (NOTICES_MAP_TILE_URL): must be an http(s) URL with {z}, {x} and {y}, "
+            f"or empty for no background; got {url!r}"
+        )
+    return url
+
+
+def _location_geometries(raw: dict[str, Any], bounds: Bounds) -> dict[str, dict[str, Any]]:
+    """Take `geometry = {...}` out of each `[locations]` entry (the rest are labels), checked."""
+    geometries = {}
+    for key, entry in list(raw["locations"].items()):
+        if not isinstance(entry, dict) or "geometry" not in entry:
+            continue
+        entry = dict(entry)
+        try:
+            geometries[key] = check_geometry(entry.pop("geometry"), bounds=bounds)
+        except ShapeError as error:
+            where = f".{error.where}" if error.where else ""
+            raise ConfigError(f"locations.{key}.geometry{where}: {error.problem}") from None
+        raw["locations"][key] = entry
+    return geometries
+
+
 def _build(raw: dict[str, Any]) -> Settings:
     language = _string(raw, "site", "language", "en")
     if language not in LANGUAGES:
         raise ConfigError(f"site.language: must be 'en' or 'nl', got {language!r}")
     categories, category_translations = _keyed_labels(raw, "categories", language)
+    bounds = _map_bounds(raw)
+    location_geometries: dict[str, dict[str, Any]] = {}
+    if isinstance(raw.get("locations"), dict):
+        raw = {**raw, "locations": dict(raw["locations"])}  # the caller's table stays as it was
+        location_geometries = _location_geometries(raw, bounds)
     locations, location_translations = _keyed_labels(raw, "locations", language)
     return Settings(
         site_name=_string(raw, "site", "name", "Notices"),
@@ -384,4 +442,8 @@ def _build(raw: dict[str, Any]) -> Settings:
         locations=locations,
         translations={"categories": category_translations, "locations": location_translations},
         trusted_proxies=_trusted_proxies(raw),
+        location_geometries=location_geometries,
+        map_tile_url=_tile_url(raw),
+        map_attribution=_string(raw, "map", "attribution", DEFAULT_ATTRIBUTION),
+        map_bounds=bounds,
     )

@@ -107,6 +107,9 @@ def update_notice(
     notice.version += 1
     notice.updated_at, notice.updated_by = now, author
     times_changed = any(getattr(before, name) != getattr(fields, name) for name in TIME_FIELDS)
+    # Where a closure is matters as much as when: a moved segment or a new diversion is announced
+    # (and alerted) like new times, not filed as a text edit.
+    place_changed = before.geometry != fields.geometry
     # If the new times move the notice back to an earlier phase (an ended
     # closure extended, a start postponed), the job must announce it again.
     current_phase = phase_at(notice, now)
@@ -116,7 +119,7 @@ def update_notice(
     audit.record(session, actor=author, action="notice.update", target=notice.uid, detail=note, now=now)
     # A first publication is announced by the job's "published" event instead.
     if was_public:
-        kind = EventKind.RESCHEDULED if times_changed else EventKind.UPDATED
+        kind = EventKind.RESCHEDULED if times_changed or place_changed else EventKind.UPDATED
         _record_event(session, notice, kind, now=now, detail=note)
     site_state.bump_data_version(session, now)
     return notice

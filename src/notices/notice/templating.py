@@ -9,6 +9,7 @@ from markupsafe import Markup
 
 from notices.core.config import Settings
 from notices.core.resources import templates_dir
+from notices.notice.geometry import features_of
 from notices.notice.markup import markdown_to_html, renderable_instant
 from notices.notice.times import isoformat_site
 from notices.notice.wording import Words
@@ -18,9 +19,7 @@ def map_url(notice: Any, settings: Settings) -> str:
     """The absolute address of the notice page's map (emails link to it rather than embed a picture
     from elsewhere), or "" when the notice has no place to draw: no geometry of its own and none
     for its locations."""
-    own = getattr(notice, "geometry", None)
-    has_own = isinstance(own, dict) and bool(own.get("features"))
-    if not has_own and not any(settings.location_geometries.get(key) for key in notice.locations or ()):
+    if not features_of(notice, settings)["features"]:
         return ""
     return settings.absolute_url(f"/notices/{notice.uid}#map")
 

@@ -15,6 +15,7 @@ from notices.core.choices import choose, choose_many
 from notices.core.config import SEVERITIES, Settings
 from notices.core.errors import InvalidField
 from notices.core.safe_text import clean_text
+from notices.notice.geometry import parse_geometry
 from notices.notice.times import TimeInputError, check_window, parse_instant, to_utc
 
 TIME_FIELDS = ("publish_at", "starts_at", "ends_at")
@@ -119,8 +120,9 @@ def _parse_present(
             values[name] = None  # an update that clears ends_at makes it open-ended
         else:
             values[name] = _instant(raw[name], name, settings=settings, now=now)
-    if raw.get("geometry") is not None:
-        values["geometry"] = _geometry(raw["geometry"])
+    if "geometry" in raw and (clearable or raw["geometry"] is not None):
+        # In a change, null or "" removes the notice's own shapes (its locations' apply again).
+        values["geometry"] = parse_geometry(raw["geometry"], settings)
     return values
 
 
@@ -164,9 +166,3 @@ def _boolean(value: Any, name: str) -> bool:
     if isinstance(value, str) and value.strip().lower() in ("true", "yes", "1", "false", "no", "0", ""):
         return value.strip().lower() in ("true", "yes", "1")
     raise InvalidField(name, f"must be true or false, got {value!r}")
-
-
-def _geometry(value: Any) -> dict[str, Any]:
-    if not isinstance(value, dict) or not isinstance(value.get("type"), str):
-        raise InvalidField("geometry", "must be a GeoJSON geometry object with a 'type'")
-    return value

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -26,7 +27,43 @@ for maps and phasing.
 """
 
 
-def demo_notices(settings: Settings, now: datetime) -> list[dict[str, str | list[str] | datetime]]:
+def _line(role: str, *positions: tuple[float, float]) -> dict[str, Any]:
+    return {
+        "type": "Feature",
+        "geometry": {"type": "LineString", "coordinates": [list(position) for position in positions]},
+        "properties": {"role": role},
+    }
+
+
+# [longitude, latitude]: the closed stretch of the Plesmanlaan, and the way round it (north on the
+# Sylviusweg, west along the Wassenaarseweg, south on the Einsteinweg); see config/notices.toml.
+PLESMANLAAN_CLOSURE = {
+    "type": "FeatureCollection",
+    "features": [
+        _line("closure", (4.4745, 52.1692), (4.4700, 52.1700), (4.4650, 52.1707)),
+        _line(
+            "diversion",
+            (4.4745, 52.1692),
+            (4.4741, 52.1718),
+            (4.4741, 52.1741),
+            (4.4700, 52.1745),
+            (4.4647, 52.1750),
+            (4.4647, 52.1735),
+            (4.4650, 52.1707),
+        ),
+    ],
+}
+# The slip road from the Plesmanlaan up to the Wassenaarseweg; traffic goes via the Sylviusweg.
+WASSENAARSEWEG_EXIT_CLOSURE = {
+    "type": "FeatureCollection",
+    "features": [
+        _line("closure", (4.4790, 52.1684), (4.4800, 52.1705), (4.4805, 52.1730)),
+        _line("diversion", (4.4790, 52.1684), (4.4745, 52.1692), (4.4741, 52.1718), (4.4741, 52.1741)),
+    ],
+}
+
+
+def demo_notices(settings: Settings, now: datetime) -> list[dict[str, Any]]:
     zone = settings.timezone
     today = now.astimezone(zone).date()
 
@@ -43,6 +80,7 @@ def demo_notices(settings: Settings, now: datetime) -> list[dict[str, str | list
             "category": "road-closure",
             "severity": "major",
             "locations": ["plesmanlaan", "sylviusweg", "einsteinweg"],
+            "geometry": PLESMANLAAN_CLOSURE,
             "publish_at": plesmanlaan_start - timedelta(days=10),
             "starts_at": plesmanlaan_start,
             "expected_end": "approximately Q3 2027",
@@ -54,6 +92,7 @@ def demo_notices(settings: Settings, now: datetime) -> list[dict[str, str | list
             "category": "road-closure",
             "severity": "major",
             "locations": ["plesmanlaan", "wassenaarseweg"],
+            "geometry": WASSENAARSEWEG_EXIT_CLOSURE,
             "publish_at": plesmanlaan_start - timedelta(days=10),
             "starts_at": plesmanlaan_start,
             "expected_end": "approximately Q3 2027",

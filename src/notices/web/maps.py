@@ -15,9 +15,9 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from notices.core.config import Settings
+from notices.notice.geometry import features_of
 
 _ORIGIN_HOST = re.compile(r"(\*\.)?[A-Za-z0-9.-]+(:[0-9]{1,5})?|\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?")
-ROLES = ("closure", "diversion", "area", "place")
 # One look for both drawings (Leaflet in map.js, the SVG outline in map_sketch): closures red,
 # diversions blue and dashed, areas and places in their notice's severity colour.
 SEVERITY_COLOURS = {"info": "#2b83ba", "minor": "#c98a00", "major": "#e8590c", "critical": "#8b0016"}
@@ -76,47 +76,15 @@ class MapSettings:
         }
 
 
-def _stored_features(notice: Any) -> list[dict[str, Any]]:
-    geometry = getattr(notice, "geometry", None)
-    if isinstance(geometry, dict) and geometry.get("type") == "FeatureCollection":
-        return [feature for feature in geometry.get("features") or () if isinstance(feature, dict)]
-    return []
-
-
-def _place_features(notice: Any, settings: Settings) -> list[dict[str, Any]]:
-    geometries = settings.location_geometries
-    return [
-        {"type": "Feature", "geometry": geometries[key], "properties": {"role": "place", "location": key}}
-        for key in notice.locations or ()
-        if geometries.get(key)
-    ]
-
-
 def notice_features(notice: Any, settings: Settings) -> list[dict[str, Any]]:
-    """The notice's own features, else its locations' ("place"), each with the properties a
-    popup, a style and a legend need. Old or odd rows give fewer features, never an error."""
-    features = _stored_features(notice) or _place_features(notice, settings)
-    shown = []
-    for feature in features:
-        geometry = feature.get("geometry")
-        if not isinstance(geometry, dict) or not geometry.get("coordinates"):
-            continue
-        role = (feature.get("properties") or {}).get("role")
-        shown.append(
-            {
-                "type": "Feature",
-                "geometry": geometry,
-                "properties": {
-                    "role": role if role in ROLES else "place",
-                    "uid": str(notice.uid),
-                    "title": notice.title,
-                    "severity": notice.severity,
-                    "category": notice.category,
-                    "url": f"/notices/{notice.uid}",
-                },
-            }
-        )
-    return shown
+    """The notice's own features, else its locations' ("place"), each with what a popup, a style
+    and a legend need (role, uid, title, severity, category) and the link to the notice's page.
+    A stored geometry that no longer passes the checks gives the locations' shapes instead."""
+    features = features_of(notice, settings)["features"]
+    return [
+        feature | {"properties": feature["properties"] | {"uid": str(notice.uid), "url": f"/notices/{notice.uid}"}}
+        for feature in features
+    ]
 
 
 def collection(notices: Iterable[Any], settings: Settings) -> dict[str, Any]:

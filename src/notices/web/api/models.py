@@ -24,6 +24,11 @@ EXAMPLE_NOTICE: dict[str, Any] = {
     "starts_at": "2025-11-14T16:00",
     "expected_end": "approximately Q3 2027",
 }
+GEOMETRY_HELP = (
+    "Where, as GeoJSON (RFC 7946, [longitude, latitude] in WGS 84): a FeatureCollection whose features have "
+    "properties.role closure, diversion, area or place, or a bare Point, LineString, MultiLineString, Polygon "
+    "or MultiPolygon (lines become the closure, polygons an area). Without it the locations' shapes apply."
+)
 TIME_HELP = "ISO 8601 with an offset, or wall time in the site zone (2026-11-14T16:00), or 'now' / '+2h'"
 NOTE_LIMIT = 2_000
 TIME_LIMIT = 100
@@ -77,6 +82,7 @@ class NoticeCreate(BaseModel):
         default=None, description=f"Leave out for 'until further notice'. {TIME_HELP}", max_length=TIME_LIMIT
     )
     expected_end: str = Field(default="", max_length=TEXT_LIMITS["expected_end"])
+    geometry: dict[str, Any] | None = Field(default=None, description=GEOMETRY_HELP)
     draft: StrictBool = Field(default=False, description="true: save without publishing (JSON true or false only)")
 
 
@@ -116,6 +122,9 @@ class NoticeUpdate(BaseModel):
         default=None, max_length=TIME_LIMIT, description=f"null: until further notice. {TIME_HELP}"
     )
     expected_end: str = _change(max_length=TEXT_LIMITS["expected_end"])
+    geometry: dict[str, Any] | None = Field(
+        default=None, description=f"null: no shapes of its own (the locations' apply). {GEOMETRY_HELP}"
+    )
 
 
 class NoticeCancel(BaseModel):
@@ -138,6 +147,7 @@ class NoticeOut(BaseModel):
     starts_at: str
     ends_at: str | None
     expected_end: str
+    geometry: dict[str, Any] | None = Field(description="The notice's own GeoJSON FeatureCollection, or null")
     version: int = Field(description="Goes up with every change; the ETag header is this number in quotes")
     cancelled_at: str | None
     cancel_reason: str

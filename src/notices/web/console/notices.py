@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -45,6 +46,9 @@ def _actor(user: User) -> str:
 def form_values(form: FormData) -> dict[str, Any]:
     values: dict[str, Any] = {name: str(form.get(name, "") or "") for name in TEXT_FIELDS}
     values["locations"] = [str(value) for value in form.getlist("locations")]
+    # A form without the field (an old page still open) leaves the notice's shapes as they are.
+    if "geometry" in form:
+        values["geometry"] = str(form.get("geometry") or "")
     return values
 
 
@@ -56,6 +60,7 @@ def values_of(notice: Notice, zone) -> dict:
     values["locations"] = list(notice.locations or ())
     for name in ("starts_at", "ends_at", "publish_at"):
         values[name] = form_value(getattr(notice, name), zone)
+    values["geometry"] = json.dumps(notice.geometry, ensure_ascii=False) if notice.geometry else ""
     return values
 
 

@@ -33,7 +33,9 @@ def _transient_notice(fields: NoticeFields, now):
 def previews(fields: NoticeFields, *, settings: Settings, templates: Environment, now: datetime) -> dict:
     """The notice's page, feed entry (HTML) and alert email (subject and HTML), as they would be."""
     notice = _transient_notice(fields, now)
-    page_html = templates.get_template("web/notice.html").render(notice=notice, now=now, status=status_at(notice, now))
+    page_html = templates.get_template("web/notice.html").render(
+        notice=notice, now=now, status=status_at(notice, now), sandboxed=True
+    )
     feed_html = f"<h2>{escape(entry_title(settings, notice, now))}</h2>" + entry_html(settings, notice)
     mail = preview_alert(templates, settings, notice, now=now)
     return {"page": page_html, "feed": feed_html, "email": mail.html, "email_subject": mail.subject}
