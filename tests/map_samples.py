@@ -3,6 +3,7 @@ diversion, a works area) and a tile server on 127.0.0.1 that records what it is 
 
 from __future__ import annotations
 
+import contextlib
 import struct
 import threading
 import zlib
@@ -66,7 +67,8 @@ class TileServer:
                 self.send_header("Content-Type", "image/png")
                 self.send_header("Content-Length", str(len(tile)))
                 self.end_headers()
-                self.wfile.write(tile)
+                with contextlib.suppress(BrokenPipeError, ConnectionResetError):  # the browser left the page
+                    self.wfile.write(tile)
 
             def log_message(self, *args) -> None:
                 pass

@@ -54,31 +54,46 @@
     return box;
   }
 
-  function legend(styles) {
+  // Only what the map shows: closures, diversions, then areas and places by severity.
+  function legend(styles, features) {
+    const rows = [];
+    const roles = features.map(function (feature) { return (feature.properties || {}).role; });
+    if (roles.indexOf("closure") >= 0) rows.push([styles.labels.closure, styles.roles.closure.color, "line"]);
+    if (roles.indexOf("diversion") >= 0) rows.push([styles.labels.diversion, styles.roles.diversion.color, "dashed"]);
+    Object.keys(styles.severities).forEach(function (severity) {
+      ["area", "place"].forEach(function (role) {
+        const present = features.some(function (feature) {
+          const properties = feature.properties || {};
+          return properties.role === role && properties.severity === severity;
+        });
+        if (present) rows.push([styles.labels[role] + ", " + severity, styles.severities[severity], role === "area" ? "area" : "dotted"]);
+      });
+    });
     const control = L.control({ position: "bottomright" });
     control.onAdd = function () {
       const box = element("div", "map-legend");
       box.appendChild(element("strong", null, "Legend"));
-      const rows = [
-        ["closure", styles.roles.closure.color, "line"],
-        ["diversion", styles.roles.diversion.color, "dashed"],
-      ];
-      Object.keys(styles.severities).forEach(function (severity) {
-        rows.push([severity, styles.severities[severity], "area"]);
-      });
       rows.forEach(function (row) {
         const item = element("div", "map-legend-row");
         const swatch = element("span", "map-legend-swatch map-legend-" + row[2]);
         swatch.style.borderColor = row[1];
         if (row[2] === "area") swatch.style.backgroundColor = row[1];
         item.appendChild(swatch);
-        const label = styles.labels[row[0]] || "Works or place, " + row[0];
-        item.appendChild(element("span", null, label));
+        item.appendChild(element("span", null, row[0]));
         box.appendChild(item);
       });
       return box;
     };
     return control;
+  }
+
+  // Closures over everything else: a diversion that starts where the closure starts must not hide it.
+  function closuresOnTop(group) {
+    group.eachLayer(function (shape) {
+      if (shape.feature && shape.feature.properties && shape.feature.properties.role === "closure" && shape.bringToFront) {
+        shape.bringToFront();
+      }
+    });
   }
 
   function baseMap(box) {
@@ -109,7 +124,8 @@
   function showMap(box, styles) {
     const map = baseMap(box);
     const overview = box.dataset.map === "overview";
-    const layer = L.geoJSON(featuresOf(box), {
+    const data = featuresOf(box);
+    const layer = L.geoJSON(data, {
       style: styler(styles),
       pointToLayer: pointAsCircle,
       onEachFeature: function (feature, shape) {
@@ -117,7 +133,8 @@
       },
     }).addTo(map);
     fit(map, layer);
-    legend(styles).addTo(map);
+    closuresOnTop(layer);
+    legend(styles, data.features).addTo(map);
   }
 
   // The console's form: draw or edit the closed segment, the diversion and areas; every change is
@@ -150,6 +167,7 @@
         feature.properties = { role: shape.feature.properties.role };
         features.push(feature);
       });
+      closuresOnTop(drawn);
       input.value = features.length ? JSON.stringify({ type: "FeatureCollection", features: features }) : "";
       input.dispatchEvent(new Event("input", { bubbles: true }));
     }
@@ -198,7 +216,12 @@
     const severity = document.getElementById("severity");
     if (severity) severity.addEventListener("change", function () { drawn.eachLayer(restyle); });
     load();
-    legend(styles).addTo(map);
+    const severityNow = severity ? severity.value : "info";
+    legend(styles, [
+      { properties: { role: "closure" } },
+      { properties: { role: "diversion" } },
+      { properties: { role: "area", severity: severityNow } },
+    ]).addTo(map);
   }
 
   document.querySelectorAll("[data-map]").forEach(function (box) {

@@ -127,6 +127,31 @@ def test_the_home_and_notice_pages_show_the_closure_in_red_and_the_diversion(ctx
     assert_clean(watched)
 
 
+def test_a_tenant_sees_the_demo_plesmanlaan_closure_and_its_diversion(ctx, clock, watched):
+    from notices.notice import lifecycle, store
+    from notices.runtime.demo import load_demo
+    from notices.web.maps import notice_features
+
+    with ctx.db.session() as session, session.begin():
+        load_demo(session, ctx.settings, clock.now())
+    with ctx.db.session() as session:
+        visible = store.visible_notices(session, clock.now())
+        expected = [f["properties"]["role"] for notice in visible for f in notice_features(notice, ctx.settings)]
+        (plesmanlaan,) = [n for n in visible if n.title == "Plesmanlaan closed between Sylviusweg and Einsteinweg"]
+        assert lifecycle.status_at(plesmanlaan, clock.now()) == "active"
+    watched.goto("/")
+    expect(watched.locator(SHAPES)).to_have_count(len(expected))
+    assert roles_drawn(watched) == sorted(expected)
+    screenshot(watched, "map-demo-home.png")
+    watched.goto(f"/notices/{plesmanlaan.uid}#map")
+    expect(watched.locator(SHAPES)).to_have_count(2)
+    assert roles_drawn(watched) == ["closure", "diversion"]
+    # The closure is drawn last, over the diversion that starts where it starts.
+    assert "role-closure" in watched.locator(SHAPES).last.get_attribute("class").split()
+    screenshot(watched, "map-demo-plesmanlaan.png")
+    assert_clean(watched)
+
+
 @pytest.mark.parametrize("tile_url", [""])
 def test_without_a_tile_server_the_map_still_shows_the_outlines(ctx, clock, watched):
     closure, _ = closure_and_works(ctx, clock)
