@@ -7,6 +7,7 @@ from markupsafe import Markup
 
 from notices.core.config import Settings
 from notices.core.resources import templates_dir
+from notices.notice.geometry import features_of
 from notices.notice.markup import markdown_to_html, renderable_instant
 from notices.notice.times import isoformat_site
 from notices.notice.wording import Words
@@ -39,5 +40,8 @@ def make_environment(settings: Settings) -> Environment:
         category_label=words.category,
         location_label=words.location,
         status_label=words.status,
+        # Whether the notice page shows a map (its own shapes or its locations'): emails link to it.
+        has_map=lambda notice: bool(features_of(notice, settings)["features"]),
+        map_url=lambda notice: settings.absolute_url(f"/notices/{notice.uid}") + "#map",
     )
     return environment

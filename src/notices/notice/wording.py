@@ -46,6 +46,7 @@ class Texts:
     digest_title: Mapping[str, str]
     digest_parts: Mapping[str, str]
     nothing_new: str
+    on_the_map: str
 
 
 TEXTS = {
@@ -83,6 +84,7 @@ TEXTS = {
             "ending": "{n} ending soon",
         },
         nothing_new="nothing new",
+        on_the_map="On the map",
     ),
     "nl": Texts(
         until_further_notice="tot nader order",
@@ -118,6 +120,7 @@ TEXTS = {
             "ending": "{n} eindigt binnenkort",
         },
         nothing_new="niets nieuws",
+        on_the_map="Op de kaart",
     ),
 }
 
@@ -197,6 +200,9 @@ class Words:
 
     def severity(self, severity: str) -> str:
         return self.texts.severity.get(severity, severity)
+
+    def on_the_map(self) -> str:
+        return self.texts.on_the_map
 
     def frequency(self, frequency: str) -> str:
         return self.texts.frequency.get(frequency, frequency)
