@@ -1,6 +1,8 @@
 """`--geometry FILE` on add and update, `notice show --json`, import: shapes round-trip, bad ones exit 2."""
 
 import json
+import re
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -106,3 +108,15 @@ def test_import_carries_geometry_and_refuses_a_bad_one(ctx, run, tmp_path):
     refused = run("notice", "import", str(bad))
     assert refused.exit_code == 2 and "notice 2: geometry: type: 'Blob' is not a supported" in refused.output
     assert count(ctx, Notice) == 1
+
+
+def test_the_readme_import_example_with_shapes_imports_as_written(ctx, run, tmp_path):
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    (block,) = [block for block in re.findall(r"```yaml\n(.*?)```", readme, flags=re.S) if "geometry:" in block]
+    path = tmp_path / "readme.yaml"
+    path.write_text(block, encoding="utf-8")
+    imported = run("notice", "import", str(path), "--json")
+    assert imported.exit_code == 0, imported.output
+    (notice,) = json.loads(imported.output)
+    roles = [feature["properties"]["role"] for feature in notice["geometry"]["features"]]
+    assert roles == ["closure", "diversion"]

@@ -14,13 +14,22 @@ from notices.runtime.scheduler import NoticeScheduler
 from notices.web import create_app
 from tests.factories import add_notice
 
-FILES = ["feeds/notices.atom", "feeds/notices.rss", "feeds/events.atom", "feeds/events.rss", "calendar/notices.ics"]
+FILES = [
+    "feeds/notices.atom",
+    "feeds/notices.rss",
+    "feeds/events.atom",
+    "feeds/events.rss",
+    "calendar/notices.ics",
+    "feeds/notices.geojson",
+    "feeds/cap.atom",
+    "feeds/closures.json",
+]
 
 
 def test_export_writes_the_feeds_the_web_app_serves(ctx, tmp_path):
     add_notice(ctx)
     counts = jobs.export_feeds(ctx, now=ctx.clock.now(), directory=tmp_path)
-    assert (counts["written"], counts["unchanged"]) == (5, 0)
+    assert (counts["written"], counts["unchanged"]) == (len(FILES), 0)
     with TestClient(create_app(ctx.settings, ctx=ctx)) as client:
         for name in FILES:
             assert (tmp_path / name).read_bytes() == client.get("/" + name).content
@@ -34,7 +43,7 @@ def test_unchanged_feeds_are_not_rewritten(ctx, clock, tmp_path):
     before = {name: (tmp_path / name).stat() for name in FILES}
     clock.advance(timedelta(seconds=10))
     counts = jobs.export_feeds(ctx, now=clock.now(), directory=tmp_path)
-    assert (counts["written"], counts["unchanged"]) == (0, 5)
+    assert (counts["written"], counts["unchanged"]) == (0, len(FILES))
     after = {name: (tmp_path / name).stat() for name in FILES}
     assert {name: (s.st_ino, s.st_mtime_ns) for name, s in before.items()} == {
         name: (s.st_ino, s.st_mtime_ns) for name, s in after.items()
@@ -83,5 +92,5 @@ def test_feed_export_command(ctx, tmp_path):
     add_notice(ctx)
     result = CliRunner().invoke(cli, ["feed", "export", str(tmp_path / "public"), "--json"], obj=ctx)
     assert result.exit_code == 0, result.output
-    assert json.loads(result.output) == {"written": 5, "unchanged": 0}
+    assert json.loads(result.output) == {"written": len(FILES), "unchanged": 0}
     assert (tmp_path / "public/calendar/notices.ics").exists()

@@ -3,10 +3,12 @@
 import json
 
 import pytest
+from click.testing import CliRunner
 from fastapi.testclient import TestClient
 from lxml import etree
 from sqlalchemy import func, select
 
+from notices.cli import cli
 from notices.core.models import Notice
 from tests.factories import add_notice, add_token, add_user, reload
 from tests.web.test_console import csrf_of, log_in
@@ -139,3 +141,24 @@ def test_an_edit_of_the_shape_on_the_form_bumps_the_version(ctx, manager):
     assert saved.status_code == 303, saved.text
     stored = reload(ctx, notice.uid)
     assert stored.version == 2 and stored.geometry["features"][0]["geometry"] == CLOSURE
+
+
+def test_a_closure_sent_to_the_api_round_trips_through_every_output(ctx, client, auth):
+    created = client.post(
+        "/api/v1/notices", json={**NEW, "starts_at": "now", "geometry": COLLECTION}, headers=auth
+    ).json()
+    uid = created["uid"]
+    shown = CliRunner().invoke(cli, ["notice", "show", uid, "--json"], obj=ctx, catch_exceptions=False)
+    assert json.loads(shown.output)["geometry"] == COLLECTION
+    features = client.get("/feeds/notices.geojson").json()["features"]
+    assert [(f["geometry"], f["properties"]["role"]) for f in features] == [
+        (CLOSURE, "closure"),
+        (DIVERSION, "diversion"),
+    ]
+    cap = etree.fromstring(client.get(f"/cap/{uid}.xml").content)
+    polygons = cap.findall(".//{urn:oasis:names:tc:emergency:cap:1.2}polygon")
+    assert len(polygons) == 2  # one per language: the closure's band (the diversion is not the area)
+    (incident,) = client.get("/feeds/closures.json").json()["incidents"]
+    assert incident["id"] == uid
+    pairs = [float(number) for number in incident["polyline"].split()]
+    assert [[lon, lat] for lat, lon in zip(pairs[::2], pairs[1::2], strict=True)] == CLOSURE["coordinates"]

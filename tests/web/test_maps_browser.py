@@ -12,11 +12,13 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from lxml import etree
 from playwright.sync_api import expect
 
 from tests.factories import add_notice, add_user
 from tests.map_samples import CLOSURE_WITH_DIVERSION, WORKS_AREA, TileServer, feature_collection, store_geometry
 
+CAP_SCHEMA = etree.XMLSchema(etree.parse(str(Path(__file__).parents[1] / "feeds" / "schemas" / "CAP-v1.2.xsd")))
 # Screenshots for a person to look at (var/ is not committed).
 ARTIFACTS = Path(__file__).resolve().parents[2] / "var" / "test-artifacts"
 SHAPES = ".leaflet-overlay-pane path.notice-shape"
@@ -219,6 +221,20 @@ def test_a_manager_draws_the_closure_and_the_diversion_saves_and_the_geometry_ro
         check=True,
     )
     assert json.loads(shown.stdout)["geometry"] == drawn
+    # ... and every output with shapes: the GeoJSON feed, CAP (valid against the schema), the closure feed.
+    closure, diversion = (feature["geometry"] for feature in drawn["features"])
+    features = watched.request.get("/feeds/notices.geojson").json()["features"]
+    assert [(f["geometry"], f["properties"]["role"], f["properties"]["uid"]) for f in features] == [
+        (closure, "closure", uid),
+        (diversion, "diversion", uid),
+    ]
+    cap = etree.fromstring(watched.request.get(f"/cap/{uid}.xml").body())
+    CAP_SCHEMA.assertValid(cap)
+    assert cap.findall(".//{urn:oasis:names:tc:emergency:cap:1.2}polygon")  # the closed stretch, as an area
+    (incident,) = watched.request.get("/feeds/closures.json").json()["incidents"]
+    assert (incident["id"], incident["type"]) == (uid, "ROAD_CLOSED")
+    numbers = [float(number) for number in incident["polyline"].split()]  # CIFS: "lat lon lat lon ..."
+    assert [[lon, lat] for lat, lon in zip(numbers[::2], numbers[1::2], strict=True)] == closure["coordinates"]
     # Opened again, the form's map holds the saved shapes, ready to edit.
     watched.reload()
     expect(watched.locator(SHAPES)).to_have_count(2)

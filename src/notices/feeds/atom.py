@@ -11,12 +11,14 @@ from collections.abc import Sequence
 from datetime import datetime
 from html import escape
 from types import SimpleNamespace
-from typing import TypedDict
+from typing import Protocol, TypedDict
 
 from feedgen.feed import FeedGenerator  # feedgen ships no type hints
 
 from notices.core.config import Settings
 from notices.core.models import Notice, NoticeEvent
+from notices.feeds.places import georss
+from notices.notice.geometry import Placed
 from notices.notice.markup import (
     NoticeLike,
     RenderableNotice,
@@ -93,6 +95,7 @@ def _generator(
     generator.language(settings.language)
     generator.updated(renderable_instant(updated) or EPOCH)
     generator.generator("notices")
+    generator.load_extension("geo")  # GeoRSS Simple: georss:point, georss:line, georss:polygon
     return generator
 
 
@@ -106,6 +109,7 @@ class _Entry(TypedDict):
     content: str
     published: datetime
     updated: datetime
+    place: tuple[str, str] | None
 
 
 def _add_entry(
@@ -119,6 +123,7 @@ def _add_entry(
     content: str,
     published: datetime,
     updated: datetime,
+    place: tuple[str, str] | None,
 ) -> None:
     entry = generator.add_entry(order="append")
     entry.id(entry_id)
@@ -132,6 +137,11 @@ def _add_entry(
     entry.category(term=view.category, label=view.category_label)
     for key, label in zip(view.locations, view.places, strict=True):
         entry.category(term=key, scheme=settings.absolute_url("/locations"), label=label)
+    if place is not None:
+        kind, text = place
+        getattr(entry.geo, kind)(text)
+        if view.where:
+            entry.geo.featurename(view.where)
 
 
 def _serialise(generator: FeedGenerator, fmt: str) -> bytes:
@@ -173,6 +183,7 @@ def build_feed(
             "content": entry_html(settings, view),
             "published": view.publish_at or view.created_at,
             "updated": max(view.updated_at, view.publish_at or view.updated_at),
+            "place": georss(notice, settings),
         }
 
     for values in render_each(notices, entry, describe=lambda notice: f"notice {notice.uid}", skipped=skipped):
@@ -180,7 +191,11 @@ def build_feed(
     return _serialise(generator, fmt)
 
 
-def as_of_event(event: NoticeEvent) -> NoticeLike:
+class PastNotice(NoticeLike, Placed, Protocol):
+    """A notice as it was at one of its versions: what a feed renders and where it was."""
+
+
+def as_of_event(event: NoticeEvent) -> PastNotice:
     """The notice as it was when the event happened (its revision), else as it is now.
 
     An old "rescheduled" entry should keep saying what was announced then,
@@ -195,6 +210,7 @@ def as_of_event(event: NoticeEvent) -> NoticeLike:
         data[name] = datetime.fromisoformat(data[name]) if data.get(name) else None
     data.setdefault("location_detail", "")
     data.setdefault("cancel_reason", "")
+    data.setdefault("geometry", None)  # revisions from before notices had shapes
     return SimpleNamespace(**data, uid=notice.uid, updated_at=revision.changed_at)
 
 
@@ -227,7 +243,8 @@ def build_event_feed(
     words = Words.of_site(settings)
 
     def entry(event: NoticeEvent) -> _Entry:
-        view = renderable_notice(as_of_event(event), settings)
+        as_it_was = as_of_event(event)
+        view = renderable_notice(as_it_was, settings)
         label = safe_output_text(words.event(event.kind))
         occurred_at = renderable_instant(event.occurred_at)
         return {
@@ -238,6 +255,7 @@ def build_event_feed(
             "content": entry_html(settings, view, note=safe_output_text(event.detail)),
             "published": occurred_at,
             "updated": occurred_at,
+            "place": georss(as_it_was, settings),
         }
 
     described = lambda event: f"event {event.kind} of notice {event.notice.uid}"  # noqa: E731

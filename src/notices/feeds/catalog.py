@@ -12,8 +12,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from sqlalchemy.orm import Session
+
 from notices.core.context import AppContext
 from notices.core.models import Notice
+from notices.feeds import cap, closures, geojson
 from notices.feeds.atom import EPOCH, build_event_feed, build_feed
 from notices.feeds.ical import (
     build_calendar,
@@ -21,7 +24,7 @@ from notices.feeds.ical import (
     horizon_moves_at,
     is_rolling,
 )
-from notices.notice import store
+from notices.notice import lifecycle, store
 from notices.notice.lifecycle import Filters
 
 HISTORY = timedelta(days=30)
@@ -34,6 +37,8 @@ MEDIA_TYPES = {
     "atom": "application/atom+xml; charset=utf-8",
     "rss": "application/rss+xml; charset=utf-8",
     "ics": "text/calendar; charset=utf-8",
+    "geojson": geojson.MEDIA_TYPE,
+    "json": "application/json; charset=utf-8",
 }
 # URL path -> (what, format)
 FEED_PATHS = {
@@ -42,6 +47,9 @@ FEED_PATHS = {
     "/feeds/events.atom": ("events", "atom"),
     "/feeds/events.rss": ("events", "rss"),
     "/calendar/notices.ics": ("calendar", "ics"),
+    "/feeds/notices.geojson": ("geojson", "geojson"),
+    "/feeds/cap.atom": ("cap", "atom"),
+    "/feeds/closures.json": ("closures", "json"),
 }
 
 
@@ -73,6 +81,24 @@ def render_feed(ctx: AppContext, path: str, filters: Filters, query: str, now: d
             events = store.recent_events(session, now, filters, history=HISTORY)
             body = build_event_feed(events, settings=settings, fmt=fmt, self_url=self_url, now=now, skipped=skipped)
             valid_until = _earliest(next_boundary, now + WINDOW_REFRESH if events else None)
+        elif what == "geojson":
+            notices = store.visible_notices(session, now, filters)
+            body = geojson.build_geojson(notices, settings=settings, now=now, skipped=skipped)
+            valid_until = next_boundary
+        elif what == "cap":
+            notices = cap_notices(session, now, filters)
+            body = cap.build_cap_index(
+                notices, settings=settings, self_url=self_url, updated=last_change, skipped=skipped
+            )
+            valid_until = _earliest(next_boundary, now + WINDOW_REFRESH if notices else None)
+        elif what == "closures":
+            notices = store.visible_notices(session, now, filters)
+            body = closures.build_closures(notices, settings=settings, now=now, skipped=skipped)
+            valid_until = next_boundary
+            if closures.has_open_ended(notices):
+                # The open-ended closures' end moved at midnight: new bytes, so a new Last-Modified.
+                valid_until = _earliest(valid_until, closures.renewed_at(now, settings))
+                last_change = max(last_change, horizon_moved_at(now, settings.timezone))
         else:
             notices = store.calendar_notices(session, now, filters, history=HISTORY)
             body = build_calendar(notices, settings=settings, now=now, skipped=skipped)
@@ -87,6 +113,17 @@ def render_feed(ctx: AppContext, path: str, filters: Filters, query: str, now: d
         valid_until=valid_until,
         skipped=tuple(skipped),
     )
+
+
+def cap_notices(session: Session, now: datetime, filters: Filters) -> list[Notice]:
+    """The notices with a current CAP message: those in effect or upcoming, and those cancelled
+    within HISTORY (their Cancel message must reach the hubs that have the alert)."""
+    published = store.calendar_notices(session, now, filters, history=HISTORY)
+    return [
+        notice
+        for notice in published
+        if notice.cancelled_at is not None or lifecycle.status_at(notice, now) in lifecycle.VISIBLE_STATUSES
+    ]
 
 
 def _calendar_changes(notices: Sequence[Notice], now: datetime, zone: ZoneInfo) -> list[datetime | None]:

@@ -21,6 +21,7 @@ from icalendar import Calendar, Event, vText
 from notices.core.config import Settings
 from notices.core.models import Notice
 from notices.feeds.atom import entry_html
+from notices.feeds.places import geo_point
 from notices.notice.lifecycle import Timed
 from notices.notice.markup import (
     RenderableNotice,
@@ -144,6 +145,8 @@ def build_calendar(
             event.add(
                 "location", ", ".join([*view.places, view.location_detail] if view.location_detail else view.places)
             )
+        if (point := geo_point(notice, settings)) is not None:
+            event.add("geo", point)
         event.add("categories", [view.category_label])
         event.add("status", "CANCELLED" if view.cancelled_at is not None else "CONFIRMED")
         # Closures should not block people's calendars as busy time.

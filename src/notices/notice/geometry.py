@@ -28,11 +28,16 @@ log = logging.getLogger(__name__)
 class Placed(Protocol):
     """What features_of reads: a stored Notice, or NoticeFields (the console's preview)."""
 
-    title: str
-    category: str
-    severity: str
-    locations: Any
-    geometry: dict[str, Any] | None
+    @property
+    def title(self) -> str: ...
+    @property
+    def category(self) -> str: ...
+    @property
+    def severity(self) -> str: ...
+    @property
+    def locations(self) -> Any: ...
+    @property
+    def geometry(self) -> dict[str, Any] | None: ...
 
 
 def parse_geometry(value: object, settings: Settings) -> dict[str, Any] | None:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
 
@@ -13,15 +11,6 @@ from notices.notice.geometry import features_of
 from notices.notice.markup import markdown_to_html, renderable_instant
 from notices.notice.times import isoformat_site
 from notices.notice.wording import Words
-
-
-def map_url(notice: Any, settings: Settings) -> str:
-    """The absolute address of the notice page's map (emails link to it rather than embed a picture
-    from elsewhere), or "" when the notice has no place to draw: no geometry of its own and none
-    for its locations."""
-    if not features_of(notice, settings)["features"]:
-        return ""
-    return settings.absolute_url(f"/notices/{notice.uid}#map")
 
 
 def make_environment(settings: Settings) -> Environment:
@@ -48,9 +37,11 @@ def make_environment(settings: Settings) -> Environment:
     environment.filters["location_labels"] = words.locations
     environment.globals.update(
         settings=settings,
-        map_url=lambda notice: map_url(notice, settings),
         category_label=words.category,
         location_label=words.location,
         status_label=words.status,
+        # Whether the notice page shows a map (its own shapes or its locations'): emails link to it.
+        has_map=lambda notice: bool(features_of(notice, settings)["features"]),
+        map_url=lambda notice: settings.absolute_url(f"/notices/{notice.uid}") + "#map",
     )
     return environment

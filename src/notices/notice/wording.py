@@ -46,7 +46,7 @@ class Texts:
     digest_title: Mapping[str, str]
     digest_parts: Mapping[str, str]
     nothing_new: str
-    on_the_map: str  # the link from an email to the notice page's map
+    on_the_map: str
 
 
 TEXTS = {
@@ -84,7 +84,7 @@ TEXTS = {
             "ending": "{n} ending soon",
         },
         nothing_new="nothing new",
-        on_the_map="See it on the map",
+        on_the_map="On the map",
     ),
     "nl": Texts(
         until_further_notice="tot nader order",
@@ -120,7 +120,7 @@ TEXTS = {
             "ending": "{n} eindigt binnenkort",
         },
         nothing_new="niets nieuws",
-        on_the_map="Bekijk het op de kaart",
+        on_the_map="Op de kaart",
     ),
 }
 
@@ -201,7 +201,6 @@ class Words:
     def severity(self, severity: str) -> str:
         return self.texts.severity.get(severity, severity)
 
-    @property
     def on_the_map(self) -> str:
         return self.texts.on_the_map
 

@@ -14,6 +14,7 @@ from notices.core.context import AppContext
 from notices.core.resources import templates_dir
 from notices.notice.templating import make_environment
 from notices.runtime.scheduler import LeaderElectedScheduler
+from notices.web import cap_documents as cap_routes
 from notices.web import errors, maps, ops, outage, vendor
 from notices.web import pages as page_routes
 from notices.web import subscribe as subscribe_routes
@@ -86,6 +87,7 @@ def create_app(
     )
     app.mount("/static", StaticFiles(directory=templates_dir() / "static"), name="static")
     app.include_router(page_routes.router)
+    app.include_router(cap_routes.router)
     app.include_router(subscribe_routes.router)
     app.state.feed_cache = FeedCache(ctx, version_check_seconds=settings.feed_change_check_seconds)
     app.state.metrics = Metrics(ctx, app.state.feed_cache)

@@ -1,0 +1,62 @@
+"""Visible notices as one GeoJSON FeatureCollection (RFC 7946). No queries, no clock of its own.
+
+One feature per shape of each notice: its own closure, diversion and areas, or else its locations'
+shapes. Map libraries, GIS tools and dashboards read it as it is; `application/geo+json`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from notices.core.config import Settings
+from notices.core.models import Notice
+from notices.notice.geometry import features_of
+from notices.notice.lifecycle import status_at
+from notices.notice.markup import render_each, renderable_notice
+from notices.notice.times import isoformat_site
+
+MEDIA_TYPE = "application/geo+json"
+
+
+def notice_features(notice: Notice, *, settings: Settings, now: datetime) -> list[dict[str, Any]]:
+    """The notice's features with the properties feed readers need (text made safe for any output)."""
+    view = renderable_notice(notice, settings)
+    zone = settings.timezone
+    about = {
+        "uid": view.uid,
+        "title": view.title,
+        "summary": view.summary,
+        "category": view.category,
+        "severity": view.severity,
+        "status": str(status_at(notice, now)),
+        "starts": isoformat_site(view.starts_at, zone),
+        "ends": isoformat_site(view.ends_at, zone) if view.ends_at else None,
+        "expected_end": view.expected_end,
+        "url": view.url,
+    }
+    features = []
+    for index, feature in enumerate(features_of(notice, settings)["features"]):
+        own = {key: feature["properties"][key] for key in ("role", "location") if key in feature["properties"]}
+        features.append(
+            {"type": "Feature", "id": f"{view.uid}-{index}", "geometry": feature["geometry"], "properties": about | own}
+        )
+    return features
+
+
+def build_geojson(
+    notices: Sequence[Notice], *, settings: Settings, now: datetime, skipped: list[tuple[str, str]] | None = None
+) -> bytes:
+    """The FeatureCollection of the notices given (already chosen and ordered); same data, same bytes."""
+    features: list[dict[str, Any]] = []
+    for each in render_each(
+        notices,
+        lambda notice: notice_features(notice, settings=settings, now=now),
+        describe=lambda notice: f"notice {notice.uid}",
+        skipped=skipped,
+    ):
+        features += each
+    collection = {"type": "FeatureCollection", "features": features}
+    return json.dumps(collection, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode("utf-8")

@@ -1,0 +1,145 @@
+"""CAP 1.2: every document valid against the OASIS schema, parsed back with cap-tools (xsdata)."""
+
+from datetime import timedelta
+from pathlib import Path
+
+import feedparser
+import pytest
+from cap_tools import Alert, MsgType
+from lxml import etree
+from shapely.geometry import Polygon, shape
+from xsdata.formats.dataclass.parsers import XmlParser
+
+from notices.notice import store
+from notices.notice.validation import parse_changes
+from tests.factories import add_notice
+from tests.feeds.geo_samples import CLOSURE, CLOSURE_WITH_DIVERSION, WORKS_AREA
+
+SCHEMA = etree.XMLSchema(etree.parse(str(Path(__file__).parent / "schemas" / "CAP-v1.2.xsd")))
+
+
+def read_cap(client, uid) -> tuple[Alert, etree._Element, object]:
+    response = client.get(f"/cap/{uid}.xml")
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"].startswith("application/cap+xml")
+    document = etree.fromstring(response.content)
+    SCHEMA.assertValid(document)
+    return XmlParser().from_bytes(response.content, Alert), document, response
+
+
+def change(ctx, uid, note="changed", **values):
+    with ctx.db.writing() as session, session.begin():
+        notice = store.get_notice(session, uid)
+        fields = parse_changes(values, current=store.fields_of(notice), settings=ctx.settings, now=ctx.clock.now())
+        store.update_notice(session, notice, fields, note=note, now=ctx.clock.now(), author="test")
+
+
+def cancel(ctx, uid, reason):
+    with ctx.db.writing() as session, session.begin():
+        store.cancel_notice(session, store.get_notice(session, uid), reason=reason, now=ctx.clock.now(), author="t")
+
+
+def test_a_closure_is_an_alert_in_each_language_with_its_area(ctx, client):
+    notice = add_notice(ctx, geometry=CLOSURE_WITH_DIVERSION, ends_at=None, starts_at=ctx.clock.now())
+    alert, _, _ = read_cap(client, notice.uid)
+    assert alert.msg_type is MsgType.ALERT
+    assert (alert.status.value, alert.scope.value, alert.sender) == ("Actual", "Public", ctx.settings.mail_from)
+    assert [info.language for info in alert.infos] == ["en", "nl"]
+    english = alert.infos[0]
+    assert [category.value for category in english.categories] == ["Transport"]
+    assert (english.urgency.value, english.severity.value, english.certainty.value) == (
+        "Immediate",
+        "Moderate",
+        "Observed",
+    )
+    assert english.expires is None  # until further notice
+    assert english.web == f"{ctx.settings.base_url}/notices/{notice.uid}"
+    assert english.instruction.endswith(f"/notices/{notice.uid}#map")
+    (area,) = english.areas
+    assert area.area_desc == "Plesmanlaan"
+    (polygon,) = area.polygons  # the closed line, buffered; the diversion is not the affected area
+    pairs = [tuple(float(number) for number in pair.split(",")) for pair in polygon.split()]
+    outline = Polygon([(lon, lat) for lat, lon in pairs])  # CAP writes latitude first
+    assert pairs[0] == pairs[-1] and outline.is_valid
+    closed = shape({"type": "LineString", "coordinates": CLOSURE})
+    assert outline.contains(closed) and outline.area < closed.length * 0.001
+
+
+def test_an_upcoming_notice_with_an_end_is_future_and_expires(ctx, client):
+    notice = add_notice(
+        ctx, category="construction", severity="critical", geometry={"type": "Polygon", "coordinates": WORKS_AREA}
+    )
+    alert, document, _ = read_cap(client, notice.uid)
+    info = alert.infos[0]
+    assert (info.urgency.value, info.severity.value, info.certainty.value) == ("Future", "Severe", "Likely")
+    assert info.expires is not None and info.onset is not None
+    assert [category.value for category in info.categories] == ["Infra"]
+    assert len(info.areas[0].polygons) == 1
+
+
+def test_a_point_becomes_a_circle(ctx, client):
+    notice = add_notice(ctx, locations=["station-leiden-centraal"], category="traffic")
+    alert, _, _ = read_cap(client, notice.uid)
+    (circle,) = alert.infos[0].areas[0].circles
+    assert circle == "52.166300,4.481700 0.05"
+
+
+def test_each_version_is_a_message_that_references_the_earlier_ones(ctx, client, clock):
+    notice = add_notice(ctx, geometry=CLOSURE_WITH_DIVERSION)
+    first, _, first_response = read_cap(client, notice.uid)
+    clock.advance(timedelta(minutes=5))
+    change(ctx, notice.uid, geometry={"type": "LineString", "coordinates": CLOSURE[:2]}, note="shorter closure")
+    second, _, second_response = read_cap(client, notice.uid)
+    assert second.msg_type is MsgType.UPDATE and second.identifier != first.identifier
+    assert second.references == f"{first.sender},{first.identifier},{first.sent}"
+    assert second_response.headers["etag"] != first_response.headers["etag"]
+    clock.advance(timedelta(minutes=5))
+    cancel(ctx, notice.uid, "works postponed")
+    third, document, _ = read_cap(client, notice.uid)
+    assert third.msg_type is MsgType.CANCEL and third.note == "works postponed"
+    assert third.references.split() == [
+        f"{first.sender},{first.identifier},{first.sent}",
+        f"{second.sender},{second.identifier},{second.sent}",
+    ]
+
+
+def test_the_same_version_is_the_same_message_and_304s(ctx, client, clock):
+    notice = add_notice(ctx)
+    _, _, response = read_cap(client, notice.uid)
+    clock.advance(timedelta(hours=3))  # the notice started meanwhile
+    again = client.get(f"/cap/{notice.uid}.xml")
+    assert again.content == response.content
+    cached = client.get(f"/cap/{notice.uid}.xml", headers={"if-none-match": response.headers["etag"]})
+    assert (cached.status_code, cached.content) == (304, b"")
+
+
+def test_drafts_unknown_and_malformed_names_are_404(ctx, client):
+    draft = add_notice(ctx, draft=True)
+    for path in (f"/cap/{draft.uid}.xml", "/cap/00000000-0000-0000-0000-000000000000.xml", f"/cap/{draft.uid}"):
+        assert client.get(path).status_code == 404
+
+
+def test_hostile_text_still_validates(ctx, client):
+    notice = add_notice(ctx, title="A" * 180 + " <alert> & \u202e", summary="bidi \u202e and \x0b control")
+    alert, _, _ = read_cap(client, notice.uid)
+    assert len(alert.infos[0].headline) <= 160
+
+
+@pytest.mark.parametrize("query", ["", "?category=road-closure"])
+def test_the_atom_index_links_every_current_message(ctx, client, query):
+    road = add_notice(ctx, geometry=CLOSURE_WITH_DIVERSION)
+    add_notice(ctx, category="event", severity="info")
+    cancelled = add_notice(ctx, starts_at=ctx.clock.now())
+    cancel(ctx, cancelled.uid, "called off")
+    add_notice(ctx, draft=True)
+    response = client.get("/feeds/cap.atom" + query)
+    assert response.status_code == 200
+    feed = feedparser.parse(response.content)
+    assert feed.bozo == 0 and feed.version == "atom10"
+    links = {link.href: link.type for entry in feed.entries for link in entry.links if link.rel == "alternate"}
+    uids = {href.rsplit("/", 1)[1].removesuffix(".xml") for href in links}
+    assert {road.uid, cancelled.uid} <= uids and set(links.values()) == {"application/cap+xml"}
+    assert len(uids) == (2 if query else 3)  # the event is not a road closure; the draft is never there
+    for href in links:
+        alert, _, _ = read_cap(client, href.rsplit("/", 1)[1].removesuffix(".xml"))
+        assert any(entry.id == alert.identifier for entry in feed.entries)
