@@ -1,0 +1,1 @@
+"""Outbound integrations: signed webhooks, Slack and Microsoft Teams messages, delivered through an outbox."""
