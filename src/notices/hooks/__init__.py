@@ -1,1 +1,1 @@
-"""Outbound integrations: signed webhooks, Slack and Microsoft Teams messages, delivered through an outbox."""
+"""Outbound integrations: signed webhooks, Slack and Teams channels, delivered through their own outbox."""
