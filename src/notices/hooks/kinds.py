@@ -28,7 +28,7 @@ ENDPOINT_KINDS = tuple(EndpointKind)
 HOOK_EVENTS = tuple(HookEvent)
 
 # Lifecycle events as endpoints see them: a text edit and a new time are both "changed".
-_BY_LIFECYCLE = {
+_BY_LIFECYCLE: dict[str, HookEvent] = {
     EventKind.PUBLISHED: HookEvent.PUBLISHED,
     EventKind.UPDATED: HookEvent.CHANGED,
     EventKind.RESCHEDULED: HookEvent.CHANGED,
@@ -41,7 +41,7 @@ _BY_LIFECYCLE = {
 
 def hook_event_of(lifecycle_kind: str) -> HookEvent | None:
     """The hook event a lifecycle event is, or None for one endpoints never hear about."""
-    return _BY_LIFECYCLE.get(EventKind(lifecycle_kind)) if lifecycle_kind in tuple(EventKind) else None
+    return _BY_LIFECYCLE.get(lifecycle_kind)
 
 
 def event_type(kind: HookEvent) -> str:
