@@ -94,6 +94,8 @@ class Settings:
     hooks_read_timeout: float = 5.0
     # Requests in flight at once (one slow endpoint must not hold up the others).
     hooks_concurrency: int = 8
+    # How often the scheduler sends what is due (retries); new events go out at once.
+    hooks_send_interval_seconds: float = 5.0
 
     def label(self, kind: str, key: str, language: str) -> str:
         """A category's or location's label in `language`, else in the site language."""
@@ -399,4 +401,5 @@ def _build(raw: dict[str, Any]) -> Settings:
         hooks_connect_timeout=_number(raw, "hooks", "connect_timeout_seconds", 3, minimum=0.1),
         hooks_read_timeout=_number(raw, "hooks", "read_timeout_seconds", 5, minimum=0.1),
         hooks_concurrency=int(_number(raw, "hooks", "concurrency", 8, minimum=1)),
+        hooks_send_interval_seconds=_number(raw, "hooks", "send_interval_seconds", 5, minimum=0.5),
     )
