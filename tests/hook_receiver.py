@@ -65,11 +65,11 @@ class _Handler(BaseHTTPRequestHandler):
 @contextmanager
 def receiving(path: str = "/hook") -> Iterator[Receiver]:
     """A receiver serving until the block ends; its URL is http://127.0.0.1:<port><path>."""
-    handler = type("Handler", (_Handler,), {})
+    receiver = Receiver("")
+    handler = type("Handler", (_Handler,), {"receiver": receiver})
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     server.daemon_threads = True
-    receiver = Receiver(f"http://127.0.0.1:{server.server_address[1]}{path}")
-    handler.receiver = receiver
+    receiver.url = f"http://127.0.0.1:{server.server_address[1]}{path}"
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:

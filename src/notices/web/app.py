@@ -18,6 +18,7 @@ from notices.web import errors, ops, outage
 from notices.web import pages as page_routes
 from notices.web import subscribe as subscribe_routes
 from notices.web.api import docs as api_docs
+from notices.web.api import hooks as api_hooks
 from notices.web.api import routes as api_routes
 from notices.web.api.errors import validation_error
 from notices.web.console import auth as console_auth
@@ -69,6 +70,7 @@ def create_app(
 
     app.include_router(ops.router)
     app.include_router(api_routes.router)
+    app.include_router(api_hooks.router)
     api_routes.describe_site_choices(app, settings)
     app.include_router(console_auth.router)
     app.include_router(admin_routes.router)
