@@ -30,7 +30,7 @@ from notices.core.context import AppContext
 from notices.core.models import HookDelivery, HookEndpoint
 from notices.core.safe_text import strip_unsafe
 from notices.core.states import DeliveryStatus
-from notices.hooks import admin_mail, outbox, sample, store
+from notices.hooks import admin_mail, outbox, sample, store, targets
 from notices.hooks.enqueue import new_delivery
 from notices.hooks.outbox import Claim
 from notices.mail.outbox import new_owner
@@ -64,23 +64,17 @@ class Item:
 
 @dataclass(frozen=True)
 class Response:
-    code: int | None  # None: no answer (connection refused, timeout)
+    code: int | None  # None: no answer (connection refused, timeout, a refused target)
     excerpt: str
     error: str
     retry_after: timedelta | None = None
+    # True when trying again cannot help (the target is not allowed).
+    refused: bool = False
 
 
 def make_client(settings: Settings) -> httpx.Client:
-    """An HTTP client for hooks: short timeouts, no redirects, no proxy settings from the environment."""
-    timeout = httpx.Timeout(
-        connect=settings.hooks_connect_timeout,
-        read=settings.hooks_read_timeout,
-        write=settings.hooks_read_timeout,
-        pool=settings.hooks_read_timeout,
-    )
-    size = settings.hooks_concurrency
-    limits = httpx.Limits(max_connections=size, max_keepalive_connections=size)
-    return httpx.Client(timeout=timeout, follow_redirects=False, limits=limits, trust_env=False)
+    """The HTTP client for hooks (targets.safe_client): short timeouts, vetted addresses only, no redirects."""
+    return targets.safe_client(settings)
 
 
 def signature_headers(item: Item, *, now: datetime) -> dict[str, str]:
@@ -108,6 +102,10 @@ def post(client: httpx.Client, item: Item, *, now: datetime) -> Response:
                 if len(data) >= BODY_CAP:
                     break
             return Response(answer.status_code, excerpt_of(data[:BODY_CAP]), "", _retry_after(answer, now))
+    except targets.TargetRefused as error:
+        # Checked at creation, and again here after resolving the name: a name that has
+        # come to point at a private address (DNS rebinding) is refused, not retried.
+        return Response(None, "", f"refused: {error}"[:300], refused=True)
     except httpx.HTTPError as error:
         return Response(None, "", f"{type(error).__name__}: {error}"[:300] or type(error).__name__)
 
@@ -236,6 +234,9 @@ def _record(session: Session, item: Item, response: Response, *, now: datetime) 
     if code is not None and 200 <= code < 300:
         outbox.mark_sent(session, item.claim, now=now, code=code, excerpt=excerpt)
         return "sent"
+    if response.refused:
+        outbox.mark_failed(session, item.claim, now=now, code=None, excerpt="", error=response.error)
+        return "failed"
     if code is None or code in RETRYABLE_CODES or code >= 500:
         error = response.error or f"HTTP {code}"
         wait = response.retry_after if response.retry_after is not None else outbox.backoff(item.attempts)
