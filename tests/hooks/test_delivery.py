@@ -7,6 +7,7 @@ honoured; signatures verify with the `standardwebhooks` package as a receiver's 
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections import Counter
 from datetime import UTC, datetime, timedelta
@@ -330,3 +331,14 @@ def test_a_test_event_goes_out_at_once_and_is_logged(hook_ctx, clock, receiver):
     assert (delivery.status, delivery.response_code) == ("sent", 200)
     (request,) = receiver.received
     assert json.loads(request.body)["type"] == "notice.test"
+
+
+def test_a_target_refused_at_send_time_fails_at_once_without_a_request(hook_ctx, clock, receiver):
+    ctx = hook_ctx
+    add_endpoint(ctx, receiver.url)  # allowed when it was added...
+    ctx.settings = dataclasses.replace(ctx.settings, hooks_allow_private_networks=False)  # ...not any more
+    add_notice(ctx)
+    assert run(ctx)["failed"] == 1
+    (refused,) = deliveries(ctx)
+    assert refused.status == "failed" and "not a public address (loopback)" in refused.last_error
+    assert receiver.received == []

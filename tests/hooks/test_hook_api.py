@@ -70,11 +70,11 @@ def test_add_change_rotate_test_log_and_remove(api, hook_ctx, clock, receiver):
     ("body", "field"),
     [
         ({"url": "ftp://h.example.org/"}, "url"),
-        ({"url": "https://h.example.org/", "kind": "discord"}, "kind"),
-        ({"url": "https://h.example.org/", "events": ["exploded"]}, "events.0"),
-        ({"url": "https://h.example.org/", "categories": ["nope"]}, "categories"),
-        ({"url": "https://h.example.org/", "secret": "whsec_mine"}, "secret"),
-        ({"url": "https://h.example.org/\u0000"}, "url"),
+        ({"url": "https://127.0.0.1/", "kind": "discord"}, "kind"),
+        ({"url": "https://127.0.0.1/", "events": ["exploded"]}, "events.0"),
+        ({"url": "https://127.0.0.1/", "categories": ["nope"]}, "categories"),
+        ({"url": "https://127.0.0.1/", "secret": "whsec_mine"}, "secret"),
+        ({"url": "https://127.0.0.1/\u0000"}, "url"),
     ],
 )
 def test_bad_input_is_a_422_naming_the_field(api, body, field):

@@ -12,21 +12,21 @@ from notices.core.models import AuditEntry
 from notices.hooks import store
 
 
-def test_added_endpoint_keeps_filters_and_gives_its_secret_once(ctx):
+def test_added_endpoint_keeps_filters_and_gives_its_secret_once(hook_ctx):
     raw = {
-        "url": "https://hooks.example.org/in",
+        "url": "https://127.0.0.1/in",
         "kind": "slack",
         "categories": "road-closure,utilities",
         "severity": "major",
         "events": "started,published",
     }
-    with ctx.db.session() as session, session.begin():
+    with hook_ctx.db.session() as session, session.begin():
         endpoint, secret = store.add_endpoint(
-            session, store.parse_endpoint(raw, ctx.settings), now=ctx.clock.now(), actor="admin@example.org"
+            session, store.parse_endpoint(raw, hook_ctx.settings), now=hook_ctx.clock.now(), actor="admin@example.org"
         )
         endpoint_id = endpoint.id
     assert secret.startswith("whsec_")
-    with ctx.db.session() as session:
+    with hook_ctx.db.session() as session:
         data = store.endpoint_data(store.get_endpoint(session, endpoint_id))
         audit_details = " ".join(entry.detail for entry in session.query(AuditEntry))
     assert data["categories"] == ["road-closure", "utilities"]
@@ -39,48 +39,52 @@ def test_added_endpoint_keeps_filters_and_gives_its_secret_once(ctx):
 @pytest.mark.parametrize(
     ("raw", "field"),
     [
-        ({"url": "http://hooks.example.org/in"}, "url"),
         ({"url": "ftp://hooks.example.org/in"}, "url"),
         ({"url": "https://user:pw@hooks.example.org/in"}, "url"),
         ({"url": "https://hooks.example.org/\x00in"}, "url"),
         ({"url": "https://hooks.example.org/\u202ein"}, "url"),
         ({"url": "https://" + "a" * 2000 + ".org/"}, "url"),
         ({"url": ""}, "url"),
-        ({"url": "https://hooks.example.org/in", "kind": "discord"}, "kind"),
-        ({"url": "https://hooks.example.org/in", "events": "published,exploded"}, "events"),
-        ({"url": "https://hooks.example.org/in", "language": "fr"}, "language"),
-        ({"url": "https://hooks.example.org/in", "categories": "nope"}, "categories"),
-        ({"url": "https://hooks.example.org/in", "severity": "huge"}, "severity"),
+        ({"url": "https://127.0.0.1/in", "kind": "discord"}, "kind"),
+        ({"url": "https://127.0.0.1/in", "events": "published,exploded"}, "events"),
+        ({"url": "https://127.0.0.1/in", "language": "fr"}, "language"),
+        ({"url": "https://127.0.0.1/in", "categories": "nope"}, "categories"),
+        ({"url": "https://127.0.0.1/in", "severity": "huge"}, "severity"),
     ],
 )
-def test_bad_input_names_the_field(ctx, raw, field):
+def test_bad_input_names_the_field(hook_ctx, raw, field):
     with pytest.raises(InvalidField) as refused:
-        store.parse_endpoint(raw, ctx.settings)
+        store.parse_endpoint(raw, hook_ctx.settings)
     assert refused.value.field == field
 
 
-def test_http_only_when_allowed(ctx):
-    allowing = dataclasses.replace(ctx.settings, hooks_allow_http=True, hooks_allow_private_networks=True)
-    assert store.parse_endpoint({"url": "http://127.0.0.1:9/in"}, allowing).url == "http://127.0.0.1:9/in"
+def test_http_and_private_addresses_only_when_allowed(hook_ctx):
+    strict = dataclasses.replace(hook_ctx.settings, hooks_allow_http=False, hooks_allow_private_networks=False)
+    with pytest.raises(InvalidField, match="must start with https://"):
+        store.parse_endpoint({"url": "http://127.0.0.1:9/in"}, strict)
+    for address in ("https://127.0.0.1/in", "https://169.254.169.254/latest/meta-data/"):
+        with pytest.raises(InvalidField, match="not a public address"):
+            store.parse_endpoint({"url": address}, strict)
+    assert store.parse_endpoint({"url": "http://127.0.0.1:9/in"}, hook_ctx.settings).url == "http://127.0.0.1:9/in"
 
 
-def test_rotation_signs_with_both_secrets_until_the_overlap_ends(ctx):
-    now = ctx.clock.now()
-    with ctx.db.session() as session, session.begin():
+def test_rotation_signs_with_both_secrets_until_the_overlap_ends(hook_ctx):
+    now = hook_ctx.clock.now()
+    with hook_ctx.db.session() as session, session.begin():
         endpoint, first = store.add_endpoint(
-            session, store.parse_endpoint({"url": "https://h.example.org/"}, ctx.settings), now=now, actor="a"
+            session, store.parse_endpoint({"url": "https://127.0.0.1/"}, hook_ctx.settings), now=now, actor="a"
         )
         _, second = store.rotate_secret(session, endpoint.id, overlap=timedelta(hours=2), now=now, actor="a")
         assert store.signing_secrets(endpoint, now + timedelta(hours=1)) == [second, first]
         assert store.signing_secrets(endpoint, now + timedelta(hours=2)) == [second]
 
 
-def test_removed_endpoint_is_gone(ctx):
-    now = ctx.clock.now()
-    with ctx.db.session() as session, session.begin():
+def test_removed_endpoint_is_gone(hook_ctx):
+    now = hook_ctx.clock.now()
+    with hook_ctx.db.session() as session, session.begin():
         endpoint, _ = store.add_endpoint(
-            session, store.parse_endpoint({"url": "https://h.example.org/"}, ctx.settings), now=now, actor="a"
+            session, store.parse_endpoint({"url": "https://127.0.0.1/"}, hook_ctx.settings), now=now, actor="a"
         )
         store.remove_endpoint(session, endpoint.id, now=now, actor="a")
-    with ctx.db.session() as session, pytest.raises(NotFound):
+    with hook_ctx.db.session() as session, pytest.raises(NotFound):
         store.get_endpoint(session, endpoint.id)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -9,8 +10,11 @@ from datetime import datetime, timedelta
 from notices.core.config import SEVERITIES, Settings
 from notices.core.models import HookEndpoint, Notice
 from notices.hooks import payloads
+from notices.hooks.kinds import EndpointKind
 from notices.notice.presenters import notice_data
 
+# Not one of payloads.EVENT_TYPES: a receiver can tell a test from news. Chat messages carry
+# the made-up notice as "published" (their title says it is a test); webhooks say notice.test.
 TEST_TYPE = "notice.test"
 
 
@@ -52,10 +56,16 @@ def test_delivery(endpoint: HookEndpoint, *, settings: Settings, now: datetime) 
     notice = sample_notice(settings, now=now)
     event = payloads.HookEvent(
         event_id=f"test-{secrets.token_hex(8)}",
-        type=TEST_TYPE,
+        type="notice.published",
         occurred_at=now,
         notice=notice_data(notice, zone=settings.timezone, now=now),
         url=settings.absolute_url(""),
     )
-    body, content_type = payloads.render(endpoint.kind, event, endpoint.language, settings)
+    if endpoint.kind == EndpointKind.WEBHOOK:
+        body = json.dumps(
+            payloads.webhook_body(event) | {"type": TEST_TYPE}, ensure_ascii=False, separators=(",", ":")
+        ).encode()
+        content_type = payloads.JSON
+    else:
+        body, content_type = payloads.render(endpoint.kind, event, endpoint.language, settings)
     return TestDelivery(f"msg_{event.event_id}", TEST_TYPE, body.decode(), content_type)

@@ -30,10 +30,9 @@ from notices.core.context import AppContext
 from notices.core.models import HookDelivery, HookEndpoint
 from notices.core.safe_text import strip_unsafe
 from notices.core.states import DeliveryStatus
-from notices.hooks import admin_mail, outbox, sample, store
+from notices.hooks import admin_mail, outbox, sample, store, targets
 from notices.hooks.enqueue import new_delivery
 from notices.hooks.outbox import Claim
-from notices.hooks.targets import safe_client
 from notices.mail.outbox import new_owner
 from notices.mail.sender import RunClock
 
@@ -65,15 +64,17 @@ class Item:
 
 @dataclass(frozen=True)
 class Response:
-    code: int | None  # None: no answer (connection refused, timeout)
+    code: int | None  # None: no answer (connection refused, timeout, a refused target)
     excerpt: str
     error: str
     retry_after: timedelta | None = None
+    # True when trying again cannot help (the target is not allowed).
+    refused: bool = False
 
 
 def make_client(settings: Settings) -> httpx.Client:
-    """An HTTP client for hooks (hooks.targets): vetted addresses only, short timeouts, no redirects or env proxies."""
-    return safe_client(settings)
+    """The HTTP client for hooks (targets.safe_client): short timeouts, vetted addresses only, no redirects."""
+    return targets.safe_client(settings)
 
 
 def signature_headers(item: Item, *, now: datetime) -> dict[str, str]:
@@ -101,6 +102,10 @@ def post(client: httpx.Client, item: Item, *, now: datetime) -> Response:
                 if len(data) >= BODY_CAP:
                     break
             return Response(answer.status_code, excerpt_of(data[:BODY_CAP]), "", _retry_after(answer, now))
+    except targets.TargetRefused as error:
+        # Checked at creation, and again here after resolving the name: a name that has
+        # come to point at a private address (DNS rebinding) is refused, not retried.
+        return Response(None, "", f"refused: {error}"[:300], refused=True)
     except httpx.HTTPError as error:
         return Response(None, "", f"{type(error).__name__}: {error}"[:300] or type(error).__name__)
 
@@ -229,6 +234,9 @@ def _record(session: Session, item: Item, response: Response, *, now: datetime) 
     if code is not None and 200 <= code < 300:
         outbox.mark_sent(session, item.claim, now=now, code=code, excerpt=excerpt)
         return "sent"
+    if response.refused:
+        outbox.mark_failed(session, item.claim, now=now, code=None, excerpt="", error=response.error)
+        return "failed"
     if code is None or code in RETRYABLE_CODES or code >= 500:
         error = response.error or f"HTTP {code}"
         wait = response.retry_after if response.retry_after is not None else outbox.backoff(item.attempts)

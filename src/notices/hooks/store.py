@@ -23,8 +23,8 @@ from notices.core.config import LANGUAGES, SEVERITIES, Settings
 from notices.core.errors import InvalidField, NotFound
 from notices.core.models import HookDelivery, HookEndpoint
 from notices.core.safe_text import UNSAFE_CHARACTERS
+from notices.hooks import targets
 from notices.hooks.kinds import ENDPOINT_KINDS, HOOK_EVENTS
-from notices.hooks.targets import check_target
 from notices.notice.lifecycle import Filters
 from notices.people import audit
 
@@ -61,10 +61,8 @@ def parse_endpoint(raw: dict[str, Any], settings: Settings) -> EndpointInput:
 
 
 def check_url(value: object, settings: Settings) -> str:
-    """The target URL's shape: https (http only with [hooks] allow_http), a host, no credentials.
-
-    Where the name points (private networks) is checked by notices.hooks.targets.
-    """
+    """A target URL that may be called: https (http only with [hooks] allow_http), a host, no credentials,
+    no invisible characters, and a name that resolves to public addresses only (targets.check_target)."""
     if not isinstance(value, str) or not value.strip():
         raise InvalidField("url", "is required")
     url = value.strip()
@@ -86,7 +84,7 @@ def check_url(value: object, settings: Settings) -> str:
         raise InvalidField("url", "must not contain a user name or password")
     if port == 0:
         raise InvalidField("url", "has an invalid port")
-    check_target(url, settings)
+    targets.check_target(url, settings)
     return url
 
 
