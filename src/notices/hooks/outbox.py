@@ -14,9 +14,9 @@ import logging
 import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import ColumnElement, func, select, update
+from sqlalchemy import ColumnElement, CursorResult, bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from notices.core.db import Database, affected_rows
@@ -104,83 +104,70 @@ def claim_batch(db: Database, *, now: datetime, limit: int, lease: timedelta, ow
     return [Claim(delivery_id, owner, until) for delivery_id in sorted(claimed)]
 
 
-def _finish(session: Session, claim: Claim, **values: Any) -> bool:
-    """Record an outcome, but only while our claim still holds."""
-    recorded = affected_rows(
-        session,
-        update(HookDelivery)
-        .where(
-            HookDelivery.id == claim.delivery_id,
-            HookDelivery.status == DeliveryStatus.SENDING,
-            HookDelivery.claimed_by == claim.owner,
-        )
-        .values(lease_until=None, **values),
+@dataclass(frozen=True)
+class Outcome:
+    """What one attempt came to, to be written under its claim."""
+
+    claim: Claim
+    status: str  # sent, pending (a retry at next_attempt_at), failed, expired
+    attempted_at: datetime
+    next_attempt_at: datetime
+    code: int | None
+    excerpt: str
+    error: str
+
+
+# One statement for every outcome, built once: a send run writes its outcomes in groups
+# (executemany), and building an UPDATE per delivery would cost more than sending it.
+# The WHERE is the fencing: only while the claim is still this run's.
+_RECORD = (
+    update(HookDelivery)
+    .where(
+        HookDelivery.id == bindparam("b_id"),
+        HookDelivery.status == DeliveryStatus.SENDING,
+        HookDelivery.claimed_by == bindparam("b_owner"),
     )
-    if recorded != 1:
-        log.warning("hook delivery %s: claim lost before the outcome was recorded", claim.delivery_id)
-    return recorded == 1
-
-
-def mark_sent(session: Session, claim: Claim, *, now: datetime, code: int, excerpt: str) -> bool:
-    return _finish(
-        session,
-        claim,
-        status=DeliveryStatus.SENT,
-        sent_at=now,
-        last_attempt_at=now,
-        response_code=code,
-        response_excerpt=excerpt,
-        last_error="",
+    .values(
+        status=bindparam("b_status"),
+        lease_until=None,
+        next_attempt_at=bindparam("b_next"),
+        last_attempt_at=bindparam("b_attempted"),
+        sent_at=bindparam("b_sent"),
+        response_code=bindparam("b_code"),
+        response_excerpt=bindparam("b_excerpt"),
+        last_error=bindparam("b_error"),
     )
+)
 
 
-def mark_retry(
-    session: Session,
-    claim: Claim,
-    *,
-    now: datetime,
-    retry_at: datetime,
-    expires_at: datetime | None,
-    code: int | None,
-    excerpt: str,
-    error: str,
-) -> str:
-    """A temporary failure: try again at `retry_at`, or expire if that is past the delivery's validity."""
-    common = {"last_attempt_at": now, "response_code": code, "response_excerpt": excerpt}
-    if expires_at is not None and retry_at >= expires_at:
-        _finish(
-            session,
-            claim,
-            status=DeliveryStatus.EXPIRED,
-            last_error=f"{error}; the next attempt would be after its validity"[:ERROR_LIMIT],
-            **common,
-        )
-        return "expired"
-    _finish(
-        session,
-        claim,
-        status=DeliveryStatus.PENDING,
-        next_attempt_at=retry_at,
-        last_error=error[:ERROR_LIMIT],
-        **common,
-    )
-    return "retry"
-
-
-def mark_failed(session: Session, claim: Claim, *, now: datetime, code: int | None, excerpt: str, error: str) -> None:
-    _finish(
-        session,
-        claim,
-        status=DeliveryStatus.FAILED,
-        last_attempt_at=now,
-        response_code=code,
-        response_excerpt=excerpt,
-        last_error=error[:ERROR_LIMIT],
-    )
-
-
-def mark_expired(session: Session, claim: Claim, *, reason: str) -> None:
-    _finish(session, claim, status=DeliveryStatus.EXPIRED, last_error=reason[:ERROR_LIMIT])
+def record_outcomes(session: Session, outcomes: list[Outcome]) -> int:
+    """Write a group of outcomes in one statement; how many claims still held (the others were taken over)."""
+    if not outcomes:
+        return 0
+    # Core executemany on the session's connection (an ORM bulk UPDATE would want primary keys only).
+    recorded = cast(
+        CursorResult[Any],
+        session.connection().execute(
+            _RECORD,
+            [
+                {
+                    "b_id": outcome.claim.delivery_id,
+                    "b_owner": outcome.claim.owner,
+                    "b_status": outcome.status,
+                    "b_next": outcome.next_attempt_at,
+                    "b_attempted": outcome.attempted_at,
+                    "b_sent": outcome.attempted_at if outcome.status == DeliveryStatus.SENT else None,
+                    "b_code": outcome.code,
+                    "b_excerpt": outcome.excerpt,
+                    "b_error": outcome.error[:ERROR_LIMIT],
+                }
+                for outcome in outcomes
+            ],
+        ),
+    ).rowcount
+    if recorded != len(outcomes):
+        log.warning("%s hook deliveries: claim lost before the outcome was recorded", len(outcomes) - recorded)
+    return recorded
 
 
 def expire_stale(session: Session, *, now: datetime) -> int:

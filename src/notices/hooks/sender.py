@@ -13,6 +13,8 @@ is disabled, and the admins get an email.
 from __future__ import annotations
 
 import logging
+import queue
+import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -38,11 +40,12 @@ from notices.mail.sender import RunClock
 
 log = logging.getLogger(__name__)
 
-# Response bodies are read up to this many bytes (a receiver cannot make us buffer a large answer),
-# and the log keeps the first EXCERPT characters of it.
-BODY_CAP = 16 * 1024
+# The log keeps the first EXCERPT characters of an answer (the client reads at most targets.BODY_CAP bytes).
 EXCERPT = 200
 RETRYABLE_CODES = frozenset({408, 429})
+# Outcomes are written in groups: one commit for what comes in within this long of the first
+# (a commit costs more than a request to a fast receiver; a crash can repeat at most these).
+GROUP_WAIT = 0.02
 # A Retry-After further away than this is read as this (and the validity then decides).
 LONGEST_RETRY_AFTER = timedelta(days=1)
 
@@ -91,17 +94,14 @@ def signature_headers(item: Item, *, now: datetime) -> dict[str, str]:
 
 
 def post(client: httpx.Client, item: Item, *, now: datetime) -> Response:
-    """One attempt; never raises for what the network or the receiver does."""
+    """One attempt; never raises for what the network or the receiver does.
+
+    The client's transport (targets.safe_client) reads at most targets.BODY_CAP
+    bytes of the answer, within a deadline, so reading `content` is bounded.
+    """
     try:
-        with client.stream(
-            "POST", item.url, content=item.body.encode(), headers=signature_headers(item, now=now)
-        ) as answer:
-            data = b""
-            for chunk in answer.iter_bytes():
-                data += chunk
-                if len(data) >= BODY_CAP:
-                    break
-            return Response(answer.status_code, excerpt_of(data[:BODY_CAP]), "", _retry_after(answer, now))
+        answer = client.post(item.url, content=item.body.encode(), headers=signature_headers(item, now=now))
+        return Response(answer.status_code, excerpt_of(answer.content), "", _retry_after(answer, now))
     except targets.TargetRefused as error:
         # Checked at creation, and again here after resolving the name: a name that has
         # come to point at a private address (DNS rebinding) is refused, not retried.
@@ -138,7 +138,12 @@ def send_hooks(
     limit: int | None = None,
     on_progress: Callable[[int], None] | None = None,
 ) -> dict[str, int]:
-    """Send every due hook delivery; how many were sent, retried, failed, expired, lost, and endpoints disabled."""
+    """Send every due hook delivery; how many were sent, retried, failed, expired, lost, and endpoints disabled.
+
+    Worker threads make the requests; this thread writes their outcomes as they
+    come, all that have come in during the previous write in one transaction
+    (group commit): an outcome waits for at most one write, never for a batch.
+    """
     settings = ctx.settings
     clock = RunClock(ctx, now)
     counts = {"sent": 0, "retry": 0, "failed": 0, "expired": 0, "lost": 0, "disabled": 0}
@@ -147,20 +152,29 @@ def send_hooks(
     owner = new_owner()
     lease = timedelta(seconds=settings.lease_seconds)
     batch = max(settings.hooks_concurrency * 8, 32)
+    results: queue.SimpleQueue[tuple[Item, Response | None, datetime]] = queue.SimpleQueue()
     with _client(settings, client) as http, ThreadPoolExecutor(settings.hooks_concurrency, "notices-hooks") as pool:
-        remaining = limit
-        while remaining is None or remaining > 0:
-            size = batch if remaining is None else min(batch, remaining)
-            claims = outbox.claim_batch(ctx.db, now=clock.now(), limit=size, lease=lease, owner=owner)
-            if not claims:
+        remaining, in_flight, exhausted = limit, 0, False
+        while True:
+            # Claim the next batch while the last one is still on the wire, so the workers never run dry.
+            if not exhausted and in_flight < batch and (remaining is None or remaining > 0):
+                size = batch if remaining is None else min(batch, remaining)
+                claims = outbox.claim_batch(ctx.db, now=clock.now(), limit=size, lease=lease, owner=owner)
+                exhausted = not claims
+                if remaining is not None:
+                    remaining -= len(claims)
+                for item in _items(ctx, claims):
+                    pool.submit(_attempt_into, results, http, item, clock)
+                    in_flight += 1
+                continue
+            if not in_flight:
                 break
-            for outcome, disabled in pool.map(lambda item: deliver(ctx, http, item, clock=clock), _items(ctx, claims)):
+            group = _next_group(results, in_flight)
+            in_flight -= len(group)
+            for outcome in _record_group(ctx, group, counts):
                 counts[outcome] += 1
-                counts["disabled"] += disabled
                 if on_progress:
                     on_progress(1)
-            if remaining is not None:
-                remaining -= len(claims)
     return counts
 
 
@@ -174,117 +188,182 @@ def _client(settings: Settings, given: httpx.Client | None) -> Iterator[httpx.Cl
 
 
 def _items(ctx: AppContext, claims: list[Claim]) -> list[Item]:
+    """What sending each claimed delivery needs, read in one query (columns, not objects: this is per delivery)."""
     now = ctx.clock.now()
     with ctx.db.session() as session:
         rows = session.execute(
-            select(HookDelivery, HookEndpoint)
+            select(
+                HookDelivery.id,
+                HookDelivery.webhook_id,
+                HookDelivery.body,
+                HookDelivery.content_type,
+                HookDelivery.attempts,
+                HookDelivery.expires_at,
+                HookEndpoint.id.label("endpoint_id"),
+                HookEndpoint.url,
+                HookEndpoint.secret,
+                HookEndpoint.previous_secret,
+                HookEndpoint.previous_secret_until,
+            )
             .join(HookEndpoint, HookEndpoint.id == HookDelivery.endpoint_id)
             .where(HookDelivery.id.in_([claim.delivery_id for claim in claims]))
         ).all()
-        found = {delivery.id: (delivery, endpoint) for delivery, endpoint in rows}
+    found = {row.id: row for row in rows}
     items = []
     for claim in claims:
-        if claim.delivery_id not in found:
+        row = found.get(claim.delivery_id)
+        if row is None:
             continue  # removed with its endpoint since the claim
-        delivery, endpoint = found[claim.delivery_id]
+        keys = store.secrets_at(row.secret, row.previous_secret, row.previous_secret_until, now)
         items.append(
             Item(
                 claim=claim,
-                endpoint_id=endpoint.id,
-                url=endpoint.url,
-                secrets=tuple(store.signing_secrets(endpoint, now)),
-                webhook_id=delivery.webhook_id,
-                body=delivery.body,
-                content_type=delivery.content_type,
-                attempts=delivery.attempts,
-                expires_at=delivery.expires_at,
+                endpoint_id=row.endpoint_id,
+                url=row.url,
+                secrets=tuple(keys),
+                webhook_id=row.webhook_id,
+                body=row.body,
+                content_type=row.content_type,
+                attempts=row.attempts,
+                expires_at=row.expires_at,
             )
         )
     return items
 
 
-def deliver(ctx: AppContext, client: httpx.Client, item: Item, *, clock: RunClock) -> tuple[str, bool]:
-    """Send one claimed delivery and record what happened: the outcome's name, and whether the endpoint was disabled."""
+def _next_group(
+    results: queue.SimpleQueue[tuple[Item, Response | None, datetime]], in_flight: int
+) -> list[tuple[Item, Response | None, datetime]]:
+    """The next results to write together: the first to come, and what follows within GROUP_WAIT."""
+    group = [results.get()]
+    deadline = time.monotonic() + GROUP_WAIT
+    while len(group) < in_flight:
+        wait = deadline - time.monotonic()
+        try:
+            group.append(results.get(timeout=wait) if wait > 0 else results.get_nowait())
+        except queue.Empty:
+            break
+    return group
+
+
+def _attempt_into(
+    results: queue.SimpleQueue[tuple[Item, Response | None, datetime]],
+    client: httpx.Client,
+    item: Item,
+    clock: RunClock,
+) -> None:
+    """One request in a worker thread; its result goes to `results` whatever happens."""
     now = clock.now()
-    if now >= item.claim.until:
-        # The run took so long that the lease may run out mid-request: leave the
-        # delivery to whoever claims it next rather than risk sending it twice.
-        log.warning("hook delivery %s: claim too old to use; left for the next run", item.claim.delivery_id)
-        return "lost", False
+    response: Response | None = None
     try:
-        response = post(client, item, now=now)
+        if now < item.claim.until:
+            response = post(client, item, now=now)
+        else:
+            # The run took so long that the lease may run out mid-request: leave the
+            # delivery to whoever claims it next rather than risk sending it twice.
+            log.warning("hook delivery %s: claim too old to use; left for the next run", item.claim.delivery_id)
     except Exception as error:  # a fault of ours with this one delivery: retry it later, go on
         log.exception("hook delivery %s: could not send", item.claim.delivery_id)
         response = Response(None, "", f"could not send: {error!r}")
-    done = clock.now()
-    disabled: HookEndpoint | None = None
+    finally:
+        results.put((item, response, clock.now()))
+
+
+def deliver(ctx: AppContext, client: httpx.Client, item: Item, *, clock: RunClock) -> str:
+    """Send one claimed delivery now and record what happened; the outcome's name."""
+    results: queue.SimpleQueue[tuple[Item, Response | None, datetime]] = queue.SimpleQueue()
+    _attempt_into(results, client, item, clock)
+    counts = {"disabled": 0}
+    (outcome,) = _record_group(ctx, [results.get()], counts)
+    return outcome
+
+
+def _record_group(
+    ctx: AppContext, group: list[tuple[Item, Response | None, datetime]], counts: dict[str, int]
+) -> list[str]:
+    """Write a group of attempts and their endpoints' health in one transaction; each attempt's outcome name."""
+    names: list[str] = []
+    outcomes: list[outbox.Outcome] = []
+    worked: dict[int, datetime] = {}
+    failed: dict[int, datetime] = {}
+    for item, response, done in group:
+        if response is None:
+            names.append("lost")
+            continue
+        outcome = _outcome(item, response, now=done)
+        outcomes.append(outcome)
+        names.append("retry" if outcome.status == DeliveryStatus.PENDING else outcome.status)
+        (worked if outcome.status == DeliveryStatus.SENT else failed)[item.endpoint_id] = done
+    disabled: list[HookEndpoint] = []
     with ctx.db.writing() as session, session.begin():
-        outcome = _record(session, item, response, now=done)
-        if outcome == "sent":
-            _endpoint_worked(session, item.endpoint_id, now=done)
-        else:
-            disabled = _endpoint_failed(session, item.endpoint_id, settings=ctx.settings, now=done)
-    if disabled is not None:
-        admin_mail.endpoint_disabled(ctx, disabled, now=done)
-    return outcome, disabled is not None
+        outbox.record_outcomes(session, outcomes)
+        if worked:
+            _endpoints_worked(session, list(worked), now=max(worked.values()))
+        still_failing = [endpoint_id for endpoint_id in failed if endpoint_id not in worked]
+        if still_failing:
+            done = max(failed[endpoint_id] for endpoint_id in still_failing)
+            disabled = _endpoints_failed(session, still_failing, settings=ctx.settings, now=done)
+    for endpoint in disabled:
+        counts["disabled"] += 1
+        admin_mail.endpoint_disabled(ctx, endpoint, now=endpoint.disabled_at or ctx.clock.now())
+    return names
 
 
-def _record(session: Session, item: Item, response: Response, *, now: datetime) -> str:
+def _outcome(item: Item, response: Response, *, now: datetime) -> outbox.Outcome:
     code, excerpt = response.code, response.excerpt
+
+    def outcome(status: str, error: str, next_attempt_at: datetime = now) -> outbox.Outcome:
+        return outbox.Outcome(item.claim, status, now, next_attempt_at, code, excerpt, error)
+
     if code is not None and 200 <= code < 300:
-        outbox.mark_sent(session, item.claim, now=now, code=code, excerpt=excerpt)
-        return "sent"
+        return outcome(DeliveryStatus.SENT, "")
     if response.refused:
-        outbox.mark_failed(session, item.claim, now=now, code=None, excerpt="", error=response.error)
-        return "failed"
+        return outcome(DeliveryStatus.FAILED, response.error)
     if code is None or code in RETRYABLE_CODES or code >= 500:
         error = response.error or f"HTTP {code}"
-        wait = response.retry_after if response.retry_after is not None else outbox.backoff(item.attempts)
-        return outbox.mark_retry(
-            session,
-            item.claim,
-            now=now,
-            retry_at=now + wait,
-            expires_at=item.expires_at,
-            code=code,
-            excerpt=excerpt,
-            error=error,
-        )
+        retry_at = now + (response.retry_after if response.retry_after is not None else outbox.backoff(item.attempts))
+        if item.expires_at is not None and retry_at >= item.expires_at:
+            return outcome(DeliveryStatus.EXPIRED, f"{error}; the next attempt would be after its validity")
+        return outcome(DeliveryStatus.PENDING, error, retry_at)
     reason = "a redirect (not followed)" if 300 <= code < 400 else "refused"
-    outbox.mark_failed(session, item.claim, now=now, code=code, excerpt=excerpt, error=f"HTTP {code}: {reason}")
-    return "failed"
+    return outcome(DeliveryStatus.FAILED, f"HTTP {code}: {reason}")
 
 
-def _endpoint_worked(session: Session, endpoint_id: int, *, now: datetime) -> None:
+def _endpoints_worked(session: Session, endpoint_ids: list[int], *, now: datetime) -> None:
+    """A success ends an endpoint's run of failures."""
     session.execute(
-        update(HookEndpoint).where(HookEndpoint.id == endpoint_id).values(failing_since=None, last_success_at=now)
+        update(HookEndpoint).where(HookEndpoint.id.in_(endpoint_ids)).values(failing_since=None, last_success_at=now)
     )
 
 
-def _endpoint_failed(session: Session, endpoint_id: int, *, settings: Settings, now: datetime) -> HookEndpoint | None:
-    """Note a failure; disable the endpoint when its run of failures has lasted long enough (then return it)."""
+def _endpoints_failed(
+    session: Session, endpoint_ids: list[int], *, settings: Settings, now: datetime
+) -> list[HookEndpoint]:
+    """Note failures; disable the endpoints whose run of failures has lasted long enough (and return them)."""
     session.execute(
         update(HookEndpoint)
-        .where(HookEndpoint.id == endpoint_id, HookEndpoint.failing_since.is_(None))
+        .where(HookEndpoint.id.in_(endpoint_ids), HookEndpoint.failing_since.is_(None))
         .values(failing_since=now)
     )
-    disabled = session.scalars(
-        update(HookEndpoint)
-        .where(
-            HookEndpoint.id == endpoint_id,
-            HookEndpoint.enabled.is_(True),
-            HookEndpoint.failing_since <= now - settings.hooks_disable_after,
+    disabled = list(
+        session.scalars(
+            update(HookEndpoint)
+            .where(
+                HookEndpoint.id.in_(endpoint_ids),
+                HookEndpoint.enabled.is_(True),
+                HookEndpoint.failing_since <= now - settings.hooks_disable_after,
+            )
+            .values(
+                enabled=False,
+                disabled_at=now,
+                updated_at=now,
+                disabled_reason=f"every delivery failed for {_hours(settings.hooks_disable_after)}",
+            )
+            .returning(HookEndpoint)
         )
-        .values(
-            enabled=False,
-            disabled_at=now,
-            updated_at=now,
-            disabled_reason=f"every delivery failed for {_hours(settings.hooks_disable_after)}",
-        )
-        .returning(HookEndpoint)
-    ).first()
-    if disabled is not None:
-        log.warning("hook endpoint %s disabled: %s", disabled.id, disabled.disabled_reason)
+    )
+    for endpoint in disabled:
+        log.warning("hook endpoint %s disabled: %s", endpoint.id, endpoint.disabled_reason)
     return disabled
 
 

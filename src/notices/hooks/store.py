@@ -194,11 +194,13 @@ def rotate_secret(
 
 def signing_secrets(endpoint: HookEndpoint, now: datetime) -> list[str]:
     """The secrets that sign at `now`: the current one, and the previous one during its overlap."""
-    found = [endpoint.secret]
-    until = endpoint.previous_secret_until
-    if endpoint.previous_secret and until is not None and now < until:
-        found.append(endpoint.previous_secret)
-    return found
+    return secrets_at(endpoint.secret, endpoint.previous_secret, endpoint.previous_secret_until, now)
+
+
+def secrets_at(secret: str, previous: str | None, previous_until: datetime | None, now: datetime) -> list[str]:
+    if previous and previous_until is not None and now < previous_until:
+        return [secret, previous]
+    return [secret]
 
 
 def delivery_log(session: Session, endpoint_id: int, *, limit: int = 50) -> list[HookDelivery]:
