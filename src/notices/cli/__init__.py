@@ -8,6 +8,7 @@ import click
 
 from notices.cli.account_commands import token, user
 from notices.cli.common import error_line
+from notices.cli.hook_commands import hook
 from notices.cli.mail_commands import digest, mail, subscriber
 from notices.cli.notice_commands import notice
 from notices.cli.service_commands import db, demo, feed, health, jobs, scheduler, serve
@@ -41,7 +42,7 @@ def cli(click_ctx: click.Context, verbose: bool) -> None:
     logs.configure(None, verbose=verbose)
 
 
-for command in (notice, subscriber, digest, mail, user, token, db, demo, feed, health, jobs, scheduler, serve):
+for command in (notice, subscriber, digest, mail, hook, user, token, db, demo, feed, health, jobs, scheduler, serve):
     cli.add_command(command)
 
 

@@ -42,6 +42,9 @@ OPTION_FOR_FIELD = {
     "role": "--role",
     "email": "EMAIL",
     "password": "password",
+    "url": "URL",
+    "kind": "--kind",
+    "events": "--events",
 }
 
 

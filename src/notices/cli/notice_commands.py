@@ -10,6 +10,7 @@ import yaml
 
 from notices.cli.common import UserError, author, choice_of, echo_json, migrated_context
 from notices.core.errors import InvalidField
+from notices.hooks import enqueue as hook_queue
 from notices.notice import lifecycle, store
 from notices.notice.lifecycle import Status
 from notices.notice.presenters import notice_data
@@ -221,6 +222,7 @@ def update(uid: str, note: str, as_json: bool, **options) -> None:
         found = store.get_notice(session, uid, for_update=True)
         fields = parse_changes(raw, current=store.fields_of(found), settings=ctx.settings, now=now)
         store.update_notice(session, found, fields, note=note.strip(), now=now, author=author())
+        hook_queue.enqueue_new_events(session, settings=ctx.settings, now=now)  # with the event, in its transaction
     _print_notice(found, ctx, as_json=as_json)
 
 
@@ -259,6 +261,7 @@ def cancel(uid: str, reason: str, as_json: bool) -> None:
     with ctx.db.writing() as session, session.begin():
         found = store.get_notice(session, uid, for_update=True)
         store.cancel_notice(session, found, reason=reason.strip(), now=now, author=author())
+        hook_queue.enqueue_new_events(session, settings=ctx.settings, now=now)
     _print_notice(found, ctx, as_json=as_json)
 
 

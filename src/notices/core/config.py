@@ -96,6 +96,21 @@ class Settings:
     map_tile_url: str = DEFAULT_TILE_URL
     map_attribution: str = DEFAULT_ATTRIBUTION
     map_bounds: Bounds = DEFAULT_BOUNDS
+    # [hooks]: outbound integrations (notices.hooks).
+    hooks_allow_http: bool = False
+    hooks_allow_private_networks: bool = False
+    # A delivery not made within this long after its event expires instead of going out stale.
+    hooks_validity: timedelta = timedelta(hours=24)
+    # An endpoint whose deliveries have failed for this long without one success is disabled.
+    hooks_disable_after: timedelta = timedelta(hours=72)
+    # After `hook rotate`, the old secret keeps signing beside the new one for this long.
+    hooks_secret_overlap: timedelta = timedelta(hours=24)
+    hooks_connect_timeout: float = 3.0
+    hooks_read_timeout: float = 5.0
+    # Requests in flight at once (one slow endpoint must not hold up the others).
+    hooks_concurrency: int = 8
+    # How often the scheduler sends what is due (retries); new events go out at once.
+    hooks_send_interval_seconds: float = 5.0
 
     def label(self, kind: str, key: str, language: str) -> str:
         """A category's or location's label in `language`, else in the site language."""
@@ -446,4 +461,13 @@ def _build(raw: dict[str, Any]) -> Settings:
         map_tile_url=_tile_url(raw),
         map_attribution=_string(raw, "map", "attribution", DEFAULT_ATTRIBUTION),
         map_bounds=bounds,
+        hooks_allow_http=_boolean(raw, "hooks", "allow_http", False),
+        hooks_allow_private_networks=_boolean(raw, "hooks", "allow_private_networks", False),
+        hooks_validity=timedelta(hours=_number(raw, "hooks", "validity_hours", 24, minimum=0.1)),
+        hooks_disable_after=timedelta(hours=_number(raw, "hooks", "disable_after_hours", 72, minimum=0.1)),
+        hooks_secret_overlap=timedelta(hours=_number(raw, "hooks", "secret_overlap_hours", 24, minimum=0)),
+        hooks_connect_timeout=_number(raw, "hooks", "connect_timeout_seconds", 3, minimum=0.1),
+        hooks_read_timeout=_number(raw, "hooks", "read_timeout_seconds", 5, minimum=0.1),
+        hooks_concurrency=int(_number(raw, "hooks", "concurrency", 8, minimum=1)),
+        hooks_send_interval_seconds=_number(raw, "hooks", "send_interval_seconds", 5, minimum=0.5),
     )

@@ -140,6 +140,9 @@ class NoticeEvent(Base):
     detail: Mapped[str] = mapped_column(Text, default="")
     # Set once enqueue_alerts has turned this event into emails (or decided none are due).
     alerts_enqueued: Mapped[bool] = mapped_column(default=False)
+    # Set once the hooks outbox has a row for every endpoint that wants this event
+    # (notices.hooks.enqueue, in the transaction that recorded the event).
+    hooks_enqueued: Mapped[bool] = mapped_column(default=False)
 
     notice: Mapped[Notice] = relationship(back_populates="events")
 
@@ -151,6 +154,12 @@ class NoticeEvent(Base):
             "id",
             sqlite_where=text("alerts_enqueued = 0"),
             postgresql_where=text("alerts_enqueued = false"),
+        ),
+        Index(
+            "ix_notice_events_hooks_pending",
+            "id",
+            sqlite_where=text("hooks_enqueued = 0"),
+            postgresql_where=text("hooks_enqueued = false"),
         ),
     )
 
@@ -345,3 +354,77 @@ class JobRun(Base):
     # How late the run started after the time it was planned for, in seconds.
     last_lag_seconds: Mapped[float] = mapped_column(default=0.0)
     last_error: Mapped[str] = mapped_column(Text, default="")
+
+
+class HookEndpoint(Base):
+    """An outbound integration: a generic webhook, a Slack or a Teams channel, with its own filters."""
+
+    __tablename__ = "hook_endpoints"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    url: Mapped[str] = mapped_column(String(2000))
+    kind: Mapped[str] = mapped_column(String(16))  # webhook, slack, teams
+    # The same filter model as email subscriptions; empty means "all".
+    categories: Mapped[list[str]] = mapped_column(JSON, default=list)
+    locations: Mapped[list[str]] = mapped_column(JSON, default=list)
+    min_severity: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    # Event types it wants: published, changed, started, ended, cancelled, reminder.
+    events: Mapped[list[str]] = mapped_column(JSON, default=list)
+    language: Mapped[str] = mapped_column(String(8), default="en")
+    enabled: Mapped[bool] = mapped_column(default=True)
+    # Standard Webhooks secrets ("whsec_..."), needed in the clear to sign; shown once
+    # when made and never again (not in listings, logs or the API).
+    secret: Mapped[str] = mapped_column(String(100))
+    # After a rotation the old secret keeps signing beside the new one until then.
+    previous_secret: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    previous_secret_until: Mapped[datetime | None] = mapped_column(nullable=True)
+    created_at: Mapped[datetime]
+    created_by: Mapped[str] = mapped_column(String(320), default="")
+    updated_at: Mapped[datetime]
+    # Start of the current run of failed attempts (None after a success), and why it was disabled.
+    failing_since: Mapped[datetime | None] = mapped_column(nullable=True)
+    last_success_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    disabled_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    disabled_reason: Mapped[str] = mapped_column(Text, default="")
+
+
+class HookDelivery(Base):
+    """The hooks outbox: one row per (endpoint, event); claimed with leases like the mail outbox."""
+
+    __tablename__ = "hook_deliveries"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    endpoint_id: Mapped[int] = mapped_column(ForeignKey("hook_endpoints.id", ondelete="CASCADE"))
+    # NULL for a test delivery (`notices hook test`).
+    event_id: Mapped[int | None] = mapped_column(ForeignKey("notice_events.id", ondelete="CASCADE"), nullable=True)
+    # The webhook-id header: the same on every attempt, so receivers can drop a duplicate.
+    webhook_id: Mapped[str] = mapped_column(String(64))
+    event_type: Mapped[str] = mapped_column(String(32))  # notice.published, ...
+    # Rendered when enqueued, so every attempt carries the same body (the event as it was).
+    body: Mapped[str] = mapped_column(Text)
+    content_type: Mapped[str] = mapped_column(String(100), default="application/json")
+    status: Mapped[str] = mapped_column(String(16))  # pending, sending, sent, failed, expired
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime]
+    lease_until: Mapped[datetime | None] = mapped_column(nullable=True)
+    claimed_by: Mapped[str] = mapped_column(String(32), default="")
+    expires_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    created_at: Mapped[datetime]
+    last_attempt_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    sent_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    response_code: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    response_excerpt: Mapped[str] = mapped_column(Text, default="")
+    last_error: Mapped[str] = mapped_column(Text, default="")
+
+    endpoint: Mapped[HookEndpoint] = relationship()
+
+    __table_args__ = (
+        UniqueConstraint("endpoint_id", "event_id", name="uq_hook_deliveries_once"),
+        Index(
+            "ix_hook_deliveries_due",
+            "next_attempt_at",
+            sqlite_where=text("status IN ('pending', 'sending')"),
+            postgresql_where=text("status IN ('pending', 'sending')"),
+        ),
+        Index("ix_hook_deliveries_endpoint", "endpoint_id", "id"),
+    )

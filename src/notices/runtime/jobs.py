@@ -22,6 +22,9 @@ from notices.core.errors import PartialFailure
 from notices.core.states import DIGEST_FREQUENCIES, EventKind
 from notices.feeds import export
 from notices.feeds.export import ExportCounts
+from notices.hooks import enqueue as hook_queue
+from notices.hooks import outbox as hook_outbox
+from notices.hooks import sender as hook_sender
 from notices.mail import alerts, digests, sender, subscriptions
 from notices.mail.digests import DigestCounts
 from notices.mail.transports import mailer_from_settings
@@ -33,10 +36,14 @@ log = logging.getLogger(__name__)
 
 
 def record_transitions(ctx: AppContext, *, now: datetime) -> dict[str, int]:
-    """Record every due published/started/ended event not yet recorded (also after downtime)."""
+    """Record every due published/started/ended event not yet recorded (also after downtime).
+
+    Their hook deliveries are queued in the same transaction.
+    """
     failures: list[tuple[str, str]] = []
     with ctx.db.writing() as session, session.begin():
         counts = _record_transitions(session, now=now, failures=failures)
+        hook_queue.enqueue_new_events(session, settings=ctx.settings, now=now, failures=failures)
     if failures:
         raise PartialFailure("record-transitions", counts, failures)
     return counts
@@ -87,6 +94,8 @@ def enqueue_alerts(ctx: AppContext, *, now: datetime) -> dict[str, int]:
     with ctx.db.writing() as session, session.begin():
         counts = alerts.enqueue_alerts(session, settings=ctx.settings, now=now, failures=failures)
         reminders = alerts.enqueue_reminders(session, settings=ctx.settings, now=now, failures=failures)
+        # Reminder events were just recorded: their hooks go in with them.
+        hook_queue.enqueue_new_events(session, settings=ctx.settings, now=now, failures=failures)
     counts["reminders"] = reminders["enqueued"]
     if failures:
         raise PartialFailure("enqueue-alerts", counts, failures)
@@ -136,6 +145,26 @@ def send_pending(ctx: AppContext, *, now: datetime, on_progress: Callable[[int],
     """Send every due delivery through the context's mailer."""
     mailer = ctx.mailer or mailer_from_settings(ctx.settings)
     return sender.send_pending(ctx, now=now, mailer=mailer, on_progress=on_progress)
+
+
+def send_hooks(ctx: AppContext, *, now: datetime, on_progress: Callable[[int], None] | None = None) -> dict[str, int]:
+    """Send every due hook delivery (webhooks, Slack, Teams)."""
+    return hook_sender.send_hooks(ctx, now=now, on_progress=on_progress)
+
+
+def enqueue_hooks(ctx: AppContext, *, now: datetime) -> dict[str, int]:
+    """Hook deliveries for any event recorded without them (a safety net: writers queue them as they record)."""
+    failures: list[tuple[str, str]] = []
+    with ctx.db.writing() as session, session.begin():
+        counts = hook_queue.enqueue_new_events(session, settings=ctx.settings, now=now, failures=failures)
+    if failures:
+        raise PartialFailure("enqueue-hooks", counts, failures)
+    return counts
+
+
+def hooks_due(ctx: AppContext, *, now: datetime) -> int:
+    with ctx.db.session() as session:
+        return hook_outbox.due_count(session, now=now)
 
 
 def purge(ctx: AppContext, *, now: datetime) -> dict[str, int]:

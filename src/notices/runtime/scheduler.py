@@ -48,6 +48,7 @@ WAKE_AT_BOUNDARY = "wake-at-boundary"
 SAFETY_TICK = "record-transitions"
 WATCH_CHANGES = "watch-for-changes"
 SEND_PENDING = "send-pending"
+SEND_HOOKS = "send-hooks"
 DIGEST_JOBS = {Frequency.DAILY: "digest-daily", Frequency.WEEKLY: "digest-weekly"}
 PURGE = "purge"
 START_UP = "start-up"
@@ -144,6 +145,13 @@ class NoticeScheduler:
             id=SEND_PENDING,
             replace_existing=True,
         )
+        self._scheduler.add_job(
+            self.send_hooks,
+            "interval",
+            seconds=self.ctx.settings.hooks_send_interval_seconds,
+            id=SEND_HOOKS,
+            replace_existing=True,
+        )
         for frequency, job_id in DIGEST_JOBS.items():
             self._scheduler.add_job(
                 self.run_digest,
@@ -162,6 +170,7 @@ class NoticeScheduler:
         self._scheduler.start(paused=paused)
         # Whatever the catch-up above enqueued goes out now, not at the first tick.
         self.send_soon()
+        self.send_hooks_soon()
         log.info("scheduler started; next boundary %s", self.planned_wakeup)
 
     # -- health -------------------------------------------------------------------------------
@@ -218,6 +227,20 @@ class NoticeScheduler:
         """Run send_pending now instead of at its next tick (mail was just enqueued)."""
         if self._scheduler.running and self._scheduler.get_job(SEND_PENDING):
             self._scheduler.modify_job(SEND_PENDING, next_run_time=datetime.now(UTC))
+
+    def send_hooks(self) -> dict[str, int]:
+        try:
+            counts = jobs.send_hooks(self.ctx, now=self.ctx.clock.now())
+        except Exception as error:
+            self._note(SEND_HOOKS, core_ok=False, problem=f"{SEND_HOOKS}: {error!r}")
+            raise
+        self._note(SEND_HOOKS, core_ok=True)
+        return counts
+
+    def send_hooks_soon(self) -> None:
+        """Run send_hooks now instead of at its next tick (an event was just recorded)."""
+        if self._scheduler.running and self._scheduler.get_job(SEND_HOOKS):
+            self._scheduler.modify_job(SEND_HOOKS, next_run_time=datetime.now(UTC))
 
     def run_digest(self, frequency: str) -> dict[str, DigestCounts]:
         """The digest trigger: the same catch-up every safety tick runs, on time."""
@@ -290,6 +313,10 @@ class NoticeScheduler:
         digests = report.step("catch-up-digests", lambda: jobs.catch_up_digests(self.ctx, now=now), core=True) or {}
         if mail.get("enqueued") or mail.get("reminders") or any(c["enqueued"] for c in digests.values()):
             self.send_soon()
+        # Hooks were queued with their events (here or by the writer elsewhere); whatever is due goes now.
+        report.step("enqueue-hooks", lambda: jobs.enqueue_hooks(self.ctx, now=now), core=True)
+        if report.step("hooks-due", lambda: jobs.hooks_due(self.ctx, now=now), core=False):
+            self.send_hooks_soon()
         report.step("plan-next-wake-up", lambda: self.plan_next_wakeup(now), core=True)
         if report.core_ok:
             report.step("heartbeat", lambda: jobs.heartbeat(self.ctx, now=now), core=True)

@@ -19,6 +19,7 @@ from notices.core import config
 from notices.core.config import SEVERITIES
 from notices.core.errors import InvalidField
 from notices.core.models import Notice, User
+from notices.hooks import enqueue as hook_queue
 from notices.mail import subscriptions
 from notices.notice import lifecycle, store
 from notices.notice.lifecycle import Filters, Status
@@ -324,6 +325,7 @@ def update_notice(
         _check_if_match(if_match, notice)
         fields = parse_changes(changes, current=store.fields_of(notice), settings=settings, now=now)
         store.update_notice(session, notice, fields, note=note, now=now, author=_actor(user))
+        hook_queue.enqueue_new_events(session, settings=settings, now=now)  # with the event, in its transaction
         return _out(response, notice, settings=settings, now=now)
 
 
@@ -355,6 +357,7 @@ def cancel_notice(
         notice = _find(session, uid, for_update=True)
         _check_if_match(if_match, notice)
         store.cancel_notice(session, notice, reason=reason, now=now, author=_actor(user))
+        hook_queue.enqueue_new_events(session, settings=settings, now=now)
         return _out(response, notice, settings=settings, now=now)
 
 

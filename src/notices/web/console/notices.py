@@ -14,6 +14,7 @@ from starlette.datastructures import FormData
 from notices.core import config
 from notices.core.errors import Conflict, InvalidField, NoticesError
 from notices.core.models import Notice, User
+from notices.hooks import enqueue as hook_queue
 from notices.mail import outbox
 from notices.notice import lifecycle, store
 from notices.notice.lifecycle import Status
@@ -227,6 +228,7 @@ def update_notice(
                 raise EditConflict(opened)
             fields = parse_changes(raw, current=store.fields_of(notice), settings=settings, now=now)
             store.update_notice(writing, notice, fields, note=note, now=now, author=_actor(user))
+            hook_queue.enqueue_new_events(writing, settings=settings, now=now)  # with the event, in its transaction
     except EditConflict as conflict:  # nothing was written
         return _conflict_page(request, _load(reading, uid), conflict, now, values=values, note=note)
     except (InvalidField, Conflict) as error:  # nothing was written: the transaction rolled back
@@ -267,6 +269,7 @@ def cancel_notice(
             store.cancel_notice(
                 writing, _load(writing, uid, for_update=True), reason=reason, now=now, author=_actor(user)
             )
+            hook_queue.enqueue_new_events(writing, settings=settings, now=now)
     except (InvalidField, Conflict) as error:
         return _error_page(request, _load(reading, uid), error, settings, now)
     return RedirectResponse(f"/admin/notices/{uid}?saved=1", status_code=303)

@@ -1,0 +1,187 @@
+"""The hook_deliveries table as an outbox: claim with a lease, record each outcome under the claim.
+
+The same scheme as the mail outbox (notices.mail.outbox): a compare-and-swap
+claim, with FOR UPDATE SKIP LOCKED on PostgreSQL so two schedulers take
+disjoint rows; an outcome is written only while the claim is still ours
+(fencing). Delivery is at least once: a sender that dies after the receiver's
+2xx and before the commit leaves a claim that expires, and the delivery goes
+again after the lease with the same webhook-id, which receivers de-duplicate on.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, cast
+
+from sqlalchemy import ColumnElement, CursorResult, bindparam, func, select, update
+from sqlalchemy.orm import Session
+
+from notices.core.db import Database, affected_rows
+from notices.core.models import HookDelivery, HookEndpoint
+from notices.core.states import DeliveryStatus
+from notices.mail.outbox import new_owner
+
+log = logging.getLogger(__name__)
+
+# Retries: 10 s, 20 s, 40 s, ... doubling up to an hour, each drawn between half and all of
+# that ("equal jitter"), so receivers coming back from an outage are not hit by every sender at once.
+FIRST_RETRY = timedelta(seconds=10)
+LONGEST_RETRY = timedelta(hours=1)
+ERROR_LIMIT = 1000
+
+
+def backoff(attempts: int, *, rng: random.Random | None = None) -> timedelta:
+    """The wait after the `attempts`-th failed attempt."""
+    ceiling: timedelta = min(FIRST_RETRY * 2 ** max(attempts - 1, 0), LONGEST_RETRY)
+    share: float = (rng or random).random()
+    return ceiling * (0.5 + share / 2)
+
+
+@dataclass(frozen=True)
+class Claim:
+    delivery_id: int
+    owner: str
+    # Until when the claim surely holds: nothing is sent after it (another sender may own it then).
+    until: datetime
+
+
+def _due(now: datetime) -> tuple[ColumnElement[bool], ...]:
+    # While claimed, next_attempt_at is the end of the lease: "due" covers pending rows
+    # and claims whose sender died, with one indexed range condition. Deliveries of a
+    # disabled endpoint wait (and expire) instead of being sent.
+    enabled = select(HookEndpoint.id).where(HookEndpoint.enabled.is_(True))
+    return (
+        HookDelivery.status.in_((DeliveryStatus.PENDING, DeliveryStatus.SENDING)),
+        HookDelivery.next_attempt_at <= now,
+        HookDelivery.endpoint_id.in_(enabled),
+    )
+
+
+def due_count(session: Session, *, now: datetime) -> int:
+    return session.execute(select(func.count()).select_from(HookDelivery).where(*_due(now))).scalar_one()
+
+
+def next_due_at(session: Session) -> datetime | None:
+    """When the next waiting delivery falls due (None when nothing waits)."""
+    return session.scalar(
+        select(func.min(HookDelivery.next_attempt_at)).where(
+            HookDelivery.status.in_((DeliveryStatus.PENDING, DeliveryStatus.SENDING))
+        )
+    )
+
+
+def claim_batch(db: Database, *, now: datetime, limit: int, lease: timedelta, owner: str | None = None) -> list[Claim]:
+    """Take up to `limit` due deliveries for one send run."""
+    owner = owner or new_owner()
+    lease_until = now + lease
+    due = _due(now)
+    candidates = (
+        select(HookDelivery.id).where(*due).order_by(HookDelivery.next_attempt_at, HookDelivery.id).limit(limit)
+    )
+    if db.dialect == "postgresql":
+        # Materialised, so the LIMIT ... FOR UPDATE runs once (see mail.outbox.claim_batch).
+        chosen = candidates.with_for_update(skip_locked=True).cte("due").prefix_with("MATERIALIZED")
+    else:
+        chosen = candidates.cte("due")
+    with db.writing() as session, session.begin():
+        claimed = session.scalars(
+            update(HookDelivery)
+            .where(HookDelivery.id.in_(select(chosen.c.id)), *due)
+            .values(
+                status=DeliveryStatus.SENDING,
+                lease_until=lease_until,
+                next_attempt_at=lease_until,
+                attempts=HookDelivery.attempts + 1,
+                claimed_by=owner,
+            )
+            .returning(HookDelivery.id)
+        ).all()
+    # A margin for the request itself: a claim is not used once less than half its lease is left.
+    until = now + lease / 2
+    return [Claim(delivery_id, owner, until) for delivery_id in sorted(claimed)]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What one attempt came to, to be written under its claim."""
+
+    claim: Claim
+    status: str  # sent, pending (a retry at next_attempt_at), failed, expired
+    attempted_at: datetime
+    next_attempt_at: datetime
+    code: int | None
+    excerpt: str
+    error: str
+
+
+# One statement for every outcome, built once: a send run writes its outcomes in groups
+# (executemany), and building an UPDATE per delivery would cost more than sending it.
+# The WHERE is the fencing: only while the claim is still this run's.
+_RECORD = (
+    update(HookDelivery)
+    .where(
+        HookDelivery.id == bindparam("b_id"),
+        HookDelivery.status == DeliveryStatus.SENDING,
+        HookDelivery.claimed_by == bindparam("b_owner"),
+    )
+    .values(
+        status=bindparam("b_status"),
+        lease_until=None,
+        next_attempt_at=bindparam("b_next"),
+        last_attempt_at=bindparam("b_attempted"),
+        sent_at=bindparam("b_sent"),
+        response_code=bindparam("b_code"),
+        response_excerpt=bindparam("b_excerpt"),
+        last_error=bindparam("b_error"),
+    )
+)
+
+
+def record_outcomes(session: Session, outcomes: list[Outcome]) -> int:
+    """Write a group of outcomes in one statement; how many claims still held (the others were taken over)."""
+    if not outcomes:
+        return 0
+    # Core executemany on the session's connection (an ORM bulk UPDATE would want primary keys only).
+    recorded = cast(
+        CursorResult[Any],
+        session.connection().execute(
+            _RECORD,
+            [
+                {
+                    "b_id": outcome.claim.delivery_id,
+                    "b_owner": outcome.claim.owner,
+                    "b_status": outcome.status,
+                    "b_next": outcome.next_attempt_at,
+                    "b_attempted": outcome.attempted_at,
+                    "b_sent": outcome.attempted_at if outcome.status == DeliveryStatus.SENT else None,
+                    "b_code": outcome.code,
+                    "b_excerpt": outcome.excerpt,
+                    "b_error": outcome.error[:ERROR_LIMIT],
+                }
+                for outcome in outcomes
+            ],
+        ),
+    ).rowcount
+    if recorded != len(outcomes):
+        log.warning("%s hook deliveries: claim lost before the outcome was recorded", len(outcomes) - recorded)
+    return recorded
+
+
+def expire_stale(session: Session, *, now: datetime) -> int:
+    """Pending deliveries past their validity are expired, not sent stale."""
+    return affected_rows(
+        session,
+        update(HookDelivery)
+        .where(HookDelivery.status == DeliveryStatus.PENDING, HookDelivery.expires_at <= now)
+        .values(status=DeliveryStatus.EXPIRED, last_error="not delivered within its validity"),
+    )
+
+
+def status_counts(session: Session) -> dict[str, int]:
+    counts: dict[str, int] = dict.fromkeys(tuple(DeliveryStatus), 0)
+    for status, count in session.execute(select(HookDelivery.status, func.count()).group_by(HookDelivery.status)):
+        counts[status] = count
+    return counts
