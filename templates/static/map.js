@@ -190,6 +190,23 @@
       fit(map, drawn);
     }
 
+    // The configured places (streets, buildings), grey and labelled, to draw along: also with no tiles.
+    const placesBlock = document.getElementById(box.dataset.places || "");
+    const places = placesBlock ? readJSON(placesBlock.textContent, null) : null;
+    if (places && Array.isArray(places.features)) {
+      const guide = { color: "#57606a", weight: 3, opacity: 0.6, fillOpacity: 0.08, interactive: false, pmIgnore: true };
+      L.geoJSON(places, {
+        style: function () { return Object.assign({ className: "map-guide" }, guide); },
+        pointToLayer: function (feature, latlng) { return L.circleMarker(latlng, Object.assign({ radius: 4 }, guide)); },
+        onEachFeature: function (feature, shape) {
+          const label = feature.properties && feature.properties.label;
+          if (label) shape.bindTooltip(String(label), { permanent: true, direction: "center", className: "map-guide-label" });
+        },
+        pmIgnore: true,
+        interactive: false,
+      }).addTo(map);
+      if (!input.value) fit(map, L.geoJSON(places));
+    }
     map.pm.setGlobalOptions({ layerGroup: drawn });
     map.pm.addControls({
       position: "topleft",

@@ -177,6 +177,9 @@ def test_a_manager_draws_the_closure_and_the_diversion_saves_and_the_geometry_ro
     watched.get_by_label("Category").select_option("road-closure")
     watched.get_by_label("Severity").select_option("major")
     watched.get_by_label("Starts").fill("+10m")
+    # The configured places are drawn in grey for orientation, not as shapes of the notice.
+    expect(watched.locator("path.map-guide")).to_have_count(len(ctx.settings.location_geometries))
+    expect(watched.locator(".map-guide-label", has_text="Plesmanlaan")).to_be_visible()
 
     def draw_line(*points):
         watched.locator(".leaflet-pm-icon-polyline").click()
