@@ -233,12 +233,17 @@
     const severity = document.getElementById("severity");
     if (severity) severity.addEventListener("change", function () { drawn.eachLayer(restyle); });
     load();
-    const severityNow = severity ? severity.value : "info";
-    legend(styles, [
-      { properties: { role: "closure" } },
-      { properties: { role: "diversion" } },
-      { properties: { role: "area", severity: severityNow } },
-    ]).addTo(map);
+    let key = null;
+    function showLegend() { // what the tools draw, areas in the colour of the form's severity
+      if (key) key.remove();
+      key = legend(styles, [
+        { properties: { role: "closure" } },
+        { properties: { role: "diversion" } },
+        { properties: { role: "area", severity: severity ? severity.value : "info" } },
+      ]).addTo(map);
+    }
+    if (severity) severity.addEventListener("change", showLegend);
+    showLegend();
   }
 
   document.querySelectorAll("[data-map]").forEach(function (box) {

@@ -243,3 +243,25 @@ def test_a_manager_draws_the_closure_and_the_diversion_saves_and_the_geometry_ro
     expect(watched.locator(SHAPES)).to_have_count(2)
     assert json.loads(watched.get_by_label("Map shapes").input_value()) == drawn
     assert_clean(watched)
+
+
+def test_without_javascript_the_pages_show_the_outline_and_the_form_takes_geojson(ctx, clock, page, server):
+    closure, _ = closure_and_works(ctx, clock)
+    add_user(ctx, "manager@example.org", password="correct horse battery")
+    context = page.context.browser.new_context(base_url=server, java_script_enabled=False)
+    plain = context.new_page()
+    plain.goto("/")
+    expect(plain.locator("svg.map-sketch .sketch-shape")).to_have_count(3)
+    expect(plain.get_by_role("link", name="Works at the Gorlaeus building")).to_be_visible()
+    plain.goto(f"/notices/{closure.uid}#map")
+    expect(plain.locator("svg.map-sketch .sketch-shape")).to_have_count(2)
+    expect(plain.locator("svg.map-sketch .role-closure")).to_be_visible()
+    screenshot(plain, "map-notice-no-javascript.png")
+    plain.goto("/admin/login")
+    plain.get_by_label("Email").fill("manager@example.org")
+    plain.get_by_label("Password").fill("correct horse battery")
+    plain.get_by_role("button", name="Log in").click()
+    plain.goto("/admin/notices/new")
+    expect(plain.locator(".map-editor")).to_be_hidden()  # nothing to draw with: no empty box either
+    expect(plain.get_by_label("Map shapes")).to_be_editable()
+    context.close()
