@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from datetime import UTC, datetime, time, timedelta
+from itertools import chain
 from typing import Any
 
 from notices.core.config import Settings
@@ -101,14 +102,13 @@ def build_closures(
     notices: Sequence[Notice], *, settings: Settings, now: datetime, skipped: list[tuple[str, str]] | None = None
 ) -> bytes:
     """The CIFS JSON document for the notices given (those not listed are left out here)."""
-    incidents: list[dict[str, Any]] = []
-    for each in render_each(
+    listed = render_each(
         notices,
         lambda notice: notice_incidents(notice, settings=settings, now=now) if is_listed(notice, now, settings) else [],
         describe=lambda notice: f"notice {notice.uid}",
         skipped=skipped,
-    ):
-        incidents += each
+    )
+    incidents = list(chain.from_iterable(listed))
     return json.dumps({"incidents": incidents}, ensure_ascii=False, indent=1).encode("utf-8")
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from datetime import datetime
+from itertools import chain
 from typing import Any
 
 from notices.core.config import Settings
@@ -50,13 +51,13 @@ def build_geojson(
     notices: Sequence[Notice], *, settings: Settings, now: datetime, skipped: list[tuple[str, str]] | None = None
 ) -> bytes:
     """The FeatureCollection of the notices given (already chosen and ordered); same data, same bytes."""
-    features: list[dict[str, Any]] = []
-    for each in render_each(
+    # One notice, several features; a notice that cannot be rendered costs only its own.
+    each_notice = render_each(
         notices,
         lambda notice: notice_features(notice, settings=settings, now=now),
         describe=lambda notice: f"notice {notice.uid}",
         skipped=skipped,
-    ):
-        features += each
+    )
+    features = list(chain.from_iterable(each_notice))
     collection = {"type": "FeatureCollection", "features": features}
     return json.dumps(collection, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode("utf-8")
