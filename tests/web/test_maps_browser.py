@@ -78,6 +78,14 @@ def screenshot(page, name: str) -> None:
     page.screenshot(path=str(ARTIFACTS / name), full_page=True)
 
 
+def log_in(page, email="manager@example.org", password="correct horse battery") -> None:
+    page.goto("/admin/login")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_role("heading", name="Dashboard")).to_be_visible()
+
+
 def roles_drawn(page) -> list[str]:
     return sorted(
         page.locator(SHAPES).evaluate_all(
@@ -168,10 +176,7 @@ def test_without_a_tile_server_the_map_still_shows_the_outlines(ctx, clock, watc
 
 def test_a_manager_draws_the_closure_and_the_diversion_saves_and_the_geometry_round_trips(ctx, clock, watched):
     add_user(ctx, "manager@example.org", password="correct horse battery")
-    watched.goto("/admin/login")
-    watched.get_by_label("Email").fill("manager@example.org")
-    watched.get_by_label("Password").fill("correct horse battery")
-    watched.get_by_role("button", name="Log in").click()
+    log_in(watched)
     watched.goto("/admin/notices/new")
     watched.get_by_label("Title").fill("Plesmanlaan closed between Sylviusweg and Einsteinweg")
     watched.get_by_label("Category").select_option("road-closure")
@@ -257,10 +262,7 @@ def test_without_javascript_the_pages_show_the_outline_and_the_form_takes_geojso
     expect(plain.locator("svg.map-sketch .sketch-shape")).to_have_count(2)
     expect(plain.locator("svg.map-sketch .role-closure")).to_be_visible()
     screenshot(plain, "map-notice-no-javascript.png")
-    plain.goto("/admin/login")
-    plain.get_by_label("Email").fill("manager@example.org")
-    plain.get_by_label("Password").fill("correct horse battery")
-    plain.get_by_role("button", name="Log in").click()
+    log_in(plain)
     plain.goto("/admin/notices/new")
     expect(plain.locator(".map-editor")).to_be_hidden()  # nothing to draw with: no empty box either
     expect(plain.get_by_label("Map shapes")).to_be_editable()
