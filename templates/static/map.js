@@ -190,6 +190,23 @@
       fit(map, drawn);
     }
 
+    // The configured places (streets, buildings), grey and labelled, to draw along: also with no tiles.
+    const placesBlock = document.getElementById(box.dataset.places || "");
+    const places = placesBlock ? readJSON(placesBlock.textContent, null) : null;
+    if (places && Array.isArray(places.features)) {
+      const guide = { color: "#57606a", weight: 3, opacity: 0.6, fillOpacity: 0.08, interactive: false, pmIgnore: true };
+      L.geoJSON(places, {
+        style: function () { return Object.assign({ className: "map-guide" }, guide); },
+        pointToLayer: function (feature, latlng) { return L.circleMarker(latlng, Object.assign({ radius: 4 }, guide)); },
+        onEachFeature: function (feature, shape) {
+          const label = feature.properties && feature.properties.label;
+          if (label) shape.bindTooltip(String(label), { permanent: true, direction: "center", className: "map-guide-label" });
+        },
+        pmIgnore: true,
+        interactive: false,
+      }).addTo(map);
+      if (!input.value) fit(map, L.geoJSON(places));
+    }
     map.pm.setGlobalOptions({ layerGroup: drawn });
     map.pm.addControls({
       position: "topleft",
@@ -216,12 +233,17 @@
     const severity = document.getElementById("severity");
     if (severity) severity.addEventListener("change", function () { drawn.eachLayer(restyle); });
     load();
-    const severityNow = severity ? severity.value : "info";
-    legend(styles, [
-      { properties: { role: "closure" } },
-      { properties: { role: "diversion" } },
-      { properties: { role: "area", severity: severityNow } },
-    ]).addTo(map);
+    let key = null;
+    function showLegend() { // what the tools draw, areas in the colour of the form's severity
+      if (key) key.remove();
+      key = legend(styles, [
+        { properties: { role: "closure" } },
+        { properties: { role: "diversion" } },
+        { properties: { role: "area", severity: severity ? severity.value : "info" } },
+      ]).addTo(map);
+    }
+    if (severity) severity.addEventListener("change", showLegend);
+    showLegend();
   }
 
   document.querySelectorAll("[data-map]").forEach(function (box) {

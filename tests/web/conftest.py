@@ -1,15 +1,12 @@
 """Fixtures of the browser tests: the app on a live server, and Debian's chromium driven by Playwright."""
 
 import os
-import threading
-import time
 
 import pytest
-import uvicorn
 from playwright.sync_api import sync_playwright
 
 from notices.web import create_app
-from tests.smtp_sink import free_port
+from tests.live_server import serving
 
 CHROMIUM = os.environ.get("NOTICES_TEST_CHROMIUM", "/usr/bin/chromium")
 # The flags this machine needs: no sandbox as root, and no calls home that a closed network refuses.
@@ -26,18 +23,8 @@ CHROMIUM_ARGS = [
 
 @pytest.fixture
 def server(ctx):
-    port = free_port()
-    config = uvicorn.Config(create_app(ctx.settings, ctx=ctx), host="127.0.0.1", port=port, log_level="warning")
-    running = uvicorn.Server(config)
-    thread = threading.Thread(target=running.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not running.started:
-        assert time.monotonic() < deadline, "the server did not start"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    running.should_exit = True
-    thread.join(timeout=10)
+    with serving(create_app(ctx.settings, ctx=ctx)) as url:
+        yield url
 
 
 @pytest.fixture

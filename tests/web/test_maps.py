@@ -41,9 +41,10 @@ def closure(ctx, clock):
 def test_without_javascript_the_notice_page_shows_the_closure_and_diversion_as_an_outline(client, closure):
     page = html(client.get(f"/notices/{closure.uid}"))
     shapes = sketch_shapes(page)
-    assert [shape.get("class") for shape in shapes] == ["sketch-shape role-closure", "sketch-shape role-diversion"]
-    assert shapes[0].get("stroke") == "#d7191c" and shapes[0].get("fill") == "none"
-    assert shapes[1].get("stroke-dasharray")
+    # The closure is drawn last: over the diversion where they meet.
+    assert [shape.get("class") for shape in shapes] == ["sketch-shape role-diversion", "sketch-shape role-closure"]
+    assert shapes[1].get("stroke") == "#d7191c" and shapes[1].get("fill") == "none"
+    assert shapes[0].get("stroke-dasharray")
     assert page.xpath("//section[@id='map']//h2/text()") == ["Map"]  # what emails link to: /notices/<uid>#map
 
 

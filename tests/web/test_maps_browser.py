@@ -78,6 +78,14 @@ def screenshot(page, name: str) -> None:
     page.screenshot(path=str(ARTIFACTS / name), full_page=True)
 
 
+def log_in(page, email="manager@example.org", password="correct horse battery") -> None:
+    page.goto("/admin/login")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_role("heading", name="Dashboard")).to_be_visible()
+
+
 def roles_drawn(page) -> list[str]:
     return sorted(
         page.locator(SHAPES).evaluate_all(
@@ -168,15 +176,15 @@ def test_without_a_tile_server_the_map_still_shows_the_outlines(ctx, clock, watc
 
 def test_a_manager_draws_the_closure_and_the_diversion_saves_and_the_geometry_round_trips(ctx, clock, watched):
     add_user(ctx, "manager@example.org", password="correct horse battery")
-    watched.goto("/admin/login")
-    watched.get_by_label("Email").fill("manager@example.org")
-    watched.get_by_label("Password").fill("correct horse battery")
-    watched.get_by_role("button", name="Log in").click()
+    log_in(watched)
     watched.goto("/admin/notices/new")
     watched.get_by_label("Title").fill("Plesmanlaan closed between Sylviusweg and Einsteinweg")
     watched.get_by_label("Category").select_option("road-closure")
     watched.get_by_label("Severity").select_option("major")
     watched.get_by_label("Starts").fill("+10m")
+    # The configured places are drawn in grey for orientation, not as shapes of the notice.
+    expect(watched.locator("path.map-guide")).to_have_count(len(ctx.settings.location_geometries))
+    expect(watched.locator(".map-guide-label", has_text="Plesmanlaan")).to_be_visible()
 
     def draw_line(*points):
         watched.locator(".leaflet-pm-icon-polyline").click()
@@ -240,3 +248,22 @@ def test_a_manager_draws_the_closure_and_the_diversion_saves_and_the_geometry_ro
     expect(watched.locator(SHAPES)).to_have_count(2)
     assert json.loads(watched.get_by_label("Map shapes").input_value()) == drawn
     assert_clean(watched)
+
+
+def test_without_javascript_the_pages_show_the_outline_and_the_form_takes_geojson(ctx, clock, page, server):
+    closure, _ = closure_and_works(ctx, clock)
+    add_user(ctx, "manager@example.org", password="correct horse battery")
+    context = page.context.browser.new_context(base_url=server, java_script_enabled=False)
+    plain = context.new_page()
+    plain.goto("/")
+    expect(plain.locator("svg.map-sketch .sketch-shape")).to_have_count(3)
+    expect(plain.get_by_role("link", name="Works at the Gorlaeus building")).to_be_visible()
+    plain.goto(f"/notices/{closure.uid}#map")
+    expect(plain.locator("svg.map-sketch .sketch-shape")).to_have_count(2)
+    expect(plain.locator("svg.map-sketch .role-closure")).to_be_visible()
+    screenshot(plain, "map-notice-no-javascript.png")
+    log_in(plain)
+    plain.goto("/admin/notices/new")
+    expect(plain.locator(".map-editor")).to_be_hidden()  # nothing to draw with: no empty box either
+    expect(plain.get_by_label("Map shapes")).to_be_editable()
+    context.close()

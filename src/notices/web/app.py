@@ -88,6 +88,7 @@ def create_app(
         map_assets=map_assets,
         map_features=lambda notices: maps.collection(notices, settings)["features"],
         map_sketch=sketch,
+        map_places=maps.places(settings),
     )
     app.mount("/static", StaticFiles(directory=templates_dir() / "static"), name="static")
     app.include_router(page_routes.router)

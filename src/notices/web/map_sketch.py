@@ -75,7 +75,11 @@ def _frame(features: Sequence[dict[str, Any]]) -> tuple[float, float, float, flo
 
 def sketch(features: Sequence[dict[str, Any]], label: str) -> Markup:
     """An <svg> with one shape per feature (empty markup when there is nothing to draw)."""
-    features = [feature for feature in features if _drawable(feature)]
+    # Closures last, so drawn over a diversion that starts where they start (as on the Leaflet map).
+    features = sorted(
+        (feature for feature in features if _drawable(feature)),
+        key=lambda feature: (feature.get("properties") or {}).get("role") == "closure",
+    )
     if not features:
         return Markup("")
     west, south, east, north = _frame(features)

@@ -93,3 +93,15 @@ def collection(notices: Iterable[Any], settings: Settings) -> dict[str, Any]:
         "type": "FeatureCollection",
         "features": [feature for notice in notices for feature in notice_features(notice, settings)],
     }
+
+
+def places(settings: Settings) -> dict[str, Any]:
+    """The configured locations' shapes with their labels: what the drawing map shows for orientation
+    (streets and buildings to draw along, also when there are no background tiles)."""
+    return {
+        "type": "FeatureCollection",
+        "features": [
+            {"type": "Feature", "geometry": geometry, "properties": {"label": settings.locations.get(key, key)}}
+            for key, geometry in settings.location_geometries.items()
+        ],
+    }
