@@ -176,7 +176,6 @@ def test_a_public_address_is_accepted(settings, url):
         ("https://93.184.216.34/a b", "must not contain spaces or control characters"),
         ("https://93.184.216.34/\x00", "must not contain spaces or control characters"),
         ("https://93.184.216.34/" + "a" * 3000, "at most 2048 characters"),
-        ("https://no-such-host.invalid/", "does not resolve"),
     ],
 )
 def test_a_malformed_target_is_refused_with_the_reason(settings, url, problem):
@@ -184,6 +183,12 @@ def test_a_malformed_target_is_refused_with_the_reason(settings, url, problem):
         check_target(url, settings)
     assert refused.value.field == "url"
     assert problem in refused.value.problem
+
+
+def test_a_name_that_does_not_resolve_yet_is_accepted_and_refused_when_sent(settings):
+    check_target("https://no-such-host.invalid/hook", settings)
+    with safe_client(settings) as client, pytest.raises(TargetRefused, match="does not resolve"):
+        client.post("https://no-such-host.invalid/hook", content=b"{}")
 
 
 def test_the_flags_allow_http_and_private_addresses_each_on_their_own(settings):

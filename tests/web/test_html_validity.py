@@ -90,8 +90,26 @@ def test_every_page_is_valid_html(ctx, app, tmp_path, text):
         )
         for path in console:
             files.append(save(tmp_path, path, client.get(path)))
+        files.extend(integration_pages(ctx, client, tmp_path))
     errors = validate(files)
     assert not errors, "\n".join(errors)
+
+
+def integration_pages(ctx, client, folder: Path) -> list[Path]:
+    """The integrations pages: the list with an error, an endpoint with its secret shown and a failed delivery."""
+    form = client.get("/admin/integrations")
+    data = {"csrf_token": csrf_of(form), "url": "https://169.254.169.254/<b>", "kind": "slack", "events": "started"}
+    refused = client.post("/admin/integrations", data=data)
+    # .invalid never resolves: accepted now, and the test send fails (a row in the log).
+    added = client.post("/admin/integrations", data={**data, "url": "https://hooks.invalid/in?x=<b>"})
+    endpoint_id = etree.HTML(added.text).xpath('//form[contains(@action, "/test")]/@action')[0].split("/")[3]
+    client.post(f"/admin/integrations/{endpoint_id}/test", data={"csrf_token": csrf_of(added)})
+    return [
+        save(folder, "/admin/integrations-refused", refused),
+        save(folder, "/admin/integrations-added", added),
+        save(folder, "/admin/integrations", client.get("/admin/integrations")),
+        save(folder, f"/admin/integrations/{endpoint_id}", client.get(f"/admin/integrations/{endpoint_id}")),
+    ]
 
 
 def save(folder: Path, path: str, response) -> Path:

@@ -41,6 +41,8 @@ EVENT_TYPES = (
     "notice.ended",
     "notice.cancelled",
     "notice.reminder",
+    # What "Send test" (`notices hook test`) sends: a made-up notice, no lifecycle event.
+    "notice.test",
 )
 # The lifecycle word (notice.wording) for each event type.
 _EVENT_WORDS = {
@@ -50,6 +52,7 @@ _EVENT_WORDS = {
     "notice.ended": "ended",
     "notice.cancelled": "cancelled",
     "notice.reminder": "reminder",
+    "notice.test": "test",
 }
 JSON = "application/json"
 
@@ -71,6 +74,7 @@ _LABELS = {
         "reason": "Reason",
         "open": "View notice",
         "map": "Map",
+        "test": "Test message",
     },
     "nl": {
         "severity": "Ernst",
@@ -79,6 +83,7 @@ _LABELS = {
         "reason": "Reden",
         "open": "Bekijk melding",
         "map": "Kaart",
+        "test": "Testbericht",
     },
 }
 
@@ -176,7 +181,9 @@ class _Message:
         notice = event.notice
         category = words.category(_text(notice.get("category")))
         severity = words.severity(_text(notice.get("severity")))
-        headline = f"{words.event(_EVENT_WORDS[event.type])} · {category} · {severity}"
+        labels = _LABELS[words.language]
+        kind = _EVENT_WORDS[event.type]
+        headline = f"{labels['test'] if kind == 'test' else words.event(kind)} · {category} · {severity}"
         where = words.locations(_text(key) for key in notice.get("locations") or ())
         detail = _one_line(notice.get("location_detail"))
         if detail:
@@ -190,7 +197,7 @@ class _Message:
             when=_when(notice, words),
             where=where,
             reason=reason,
-            labels=_LABELS[words.language],
+            labels=labels,
             url=event.url,
             map_url=event.url + "#map",
         )

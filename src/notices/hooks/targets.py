@@ -6,7 +6,8 @@ that is a way to make it call the intranet, the cloud metadata service
 - `check_target(url, settings)` when an endpoint is added or changed: https
   (http only with `[hooks] allow_http`), no credentials in the URL, and the host
   name resolved with every address public (unless `[hooks]
-  allow_private_networks`);
+  allow_private_networks`); a name that does not resolve yet is accepted, since
+  every send checks again;
 - `safe_client(settings)` for sending: its transport resolves the name when it
   connects, checks every address and connects to one of exactly those, so a
   name that resolves to a public address at creation and to a private one later
@@ -134,7 +135,14 @@ def check_target(url: str, settings: Settings, *, resolver: Resolver = resolve) 
     """Refuse, as InvalidField('url', ...), a hook URL that could not or may not be called."""
     host, port = _host_and_port(url, settings)
     try:
-        vetted_addresses(host, port, settings, resolver=resolver)
+        addresses = resolver(host, port)
+    except (OSError, UnicodeError):
+        # Not resolvable now (a name still to be set up, DNS down): nothing to attack
+        # through yet, and every send checks again, so it is accepted; the delivery
+        # log and a test send show the failure.
+        return
+    try:
+        vetted_addresses(host, port, settings, resolver=lambda _host, _port: addresses)
     except TargetRefused as error:
         raise InvalidField("url", str(error)) from None
 

@@ -22,6 +22,7 @@ from notices.web.api import hooks as api_hooks
 from notices.web.api import routes as api_routes
 from notices.web.api.errors import validation_error
 from notices.web.console import auth as console_auth
+from notices.web.console import integrations as admin_integration_routes
 from notices.web.console import notices as admin_routes
 from notices.web.console import people as admin_people_routes
 from notices.web.feeds.cache import FeedCache
@@ -75,6 +76,7 @@ def create_app(
     app.include_router(console_auth.router)
     app.include_router(admin_routes.router)
     app.include_router(admin_people_routes.router)
+    app.include_router(admin_integration_routes.router)
     api_docs.install(app)  # /docs and Swagger UI's files, mounted before /static
     app.mount("/static", StaticFiles(directory=templates_dir() / "static"), name="static")
     app.include_router(page_routes.router)

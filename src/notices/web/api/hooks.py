@@ -23,7 +23,7 @@ from notices.web.api.hook_models import (
 from notices.web.api.models import ErrorOut
 from notices.web.deps import ApiUser, Ctx, Now, ReadSession, Settings, WriteSession
 
-ERRORS: dict[int | str, dict[str, Any]] = {status: {"model": ErrorOut} for status in (401, 403, 404, 422)}
+ERRORS: dict[int | str, dict[str, Any]] = {status: {"model": ErrorOut} for status in (400, 401, 403, 404, 422)}
 router = APIRouter(prefix="/api/v1/hooks", tags=["hooks"], responses=ERRORS)
 
 
