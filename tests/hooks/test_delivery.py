@@ -342,3 +342,18 @@ def test_a_target_refused_at_send_time_fails_at_once_without_a_request(hook_ctx,
     (refused,) = deliveries(ctx)
     assert refused.status == "failed" and "not a public address (loopback)" in refused.last_error
     assert receiver.received == []
+
+
+def test_the_purge_forgets_finished_deliveries_after_30_days(hook_ctx, clock, receiver):
+    ctx = hook_ctx
+    add_endpoint(ctx, receiver.url)
+    add_notice(ctx)
+    add_notice(ctx, title="Einsteinweg closed")
+    run(ctx)
+    receiver.script((503, {}, b""))
+    add_notice(ctx, title="Sylviusweg closed")
+    run(ctx)
+    assert [d.status for d in deliveries(ctx)] == ["sent", "sent", "pending"]
+    assert jobs.purge(ctx, now=clock.now() + timedelta(days=29))["hook_deliveries"] == 0
+    assert jobs.purge(ctx, now=clock.now() + timedelta(days=31))["hook_deliveries"] == 2
+    assert [d.status for d in deliveries(ctx)] == ["pending"]

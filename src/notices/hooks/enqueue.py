@@ -14,15 +14,18 @@ import hashlib
 from datetime import datetime
 
 from sqlalchemy import select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, selectinload
 
 from notices.core.config import Settings
-from notices.core.db import insert_ignoring_duplicates, isolated
+from notices.core.db import isolated
 from notices.core.models import HookDelivery, HookEndpoint, NoticeEvent, table_of
 from notices.core.states import DeliveryStatus
 from notices.hooks import payloads, store
 from notices.hooks.kinds import event_type, hook_event_of
 from notices.notice.presenters import notice_data
+
+CHUNK = 500
 
 
 def webhook_id(event_id: str, endpoint_id: int) -> str:
@@ -85,12 +88,10 @@ def _enqueue_event(
         notice=notice_data(event.notice, zone=settings.timezone, now=now),
         url=settings.absolute_url(f"notices/{event.notice.uid}"),
     )
-    enqueued = 0
+    rows = []
     for endpoint in wanted:
         body, content_type = payloads.render(endpoint.kind, hook_event, endpoint.language, settings)
-        enqueued += insert_ignoring_duplicates(
-            session,
-            table_of(HookDelivery),
+        rows.append(
             new_delivery(
                 endpoint_id=endpoint.id,
                 event_id=event.id,
@@ -100,9 +101,21 @@ def _enqueue_event(
                 content_type=content_type,
                 now=now,
                 expires_at=event.occurred_at + settings.hooks_validity,
-            ),
+            )
         )
-    return enqueued
+    return _insert_new(session, rows)
+
+
+def _insert_new(session: Session, rows: list[dict[str, object]]) -> int:
+    """Insert the rows, skipping any (endpoint, event) already queued (another scheduler was first); how many."""
+    table = table_of(HookDelivery)
+    builder = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    added = 0
+    # Multi-row INSERTs: an event for many endpoints is a round trip per CHUNK, within SQLite's bound-parameter limit.
+    for start in range(0, len(rows), CHUNK):
+        statement = builder(table).values(rows[start : start + CHUNK]).on_conflict_do_nothing().returning(table.c.id)
+        added += len(session.execute(statement).all())
+    return added
 
 
 def new_delivery(

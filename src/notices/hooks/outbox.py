@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, CursorResult, bindparam, func, select, update
+from sqlalchemy import ColumnElement, CursorResult, bindparam, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from notices.core.db import Database, affected_rows
@@ -31,6 +31,8 @@ log = logging.getLogger(__name__)
 FIRST_RETRY = timedelta(seconds=10)
 LONGEST_RETRY = timedelta(hours=1)
 ERROR_LIMIT = 1000
+# How long `hook log` keeps finished deliveries (the purge job forgets older ones).
+LOG_KEPT = timedelta(days=30)
 
 
 def backoff(attempts: int, *, rng: random.Random | None = None) -> timedelta:
@@ -177,6 +179,17 @@ def expire_stale(session: Session, *, now: datetime) -> int:
         update(HookDelivery)
         .where(HookDelivery.status == DeliveryStatus.PENDING, HookDelivery.expires_at <= now)
         .values(status=DeliveryStatus.EXPIRED, last_error="not delivered within its validity"),
+    )
+
+
+def purge_finished(session: Session, *, before: datetime) -> int:
+    """Forget sent, failed and expired deliveries created before `before` (the log keeps the rest)."""
+    return affected_rows(
+        session,
+        delete(HookDelivery).where(
+            HookDelivery.status.in_((DeliveryStatus.SENT, DeliveryStatus.FAILED, DeliveryStatus.EXPIRED)),
+            HookDelivery.created_at < before,
+        ),
     )
 
 

@@ -168,11 +168,12 @@ def hooks_due(ctx: AppContext, *, now: datetime) -> int:
 
 
 def purge(ctx: AppContext, *, now: datetime) -> dict[str, int]:
-    """Forget unconfirmed sign-ups past their deadline and old rate-limit counters."""
+    """Forget unconfirmed sign-ups past their deadline, old rate-limit counters and old hook deliveries."""
     with ctx.db.writing() as session, session.begin():
         return {
             "unconfirmed": subscriptions.purge_unconfirmed(session, now=now, settings=ctx.settings),
             "rate_limit_windows": rate_limits.purge_expired(session, before=now - timedelta(days=1)),
+            "hook_deliveries": hook_outbox.purge_finished(session, before=now - hook_outbox.LOG_KEPT),
         }
 
 
