@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import logging
 import queue
+import threading
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -162,7 +162,7 @@ def send_hooks(
     lease = timedelta(seconds=settings.lease_seconds)
     batch = max(settings.hooks_concurrency * 32, 256)
     results: queue.SimpleQueue[tuple[Item, Response | None, datetime]] = queue.SimpleQueue()
-    with _client(settings, client) as http, ThreadPoolExecutor(settings.hooks_concurrency, "notices-hooks") as pool:
+    with _client(settings, client) as http, _Workers(settings.hooks_concurrency, results, http, clock) as pool:
         remaining, in_flight, exhausted = limit, 0, False
         while True:
             # Claim the next batch while the last one is still on the wire, so the workers never run dry.
@@ -173,7 +173,7 @@ def send_hooks(
                 if remaining is not None:
                     remaining -= len(claims)
                 for item in _items(ctx, claims):
-                    pool.submit(_attempt_into, results, http, item, clock)
+                    pool.submit(item)
                     in_flight += 1
                 continue
             if not in_flight:
@@ -185,6 +185,52 @@ def send_hooks(
                 if on_progress:
                     on_progress(1)
     return counts
+
+
+class _Workers:
+    """Up to `size` threads taking items from one queue and putting each result on `results`.
+
+    An executor would do, but it makes a Future (with its own Condition) per
+    delivery, which costs this thread more than the rest of handing one over.
+    Threads are started as work comes, so a run of one delivery starts one.
+    """
+
+    def __init__(
+        self,
+        size: int,
+        results: queue.SimpleQueue[tuple[Item, Response | None, datetime]],
+        client: httpx.Client,
+        clock: RunClock,
+    ) -> None:
+        self.size = size
+        self.results = results
+        self.client = client
+        self.clock = clock
+        self.work: queue.SimpleQueue[Item | None] = queue.SimpleQueue()
+        self.threads: list[threading.Thread] = []
+        self.submitted = 0
+
+    def submit(self, item: Item) -> None:
+        self.work.put(item)
+        self.submitted += 1
+        if len(self.threads) < min(self.size, self.submitted):
+            thread = threading.Thread(target=self._run, name=f"notices-hooks-{len(self.threads)}", daemon=True)
+            thread.start()
+            self.threads.append(thread)
+
+    def _run(self) -> None:
+        while (item := self.work.get()) is not None:
+            _attempt_into(self.results, self.client, item, self.clock)
+
+    def __enter__(self) -> _Workers:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        # Like an executor's shutdown: what was handed over is still attempted, then the threads end.
+        for _thread in self.threads:
+            self.work.put(None)
+        for thread in self.threads:
+            thread.join()
 
 
 @contextmanager
