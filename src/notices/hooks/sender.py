@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import queue
+import ssl
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -78,9 +79,9 @@ class Response:
     refused: bool = False
 
 
-def make_client(settings: Settings) -> httpx.Client:
+def make_client(settings: Settings, *, verify: ssl.SSLContext | bool = True) -> httpx.Client:
     """The HTTP client for hooks (targets.safe_client): short timeouts, vetted addresses only, no redirects."""
-    return targets.safe_client(settings)
+    return targets.safe_client(settings, verify=verify)
 
 
 @lru_cache(maxsize=1024)
@@ -162,7 +163,7 @@ def send_hooks(
     lease = timedelta(seconds=settings.lease_seconds)
     batch = max(settings.hooks_concurrency * 32, 256)
     results: queue.SimpleQueue[tuple[Item, Response | None, datetime]] = queue.SimpleQueue()
-    with _client(settings, client) as http, _Workers(settings.hooks_concurrency, results, http, clock) as pool:
+    with _Workers(settings, results, client, clock) as pool:
         remaining, in_flight, exhausted = limit, 0, False
         while True:
             # Claim the next batch while the last one is still on the wire, so the workers never run dry.
@@ -188,39 +189,57 @@ def send_hooks(
 
 
 class _Workers:
-    """Up to `size` threads taking items from one queue and putting each result on `results`.
+    """Up to `[hooks] concurrency` threads taking items from one queue and putting each result on `results`.
 
     An executor would do, but it makes a Future (with its own Condition) per
     delivery, which costs this thread more than the rest of handing one over.
     Threads are started as work comes, so a run of one delivery starts one.
+    Unless a client is given, each thread has its own (targets.safe_client, the
+    same vetting): threads sharing one connection pool queue on its lock for
+    every request and every response they close.
     """
 
     def __init__(
         self,
-        size: int,
+        settings: Settings,
         results: queue.SimpleQueue[tuple[Item, Response | None, datetime]],
-        client: httpx.Client,
+        client: httpx.Client | None,
         clock: RunClock,
     ) -> None:
-        self.size = size
+        self.settings = settings
         self.results = results
         self.client = client
         self.clock = clock
         self.work: queue.SimpleQueue[Item | None] = queue.SimpleQueue()
         self.threads: list[threading.Thread] = []
         self.submitted = 0
+        self.ssl_context: ssl.SSLContext | None = None
 
     def submit(self, item: Item) -> None:
         self.work.put(item)
         self.submitted += 1
-        if len(self.threads) < min(self.size, self.submitted):
-            thread = threading.Thread(target=self._run, name=f"notices-hooks-{len(self.threads)}", daemon=True)
+        if len(self.threads) < min(self.settings.hooks_concurrency, self.submitted):
+            # Made here, not in the thread, so a failure to make one is this thread's to raise.
+            client = self.client or self._new_client()
+            thread = threading.Thread(
+                target=self._run, args=(client,), name=f"notices-hooks-{len(self.threads)}", daemon=True
+            )
             thread.start()
             self.threads.append(thread)
 
-    def _run(self) -> None:
-        while (item := self.work.get()) is not None:
-            _attempt_into(self.results, self.client, item, self.clock)
+    def _new_client(self) -> httpx.Client:
+        # One TLS context for the run's clients: loading the CA bundle costs more than a request.
+        if self.ssl_context is None:
+            self.ssl_context = httpx.create_ssl_context()
+        return make_client(self.settings, verify=self.ssl_context)
+
+    def _run(self, client: httpx.Client) -> None:
+        try:
+            while (item := self.work.get()) is not None:
+                _attempt_into(self.results, client, item, self.clock)
+        finally:
+            if client is not self.client:
+                client.close()
 
     def __enter__(self) -> _Workers:
         return self
