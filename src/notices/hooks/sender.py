@@ -220,7 +220,7 @@ class _Workers:
         self.submitted += 1
         if len(self.threads) < min(self.settings.hooks_concurrency, self.submitted):
             # Made here, not in the thread, so a failure to make one is this thread's to raise.
-            client = self.client or self._new_client()
+            client = self.client if self.client is not None else self._new_client()
             thread = threading.Thread(
                 target=self._run, args=(client,), name=f"notices-hooks-{len(self.threads)}", daemon=True
             )
