@@ -75,8 +75,23 @@ def next_due_at(session: Session) -> datetime | None:
     )
 
 
-def claim_batch(db: Database, *, now: datetime, limit: int, lease: timedelta, owner: str | None = None) -> list[Claim]:
-    """Take up to `limit` due deliveries for one send run."""
+@dataclass(frozen=True, slots=True)
+class Claimed:
+    """A claimed delivery with what sending it needs, as the claim left it (attempts counts this one)."""
+
+    claim: Claim
+    endpoint_id: int
+    webhook_id: str
+    body: str
+    content_type: str
+    attempts: int
+    expires_at: datetime | None
+
+
+def claim_batch(
+    db: Database, *, now: datetime, limit: int, lease: timedelta, owner: str | None = None
+) -> list[Claimed]:
+    """Take up to `limit` due deliveries for one send run, each with what sending it needs (one statement)."""
     owner = owner or new_owner()
     lease_until = now + lease
     due = _due(now)
@@ -89,21 +104,38 @@ def claim_batch(db: Database, *, now: datetime, limit: int, lease: timedelta, ow
     else:
         chosen = candidates.cte("due")
     with db.writing() as session, session.begin():
-        claimed = session.scalars(
-            update(HookDelivery)
-            .where(HookDelivery.id.in_(select(chosen.c.id)), *due)
-            .values(
-                status=DeliveryStatus.SENDING,
-                lease_until=lease_until,
-                next_attempt_at=lease_until,
-                attempts=HookDelivery.attempts + 1,
-                claimed_by=owner,
+        # On the session's connection, as Core: the rows come back as plain tuples, not
+        # through the ORM's bulk-update machinery (this runs for every batch of a send run).
+        rows = (
+            session.connection()
+            .execute(
+                update(HookDelivery)
+                .where(HookDelivery.id.in_(select(chosen.c.id)), *due)
+                .values(
+                    status=DeliveryStatus.SENDING,
+                    lease_until=lease_until,
+                    next_attempt_at=lease_until,
+                    attempts=HookDelivery.attempts + 1,
+                    claimed_by=owner,
+                )
+                .returning(
+                    HookDelivery.id,
+                    HookDelivery.endpoint_id,
+                    HookDelivery.webhook_id,
+                    HookDelivery.body,
+                    HookDelivery.content_type,
+                    HookDelivery.attempts,
+                    HookDelivery.expires_at,
+                )
             )
-            .returning(HookDelivery.id)
-        ).all()
+            .all()
+        )
     # A margin for the request itself: a claim is not used once less than half its lease is left.
     until = now + lease / 2
-    return [Claim(delivery_id, owner, until) for delivery_id in sorted(claimed)]
+    return [
+        Claimed(Claim(delivery_id, owner, until), endpoint_id, webhook_id, body, content_type, attempts, expires_at)
+        for delivery_id, endpoint_id, webhook_id, body, content_type, attempts, expires_at in sorted(rows)
+    ]
 
 
 @dataclass(frozen=True)

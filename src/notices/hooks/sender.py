@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import logging
 import queue
+import ssl
+import threading
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -47,6 +48,8 @@ RETRYABLE_CODES = frozenset({408, 429})
 # Outcomes are written in groups: one commit for what comes in within this long of the first
 # (a commit costs more than a request to a fast receiver; a crash can repeat at most these).
 GROUP_WAIT = 0.05
+# How often, within GROUP_WAIT, the writer looks whether every request in flight has answered.
+GROUP_POLL = 0.005
 # A Retry-After further away than this is read as this (and the validity then decides).
 LONGEST_RETRY_AFTER = timedelta(days=1)
 
@@ -76,9 +79,9 @@ class Response:
     refused: bool = False
 
 
-def make_client(settings: Settings) -> httpx.Client:
+def make_client(settings: Settings, *, verify: ssl.SSLContext | bool = True) -> httpx.Client:
     """The HTTP client for hooks (targets.safe_client): short timeouts, vetted addresses only, no redirects."""
-    return targets.safe_client(settings)
+    return targets.safe_client(settings, verify=verify)
 
 
 @lru_cache(maxsize=1024)
@@ -160,7 +163,7 @@ def send_hooks(
     lease = timedelta(seconds=settings.lease_seconds)
     batch = max(settings.hooks_concurrency * 32, 256)
     results: queue.SimpleQueue[tuple[Item, Response | None, datetime]] = queue.SimpleQueue()
-    with _client(settings, client) as http, ThreadPoolExecutor(settings.hooks_concurrency, "notices-hooks") as pool:
+    with _Workers(settings, results, client, clock) as pool:
         remaining, in_flight, exhausted = limit, 0, False
         while True:
             # Claim the next batch while the last one is still on the wire, so the workers never run dry.
@@ -171,7 +174,7 @@ def send_hooks(
                 if remaining is not None:
                     remaining -= len(claims)
                 for item in _items(ctx, claims):
-                    pool.submit(_attempt_into, results, http, item, clock)
+                    pool.submit(item)
                     in_flight += 1
                 continue
             if not in_flight:
@@ -185,6 +188,70 @@ def send_hooks(
     return counts
 
 
+class _Workers:
+    """Up to `[hooks] concurrency` threads taking items from one queue and putting each result on `results`.
+
+    An executor would do, but it makes a Future (with its own Condition) per
+    delivery, which costs this thread more than the rest of handing one over.
+    Threads are started as work comes, so a run of one delivery starts one.
+    Unless a client is given, each thread has its own (targets.safe_client, the
+    same vetting): threads sharing one connection pool queue on its lock for
+    every request and every response they close.
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        results: queue.SimpleQueue[tuple[Item, Response | None, datetime]],
+        client: httpx.Client | None,
+        clock: RunClock,
+    ) -> None:
+        self.settings = settings
+        self.results = results
+        self.client = client
+        self.clock = clock
+        self.work: queue.SimpleQueue[Item | None] = queue.SimpleQueue()
+        self.threads: list[threading.Thread] = []
+        self.submitted = 0
+        self.ssl_context: ssl.SSLContext | None = None
+
+    def submit(self, item: Item) -> None:
+        self.work.put(item)
+        self.submitted += 1
+        if len(self.threads) < min(self.settings.hooks_concurrency, self.submitted):
+            # Made here, not in the thread, so a failure to make one is this thread's to raise.
+            client = self.client if self.client is not None else self._new_client()
+            thread = threading.Thread(
+                target=self._run, args=(client,), name=f"notices-hooks-{len(self.threads)}", daemon=True
+            )
+            thread.start()
+            self.threads.append(thread)
+
+    def _new_client(self) -> httpx.Client:
+        # One TLS context for the run's clients: loading the CA bundle costs more than a request.
+        if self.ssl_context is None:
+            self.ssl_context = httpx.create_ssl_context()
+        return make_client(self.settings, verify=self.ssl_context)
+
+    def _run(self, client: httpx.Client) -> None:
+        try:
+            while (item := self.work.get()) is not None:
+                _attempt_into(self.results, client, item, self.clock)
+        finally:
+            if client is not self.client:
+                client.close()
+
+    def __enter__(self) -> _Workers:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        # Like an executor's shutdown: what was handed over is still attempted, then the threads end.
+        for _thread in self.threads:
+            self.work.put(None)
+        for thread in self.threads:
+            thread.join()
+
+
 @contextmanager
 def _client(settings: Settings, given: httpx.Client | None) -> Iterator[httpx.Client]:
     if given is not None:
@@ -194,45 +261,43 @@ def _client(settings: Settings, given: httpx.Client | None) -> Iterator[httpx.Cl
         yield client
 
 
-def _items(ctx: AppContext, claims: list[Claim]) -> list[Item]:
-    """What sending each claimed delivery needs, read in one query (columns, not objects: this is per delivery)."""
+def _items(ctx: AppContext, claimed: list[outbox.Claimed]) -> list[Item]:
+    """What sending each claimed delivery needs: the claim brought the delivery's columns; the
+    endpoints (a few per batch, however many deliveries) are read here, once each."""
+    if not claimed:
+        return []
     now = ctx.clock.now()
     with ctx.db.session() as session:
-        rows = session.execute(
+        rows = session.connection().execute(
             select(
-                HookDelivery.id,
-                HookDelivery.webhook_id,
-                HookDelivery.body,
-                HookDelivery.content_type,
-                HookDelivery.attempts,
-                HookDelivery.expires_at,
-                HookEndpoint.id.label("endpoint_id"),
+                HookEndpoint.id,
                 HookEndpoint.url,
                 HookEndpoint.secret,
                 HookEndpoint.previous_secret,
                 HookEndpoint.previous_secret_until,
-            )
-            .join(HookEndpoint, HookEndpoint.id == HookDelivery.endpoint_id)
-            .where(HookDelivery.id.in_([claim.delivery_id for claim in claims]))
-        ).all()
-    found = {row.id: row for row in rows}
+            ).where(HookEndpoint.id.in_({delivery.endpoint_id for delivery in claimed}))
+        )
+        endpoints = {
+            endpoint_id: (url, tuple(store.secrets_at(secret, previous, previous_until, now)))
+            for endpoint_id, url, secret, previous, previous_until in rows
+        }
     items = []
-    for claim in claims:
-        row = found.get(claim.delivery_id)
-        if row is None:
-            continue  # removed with its endpoint since the claim
-        keys = store.secrets_at(row.secret, row.previous_secret, row.previous_secret_until, now)
+    for delivery in claimed:
+        endpoint = endpoints.get(delivery.endpoint_id)
+        if endpoint is None:
+            continue  # removed (with its deliveries) since the claim
+        url, secrets = endpoint
         items.append(
             Item(
-                claim=claim,
-                endpoint_id=row.endpoint_id,
-                url=row.url,
-                secrets=tuple(keys),
-                webhook_id=row.webhook_id,
-                body=row.body,
-                content_type=row.content_type,
-                attempts=row.attempts,
-                expires_at=row.expires_at,
+                claim=delivery.claim,
+                endpoint_id=delivery.endpoint_id,
+                url=url,
+                secrets=secrets,
+                webhook_id=delivery.webhook_id,
+                body=delivery.body,
+                content_type=delivery.content_type,
+                attempts=delivery.attempts,
+                expires_at=delivery.expires_at,
             )
         )
     return items
@@ -241,13 +306,22 @@ def _items(ctx: AppContext, claims: list[Claim]) -> list[Item]:
 def _next_group(
     results: queue.SimpleQueue[tuple[Item, Response | None, datetime]], in_flight: int
 ) -> list[tuple[Item, Response | None, datetime]]:
-    """The next results to write together: the first to come, and what follows within GROUP_WAIT."""
+    """The next results to write together: the first to come, and what follows within GROUP_WAIT.
+
+    After the first, this thread sleeps in short steps instead of waking for every result:
+    a wake-up per delivery costs this process more (GIL hand-overs) than the request itself.
+    It stops early once every request in flight has answered.
+    """
     group = [results.get()]
     deadline = time.monotonic() + GROUP_WAIT
-    while len(group) < in_flight:
+    while results.qsize() < in_flight - 1:
         wait = deadline - time.monotonic()
+        if wait <= 0:
+            break
+        time.sleep(min(wait, GROUP_POLL))
+    while len(group) < in_flight:
         try:
-            group.append(results.get(timeout=wait) if wait > 0 else results.get_nowait())
+            group.append(results.get_nowait())
         except queue.Empty:
             break
     return group
@@ -338,7 +412,8 @@ def _outcome(item: Item, response: Response, *, now: datetime) -> outbox.Outcome
 
 def _endpoints_worked(session: Session, endpoint_ids: list[int], *, now: datetime) -> None:
     """A success ends an endpoint's run of failures."""
-    session.execute(
+    # Core on the session's connection: the ORM's bulk UPDATE (synchronising the session) costs more, every group.
+    session.connection().execute(
         update(HookEndpoint).where(HookEndpoint.id.in_(endpoint_ids)).values(failing_since=None, last_success_at=now)
     )
 

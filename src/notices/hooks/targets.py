@@ -264,12 +264,9 @@ class VettedTransport(httpx.HTTPTransport):
             raise TargetRefused(str(error), request=request) from None
         assert isinstance(response.stream, httpx.SyncByteStream)
         deadline = time.monotonic() + self.body_seconds
-        return httpx.Response(
-            status_code=response.status_code,
-            headers=response.headers,
-            stream=_CappedStream(response.stream, self.body_cap, deadline),
-            extensions=response.extensions,
-        )
+        # The same response with its body capped (wrapped in place: a new Response per request costs more).
+        response.stream = _CappedStream(response.stream, self.body_cap, deadline)
+        return response
 
 
 def safe_client(
