@@ -62,18 +62,24 @@ def test_a_file_where_the_mail_folder_should_be_is_retried_with_backoff_then_giv
     assert str(tmp_path / "mail") in last.last_error
 
 
-def test_a_full_disk_is_retried_with_backoff_then_given_up(ctx, clock, tmp_path):
+def test_a_full_disk_leaves_no_partial_message_and_the_retry_writes_it_whole(ctx, clock, tmp_path):
     alert_for_one(ctx, tmp_path / "mail")
     delivery = only_delivery(ctx)
     identifier = outbox.message_id(delivery.id, f"{delivery.subscriber_id}:{delivery.dedup_key}", "example.org")
     (tmp_path / "mail").mkdir()
-    target = tmp_path / "mail" / (re.sub(r"[^A-Za-z0-9.-]+", "_", identifier.strip("<>")) + ".eml")
-    os.symlink("/dev/full", target)  # every write there fails with ENOSPC
-    outcomes = attempts_until_given_up(ctx, clock)
-    assert [counts["retry"] for counts, _ in outcomes] == [1, 1, 0]
-    last = outcomes[-1][1]
-    assert (last.status, last.attempts) == ("failed", 3)
-    assert "No space left on device" in last.last_error
+    name = re.sub(r"[^A-Za-z0-9.-]+", "_", identifier.strip("<>"))
+    # The message is written under a hidden name first: that write fails with ENOSPC.
+    os.symlink("/dev/full", tmp_path / "mail" / f".{name}.eml.partial")
+    assert jobs.send_pending(ctx, now=clock.now())["retry"] == 1
+    failed = only_delivery(ctx)
+    assert "No space left on device" in failed.last_error
+    # Nothing a mail program could open half-written, and no leftover under the hidden name.
+    assert list((tmp_path / "mail").iterdir()) == []
+    clock.set(failed.next_attempt_at)
+    assert jobs.send_pending(ctx, now=clock.now())["sent"] == 1
+    (written,) = (tmp_path / "mail").iterdir()
+    assert written.name == f"{name}.eml"
+    assert written.read_bytes().rstrip().endswith(b"--")  # the closing MIME boundary: the whole message
 
 
 def test_mail_is_written_once_the_fault_is_gone(ctx, clock, tmp_path):

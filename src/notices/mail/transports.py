@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import email
+import os
 import re
 import smtplib
 import ssl
@@ -180,13 +181,16 @@ class FileMailer:
             self.directory.mkdir(parents=True, exist_ok=True)
         except OSError as error:
             raise TemporaryFailure(f"cannot make the mail folder {self.directory}: {error.strerror or error}") from None
+        # Written under a hidden name, then renamed: a mail program (or anyone) reading the
+        # folder sees a whole message or none, never one still being written, and a message
+        # sent again replaces its earlier copy in one step.
+        partial = self.directory / f".{name}.eml.partial"
         try:
-            path.write_bytes(mail.data)
+            partial.write_bytes(mail.data)
+            os.replace(partial, path)
         except OSError as error:
-            # Leave no half-written message behind for a mail program to open.
             with contextlib.suppress(OSError):
-                if path.is_file():
-                    path.unlink()
+                partial.unlink(missing_ok=True)
             raise TemporaryFailure(f"cannot write {path}: {error.strerror or error}") from None
         return f"250 written to {path}"
 
