@@ -80,3 +80,43 @@ def test_a_label_table_with_an_unknown_language_names_the_key(tmp_path: Path):
     config.write_text('[categories]\nroad = { en = "Road", fr = "Route" }\n[locations]\na = "A"\n')
     with pytest.raises(ConfigError, match="categories.road"):
         load_settings({"NOTICES_CONFIG": str(config)})
+
+
+def test_the_site_speaks_both_languages_with_english_as_the_default():
+    settings = load_settings({})
+    assert settings.languages == ("en", "nl")
+    assert settings.language == "en"
+
+
+def test_the_language_variable_makes_another_listed_language_the_default():
+    settings = load_settings({"NOTICES_LANGUAGE": "nl"})
+    assert settings.languages == ("nl", "en")
+    assert settings.language == "nl"
+
+
+@pytest.mark.parametrize(
+    ("languages", "problem"),
+    [
+        ('["en", "fr"]', "unknown 'fr'"),
+        ("[]", "non-empty list"),
+        ('["nl", "nl"]', "names a language twice"),
+        ('"en"', "non-empty list"),
+    ],
+)
+def test_a_bad_language_list_names_the_key_and_the_problem(tmp_path: Path, languages: str, problem: str):
+    config = tmp_path / "notices.toml"
+    config.write_text(f"[site]\nlanguages = {languages}\n")
+    with pytest.raises(ConfigError) as caught:
+        load_settings({"NOTICES_CONFIG": str(config)})
+    assert "site.languages" in str(caught.value)
+    assert problem in str(caught.value)
+
+
+def test_one_language_only_is_allowed(tmp_path: Path):
+    config = tmp_path / "notices.toml"
+    config.write_text(
+        '[site]\nlanguages = ["nl"]\n[categories]\nroad-closure = "Wegafsluiting"\n[locations]\nsite = "Terrein"\n'
+    )
+    settings = load_settings({"NOTICES_CONFIG": str(config)})
+    assert settings.languages == ("nl",)
+    assert settings.language == "nl"

@@ -43,6 +43,7 @@ class Settings:
     site_name: str
     base_url: str
     timezone: ZoneInfo
+    # The default language: the first of `languages`.
     language: str
     database_url: str
     smtp_url: str
@@ -80,6 +81,9 @@ class Settings:
     # Notice times outside [earliest, latest) are refused at input (typos like 9999).
     earliest: datetime = datetime(1970, 1, 1, tzinfo=UTC)
     latest: datetime = datetime(2100, 1, 1, tzinfo=UTC)
+    # [site] languages: those notices and outputs come in, the default first (a notice needs its
+    # text in the default language; the others fall back to it).
+    languages: tuple[str, ...] = ("en", "nl")
     categories: dict[str, str] = field(default_factory=dict)
     locations: dict[str, str] = field(default_factory=dict)
     # Labels in other languages: {"categories": {"nl": {"road-closure": "Wegafsluiting"}}, ...}
@@ -312,8 +316,36 @@ def _choice_of(raw: dict[str, Any], section: str, key: str, default: str, choice
     return value
 
 
-# The languages the service speaks (emails, labels); issue 14 makes this a setting.
+# The languages the service can speak (it has interface texts for them); `[site] languages` picks from these.
 LANGUAGES = ("en", "nl")
+
+
+def _languages(raw: dict[str, Any]) -> tuple[str, ...]:
+    """`[site] languages = ["en", "nl"]`, the default first; `[site] language = "nl"` (or
+    NOTICES_LANGUAGE) moves that one to the front, making it the default."""
+    site = raw.get("site", {})
+    single = site.get("language")
+    listed = site.get("languages")
+    if listed is None:
+        default = str(single if single is not None else LANGUAGES[0]).strip()
+        if default not in LANGUAGES:
+            raise ConfigError(f"site.language: must be one of {', '.join(LANGUAGES)}, got {default!r}")
+        return (default, *(language for language in LANGUAGES if language != default))
+    if not isinstance(listed, list) or not listed or not all(isinstance(item, str) for item in listed):
+        raise ConfigError(f'site.languages: expected a non-empty list such as ["en", "nl"], got {listed!r}')
+    languages = tuple(item.strip() for item in listed)
+    unknown = [language for language in languages if language not in LANGUAGES]
+    if unknown:
+        raise ConfigError(f"site.languages: unknown {unknown[0]!r}; this version speaks {', '.join(LANGUAGES)}")
+    if len(set(languages)) != len(languages):
+        raise ConfigError(f"site.languages: {list(languages)!r} names a language twice")
+    if single is None:
+        return languages
+    # `language` (NOTICES_LANGUAGE) picks the default among the listed ones.
+    default = str(single).strip()
+    if default not in languages:
+        raise ConfigError(f"site.language: {default!r} is not one of site.languages {list(languages)!r}")
+    return (default, *(language for language in languages if language != default))
 
 
 def _date(raw: dict[str, Any], section: str, key: str, default: str) -> datetime:
@@ -401,9 +433,8 @@ def _location_geometries(raw: dict[str, Any], bounds: Bounds) -> dict[str, dict[
 
 
 def _build(raw: dict[str, Any]) -> Settings:
-    language = _string(raw, "site", "language", "en")
-    if language not in LANGUAGES:
-        raise ConfigError(f"site.language: must be 'en' or 'nl', got {language!r}")
+    languages = _languages(raw)
+    language = languages[0]
     categories, category_translations = _keyed_labels(raw, "categories", language)
     bounds = _map_bounds(raw)
     location_geometries: dict[str, dict[str, Any]] = {}
@@ -416,6 +447,7 @@ def _build(raw: dict[str, Any]) -> Settings:
         base_url=_base_url(_string(raw, "site", "base_url", "http://127.0.0.1:8000")),
         timezone=_timezone(_string(raw, "site", "timezone", "Europe/Amsterdam")),
         language=language,
+        languages=languages,
         database_url=_database_url(_string(raw, "database", "url", "sqlite:///var/notices.db")),
         smtp_url=_smtp_url(_string(raw, "mail", "smtp_url", "")),
         mail_dir=Path(_string(raw, "mail", "mail_dir", "var/mail")),
