@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import ipaddress
+import socket
 import ssl
 import subprocess
 import threading
@@ -17,7 +18,7 @@ import httpx
 import pytest
 
 from notices.core.errors import InvalidField
-from notices.hooks.targets import BODY_CAP, TargetRefused, check_target, forbidden_reason, safe_client
+from notices.hooks.targets import BODY_CAP, SafePoster, TargetRefused, check_target, forbidden_reason, safe_client
 
 HUGE = 10 * 1024 * 1024
 
@@ -185,9 +186,16 @@ def test_a_malformed_target_is_refused_with_the_reason(settings, url, problem):
     assert problem in refused.value.problem
 
 
-def test_a_name_that_does_not_resolve_yet_is_accepted_and_refused_when_sent(settings):
+@pytest.fixture(params=["client", "poster"])
+def sending(request):
+    """The two ways to send through the vetted transport: an httpx client around it, and the
+    SafePoster the hooks sender uses (the same transport without the client's layers)."""
+    return safe_client if request.param == "client" else SafePoster
+
+
+def test_a_name_that_does_not_resolve_yet_is_accepted_and_refused_when_sent(settings, sending):
     check_target("https://no-such-host.invalid/hook", settings)
-    with safe_client(settings) as client, pytest.raises(TargetRefused, match="does not resolve"):
+    with sending(settings) as client, pytest.raises(TargetRefused, match="does not resolve"):
         client.post("https://no-such-host.invalid/hook", content=b"{}")
 
 
@@ -211,44 +219,44 @@ def test_the_public_address_test_agrees_with_the_ranges_for_a_sample():
 
 
 @pytest.mark.parametrize("host", ["127.0.0.1", "localhost"])
-def test_a_send_to_a_loopback_target_is_refused_and_nothing_arrives(settings, receiver, host):
-    with safe_client(allowing(settings, http=True)) as client, pytest.raises(TargetRefused, match="loopback"):
+def test_a_send_to_a_loopback_target_is_refused_and_nothing_arrives(settings, receiver, host, sending):
+    with sending(allowing(settings, http=True)) as client, pytest.raises(TargetRefused, match="loopback"):
         client.post(receiver.url("/ok", host=host), content=b"{}")
     assert receiver.paths == []
 
 
-def test_a_send_to_the_metadata_address_is_refused_before_connecting(settings):
+def test_a_send_to_the_metadata_address_is_refused_before_connecting(settings, sending):
     started = time.monotonic()
-    with safe_client(allowing(settings, http=True)) as client, pytest.raises(TargetRefused, match="link-local"):
+    with sending(allowing(settings, http=True)) as client, pytest.raises(TargetRefused, match="link-local"):
         client.post("http://169.254.169.254/latest/meta-data/", content=b"{}")
     # Refused, not a connection attempt that timed out.
     assert time.monotonic() - started < 1
 
 
-def test_a_send_over_http_is_refused_without_allow_http(settings, receiver):
-    with safe_client(allowing(settings, private=True)) as client, pytest.raises(TargetRefused, match="https only"):
+def test_a_send_over_http_is_refused_without_allow_http(settings, receiver, sending):
+    with sending(allowing(settings, private=True)) as client, pytest.raises(TargetRefused, match="https only"):
         client.post(receiver.url("/ok"), content=b"{}")
     assert receiver.paths == []
 
 
-def test_with_both_flags_a_local_receiver_gets_the_body(settings, receiver):
-    with safe_client(allowing(settings, http=True, private=True)) as client:
+def test_with_both_flags_a_local_receiver_gets_the_body(settings, receiver, sending):
+    with sending(allowing(settings, http=True, private=True)) as client:
         answer = client.post(receiver.url("/ok", host="localhost"), content=b'{"type":"notice.published"}')
     assert answer.status_code == 200 and answer.content == b"ok"
     assert receiver.bodies == [b'{"type":"notice.published"}']
 
 
-def test_a_name_that_rebinds_to_a_private_address_after_creation_is_refused_at_send_time(settings, receiver):
+def test_a_name_that_rebinds_to_a_private_address_after_creation_is_refused_at_send_time(settings, receiver, sending):
     answers = iter([[ipaddress.ip_address("93.184.216.34")], [ipaddress.ip_address("127.0.0.1")]])
     resolver = lambda host, port: next(answers)  # noqa: E731 - the name's DNS answers, first then later
     url = receiver.url("/ok", host="rebinding.example", scheme="http")
     check_target(url, allowing(settings, http=True), resolver=resolver)
-    with safe_client(allowing(settings, http=True), resolver=resolver) as client, pytest.raises(TargetRefused):
+    with sending(allowing(settings, http=True), resolver=resolver) as client, pytest.raises(TargetRefused):
         client.post(url, content=b"{}")
     assert receiver.paths == []
 
 
-def test_the_connection_goes_to_the_vetted_address_with_the_name_as_host(settings, receiver):
+def test_the_connection_goes_to_the_vetted_address_with_the_name_as_host(settings, receiver, sending):
     # receiver.test is in no DNS: the request can only arrive through the address the resolver gave.
     looked_up = []
 
@@ -256,42 +264,42 @@ def test_the_connection_goes_to_the_vetted_address_with_the_name_as_host(setting
         looked_up.append((host, port))
         return [ipaddress.ip_address("127.0.0.1")]
 
-    with safe_client(allowing(settings, http=True, private=True), resolver=resolver) as client:
+    with sending(allowing(settings, http=True, private=True), resolver=resolver) as client:
         answer = client.post(receiver.url("/ok", host="receiver.test"), content=b"{}")
     assert answer.status_code == 200
     assert looked_up == [("receiver.test", receiver.port)]  # one resolution, checked and used
     assert receiver.hosts == [f"receiver.test:{receiver.port}"]
 
 
-def test_a_redirect_is_not_followed(settings, receiver):
-    with safe_client(allowing(settings, http=True, private=True)) as client:
+def test_a_redirect_is_not_followed(settings, receiver, sending):
+    with sending(allowing(settings, http=True, private=True)) as client:
         answer = client.post(receiver.url("/redirect"), content=b"{}")
     assert answer.status_code == 302
     assert receiver.paths == ["/redirect"]
 
 
-def test_a_huge_answer_is_cut_at_the_cap(settings, receiver):
+def test_a_huge_answer_is_cut_at_the_cap(settings, receiver, sending):
     started = time.monotonic()
-    with safe_client(allowing(settings, http=True, private=True)) as client:
+    with sending(allowing(settings, http=True, private=True)) as client:
         answer = client.post(receiver.url("/huge"), content=b"{}")
     assert answer.status_code == 200
     assert len(answer.content) == BODY_CAP
     assert time.monotonic() - started < 5
 
 
-def test_proxy_settings_in_the_environment_are_not_used(settings, receiver, monkeypatch):
+def test_proxy_settings_in_the_environment_are_not_used(settings, receiver, monkeypatch, sending):
     for variable in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "all_proxy"):
         monkeypatch.setenv(variable, "http://127.0.0.1:9")  # nothing listens there
-    with safe_client(allowing(settings, http=True, private=True)) as client:
+    with sending(allowing(settings, http=True, private=True)) as client:
         assert client.post(receiver.url("/ok"), content=b"{}").status_code == 200
 
 
-def test_tls_verifies_the_certificate_against_the_name_and_sends_it_as_sni(settings, certificate):
+def test_tls_verifies_the_certificate_against_the_name_and_sends_it_as_sni(settings, certificate, sending):
     cert, key = certificate
     server_tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     server_tls.load_cert_chain(cert, key)
     trusting = ssl.create_default_context(cafile=cert)
-    with running(server_tls) as server, safe_client(allowing(settings, private=True), verify=trusting) as client:
+    with running(server_tls) as server, sending(allowing(settings, private=True), verify=trusting) as client:
         answer = client.post(server.url("/ok", host="localhost", scheme="https"), content=b"{}")
         assert answer.status_code == 200
         assert server.server_names[-1] == "localhost"
@@ -299,3 +307,14 @@ def test_tls_verifies_the_certificate_against_the_name_and_sends_it_as_sni(setti
         # The certificate names localhost, not 127.0.0.1: the name is what is verified.
         with pytest.raises(httpx.ConnectError, match="CERTIFICATE_VERIFY_FAILED|IP address mismatch"):
             client.post(server.url("/ok", host="127.0.0.1", scheme="https"), content=b"{}")
+
+
+def test_a_receiver_that_never_answers_is_given_up_after_the_read_timeout(settings, sending):
+    quick = dataclasses.replace(allowing(settings, http=True, private=True), hooks_read_timeout=0.5)
+    with socket.socket() as silent:  # accepts the connection (backlog), then never says a word
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()
+        started = time.monotonic()
+        with sending(quick) as client, pytest.raises(httpx.ReadTimeout):
+            client.post(f"http://127.0.0.1:{silent.getsockname()[1]}/hook", content=b"{}")
+    assert time.monotonic() - started < 3

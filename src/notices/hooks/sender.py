@@ -42,7 +42,7 @@ from notices.mail.sender import RunClock
 
 log = logging.getLogger(__name__)
 
-# The log keeps the first EXCERPT characters of an answer (the client reads at most targets.BODY_CAP bytes).
+# The log keeps the first EXCERPT characters of an answer (the poster reads at most targets.BODY_CAP bytes).
 EXCERPT = 200
 RETRYABLE_CODES = frozenset({408, 429})
 # Outcomes are written in groups: one commit for what comes in within this long of the first
@@ -79,9 +79,9 @@ class Response:
     refused: bool = False
 
 
-def make_client(settings: Settings, *, verify: ssl.SSLContext | bool = True) -> httpx.Client:
-    """The HTTP client for hooks (targets.safe_client): short timeouts, vetted addresses only, no redirects."""
-    return targets.safe_client(settings, verify=verify)
+def make_poster(settings: Settings, *, verify: ssl.SSLContext | bool = True) -> targets.SafePoster:
+    """What hooks are posted with (targets.SafePoster): short timeouts, vetted addresses only, no redirects."""
+    return targets.SafePoster(settings, verify=verify)
 
 
 @lru_cache(maxsize=1024)
@@ -103,14 +103,15 @@ def signature_headers(item: Item, *, now: datetime) -> dict[str, str]:
     }
 
 
-def post(client: httpx.Client, item: Item, *, now: datetime) -> Response:
+def post(poster: targets.SafePoster, item: Item, *, now: datetime) -> Response:
     """One attempt; never raises for what the network or the receiver does.
 
-    The client's transport (targets.safe_client) reads at most targets.BODY_CAP
+    The poster's transport (targets.VettedTransport) reads at most targets.BODY_CAP
     bytes of the answer, within a deadline, so reading `content` is bounded.
     """
     try:
-        answer = client.post(item.url, content=item.body.encode(), headers=signature_headers(item, now=now))
+        headers = signature_headers(item, now=now)
+        answer = poster.post(item.url, content=item.body.encode(), headers=list(headers.items()))
         return Response(answer.status_code, excerpt_of(answer.content), "", _retry_after(answer, now))
     except targets.TargetRefused as error:
         # Checked at creation, and again here after resolving the name: a name that has
@@ -144,7 +145,7 @@ def send_hooks(
     ctx: AppContext,
     *,
     now: datetime,
-    client: httpx.Client | None = None,
+    poster: targets.SafePoster | None = None,
     limit: int | None = None,
     on_progress: Callable[[int], None] | None = None,
 ) -> dict[str, int]:
@@ -163,7 +164,7 @@ def send_hooks(
     lease = timedelta(seconds=settings.lease_seconds)
     batch = max(settings.hooks_concurrency * 32, 256)
     results: queue.SimpleQueue[tuple[Item, Response | None, datetime]] = queue.SimpleQueue()
-    with _Workers(settings, results, client, clock) as pool:
+    with _Workers(settings, results, poster, clock) as pool:
         remaining, in_flight, exhausted = limit, 0, False
         while True:
             # Claim the next batch while the last one is still on the wire, so the workers never run dry.
@@ -194,7 +195,7 @@ class _Workers:
     An executor would do, but it makes a Future (with its own Condition) per
     delivery, which costs this thread more than the rest of handing one over.
     Threads are started as work comes, so a run of one delivery starts one.
-    Unless a client is given, each thread has its own (targets.safe_client, the
+    Unless a poster is given, each thread has its own (targets.SafePoster, the
     same vetting): threads sharing one connection pool queue on its lock for
     every request and every response they close.
     """
@@ -203,12 +204,12 @@ class _Workers:
         self,
         settings: Settings,
         results: queue.SimpleQueue[tuple[Item, Response | None, datetime]],
-        client: httpx.Client | None,
+        poster: targets.SafePoster | None,
         clock: RunClock,
     ) -> None:
         self.settings = settings
         self.results = results
-        self.client = client
+        self.poster = poster
         self.clock = clock
         self.work: queue.SimpleQueue[Item | None] = queue.SimpleQueue()
         self.threads: list[threading.Thread] = []
@@ -220,26 +221,26 @@ class _Workers:
         self.submitted += 1
         if len(self.threads) < min(self.settings.hooks_concurrency, self.submitted):
             # Made here, not in the thread, so a failure to make one is this thread's to raise.
-            client = self.client if self.client is not None else self._new_client()
+            poster = self.poster if self.poster is not None else self._new_poster()
             thread = threading.Thread(
-                target=self._run, args=(client,), name=f"notices-hooks-{len(self.threads)}", daemon=True
+                target=self._run, args=(poster,), name=f"notices-hooks-{len(self.threads)}", daemon=True
             )
             thread.start()
             self.threads.append(thread)
 
-    def _new_client(self) -> httpx.Client:
-        # One TLS context for the run's clients: loading the CA bundle costs more than a request.
+    def _new_poster(self) -> targets.SafePoster:
+        # One TLS context for the run's posters: loading the CA bundle costs more than a request.
         if self.ssl_context is None:
             self.ssl_context = httpx.create_ssl_context()
-        return make_client(self.settings, verify=self.ssl_context)
+        return make_poster(self.settings, verify=self.ssl_context)
 
-    def _run(self, client: httpx.Client) -> None:
+    def _run(self, poster: targets.SafePoster) -> None:
         try:
             while (item := self.work.get()) is not None:
-                _attempt_into(self.results, client, item, self.clock)
+                _attempt_into(self.results, poster, item, self.clock)
         finally:
-            if client is not self.client:
-                client.close()
+            if poster is not self.poster:
+                poster.close()
 
     def __enter__(self) -> _Workers:
         return self
@@ -253,12 +254,12 @@ class _Workers:
 
 
 @contextmanager
-def _client(settings: Settings, given: httpx.Client | None) -> Iterator[httpx.Client]:
+def _poster(settings: Settings, given: targets.SafePoster | None) -> Iterator[targets.SafePoster]:
     if given is not None:
         yield given
         return
-    with make_client(settings) as client:
-        yield client
+    with make_poster(settings) as poster:
+        yield poster
 
 
 def _items(ctx: AppContext, claimed: list[outbox.Claimed]) -> list[Item]:
@@ -329,7 +330,7 @@ def _next_group(
 
 def _attempt_into(
     results: queue.SimpleQueue[tuple[Item, Response | None, datetime]],
-    client: httpx.Client,
+    poster: targets.SafePoster,
     item: Item,
     clock: RunClock,
 ) -> None:
@@ -338,7 +339,7 @@ def _attempt_into(
     response: Response | None = None
     try:
         if now < item.claim.until:
-            response = post(client, item, now=now)
+            response = post(poster, item, now=now)
         else:
             # The run took so long that the lease may run out mid-request: leave the
             # delivery to whoever claims it next rather than risk sending it twice.
@@ -350,10 +351,10 @@ def _attempt_into(
         results.put((item, response, clock.now()))
 
 
-def deliver(ctx: AppContext, client: httpx.Client, item: Item, *, clock: RunClock) -> str:
+def deliver(ctx: AppContext, poster: targets.SafePoster, item: Item, *, clock: RunClock) -> str:
     """Send one claimed delivery now and record what happened; the outcome's name."""
     results: queue.SimpleQueue[tuple[Item, Response | None, datetime]] = queue.SimpleQueue()
-    _attempt_into(results, client, item, clock)
+    _attempt_into(results, poster, item, clock)
     counts = {"disabled": 0}
     (outcome,) = _record_group(ctx, [results.get()], counts)
     return outcome
@@ -453,7 +454,9 @@ def _hours(span: timedelta) -> str:
     return f"{span.total_seconds() / 3600:g} hours"
 
 
-def send_test(ctx: AppContext, endpoint_id: int, *, now: datetime, client: httpx.Client | None = None) -> HookDelivery:
+def send_test(
+    ctx: AppContext, endpoint_id: int, *, now: datetime, poster: targets.SafePoster | None = None
+) -> HookDelivery:
     """Send a test event to one endpoint now (enabled or not); its delivery as recorded (also in `hook log`)."""
     owner = new_owner()
     lease = timedelta(seconds=ctx.settings.lease_seconds)
@@ -489,7 +492,7 @@ def send_test(ctx: AppContext, endpoint_id: int, *, now: datetime, client: httpx
             attempts=1,
             expires_at=now,
         )
-    with _client(ctx.settings, client) as http:
+    with _poster(ctx.settings, poster) as http:
         deliver(ctx, http, item, clock=RunClock(ctx, now))
     with ctx.db.session() as session:
         return session.scalars(select(HookDelivery).where(HookDelivery.id == delivery_id)).one()
