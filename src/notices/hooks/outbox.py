@@ -17,11 +17,12 @@ from datetime import datetime, timedelta
 from operator import itemgetter
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, CursorResult, bindparam, delete, func, select, update
+from sqlalchemy import BindParameter, ColumnElement, CursorResult, bindparam, delete, func, select, update
 from sqlalchemy.orm import Session
 
+from notices.core import leases
 from notices.core.db import Database, affected_rows
-from notices.core.models import HookDelivery, HookEndpoint
+from notices.core.models import HookDelivery, HookEndpoint, table_of
 from notices.core.states import DeliveryStatus
 from notices.mail.outbox import new_owner
 
@@ -94,43 +95,23 @@ def claim_batch(
 ) -> list[Claimed]:
     """Take up to `limit` due deliveries for one send run, each with what sending it needs (one statement)."""
     owner = owner or new_owner()
-    lease_until = now + lease
-    due = _due(now)
-    candidates = (
-        select(HookDelivery.id).where(*due).order_by(HookDelivery.next_attempt_at, HookDelivery.id).limit(limit)
+    rows = leases.claim_rows(
+        db,
+        table_of(HookDelivery),
+        due=_due(now),
+        limit=limit,
+        lease_until=now + lease,
+        owner=owner,
+        returning=(
+            HookDelivery.id,
+            HookDelivery.endpoint_id,
+            HookDelivery.webhook_id,
+            HookDelivery.body,
+            HookDelivery.content_type,
+            HookDelivery.attempts,
+            HookDelivery.expires_at,
+        ),
     )
-    if db.dialect == "postgresql":
-        # Materialised, so the LIMIT ... FOR UPDATE runs once (see mail.outbox.claim_batch).
-        chosen = candidates.with_for_update(skip_locked=True).cte("due").prefix_with("MATERIALIZED")
-    else:
-        chosen = candidates.cte("due")
-    with db.writing() as session, session.begin():
-        # On the session's connection, as Core: the rows come back as plain tuples, not
-        # through the ORM's bulk-update machinery (this runs for every batch of a send run).
-        rows = (
-            session.connection()
-            .execute(
-                update(HookDelivery)
-                .where(HookDelivery.id.in_(select(chosen.c.id)), *due)
-                .values(
-                    status=DeliveryStatus.SENDING,
-                    lease_until=lease_until,
-                    next_attempt_at=lease_until,
-                    attempts=HookDelivery.attempts + 1,
-                    claimed_by=owner,
-                )
-                .returning(
-                    HookDelivery.id,
-                    HookDelivery.endpoint_id,
-                    HookDelivery.webhook_id,
-                    HookDelivery.body,
-                    HookDelivery.content_type,
-                    HookDelivery.attempts,
-                    HookDelivery.expires_at,
-                )
-            )
-            .all()
-        )
     # A margin for the request itself: a claim is not used once less than half its lease is left.
     until = now + lease / 2
     return [
@@ -178,19 +159,9 @@ _RECORD = (
     )
 )
 # Most outcomes are successes, whose three times are one: one time per row to convert, not three.
-_RECORD_SENT = (
-    update(HookDelivery)
-    .where(*_FENCE)
-    .values(
-        status=DeliveryStatus.SENT,
-        lease_until=None,
-        next_attempt_at=bindparam("b_sent"),
-        last_attempt_at=bindparam("b_sent"),
-        sent_at=bindparam("b_sent"),
-        response_code=bindparam("b_code"),
-        response_excerpt=bindparam("b_excerpt"),
-        last_error="",
-    )
+_SENT_AT: BindParameter[datetime] = bindparam("b_sent")
+_RECORD_SENT = _RECORD.values(
+    status=DeliveryStatus.SENT, next_attempt_at=_SENT_AT, last_attempt_at=_SENT_AT, sent_at=_SENT_AT, last_error=""
 )
 
 

@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, func, select, update
 from sqlalchemy.orm import Session
 
+from notices.core import leases
 from notices.core.db import Database, affected_rows, insert_ignoring_duplicates
 from notices.core.models import Delivery, table_of
 from notices.core.states import DeliveryStatus
@@ -100,33 +101,16 @@ def due_count(session: Session, *, now: datetime) -> int:
 def claim_batch(db: Database, *, now: datetime, limit: int, lease: timedelta, owner: str | None = None) -> list[Claim]:
     """Take up to `limit` due deliveries: pending ones whose time has come, or claims whose lease ran out."""
     owner = owner or new_owner()
-    lease_until = now + lease
-    due = _due(now)
-    candidates = select(Delivery.id).where(*due).order_by(Delivery.next_attempt_at, Delivery.id).limit(limit)
-    if db.dialect == "postgresql":
-        # Inside "id IN (subquery)" PostgreSQL may run a LIMIT ... FOR UPDATE
-        # subquery more than once and claim more than `limit`: a materialised
-        # CTE runs it exactly once.
-        chosen = candidates.with_for_update(skip_locked=True).cte("due").prefix_with("MATERIALIZED")
-    else:
-        chosen = candidates.cte("due")
-    with db.writing() as session, session.begin():
-        # The outer WHERE repeats the condition: the compare-and-swap. On
-        # PostgreSQL it is re-checked on the locked row; on SQLite the write
-        # lock taken by BEGIN IMMEDIATE makes the statement atomic.
-        claimed = session.scalars(
-            update(Delivery)
-            .where(Delivery.id.in_(select(chosen.c.id)), *due)
-            .values(
-                status=DeliveryStatus.SENDING,
-                lease_until=lease_until,
-                next_attempt_at=lease_until,
-                attempts=Delivery.attempts + 1,
-                claimed_by=owner,
-            )
-            .returning(Delivery.id)
-        ).all()
-    return [Claim(delivery_id, owner) for delivery_id in sorted(claimed)]
+    claimed = leases.claim_rows(
+        db,
+        table_of(Delivery),
+        due=_due(now),
+        limit=limit,
+        lease_until=now + lease,
+        owner=owner,
+        returning=(Delivery.id,),
+    )
+    return [Claim(delivery_id, owner) for (delivery_id,) in sorted(claimed)]
 
 
 def _held(claim_owner: str, now: datetime | None = None) -> tuple[ColumnElement[bool], ...]:
