@@ -13,9 +13,9 @@ from __future__ import annotations
 import hashlib
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
 from notices.core.config import Settings
 from notices.core.db import isolated
@@ -23,6 +23,7 @@ from notices.core.models import HookDelivery, HookEndpoint, NoticeEvent, table_o
 from notices.core.states import DeliveryStatus
 from notices.hooks import payloads, store
 from notices.hooks.kinds import event_type, hook_event_of
+from notices.notice import handoff
 from notices.notice.presenters import notice_data
 
 CHUNK = 500
@@ -44,12 +45,7 @@ def enqueue_new_events(
 ) -> dict[str, int]:
     """Deliveries for every event not yet handed to the hooks outbox; an event that fails is left for the next run."""
     failures = [] if failures is None else failures
-    events = session.scalars(
-        select(NoticeEvent)
-        .where(NoticeEvent.hooks_enqueued.is_(False), NoticeEvent.occurred_at <= now)
-        .options(selectinload(NoticeEvent.notice))
-        .order_by(NoticeEvent.id)
-    ).all()
+    events = handoff.unhandled_events(session, NoticeEvent.hooks_enqueued, now=now)
     counts = {"events": len(events), "enqueued": 0, "stale": 0}
     if not events:
         return counts
@@ -62,8 +58,7 @@ def enqueue_new_events(
             else:
                 counts["enqueued"] += _enqueue_event(session, event, endpoints, settings=settings, now=now)
             handled.append(event.id)
-    if handled:
-        session.execute(update(NoticeEvent).where(NoticeEvent.id.in_(handled)).values(hooks_enqueued=True))
+    handoff.mark_handled(session, NoticeEvent.hooks_enqueued, handled)
     return counts
 
 

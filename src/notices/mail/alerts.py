@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import select, update
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from notices.core.config import Settings
 from notices.core.db import insert_ignoring_duplicates, isolated
@@ -18,6 +18,7 @@ from notices.core.models import Notice, NoticeEvent, NoticeReminder, table_of
 from notices.core.states import DeliveryKind, EventKind, Frequency
 from notices.mail import outbox, subscriptions
 from notices.mail.subscriptions import FilterRow
+from notices.notice import handoff
 from notices.notice.lifecycle import Status, status_at
 
 # Text edits ("updated") and ends are not worth an interruption; the
@@ -38,12 +39,7 @@ def enqueue_alerts(
 ) -> dict[str, int]:
     """Alerts for lifecycle events not handled yet; an event that fails is left for the next run."""
     failures = [] if failures is None else failures
-    events = session.scalars(
-        select(NoticeEvent)
-        .where(NoticeEvent.alerts_enqueued.is_(False), NoticeEvent.occurred_at <= now)
-        .options(selectinload(NoticeEvent.notice))
-        .order_by(NoticeEvent.id)
-    ).all()
+    events = handoff.unhandled_events(session, NoticeEvent.alerts_enqueued, now=now)
     counts = {"events": len(events), "enqueued": 0, "stale": 0}
     if not events:
         return counts
@@ -55,8 +51,7 @@ def enqueue_alerts(
                 session, event, subscribers, settings=settings, now=now, counts=counts
             )
             handled.append(event.id)
-    if handled:
-        session.execute(update(NoticeEvent).where(NoticeEvent.id.in_(handled)).values(alerts_enqueued=True))
+    handoff.mark_handled(session, NoticeEvent.alerts_enqueued, handled)
     return counts
 
 
