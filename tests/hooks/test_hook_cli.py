@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import timedelta
 
 import pytest
 from click.testing import CliRunner
@@ -131,3 +132,16 @@ def test_disable_and_enable(hook_ctx, run, receiver):
     assert "DISABLED" in (run("hook", "disable", str(endpoint_id)) and run("hook", "list").output)
     run("hook", "enable", str(endpoint_id))
     assert "enabled" in run("hook", "list").output
+
+
+def test_the_log_shows_times_in_the_site_zone_with_its_offset(hook_ctx, run, receiver, clock):
+    run("hook", "add", receiver.url)
+    (endpoint_id,) = [data["id"] for data in json.loads(run("hook", "list", "--json").output)]
+    run("hook", "test", str(endpoint_id))
+    site = clock.now().astimezone(hook_ctx.settings.timezone)
+    assert site.utcoffset() != timedelta(0)  # the site is not on UTC, or this would prove nothing
+
+    (line,) = run("hook", "log", str(endpoint_id)).output.splitlines()
+    assert line.startswith(f"{site.isoformat(timespec='seconds')}  notice.test  sent")
+    (entry,) = json.loads(run("hook", "log", str(endpoint_id), "--json").output)
+    assert entry["created_at"] == entry["sent_at"] == site.isoformat(timespec="seconds")

@@ -92,7 +92,7 @@ def test(endpoint_id: int, as_json: bool) -> None:
     """Send a test event now and show the receiver's answer (exit 1 if it was not a success)."""
     ctx = migrated_context()
     delivery = sender.send_test(ctx, endpoint_id, now=ctx.clock.now())
-    data = store.delivery_data(delivery)
+    data = store.delivery_data(delivery, ctx.settings.timezone)
     if as_json:
         echo_json(data)
     else:
@@ -120,7 +120,10 @@ def log(endpoint_id: int, limit: int, as_json: bool) -> None:
     """The latest deliveries: status, attempts, last response code and the start of its body."""
     ctx = migrated_context()
     with ctx.db.session() as session:
-        found = [store.delivery_data(delivery) for delivery in store.delivery_log(session, endpoint_id, limit=limit)]
+        found = [
+            store.delivery_data(delivery, ctx.settings.timezone)
+            for delivery in store.delivery_log(session, endpoint_id, limit=limit)
+        ]
     if as_json:
         echo_json(found)
         return

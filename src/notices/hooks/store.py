@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -26,6 +27,7 @@ from notices.core.safe_text import UNSAFE_CHARACTERS
 from notices.hooks import targets
 from notices.hooks.kinds import ENDPOINT_KINDS, HOOK_EVENTS
 from notices.notice.lifecycle import Filters
+from notices.notice.times import isoformat_site
 from notices.people import audit
 
 SECRET_PREFIX = "whsec_"
@@ -240,18 +242,24 @@ def endpoint_data(endpoint: HookEndpoint) -> dict[str, Any]:
     }
 
 
-def delivery_data(delivery: HookDelivery) -> dict[str, Any]:
-    """A delivery as plain data for `hook log` and the API."""
+def delivery_data(delivery: HookDelivery, zone: ZoneInfo | None = None) -> dict[str, Any]:
+    """A delivery as plain data for `hook log` and the API; times in `zone` (the CLI: the site's), else UTC."""
+
+    def when(instant: datetime | None) -> str | None:
+        if instant is None:
+            return None
+        return isoformat_site(instant, zone) if zone is not None else instant.isoformat()
+
     return {
         "id": delivery.id,
         "webhook_id": delivery.webhook_id,
         "type": delivery.event_type,
         "status": delivery.status,
         "attempts": delivery.attempts,
-        "created_at": delivery.created_at.isoformat(),
-        "last_attempt_at": delivery.last_attempt_at.isoformat() if delivery.last_attempt_at else None,
-        "next_attempt_at": delivery.next_attempt_at.isoformat(),
-        "sent_at": delivery.sent_at.isoformat() if delivery.sent_at else None,
+        "created_at": when(delivery.created_at),
+        "last_attempt_at": when(delivery.last_attempt_at),
+        "next_attempt_at": when(delivery.next_attempt_at),
+        "sent_at": when(delivery.sent_at),
         "response_code": delivery.response_code,
         "response_excerpt": delivery.response_excerpt,
         "last_error": delivery.last_error,
