@@ -45,7 +45,7 @@ class Actor:
         return self.role in REVIEWERS
 
     def may_publish_in_emergency(self) -> bool:
-        return self.role is Role.ADMIN
+        return self.role == Role.ADMIN
 
     def require_writer(self) -> None:
         if not self.may_write():
