@@ -18,11 +18,11 @@ from notices.core.errors import Conflict, Forbidden, InvalidField
 from notices.core.models import Notice, User
 from notices.hooks import enqueue as hook_queue
 from notices.mail import staff
-from notices.notice import approval
+from notices.notice import approval, lifecycle, store
 from notices.notice.approval import Notification
 from notices.notice.validation import parse_changes
 from notices.people.roles import Actor
-from notices.web.console.notices import _error_page, _load, store
+from notices.web.console.notices import _form_page, _load, _problem, values_of
 from notices.web.deps import CsrfForm, Ctx, CurrentStaff, Now, ReadSession, Settings, WriteSession
 from notices.web.html import page
 
@@ -70,7 +70,17 @@ def _transition(
             hook_queue.enqueue_new_events(writing, settings=settings, now=now)
     except (InvalidField, Conflict, Forbidden) as error:  # nothing was written
         notice = _load(reading, uid)
-        return _error_page(request, notice, error, settings, now, **context_for(reading, notice, user, settings, now))
+        # The notice page again, with what stood in the way and the answer's own status (403, 409, 422).
+        return _form_page(
+            request,
+            error.status,
+            notice=notice,
+            error=_problem(error),
+            status=lifecycle.status_at(notice, now),
+            values=values_of(notice, settings.timezone),
+            version=notice.version,
+            **context_for(reading, notice, user, settings, now),
+        )
     staff.notify(ctx, note, now=now)
     return RedirectResponse(f"/admin/notices/{uid}?saved=1", status_code=303)
 
