@@ -152,3 +152,30 @@ def test_a_change_of_times_is_held_with_202_and_a_minor_text_fix_is_applied(api,
         headers=tokens["editor@example.org"],
     )
     assert fixed.status_code == 200 and fixed.json()["title"] == "Gas main burst on Plesmanlaan"
+
+
+def test_hostile_text_in_a_comment_reaches_the_email_clean(api, tokens, smtp):
+    uid = create(api, tokens, title="Gas \u202emain\x00 burst {{ settings }}")["uid"]
+    comment = "fix the \u202ediversion\u202c <script>alert(1)</script> \ufffe {% raw %}"
+    api.post(f"/api/v1/notices/{uid}/return", json={"comment": comment}, headers=tokens["approver@example.org"])
+    [message] = smtp.handler.to("editor@example.org")
+    text = message.get_body(("plain",)).get_content()
+    html = message.get_body(("html",)).get_content()
+    for part in (message["Subject"], text, html):
+        assert "\u202e" not in part and "\x00" not in part and "\ufffe" not in part
+    assert "<script>" not in html and "&lt;script&gt;" in html
+    assert "{{ settings }}" in message["Subject"]  # shown as typed, never evaluated
+
+
+def test_a_cancelled_submission_leaves_the_queue(api, tokens, ctx):
+    from notices.notice import approval
+
+    uid = create(api, tokens)["uid"]
+    cancelled = api.post(
+        f"/api/v1/notices/{uid}/cancel", json={"reason": "false alarm"}, headers=tokens["editor@example.org"]
+    )
+    assert cancelled.status_code == 200
+    with ctx.db.session() as session:
+        assert approval.queue(session) == []
+    answer = api.post(f"/api/v1/notices/{uid}/approve", json={}, headers=tokens["approver@example.org"])
+    assert answer.status_code == 409 and "cancelled" in answer.json()["error"]["message"]

@@ -103,10 +103,11 @@ def stage_of(session: Session, notice: Notice, now: datetime) -> Stage:
 
 
 def queue(session: Session) -> Sequence[NoticeReview]:
-    """Submissions waiting for approval, oldest first, with their notices."""
+    """Submissions waiting for approval, oldest first, with their notices (cancelled ones wait for nothing)."""
     return session.scalars(
         select(NoticeReview)
-        .where(NoticeReview.state == ReviewState.SUBMITTED)
+        .join(NoticeReview.notice)
+        .where(NoticeReview.state == ReviewState.SUBMITTED, Notice.cancelled_at.is_(None))
         .options(selectinload(NoticeReview.notice))
         .order_by(NoticeReview.submitted_at, NoticeReview.id)
     ).all()

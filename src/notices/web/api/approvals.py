@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from notices.core.config import Settings as SiteSettings
 from notices.core.models import Notice
+from notices.hooks import enqueue as hook_queue
 from notices.mail import staff
 from notices.notice import approval
 from notices.notice.validation import parse_changes
@@ -68,6 +69,8 @@ def submit(
             settings=settings,
             now=now,
         )
+        # An approved change to a published notice records its event: its webhooks go in with it.
+        hook_queue.enqueue_new_events(session, settings=settings, now=now)
         state = _state(session, notice, now)
     staff.notify(ctx, note, now=now)
     return state
@@ -83,17 +86,23 @@ def approve(
     with session.begin():
         notice = find_for_api(session, uid, for_update=True)
         note = approval.approve(session, notice, actor=_actor(user), comment=body.comment, settings=settings, now=now)
+        # An approved change to a published notice records its event: its webhooks go in with it.
+        hook_queue.enqueue_new_events(session, settings=settings, now=now)
         state = _state(session, notice, now)
     staff.notify(ctx, note, now=now)
     return state
 
 
 @router.post("/notices/{uid}/return", response_model=ApprovalOut, summary="Return a submission", responses=WRITE_ERRORS)
-def return_(uid: str, body: CommentIn, user: ApiUser, ctx: Ctx, session: WriteSession, now: Now) -> dict:
+def return_(
+    uid: str, body: CommentIn, user: ApiUser, ctx: Ctx, session: WriteSession, settings: Settings, now: Now
+) -> dict:
     """Back to its writer with a comment (required): a draft again, or the change dropped."""
     with session.begin():
         notice = find_for_api(session, uid, for_update=True)
         note = approval.return_(session, notice, actor=_actor(user), comment=body.comment, now=now)
+        # An approved change to a published notice records its event: its webhooks go in with it.
+        hook_queue.enqueue_new_events(session, settings=settings, now=now)
         state = _state(session, notice, now)
     staff.notify(ctx, note, now=now)
     return state
@@ -102,11 +111,15 @@ def return_(uid: str, body: CommentIn, user: ApiUser, ctx: Ctx, session: WriteSe
 @router.post(
     "/notices/{uid}/publish-now", response_model=ApprovalOut, summary="Publish in an emergency", responses=WRITE_ERRORS
 )
-def publish_now(uid: str, body: ReasonIn, user: ApiUser, ctx: Ctx, session: WriteSession, now: Now) -> dict:
+def publish_now(
+    uid: str, body: ReasonIn, user: ApiUser, ctx: Ctx, session: WriteSession, settings: Settings, now: Now
+) -> dict:
     """Admins only: publish a draft (or apply a waiting change) at once, past the approvers, with a reason."""
     with session.begin():
         notice = find_for_api(session, uid, for_update=True)
         note = approval.publish_in_emergency(session, notice, actor=_actor(user), reason=body.reason, now=now)
+        # An approved change to a published notice records its event: its webhooks go in with it.
+        hook_queue.enqueue_new_events(session, settings=settings, now=now)
         state = _state(session, notice, now)
     staff.notify(ctx, note, now=now)
     return state
