@@ -62,7 +62,8 @@ def fill_0008(connection) -> dict[str, str]:
         )
     connection.execute(
         text(
-            "INSERT INTO audit_log (at, actor, action, target, detail) VALUES (:now, 'cli:root', 'notice.create', :t, '')"
+            "INSERT INTO audit_log (at, actor, action, target, detail)"
+            " VALUES (:now, 'cli:root', 'notice.create', :t, '')"
         ),
         {"now": NOW, "t": uids["published"]},
     )

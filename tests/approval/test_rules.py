@@ -6,9 +6,10 @@ import pytest
 from sqlalchemy import select
 
 from notices.core.config import ConfigError, load_settings
-from notices.core.resources import default_config_path
 from notices.core.errors import Forbidden, InvalidField
 from notices.core.models import AuditEntry, NoticeEvent
+from notices.core.resources import default_config_path
+from notices.core.states import Role
 from notices.notice import approval, store
 from notices.notice.approval import Stage, WrongState
 from notices.notice.validation import parse_changes, parse_new_notice
@@ -16,10 +17,10 @@ from notices.people.roles import Actor
 from notices.runtime import jobs
 from tests.factories import reload
 
-EDITOR = Actor("api:editor@example.org", "editor@example.org", "editor")
-APPROVER = Actor("api:approver@example.org", "approver@example.org", "approver")
-MANAGER = Actor("api:manager@example.org", "manager@example.org", "manager")
-ADMIN = Actor("api:admin@example.org", "admin@example.org", "admin")
+EDITOR = Actor("api:editor@example.org", "editor@example.org", Role.EDITOR)
+APPROVER = Actor("api:approver@example.org", "approver@example.org", Role.APPROVER)
+MANAGER = Actor("api:manager@example.org", "manager@example.org", Role.MANAGER)
+ADMIN = Actor("api:admin@example.org", "admin@example.org", Role.ADMIN)
 
 
 def create(ctx, actor=EDITOR, **overrides):
