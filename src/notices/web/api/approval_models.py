@@ -25,7 +25,13 @@ class SubmitIn(BaseModel):
 class CommentIn(BaseModel):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"comment": "checked with the city"}]})
 
-    comment: str = Field(default="", max_length=NOTE_LIMIT, description="For the submitter (required to return)")
+    comment: str = Field(default="", max_length=NOTE_LIMIT, description="For the submitter")
+
+
+class ReturnIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"comment": "name the diversion"}]})
+
+    comment: str = Field(min_length=1, max_length=NOTE_LIMIT, description="What to change; sent to the submitter")
 
 
 class ReasonIn(BaseModel):

@@ -20,7 +20,7 @@ from notices.mail import staff
 from notices.notice import approval
 from notices.notice.validation import parse_changes
 from notices.people.roles import Actor
-from notices.web.api.approval_models import ApprovalOut, CommentIn, ReasonIn, SubmitIn
+from notices.web.api.approval_models import ApprovalOut, CommentIn, ReasonIn, ReturnIn, SubmitIn
 from notices.web.api.routes import ERRORS, find_for_api
 from notices.web.deps import ApiUser, Ctx, Now, ReadSession, Settings, WriteSession
 
@@ -95,7 +95,7 @@ def approve(
 
 @router.post("/notices/{uid}/return", response_model=ApprovalOut, summary="Return a submission", responses=WRITE_ERRORS)
 def return_(
-    uid: str, body: CommentIn, user: ApiUser, ctx: Ctx, session: WriteSession, settings: Settings, now: Now
+    uid: str, body: ReturnIn, user: ApiUser, ctx: Ctx, session: WriteSession, settings: Settings, now: Now
 ) -> dict:
     """Back to its writer with a comment (required): a draft again, or the change dropped."""
     with session.begin():
