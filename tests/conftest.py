@@ -64,8 +64,9 @@ def empty_tables(db: Database) -> None:
 @pytest.fixture
 def settings(database_url, tmp_path):
     settings = load_settings({"NOTICES_DATABASE_URL": database_url, "NOTICES_MAIL_DIR": str(tmp_path / "mail")})
-    # Look for writes on every request: tests write and read in one breath.
-    return dataclasses.replace(settings, feed_change_check_seconds=0)
+    # Look for writes on every request: tests write and read in one breath. Approval is off
+    # here, so tests of publishing publish; tests/approval turn it on (the shipped default).
+    return dataclasses.replace(settings, feed_change_check_seconds=0, approval_for=())
 
 
 @pytest.fixture

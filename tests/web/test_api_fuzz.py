@@ -24,7 +24,8 @@ from tests.live_server import serving
 #   well-formed and must fail the precondition (RFC 9110 13.1.1); a 2xx would lose an update.
 # - 422: rules across fields or about meaning: ends_at after starts_at, publish_at before
 #   ends_at, times that exist in the site zone and lie in the accepted window, text that is
-#   not only invisible characters. These are field errors, answered with the field's name.
+#   not only invisible characters (a return comment, an emergency reason), a submission's
+#   publish_at that is not a time. These are field errors, answered with the field's name.
 DEFAULT_ACCEPTED = ["2xx", "3xx", "401", "403", "404", "409", "429"]
 CONFIG = f"""
 [[operations]]
@@ -34,6 +35,14 @@ checks.positive_data_acceptance.expected-statuses = {DEFAULT_ACCEPTED + ["422"]}
 [[operations]]
 include-name = ["PATCH /api/v1/notices/{{uid}}", "POST /api/v1/notices/{{uid}}/cancel"]
 checks.positive_data_acceptance.expected-statuses = {DEFAULT_ACCEPTED + ["412", "422"]}
+
+[[operations]]
+include-name = [
+    "POST /api/v1/notices/{{uid}}/submit",
+    "POST /api/v1/notices/{{uid}}/return",
+    "POST /api/v1/notices/{{uid}}/publish-now",
+]
+checks.positive_data_acceptance.expected-statuses = {DEFAULT_ACCEPTED + ["422"]}
 """
 
 

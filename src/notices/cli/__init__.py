@@ -6,6 +6,7 @@ import sys
 
 import click
 
+from notices.cli import approval_commands  # noqa: F401  (adds submit, approve, ... to `notice`)
 from notices.cli.account_commands import token, user
 from notices.cli.common import error_line
 from notices.cli.hook_commands import hook

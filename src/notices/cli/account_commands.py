@@ -18,7 +18,11 @@ def user() -> None:
 @user.command("add")
 @click.argument("email")
 @click.option(
-    "--role", type=choice_of(accounts.ROLES), required=True, help="admin: users and tokens; manager: notices."
+    "--role",
+    type=choice_of(accounts.ROLES),
+    required=True,
+    help="editor: writes and submits notices; approver: approves them; manager: both (not their own); "
+    "admin: everything, users and tokens too.",
 )
 @click.option(
     "--password-file",

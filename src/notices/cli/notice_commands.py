@@ -8,10 +8,12 @@ from pathlib import Path
 import click
 import yaml
 
+from notices.cli.acting import acting, as_option
 from notices.cli.common import UserError, author, choice_of, echo_json, migrated_context
 from notices.core.errors import InvalidField
 from notices.hooks import enqueue as hook_queue
-from notices.notice import lifecycle, store
+from notices.mail import staff
+from notices.notice import approval, lifecycle, store
 from notices.notice.lifecycle import Status
 from notices.notice.presenters import notice_data
 from notices.notice.validation import parse_changes, parse_new_notice
@@ -147,9 +149,11 @@ def notice() -> None:
 @notice.command("add")
 @notice_options
 @click.option("--draft", is_flag=True, help="Save without publishing.")
+@as_option
 @click.option("--json", "as_json", is_flag=True, help="Print the new notice as JSON.")
-def add(draft: bool, as_json: bool, **options) -> None:
-    """Add a notice; it is published now unless --publish-at or --draft says otherwise."""
+def add(draft: bool, as_email: str | None, as_json: bool, **options) -> None:
+    """Add a notice; it is published now unless --publish-at or --draft says otherwise
+    (or, --as a user, submitted for approval when its severity needs it)."""
     ctx = migrated_context()
     raw = _raw_fields(**options)
     if draft:
@@ -157,7 +161,10 @@ def add(draft: bool, as_json: bool, **options) -> None:
     now = ctx.clock.now()
     fields = parse_new_notice(raw, settings=ctx.settings, now=now)
     with ctx.db.session() as session, session.begin():
-        created = store.create_notice(session, fields, now=now, author=author())
+        created, waiting = approval.create(
+            session, fields, actor=acting(session, as_email), settings=ctx.settings, now=now
+        )
+    staff.notify(ctx, waiting, now=now)
     _print_notice(created, ctx, as_json=as_json)
 
 
@@ -208,8 +215,10 @@ def show(uid: str, as_json: bool) -> None:
 @click.argument("uid")
 @notice_options
 @click.option("--note", required=True, help="What changed and why, e.g. 'closure extended to 12 December'.")
+@click.option("--minor", is_flag=True, help="A text-only correction: not held for approval (audited).")
+@as_option
 @click.option("--json", "as_json", is_flag=True)
-def update(uid: str, note: str, as_json: bool, **options) -> None:
+def update(uid: str, note: str, minor: bool, as_email: str | None, as_json: bool, **options) -> None:
     """Change a notice. `--ends ''` makes it open-ended."""
     ctx = migrated_context()
     raw = _raw_fields(**options)
@@ -221,16 +230,29 @@ def update(uid: str, note: str, as_json: bool, **options) -> None:
     with ctx.db.writing() as session, session.begin():
         found = store.get_notice(session, uid, for_update=True)
         fields = parse_changes(raw, current=store.fields_of(found), settings=ctx.settings, now=now)
-        store.update_notice(session, found, fields, note=note.strip(), now=now, author=author())
+        waiting = approval.update(
+            session,
+            found,
+            fields,
+            note=note.strip(),
+            minor=minor,
+            actor=acting(session, as_email),
+            settings=ctx.settings,
+            now=now,
+        )
         hook_queue.enqueue_new_events(session, settings=ctx.settings, now=now)  # with the event, in its transaction
+    staff.notify(ctx, waiting, now=now)
+    if waiting is not None:
+        click.echo("the change waits for approval; the published version stays as it is", err=True)
     _print_notice(found, ctx, as_json=as_json)
 
 
 @notice.command("publish")
 @click.argument("uid")
 @click.option("--at", "publish_at", default="now", show_default=True, help="When to announce it.")
+@as_option
 @click.option("--json", "as_json", is_flag=True)
-def publish(uid: str, publish_at: str, as_json: bool) -> None:
+def publish(uid: str, publish_at: str, as_email: str | None, as_json: bool) -> None:
     """Publish a draft now, or schedule it with --at."""
     ctx = migrated_context()
     now = ctx.clock.now()
@@ -244,7 +266,19 @@ def publish(uid: str, publish_at: str, as_json: bool) -> None:
             )
         except InvalidField as error:  # the time was given as --at here
             raise UserError(f"--at: {error.problem}") from None
-        store.update_notice(session, found, fields, note="published", now=now, author=author())
+        waiting = approval.update(
+            session,
+            found,
+            fields,
+            note="published",
+            minor=False,
+            actor=acting(session, as_email),
+            settings=ctx.settings,
+            now=now,
+        )
+    staff.notify(ctx, waiting, now=now)
+    if waiting is not None:
+        click.echo("submitted for approval: it is published once an approver approves it", err=True)
     _print_notice(found, ctx, as_json=as_json)
 
 

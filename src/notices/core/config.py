@@ -115,6 +115,9 @@ class Settings:
     hooks_concurrency: int = 8
     # How often the scheduler sends what is due (retries); new events go out at once.
     hooks_send_interval_seconds: float = 5.0
+    # [editorial] approval_for: severities whose publication (and changes to times, severity or
+    # geometry) wait for a second person (notices.notice.approval); empty: none do.
+    approval_for: tuple[str, ...] = ("critical", "major")
 
     def label(self, kind: str, key: str, language: str) -> str:
         """A category's or location's label in `language`, else in the site language."""
@@ -502,4 +505,18 @@ def _build(raw: dict[str, Any]) -> Settings:
         hooks_read_timeout=_number(raw, "hooks", "read_timeout_seconds", 5, minimum=0.1),
         hooks_concurrency=int(_number(raw, "hooks", "concurrency", 8, minimum=1)),
         hooks_send_interval_seconds=_number(raw, "hooks", "send_interval_seconds", 5, minimum=0.5),
+        approval_for=_approval_for(raw),
     )
+
+
+def _approval_for(raw: dict[str, Any]) -> tuple[str, ...]:
+    """`[editorial] approval_for = ["critical", "major"]`: severities that need a second person."""
+    value = _get(raw, "editorial", "approval_for", ["critical", "major"])
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise ConfigError(f'editorial.approval_for: expected a list such as ["critical", "major"], got {value!r}')
+    for item in value:
+        if item not in SEVERITIES:
+            raise ConfigError(
+                f"editorial.approval_for: unknown severity {item!r}; valid values are {', '.join(SEVERITIES)}"
+            )
+    return tuple(dict.fromkeys(value))

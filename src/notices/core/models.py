@@ -326,6 +326,40 @@ class ApiToken(Base):
     user: Mapped[User] = relationship()
 
 
+class NoticeReview(Base):
+    """A submission for approval (notices.notice.approval): publishing a draft, or a change to a
+    published notice, that waits for a second person. The notice itself stays as it is until then."""
+
+    __tablename__ = "notice_reviews"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    notice_id: Mapped[int] = mapped_column(ForeignKey("notices.id", ondelete="CASCADE"))
+    state: Mapped[str] = mapped_column(String(16))  # submitted, approved, returned, bypassed
+    kind: Mapped[str] = mapped_column(String(16))  # publish (a draft), change (a published notice)
+    # publish: when to publish once approved (None: at approval); change: the new fields and note.
+    proposal: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    submitted_by: Mapped[str] = mapped_column(String(320))  # the user's email (four eyes compare it)
+    submitted_at: Mapped[datetime]
+    comment: Mapped[str] = mapped_column(Text, default="")
+    decided_by: Mapped[str] = mapped_column(String(320), default="")
+    decided_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    decision_comment: Mapped[str] = mapped_column(Text, default="")
+
+    notice: Mapped[Notice] = relationship()
+
+    __table_args__ = (
+        Index("ix_notice_reviews_notice", "notice_id"),
+        # At most one submission waits per notice: two editors submitting at once get one each in turn.
+        Index(
+            "uq_notice_reviews_waiting",
+            "notice_id",
+            unique=True,
+            sqlite_where=text("state = 'submitted'"),
+            postgresql_where=text("state = 'submitted'"),
+        ),
+    )
+
+
 class AuditEntry(Base):
     """Who did what and when: every change made through the console, the API or the CLI."""
 

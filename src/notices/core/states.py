@@ -70,10 +70,22 @@ DIGEST_FREQUENCIES = (Frequency.DAILY, Frequency.WEEKLY)
 
 
 class Role(StrEnum):
-    """users.role: managers manage notices; admins also users and API tokens."""
+    """users.role: what a user may do (notices.people.roles says who may do what)."""
 
     ADMIN = "admin"
     MANAGER = "manager"
+    EDITOR = "editor"
+    APPROVER = "approver"
+
+
+class ReviewState(StrEnum):
+    """notice_reviews.state: a submission for approval, waiting or decided."""
+
+    SUBMITTED = "submitted"
+    APPROVED = "approved"
+    RETURNED = "returned"
+    # Published by an admin in an emergency, past the approvers (audited with the reason).
+    BYPASSED = "bypassed"
 
 
 class LinkPurpose(StrEnum):

@@ -27,6 +27,7 @@ from notices.core.errors import Forbidden
 from notices.core.models import User
 from notices.core.states import Role
 from notices.people import accounts
+from notices.people.roles import STAFF, WRITERS
 from notices.runtime.scheduler import LeaderElectedScheduler
 from notices.web import csrf, metrics
 from notices.web.api.errors import ApiError
@@ -157,6 +158,9 @@ def _console_role(*roles: Role):
 # The logged-in console user with that role, else to the login page (or 403).
 CurrentManager = Annotated[User, Depends(_console_role(Role.MANAGER, Role.ADMIN))]
 CurrentAdmin = Annotated[User, Depends(_console_role(Role.ADMIN))]
+# Who may write notices, and every member of the editorial staff (approvers read them to review).
+CurrentWriter = Annotated[User, Depends(_console_role(*WRITERS))]
+CurrentStaff = Annotated[User, Depends(_console_role(*STAFF))]
 
 bearer = HTTPBearer(auto_error=False, description="An API token from `notices token create --user EMAIL`")
 
@@ -189,10 +193,10 @@ ApiUser = Annotated[User, Depends(_api_user)]
 
 
 async def _api_manager(user: ApiUser) -> User:
-    if user.role not in (Role.MANAGER, Role.ADMIN):
+    if user.role not in WRITERS:
         raise Forbidden("your role may not change notices")
     return user
 
 
-# A token whose user may change notices.
+# A token whose user may change notices (editor, manager, admin; see people.roles).
 ApiManager = Annotated[User, Depends(_api_manager)]

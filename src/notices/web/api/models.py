@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from notices.core.config import SEVERITIES
 from notices.notice.validation import TEXT_LIMITS
+from notices.web.api.approval_models import ApprovalOut
 
 EXAMPLE_NOTICE: dict[str, Any] = {
     "title": "Plesmanlaan closed between Sylviusweg and Einsteinweg",
@@ -104,6 +105,11 @@ class NoticeUpdate(BaseModel):
     )
 
     note: str = Field(min_length=1, max_length=NOTE_LIMIT, description="What changed and why; shown in the history")
+    minor: StrictBool = Field(
+        default=False,
+        description="A text-only correction (a typo): applied without approval even where the severity needs it "
+        "(audited); a change of times, severity or geometry cannot be minor",
+    )
     title: str = _change(min_length=1, max_length=TEXT_LIMITS["title"])
     summary: str = _change(max_length=TEXT_LIMITS["summary"])
     body: str = _change(max_length=TEXT_LIMITS["body"], description="Markdown")
@@ -153,6 +159,9 @@ class NoticeOut(BaseModel):
     cancel_reason: str
     created_at: str
     updated_at: str
+    approval: ApprovalOut | None = Field(
+        default=None, description="Where the notice is in the approval workflow, when a write submitted it"
+    )
 
 
 class NoticeList(BaseModel):

@@ -20,11 +20,12 @@ from notices.core.config import SEVERITIES
 from notices.core.errors import InvalidField
 from notices.core.models import Notice, User
 from notices.hooks import enqueue as hook_queue
-from notices.mail import subscriptions
-from notices.notice import lifecycle, store
+from notices.mail import staff, subscriptions
+from notices.notice import approval, lifecycle, store
 from notices.notice.lifecycle import Filters, Status
 from notices.notice.presenters import notice_data
 from notices.notice.validation import parse_changes, parse_new_notice
+from notices.people.roles import Actor
 from notices.web.api.errors import ApiError
 from notices.web.api.models import (
     SITE_CHOICES,
@@ -41,6 +42,7 @@ from notices.web.deps import (
     BEARER_CHALLENGE,
     ApiManager,
     ApiUser,
+    Ctx,
     Now,
     OptionalApiUser,
     ReadSession,
@@ -220,6 +222,10 @@ def _find(session: Session, uid: str, *, for_update: bool = False) -> Notice:
     return notice
 
 
+# For the approval endpoints (web.api.approvals).
+find_for_api = _find
+
+
 def _check_if_match(if_match: str | None, notice: Notice) -> None:
     """RFC 9110 If-Match with strong comparison: "*" or a list of tags, one of them the current one."""
     if if_match is None:
@@ -278,15 +284,26 @@ def _actor(user: User) -> str:
     },
 )
 def create_notice(
-    response: Response, body: NoticeCreate, user: ApiManager, session: WriteSession, settings: Settings, now: Now
+    response: Response,
+    body: NoticeCreate,
+    user: ApiManager,
+    ctx: Ctx,
+    session: WriteSession,
+    settings: Settings,
+    now: Now,
 ) -> dict:
+    """A notice whose severity needs approval is created as a draft and submitted (see `approval`)."""
     raw = body.model_dump(exclude_unset=True)
     _check_choices(raw, settings)
     fields = parse_new_notice(raw, settings=settings, now=now)
     with session.begin():
-        notice = store.create_notice(session, fields, now=now, author=_actor(user))
+        notice, waiting = approval.create(session, fields, actor=Actor.of(user, "api"), settings=settings, now=now)
         response.headers["Location"] = f"{router.prefix}/notices/{notice.uid}"
-        return _out(response, notice, settings=settings, now=now)
+        data = _out(response, notice, settings=settings, now=now)
+        if waiting is not None:
+            data["approval"] = approval.describe(session, notice, now)
+    staff.notify(ctx, waiting, now=now)
+    return data
 
 
 @router.patch(
@@ -307,13 +324,16 @@ def update_notice(
     uid: str,
     body: NoticeUpdate,
     user: ApiManager,
+    ctx: Ctx,
     session: WriteSession,
     settings: Settings,
     now: Now,
     if_match: IfMatch = None,
 ) -> dict:
+    """A change that needs approval is held (202, the notice unchanged) until approved."""
     changes = body.model_dump(exclude_unset=True)
     note = _required_text(changes.pop("note"), "note")
+    minor = bool(changes.pop("minor", False))
     if not changes:
         raise InvalidField("body", "give at least one field to change")
     _check_choices(changes, settings)
@@ -324,9 +344,16 @@ def update_notice(
         notice = _find(session, uid, for_update=True)
         _check_if_match(if_match, notice)
         fields = parse_changes(changes, current=store.fields_of(notice), settings=settings, now=now)
-        store.update_notice(session, notice, fields, note=note, now=now, author=_actor(user))
+        waiting = approval.update(
+            session, notice, fields, note=note, minor=minor, actor=Actor.of(user, "api"), settings=settings, now=now
+        )
         hook_queue.enqueue_new_events(session, settings=settings, now=now)  # with the event, in its transaction
-        return _out(response, notice, settings=settings, now=now)
+        data = _out(response, notice, settings=settings, now=now)
+        if waiting is not None:
+            response.status_code = 202
+            data["approval"] = approval.describe(session, notice, now)
+    staff.notify(ctx, waiting, now=now)
+    return data
 
 
 @router.post(

@@ -15,14 +15,25 @@ from notices.core import config
 from notices.core.errors import Conflict, InvalidField, NoticesError
 from notices.core.models import Notice, User
 from notices.hooks import enqueue as hook_queue
-from notices.mail import outbox
-from notices.notice import lifecycle, store
+from notices.mail import outbox, staff
+from notices.notice import approval, lifecycle, store
 from notices.notice.lifecycle import Status
 from notices.notice.times import form_value
 from notices.notice.validation import parse_changes, parse_new_notice
+from notices.people.roles import Actor
 from notices.runtime import bookkeeping
 from notices.web.console.preview import previews
-from notices.web.deps import CsrfForm, CurrentManager, Now, ReadSession, Settings, Templates, WriteSession
+from notices.web.deps import (
+    CsrfForm,
+    Ctx,
+    CurrentStaff,
+    CurrentWriter,
+    Now,
+    ReadSession,
+    Settings,
+    Templates,
+    WriteSession,
+)
 from notices.web.html import page
 
 router = APIRouter(prefix="/admin", tags=["console"], include_in_schema=False)
@@ -79,7 +90,7 @@ def raw_for_new(values: dict, action: str) -> dict:
 
 
 @router.get("", response_class=HTMLResponse)
-def dashboard(request: Request, user: CurrentManager, session: ReadSession, now: Now) -> HTMLResponse:
+def dashboard(request: Request, user: CurrentStaff, session: ReadSession, now: Now) -> HTMLResponse:
     groups = {
         status: store.list_notices(session, now, {status})
         for status in (Status.ACTIVE, Status.UPCOMING, Status.SCHEDULED, Status.DRAFT)
@@ -93,6 +104,7 @@ def dashboard(request: Request, user: CurrentManager, session: ReadSession, now:
         now=now,
         scheduler_seen=bookkeeping.scheduler_seen_at(session),
         Status=Status,
+        queue=approval.queue(session),
     )
 
 
@@ -107,7 +119,7 @@ def _load(session: Session, uid: str, *, for_update: bool = False) -> Notice:
 
 @router.get("/notices/new", response_class=HTMLResponse)
 def new_notice(
-    request: Request, user: CurrentManager, session: ReadSession, settings: Settings, duplicate: str | None = None
+    request: Request, user: CurrentWriter, session: ReadSession, settings: Settings, duplicate: str | None = None
 ) -> HTMLResponse:
     values = dict.fromkeys(TEXT_FIELDS, "") | {"locations": [], "severity": "info"}
     if duplicate:
@@ -119,7 +131,13 @@ def new_notice(
 
 @router.post("/notices", response_class=HTMLResponse)
 def create_notice(
-    request: Request, user: CurrentManager, form: CsrfForm, session: WriteSession, settings: Settings, now: Now
+    request: Request,
+    user: CurrentWriter,
+    form: CsrfForm,
+    ctx: Ctx,
+    session: WriteSession,
+    settings: Settings,
+    now: Now,
 ) -> Response:
     values, action = form_values(form), str(form.get("action", "publish"))
     try:
@@ -127,7 +145,9 @@ def create_notice(
     except InvalidField as error:
         return _form_page(request, 400, values=values, notice=None, error=error)
     with session.begin():
-        uid = store.create_notice(session, fields, now=now, author=_actor(user)).uid
+        notice, waiting = approval.create(session, fields, actor=Actor.of(user, "console"), settings=settings, now=now)
+        uid = notice.uid
+    staff.notify(ctx, waiting, now=now)
     return RedirectResponse(f"/admin/notices/{uid}?saved=1", status_code=303)
 
 
@@ -169,12 +189,14 @@ def _conflict_page(request: Request, notice: Notice, conflict: EditConflict, now
 def edit_notice(
     request: Request,
     uid: str,
-    user: CurrentManager,
+    user: CurrentStaff,
     session: ReadSession,
     settings: Settings,
     now: Now,
     saved: str | None = None,
 ) -> HTMLResponse:
+    from notices.web.console.approvals import context_for
+
     notice = _load(session, uid)
     return _form_page(
         request,
@@ -182,6 +204,7 @@ def edit_notice(
         notice=notice,
         status=lifecycle.status_at(notice, now),
         saved=bool(saved),
+        **context_for(session, notice, user, settings, now),
     )
 
 
@@ -205,14 +228,16 @@ def _error_page(
 def update_notice(
     request: Request,
     uid: str,
-    user: CurrentManager,
+    user: CurrentWriter,
     form: CsrfForm,
+    ctx: Ctx,
     writing: WriteSession,
     reading: ReadSession,
     settings: Settings,
     now: Now,
 ) -> Response:
     values, note = form_values(form), str(form.get("note", "")).strip()
+    waiting = None
     raw = dict(values)
     if not raw["publish_at"]:
         raw.pop("publish_at")  # blank keeps the publication time (publishing has its own button)
@@ -227,26 +252,47 @@ def update_notice(
             if opened is not None and notice.version != opened:
                 raise EditConflict(opened)
             fields = parse_changes(raw, current=store.fields_of(notice), settings=settings, now=now)
-            store.update_notice(writing, notice, fields, note=note, now=now, author=_actor(user))
+            waiting = approval.update(
+                writing,
+                notice,
+                fields,
+                note=note,
+                minor=bool(form.get("minor")),
+                actor=Actor.of(user, "console"),
+                settings=settings,
+                now=now,
+            )
             hook_queue.enqueue_new_events(writing, settings=settings, now=now)  # with the event, in its transaction
     except EditConflict as conflict:  # nothing was written
         return _conflict_page(request, _load(reading, uid), conflict, now, values=values, note=note)
     except (InvalidField, Conflict) as error:  # nothing was written: the transaction rolled back
         extra = {"version": opened} if opened is not None else {}
         return _error_page(request, _load(reading, uid), error, settings, now, values=values, note=note, **extra)
+    staff.notify(ctx, waiting, now=now)
     return RedirectResponse(f"/admin/notices/{uid}?saved=1", status_code=303)
 
 
 @router.post("/notices/{uid}/publish")
 def publish_notice(
-    uid: str, user: CurrentManager, form: CsrfForm, session: WriteSession, settings: Settings, now: Now
+    uid: str, user: CurrentWriter, form: CsrfForm, ctx: Ctx, session: WriteSession, settings: Settings, now: Now
 ) -> Response:
+    """Publish a draft now; one whose severity needs approval is submitted instead."""
     with session.begin():
         notice = _load(session, uid, for_update=True)
         if notice.publish_at is not None and notice.publish_at <= now:
             raise Conflict("The notice is already published.")
         fields = parse_changes({"publish_at": "now"}, current=store.fields_of(notice), settings=settings, now=now)
-        store.update_notice(session, notice, fields, note="published", now=now, author=_actor(user))
+        waiting = approval.update(
+            session,
+            notice,
+            fields,
+            note="published",
+            minor=False,
+            actor=Actor.of(user, "console"),
+            settings=settings,
+            now=now,
+        )
+    staff.notify(ctx, waiting, now=now)
     return RedirectResponse(f"/admin/notices/{uid}?saved=1", status_code=303)
 
 
@@ -254,7 +300,7 @@ def publish_notice(
 def cancel_notice(
     request: Request,
     uid: str,
-    user: CurrentManager,
+    user: CurrentWriter,
     form: CsrfForm,
     writing: WriteSession,
     reading: ReadSession,
@@ -276,7 +322,7 @@ def cancel_notice(
 
 
 @router.post("/preview")
-def preview(user: CurrentManager, form: CsrfForm, settings: Settings, templates: Templates, now: Now) -> JSONResponse:
+def preview(user: CurrentWriter, form: CsrfForm, settings: Settings, templates: Templates, now: Now) -> JSONResponse:
     """The page, the feed entry and the email as they would look, for the form's live preview."""
     try:
         fields = parse_new_notice(raw_for_new(form_values(form), "publish"), settings=settings, now=now)

@@ -21,8 +21,13 @@ def subscribers(request: Request, user: CurrentManager, session: ReadSession, se
 
 
 @router.get("/audit", response_class=HTMLResponse)
-def audit_log(request: Request, user: CurrentManager, session: ReadSession) -> HTMLResponse:
-    return page(request, "admin/audit.html", entries=audit.recent(session))
+def audit_log(
+    request: Request, user: CurrentManager, session: ReadSession, notice: str = "", who: str = ""
+) -> HTMLResponse:
+    """The audit log, filtered by notice (uid) and by person (email) when asked."""
+    notice, who = notice.strip().lower()[:200], who.strip().lower()[:320]
+    entries = audit.recent(session, target=notice, actor=who)
+    return page(request, "admin/audit.html", entries=entries, notice=notice, who=who)
 
 
 def _users_page(request: Request, session: Session, status_code: int = 200, **context) -> HTMLResponse:
