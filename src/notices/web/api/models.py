@@ -7,7 +7,7 @@ are filled in as enums when the app is built (see api_routes.describe_site_choic
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
@@ -23,6 +23,13 @@ EXAMPLE_NOTICE: dict[str, Any] = {
     "locations": ["plesmanlaan", "sylviusweg"],
     "starts_at": "2025-11-14T16:00",
     "expected_end": "approximately Q3 2027",
+}
+EXAMPLE_BILINGUAL: dict[str, Any] = EXAMPLE_NOTICE | {
+    "title": {
+        "en": "Plesmanlaan closed between Sylviusweg and Einsteinweg",
+        "nl": "Plesmanlaan afgesloten tussen Sylviusweg en Einsteinweg",
+    },
+    "expected_end": {"en": "approximately Q3 2027", "nl": "ongeveer Q3 2027"},
 }
 GEOMETRY_HELP = (
     "Where, as GeoJSON (RFC 7946, [longitude, latitude] in WGS 84): a FeatureCollection whose features have "
@@ -60,20 +67,53 @@ def _schema(
     return edit
 
 
+def per_language(name: str, *, required: bool = False) -> Any:
+    """A text field's type: a plain string (the site's default language) or one per language.
+
+    `{"en": "...", "nl": "..."}`: the keys are this site's languages (filled in as an enum by
+    api_routes.describe_site_choices); each text has the same limit as the plain string.
+    """
+    limit = TEXT_LIMITS[name]
+    plain = Annotated[str, Field(min_length=1 if required else 0, max_length=limit)]
+    by_language = Annotated[
+        dict[str, Annotated[str, Field(max_length=limit)]],
+        Field(
+            min_length=1,
+            json_schema_extra={"propertyNames": site_choices("languages")},
+            description='The text per language, e.g. {"en": "...", "nl": "..."}',
+        ),
+    ]
+    return plain | by_language
+
+
+TitleIn = per_language("title", required=True)
+TitleChange = per_language("title")
+SummaryIn = per_language("summary")
+BodyIn = per_language("body")
+LocationDetailIn = per_language("location_detail")
+ExpectedEndIn = per_language("expected_end")
+LANGUAGES_HELP = (
+    "Text fields take a string (the site's default language) or an object with one string per language, "
+    'e.g. "title": {"en": "Road closed", "nl": "Weg afgesloten"}; the default language is required, '
+    "the others fall back to it."
+)
+
+
 class NoticeCreate(BaseModel):
-    """A new notice. Times: ISO 8601 with an offset, or wall time in the site zone, or 'now' / '+2h'."""
+    """A new notice. Times: ISO 8601 with an offset, or wall time in the site zone, or 'now' / '+2h'.
+    Text fields: a string (the default language) or {"en": "...", "nl": "..."}."""
 
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [EXAMPLE_NOTICE]})
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [EXAMPLE_NOTICE, EXAMPLE_BILINGUAL]})
 
-    title: str = Field(min_length=1, max_length=TEXT_LIMITS["title"])
-    summary: str = Field(default="", max_length=TEXT_LIMITS["summary"])
-    body: str = Field(default="", description="Markdown", max_length=TEXT_LIMITS["body"])
+    title: TitleIn = Field(description=LANGUAGES_HELP)
+    summary: SummaryIn = ""
+    body: BodyIn = Field(default="", description="Markdown")
     category: str = Field(max_length=100, json_schema_extra=_schema(choices="categories"))
     severity: str = Field(default="info", max_length=100, json_schema_extra=_schema(severity=True))
     locations: list[str] = Field(
         default_factory=list, max_length=MAX_LOCATIONS, json_schema_extra=_schema(item_choices="locations")
     )
-    location_detail: str = Field(default="", max_length=TEXT_LIMITS["location_detail"])
+    location_detail: LocationDetailIn = ""
     publish_at: str | None = Field(
         default=None, description=f"Announced from; default now. {TIME_HELP}", max_length=TIME_LIMIT
     )
@@ -81,7 +121,7 @@ class NoticeCreate(BaseModel):
     ends_at: str | None = Field(
         default=None, description=f"Leave out for 'until further notice'. {TIME_HELP}", max_length=TIME_LIMIT
     )
-    expected_end: str = Field(default="", max_length=TEXT_LIMITS["expected_end"])
+    expected_end: ExpectedEndIn = ""
     geometry: dict[str, Any] | None = Field(default=None, description=GEOMETRY_HELP)
     draft: StrictBool = Field(default=False, description="true: save without publishing (JSON true or false only)")
 
@@ -104,9 +144,9 @@ class NoticeUpdate(BaseModel):
     )
 
     note: str = Field(min_length=1, max_length=NOTE_LIMIT, description="What changed and why; shown in the history")
-    title: str = _change(min_length=1, max_length=TEXT_LIMITS["title"])
-    summary: str = _change(max_length=TEXT_LIMITS["summary"])
-    body: str = _change(max_length=TEXT_LIMITS["body"], description="Markdown")
+    title: TitleChange = _change(description=f'{LANGUAGES_HELP} A language given as "" loses its text.')
+    summary: SummaryIn = _change()
+    body: BodyIn = _change(description="Markdown")
     # Optional in a change, but never null: the schema says so (not_null), None means "not given".
     category: str | None = Field(
         default=None, max_length=100, json_schema_extra=_schema(choices="categories", not_null=True)
@@ -115,13 +155,13 @@ class NoticeUpdate(BaseModel):
     locations: list[str] | None = Field(
         default=None, max_length=MAX_LOCATIONS, json_schema_extra=_schema(item_choices="locations", not_null=True)
     )
-    location_detail: str = _change(max_length=TEXT_LIMITS["location_detail"])
+    location_detail: LocationDetailIn = _change()
     publish_at: str = _change(max_length=TIME_LIMIT, description=TIME_HELP)
     starts_at: str = _change(min_length=1, max_length=TIME_LIMIT, description=TIME_HELP)
     ends_at: str | None = Field(
         default=None, max_length=TIME_LIMIT, description=f"null: until further notice. {TIME_HELP}"
     )
-    expected_end: str = _change(max_length=TEXT_LIMITS["expected_end"])
+    expected_end: ExpectedEndIn = _change()
     geometry: dict[str, Any] | None = Field(
         default=None, description=f"null: no shapes of its own (the locations' apply). {GEOMETRY_HELP}"
     )
@@ -133,7 +173,20 @@ class NoticeCancel(BaseModel):
     reason: str = Field(min_length=1, max_length=NOTE_LIMIT, description="Shown to readers")
 
 
+class NoticeTexts(BaseModel):
+    """A notice's own text in one language (empty where that language has none)."""
+
+    title: str
+    summary: str
+    body: str
+    location_detail: str
+    expected_end: str
+
+
 class NoticeOut(BaseModel):
+    """The text fields are in `language` (?lang=, default the site's; a missing translation gives
+    the default language's text); `languages` has every configured language's own text."""
+
     uid: str
     status: str
     title: str
@@ -153,6 +206,8 @@ class NoticeOut(BaseModel):
     cancel_reason: str
     created_at: str
     updated_at: str
+    language: str = Field(description="The language of the text fields above (their fallback aside)")
+    languages: dict[str, NoticeTexts] = Field(description="Every configured language's own text, by language code")
 
 
 class NoticeList(BaseModel):
