@@ -67,31 +67,38 @@ def _schema(
     return edit
 
 
-def per_language(name: str, *, required: bool = False) -> Any:
-    """A text field's type: a plain string (the site's default language) or one per language.
-
-    `{"en": "...", "nl": "..."}`: the keys are this site's languages (filled in as an enum by
-    api_routes.describe_site_choices); each text has the same limit as the plain string.
-    """
-    limit = TEXT_LIMITS[name]
-    plain = Annotated[str, Field(min_length=1 if required else 0, max_length=limit)]
-    by_language = Annotated[
-        dict[str, Annotated[str, Field(max_length=limit)]],
-        Field(
-            min_length=1,
-            json_schema_extra={"propertyNames": site_choices("languages")},
-            description='The text per language, e.g. {"en": "...", "nl": "..."}',
-        ),
-    ]
-    return plain | by_language
-
-
-TitleIn = per_language("title", required=True)
-TitleChange = per_language("title")
-SummaryIn = per_language("summary")
-BodyIn = per_language("body")
-LocationDetailIn = per_language("location_detail")
-ExpectedEndIn = per_language("expected_end")
+# A text field is a plain string (the site's default language) or one string per language,
+# {"en": "...", "nl": "..."}: the keys are this site's languages (filled in as an enum by
+# api_routes.describe_site_choices); each text has the same limit as the plain string.
+_BY_LANGUAGE = Field(
+    min_length=1,
+    json_schema_extra={"propertyNames": {"type": "string", SITE_CHOICES: "languages"}},
+    description='The text per language, e.g. {"en": "...", "nl": "..."}',
+)
+TitleIn = (
+    Annotated[str, Field(min_length=1, max_length=TEXT_LIMITS["title"])]
+    | Annotated[dict[str, Annotated[str, Field(max_length=TEXT_LIMITS["title"])]], _BY_LANGUAGE]
+)
+TitleChange = (
+    Annotated[str, Field(max_length=TEXT_LIMITS["title"])]
+    | Annotated[dict[str, Annotated[str, Field(max_length=TEXT_LIMITS["title"])]], _BY_LANGUAGE]
+)
+SummaryIn = (
+    Annotated[str, Field(max_length=TEXT_LIMITS["summary"])]
+    | Annotated[dict[str, Annotated[str, Field(max_length=TEXT_LIMITS["summary"])]], _BY_LANGUAGE]
+)
+BodyIn = (
+    Annotated[str, Field(max_length=TEXT_LIMITS["body"])]
+    | Annotated[dict[str, Annotated[str, Field(max_length=TEXT_LIMITS["body"])]], _BY_LANGUAGE]
+)
+LocationDetailIn = (
+    Annotated[str, Field(max_length=TEXT_LIMITS["location_detail"])]
+    | Annotated[dict[str, Annotated[str, Field(max_length=TEXT_LIMITS["location_detail"])]], _BY_LANGUAGE]
+)
+ExpectedEndIn = (
+    Annotated[str, Field(max_length=TEXT_LIMITS["expected_end"])]
+    | Annotated[dict[str, Annotated[str, Field(max_length=TEXT_LIMITS["expected_end"])]], _BY_LANGUAGE]
+)
 LANGUAGES_HELP = (
     "Text fields take a string (the site's default language) or an object with one string per language, "
     'e.g. "title": {"en": "Road closed", "nl": "Weg afgesloten"}; the default language is required, '

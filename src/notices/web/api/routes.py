@@ -281,7 +281,8 @@ def _check_choices(values: dict, settings: config.Settings) -> None:
         if value not in settings.locations:
             raise InvalidField("locations", _unknown(value, settings.locations, "locations"))
     for name in TEXT_FIELDS:
-        for language in values.get(name) if isinstance(values.get(name), dict) else ():
+        texts = values.get(name)
+        for language in texts if isinstance(texts, dict) else ():
             if language not in settings.languages:
                 raise InvalidField(f"{name}.{language}", _unknown(language, settings.languages, "language"))
 
