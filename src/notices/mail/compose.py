@@ -68,10 +68,14 @@ def mail_context(
     }
 
 
-def preview_alert(env: Environment, settings: Settings, notice: NoticeLike, *, now: datetime) -> RenderedMail:
-    """The "new notice" alert as an immediate subscriber in the site's language would get it."""
+def preview_alert(
+    env: Environment, settings: Settings, notice: NoticeLike, *, now: datetime, language: str | None = None
+) -> RenderedMail:
+    """The "new notice" alert as an immediate subscriber in `language` (default: the site's) would
+    get it; `notice` is already in that language (notice.languages.in_language)."""
+    language = language or settings.language
     reader = SimpleNamespace(
-        language=settings.language, frequency=Frequency.IMMEDIATE, email="you@example.org", categories=[], locations=[]
+        language=language, frequency=Frequency.IMMEDIATE, email="you@example.org", categories=[], locations=[]
     )
     context = mail_context(
         settings,
@@ -82,7 +86,7 @@ def preview_alert(env: Environment, settings: Settings, notice: NoticeLike, *, n
         event=EventKind.PUBLISHED,
         notice_url=settings.absolute_url(f"/notices/{notice.uid}"),
     )
-    return render_mail(env, DeliveryKind.ALERT, settings.language, context)
+    return render_mail(env, DeliveryKind.ALERT, language, context)
 
 
 class Skip(Exception):

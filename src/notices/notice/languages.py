@@ -100,3 +100,17 @@ def in_language(notice: Any, language: str, settings: Settings) -> Any:
     if language == settings.language or language not in settings.languages:
         return notice
     return InLanguage(notice, language, settings)
+
+
+_NAMES = {"en": "English", "nl": "Nederlands"}
+
+
+def language_name(language: str) -> str:
+    """A language's name in itself, for the console's fieldsets and choices."""
+    return _NAMES.get(language, language)
+
+
+def notice_for_reader(notice: Any, requested: str | None, settings: Settings) -> Any:
+    """The notice in the language a reader asked for (`?lang=`), for pages: one call to swap
+    when page language negotiation arrives."""
+    return in_language(notice, reader_language(requested, settings), settings)
