@@ -114,3 +114,27 @@ def notice_for_reader(notice: Any, requested: str | None, settings: Settings) ->
     """The notice in the language a reader asked for (`?lang=`), for pages: one call to swap
     when page language negotiation arrives."""
     return in_language(notice, reader_language(requested, settings), settings)
+
+
+# The console's labels of a language's own fields, in that language: the manager writes that
+# language there (and the fields stay distinct from the default language's for assistive tech).
+_FIELD_LABELS = {
+    "en": {
+        "title": "Title",
+        "summary": "Summary",
+        "body": "Details",
+        "location_detail": "Where exactly",
+        "expected_end": "Expected end",
+    },
+    "nl": {
+        "title": "Titel",
+        "summary": "Samenvatting",
+        "body": "Toelichting",
+        "location_detail": "Waar precies",
+        "expected_end": "Verwacht einde",
+    },
+}
+
+
+def field_label(language: str, field: str) -> str:
+    return _FIELD_LABELS.get(language, _FIELD_LABELS["en"]).get(field, field)
