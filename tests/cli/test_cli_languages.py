@@ -110,3 +110,11 @@ def test_import_refuses_an_unknown_language_naming_it(ctx, run, tmp_path):
     assert result.exit_code == 2
     assert "notice 1: title.de: unknown language" in result.output
     assert count_notices(ctx) == 0
+
+
+def test_show_json_lists_each_revisions_text_in_every_language(ctx, run):
+    uid = json.loads(run(*ADD, "--title", "Plesmanlaan closed", "--json").output)["uid"]
+    run("notice", "update", uid, "--title-nl", "Plesmanlaan dicht", "--note", "Dutch added")
+    revisions = json.loads(run("notice", "show", uid, "--json").output)["revisions"]
+    assert [revision["languages"]["nl"]["title"] for revision in revisions] == ["", "Plesmanlaan dicht"]
+    assert [revision["languages"]["en"]["title"] for revision in revisions] == ["Plesmanlaan closed"] * 2
