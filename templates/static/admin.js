@@ -13,8 +13,12 @@
   const subject = document.getElementById("preview-subject");
   let timer = null;
 
+  const language = document.getElementById("preview-language");
+
   async function refresh() {
-    const response = await fetch("/admin/preview", { method: "POST", body: new FormData(form), credentials: "same-origin" });
+    const body = new FormData(form);
+    if (language) body.append("preview_language", language.value);
+    const response = await fetch("/admin/preview", { method: "POST", body: body, credentials: "same-origin" });
     if (!response.ok) return;
     const data = await response.json();
     if (data.error) {
@@ -33,5 +37,6 @@
     clearTimeout(timer);
     timer = setTimeout(refresh, 400);
   });
+  if (language) language.addEventListener("change", refresh);
   refresh();
 })();

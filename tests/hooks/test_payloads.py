@@ -156,7 +156,7 @@ def test_a_slack_message_is_block_kit_with_headline_when_where_summary_and_links
 def test_a_slack_message_speaks_the_endpoint_language(event, settings):
     message = rendered("slack", event, settings, language="nl")
     check_block_kit_message(message)
-    assert message["blocks"][0]["text"]["text"] == "Nieuw · Wegafsluiting · groot: Plesmanlaan closed"
+    assert message["blocks"][0]["text"]["text"] == "Nieuw · Wegafsluiting · groot: Plesmanlaan closed (in English)"
     period = Words("nl", settings).time(datetime(2026, 11, 28, 10, 0, tzinfo=UTC))
     assert any(text.startswith(f"Wanneer: {period} – ") for _, text in slack_texts(message))
     assert "Bekijk melding" in message["blocks"][-1]["elements"][0]["text"]

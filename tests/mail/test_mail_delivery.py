@@ -187,7 +187,7 @@ def test_mail_written_as_eml_files_by_default(ctx, tmp_path):
 
     ctx.mailer = FileMailer(tmp_path / "mail")
     add_subscriber(ctx, "tenant@example.org", language="nl")
-    publish_and_enqueue(ctx, title="Plesmanlaan dicht")
+    publish_and_enqueue(ctx, title={"en": "Plesmanlaan closed", "nl": "Plesmanlaan dicht"})
     jobs.send_pending(ctx, now=ctx.clock.now())
     (path,) = (tmp_path / "mail").glob("*.eml")
     message = message_from_bytes(path.read_bytes(), policy=policy.default)

@@ -62,8 +62,8 @@ def test_dutch_subscribers_get_dutch_mail(mail_ctx, smtp, clock):
     add_subscriber(mail_ctx, "nl@example.org", language="nl")
     add_notice(
         mail_ctx,
-        title="Plesmanlaan dicht",
-        expected_end="ongeveer Q3 2027",
+        title={"en": "Plesmanlaan closed", "nl": "Plesmanlaan dicht"},
+        expected_end={"en": "approximately Q3 2027", "nl": "ongeveer Q3 2027"},
         ends_at=None,
         starts_at=clock.now() - timedelta(minutes=1),
     )

@@ -10,10 +10,12 @@ import yaml
 
 from notices.cli.acting import acting, as_option
 from notices.cli.common import UserError, author, choice_of, echo_json, migrated_context
+from notices.core.config import LANGUAGES, Settings
 from notices.core.errors import InvalidField
 from notices.hooks import enqueue as hook_queue
 from notices.mail import staff
 from notices.notice import approval, lifecycle, store
+from notices.notice.languages import TEXT_FIELDS
 from notices.notice.lifecycle import Status
 from notices.notice.presenters import notice_data
 from notices.notice.validation import parse_changes, parse_new_notice
@@ -49,12 +51,19 @@ def notice_options(function):
             "input; '' (update) removes it.",
         ),
     ]
+    # The text options above are the site's default language; --title-nl and the like give another
+    # (one of [site] languages; in an update, '' removes that language's text of the field).
+    for language in LANGUAGES:
+        for field in TEXT_FIELDS:
+            flag = field.replace("_", "-")
+            options.append(click.option(f"--{flag}-{language}", f"{field}_{language}", help=f"--{flag} in {language}."))
     for option in reversed(options):
         function = option(function)
     return function
 
 
 def _raw_fields(
+    settings: Settings,
     *,
     title,
     summary,
@@ -69,6 +78,7 @@ def _raw_fields(
     expected_end,
     publish_at,
     geometry_file,
+    **per_language: str | None,
 ) -> dict:
     if body is not None and body_file is not None:
         raise UserError("--body and --body-file: give one of them, not both")
@@ -91,6 +101,20 @@ def _raw_fields(
         "expected_end": expected_end,
         "publish_at": publish_at,
     }
+    for field in TEXT_FIELDS:
+        texts = {
+            language: per_language[f"{field}_{language}"]
+            for language in LANGUAGES
+            if per_language.get(f"{field}_{language}") is not None
+        }
+        if not texts:
+            continue
+        flag = field.replace("_", "-")
+        if settings.language in texts and raw[field] is not None:
+            raise UserError(f"--{flag} and --{flag}-{settings.language}: give one of them, not both")
+        if raw[field] is not None:
+            texts[settings.language] = raw[field]
+        raw[field] = texts  # {"en": ..., "nl": ...}: validation names the field and language
     return {key: value for key, value in raw.items() if value is not None}
 
 
@@ -108,10 +132,11 @@ def _read_geometry(name: str | None) -> str | None:
 def _print_notice(notice, ctx, *, as_json: bool, with_history: bool = False) -> None:
     now = ctx.clock.now()
     zone = ctx.settings.timezone
+    settings = ctx.settings
     if as_json:
-        echo_json(notice_data(notice, zone=zone, now=now, with_history=with_history))
+        echo_json(notice_data(notice, zone=zone, now=now, settings=settings, with_history=with_history))
         return
-    data = notice_data(notice, zone=zone, now=now, with_history=with_history)
+    data = notice_data(notice, zone=zone, now=now, settings=settings, with_history=with_history)
     for key in (
         "uid",
         "status",
@@ -129,6 +154,16 @@ def _print_notice(notice, ctx, *, as_json: bool, with_history: bool = False) -> 
         if isinstance(value, list):
             value = ", ".join(value)
         click.echo(f"{key + ':':14} {value if value not in (None, '') else '-'}")
+    for language, texts in data["languages"].items():
+        if language == settings.language:
+            continue
+        shown = {field: text for field, text in texts.items() if text}
+        if not shown:
+            click.echo(f"{language + ':':14} - (no text of its own: readers get the {settings.language} text)")
+        for field, text in shown.items():
+            if field == "body":
+                text = f"({len(text)} characters; --json shows it)"
+            click.echo(f"{field + '.' + language + ':':14} {text}")
     if data.get("geometry"):
         roles = [feature["properties"]["role"] for feature in data["geometry"]["features"]]
         click.echo(f"{'geometry:':14} {', '.join(roles)} (GeoJSON: --json)")
@@ -155,7 +190,7 @@ def add(draft: bool, as_email: str | None, as_json: bool, **options) -> None:
     """Add a notice; it is published now unless --publish-at or --draft says otherwise
     (or, --as a user, submitted for approval when its severity needs it)."""
     ctx = migrated_context()
-    raw = _raw_fields(**options)
+    raw = _raw_fields(ctx.settings, **options)
     if draft:
         raw["draft"] = True
     now = ctx.clock.now()
@@ -187,7 +222,7 @@ def list_(statuses: tuple[str, ...], show_all: bool, as_json: bool) -> None:
         notices = store.list_notices(session, now, wanted)
     zone = ctx.settings.timezone
     if as_json:
-        echo_json([notice_data(item, zone=zone, now=now) for item in notices])
+        echo_json([notice_data(item, zone=zone, now=now, settings=ctx.settings) for item in notices])
         return
     if not notices:
         click.echo("no notices")
@@ -221,7 +256,7 @@ def show(uid: str, as_json: bool) -> None:
 def update(uid: str, note: str, minor: bool, as_email: str | None, as_json: bool, **options) -> None:
     """Change a notice. `--ends ''` makes it open-ended."""
     ctx = migrated_context()
-    raw = _raw_fields(**options)
+    raw = _raw_fields(ctx.settings, **options)
     if not raw:
         raise UserError("nothing to change: give at least one field option")
     if not note.strip():
@@ -334,6 +369,6 @@ def import_(file: Path, as_json: bool) -> None:
     with ctx.db.session() as session, session.begin():
         created = [store.create_notice(session, fields, now=now, author=author()) for fields in validated]
     if as_json:
-        echo_json([notice_data(item, zone=ctx.settings.timezone, now=now) for item in created])
+        echo_json([notice_data(item, zone=ctx.settings.timezone, now=now, settings=ctx.settings) for item in created])
     else:
         click.echo(f"imported {len(created)} notice{'s' if len(created) != 1 else ''}")

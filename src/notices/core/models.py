@@ -51,6 +51,10 @@ class Notice(Base):
     # ends_at NULL means "until further notice": it never expires by itself.
     ends_at: Mapped[datetime | None] = mapped_column(nullable=True)
     expected_end: Mapped[str] = mapped_column(String(200), default="")
+    # title, summary, body, location_detail and expected_end above are the text in the site's
+    # default language; the other configured languages' text is here, only where given:
+    # {"nl": {"title": "...", "body": "..."}} (notice.languages reads it, with the fallback).
+    translations: Mapped[dict[str, dict[str, str]]] = mapped_column(JSON, default=dict, server_default="{}")
     version: Mapped[int] = mapped_column(Integer, default=1)
     cancelled_at: Mapped[datetime | None] = mapped_column(nullable=True)
     cancel_reason: Mapped[str] = mapped_column(Text, default="")

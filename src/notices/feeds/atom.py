@@ -39,10 +39,15 @@ def notice_url(settings: Settings, notice: NoticeLike) -> str:
     return renderable_notice(notice, settings).url
 
 
+def _words(settings: Settings, view: RenderableNotice) -> Words:
+    """The phrases in the reader's language (the view's), like the notice text."""
+    return Words(view.language, settings)
+
+
 def entry_title(settings: Settings, notice: NoticeLike, now: datetime) -> str:
     """E.g. 'Road closure: Plesmanlaan (until further notice, expected approximately Q3 2027)'."""
     view = renderable_notice(notice, settings)
-    return f"{view.category_label}: {view.title} ({Words.of_site(settings).when(view, now)})"
+    return f"{view.category_label}: {view.title} ({_words(settings, view).when(view, now)})"
 
 
 def entry_html(settings: Settings, notice: NoticeLike, *, note: str = "") -> str:
@@ -54,7 +59,7 @@ def entry_html(settings: Settings, notice: NoticeLike, *, note: str = "") -> str
     lines = []
     if note:
         lines.append(f"<p><strong>{escape(note)}</strong></p>")
-    lines.append(f"<p><strong>When:</strong> {escape(Words.of_site(settings).period(view))}</p>")
+    lines.append(f"<p><strong>When:</strong> {escape(_words(settings, view).period(view))}</p>")
     if view.where:
         lines.append(f"<p><strong>Where:</strong> {escape(view.where)}</p>")
     lines.append(f"<p><strong>Severity:</strong> {escape(view.severity)}</p>")
@@ -73,14 +78,14 @@ def summary_html(settings: Settings, view: RenderableNotice, *, first_line: str 
     and the like) still learn when and where. Escaped, because RSS readers
     treat a description as HTML: '<b>' typed in a summary must show as typed.
     """
-    lines = [first_line, view.summary, f"When: {Words.of_site(settings).period(view)}"]
+    lines = [first_line, view.summary, f"When: {_words(settings, view).period(view)}"]
     if view.where:
         lines.append(f"Where: {view.where}")
     return "<br>\n".join(escape(line) for line in lines if line)
 
 
 def _generator(
-    settings: Settings, *, title: str, subtitle: str, self_url: str, updated: datetime | None
+    settings: Settings, *, title: str, subtitle: str, self_url: str, updated: datetime | None, language: str
 ) -> FeedGenerator:
     generator = FeedGenerator()
     self_url = safe_output_text(self_url)
@@ -92,7 +97,8 @@ def _generator(
     # website, so a reader's "open website" opens the site, not this XML.
     generator.link(href=self_url, rel="self")
     generator.link(href=settings.absolute_url("/"), rel="alternate")
-    generator.language(settings.language)
+    # RSS <language>, Atom xml:lang on the feed: the reader's language (fallback text is marked).
+    generator.language(language)
     generator.updated(renderable_instant(updated) or EPOCH)
     generator.generator("notices")
     generator.load_extension("geo")  # GeoRSS Simple: georss:point, georss:line, georss:polygon
@@ -163,18 +169,22 @@ def build_feed(
     updated: datetime | None,
     now: datetime,
     skipped: list[tuple[str, str]] | None = None,
+    language: str | None = None,
 ) -> bytes:
-    """Upcoming and active notices (already chosen and ordered), one entry per notice."""
+    """Upcoming and active notices (already chosen and ordered), one entry per notice,
+    in `language` (default: the site's)."""
+    language = language if language in settings.languages else settings.language
     generator = _generator(
         settings,
         title=f"{settings.site_name}: notices",
         self_url=self_url,
         updated=updated,
         subtitle="Road closures, works, outages and other notices, upcoming and active.",
+        language=language,
     )
 
     def entry(notice: Notice) -> _Entry:
-        view = renderable_notice(notice, settings)
+        view = renderable_notice(notice, settings, language)
         return {
             "view": view,
             "entry_id": f"urn:uuid:{view.uid}",
@@ -211,6 +221,7 @@ def as_of_event(event: NoticeEvent) -> PastNotice:
     data.setdefault("location_detail", "")
     data.setdefault("cancel_reason", "")
     data.setdefault("geometry", None)  # revisions from before notices had shapes
+    data.setdefault("translations", {})  # revisions from before notices had languages
     return SimpleNamespace(**data, uid=notice.uid, updated_at=revision.changed_at)
 
 
@@ -226,11 +237,13 @@ def build_event_feed(
     self_url: str,
     now: datetime,
     skipped: list[tuple[str, str]] | None = None,
+    language: str | None = None,
 ) -> bytes:
-    """One entry per lifecycle event, newest first, each with its own stable id.
+    """One entry per lifecycle event, newest first, each with its own stable id, in `language`.
 
     Readers that never show an edited item again still surface every change.
     """
+    language = language if language in settings.languages else settings.language
     updated = max((event.occurred_at for event in events), default=None)
     generator = _generator(
         settings,
@@ -238,13 +251,14 @@ def build_event_feed(
         self_url=self_url,
         updated=updated,
         subtitle="Every change to a notice: new, in effect, updated, rescheduled, ended, cancelled.",
+        language=language,
     )
 
-    words = Words.of_site(settings)
+    words = Words(language, settings)
 
     def entry(event: NoticeEvent) -> _Entry:
         as_it_was = as_of_event(event)
-        view = renderable_notice(as_it_was, settings)
+        view = renderable_notice(as_it_was, settings, language)
         label = safe_output_text(words.event(event.kind))
         occurred_at = renderable_instant(event.occurred_at)
         return {

@@ -126,7 +126,10 @@ def build_alert(notice: Notice, *, settings: Settings) -> bytes:
         features = features_of(notice, settings)["features"]
         languages = [settings.language, *(language for language in LANGUAGES if language != settings.language)]
         for language in languages:
-            _add_info(alert, view, features, current.sent, settings=settings, language=language)
+            # One info block per language, each with the notice text in it (a missing translation
+            # is the default language's text, marked; a language the site does not have gets it unmarked).
+            in_language = renderable_notice(notice, settings, language)
+            _add_info(alert, in_language, features, current.sent, settings=settings, language=language)
     return bytes(etree.tostring(alert, xml_declaration=True, encoding="UTF-8", pretty_print=True))
 
 
@@ -192,14 +195,16 @@ def build_cap_index(
     self_url: str,
     updated: datetime | None,
     skipped: list[tuple[str, str]] | None = None,
+    language: str | None = None,
 ) -> bytes:
     """An Atom feed (RFC 4287) with one entry per current CAP message, linking to the message itself.
 
     Written with lxml rather than feedgen: feedgen drops the `type` of entry links, and alerting
     hubs find the CAP documents by `type="application/cap+xml"`.
     """
+    language = language if language in settings.languages else settings.language
     feed = etree.Element(f"{{{ATOM_NAMESPACE}}}feed", nsmap={None: ATOM_NAMESPACE})
-    feed.set("{http://www.w3.org/XML/1998/namespace}lang", settings.language)
+    feed.set("{http://www.w3.org/XML/1998/namespace}lang", language)
     _atom(feed, "id", safe_output_text(self_url))
     _atom(feed, "title", safe_output_text(f"{settings.site_name}: CAP alerts"))
     _atom(feed, "updated", _atom_time(updated or EPOCH))
@@ -209,7 +214,7 @@ def build_cap_index(
     _atom(feed, "link", href=settings.absolute_url("/"), rel="alternate", type="text/html")
 
     def entry(notice: Notice) -> etree._Element:
-        view, current = renderable_notice(notice, settings), messages(notice)[-1]
+        view, current = renderable_notice(notice, settings, language), messages(notice)[-1]
         item = etree.Element(f"{{{ATOM_NAMESPACE}}}entry")
         _atom(item, "id", identifier(view.uid, current.version))
         _atom(item, "title", _headline(view.title))

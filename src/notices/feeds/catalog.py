@@ -66,6 +66,7 @@ class RenderedFeed:
 def render_feed(ctx: AppContext, path: str, filters: Filters, query: str, now: datetime) -> RenderedFeed:
     what, fmt = FEED_PATHS[path]
     settings = ctx.settings
+    language = filters.language or settings.language
     self_url = settings.absolute_url(path) + (f"?{query}" if query else "")
     skipped: list[tuple[str, str]] = []
     with ctx.db.session() as session:
@@ -74,26 +75,35 @@ def render_feed(ctx: AppContext, path: str, filters: Filters, query: str, now: d
         if what == "notices":
             notices = store.visible_notices(session, now, filters)
             body = build_feed(
-                notices, settings=settings, fmt=fmt, self_url=self_url, updated=last_change, now=now, skipped=skipped
+                notices,
+                settings=settings,
+                fmt=fmt,
+                self_url=self_url,
+                updated=last_change,
+                now=now,
+                skipped=skipped,
+                language=language,
             )
             valid_until = next_boundary
         elif what == "events":
             events = store.recent_events(session, now, filters, history=HISTORY)
-            body = build_event_feed(events, settings=settings, fmt=fmt, self_url=self_url, now=now, skipped=skipped)
+            body = build_event_feed(
+                events, settings=settings, fmt=fmt, self_url=self_url, now=now, skipped=skipped, language=language
+            )
             valid_until = _earliest(next_boundary, now + WINDOW_REFRESH if events else None)
         elif what == "geojson":
             notices = store.visible_notices(session, now, filters)
-            body = geojson.build_geojson(notices, settings=settings, now=now, skipped=skipped)
+            body = geojson.build_geojson(notices, settings=settings, now=now, skipped=skipped, language=language)
             valid_until = next_boundary
         elif what == "cap":
             notices = cap_notices(session, now, filters)
             body = cap.build_cap_index(
-                notices, settings=settings, self_url=self_url, updated=last_change, skipped=skipped
+                notices, settings=settings, self_url=self_url, updated=last_change, skipped=skipped, language=language
             )
             valid_until = _earliest(next_boundary, now + WINDOW_REFRESH if notices else None)
         elif what == "closures":
             notices = store.visible_notices(session, now, filters)
-            body = closures.build_closures(notices, settings=settings, now=now, skipped=skipped)
+            body = closures.build_closures(notices, settings=settings, now=now, skipped=skipped, language=language)
             valid_until = next_boundary
             if closures.has_open_ended(notices):
                 # The open-ended closures' end moved at midnight: new bytes, so a new Last-Modified.
@@ -101,7 +111,7 @@ def render_feed(ctx: AppContext, path: str, filters: Filters, query: str, now: d
                 last_change = max(last_change, horizon_moved_at(now, settings.timezone))
         else:
             notices = store.calendar_notices(session, now, filters, history=HISTORY)
-            body = build_calendar(notices, settings=settings, now=now, skipped=skipped)
+            body = build_calendar(notices, settings=settings, now=now, skipped=skipped, language=language)
             valid_until = _earliest(next_boundary, *_calendar_changes(notices, now, settings.timezone))
             if any(is_rolling(notice) for notice in notices):
                 # The rolling horizon moved at midnight: the bytes changed, so must Last-Modified.

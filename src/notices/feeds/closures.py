@@ -71,8 +71,10 @@ def _time(instant: datetime, settings: Settings) -> str:
     return renderable_instant(instant).astimezone(settings.timezone).isoformat(timespec="seconds")
 
 
-def notice_incidents(notice: Notice, *, settings: Settings, now: datetime) -> list[dict[str, Any]]:
-    view = renderable_notice(notice, settings)
+def notice_incidents(
+    notice: Notice, *, settings: Settings, now: datetime, language: str | None = None
+) -> list[dict[str, Any]]:
+    view = renderable_notice(notice, settings, language)
     ends = view.ends_at if view.ends_at is not None else open_ended_until(now, settings)
     street = view.places[0] if view.places else view.title
     description = view.title if not view.summary else f"{view.title}. {view.summary}"
@@ -99,12 +101,21 @@ def notice_incidents(notice: Notice, *, settings: Settings, now: datetime) -> li
 
 
 def build_closures(
-    notices: Sequence[Notice], *, settings: Settings, now: datetime, skipped: list[tuple[str, str]] | None = None
+    notices: Sequence[Notice],
+    *,
+    settings: Settings,
+    now: datetime,
+    skipped: list[tuple[str, str]] | None = None,
+    language: str | None = None,
 ) -> bytes:
     """The CIFS JSON document for the notices given (those not listed are left out here)."""
     listed = render_each(
         notices,
-        lambda notice: notice_incidents(notice, settings=settings, now=now) if is_listed(notice, now, settings) else [],
+        lambda notice: (
+            notice_incidents(notice, settings=settings, now=now, language=language)
+            if is_listed(notice, now, settings)
+            else []
+        ),
         describe=lambda notice: f"notice {notice.uid}",
         skipped=skipped,
     )

@@ -22,9 +22,12 @@ from notices.notice.times import isoformat_site
 MEDIA_TYPE = "application/geo+json"
 
 
-def notice_features(notice: Notice, *, settings: Settings, now: datetime) -> list[dict[str, Any]]:
-    """The notice's features with the properties feed readers need (text made safe for any output)."""
-    view = renderable_notice(notice, settings)
+def notice_features(
+    notice: Notice, *, settings: Settings, now: datetime, language: str | None = None
+) -> list[dict[str, Any]]:
+    """The notice's features with the properties feed readers need (text made safe for any output),
+    the text in `language` (default: the site's; a missing translation falls back, marked)."""
+    view = renderable_notice(notice, settings, language)
     zone = settings.timezone
     about = {
         "uid": view.uid,
@@ -37,6 +40,7 @@ def notice_features(notice: Notice, *, settings: Settings, now: datetime) -> lis
         "ends": isoformat_site(view.ends_at, zone) if view.ends_at else None,
         "expected_end": view.expected_end,
         "url": view.url,
+        "language": view.text_language,
     }
     features = []
     for index, feature in enumerate(features_of(notice, settings)["features"]):
@@ -48,13 +52,18 @@ def notice_features(notice: Notice, *, settings: Settings, now: datetime) -> lis
 
 
 def build_geojson(
-    notices: Sequence[Notice], *, settings: Settings, now: datetime, skipped: list[tuple[str, str]] | None = None
+    notices: Sequence[Notice],
+    *,
+    settings: Settings,
+    now: datetime,
+    skipped: list[tuple[str, str]] | None = None,
+    language: str | None = None,
 ) -> bytes:
     """The FeatureCollection of the notices given (already chosen and ordered); same data, same bytes."""
     # One notice, several features; a notice that cannot be rendered costs only its own.
     each_notice = render_each(
         notices,
-        lambda notice: notice_features(notice, settings=settings, now=now),
+        lambda notice: notice_features(notice, settings=settings, now=now, language=language),
         describe=lambda notice: f"notice {notice.uid}",
         skipped=skipped,
     )

@@ -102,11 +102,18 @@ def _span(view: RenderableNotice, zone: ZoneInfo, horizon: date) -> tuple[date, 
 
 
 def build_calendar(
-    notices: Sequence[Notice], *, settings: Settings, now: datetime, skipped: list[tuple[str, str]] | None = None
+    notices: Sequence[Notice],
+    *,
+    settings: Settings,
+    now: datetime,
+    skipped: list[tuple[str, str]] | None = None,
+    language: str | None = None,
 ) -> bytes:
-    """The calendar as of `now` (which only sets the rolling horizon): the same bytes for the same data and day."""
+    """The calendar as of `now` (which only sets the rolling horizon): the same bytes for the same data and day.
+    The notice text in `language` (default: the site's), each text property with its LANGUAGE."""
     zone = settings.timezone
-    words = Words.of_site(settings)
+    language = language if language in settings.languages else settings.language
+    words = Words(language, settings)
     horizon = horizon_date(now, zone)
     calendar = Calendar()
     calendar.add("prodid", "-//notices//notices//EN")
@@ -118,7 +125,12 @@ def build_calendar(
     zoned: list[datetime] = []
 
     def vevent(notice: Notice) -> tuple[Event, list[datetime]]:
-        view = renderable_notice(notice, settings)
+        view = renderable_notice(notice, settings, language)
+
+        def spoken(field: str) -> dict[str, str]:
+            # RFC 5545 3.2.10: the language of the property's text, the default's where it fell back.
+            return {"LANGUAGE": settings.language if field in view.fallback_fields else view.language}
+
         event = Event()
         event.add("uid", f"{view.uid}@notices")
         event.add("sequence", view.version)
@@ -129,11 +141,11 @@ def build_calendar(
         event.add("dtstamp", view.created_at.astimezone(UTC))
         event.add("last-modified", view.updated_at.astimezone(UTC))
         event.add("created", view.created_at.astimezone(UTC))
-        event.add("summary", _summary(view, words))
+        event.add("summary", _summary(view, words), parameters=spoken("title"))
         start, end = _span(view, zone, horizon)
         event.add("dtstart", start)
         event.add("dtend", end)
-        event.add("description", _description(view, words))
+        event.add("description", _description(view, words), parameters=spoken("body"))
         # An X- property is of unknown type to icalendar: say it is TEXT, so it is escaped as one.
         event.add(
             "x-alt-desc",
@@ -143,7 +155,9 @@ def build_calendar(
         event.add("url", view.url)
         if view.where:
             event.add(
-                "location", ", ".join([*view.places, view.location_detail] if view.location_detail else view.places)
+                "location",
+                ", ".join([*view.places, view.location_detail] if view.location_detail else view.places),
+                parameters=spoken("location_detail"),
             )
         if (point := geo_point(notice, settings)) is not None:
             event.add("geo", point)

@@ -80,7 +80,7 @@ def _enqueue_event(
         event_id=key,
         type=event_type(kind),
         occurred_at=event.occurred_at,
-        notice=notice_data(event.notice, zone=settings.timezone, now=now),
+        notice=notice_data(event.notice, zone=settings.timezone, now=now, settings=settings),
         url=settings.absolute_url(f"notices/{event.notice.uid}"),
     )
     rows = []

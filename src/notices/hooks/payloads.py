@@ -25,11 +25,13 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from types import SimpleNamespace
 from typing import Any
 
 from notices.core.config import Settings
 from notices.core.errors import InvalidField
 from notices.core.safe_text import strip_unsafe
+from notices.notice.languages import TEXT_FIELDS, shown_text, text_in
 from notices.notice.wording import Words
 
 KINDS = ("webhook", "slack", "teams")
@@ -104,7 +106,7 @@ def render(kind: str, event: HookEvent, language: str, settings: Settings) -> tu
     if event.type not in EVENT_TYPES:
         raise InvalidField("type", f"unknown event type {event.type!r}; expected one of {', '.join(EVENT_TYPES)}")
     if kind == "webhook":
-        body: dict[str, Any] = webhook_body(event)
+        body: dict[str, Any] = webhook_body(event, language, settings)
     elif kind in ("slack", "teams"):
         message = _Message.of(event, language, settings)
         body = slack_body(message) if kind == "slack" else teams_body(message)
@@ -123,13 +125,37 @@ def _dumps(body: dict[str, Any]) -> bytes:
 # Webhook -------------------------------------------------------------------------------------
 
 
-def webhook_body(event: HookEvent) -> dict[str, Any]:
-    """The Standard Webhooks payload: `type`, `timestamp` (of the event, not the attempt) and `data`."""
+def webhook_body(event: HookEvent, language: str | None = None, settings: Settings | None = None) -> dict[str, Any]:
+    """The Standard Webhooks payload: `type`, `timestamp` (of the event, not the attempt) and `data`,
+    the notice's text fields in the endpoint's `language` as the API gives them with `?lang=`
+    (a missing translation: the default language's text; `languages` has every language's own)."""
+    data = dict(event.notice)
+    # Data from before notices had languages (no `languages`) goes out as it is.
+    if language is not None and settings is not None and isinstance(event.notice.get("languages"), Mapping):
+        chosen = language if language in settings.languages else settings.language
+        reader = _reader(event.notice, settings)
+        data.update({field: text_in(reader, field, chosen, settings)[0] for field in TEXT_FIELDS})
+        data["language"] = chosen
     return {
         "type": event.type,
         "timestamp": _utc_iso(event.occurred_at),
-        "data": _cleaned(event.notice),
+        "data": _cleaned(data),
     }
+
+
+def _reader(notice: Mapping[str, Any], settings: Settings) -> SimpleNamespace:
+    """The API's notice data read like a notice row, for notice.languages (own text per language)."""
+    by_language = notice.get("languages")
+    by_language = by_language if isinstance(by_language, Mapping) else {}
+    default = by_language.get(settings.language)
+    default = default if isinstance(default, Mapping) else notice
+    texts = {field: _text(default.get(field)) for field in TEXT_FIELDS}
+    translations = {
+        language: {field: _text(own.get(field)) for field in TEXT_FIELDS}
+        for language, own in by_language.items()
+        if language != settings.language and isinstance(own, Mapping)
+    }
+    return SimpleNamespace(**texts, translations=translations)
 
 
 def _utc_iso(instant: datetime) -> str:
@@ -179,22 +205,25 @@ class _Message:
     def of(cls, event: HookEvent, language: str, settings: Settings) -> _Message:
         words = Words(language, settings)
         notice = event.notice
+        reader = _reader(notice, settings)
+        # The notice text in the endpoint's language; a missing translation is marked "(in English)".
+        shown = {field: shown_text(reader, field, language, settings)[0] for field in TEXT_FIELDS}
         category = words.category(_text(notice.get("category")))
         severity = words.severity(_text(notice.get("severity")))
         labels = _LABELS[words.language]
         kind = _EVENT_WORDS[event.type]
         headline = f"{labels['test'] if kind == 'test' else words.event(kind)} · {category} · {severity}"
         where = words.locations(_text(key) for key in notice.get("locations") or ())
-        detail = _one_line(notice.get("location_detail"))
+        detail = _one_line(shown["location_detail"])
         if detail:
             where = f"{where} ({detail})" if where else detail
         reason = _one_line(notice.get("cancel_reason")) if event.type == "notice.cancelled" else ""
         return cls(
             headline=headline,
-            title=_one_line(notice.get("title")),
-            summary=_text(notice.get("summary")).strip(),
+            title=_one_line(shown["title"]),
+            summary=_text(shown["summary"]).strip(),
             severity=_text(notice.get("severity")),
-            when=_when(notice, words),
+            when=_when(notice | {"expected_end": shown["expected_end"]}, words),
             where=where,
             reason=reason,
             labels=labels,

@@ -58,12 +58,14 @@ def test_delivery(endpoint: HookEndpoint, *, settings: Settings, now: datetime) 
         event_id=f"test-{secrets.token_hex(8)}",
         type="notice.published",
         occurred_at=now,
-        notice=notice_data(notice, zone=settings.timezone, now=now),
+        notice=notice_data(notice, zone=settings.timezone, now=now, settings=settings),
         url=settings.absolute_url(""),
     )
     if endpoint.kind == EndpointKind.WEBHOOK:
         body = json.dumps(
-            payloads.webhook_body(event) | {"type": TEST_TYPE}, ensure_ascii=False, separators=(",", ":")
+            payloads.webhook_body(event, endpoint.language, settings) | {"type": TEST_TYPE},
+            ensure_ascii=False,
+            separators=(",", ":"),
         ).encode()
         content_type = payloads.JSON
     else:

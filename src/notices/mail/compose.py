@@ -33,6 +33,7 @@ from notices.mail.message import (
 )
 from notices.mail.outbox import message_id
 from notices.notice import store
+from notices.notice.languages import in_language
 from notices.notice.lifecycle import Status, status_at
 from notices.notice.markup import NoticeLike
 from notices.notice.wording import Words
@@ -67,10 +68,14 @@ def mail_context(
     }
 
 
-def preview_alert(env: Environment, settings: Settings, notice: NoticeLike, *, now: datetime) -> RenderedMail:
-    """The "new notice" alert as an immediate subscriber in the site's language would get it."""
+def preview_alert(
+    env: Environment, settings: Settings, notice: NoticeLike, *, now: datetime, language: str | None = None
+) -> RenderedMail:
+    """The "new notice" alert as an immediate subscriber in `language` (default: the site's) would
+    get it; `notice` is already in that language (notice.languages.in_language)."""
+    language = language or settings.language
     reader = SimpleNamespace(
-        language=settings.language, frequency=Frequency.IMMEDIATE, email="you@example.org", categories=[], locations=[]
+        language=language, frequency=Frequency.IMMEDIATE, email="you@example.org", categories=[], locations=[]
     )
     context = mail_context(
         settings,
@@ -81,7 +86,7 @@ def preview_alert(env: Environment, settings: Settings, notice: NoticeLike, *, n
         event=EventKind.PUBLISHED,
         notice_url=settings.absolute_url(f"/notices/{notice.uid}"),
     )
-    return render_mail(env, DeliveryKind.ALERT, settings.language, context)
+    return render_mail(env, DeliveryKind.ALERT, language, context)
 
 
 class Skip(Exception):
@@ -204,7 +209,11 @@ class Composer:
         event = delivery.payload["event"]
         if event != EventKind.CANCELLED and status_at(notice, now) is Status.CANCELLED:
             raise Skip("the notice was cancelled before the alert went out")
-        context = {"notice": notice, "event": event, "notice_url": self.settings.absolute_url(f"/notices/{notice.uid}")}
+        context = {
+            "notice": in_language(notice, subscriber.language, self.settings),
+            "event": event,
+            "notice_url": self.settings.absolute_url(f"/notices/{notice.uid}"),
+        }
         return context, (notice.uid, notice.version, event)
 
     def _reminder(self, session: Session, delivery: Delivery, subscriber: Subscriber, now: datetime) -> Specific:
@@ -215,7 +224,10 @@ class Composer:
         if reminded_of is not None and datetime.fromisoformat(reminded_of) != notice.starts_at:
             # The start moved after this was enqueued: a reminder keyed to the new start takes its place.
             raise Skip("the notice's start has moved since")
-        context = {"notice": notice, "notice_url": self.settings.absolute_url(f"/notices/{notice.uid}")}
+        context = {
+            "notice": in_language(notice, subscriber.language, self.settings),
+            "notice_url": self.settings.absolute_url(f"/notices/{notice.uid}"),
+        }
         return context, (notice.uid, notice.version)
 
     def _digest(self, session: Session, delivery: Delivery, subscriber: Subscriber, now: datetime) -> Specific:
@@ -232,5 +244,10 @@ class Composer:
         sections = digests.sections_for(snapshot, subscriptions.filters_of(subscriber))
         if self.settings.skip_empty_digests and not sections.has_news:
             raise Skip("nothing new for this subscriber")
-        context = {"period": snapshot.period, "sections": sections, "frequency": payload["frequency"]}
+        context = {
+            "period": snapshot.period,
+            "sections": digests.in_language(sections, subscriber.language, self.settings),
+            "frequency": payload["frequency"],
+        }
+        # The shared rendering's key holds the subscriber's language too (_shared_template).
         return context, (key, sections.fingerprint())

@@ -20,7 +20,7 @@ from notices.core.db import insert_ignoring_duplicates
 from notices.core.models import DigestRun, Notice, NoticeEvent, table_of
 from notices.core.states import DeliveryKind, EventKind, Frequency
 from notices.mail import outbox, subscriptions
-from notices.notice import store
+from notices.notice import languages, store
 from notices.notice.lifecycle import Filters, Status, status_at
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -107,6 +107,22 @@ class DigestSections:
     def has_news(self) -> bool:
         """Anything a reader did not know yesterday or needs to act on this week."""
         return bool(self.new or self.changed or self.starting or self.ending)
+
+
+def in_language(sections: DigestSections, language: str, settings: Settings) -> DigestSections:
+    """The same sections, each notice read in `language` (its text, or the default's marked)."""
+
+    def read(notice: Notice) -> Notice:
+        shown: Notice = languages.in_language(notice, language, settings)
+        return shown
+
+    return DigestSections(
+        new=[read(n) for n in sections.new],
+        changed=[(read(n), events) for n, events in sections.changed],
+        starting=[read(n) for n in sections.starting],
+        ending=[read(n) for n in sections.ending],
+        active=[read(n) for n in sections.active],
+    )
 
 
 def load_snapshot(session: Session, period: DigestPeriod) -> DigestSnapshot:

@@ -92,6 +92,9 @@ class Filters:
     categories: frozenset[str] = frozenset()
     locations: frozenset[str] = frozenset()
     min_severity: str | None = None
+    # Not a filter but the reader's language for the notice text (`?lang=`; None: the site's
+    # default). It rides along so feed cache keys and ETags differ per language.
+    language: str | None = None
 
     def matches(self, notice: Filterable) -> bool:
         if self.categories and notice.category not in self.categories:

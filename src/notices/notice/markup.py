@@ -17,6 +17,7 @@ import nh3
 from notices.core.config import Settings
 from notices.core.safe_text import strip_unsafe
 from notices.notice.html_text import html_to_text
+from notices.notice.languages import TEXT_FIELDS, shown_text
 from notices.notice.lifecycle import Timed
 
 log = logging.getLogger(__name__)
@@ -182,6 +183,16 @@ class RenderableNotice:
     created_at: datetime
     updated_at: datetime
     base_url: str
+    # The reader's language, and the text fields shown in the default language instead
+    # (each carries the marker, e.g. "(in English)", already: no renderer can forget it).
+    language: str = "en"
+    fallback_fields: frozenset[str] = frozenset()
+    text_language: str = "en"  # the title's language: the reader's own, or the default's
+
+    @property
+    def fallback(self) -> bool:
+        """True when the title (the notice as a whole) is shown in the default language."""
+        return "title" in self.fallback_fields
 
     @property
     def where(self) -> str:
@@ -224,27 +235,38 @@ class NoticeLike(Timed, Protocol):
     def updated_at(self) -> datetime: ...
 
 
-def renderable_notice(notice: NoticeLike, settings: Settings) -> RenderableNotice:
-    """The renderable view of a notice, a revision snapshot or an unsaved preview (idempotent)."""
+def renderable_notice(notice: NoticeLike, settings: Settings, language: str | None = None) -> RenderableNotice:
+    """The renderable view of a notice, a revision snapshot or an unsaved preview (idempotent),
+    for a reader of `language` (default: the site's): text missing in it is the default
+    language's, marked as such."""
+    language = language if language in settings.languages else settings.language
     if isinstance(notice, RenderableNotice):
         return notice
     text = safe_output_text
+    fallback_fields: set[str] = set()
+
+    texts: dict[str, str] = {}
+    for field in TEXT_FIELDS:
+        value, fell_back = shown_text(notice, field, language, settings)
+        texts[field] = text(value)
+        if fell_back:
+            fallback_fields.add(field)
     locations = tuple(text(key) for key in notice.locations)
     updated_at = renderable_instant(notice.updated_at)
     return RenderableNotice(
         uid=text(str(notice.uid)),
         url=settings.absolute_url(f"/notices/{text(str(notice.uid))}"),
         version=notice.version,
-        title=text(notice.title),
-        summary=text(notice.summary),
-        body=text(notice.body),
+        title=texts["title"],
+        summary=texts["summary"],
+        body=texts["body"],
         category=text(notice.category),
-        category_label=text(settings.label("categories", notice.category, settings.language)),
+        category_label=text(settings.label("categories", notice.category, language)),
         severity=text(notice.severity),
         locations=locations,
-        places=tuple(text(settings.label("locations", key, settings.language)) for key in notice.locations),
-        location_detail=text(getattr(notice, "location_detail", "")),
-        expected_end=text(notice.expected_end),
+        places=tuple(text(settings.label("locations", key, language)) for key in notice.locations),
+        location_detail=texts["location_detail"],
+        expected_end=texts["expected_end"],
         cancel_reason=text(getattr(notice, "cancel_reason", "")),
         publish_at=renderable_instant(notice.publish_at),
         starts_at=renderable_instant(notice.starts_at),
@@ -253,4 +275,7 @@ def renderable_notice(notice: NoticeLike, settings: Settings) -> RenderableNotic
         created_at=renderable_instant(getattr(notice, "created_at", None)) or updated_at,
         updated_at=updated_at,
         base_url=settings.base_url,
+        language=language,
+        fallback_fields=frozenset(fallback_fields),
+        text_language=settings.language if "title" in fallback_fields else language,
     )

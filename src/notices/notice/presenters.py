@@ -6,7 +6,9 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from notices.core.config import Settings
 from notices.core.models import Notice
+from notices.notice.languages import TEXT_FIELDS, text_in, texts_by_language
 from notices.notice.lifecycle import status_at
 from notices.notice.times import isoformat_site
 
@@ -15,7 +17,18 @@ def _time(instant: datetime | None, zone: ZoneInfo) -> str | None:
     return isoformat_site(instant, zone) if instant is not None else None
 
 
-def notice_data(notice: Notice, *, zone: ZoneInfo, now: datetime, with_history: bool = False) -> dict[str, Any]:
+def notice_data(
+    notice: Notice,
+    *,
+    zone: ZoneInfo,
+    now: datetime,
+    settings: Settings | None = None,
+    language: str | None = None,
+    with_history: bool = False,
+) -> dict[str, Any]:
+    """The notice as plain data. With `settings`: the text fields in `language` (default: the
+    site's; a missing translation gives the default language's text, no marker: `languages`
+    says what exists) and `languages`, every configured language's own text."""
     data: dict[str, object] = {
         "uid": notice.uid,
         "status": str(status_at(notice, now)),
@@ -39,6 +52,12 @@ def notice_data(notice: Notice, *, zone: ZoneInfo, now: datetime, with_history: 
         "updated_at": _time(notice.updated_at, zone),
         "updated_by": notice.updated_by,
     }
+    if settings is not None:
+        chosen = language if language in settings.languages else settings.language
+        for field in TEXT_FIELDS:
+            data[field] = text_in(notice, field, chosen, settings)[0]
+        data["language"] = chosen
+        data["languages"] = texts_by_language(notice, settings)
     if with_history:
         data["events"] = [
             {
@@ -56,7 +75,16 @@ def notice_data(notice: Notice, *, zone: ZoneInfo, now: datetime, with_history: 
                 "changed_at": _time(revision.changed_at, zone),
                 "changed_by": revision.changed_by,
                 "change_note": revision.change_note,
+                **({"languages": texts_by_language(_Snapshot(revision.snapshot), settings)} if settings else {}),
             }
             for revision in notice.revisions
         ]
     return data
+
+
+class _Snapshot:
+    """A revision's snapshot read like a notice (texts_by_language reads attributes)."""
+
+    def __init__(self, data: dict[str, Any]) -> None:
+        self.__dict__.update({field: data.get(field) or "" for field in TEXT_FIELDS})
+        self.translations = data.get("translations") or {}

@@ -41,12 +41,15 @@ PUBLIC_FIELDS = (
     "ends_at",
     "expected_end",
     "geometry",
+    # The other languages' text (see notice.languages): revisions and the history carry every language.
+    "translations",
 )
 
 
 def fields_of(notice: Notice) -> NoticeFields:
     values = {name: getattr(notice, name) for name in PUBLIC_FIELDS}
     values["locations"] = tuple(values["locations"] or ())
+    values["translations"] = {language: dict(texts) for language, texts in (values["translations"] or {}).items()}
     return NoticeFields(**values)
 
 

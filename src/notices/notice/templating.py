@@ -8,6 +8,7 @@ from markupsafe import Markup
 from notices.core.config import Settings
 from notices.core.resources import templates_dir
 from notices.notice.geometry import features_of
+from notices.notice.languages import field_label, language_name
 from notices.notice.markup import markdown_to_html, renderable_instant
 from notices.notice.times import isoformat_site
 from notices.notice.wording import Words
@@ -43,5 +44,7 @@ def make_environment(settings: Settings) -> Environment:
         # Whether the notice page shows a map (its own shapes or its locations'): emails link to it.
         has_map=lambda notice: bool(features_of(notice, settings)["features"]),
         map_url=lambda notice: settings.absolute_url(f"/notices/{notice.uid}") + "#map",
+        language_name=language_name,
+        field_label=field_label,
     )
     return environment

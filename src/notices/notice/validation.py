@@ -16,6 +16,7 @@ from notices.core.config import SEVERITIES, Settings
 from notices.core.errors import InvalidField
 from notices.core.safe_text import clean_text
 from notices.notice.geometry import parse_geometry
+from notices.notice.languages import TEXT_FIELDS
 from notices.notice.times import TimeInputError, check_window, parse_instant, to_utc
 
 TIME_FIELDS = ("publish_at", "starts_at", "ends_at")
@@ -40,17 +41,22 @@ class NoticeFields:
     ends_at: datetime | None = None
     expected_end: str = ""
     geometry: dict[str, Any] | None = field(default=None)
+    # The other languages' text, only the fields given: {"nl": {"title": "..."}} (see notice.languages).
+    translations: dict[str, dict[str, str]] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         return {item.name: getattr(self, item.name) for item in fields(self)}
 
 
-KNOWN_KEYS = {item.name for item in fields(NoticeFields)} | {"draft"}
+# Other languages come inside the text fields ({"title": {"nl": ...}}), never as a key of their own.
+KNOWN_KEYS = {item.name for item in fields(NoticeFields)} - {"translations"} | {"draft"}
 
 
 def parse_new_notice(raw: Mapping[str, Any], *, settings: Settings, now: datetime) -> NoticeFields:
     """Validate the fields of a new notice. Not a draft: publish_at defaults to now."""
     _refuse_unknown_keys(raw)
+    if isinstance(raw.get("title"), Mapping) and _blank(raw["title"].get(settings.language)):
+        raise InvalidField(f"title.{settings.language}", "is required (the default language's title)")
     for required in ("title", "category", "starts_at"):
         if _blank(raw.get(required)):
             raise InvalidField(required, "is required")
@@ -59,7 +65,9 @@ def parse_new_notice(raw: Mapping[str, Any], *, settings: Settings, now: datetim
         raise InvalidField("publish_at", "a draft has no publication time; leave out one of draft and publish_at")
     values = _parse_present(raw, settings=settings, now=now)
     if not values.get("title"):
-        raise InvalidField("title", "is required (only invisible characters were given)")
+        raise InvalidField(_title_name(raw, settings), "is required (only invisible characters were given)")
+    if "translations" in values:
+        values["translations"] = _merged({}, values["translations"])
     if not draft and values.get("publish_at") is None:
         values["publish_at"] = now
     notice = NoticeFields(**values)
@@ -70,12 +78,17 @@ def parse_new_notice(raw: Mapping[str, Any], *, settings: Settings, now: datetim
 def parse_changes(raw: Mapping[str, Any], *, current: NoticeFields, settings: Settings, now: datetime) -> NoticeFields:
     """Apply a partial update to `current`; only keys present in `raw` change."""
     _refuse_unknown_keys(raw, allowed=KNOWN_KEYS - {"draft"})
+    title = raw.get("title")
+    if isinstance(title, Mapping) and settings.language in title and _blank(title[settings.language]):
+        raise InvalidField(f"title.{settings.language}", "cannot be empty (the default language's title)")
     for required in ("title", "category", "starts_at"):
         if required in raw and _blank(raw[required]):
             raise InvalidField(required, "cannot be empty")
     values = _parse_present(raw, settings=settings, now=now, clearable=True)
     if "title" in values and not values["title"]:
-        raise InvalidField("title", "cannot be empty (only invisible characters were given)")
+        raise InvalidField(_title_name(raw, settings), "cannot be empty (only invisible characters were given)")
+    if "translations" in values:
+        values["translations"] = _merged(current.translations, values["translations"])
     changed = replace(current, **values)
     check_consistent(changed)
     return changed
@@ -102,9 +115,24 @@ def _parse_present(
     raw: Mapping[str, Any], *, settings: Settings, now: datetime, clearable: bool = False
 ) -> dict[str, Any]:
     values: dict[str, Any] = {}
-    for name in ("title", "summary", "body", "expected_end", "location_detail"):
-        if name in raw and raw[name] is not None:
-            values[name] = _text(raw[name], name, one_line=name in ("title", "expected_end"))
+    translated: dict[str, dict[str, str]] = {}
+    for name in TEXT_FIELDS:
+        if name not in raw or raw[name] is None:
+            continue
+        one_line = name in ("title", "expected_end")
+        if not isinstance(raw[name], Mapping):
+            values[name] = _text(raw[name], name, one_line=one_line)
+            continue
+        for language, value in _per_language(raw[name], name, settings).items():
+            text = _text(
+                "" if value is None else value, f"{name}.{language}", one_line=one_line, limit=TEXT_LIMITS[name]
+            )
+            if language == settings.language:
+                values[name] = text
+            else:
+                translated.setdefault(language, {})[name] = text
+    if translated:
+        values["translations"] = translated
     if "category" in raw:
         values["category"] = choose(raw["category"], "category", settings.categories)
     if raw.get("severity") is not None:
@@ -126,12 +154,41 @@ def _parse_present(
     return values
 
 
+def _per_language(value: Mapping[Any, Any], name: str, settings: Settings) -> Mapping[str, Any]:
+    """`{"en": "...", "nl": "..."}`: every key one of the site's languages, or the whole input is refused."""
+    for language in value:
+        if not isinstance(language, str) or language not in settings.languages:
+            raise InvalidField(
+                f"{name}.{language}", f"unknown language; this site's languages are {', '.join(settings.languages)}"
+            )
+    return value
+
+
+def _merged(
+    current: Mapping[str, Mapping[str, str]], changes: Mapping[str, Mapping[str, str]]
+) -> dict[str, dict[str, str]]:
+    """`current` with `changes` applied; an empty text removes that field, an empty language goes."""
+    merged = {language: dict(texts) for language, texts in current.items()}
+    for language, texts in changes.items():
+        own = merged.setdefault(language, {})
+        for name, text in texts.items():
+            if text:
+                own[name] = text
+            else:
+                own.pop(name, None)
+    return {language: texts for language, texts in merged.items() if texts}
+
+
+def _title_name(raw: Mapping[str, Any], settings: Settings) -> str:
+    return f"title.{settings.language}" if isinstance(raw.get("title"), Mapping) else "title"
+
+
 def _text(value: Any, name: str, *, one_line: bool, limit: int | None = None) -> str:
     if not isinstance(value, str):
         raise InvalidField(name, f"must be text, got {type(value).__name__}")
     # Invisible characters that break feeds or disguise text are dropped (see safe_text).
     text = clean_text(value, one_line=one_line)
-    limit = limit or TEXT_LIMITS[name]
+    limit = limit or TEXT_LIMITS[name.partition(".")[0]]
     if len(text) > limit:
         raise InvalidField(name, f"is {len(text)} characters long; at most {limit} are allowed")
     return text

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from http import HTTPStatus
+from typing import Any
 
 from fastapi import Request
 from fastapi.exceptions import RequestValidationError
@@ -39,8 +40,15 @@ def json_error(error: NoticesError) -> JSONResponse:
 
 async def validation_error(request: Request, error: RequestValidationError) -> JSONResponse:
     """Pydantic's errors, reduced to the first one, naming the field the way a client wrote it."""
-    first = error.errors()[0]
-    location = [str(part) for part in first.get("loc", ()) if part not in ("body", "query", "path")]
+    errors = error.errors()
+    first = errors[0]
+    if any(_is_union_tag(part) for part in first.get("loc", ())):
+        # A text field is a string or one string per language: pydantic reports both
+        # alternatives; the one about the shape the client did not send is noise.
+        first = next((e for e in errors if not _wrong_member(e)), first)
+    location = [
+        str(part) for part in first.get("loc", ()) if part not in ("body", "query", "path") and not _is_union_tag(part)
+    ]
     if first.get("type") == "json_invalid":
         return JSONResponse(error_body("the request body is not valid JSON", "body"), status_code=400)
     field = ".".join(location) or None
@@ -48,3 +56,14 @@ async def validation_error(request: Request, error: RequestValidationError) -> J
     if first.get("type") == "extra_forbidden":
         message = "unknown field"
     return JSONResponse(error_body(message, field), status_code=422)
+
+
+def _is_union_tag(part: object) -> bool:
+    """A location part naming a member of a union ("constrained-str", "dict[str,constrained-str]")."""
+    return isinstance(part, str) and (part in ("str", "constrained-str") or part.startswith("dict["))
+
+
+def _wrong_member(error: Any) -> bool:
+    """A union member's "not my shape" error (a dict is not a string, a string is not a dict)."""
+    location = error.get("loc", ())
+    return error.get("type") in ("string_type", "dict_type") and bool(location) and _is_union_tag(location[-1])

@@ -7,7 +7,7 @@ are filled in as enums when the app is built (see api_routes.describe_site_choic
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
@@ -24,6 +24,13 @@ EXAMPLE_NOTICE: dict[str, Any] = {
     "locations": ["plesmanlaan", "sylviusweg"],
     "starts_at": "2025-11-14T16:00",
     "expected_end": "approximately Q3 2027",
+}
+EXAMPLE_BILINGUAL: dict[str, Any] = EXAMPLE_NOTICE | {
+    "title": {
+        "en": "Plesmanlaan closed between Sylviusweg and Einsteinweg",
+        "nl": "Plesmanlaan afgesloten tussen Sylviusweg en Einsteinweg",
+    },
+    "expected_end": {"en": "approximately Q3 2027", "nl": "ongeveer Q3 2027"},
 }
 GEOMETRY_HELP = (
     "Where, as GeoJSON (RFC 7946, [longitude, latitude] in WGS 84): a FeatureCollection whose features have "
@@ -61,20 +68,60 @@ def _schema(
     return edit
 
 
+# A text field is a plain string (the site's default language) or one string per language,
+# {"en": "...", "nl": "..."}: the keys are this site's languages (filled in as an enum by
+# api_routes.describe_site_choices); each text has the same limit as the plain string.
+_BY_LANGUAGE = Field(
+    min_length=1,
+    json_schema_extra={"propertyNames": {"type": "string", SITE_CHOICES: "languages"}},
+    description='The text per language, e.g. {"en": "...", "nl": "..."}',
+)
+TitleIn = (
+    Annotated[str, Field(min_length=1, max_length=TEXT_LIMITS["title"])]
+    | Annotated[dict[str, Annotated[str, Field(max_length=TEXT_LIMITS["title"])]], _BY_LANGUAGE]
+)
+TitleChange = (
+    Annotated[str, Field(max_length=TEXT_LIMITS["title"])]
+    | Annotated[dict[str, Annotated[str, Field(max_length=TEXT_LIMITS["title"])]], _BY_LANGUAGE]
+)
+SummaryIn = (
+    Annotated[str, Field(max_length=TEXT_LIMITS["summary"])]
+    | Annotated[dict[str, Annotated[str, Field(max_length=TEXT_LIMITS["summary"])]], _BY_LANGUAGE]
+)
+BodyIn = (
+    Annotated[str, Field(max_length=TEXT_LIMITS["body"])]
+    | Annotated[dict[str, Annotated[str, Field(max_length=TEXT_LIMITS["body"])]], _BY_LANGUAGE]
+)
+LocationDetailIn = (
+    Annotated[str, Field(max_length=TEXT_LIMITS["location_detail"])]
+    | Annotated[dict[str, Annotated[str, Field(max_length=TEXT_LIMITS["location_detail"])]], _BY_LANGUAGE]
+)
+ExpectedEndIn = (
+    Annotated[str, Field(max_length=TEXT_LIMITS["expected_end"])]
+    | Annotated[dict[str, Annotated[str, Field(max_length=TEXT_LIMITS["expected_end"])]], _BY_LANGUAGE]
+)
+LANGUAGES_HELP = (
+    "Text fields take a string (the site's default language) or an object with one string per language, "
+    'e.g. "title": {"en": "Road closed", "nl": "Weg afgesloten"}; the default language is required, '
+    "the others fall back to it."
+)
+
+
 class NoticeCreate(BaseModel):
-    """A new notice. Times: ISO 8601 with an offset, or wall time in the site zone, or 'now' / '+2h'."""
+    """A new notice. Times: ISO 8601 with an offset, or wall time in the site zone, or 'now' / '+2h'.
+    Text fields: a string (the default language) or {"en": "...", "nl": "..."}."""
 
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [EXAMPLE_NOTICE]})
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [EXAMPLE_NOTICE, EXAMPLE_BILINGUAL]})
 
-    title: str = Field(min_length=1, max_length=TEXT_LIMITS["title"])
-    summary: str = Field(default="", max_length=TEXT_LIMITS["summary"])
-    body: str = Field(default="", description="Markdown", max_length=TEXT_LIMITS["body"])
+    title: TitleIn = Field(description=LANGUAGES_HELP)
+    summary: SummaryIn = ""
+    body: BodyIn = Field(default="", description="Markdown")
     category: str = Field(max_length=100, json_schema_extra=_schema(choices="categories"))
     severity: str = Field(default="info", max_length=100, json_schema_extra=_schema(severity=True))
     locations: list[str] = Field(
         default_factory=list, max_length=MAX_LOCATIONS, json_schema_extra=_schema(item_choices="locations")
     )
-    location_detail: str = Field(default="", max_length=TEXT_LIMITS["location_detail"])
+    location_detail: LocationDetailIn = ""
     publish_at: str | None = Field(
         default=None, description=f"Announced from; default now. {TIME_HELP}", max_length=TIME_LIMIT
     )
@@ -82,7 +129,7 @@ class NoticeCreate(BaseModel):
     ends_at: str | None = Field(
         default=None, description=f"Leave out for 'until further notice'. {TIME_HELP}", max_length=TIME_LIMIT
     )
-    expected_end: str = Field(default="", max_length=TEXT_LIMITS["expected_end"])
+    expected_end: ExpectedEndIn = ""
     geometry: dict[str, Any] | None = Field(default=None, description=GEOMETRY_HELP)
     draft: StrictBool = Field(default=False, description="true: save without publishing (JSON true or false only)")
 
@@ -110,9 +157,9 @@ class NoticeUpdate(BaseModel):
         description="A text-only correction (a typo): applied without approval even where the severity needs it "
         "(audited); a change of times, severity or geometry cannot be minor",
     )
-    title: str = _change(min_length=1, max_length=TEXT_LIMITS["title"])
-    summary: str = _change(max_length=TEXT_LIMITS["summary"])
-    body: str = _change(max_length=TEXT_LIMITS["body"], description="Markdown")
+    title: TitleChange = _change(description=f'{LANGUAGES_HELP} A language given as "" loses its text.')
+    summary: SummaryIn = _change()
+    body: BodyIn = _change(description="Markdown")
     # Optional in a change, but never null: the schema says so (not_null), None means "not given".
     category: str | None = Field(
         default=None, max_length=100, json_schema_extra=_schema(choices="categories", not_null=True)
@@ -121,13 +168,13 @@ class NoticeUpdate(BaseModel):
     locations: list[str] | None = Field(
         default=None, max_length=MAX_LOCATIONS, json_schema_extra=_schema(item_choices="locations", not_null=True)
     )
-    location_detail: str = _change(max_length=TEXT_LIMITS["location_detail"])
+    location_detail: LocationDetailIn = _change()
     publish_at: str = _change(max_length=TIME_LIMIT, description=TIME_HELP)
     starts_at: str = _change(min_length=1, max_length=TIME_LIMIT, description=TIME_HELP)
     ends_at: str | None = Field(
         default=None, max_length=TIME_LIMIT, description=f"null: until further notice. {TIME_HELP}"
     )
-    expected_end: str = _change(max_length=TEXT_LIMITS["expected_end"])
+    expected_end: ExpectedEndIn = _change()
     geometry: dict[str, Any] | None = Field(
         default=None, description=f"null: no shapes of its own (the locations' apply). {GEOMETRY_HELP}"
     )
@@ -139,7 +186,20 @@ class NoticeCancel(BaseModel):
     reason: str = Field(min_length=1, max_length=NOTE_LIMIT, description="Shown to readers")
 
 
+class NoticeTexts(BaseModel):
+    """A notice's own text in one language (empty where that language has none)."""
+
+    title: str
+    summary: str
+    body: str
+    location_detail: str
+    expected_end: str
+
+
 class NoticeOut(BaseModel):
+    """The text fields are in `language` (?lang=, default the site's; a missing translation gives
+    the default language's text); `languages` has every configured language's own text."""
+
     uid: str
     status: str
     title: str
@@ -162,6 +222,8 @@ class NoticeOut(BaseModel):
     approval: ApprovalOut | None = Field(
         default=None, description="Where the notice is in the approval workflow, when a write submitted it"
     )
+    language: str = Field(description="The language of the text fields above (their fallback aside)")
+    languages: dict[str, NoticeTexts] = Field(description="Every configured language's own text, by language code")
 
 
 class NoticeList(BaseModel):

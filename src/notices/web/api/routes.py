@@ -22,6 +22,7 @@ from notices.core.models import Notice, User
 from notices.hooks import enqueue as hook_queue
 from notices.mail import staff, subscriptions
 from notices.notice import approval, lifecycle, store
+from notices.notice.languages import TEXT_FIELDS
 from notices.notice.lifecycle import Filters, Status
 from notices.notice.presenters import notice_data
 from notices.notice.validation import parse_changes, parse_new_notice
@@ -82,7 +83,11 @@ def describe_site_choices(app: FastAPI, settings: config.Settings) -> None:
     clients and schema-driven tools then see the values the server accepts.
     """
     build = app.openapi
-    choices = {"categories": list(settings.categories), "locations": list(settings.locations)}
+    choices = {
+        "categories": list(settings.categories),
+        "locations": list(settings.locations),
+        "languages": list(settings.languages),
+    }
 
     def fill(node: Any) -> None:
         if isinstance(node, dict):
@@ -108,9 +113,26 @@ def etag(notice: Notice) -> str:
     return f'"{notice.version}"'
 
 
-def _out(response: Response, notice: Notice, *, settings: config.Settings, now: datetime) -> dict:
+def _out(
+    response: Response, notice: Notice, *, settings: config.Settings, now: datetime, language: str | None = None
+) -> dict:
     response.headers["ETag"] = etag(notice)
-    return notice_data(notice, zone=settings.timezone, now=now)
+    return notice_data(notice, zone=settings.timezone, now=now, settings=settings, language=language)
+
+
+Lang = Annotated[
+    str | None,
+    Query(
+        description="The language of the text fields (default: the site's); `languages` has them all",
+        json_schema_extra={SITE_CHOICES: "languages"},
+    ),
+]
+
+
+def _language(lang: str | None, settings: config.Settings) -> str | None:
+    if lang is not None and lang not in settings.languages:
+        raise _bad_query(lang, settings.languages, "lang")
+    return lang
 
 
 def _unknown(value: str, valid, field: str) -> str:
@@ -158,6 +180,7 @@ def list_notices(
     severity: Annotated[
         str | None, Query(description="Minimum severity", json_schema_extra={"enum": list(SEVERITIES)})
     ] = None,
+    lang: Lang = None,
 ) -> dict:
     """Upcoming and active notices by default; `status` picks others. Filters as on the feeds,
     each value spelled exactly as listed (unknown values are a 400 naming the parameter)."""
@@ -174,6 +197,7 @@ def list_notices(
                 raise _bad_query(value, choices, name)
     if severity is not None and severity not in SEVERITIES:
         raise _bad_query(severity, SEVERITIES, "severity")
+    language = _language(lang, settings)
     wanted = {Status(value) for value in status} or set(lifecycle.VISIBLE_STATUSES)
     if wanted & UNPUBLISHED and viewer is None:
         raise ApiError(
@@ -189,7 +213,9 @@ def list_notices(
         # Without a token: only what was announced (a notice cancelled before that never was).
         if filters.matches(n) and (viewer is not None or lifecycle.is_public(n, now))
     ]
-    items = [notice_data(notice, zone=settings.timezone, now=now) for notice in notices]
+    items = [
+        notice_data(notice, zone=settings.timezone, now=now, settings=settings, language=language) for notice in notices
+    ]
     return {"count": len(items), "notices": items}
 
 
@@ -201,13 +227,20 @@ def list_notices(
     responses={200: {"headers": ETAG_HEADER}, 401: ERRORS[401], 404: ERRORS[404]},
 )
 def get_notice(
-    response: Response, uid: str, session: ReadSession, settings: Settings, now: Now, viewer: OptionalApiUser
+    response: Response,
+    uid: str,
+    session: ReadSession,
+    settings: Settings,
+    now: Now,
+    viewer: OptionalApiUser,
+    lang: Lang = None,
 ) -> dict:
     """Drafts and scheduled notices are found only with a token."""
+    language = _language(lang, settings)
     notice = _find(session, uid)
     if viewer is None and not lifecycle.is_public(notice, now):
         raise _no_such_notice(uid)
-    return _out(response, notice, settings=settings, now=now)
+    return _out(response, notice, settings=settings, now=now, language=language)
 
 
 def _no_such_notice(uid: str) -> ApiError:
@@ -253,6 +286,11 @@ def _check_choices(values: dict, settings: config.Settings) -> None:
     for value in values.get("locations") or ():
         if value not in settings.locations:
             raise InvalidField("locations", _unknown(value, settings.locations, "locations"))
+    for name in TEXT_FIELDS:
+        texts = values.get(name)
+        for language in texts if isinstance(texts, dict) else ():
+            if language not in settings.languages:
+                raise InvalidField(f"{name}.{language}", _unknown(language, settings.languages, "language"))
 
 
 def _required_text(value: str, field: str) -> str:

@@ -17,6 +17,7 @@ from notices.core.models import Notice, User
 from notices.hooks import enqueue as hook_queue
 from notices.mail import outbox, staff
 from notices.notice import approval, lifecycle, store
+from notices.notice.languages import TEXT_FIELDS as LANGUAGE_FIELDS
 from notices.notice.lifecycle import Status
 from notices.notice.times import form_value
 from notices.notice.validation import parse_changes, parse_new_notice
@@ -58,10 +59,26 @@ def _actor(user: User) -> str:
 def form_values(form: FormData) -> dict[str, Any]:
     values: dict[str, Any] = {name: str(form.get(name, "") or "") for name in TEXT_FIELDS}
     values["locations"] = [str(value) for value in form.getlist("locations")]
+    # The other languages' text: title.nl, body.nl, ... (a fieldset per language; see nested()).
+    for name in form:
+        field, dot, language = name.partition(".")
+        if dot and field in LANGUAGE_FIELDS:
+            values[name] = str(form.get(name, "") or "")
     # A form without the field (an old page still open) leaves the notice's shapes as they are.
     if "geometry" in form:
         values["geometry"] = str(form.get("geometry") or "")
     return values
+
+
+def nested(values: dict[str, Any], settings: config.Settings) -> dict[str, Any]:
+    """The form's values as validation takes them: {"title": {"en": ..., "nl": ...}} when the form
+    has other languages' fields (validation refuses a language the site does not have)."""
+    raw = {key: value for key, value in values.items() if "." not in key}
+    for field in LANGUAGE_FIELDS:
+        texts = {key.partition(".")[2]: value for key, value in values.items() if key.startswith(f"{field}.")}
+        if texts:
+            raw[field] = {settings.language: values.get(field, ""), **texts}
+    return raw
 
 
 def values_of(notice: Notice, zone) -> dict:
@@ -69,6 +86,8 @@ def values_of(notice: Notice, zone) -> dict:
         name: getattr(notice, name) or ""
         for name in ("title", "summary", "body", "category", "severity", "location_detail", "expected_end")
     }
+    for language, texts in (notice.translations or {}).items():
+        values |= {f"{field}.{language}": text for field, text in texts.items()}
     values["locations"] = list(notice.locations or ())
     for name in ("starts_at", "ends_at", "publish_at"):
         values[name] = form_value(getattr(notice, name), zone)
@@ -76,8 +95,8 @@ def values_of(notice: Notice, zone) -> dict:
     return values
 
 
-def raw_for_new(values: dict, action: str) -> dict:
-    raw = {key: value for key, value in values.items() if value not in ("", None)}
+def raw_for_new(values: dict, action: str, settings: config.Settings) -> dict:
+    raw = nested({key: value for key, value in values.items() if value not in ("", None)}, settings)
     raw["locations"] = values["locations"]
     if action == "draft":
         raw.pop("publish_at", None)
@@ -141,7 +160,7 @@ def create_notice(
 ) -> Response:
     values, action = form_values(form), str(form.get("action", "publish"))
     try:
-        fields = parse_new_notice(raw_for_new(values, action), settings=settings, now=now)
+        fields = parse_new_notice(raw_for_new(values, action, settings), settings=settings, now=now)
     except InvalidField as error:
         return _form_page(request, 400, values=values, notice=None, error=error)
     with session.begin():
@@ -238,7 +257,7 @@ def update_notice(
 ) -> Response:
     values, note = form_values(form), str(form.get("note", "")).strip()
     waiting = None
-    raw = dict(values)
+    raw = nested(values, settings)
     if not raw["publish_at"]:
         raw.pop("publish_at")  # blank keeps the publication time (publishing has its own button)
     opened = None
@@ -323,9 +342,11 @@ def cancel_notice(
 
 @router.post("/preview")
 def preview(user: CurrentWriter, form: CsrfForm, settings: Settings, templates: Templates, now: Now) -> JSONResponse:
-    """The page, the feed entry and the email as they would look, for the form's live preview."""
+    """The page, the feed entry and the email as they would look, for the form's live preview,
+    in the language chosen beside it (`preview_language`; default the site's)."""
+    language = str(form.get("preview_language", "") or "") or settings.language
     try:
-        fields = parse_new_notice(raw_for_new(form_values(form), "publish"), settings=settings, now=now)
+        fields = parse_new_notice(raw_for_new(form_values(form), "publish", settings), settings=settings, now=now)
     except InvalidField as error:
         return JSONResponse({"error": {"field": error.field, "message": error.problem}})
-    return JSONResponse(previews(fields, settings=settings, templates=templates, now=now))
+    return JSONResponse(previews(fields, settings=settings, templates=templates, now=now, language=language))

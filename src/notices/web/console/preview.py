@@ -11,7 +11,9 @@ from jinja2 import Environment
 from notices.core.config import Settings
 from notices.feeds.atom import entry_html, entry_title
 from notices.mail.compose import preview_alert
+from notices.notice.languages import in_language
 from notices.notice.lifecycle import status_at
+from notices.notice.markup import renderable_notice
 from notices.notice.validation import NoticeFields
 
 
@@ -30,12 +32,18 @@ def _transient_notice(fields: NoticeFields, now):
     )
 
 
-def previews(fields: NoticeFields, *, settings: Settings, templates: Environment, now: datetime) -> dict:
-    """The notice's page, feed entry (HTML) and alert email (subject and HTML), as they would be."""
+def previews(
+    fields: NoticeFields, *, settings: Settings, templates: Environment, now: datetime, language: str | None = None
+) -> dict:
+    """The notice's page, feed entry (HTML) and alert email (subject and HTML), as they would be
+    for a reader of `language` (default: the site's; missing text falls back, marked, as it will)."""
+    language = language if language in settings.languages else settings.language
     notice = _transient_notice(fields, now)
+    shown = in_language(notice, language, settings)
     page_html = templates.get_template("web/notice.html").render(
-        notice=notice, now=now, status=status_at(notice, now), sandboxed=True
+        notice=shown, now=now, status=status_at(notice, now), sandboxed=True
     )
-    feed_html = f"<h2>{escape(entry_title(settings, notice, now))}</h2>" + entry_html(settings, notice)
-    mail = preview_alert(templates, settings, notice, now=now)
+    view = renderable_notice(notice, settings, language)
+    feed_html = f"<h2>{escape(entry_title(settings, view, now))}</h2>" + entry_html(settings, view)
+    mail = preview_alert(templates, settings, shown, now=now, language=language)
     return {"page": page_html, "feed": feed_html, "email": mail.html, "email_subject": mail.subject}

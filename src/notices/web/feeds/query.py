@@ -31,7 +31,18 @@ def filters_from_query(params: QueryParams, settings: Settings) -> Filters:
         locations=_check(_values(params, "location"), settings.locations, "location"),
         # Several minimum severities: the lowest is the one that admits the most.
         min_severity=min(severities, key=SEVERITY_RANK.__getitem__) if severities else None,
+        language=_language(params, settings),
     )
+
+
+def _language(params: QueryParams, settings: Settings) -> str | None:
+    """`?lang=nl`: the notice text in that language (a missing translation falls back, marked)."""
+    values = _values(params, "lang")
+    if not values:
+        return None
+    if len(values) > 1 or values[0] not in settings.languages:
+        raise BadFilter(f"unknown lang {','.join(values)!r}; valid values are: {', '.join(settings.languages)}")
+    return values[0]
 
 
 def canonical_query(filters: Filters) -> str:
@@ -40,4 +51,6 @@ def canonical_query(filters: Filters) -> str:
     parts += [f"location={value}" for value in sorted(filters.locations)]
     if filters.min_severity:
         parts.append(f"severity={filters.min_severity}")
+    if filters.language:
+        parts.append(f"lang={filters.language}")
     return "&".join(parts)
