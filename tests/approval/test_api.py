@@ -179,3 +179,30 @@ def test_a_cancelled_submission_leaves_the_queue(api, tokens, ctx):
         assert approval.queue(session) == []
     answer = api.post(f"/api/v1/notices/{uid}/approve", json={}, headers=tokens["approver@example.org"])
     assert answer.status_code == 409 and "cancelled" in answer.json()["error"]["message"]
+
+
+def dutch_feed_titles(api):
+    return [entry.title for entry in feedparser.parse(api.get("/feeds/notices.atom?lang=nl").content).entries]
+
+
+def test_the_dutch_text_waits_with_the_submission_and_goes_live_with_the_approval(api, tokens):
+    title = {"en": "Gas main burst on the Plesmanlaan", "nl": "Gaslek op de Plesmanlaan"}
+    uid = create(api, tokens, title=title)["uid"]
+    assert dutch_feed_titles(api) == []
+    api.post(f"/api/v1/notices/{uid}/approve", json={}, headers=tokens["approver@example.org"])
+    [live] = dutch_feed_titles(api)
+    assert "Gaslek op de Plesmanlaan" in live
+    held = api.patch(
+        f"/api/v1/notices/{uid}",
+        json={"ends_at": "+3d", "title": {"nl": "Gaslek op de Plesmanlaan: langer dicht"}, "note": "extended"},
+        headers=tokens["editor@example.org"],
+    )
+    assert held.status_code == 202
+    [still] = dutch_feed_titles(api)
+    assert "Gaslek op de Plesmanlaan" in still and "langer dicht" not in still  # the change waits
+    api.post(f"/api/v1/notices/{uid}/approve", json={}, headers=tokens["approver@example.org"])
+    [changed] = dutch_feed_titles(api)
+    assert "Gaslek op de Plesmanlaan: langer dicht" in changed
+    answer = api.get(f"/api/v1/notices/{uid}").json()
+    assert answer["title"] == "Gas main burst on the Plesmanlaan"  # the English text was not touched
+    assert answer["languages"]["nl"]["title"] == "Gaslek op de Plesmanlaan: langer dicht"
