@@ -73,9 +73,10 @@ def summary_html(settings: Settings, view: RenderableNotice, *, first_line: str 
     and the like) still learn when and where. Escaped, because RSS readers
     treat a description as HTML: '<b>' typed in a summary must show as typed.
     """
-    lines = [first_line, view.summary, f"When: {Words.of_site(settings).period(view)}"]
+    words = Words.of_site(settings)
+    lines = [first_line, view.summary, f"{words.gettext('When')}: {words.period(view)}"]
     if view.where:
-        lines.append(f"Where: {view.where}")
+        lines.append(f"{words.gettext('Where')}: {view.where}")
     return "<br>\n".join(escape(line) for line in lines if line)
 
 
@@ -165,12 +166,13 @@ def build_feed(
     skipped: list[tuple[str, str]] | None = None,
 ) -> bytes:
     """Upcoming and active notices (already chosen and ordered), one entry per notice."""
+    words = Words.of_site(settings)
     generator = _generator(
         settings,
-        title=f"{settings.site_name}: notices",
+        title=words.gettext("%(site)s: notices") % {"site": settings.site_name},
         self_url=self_url,
         updated=updated,
-        subtitle="Road closures, works, outages and other notices, upcoming and active.",
+        subtitle=words.gettext("Road closures, works, outages and other notices, upcoming and active."),
     )
 
     def entry(notice: Notice) -> _Entry:
@@ -232,15 +234,14 @@ def build_event_feed(
     Readers that never show an edited item again still surface every change.
     """
     updated = max((event.occurred_at for event in events), default=None)
+    words = Words.of_site(settings)
     generator = _generator(
         settings,
-        title=f"{settings.site_name}: notice updates",
+        title=words.gettext("%(site)s: notice updates") % {"site": settings.site_name},
         self_url=self_url,
         updated=updated,
-        subtitle="Every change to a notice: new, in effect, updated, rescheduled, ended, cancelled.",
+        subtitle=words.gettext("Every change to a notice: new, in effect, updated, rescheduled, ended, cancelled."),
     )
-
-    words = Words.of_site(settings)
 
     def entry(event: NoticeEvent) -> _Entry:
         as_it_was = as_of_event(event)
