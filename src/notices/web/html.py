@@ -6,10 +6,17 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 
 from notices.core.config import SEVERITIES
+from notices.core.i18n import translations
 from notices.notice.templating import in_language
 from notices.web import csrf
 from notices.web.deps import app_context, templates_of
 from notices.web.languages import alternatives, page_language, varies
+
+
+def translated(request: Request, message: str, **values: str) -> str:
+    """A message id (marked with N_ where it is written) in the page's language, `values` filled in."""
+    text = translations(page_language(request, app_context(request).settings)).gettext(message)
+    return text % values if values else text
 
 
 def page(

@@ -14,15 +14,14 @@ from starlette.datastructures import FormData
 
 from notices.core import config
 from notices.core.errors import InvalidField
-from notices.core.i18n import N_, translations
+from notices.core.i18n import N_
 from notices.core.models import Subscriber
 from notices.core.states import LinkPurpose, SubscriberState
 from notices.mail import subscriptions
 from notices.people.addresses import normalise_email
 from notices.people.link_tokens import InvalidToken, LinkSigner
-from notices.web.deps import ClientAddress, CsrfForm, Now, ReadSession, Scheduler, Settings, WriteSession, app_context
-from notices.web.html import page
-from notices.web.languages import page_language
+from notices.web.deps import ClientAddress, CsrfForm, Now, ReadSession, Scheduler, Settings, WriteSession
+from notices.web.html import page, translated
 
 router = APIRouter(tags=["subscriptions"], include_in_schema=False)
 
@@ -41,10 +40,9 @@ def message(
 
     `detail` (an error's own words, from the domain) goes before the sentence as it is.
     """
-    catalogue = translations(page_language(request, app_context(request).settings))
-    sentence = catalogue.gettext(text) % (values or {}) if text else ""
+    sentence = translated(request, text, **(values or {})) if text else ""
     body = " ".join(part for part in (detail, sentence) if part)
-    return page(request, "web/message.html", status_code, title=catalogue.gettext(title), text=body, **extra)
+    return page(request, "web/message.html", status_code, title=translated(request, title), text=body, **extra)
 
 
 def _preferences_from_form(form: FormData) -> dict:
