@@ -16,9 +16,11 @@ WORKDIR /build
 # the runtime share of requirements/dev.txt), in a layer that a code change does not rebuild.
 COPY requirements/runtime.txt ./requirements/
 RUN pip install --require-hashes -r requirements/runtime.txt
-COPY pyproject.toml README.md ./
+COPY pyproject.toml README.md hatch_build.py ./
 COPY src ./src
 COPY templates ./templates
+# The message catalogues: the build (hatch_build.py) compiles them into the package.
+COPY locale ./locale
 COPY --from=browser-assets /assets/node_modules/swagger-ui-dist/swagger-ui-bundle.js \
      /assets/node_modules/swagger-ui-dist/swagger-ui.css ./templates/static/swagger-ui/
 COPY --from=browser-assets /assets/node_modules/leaflet/dist/leaflet.js \

@@ -10,7 +10,7 @@ TEST_POSTGRES_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 LINT_MYPY ?= yes
 
 .PHONY: install run run-multi test test-sqlite test-postgres test-tools lint lint-ruff lint-format \
-	lint-imports lint-lock mypy lock clean
+	lint-imports lint-lock mypy lock clean messages translations
 CHROMIUM ?= /usr/bin/chromium
 
 # The lock: every install path (this Makefile, so `make run`, `make test` and CI; the Dockerfile)
@@ -52,7 +52,23 @@ node_modules/.package-lock.json: package.json package-lock.json
 	@command -v npm >/dev/null || { echo "make install needs npm for /docs (Swagger UI): sudo apt-get install npm" >&2; exit 1; }
 	npm ci --ignore-scripts --no-audit --no-fund
 
-install: $(BIN)/.installed node_modules/.package-lock.json
+install: $(BIN)/.installed node_modules/.package-lock.json translations
+
+## Languages (README "Languages"). English texts are the message ids; locale/<language>/LC_MESSAGES/
+# messages.po holds another language's texts. `make messages` after changing interface texts:
+# extracts them (babel.cfg: Python and templates) into locale/messages.pot and merges new or changed
+# ids into each .po, to be translated there. `make translations` compiles each .po into the .mo the
+# app reads (make install, run and test do it when a .po changed; wheels compile their own).
+# Without source locations, so a moved line changes nothing in the catalogues.
+CATALOGUES := $(wildcard locale/*/LC_MESSAGES/messages.po)
+messages: $(BIN)/.installed
+	$(BIN)/pybabel extract -F babel.cfg --no-location --sort-output --project notices -o locale/messages.pot .
+	$(BIN)/pybabel update -i locale/messages.pot -d locale -D messages --ignore-obsolete
+
+translations: $(CATALOGUES:.po=.mo)
+
+locale/%.mo: locale/%.po $(BIN)/.installed
+	$(BIN)/pybabel compile --statistics -i $< -o $@
 
 ## make run: SQLite, scheduler in process, mail as files under var/mail, demo data on a fresh database.
 # Links in emails and feeds point at the port it serves on, unless NOTICES_BASE_URL says otherwise.

@@ -125,7 +125,7 @@ def test_two_digest_runs_for_one_period_send_one_email_each(mail_ctx, smtp, cloc
     assert len(smtp.handler.messages) == 2
     subjects = {m["To"].addresses[0].addr_spec: m["Subject"] for m in smtp.handler.messages}
     assert subjects["a@example.org"] == "Daily notices 28 Nov: 1 new"
-    assert subjects["b@example.org"] == "Dagelijks overzicht 28 nov: 1 nieuw"
+    assert subjects["b@example.org"] == "Dagelijks overzicht 28 nov: 1 nieuwe melding"
     body = smtp.handler.to("a@example.org")[0].get_body(("plain",)).get_content()
     assert "NEW" in body and "Plesmanlaan closed" in body
 

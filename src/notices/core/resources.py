@@ -1,4 +1,4 @@
-"""Where the templates and the default configuration are, installed or not."""
+"""Where the templates, the message catalogues and the default configuration are, installed or not."""
 
 from pathlib import Path
 
@@ -17,6 +17,11 @@ def _first_existing(*candidates: Path) -> Path:
 
 def templates_dir() -> Path:
     return _first_existing(_PACKAGE_DIR / "templates", _CHECKOUT_ROOT / "templates")
+
+
+def locale_dir() -> Path:
+    """The gettext catalogues: locale/<language>/LC_MESSAGES/messages.mo (compiled from the .po beside it)."""
+    return _first_existing(_PACKAGE_DIR / "locale", _CHECKOUT_ROOT / "locale")
 
 
 def default_config_path() -> Path:

@@ -56,15 +56,16 @@ def entry_html(settings: Settings, notice: NoticeLike, *, note: str = "") -> str
     `note` must already have passed safe_output_text (it is an event's detail).
     """
     view = renderable_notice(notice, settings)
+    words = _words(settings, view)
     lines = []
     if note:
         lines.append(f"<p><strong>{escape(note)}</strong></p>")
-    lines.append(f"<p><strong>When:</strong> {escape(_words(settings, view).period(view))}</p>")
+    lines.append(f"<p><strong>{escape(words.gettext('When'))}:</strong> {escape(words.period(view))}</p>")
     if view.where:
-        lines.append(f"<p><strong>Where:</strong> {escape(view.where)}</p>")
-    lines.append(f"<p><strong>Severity:</strong> {escape(view.severity)}</p>")
+        lines.append(f"<p><strong>{escape(words.gettext('Where'))}:</strong> {escape(view.where)}</p>")
+    lines.append(f"<p><strong>{escape(words.gettext('Severity'))}:</strong> {escape(view.severity)}</p>")
     if view.cancelled_at is not None:
-        lines.append(f"<p><strong>Cancelled:</strong> {escape(view.cancel_reason)}</p>")
+        lines.append(f"<p><strong>{escape(words.gettext('Cancelled'))}:</strong> {escape(view.cancel_reason)}</p>")
     if view.summary:
         lines.append(f"<p>{escape(view.summary)}</p>")
     lines.append(view.body_html)
@@ -78,9 +79,10 @@ def summary_html(settings: Settings, view: RenderableNotice, *, first_line: str 
     and the like) still learn when and where. Escaped, because RSS readers
     treat a description as HTML: '<b>' typed in a summary must show as typed.
     """
-    lines = [first_line, view.summary, f"When: {_words(settings, view).period(view)}"]
+    words = _words(settings, view)
+    lines = [first_line, view.summary, f"{words.gettext('When')}: {words.period(view)}"]
     if view.where:
-        lines.append(f"Where: {view.where}")
+        lines.append(f"{words.gettext('Where')}: {view.where}")
     return "<br>\n".join(escape(line) for line in lines if line)
 
 
@@ -174,12 +176,13 @@ def build_feed(
     """Upcoming and active notices (already chosen and ordered), one entry per notice,
     in `language` (default: the site's)."""
     language = language if language in settings.languages else settings.language
+    words = Words(language, settings)
     generator = _generator(
         settings,
-        title=f"{settings.site_name}: notices",
+        title=words.gettext("%(site)s: notices") % {"site": settings.site_name},
         self_url=self_url,
         updated=updated,
-        subtitle="Road closures, works, outages and other notices, upcoming and active.",
+        subtitle=words.gettext("Road closures, works, outages and other notices, upcoming and active."),
         language=language,
     )
 
@@ -245,16 +248,15 @@ def build_event_feed(
     """
     language = language if language in settings.languages else settings.language
     updated = max((event.occurred_at for event in events), default=None)
+    words = Words(language, settings)
     generator = _generator(
         settings,
-        title=f"{settings.site_name}: notice updates",
+        title=words.gettext("%(site)s: notice updates") % {"site": settings.site_name},
         self_url=self_url,
         updated=updated,
-        subtitle="Every change to a notice: new, in effect, updated, rescheduled, ended, cancelled.",
+        subtitle=words.gettext("Every change to a notice: new, in effect, updated, rescheduled, ended, cancelled."),
         language=language,
     )
-
-    words = Words(language, settings)
 
     def entry(event: NoticeEvent) -> _Entry:
         as_it_was = as_of_event(event)

@@ -17,6 +17,7 @@ from typing import Any
 from lxml import etree
 
 from notices.core.config import LANGUAGES, Settings
+from notices.core.i18n import N_
 from notices.core.models import Notice
 from notices.feeds.atom import EPOCH
 from notices.feeds.cap_area import cap_shapes
@@ -48,13 +49,11 @@ CATEGORIES = {
 SEVERITIES = {"info": "Minor", "minor": "Minor", "major": "Moderate", "critical": "Severe"}
 # CAP 1.2 advises headlines of at most 160 characters (text messages, sirens' displays).
 HEADLINE_LIMIT = 160
-INSTRUCTIONS = {
-    "en": ("Follow the signed diversion. The closed stretch and the diversion are on the map: {url}", "Details: {url}"),
-    "nl": (
-        "Volg de aangegeven omleiding. Het afgesloten deel en de omleiding staan op de kaart: {url}",
-        "Details: {url}",
-    ),
-}
+# What to do, in the info block's language (core.i18n); %(url)s is the notice page's map.
+INSTRUCTIONS = (
+    N_("Follow the signed diversion. The closed stretch and the diversion are on the map: %(url)s"),
+    N_("Details: %(url)s"),
+)
 
 
 @dataclass(frozen=True)
@@ -165,8 +164,8 @@ def _add_info(
     _add(info, "headline", _headline(view.title))
     _add(info, "description", _description(view, words))
     has_diversion = any(feature["properties"].get("role") == "diversion" for feature in features)
-    with_diversion, plain = INSTRUCTIONS.get(language, INSTRUCTIONS["en"])
-    _add(info, "instruction", (with_diversion if has_diversion else plain).format(url=f"{view.url}#map"))
+    with_diversion, plain = INSTRUCTIONS
+    _add(info, "instruction", words.gettext(with_diversion if has_diversion else plain) % {"url": f"{view.url}#map"})
     _add(info, "web", view.url)
     area = etree.SubElement(info, f"{{{CAP_NAMESPACE}}}area")
     places = [words.location(key) for key in view.locations]

@@ -75,11 +75,12 @@ def _summary(view: RenderableNotice, words: Words) -> str:
 
 def _description(view: RenderableNotice, words: Words) -> str:
     """Plain text (RFC 5545 DESCRIPTION); the same in HTML goes in X-ALT-DESC."""
-    parts = [view.summary, f"When: {words.period(view)}"]
+    parts = [view.summary, f"{words.gettext('When')}: {words.period(view)}"]
     if view.where:
-        parts.append(f"Where: {view.where}")
+        parts.append(f"{words.gettext('Where')}: {view.where}")
     if view.cancelled_at is not None:
-        parts.append(f"Cancelled: {view.cancel_reason}" if view.cancel_reason else "Cancelled.")
+        cancelled = words.gettext("Cancelled")
+        parts.append(f"{cancelled}: {view.cancel_reason}" if view.cancel_reason else f"{cancelled}.")
     parts += [view.body_text, view.url]
     return "\n\n".join(part for part in parts if part)
 

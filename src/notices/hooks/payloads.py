@@ -30,6 +30,7 @@ from typing import Any
 
 from notices.core.config import Settings
 from notices.core.errors import InvalidField
+from notices.core.i18n import N_
 from notices.core.safe_text import strip_unsafe
 from notices.notice.languages import TEXT_FIELDS, shown_text, text_in
 from notices.notice.wording import Words
@@ -68,25 +69,15 @@ TEAMS_TITLE = 300
 TEAMS_TEXT = 2000
 TEAMS_FACT = 500
 
+# The labels of a Slack message or Teams card; translated (core.i18n) into the endpoint's language.
 _LABELS = {
-    "en": {
-        "severity": "Severity",
-        "when": "When",
-        "where": "Where",
-        "reason": "Reason",
-        "open": "View notice",
-        "map": "Map",
-        "test": "Test message",
-    },
-    "nl": {
-        "severity": "Ernst",
-        "when": "Wanneer",
-        "where": "Waar",
-        "reason": "Reden",
-        "open": "Bekijk melding",
-        "map": "Kaart",
-        "test": "Testbericht",
-    },
+    "severity": N_("Severity"),
+    "when": N_("When"),
+    "where": N_("Where"),
+    "reason": N_("Reason"),
+    "open": N_("View notice"),
+    "map": N_("Map"),
+    "test": N_("Test message"),
 }
 
 
@@ -210,7 +201,7 @@ class _Message:
         shown = {field: shown_text(reader, field, language, settings)[0] for field in TEXT_FIELDS}
         category = words.category(_text(notice.get("category")))
         severity = words.severity(_text(notice.get("severity")))
-        labels = _LABELS[words.language]
+        labels = {key: words.gettext(text) for key, text in _LABELS.items()}
         kind = _EVENT_WORDS[event.type]
         headline = f"{labels['test'] if kind == 'test' else words.event(kind)} · {category} · {severity}"
         where = words.locations(_text(key) for key in notice.get("locations") or ())

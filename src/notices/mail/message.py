@@ -1,4 +1,4 @@
-"""Every email is a subject / text / HTML triple from templates/email/<language>/, made into bytes here.
+"""Every email is a subject / text / HTML triple from templates/email/ (gettext), made into bytes here.
 
 Only checked text reaches a header: user text is flattened to one line
 without control or bidi characters, addresses are normalised before they get
@@ -30,6 +30,7 @@ import css_inline
 from jinja2 import Environment, Template
 
 from notices.core.config import Settings
+from notices.notice.templating import gettext_functions
 
 # RFC 2045 6.7: quoted-printable lines of at most 76 characters; RFC 2047 2: an
 # encoded word of at most 75. The email package folds headers to
@@ -109,7 +110,9 @@ class RenderedMail:
 
 
 def render_mail(env: Environment, template: str, language: str, context: Mapping[str, Any]) -> RenderedMail:
-    base = f"email/{language}/{template}"
+    """The subject, text and HTML of templates/email/<template>.*, their interface texts in `language`."""
+    base = f"email/{template}"
+    context = {**context, **gettext_functions(language)}
     subject = _subject_line(env.get_template(f"{base}.subject.txt"), context)
     text = env.get_template(f"{base}.txt").render(**context)
     # Mail clients ignore <style> blocks more often than not: inline the CSS.

@@ -35,7 +35,7 @@ def notify(ctx: AppContext, note: Notification | None, *, now: datetime) -> int:
     rendered = render_mail(
         make_environment(settings),
         "approval",
-        "en",
+        settings.language,  # staff have no language of their own: the site's
         {
             "note": note,
             "notice": note,  # the subject shortens the title, not the rest of the line

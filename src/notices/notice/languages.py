@@ -12,6 +12,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from babel import Locale
+
 from notices.core.config import Settings
 
 # The fields that exist per language; the rest of a notice (times, places, severity) has none.
@@ -102,12 +104,9 @@ def in_language(notice: Any, language: str, settings: Settings) -> Any:
     return InLanguage(notice, language, settings)
 
 
-_NAMES = {"en": "English", "nl": "Nederlands"}
-
-
 def language_name(language: str) -> str:
     """A language's name in itself, for the console's fieldsets and choices."""
-    return _NAMES.get(language, language)
+    return (Locale.parse(language).get_display_name(language) or language).capitalize()
 
 
 def notice_for_reader(notice: Any, requested: str | None, settings: Settings) -> Any:

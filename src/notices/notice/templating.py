@@ -1,17 +1,66 @@
-"""The Jinja2 environment for pages and emails: autoescaped, with time and notice helpers."""
+"""The Jinja2 environment for pages and emails: autoescaped, with time and notice helpers, in any language.
+
+Interface texts go through Jinja's i18n extension (newstyle gettext: `{% trans %}`, `_()`,
+`ngettext()` with named placeholders, escaped like any other value). The environment's own
+gettext is the site default language's; a rendering for a reader in another language passes
+`in_language(language, settings)` into its context, which overrides both the gettext functions
+and the `words` the helpers (period, status_label, ...) read.
+"""
 
 from __future__ import annotations
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any, cast
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context, select_autoescape
+from jinja2.runtime import Context
 from markupsafe import Markup
 
 from notices.core.config import Settings
+from notices.core.i18n import translations
 from notices.core.resources import templates_dir
 from notices.notice.geometry import features_of
 from notices.notice.languages import field_label, language_name
 from notices.notice.markup import markdown_to_html, renderable_instant
 from notices.notice.times import isoformat_site
 from notices.notice.wording import Words
+
+
+def gettext_functions(language: str) -> dict[str, Callable[..., str]]:
+    """gettext and ngettext as Jinja's newstyle i18n calls them: `%(name)s` placeholders filled from keywords.
+
+    The translated text is markup when the template autoescapes, so the values put into it are escaped.
+    """
+    catalogue = translations(language)
+
+    @pass_context
+    def gettext(context: Context, message: str, /, **variables: Any) -> str:
+        text = catalogue.gettext(message)
+        return (Markup(text) if context.eval_ctx.autoescape else text) % variables
+
+    @pass_context
+    def ngettext(context: Context, singular: str, plural: str, count: int, /, **variables: Any) -> str:
+        variables.setdefault("num", count)
+        text = catalogue.ngettext(singular, plural, count)
+        return (Markup(text) if context.eval_ctx.autoescape else text) % variables
+
+    @pass_context
+    def pgettext(context: Context, where: str, message: str, /, **variables: Any) -> str:
+        text = catalogue.pgettext(where, message)
+        return (Markup(text) if context.eval_ctx.autoescape else text) % variables
+
+    return {"gettext": gettext, "_": gettext, "ngettext": ngettext, "pgettext": pgettext}
+
+
+def in_language(language: str, settings: Settings) -> dict[str, Any]:
+    """What a template's context needs to render in `language`: its words and its gettext functions."""
+    return {"words": Words(language, settings), **gettext_functions(language)}
+
+
+def _words(context: Context) -> Words:
+    words = context.get("words")
+    return words if isinstance(words, Words) else cast(Words, context.environment.globals["site_words"])
 
 
 def make_environment(settings: Settings) -> Environment:
@@ -22,25 +71,38 @@ def make_environment(settings: Settings) -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        extensions=["jinja2.ext.i18n"],
     )
+    # As babel.cfg extracts them: a {% trans %} block's whitespace is collapsed, so line breaks in
+    # the template do not become part of the message id.
+    environment.policies["ext.i18n.trimmed"] = True
+    environment.newstyle_gettext = True  # type: ignore[attr-defined]
     zone = settings.timezone
-    words = Words.of_site(settings)
-    environment.filters["site_time"] = lambda instant: words.time(instant) if instant else ""
+    site = in_language(settings.language, settings)
+    environment.globals.update({name: value for name, value in site.items() if name != "words"})
+
+    @pass_context
+    def site_time(context: Context, instant: datetime | None) -> str:
+        return _words(context).time(instant) if instant else ""
+
+    environment.filters["site_time"] = site_time
     environment.filters["iso_site"] = lambda instant: (
         isoformat_site(renderable_instant(instant), zone) if instant else ""
     )
     # markdown_to_html sanitises (nh3), so its output may be marked safe. Links
     # are made absolute: the same filter renders emails, which leave the site.
     environment.filters["markdown"] = lambda text: Markup(markdown_to_html(text, base_url=settings.base_url))
-    environment.filters["period"] = words.period
-    environment.filters["when"] = words.when
-    environment.filters["category_labels"] = words.categories
-    environment.filters["location_labels"] = words.locations
+    environment.filters["period"] = pass_context(lambda context, notice: _words(context).period(notice))
+    environment.filters["when"] = pass_context(lambda context, notice, now: _words(context).when(notice, now))
+    environment.filters["category_labels"] = pass_context(lambda context, keys: _words(context).categories(keys))
+    environment.filters["location_labels"] = pass_context(lambda context, keys: _words(context).locations(keys))
     environment.globals.update(
         settings=settings,
-        category_label=words.category,
-        location_label=words.location,
-        status_label=words.status,
+        site_words=site["words"],
+        category_label=pass_context(lambda context, key: _words(context).category(key)),
+        location_label=pass_context(lambda context, key: _words(context).location(key)),
+        status_label=pass_context(lambda context, status: _words(context).status(status)),
+        severity_label=pass_context(lambda context, severity: _words(context).severity(severity)),
         # Whether the notice page shows a map (its own shapes or its locations'): emails link to it.
         has_map=lambda notice: bool(features_of(notice, settings)["features"]),
         map_url=lambda notice: settings.absolute_url(f"/notices/{notice.uid}") + "#map",

@@ -1,4 +1,4 @@
-"""How notices read to people, in English or Dutch: times, periods, "until further notice",
+"""How notices read to people, in the reader's language (gettext, core.i18n): times, periods, "until further notice",
 the names of events, statuses, severities and frequencies.
 
 The one wording path for pages, feeds, calendars and emails. Dates come from
@@ -10,8 +10,7 @@ are shown at the limits a time zone shift can hold (markup.renderable_instant).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sized
-from dataclasses import dataclass
+from collections.abc import Iterable, Sized
 from datetime import datetime
 from functools import lru_cache
 from typing import Protocol
@@ -19,7 +18,8 @@ from zoneinfo import ZoneInfo
 
 from babel.dates import format_datetime
 
-from notices.core.config import Settings
+from notices.core.config import LANGUAGES, Settings
+from notices.core.i18n import N_, translations
 from notices.notice.html_text import html_to_text
 from notices.notice.lifecycle import Status, Timed, status_at
 from notices.notice.markup import renderable_instant
@@ -29,100 +29,28 @@ FULL = "EEE d MMM y HH:mm"
 SHORT = "EEE d MMM HH:mm"
 
 
-@dataclass(frozen=True)
-class Texts:
-    """The phrases of one language; `{time}`, `{expected_end}` and `{n}` are filled in."""
-
-    until_further_notice: str
-    expected: str
-    from_time: str
-    until: str
-    ended: str
-    cancelled: str
-    events: Mapping[str, str]  # by event kind
-    status: Mapping[str, str]
-    severity: Mapping[str, str]
-    frequency: Mapping[str, str]
-    digest_title: Mapping[str, str]
-    digest_parts: Mapping[str, str]
-    nothing_new: str
-    on_the_map: str
-
-
-TEXTS = {
-    "en": Texts(
-        until_further_notice="until further notice",
-        expected="expected {expected_end}",
-        from_time="from {time}",
-        until="until {time}",
-        ended="ended {time}",
-        cancelled="cancelled",
-        events={
-            "published": "New",
-            "started": "Now in effect",
-            "rescheduled": "Rescheduled",
-            "cancelled": "Cancelled",
-            "updated": "Updated",
-            "ended": "Ended",
-            "reminder": "Reminder",
-        },
-        status={
-            "draft": "Draft",
-            "scheduled": "Scheduled",
-            "upcoming": "Upcoming",
-            "active": "Active",
-            "ended": "Ended",
-            "cancelled": "Cancelled",
-        },
-        severity={"info": "info", "minor": "minor", "major": "major", "critical": "critical"},
-        frequency={"immediate": "immediately", "daily": "daily", "weekly": "weekly"},
-        digest_title={"daily": "Daily notices", "weekly": "Weekly notices"},
-        digest_parts={
-            "new": "{n} new",
-            "changed": "{n} changed",
-            "starting": "{n} starting soon",
-            "ending": "{n} ending soon",
-        },
-        nothing_new="nothing new",
-        on_the_map="On the map",
-    ),
-    "nl": Texts(
-        until_further_notice="tot nader order",
-        expected="verwacht {expected_end}",
-        from_time="vanaf {time}",
-        until="tot {time}",
-        ended="beëindigd {time}",
-        cancelled="geannuleerd",
-        events={
-            "published": "Nieuw",
-            "started": "Nu van kracht",
-            "rescheduled": "Gewijzigde planning",
-            "cancelled": "Geannuleerd",
-            "updated": "Bijgewerkt",
-            "ended": "Beëindigd",
-            "reminder": "Herinnering",
-        },
-        status={
-            "draft": "Concept",
-            "scheduled": "Gepland",
-            "upcoming": "Aangekondigd",
-            "active": "Van kracht",
-            "ended": "Beëindigd",
-            "cancelled": "Geannuleerd",
-        },
-        severity={"info": "informatie", "minor": "beperkt", "major": "groot", "critical": "kritiek"},
-        frequency={"immediate": "direct", "daily": "dagelijks", "weekly": "wekelijks"},
-        digest_title={"daily": "Dagelijks overzicht", "weekly": "Weekoverzicht"},
-        digest_parts={
-            "new": "{n} nieuw",
-            "changed": "{n} gewijzigd",
-            "starting": "{n} begint binnenkort",
-            "ending": "{n} eindigt binnenkort",
-        },
-        nothing_new="niets nieuws",
-        on_the_map="Op de kaart",
-    ),
+# The English texts are the message ids (core.i18n); N_ marks them for extraction here, and
+# Words translates them when they are shown.
+EVENTS = {
+    "published": N_("New"),
+    "started": N_("Now in effect"),
+    "rescheduled": N_("Rescheduled"),
+    "cancelled": N_("Cancelled"),
+    "updated": N_("Updated"),
+    "ended": N_("Ended"),
+    "reminder": N_("Reminder"),
 }
+STATUSES = {
+    "draft": N_("Draft"),
+    "scheduled": N_("Scheduled"),
+    "upcoming": N_("Upcoming"),
+    "active": N_("Active"),
+    "ended": N_("Ended"),
+    "cancelled": N_("Cancelled"),
+}
+SEVERITIES = {"info": N_("info"), "minor": N_("minor"), "major": N_("major"), "critical": N_("critical")}
+FREQUENCIES = {"immediate": N_("immediately"), "daily": N_("daily"), "weekly": N_("weekly")}
+DIGEST_TITLES = {"daily": N_("Daily notices"), "weekly": N_("Weekly notices")}
 
 
 class TimedNotice(Timed, Protocol):
@@ -165,10 +93,12 @@ class Words:
     """The words of one language, bound to the site (its zone and its labels); handed to templates as `words`."""
 
     def __init__(self, language: str, settings: Settings) -> None:
-        self.language = language if language in TEXTS else "en"
+        self.language = language if language in LANGUAGES else "en"
         self.settings = settings
         self.zone = settings.timezone
-        self.texts = TEXTS[self.language]
+        catalogue = translations(self.language)
+        self.gettext = catalogue.gettext
+        self.ngettext = catalogue.ngettext
 
     @classmethod
     def of_site(cls, settings: Settings) -> Words:
@@ -190,22 +120,22 @@ class Words:
         return ", ".join(self.location(key) for key in keys)
 
     def status(self, status: str) -> str:
-        return self.texts.status[status]
+        return self.gettext(STATUSES[status])
 
     def event(self, kind: str) -> str:
-        return self.texts.events.get(kind, kind)
+        return self.gettext(EVENTS[kind]) if kind in EVENTS else kind
 
     def events(self, events: Iterable[HasKind]) -> str:
         return ", ".join(self.event(event.kind) for event in events)
 
     def severity(self, severity: str) -> str:
-        return self.texts.severity.get(severity, severity)
+        return self.gettext(SEVERITIES[severity]) if severity in SEVERITIES else severity
 
     def on_the_map(self) -> str:
-        return self.texts.on_the_map
+        return self.gettext("On the map")
 
     def frequency(self, frequency: str) -> str:
-        return self.texts.frequency.get(frequency, frequency)
+        return self.gettext(FREQUENCIES[frequency]) if frequency in FREQUENCIES else frequency
 
     # Times ----------------------------------------------------------------------------------
 
@@ -225,11 +155,14 @@ class Words:
     def until(self, notice: TimedNotice, now: datetime | None = None) -> str:
         """'until Fri 12 Dec 17:00', or 'until further notice, expected approximately Q3 2027'."""
         if notice.ends_at is not None:
-            return self.texts.until.format(time=self.short(notice.ends_at, now))
-        text = self.texts.until_further_notice
+            return self.gettext("until %(time)s") % {"time": self.short(notice.ends_at, now)}
+        text = self.gettext("until further notice")
         if notice.expected_end:
-            text += ", " + self.texts.expected.format(expected_end=notice.expected_end)
+            text += ", " + self._expected(notice.expected_end)
         return text
+
+    def _expected(self, expected_end: str) -> str:
+        return self.gettext("expected %(expected_end)s") % {"expected_end": expected_end}
 
     def when(self, notice: TimedNotice, now: datetime) -> str:
         """The part of a title that says when, as of `now`: 'from ...', 'until ...', 'ended ...'."""
@@ -238,19 +171,19 @@ class Words:
             return self.until(notice, now)
         # Ended means an ends_at at or before now (status_at).
         if status is Status.ENDED and notice.ends_at is not None:
-            return self.texts.ended.format(time=self.short(notice.ends_at, now))
+            return self.gettext("ended %(time)s") % {"time": self.short(notice.ends_at, now)}
         if status is Status.CANCELLED:
-            return self.texts.cancelled
-        return self.texts.from_time.format(time=self.short(notice.starts_at, now))
+            return self.gettext("cancelled")
+        return self.gettext("from %(time)s") % {"time": self.short(notice.starts_at, now)}
 
     def period(self, notice: TimedNotice) -> str:
         """The whole period: 'Fri 14 Nov 2026 16:00 – until further notice (expected approximately Q3 2027)'."""
         start = self.time(notice.starts_at)
         if notice.ends_at is not None:
             return f"{start} – {self.time(notice.ends_at)}"
-        text = f"{start} – {self.texts.until_further_notice}"
+        text = f"{start} – {self.gettext('until further notice')}"
         if notice.expected_end:
-            text += f" ({self.texts.expected.format(expected_end=notice.expected_end)})"
+            text += f" ({self._expected(notice.expected_end)})"
         return text
 
     # Email ----------------------------------------------------------------------------------
@@ -261,15 +194,18 @@ class Words:
         return html_to_text(html)
 
     def digest_title(self, frequency: str) -> str:
-        return self.texts.digest_title[frequency]
+        return self.gettext(DIGEST_TITLES[frequency])
 
     def digest_summary(self, sections: DigestContents) -> str:
         """What the digest holds, for its subject: '2 new, 1 changed, 3 starting soon'."""
-        counted = {
-            "new": sections.new,
-            "changed": sections.changed,
-            "starting": sections.starting,
-            "ending": sections.ending,
-        }
-        parts = [self.texts.digest_parts[name].format(n=len(items)) for name, items in counted.items() if items]
-        return ", ".join(parts) or self.texts.nothing_new
+        counted = [
+            (len(sections.new), self.ngettext("%(num)d new", "%(num)d new", len(sections.new))),
+            (len(sections.changed), self.ngettext("%(num)d changed", "%(num)d changed", len(sections.changed))),
+            (
+                len(sections.starting),
+                self.ngettext("%(num)d starting soon", "%(num)d starting soon", len(sections.starting)),
+            ),
+            (len(sections.ending), self.ngettext("%(num)d ending soon", "%(num)d ending soon", len(sections.ending))),
+        ]
+        parts = [text % {"num": count} for count, text in counted if count]
+        return ", ".join(parts) or self.gettext("nothing new")

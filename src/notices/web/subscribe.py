@@ -14,19 +14,35 @@ from starlette.datastructures import FormData
 
 from notices.core import config
 from notices.core.errors import InvalidField
+from notices.core.i18n import N_
 from notices.core.models import Subscriber
 from notices.core.states import LinkPurpose, SubscriberState
 from notices.mail import subscriptions
 from notices.people.addresses import normalise_email
 from notices.people.link_tokens import InvalidToken, LinkSigner
 from notices.web.deps import ClientAddress, CsrfForm, Now, ReadSession, Scheduler, Settings, WriteSession
-from notices.web.html import page
+from notices.web.html import page, translated
 
 router = APIRouter(tags=["subscriptions"], include_in_schema=False)
 
 
-def message(request: Request, title: str, text: str, status_code: int = 200, **extra) -> HTMLResponse:
-    return page(request, "web/message.html", status_code, title=title, text=text, **extra)
+def message(
+    request: Request,
+    title: str,
+    text: str,
+    status_code: int = 200,
+    *,
+    values: dict[str, str] | None = None,
+    detail: str = "",
+    **extra,
+) -> HTMLResponse:
+    """A page with a title and a sentence: message ids (N_), in the page's language, `values` filled in.
+
+    `detail` (an error's own words, from the domain) goes before the sentence as it is.
+    """
+    sentence = translated(request, text, **(values or {})) if text else ""
+    body = " ".join(part for part in (detail, sentence) if part)
+    return page(request, "web/message.html", status_code, title=translated(request, title), text=body, **extra)
 
 
 def _preferences_from_form(form: FormData) -> dict:
@@ -40,8 +56,9 @@ def _preferences_from_form(form: FormData) -> dict:
 
 
 @router.get("/subscribe", response_class=HTMLResponse)
-def subscribe_form(request: Request, settings: Settings) -> HTMLResponse:
-    return page(request, "web/subscribe.html", values={"frequency": "daily", "language": settings.language})
+def subscribe_form(request: Request) -> HTMLResponse:
+    # No language here: the form offers the language the page is in (web/_filter_fields.html).
+    return page(request, "web/subscribe.html", values={"frequency": "daily"})
 
 
 @router.post("/subscribe", response_class=HTMLResponse)
@@ -68,14 +85,17 @@ def subscribe(
                 session, email=email, preferences=preferences, client=client, now=now, settings=settings
             )
     except subscriptions.RateLimited:
-        return message(request, "Too many attempts", "Please wait an hour before you try again.", 429)
+        return message(request, N_("Too many attempts"), N_("Please wait an hour before you try again."), 429)
     if scheduler is not None:
         scheduler.send_soon()
     return message(
         request,
-        "Check your inbox",
-        f"If {email} can receive notices, an email is on its way. Open the link in it to confirm "
-        "(or to change an existing subscription). Nothing is sent before you confirm.",
+        N_("Check your inbox"),
+        N_(
+            "If %(email)s can receive notices, an email is on its way. Open the link in it to confirm "
+            "(or to change an existing subscription). Nothing is sent before you confirm."
+        ),
+        values={"email": email},
     )
 
 
@@ -90,8 +110,10 @@ def _subscriber(session: Session, settings: config.Settings, purpose: str, token
 
 
 def _bad_link(request: Request, error: InvalidToken) -> HTMLResponse:
-    hint = "Sign up again to get a new one." if error.expired else "Check that you copied the whole link."
-    return message(request, "This link does not work", f"{str(error).capitalize()}. {hint}", 400, show_subscribe=True)
+    hint = N_("Sign up again to get a new one.") if error.expired else N_("Check that you copied the whole link.")
+    return message(
+        request, N_("This link does not work"), hint, 400, detail=f"{str(error).capitalize()}.", show_subscribe=True
+    )
 
 
 def _link_page(
@@ -123,11 +145,14 @@ def confirm(
     except InvalidToken as error:
         return _bad_link(request, error)
     except InvalidField as error:
-        return message(request, "Subscription ended", error.problem.capitalize() + ".", 400, show_subscribe=True)
+        return message(
+            request, N_("Subscription ended"), "", 400, detail=error.problem.capitalize() + ".", show_subscribe=True
+        )
     return message(
         request,
-        "You are subscribed",
-        f"{email} will receive notices. Every email has a link to change your preferences or to unsubscribe.",
+        N_("You are subscribed"),
+        N_("%(email)s will receive notices. Every email has a link to change your preferences or to unsubscribe."),
+        values={"email": email},
     )
 
 
@@ -183,8 +208,8 @@ def save_preferences(
     if not subscribed:
         return message(
             request,
-            "Not subscribed",
-            "This address is not subscribed any more; sign up again.",
+            N_("Not subscribed"),
+            N_("This address is not subscribed any more; sign up again."),
             400,
             show_subscribe=True,
         )
@@ -206,4 +231,10 @@ def unsubscribe(request: Request, token: str, session: WriteSession, settings: S
             subscriptions.unsubscribe(session, subscriber, now=now)
     except InvalidToken as error:
         return _bad_link(request, error)
-    return message(request, "You are unsubscribed", f"{email} will not receive notices any more.", show_subscribe=True)
+    return message(
+        request,
+        N_("You are unsubscribed"),
+        N_("%(email)s will not receive notices any more."),
+        values={"email": email},
+        show_subscribe=True,
+    )

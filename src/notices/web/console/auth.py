@@ -17,11 +17,12 @@ from itsdangerous import BadData, URLSafeTimedSerializer
 
 from notices.core import config
 from notices.core.errors import InvalidField
+from notices.core.i18n import N_
 from notices.people import accounts, audit
 from notices.people.addresses import normalise_email
 from notices.web import csrf
 from notices.web.deps import SESSION_COOKIE, ClientAddress, ConsoleUser, CsrfForm, Now, Settings, WriteSession
-from notices.web.html import page
+from notices.web.html import page, translated
 
 __all__ = ["SESSION_COOKIE", "router"]
 
@@ -80,7 +81,7 @@ def login(
             400,
             next=target,
             email=email.replace("\x00", ""),
-            error="Please check the email: it contains a NUL character.",
+            error=translated(request, N_("Please check the email: it contains a NUL character.")),
         )
     device = known_device(request, settings, email)
     try:
@@ -97,11 +98,12 @@ def login(
             429,
             next=target,
             email=email,
-            error="Too many attempts. Wait a quarter of an hour and try again.",
+            error=translated(request, N_("Too many attempts. Wait a quarter of an hour and try again.")),
         )
     if user is None:
         # One message for a wrong email and a wrong password alike.
-        return page(request, "admin/login.html", 401, next=target, email=email, error="Wrong email or password.")
+        error = translated(request, N_("Wrong email or password."))
+        return page(request, "admin/login.html", 401, next=target, email=email, error=error)
     response = RedirectResponse(target, status_code=303)
     secure = settings.base_url.startswith("https://")
     response.set_cookie(

@@ -18,11 +18,12 @@ from starlette.datastructures import FormData
 
 from notices.core.config import Settings as SiteSettings
 from notices.core.errors import InvalidField
+from notices.core.i18n import N_
 from notices.core.models import User
 from notices.hooks import sender, store
 from notices.hooks.kinds import ENDPOINT_KINDS, HOOK_EVENTS
 from notices.web.deps import CsrfForm, Ctx, CurrentAdmin, Now, ReadSession, Settings, WriteSession
-from notices.web.html import page
+from notices.web.html import page, translated
 
 router = APIRouter(prefix="/admin/integrations", tags=["console"], include_in_schema=False)
 
@@ -92,7 +93,7 @@ def _endpoint_page(
 
 @router.get("", response_class=HTMLResponse)
 def integrations(request: Request, user: CurrentAdmin, session: ReadSession, removed: bool = False) -> HTMLResponse:
-    return _list_page(request, session, message="The endpoint is removed." if removed else "")
+    return _list_page(request, session, message=translated(request, N_("The endpoint is removed.")) if removed else "")
 
 
 @router.post("", response_class=HTMLResponse)
@@ -113,7 +114,9 @@ def add_integration(
             endpoint_id = endpoint.id
     except InvalidField as error:
         return _list_page(request, reading, 400, error=error, values=raw)
-    return _endpoint_page(request, reading, endpoint_id, new_secret=secret, message="The endpoint is added.")
+    return _endpoint_page(
+        request, reading, endpoint_id, new_secret=secret, message=translated(request, N_("The endpoint is added."))
+    )
 
 
 @router.get("/{endpoint_id}", response_class=HTMLResponse)
@@ -148,7 +151,7 @@ def change_integration(
     except InvalidField as error:  # nothing was written: the transaction rolled back
         values = {**_choices(form), "enabled": form.get("enabled") == "on"}
         return _endpoint_page(request, reading, endpoint_id, 400, error=error, values=values)
-    return _endpoint_page(request, reading, endpoint_id, message="The changes are saved.")
+    return _endpoint_page(request, reading, endpoint_id, message=translated(request, N_("The changes are saved.")))
 
 
 @router.post("/{endpoint_id}/test", response_class=HTMLResponse)
@@ -157,8 +160,13 @@ def test_integration(
 ) -> HTMLResponse:
     # Sent now, in this request (a plain def: the threadpool waits for the answer, within the hooks' timeouts).
     delivery = sender.send_test(ctx, endpoint_id, now=now)
-    answer = f"HTTP {delivery.response_code}" if delivery.response_code else (delivery.last_error or "no answer")
-    message = f"Test sent: {delivery.status} ({answer})."
+    answer = f"HTTP {delivery.response_code}" if delivery.response_code else delivery.last_error
+    message = translated(
+        request,
+        N_("Test sent: %(status)s (%(answer)s)."),
+        status=delivery.status,
+        answer=answer or translated(request, N_("no answer")),
+    )
     return _endpoint_page(request, reading, endpoint_id, message=message)
 
 
@@ -176,7 +184,9 @@ def rotate_integration_secret(
     overlap = settings.hooks_secret_overlap
     with writing.begin():
         _, secret = store.rotate_secret(writing, endpoint_id, overlap=overlap, now=now, actor=_actor(user))
-    return _endpoint_page(request, reading, endpoint_id, new_secret=secret, message="The secret is replaced.")
+    return _endpoint_page(
+        request, reading, endpoint_id, new_secret=secret, message=translated(request, N_("The secret is replaced."))
+    )
 
 
 @router.post("/{endpoint_id}/remove")

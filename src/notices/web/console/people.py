@@ -7,10 +7,11 @@ from fastapi.responses import HTMLResponse
 from sqlalchemy.orm import Session
 
 from notices.core.errors import InvalidField, NotFound
+from notices.core.i18n import N_
 from notices.mail import subscriptions
 from notices.people import accounts, audit
 from notices.web.deps import CsrfForm, CurrentAdmin, CurrentManager, Now, ReadSession, Settings, WriteSession
-from notices.web.html import page
+from notices.web.html import page, translated
 
 router = APIRouter(prefix="/admin", tags=["console"], include_in_schema=False)
 
@@ -66,7 +67,7 @@ def add_user(
             email = created.email
     except InvalidField as error:
         return _users_page(request, reading, 400, error=error, email=form.get("email", ""))
-    return _users_page(request, reading, message=f"{email} can now log in.")
+    return _users_page(request, reading, message=translated(request, N_("%(email)s can now log in."), email=email))
 
 
 @router.post("/users/{user_id}/tokens", response_class=HTMLResponse)
@@ -102,4 +103,4 @@ def revoke_token(
     with writing.begin():
         accounts.revoke_token(writing, token_id, now=now)
         audit.record(writing, actor=user.email, action="token.revoke", target=str(token_id), now=now)
-    return _users_page(request, reading, message="The token is revoked.")
+    return _users_page(request, reading, message=translated(request, N_("The token is revoked.")))
