@@ -1,4 +1,5 @@
-"""Pages in the reader's language: `?lang=`, then Accept-Language, then the site default."""
+"""Pages in the reader's language: `?lang=`, then the reader's earlier choice, then Accept-Language,
+then the site default."""
 
 from lxml import etree
 
@@ -103,3 +104,28 @@ def test_a_subscription_message_is_in_the_pages_language(client):
     response = client.get("/unsubscribe/not-a-token", headers={"Accept-Language": "nl"})
     assert response.status_code == 400
     assert heading(response) == "Deze link werkt niet"
+
+
+def test_a_language_picked_with_the_switch_stays_on_the_next_pages(client):
+    switch = parsed(client.get("/"))
+    [dutch_link] = switch.xpath('//nav[contains(@class, "languages")]/a[@hreflang="nl"]/@href')
+    assert html_lang(client.get(dutch_link)) == "nl"
+    # The header's links carry no ?lang=: the choice is remembered (a cookie), over the browser's.
+    following = client.get("/subscribe", headers={"Accept-Language": "en"})
+    assert html_lang(following) == "nl"
+    assert "Cookie" in following.headers["Vary"]  # a cache must not give it to another reader
+    assert html_lang(client.get("/?lang=en")) == "en"
+    assert html_lang(client.get("/subscribe", headers={"Accept-Language": "nl"})) == "en"
+
+
+def test_the_remembered_choice_is_a_lax_cookie_set_only_when_it_changes(client):
+    first = client.get("/?lang=nl")
+    cookie = first.headers["set-cookie"]
+    assert cookie.startswith("lang=nl;") and "SameSite=lax" in cookie and "HttpOnly" in cookie
+    again = client.get("/?lang=nl")
+    assert "lang=" not in again.headers.get("set-cookie", "")
+
+
+def test_a_cookie_naming_a_language_the_site_lacks_is_ignored(client):
+    client.cookies.set("lang", "xx")
+    assert html_lang(client.get("/", headers={"Accept-Language": "nl"})) == "nl"

@@ -10,7 +10,7 @@ from notices.core.i18n import translations
 from notices.notice.templating import in_language
 from notices.web import csrf
 from notices.web.deps import app_context, templates_of
-from notices.web.languages import alternatives, page_language, varies
+from notices.web.languages import COOKIE, COOKIE_MAX_AGE, alternatives, page_language, to_remember, varies
 
 
 def translated(request: Request, message: str, **values: str) -> str:
@@ -44,5 +44,17 @@ def page(
     html = templates_of(request).get_template(template).render(**context)
     all_headers = ({"Cache-Control": cache_control} if cache_control else {}) | (headers or {})
     if varies(request, settings):
-        all_headers["Vary"] = ", ".join(filter(None, [all_headers.get("Vary"), "Accept-Language"]))
-    return csrf.set_cookie(request, HTMLResponse(html, status_code=status_code, headers=all_headers), settings)
+        all_headers["Vary"] = ", ".join(filter(None, [all_headers.get("Vary"), "Accept-Language, Cookie"]))
+    response = HTMLResponse(html, status_code=status_code, headers=all_headers)
+    chosen = to_remember(request, settings)
+    if chosen is not None:  # picked with the switch: the next pages stay in it
+        response.set_cookie(
+            COOKIE,
+            chosen,
+            max_age=COOKIE_MAX_AGE,
+            path="/",
+            samesite="lax",
+            httponly=True,
+            secure=settings.base_url.startswith("https://"),
+        )
+    return csrf.set_cookie(request, response, settings)

@@ -1,8 +1,11 @@
-"""Which language a page is in: `?lang=`, then the browser's Accept-Language, then the site default.
+"""Which language a page is in: `?lang=`, then the reader's earlier choice (a cookie), then the
+browser's Accept-Language, then the site default.
 
 Only the site's languages (`[site] languages`) are ever chosen. Babel matches a browser's
-preference to them (`nl-BE` finds `nl`). A page chosen by Accept-Language differs per browser,
-so such responses carry `Vary: Accept-Language` (see `varies`).
+preference to them (`nl-BE` finds `nl`). A language picked with the switch (`?lang=`) is kept
+in a cookie, so the next page (a link in the header, a form's redirect) stays in it. A page
+chosen without `?lang=` differs per browser, so such responses carry
+`Vary: Accept-Language, Cookie` (see `varies`).
 """
 
 from __future__ import annotations
@@ -17,12 +20,27 @@ from notices.core.config import Settings
 from notices.notice.languages import language_name
 
 PARAMETER = "lang"
+# The reader's choice from the language switch; a year, like any site's language preference.
+COOKIE = "lang"
+COOKIE_MAX_AGE = 365 * 24 * 3600
 
 
 def requested(request: Request, settings: Settings) -> str | None:
     """The language `?lang=` asks for, when it is one of the site's; otherwise None."""
     asked = request.query_params.get(PARAMETER, "").strip().lower()
     return asked if asked in settings.languages else None
+
+
+def remembered(request: Request, settings: Settings) -> str | None:
+    """The language the reader chose earlier with the switch (the cookie), when the site has it."""
+    chosen = request.cookies.get(COOKIE, "").strip().lower()
+    return chosen if chosen in settings.languages else None
+
+
+def to_remember(request: Request, settings: Settings) -> str | None:
+    """The language to keep in the cookie: a `?lang=` choice the cookie does not hold yet."""
+    asked = requested(request, settings)
+    return asked if asked is not None and asked != remembered(request, settings) else None
 
 
 def preferred(header: str) -> list[str]:
@@ -49,16 +67,17 @@ def negotiate(header: str, languages: Sequence[str]) -> str | None:
 
 
 def page_language(request: Request, settings: Settings) -> str:
-    """The language a page is shown in: `?lang=`, then Accept-Language, then the site default."""
+    """The language a page is shown in: `?lang=`, then the cookie, then Accept-Language, then the site default."""
     return (
         requested(request, settings)
+        or remembered(request, settings)
         or negotiate(request.headers.get("accept-language", ""), settings.languages)
         or settings.language
     )
 
 
 def varies(request: Request, settings: Settings) -> bool:
-    """Whether the page's language came from (or could have come from) the Accept-Language header."""
+    """Whether the page's language came from (or could have come from) the cookie or Accept-Language."""
     return requested(request, settings) is None and len(settings.languages) > 1
 
 
