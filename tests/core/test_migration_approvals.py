@@ -16,6 +16,7 @@ from sqlalchemy.engine import make_url
 from notices.core import db as database
 from notices.core.db import Database
 from notices.notice import approval, store
+from tests.approval_staff import approval_settings, staff_per_role, tokens_per_email  # noqa: F401 (fixtures)
 
 NOW = datetime(2026, 11, 28, 9, 0, tzinfo=UTC)
 

@@ -5,6 +5,7 @@ import pytest
 from playwright.sync_api import expect, sync_playwright
 
 from notices.web import create_app
+from tests.approval_staff import approval_settings, staff_per_role, tokens_per_email  # noqa: F401 (fixtures)
 from tests.live_server import serving
 from tests.web.conftest import CHROMIUM, CHROMIUM_ARGS
 

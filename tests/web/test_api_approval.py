@@ -6,6 +6,7 @@ from sqlalchemy import select
 
 from notices.core.models import AuditEntry
 from notices.runtime import jobs
+from tests.approval_staff import approval_settings, staff_per_role, tokens_per_email  # noqa: F401 (fixtures)
 from tests.factories import add_subscriber
 
 NEW = {

@@ -6,6 +6,7 @@ from lxml import etree
 from sqlalchemy import select
 
 from notices.core.models import AuditEntry
+from tests.approval_staff import approval_settings, staff_per_role, tokens_per_email  # noqa: F401 (fixtures)
 from tests.factories import reload
 
 FORM = {

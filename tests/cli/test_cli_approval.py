@@ -7,6 +7,7 @@ import pytest
 from click.testing import CliRunner
 
 from notices.cli import cli
+from tests.approval_staff import approval_settings, staff_per_role, tokens_per_email  # noqa: F401 (fixtures)
 
 ADD = ["notice", "add", "--title", "Gas main burst", "--category", "road-closure", "--severity", "critical"]
 ADD += ["--starts", "+1h", "--ends", "+1d"]

@@ -1,4 +1,6 @@
-"""Approval tests run with the shipped default: critical and major notices need a second person."""
+"""Fixtures of the approval tests: the shipped default (critical and major notices need a second
+person), and one user per role. A test module imports the three functions (pytest finds fixtures in
+its namespace); the tests ask for them by their short names, `settings`, `staff` and `tokens`."""
 
 import dataclasses
 
@@ -14,20 +16,20 @@ STAFF = {
 }
 
 
-@pytest.fixture
-def settings(settings):
+@pytest.fixture(name="settings")
+def approval_settings(settings):
     return dataclasses.replace(settings, approval_for=("critical", "major"))
 
 
-@pytest.fixture
-def staff(ctx):
+@pytest.fixture(name="staff")
+def staff_per_role(ctx):
     """One user per role, all with the password 'correct horse battery'."""
     for email, role in STAFF.items():
         add_user(ctx, email, role=role)
     return STAFF
 
 
-@pytest.fixture
-def tokens(ctx, staff):
+@pytest.fixture(name="tokens")
+def tokens_per_email(ctx, staff):
     """Authorization headers per email."""
     return {email: {"Authorization": f"Bearer {add_token(ctx, email)}"} for email in staff}

@@ -15,6 +15,7 @@ from notices.notice.approval import Stage, WrongState
 from notices.notice.validation import parse_changes, parse_new_notice
 from notices.people.roles import Actor
 from notices.runtime import jobs
+from tests.approval_staff import approval_settings, staff_per_role, tokens_per_email  # noqa: F401 (fixtures)
 from tests.factories import reload
 
 EDITOR = Actor("api:editor@example.org", "editor@example.org", Role.EDITOR)
