@@ -25,6 +25,17 @@ Cyclists and pedestrians can pass on the north side. Deliveries for buildings on
 Plesmanlaan are directed via the Einsteinweg. See the [project page](https://www.example.org/plesmanlaan)
 for maps and phasing.
 """
+PLESMANLAAN_BODY_NL = """\
+De Plesmanlaan wordt tussen de Sylviusweg en de Wassenaarseweg opnieuw ingericht.
+Vanaf **vrijdag 14 november 16:00** gelden twee tijdelijke afsluitingen:
+
+1. De Plesmanlaan is tussen de Sylviusweg en de Einsteinweg afgesloten voor doorgaand verkeer.
+2. De afrit naar de Wassenaarseweg is afgesloten; volg de gele omleidingsborden.
+
+Fietsers en voetgangers kunnen aan de noordkant passeren. Leveringen voor gebouwen aan de
+Plesmanlaan gaan via de Einsteinweg. Zie de [projectpagina](https://www.example.org/plesmanlaan)
+voor kaarten en fasering.
+"""
 
 
 def _line(role: str, *positions: tuple[float, float]) -> dict[str, Any]:
@@ -71,36 +82,61 @@ def demo_notices(settings: Settings, now: datetime) -> list[dict[str, Any]]:
         # Demo times avoid the DST hours, so fold=0 is never a guess here.
         return datetime.combine(day, time(hour, minute), tzinfo=zone)
 
+    def texts(**by_language: str) -> dict[str, str]:
+        # The site's languages only (a one-language site refuses the others). The last notice
+        # stays English-only, to show how a missing translation reads (marked).
+        return {language: text for language, text in by_language.items() if language in settings.languages}
+
     plesmanlaan_start = datetime(2025, 11, 14, 16, 0, tzinfo=zone)
     return [
         {
-            "title": "Plesmanlaan closed between Sylviusweg and Einsteinweg",
-            "summary": "First of two temporary closures for the reconstruction of the Plesmanlaan.",
-            "body": PLESMANLAAN_BODY,
+            "title": texts(
+                en="Plesmanlaan closed between Sylviusweg and Einsteinweg",
+                nl="Plesmanlaan afgesloten tussen Sylviusweg en Einsteinweg",
+            ),
+            "summary": texts(
+                en="First of two temporary closures for the reconstruction of the Plesmanlaan.",
+                nl="Eerste van twee tijdelijke afsluitingen voor de reconstructie van de Plesmanlaan.",
+            ),
+            "body": texts(en=PLESMANLAAN_BODY, nl=PLESMANLAAN_BODY_NL),
             "category": "road-closure",
             "severity": "major",
             "locations": ["plesmanlaan", "sylviusweg", "einsteinweg"],
             "geometry": PLESMANLAAN_CLOSURE,
             "publish_at": plesmanlaan_start - timedelta(days=10),
             "starts_at": plesmanlaan_start,
-            "expected_end": "approximately Q3 2027",
+            "expected_end": texts(en="approximately Q3 2027", nl="omstreeks Q3 2027"),
         },
         {
-            "title": "Plesmanlaan exit to Wassenaarseweg closed",
-            "summary": "Second temporary closure; follow the yellow diversion signs.",
-            "body": PLESMANLAAN_BODY,
+            "title": texts(
+                en="Plesmanlaan exit to Wassenaarseweg closed", nl="Afrit Plesmanlaan naar Wassenaarseweg afgesloten"
+            ),
+            "summary": texts(
+                en="Second temporary closure; follow the yellow diversion signs.",
+                nl="Tweede tijdelijke afsluiting; volg de gele omleidingsborden.",
+            ),
+            "body": texts(en=PLESMANLAAN_BODY, nl=PLESMANLAAN_BODY_NL),
             "category": "road-closure",
             "severity": "major",
             "locations": ["plesmanlaan", "wassenaarseweg"],
             "geometry": WASSENAARSEWEG_EXIT_CLOSURE,
             "publish_at": plesmanlaan_start - timedelta(days=10),
             "starts_at": plesmanlaan_start,
-            "expected_end": "approximately Q3 2027",
+            "expected_end": texts(en="approximately Q3 2027", nl="omstreeks Q3 2027"),
         },
         {
-            "title": "Power and network outage Gorlaeus building tonight",
-            "summary": "Planned maintenance on the medium-voltage station.",
-            "body": "Switch off sensitive equipment before **22:00**. Freezers on the emergency grid are not affected.",
+            "title": texts(
+                en="Power and network outage Gorlaeus building tonight",
+                nl="Stroom- en netwerkonderbreking Gorlaeusgebouw vannacht",
+            ),
+            "summary": texts(
+                en="Planned maintenance on the medium-voltage station.",
+                nl="Gepland onderhoud aan het middenspanningsstation.",
+            ),
+            "body": texts(
+                en="Switch off sensitive equipment before **22:00**. Freezers on the emergency grid are not affected.",
+                nl="Schakel gevoelige apparatuur uit vóór **22:00**. Vriezers op de noodstroom merken er niets van.",
+            ),
             "category": "utilities",
             "severity": "critical",
             "locations": ["gorlaeus"],
@@ -109,9 +145,15 @@ def demo_notices(settings: Settings, now: datetime) -> list[dict[str, Any]]:
             "ends_at": local(today + timedelta(days=1), 2),
         },
         {
-            "title": "Open day at De Limes",
-            "summary": "Extra visitors and parking on the event field.",
-            "body": "Expect busy roads around De Limes between 14:00 and 17:00.",
+            "title": texts(en="Open day at De Limes", nl="Open dag bij De Limes"),
+            "summary": texts(
+                en="Extra visitors and parking on the event field.",
+                nl="Extra bezoekers en parkeren op het evenemententerrein.",
+            ),
+            "body": texts(
+                en="Expect busy roads around De Limes between 14:00 and 17:00.",
+                nl="Reken op drukte rond De Limes tussen 14:00 en 17:00.",
+            ),
             "category": "event",
             "severity": "info",
             "locations": ["de-limes"],
@@ -120,9 +162,14 @@ def demo_notices(settings: Settings, now: datetime) -> list[dict[str, Any]]:
             "ends_at": local(today + timedelta(days=7), 17),
         },
         {
-            "title": "Cable works on the Einsteinweg",
-            "summary": "One lane closed; traffic lights in place.",
-            "body": "Announced in advance so deliveries can be planned.",
+            "title": texts(en="Cable works on the Einsteinweg", nl="Kabelwerk aan de Einsteinweg"),
+            "summary": texts(
+                en="One lane closed; traffic lights in place.", nl="Eén rijstrook afgesloten; er staan verkeerslichten."
+            ),
+            "body": texts(
+                en="Announced in advance so deliveries can be planned.",
+                nl="Vooraf aangekondigd, zodat leveringen kunnen worden gepland.",
+            ),
             "category": "construction",
             "severity": "minor",
             "locations": ["einsteinweg"],
