@@ -44,7 +44,7 @@
     const title = element("strong", null, properties.title || "");
     title.dir = "auto";
     box.appendChild(title);
-    const meta = [styles.labels[properties.role], properties.severity].filter(Boolean).join(" · ");
+    const meta = [styles.labels[properties.role], properties.severity && severityLabel(styles, properties.severity)].filter(Boolean).join(" · ");
     box.appendChild(element("div", "map-popup-meta", meta));
     if (withLink && properties.url) {
       const link = element("a", null, "Read the notice");
@@ -52,6 +52,11 @@
       box.appendChild(link);
     }
     return box;
+  }
+
+  // A severity in the page's language (the server sends the labels with the styles).
+  function severityLabel(styles, severity) {
+    return (styles.severity_labels || {})[severity] || severity;
   }
 
   // Only what the map shows: closures, diversions, then areas and places by severity.
@@ -66,13 +71,13 @@
           const properties = feature.properties || {};
           return properties.role === role && properties.severity === severity;
         });
-        if (present) rows.push([styles.labels[role] + ", " + severity, styles.severities[severity], role === "area" ? "area" : "dotted"]);
+        if (present) rows.push([styles.labels[role] + ", " + severityLabel(styles, severity), styles.severities[severity], role === "area" ? "area" : "dotted"]);
       });
     });
     const control = L.control({ position: "bottomright" });
     control.onAdd = function () {
       const box = element("div", "map-legend");
-      box.appendChild(element("strong", null, "Legend"));
+      box.appendChild(element("strong", null, styles.labels.legend || "Legend"));
       rows.forEach(function (row) {
         const item = element("div", "map-legend-row");
         const swatch = element("span", "map-legend-swatch map-legend-" + row[2]);

@@ -160,6 +160,17 @@ def test_the_map_settings_travel_as_data_attributes(ctx, closure):
     assert json.loads(box.get("data-styles"))["roles"]["closure"]["color"] == "#d7191c"
 
 
+def test_the_map_legend_and_labels_are_in_the_pages_language(client, closure):
+    for language, closed, legend, major in (
+        ("en", "Closed road", "Legend", "major"),
+        ("nl", "Afgesloten weg", "Legenda", "groot"),
+    ):
+        (box,) = html(client.get(f"/notices/{closure.uid}?lang={language}")).xpath("//div[@data-map]")
+        styles = json.loads(box.get("data-styles"))
+        assert (styles["labels"]["closure"], styles["labels"]["legend"]) == (closed, legend)
+        assert styles["severity_labels"]["major"] == major
+
+
 def test_the_console_form_has_the_drawing_map_and_a_geometry_field_that_works_without_it(client, ctx):
     from tests.factories import add_user
     from tests.web.test_console import log_in

@@ -15,7 +15,9 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from notices.core.config import Settings
+from notices.core.i18n import N_
 from notices.notice.geometry import features_of
+from notices.notice.wording import Words
 
 _ORIGIN_HOST = re.compile(r"(\*\.)?[A-Za-z0-9.-]+(:[0-9]{1,5})?|\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?")
 # One look for both drawings (Leaflet in map.js, the SVG outline in map_sketch): closures red,
@@ -28,10 +30,11 @@ ROLE_STYLES: dict[str, dict[str, Any]] = {
     "place": {"weight": 3, "dashArray": "3 6", "fillOpacity": 0.1},
 }
 ROLE_LABELS = {
-    "closure": "Closed road",
-    "diversion": "Diversion",
-    "area": "Works area",
-    "place": "Place named in a notice",
+    "closure": N_("Closed road"),
+    "diversion": N_("Diversion"),
+    "area": N_("Works area"),
+    "place": N_("Place named in a notice"),
+    "legend": N_("Legend"),
 }
 
 
@@ -64,14 +67,23 @@ class MapSettings:
             return None
         return f"{parts.scheme}://{parts.netloc}"
 
-    def attributes(self, extra: dict[str, str] | None = None) -> dict[str, str]:
-        """The data-* attributes map.js reads (plus `extra`, e.g. the editor's form field)."""
+    def attributes(self, extra: dict[str, str] | None = None, words: Words | None = None) -> dict[str, str]:
+        """The data-* attributes map.js reads (plus `extra`, e.g. the editor's form field); its
+        legend and popups in the language of `words` (the page's)."""
+        labels = {role: words.gettext(label) if words else label for role, label in ROLE_LABELS.items()}
+        severity_labels = {severity: words.severity(severity) if words else severity for severity in SEVERITY_COLOURS}
         return (extra or {}) | {
             "data-tile-url": self.tile_url,
             "data-attribution": self.attribution,
             "data-bounds": json.dumps(list(self.bounds)),
             "data-styles": json.dumps(
-                {"roles": ROLE_STYLES, "severities": SEVERITY_COLOURS, "labels": ROLE_LABELS}, ensure_ascii=False
+                {
+                    "roles": ROLE_STYLES,
+                    "severities": SEVERITY_COLOURS,
+                    "labels": labels,
+                    "severity_labels": severity_labels,
+                },
+                ensure_ascii=False,
             ),
         }
 
