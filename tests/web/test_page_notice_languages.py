@@ -14,8 +14,10 @@ def _h1(html: str) -> str:
 
 def test_the_notice_page_gives_the_dutch_text_for_lang_nl(ctx, client):
     notice = add_notice(ctx, **BOTH, starts_at=ctx.clock.now())
-    assert _h1(client.get(f"/notices/{notice.uid}?lang=nl").text) == "Plesmanlaan afgesloten"
     assert _h1(client.get(f"/notices/{notice.uid}").text) == "Plesmanlaan closed"
+    assert _h1(client.get(f"/notices/{notice.uid}?lang=nl").text) == "Plesmanlaan afgesloten"
+    # Picked with ?lang= (the switch), Dutch stays for this reader's next visit too.
+    assert _h1(client.get(f"/notices/{notice.uid}").text) == "Plesmanlaan afgesloten"
 
 
 def test_the_notice_page_marks_english_text_shown_for_lang_nl(ctx, client):
