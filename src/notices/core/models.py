@@ -55,6 +55,15 @@ class Notice(Base):
     # default language; the other configured languages' text is here, only where given:
     # {"nl": {"title": "...", "body": "..."}} (notice.languages reads it, with the fallback).
     translations: Mapped[dict[str, dict[str, str]]] = mapped_column(JSON, default=dict, server_default="{}")
+    # A recurring notice (a series; notice.recurrence expands it): the RRULE value, empty for a
+    # single notice; how long each occurrence lasts; the zone whose wall clock the rule follows;
+    # and the exceptions per occurrence id ({"20261201T060000Z": {"cancelled": true, "reason":
+    # "..."}} or {"starts_at": ..., "ends_at": ...} for a moved one). For a series, starts_at is
+    # the first occurrence's start and ends_at the last one's end (NULL for an endless rule).
+    recurrence: Mapped[str] = mapped_column(Text, default="", server_default="")
+    occurrence_minutes: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    recurrence_zone: Mapped[str] = mapped_column(String(64), default="", server_default="")
+    occurrence_changes: Mapped[dict[str, dict[str, Any]]] = mapped_column(JSON, default=dict, server_default="{}")
     version: Mapped[int] = mapped_column(Integer, default=1)
     cancelled_at: Mapped[datetime | None] = mapped_column(nullable=True)
     cancel_reason: Mapped[str] = mapped_column(Text, default="")
@@ -130,7 +139,7 @@ class NoticeRevision(Base):
 
 
 class NoticeEvent(Base):
-    """A lifecycle event; unique per (notice, kind, version) so recording twice is a no-op."""
+    """A lifecycle event; unique per (notice, kind, version, occurrence) so recording twice is a no-op."""
 
     __tablename__ = "notice_events"
 
@@ -138,6 +147,10 @@ class NoticeEvent(Base):
     notice_id: Mapped[int] = mapped_column(ForeignKey("notices.id", ondelete="CASCADE"))
     kind: Mapped[str] = mapped_column(String(32))
     version: Mapped[int]
+    # For a series, the occurrence the event is about (its id, notice.recurrence.occurrence_id);
+    # empty for the series as a whole and for single notices. Part of the unique key, so each
+    # occurrence starts and ends once.
+    occurrence: Mapped[str] = mapped_column(String(20), default="", server_default="")
     # When it happened (the boundary instant), and when the scheduler noticed.
     occurred_at: Mapped[datetime]
     recorded_at: Mapped[datetime]
@@ -151,7 +164,7 @@ class NoticeEvent(Base):
     notice: Mapped[Notice] = relationship(back_populates="events")
 
     __table_args__ = (
-        UniqueConstraint("notice_id", "kind", "version", name="uq_notice_events_once"),
+        UniqueConstraint("notice_id", "kind", "version", "occurrence", name="uq_notice_events_once"),
         Index("ix_notice_events_occurred_at", "occurred_at"),
         Index(
             "ix_notice_events_alerts_pending",

@@ -14,6 +14,7 @@ from enum import StrEnum
 from typing import Protocol, TypeVar
 
 from notices.core.config import SEVERITIES
+from notices.notice import recurrence
 
 SEVERITY_RANK = {name: rank for rank, name in enumerate(SEVERITIES)}
 
@@ -69,6 +70,9 @@ def status_at(notice: Timed, now: datetime) -> Status:
         return Status.ENDED
     if notice.publish_at > now:
         return Status.SCHEDULED
+    if recurrence.is_recurring(notice):
+        # A series is active during one of its occurrences and upcoming between them.
+        return Status.ACTIVE if recurrence.occurrence_at(notice, now) is not None else Status.UPCOMING  # type: ignore[arg-type]
     if notice.starts_at <= now:
         return Status.ACTIVE
     return Status.UPCOMING
