@@ -27,7 +27,7 @@ from notices.core.errors import Conflict, Forbidden, InvalidField
 from notices.core.models import Notice, NoticeReview, User
 from notices.core.states import ReviewState
 from notices.notice import store
-from notices.notice.validation import TIME_FIELDS, NoticeFields, parse_note
+from notices.notice.validation import SCHEDULE_FIELDS, TIME_FIELDS, NoticeFields, parse_note
 from notices.people import audit
 from notices.people.roles import REVIEWERS, Actor
 
@@ -71,7 +71,7 @@ class Notification:
 
 
 # Fields whose change is announced like a new notice (rescheduled), so it needs approval again.
-SIGNIFICANT = (*TIME_FIELDS, "severity", "geometry")
+SIGNIFICANT = (*SCHEDULE_FIELDS, "severity", "geometry")
 
 
 def needs_approval(settings: Settings, *severities: str) -> bool:

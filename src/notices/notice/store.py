@@ -16,7 +16,7 @@ from notices.core.models import Notice, NoticeEvent, NoticeRevision, table_of
 from notices.core.states import EventKind, Phase
 from notices.notice import lifecycle
 from notices.notice.lifecycle import NO_FILTERS, Filters, Status
-from notices.notice.validation import TIME_FIELDS, NoticeFields, parse_note
+from notices.notice.validation import SCHEDULE_FIELDS, NoticeFields, parse_note
 from notices.people import audit
 
 
@@ -43,6 +43,11 @@ PUBLIC_FIELDS = (
     "geometry",
     # The other languages' text (see notice.languages): revisions and the history carry every language.
     "translations",
+    # A series' rule, occurrence length, zone and exceptions (see notice.recurrence).
+    "recurrence",
+    "occurrence_minutes",
+    "recurrence_zone",
+    "occurrence_changes",
 )
 
 
@@ -50,6 +55,7 @@ def fields_of(notice: Notice) -> NoticeFields:
     values = {name: getattr(notice, name) for name in PUBLIC_FIELDS}
     values["locations"] = tuple(values["locations"] or ())
     values["translations"] = {language: dict(texts) for language, texts in (values["translations"] or {}).items()}
+    values["occurrence_changes"] = {key: dict(change) for key, change in (values["occurrence_changes"] or {}).items()}
     return NoticeFields(**values)
 
 
@@ -109,7 +115,7 @@ def update_notice(
         setattr(notice, name, value)
     notice.version += 1
     notice.updated_at, notice.updated_by = now, author
-    times_changed = any(getattr(before, name) != getattr(fields, name) for name in TIME_FIELDS)
+    times_changed = any(getattr(before, name) != getattr(fields, name) for name in SCHEDULE_FIELDS)
     # Where a closure is matters as much as when: a moved segment or a new diversion is announced
     # (and alerted) like new times, not filed as a text edit.
     place_changed = before.geometry != fields.geometry

@@ -8,19 +8,23 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from notices.core.choices import choose, choose_many
 from notices.core.config import SEVERITIES, Settings
 from notices.core.errors import InvalidField
 from notices.core.safe_text import clean_text
+from notices.notice import recurrence
 from notices.notice.geometry import parse_geometry
 from notices.notice.languages import TEXT_FIELDS
 from notices.notice.times import TimeInputError, check_window, parse_instant, to_utc
 
 TIME_FIELDS = ("publish_at", "starts_at", "ends_at")
 TEXT_LIMITS = {"title": 200, "summary": 2_000, "body": 100_000, "expected_end": 200, "location_detail": 2_000}
+# An RRULE value: the longest sensible one (every weekday listed, BYMONTHDAY lists) is far shorter.
+RULE_LIMIT = 500
 # Change notes and cancel reasons: shown in the history, the event feed and alerts.
 NOTE_LIMIT = 2_000
 
@@ -43,13 +47,29 @@ class NoticeFields:
     geometry: dict[str, Any] | None = field(default=None)
     # The other languages' text, only the fields given: {"nl": {"title": "..."}} (see notice.languages).
     translations: dict[str, dict[str, str]] = field(default_factory=dict)
+    # A series (notice.recurrence): the RRULE value, each occurrence's length, the zone whose wall
+    # clock the rule follows (the site's, set here), and the per-occurrence exceptions. For a
+    # series ends_at is derived: the last occurrence's end (None for a rule without an end).
+    recurrence: str = ""
+    occurrence_minutes: int | None = None
+    recurrence_zone: str = ""
+    occurrence_changes: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         return {item.name: getattr(self, item.name) for item in fields(self)}
 
 
-# Other languages come inside the text fields ({"title": {"nl": ...}}), never as a key of their own.
-KNOWN_KEYS = {item.name for item in fields(NoticeFields)} - {"translations"} | {"draft"}
+# Other languages come inside the text fields ({"title": {"nl": ...}}), never as a key of their own;
+# the zone of a series is the site's, and its exceptions change through their own operations
+# (cancelling or moving one occurrence), not as a field.
+KNOWN_KEYS = {item.name for item in fields(NoticeFields)} - {
+    "translations",
+    "recurrence_zone",
+    "occurrence_changes",
+} | {"draft"}
+# The fields that say when a notice happens: a change to any of them is a new schedule
+# (announced as rescheduled, held for approval where approval applies).
+SCHEDULE_FIELDS = (*TIME_FIELDS, "recurrence", "occurrence_minutes", "occurrence_changes")
 
 
 def parse_new_notice(raw: Mapping[str, Any], *, settings: Settings, now: datetime) -> NoticeFields:
@@ -70,7 +90,9 @@ def parse_new_notice(raw: Mapping[str, Any], *, settings: Settings, now: datetim
         values["translations"] = _merged({}, values["translations"])
     if not draft and values.get("publish_at") is None:
         values["publish_at"] = now
-    notice = NoticeFields(**values)
+    if values.get("recurrence") and values.get("ends_at") is not None:
+        raise InvalidField("ends_at", _SERIES_ENDS_BY_RULE)
+    notice = _settle_series(NoticeFields(**values), settings)
     check_consistent(notice)
     return notice
 
@@ -89,9 +111,42 @@ def parse_changes(raw: Mapping[str, Any], *, current: NoticeFields, settings: Se
         raise InvalidField(_title_name(raw, settings), "cannot be empty (only invisible characters were given)")
     if "translations" in values:
         values["translations"] = _merged(current.translations, values["translations"])
+    if values.get("ends_at") is not None and (
+        values.get("recurrence") or (current.recurrence and "recurrence" not in values)
+    ):
+        raise InvalidField("ends_at", _SERIES_ENDS_BY_RULE)
     changed = replace(current, **values)
+    if current.recurrence and not changed.recurrence and values.get("ends_at") is None:
+        # No longer a series: what is left is the first occurrence, unless an end is given.
+        changed = replace(changed, ends_at=changed.starts_at + timedelta(minutes=current.occurrence_minutes or 0))
+    changed = _settle_series(changed, settings)
     check_consistent(changed)
     return changed
+
+
+_SERIES_ENDS_BY_RULE = (
+    "a series ends with its rule (COUNT or UNTIL); give occurrence_minutes for the length of each occurrence"
+)
+
+
+def _settle_series(notice: NoticeFields, settings: Settings) -> NoticeFields:
+    """A series' rule checked and normalised, its zone set, and its end derived from the rule."""
+    if not notice.recurrence:
+        return replace(notice, occurrence_minutes=None, recurrence_zone="", occurrence_changes={})
+    zone = notice.recurrence_zone or settings.timezone.key
+    try:
+        rule = recurrence.parse_rule(notice.recurrence, starts_at=notice.starts_at, zone=ZoneInfo(zone))
+    except recurrence.RuleError as error:
+        raise InvalidField("recurrence", str(error)) from None
+    series = replace(notice, recurrence=rule, recurrence_zone=zone)
+    if series.occurrence_minutes is None:
+        raise InvalidField("occurrence_minutes", "is required for a series (the length of each occurrence)")
+    try:
+        recurrence.check_series(series)
+    except recurrence.RuleError as error:
+        field_name = "occurrence_minutes" if "duration" in str(error) or "overlap" in str(error) else "recurrence"
+        raise InvalidField(field_name, str(error)) from None
+    return replace(series, ends_at=recurrence.series_end(series))
 
 
 def check_consistent(notice: NoticeFields) -> None:
@@ -148,6 +203,13 @@ def _parse_present(
             values[name] = None  # an update that clears ends_at makes it open-ended
         else:
             values[name] = _instant(raw[name], name, settings=settings, now=now)
+    if "recurrence" in raw:
+        # Checked against the start once every field is known (_settle_series); "" or null stops a series.
+        values["recurrence"] = (
+            "" if _blank(raw["recurrence"]) else _text(raw["recurrence"], "recurrence", one_line=True, limit=RULE_LIMIT)
+        )
+    if "occurrence_minutes" in raw and raw["occurrence_minutes"] is not None:
+        values["occurrence_minutes"] = _whole_number(raw["occurrence_minutes"], "occurrence_minutes")
     if "geometry" in raw and (clearable or raw["geometry"] is not None):
         # In a change, null or "" removes the notice's own shapes (its locations' apply again).
         values["geometry"] = parse_geometry(raw["geometry"], settings)
@@ -215,6 +277,15 @@ def _instant(value: Any, name: str, *, settings: Settings, now: datetime) -> dat
         return check_window(instant, earliest=settings.earliest, latest=settings.latest)
     except TimeInputError as error:
         raise InvalidField(name, str(error)) from None
+
+
+def _whole_number(value: Any, name: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise InvalidField(name, f"must be a whole number, got {type(value).__name__}")
+    text = str(value).strip()
+    if not text.isdigit():
+        raise InvalidField(name, f"must be a whole number, got {value!r}")
+    return int(text)
 
 
 def _boolean(value: Any, name: str) -> bool:
