@@ -3,6 +3,8 @@
 Run by hand (not part of the test suite):
 
     .venv/bin/python bench/feeds.py [--duration 10] [--connections 32] [--workers 2] [--skip-million]
+    NOTICES_BENCH_DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/bench \
+        .venv/bin/python bench/feeds.py --propagation [--writes 100]
 
 Needs wrk and nginx (Debian: apt-get install wrk nginx-light). Builds a fresh
 SQLite database (or NOTICES_BENCH_DATABASE_URL) with 1,000 visible notices and
@@ -11,6 +13,12 @@ SQLite database (or NOTICES_BENCH_DATABASE_URL) with 1,000 visible notices and
   nginx serving the exported file, in one run, and their ratio (target >= 0.5 for 200s);
 - the cold render time of /feeds/notices.atom with 100,000 and with 1,000,000
   ended notices in history (it must not grow with history).
+
+With --propagation it measures instead how soon a write reaches another replica: two
+`notices serve` processes on one database; each of `--writes` changes (committed by this process,
+as by a third replica) is timed until replica B serves a new ETag; prints p50, p95 and the
+worst. On PostgreSQL replica B hears the write (LISTEN/NOTIFY; target p95 <= 100 ms); on SQLite
+it can only poll (feed_change_check_seconds, 1 s by default), which is the comparison.
 """
 
 from __future__ import annotations
@@ -153,14 +161,75 @@ http {{
 """
 
 
+def propagation(url: str, environ: dict[str, str], ctx: AppContext, writes: int) -> None:
+    """Write, then ask replica B for the feed until its ETag changes; the delays' p50/p95/max."""
+    import httpx
+
+    from notices.notice import store
+    from notices.notice.validation import parse_changes
+
+    replicas = [
+        subprocess.Popen(
+            [sys.executable, "-m", "notices", "serve", "--no-scheduler", "--no-access-log", "--port", str(port)],
+            env=environ,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        for port in (8780, 8782)
+    ]
+    feed = "http://127.0.0.1:8782/feeds/notices.atom"
+    delays = []
+    try:
+        wait_for(feed)
+        wait_for("http://127.0.0.1:8780/feeds/notices.atom")
+        with httpx.Client(timeout=10) as client:
+            etag = client.get(feed).headers["etag"]
+            for index in range(writes):
+                with ctx.db.writing() as session:
+                    notice = store.list_notices(session, ctx.clock.now())[0]
+                    current = store.fields_of(notice)
+                    changed = parse_changes(
+                        {"summary": f"Change {index}"}, current=current, settings=ctx.settings, now=ctx.clock.now()
+                    )
+                    store.update_notice(session, notice, changed, note="bench", now=ctx.clock.now(), author="bench")
+                    session.commit()
+                written = time.perf_counter()
+                while True:
+                    new = client.get(feed).headers["etag"]
+                    if new != etag:
+                        delays.append(time.perf_counter() - written)
+                        etag = new
+                        break
+                    if time.perf_counter() - written > 10:
+                        raise SystemExit(f"write {index} did not reach replica B within 10 s")
+    finally:
+        for replica in replicas:
+            os.killpg(replica.pid, signal.SIGTERM)
+        for replica in replicas:
+            replica.wait(timeout=30)
+    delays.sort()
+    path = (
+        "LISTEN/NOTIFY" if url.startswith("postgresql") else f"polling every {ctx.settings.feed_change_check_seconds} s"
+    )
+    print(f"\nwrite -> new ETag on replica B, {writes} writes ({path}):")
+    p50, p95 = delays[len(delays) // 2], delays[min(len(delays) - 1, int(len(delays) * 0.95))]
+    print(f"p50 {p50 * 1000:.1f} ms   p95 {p95 * 1000:.1f} ms   max {delays[-1] * 1000:.1f} ms   target: p95 <= 100 ms")
+    # Each delay includes replica B rendering the changed feed: the cold render, for comparison.
+    render = cold_render_seconds(ctx, ctx.clock.now())
+    print(f"of which rendering the feed (cold render in this process): about {render * 1000:.1f} ms")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--duration", type=int, default=10)
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--workers", type=int, default=2, help="worker processes for both servers")
     parser.add_argument("--skip-million", action="store_true", help="skip the 1,000,000-notice render")
+    parser.add_argument("--propagation", action="store_true", help="measure write -> other replica instead")
+    parser.add_argument("--writes", type=int, default=100, help="writes timed by --propagation")
     args = parser.parse_args()
-    for tool in ("wrk", "nginx"):
+    for tool in () if args.propagation else ("wrk", "nginx"):
         if not shutil.which(tool) and not Path(f"/usr/sbin/{tool}").exists():
             raise SystemExit(f"{tool} is missing: apt-get install wrk nginx-light")
 
@@ -180,6 +249,14 @@ def main() -> None:
     ctx = AppContext(settings=settings, db=db, clock=FixedClock(now))
 
     print(f"database: {url.split('@')[-1]}")
+    if args.propagation:
+        from notices.core.clock import SystemClock
+
+        insert(db, lambda size, done: notice_rows(size, now=now, ended=False, start_index=done), 100)
+        propagation(url, environ, AppContext(settings=settings, db=db, clock=SystemClock()), args.writes)
+        db.dispose()
+        shutil.rmtree(workdir, ignore_errors=True)
+        return
     started = time.perf_counter()
     insert(db, lambda size, done: notice_rows(size, now=now, ended=False, start_index=done), 1_000)
     insert(db, lambda size, done: notice_rows(size, now=now, ended=True, start_index=10_000 + done), 100_000)

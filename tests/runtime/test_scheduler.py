@@ -1,9 +1,11 @@
 """The scheduler plans its wake-ups at notice boundaries (APScheduler started paused: no waiting)."""
 
+import dataclasses
 from datetime import timedelta
 
 import pytest
 
+from notices.runtime import jobs
 from notices.runtime.scheduler import SAFETY_TICK, WATCH_CHANGES, NoticeScheduler
 from tests.factories import add_notice, reload
 
@@ -73,3 +75,20 @@ def test_the_wake_up_records_the_event_and_plans_the_next(ctx, clock, scheduler)
 def test_nothing_planned_without_future_boundaries(ctx, scheduler):
     scheduler.start(paused=True)
     assert scheduler.planned_wakeup is None
+
+
+def test_hearing_another_processs_write_brings_the_change_check_forward(ctx):
+    # An hour between polls: only hearing the write (core.change_signal on PostgreSQL) runs the check soon.
+    ctx = dataclasses.replace(ctx, settings=dataclasses.replace(ctx.settings, change_poll_seconds=3600))
+    scheduler = NoticeScheduler(ctx)
+    try:
+        scheduler.start(paused=True)
+        scheduler.watch_for_changes()  # the first check after start remembers the version
+        polled_at = scheduler.job(WATCH_CHANGES).next_run_time
+        scheduler.heard(jobs.data_version(ctx))  # our own version: nothing to do
+        assert scheduler.job(WATCH_CHANGES).next_run_time == polled_at
+        add_notice(ctx)
+        scheduler.heard(jobs.data_version(ctx))
+        assert scheduler.job(WATCH_CHANGES).next_run_time < polled_at - timedelta(minutes=59)
+    finally:
+        scheduler.shutdown()

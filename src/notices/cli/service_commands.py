@@ -18,8 +18,8 @@ from notices.cli.common import (
     echo_json,
     migrated_context,
 )
+from notices.core import change_signal, logs
 from notices.core import db as database
-from notices.core import logs
 from notices.core.states import Role
 from notices.people import accounts
 from notices.runtime import jobs as job_functions
@@ -79,11 +79,17 @@ def serve(host: str, port: int, no_scheduler: bool, workers: int, access_log: bo
     # Workers build their own app from the same environment; the jobs run
     # here, once, so N workers do not mean N schedulers.
     scheduler = None if no_scheduler else LeaderElectedScheduler(ctx)
+    listener = change_signal.listener_for(ctx.settings.database_url) if scheduler else None
     if scheduler:
         scheduler.start()
+        if listener is not None:  # each worker's app has its own for its feeds
+            listener.subscribe(scheduler.heard)
+            listener.start()
     try:
         uvicorn.run("notices.web.asgi:app_from_environment", factory=True, workers=workers, **options)
     finally:
+        if listener is not None:
+            listener.stop()
         if scheduler:
             scheduler.shutdown()
 

@@ -34,6 +34,7 @@ from apscheduler.jobstores.base import JobLookupError
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 
+from notices.core import change_signal
 from notices.core.context import AppContext
 from notices.core.errors import PartialFailure
 from notices.core.states import Frequency
@@ -337,6 +338,14 @@ class NoticeScheduler:
         self._seen_version = jobs.data_version(self.ctx)
         return True
 
+    def heard(self, version: int | None) -> None:
+        """Another process wrote (core.change_signal): run the change check now, not at the next poll."""
+        if version is not None and version == self._seen_version:
+            return  # our own write, or one already handled
+        with contextlib.suppress(JobLookupError):  # not started yet, or shutting down
+            # APScheduler runs on real time; "now" here means "as soon as a worker is free".
+            self._scheduler.modify_job(WATCH_CHANGES, next_run_time=datetime.now(UTC))
+
     def plan_next_wakeup(self, now: datetime) -> datetime | None:
         with self._planning:
             boundary = jobs.next_boundary(self.ctx, now=now)
@@ -397,6 +406,11 @@ class LeaderElectedScheduler:
     def send_soon(self) -> None:
         if self.scheduler is not None:
             self.scheduler.send_soon()
+
+    def heard(self, version: int | None) -> None:
+        scheduler = self.scheduler
+        if scheduler is not None:
+            scheduler.heard(version)
 
     def _run(self) -> None:
         while not self._stop.is_set():
@@ -470,8 +484,14 @@ def run_until_signalled(ctx: AppContext, on_ready: Callable[[], None] = lambda: 
     signal.signal(signal.SIGINT, request_stop)
     elected = LeaderElectedScheduler(ctx)
     elected.start()
+    listener = change_signal.listener_for(ctx.settings.database_url)
+    if listener is not None:
+        listener.subscribe(elected.heard)
+        listener.start()
     on_ready()
     try:
         stop.wait()
     finally:
+        if listener is not None:
+            listener.stop()
         elected.shutdown()

@@ -8,6 +8,7 @@ from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
 from fastapi.staticfiles import StaticFiles
 
+from notices.core import change_signal
 from notices.core.clock import Clock
 from notices.core.config import Settings
 from notices.core.context import AppContext
@@ -50,9 +51,19 @@ def create_app(
         if scheduler:
             scheduler.start()
         app.state.scheduler = scheduler
+        # On PostgreSQL, writes elsewhere are heard at once (feeds, and the scheduler's change check).
+        listener = change_signal.listener_for(settings.database_url)
+        app.state.change_listener = listener
+        if listener is not None:
+            listener.subscribe(app.state.feed_cache.heard)
+            if scheduler:
+                listener.subscribe(scheduler.heard)
+            listener.start()
         try:
             yield
         finally:
+            if listener is not None:
+                listener.stop()
             if scheduler:
                 scheduler.shutdown()
             ctx.db.dispose()

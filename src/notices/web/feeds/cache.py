@@ -2,9 +2,10 @@
 
 A write in any process bumps the data version in the database; the cache
 reads that counter at most every `version_check_seconds`, so a write shows
-within that interval everywhere. Boundaries need no write: an entry is only
-valid until the next boundary of any notice. After a change, concurrent
-requests for one feed wait for a single render instead of each rendering.
+within that interval everywhere (on PostgreSQL it is heard at once, see
+heard()). Boundaries need no write: an entry is only valid until the next
+boundary of any notice. After a change, concurrent requests for one feed
+wait for a single render instead of each rendering.
 While the database is unreachable, the last rendered copy of a feed is
 still served (marked stale by the fast path): readers keep what they had.
 """
@@ -83,6 +84,18 @@ class FeedCache:
                 self._version = await anyio.to_thread.run_sync(jobs.data_version, self.ctx)
                 self._version_read_at = time.monotonic()
         return self._version
+
+    def heard(self, version: int | None) -> None:
+        """A write's version, heard from the database (change_signal): no need to wait for the poll.
+
+        Called from the listener's thread; each assignment is atomic, and the worst a race can
+        do is one extra read of the counter. None (the listener reconnected, it may have missed
+        some) makes the next request read the counter.
+        """
+        if version is None:
+            self._version_read_at = float("-inf")
+        elif self._version is None or version > self._version:
+            self._version, self._version_read_at = version, time.monotonic()
 
     def _fresh(self, key: str, version: int) -> CachedFeed | None:
         entry = self._entries.get(key)
