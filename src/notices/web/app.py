@@ -13,6 +13,7 @@ from notices.core.clock import Clock
 from notices.core.config import Settings
 from notices.core.context import AppContext
 from notices.core.resources import templates_dir
+from notices.feeds.catalog import FEED_PATHS
 from notices.notice.templating import make_environment
 from notices.runtime.scheduler import LeaderElectedScheduler
 from notices.web import cap_documents as cap_routes
@@ -38,9 +39,27 @@ from notices.web.request_guards import RefuseNul
 from notices.web.security_headers import SecurityHeaders, content_security_policy
 
 
+class NoticesApp(FastAPI):
+    """FastAPI with the feed fast path in front of Starlette's middleware stack.
+
+    Feed readers make most of the requests, nearly all answered from the cache: they go straight
+    to the fast path (web.feeds.fast_path) without the error, security-header and method
+    middleware or the router, none of which a cached feed needs. Everything else is FastAPI's.
+    """
+
+    feed_fast_path: FeedFastPath | None = None
+
+    async def __call__(self, scope, receive, send) -> None:
+        fast_path = self.feed_fast_path
+        if fast_path is not None and scope["type"] == "http" and scope["path"] in FEED_PATHS:
+            await fast_path.serve(scope, send)
+            return
+        await super().__call__(scope, receive, send)
+
+
 def create_app(
     settings: Settings, *, clock: Clock | None = None, run_scheduler: bool = False, ctx: AppContext | None = None
-) -> FastAPI:
+) -> NoticesApp:
     """The web app; with run_scheduler=True the jobs run in this process too."""
     ctx = ctx or AppContext.from_settings(settings, clock)
     ctx.require_secret_key()
@@ -68,7 +87,7 @@ def create_app(
                 scheduler.shutdown()
             ctx.db.dispose()
 
-    app = FastAPI(
+    app = NoticesApp(
         title=f"{settings.site_name} API",
         lifespan=lifespan,
         docs_url=None,
@@ -114,8 +133,8 @@ def create_app(
     # Innermost: HEAD/OPTIONS/405 answers get the security headers too; feeds answer HEAD in the fast path.
     app.add_middleware(MethodSupport)
     app.add_middleware(SecurityHeaders, policy=content_security_policy(extra_image_origin=map_settings.tile_origin))
-    # Outermost, so feed requests skip routing altogether.
-    app.add_middleware(FeedFastPath, cache=app.state.feed_cache, settings=settings, metrics=app.state.metrics)
+    # In front of everything: feed requests skip the middleware stack and routing altogether.
+    app.feed_fast_path = FeedFastPath(cache=app.state.feed_cache, settings=settings, metrics=app.state.metrics)
     app.add_middleware(RefuseNul)  # outermost of all: no handler ever sees a NUL in the URL
 
     return app

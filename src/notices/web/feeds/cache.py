@@ -41,24 +41,57 @@ class CachedFeed:
     data_version: int
     etag: str  # the bare hash; the quoted forms are below
     gzipped: bytes = field(repr=False)
+    cache_control: bytes = b"public, max-age=300"
 
     def __post_init__(self) -> None:
         self.last_modified = format_datetime(self.rendered.last_modified.replace(microsecond=0), usegmt=True)
         self.quoted_etag = f'"{self.etag}"'.encode()
         self.quoted_etag_gzip = f'"{self.etag}-gzip"'.encode()
+        # Every answer's headers, built once here rather than on each of the many requests that
+        # reuse this entry: (gzip?) -> the 304's and the 200's header lists.
+        self.not_modified_headers = {
+            compressed: self.validators(compressed, self.cache_control) for compressed in (False, True)
+        }
+        media_type = (b"content-type", self.rendered.media_type.encode())
+        self.ok_headers = {
+            False: [
+                *self.not_modified_headers[False],
+                media_type,
+                (b"content-length", b"%d" % len(self.rendered.body)),
+            ],
+            True: [
+                *self.not_modified_headers[True],
+                media_type,
+                (b"content-length", b"%d" % len(self.gzipped)),
+                (b"content-encoding", b"gzip"),
+            ],
+        }
+
+    def validators(self, compressed: bool, cache_control: bytes) -> list[tuple[bytes, bytes]]:
+        """The headers a 304 carries (RFC 9110: those a 200 would have sent, less the body's)."""
+        return [
+            (b"etag", self.quoted_etag_gzip if compressed else self.quoted_etag),
+            (b"last-modified", self.last_modified.encode()),
+            (b"cache-control", cache_control),
+            (b"vary", b"Accept-Encoding"),
+            (b"x-content-type-options", b"nosniff"),
+            # Feed readers and intranet widgets on other sites fetch these from scripts.
+            (b"access-control-allow-origin", b"*"),
+        ]
 
     def is_valid(self, *, now: datetime, data_version: int) -> bool:
         until = self.rendered.valid_until
         return self.data_version == data_version and (until is None or now < until)
 
 
-def make_entry(rendered: RenderedFeed, data_version: int) -> CachedFeed:
+def make_entry(rendered: RenderedFeed, data_version: int, *, max_age: int = 300) -> CachedFeed:
     return CachedFeed(
         rendered=rendered,
         data_version=data_version,
         etag=hashlib.sha256(rendered.body).hexdigest()[:32],
         # mtime=0: the same bytes give the same gzip, so ETags stay stable.
         gzipped=gzip.compress(rendered.body, compresslevel=6, mtime=0),
+        cache_control=f"public, max-age={max_age}".encode(),
     )
 
 
@@ -121,7 +154,7 @@ class FeedCache:
             rendered = await anyio.to_thread.run_sync(render_feed, self.ctx, path, filters, query, now)
             # Tagged with the version read *before* rendering: a write during
             # the render makes this entry stale at the next check, never lost.
-            entry = make_entry(rendered, version)
+            entry = make_entry(rendered, version, max_age=self.ctx.settings.feed_max_age)
             self.renders += 1
             self._entries[key] = entry
             self._entries.move_to_end(key)

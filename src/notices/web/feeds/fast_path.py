@@ -1,7 +1,10 @@
 """The feed fast path: raw ASGI in front of FastAPI, serving cached bytes with HTTP caching.
 
 Feed readers poll every few minutes; most requests end here as a 304 or as
-cached bytes, without routing, validation or a database query.
+cached bytes, without middleware, routing, validation or a database query.
+The app (web.app.NoticesApp) hands feed paths here before Starlette's
+middleware stack; the answers' header lists are built once per cache entry
+(cache.CachedFeed), and the request headers are read straight from the scope.
 """
 
 from __future__ import annotations
@@ -9,14 +12,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from email.utils import parsedate_to_datetime
 
-from starlette.datastructures import Headers, QueryParams
+from starlette.datastructures import QueryParams
 
 from notices.core.config import Settings
-from notices.feeds.catalog import FEED_PATHS
 from notices.notice.lifecycle import Filters
 from notices.web import outage
 from notices.web.feeds.cache import CachedFeed, FeedCache
 from notices.web.feeds.query import BadFilter, canonical_query, filters_from_query
+from notices.web.request_guards import nul_problem
 
 # A stale copy (the database is down) may be kept briefly only: readers should come back soon.
 STALE_MAX_AGE = 30
@@ -38,14 +41,15 @@ def etag_matches(if_none_match: str, etag: str) -> bool:
     return False
 
 
-def not_modified(headers: Headers, entry: CachedFeed) -> bool:
-    if_none_match = headers.get("if-none-match")
+def not_modified(if_none_match: bytes | None, if_modified_since: bytes | None, entry: CachedFeed) -> bool:
     if if_none_match is not None:  # it takes precedence over If-Modified-Since
-        return etag_matches(if_none_match, entry.etag)
-    if_modified_since = headers.get("if-modified-since")
+        # What readers send back nearly always: the tag exactly as we gave it.
+        if if_none_match in (entry.quoted_etag, entry.quoted_etag_gzip):
+            return True
+        return etag_matches(if_none_match.decode("latin-1"), entry.etag)
     if if_modified_since:
         try:
-            since = parsedate_to_datetime(if_modified_since)
+            since = parsedate_to_datetime(if_modified_since.decode("latin-1"))
         except (TypeError, ValueError):
             return False
         if since.tzinfo is None:
@@ -54,12 +58,29 @@ def not_modified(headers: Headers, entry: CachedFeed) -> bool:
     return False
 
 
-def accepts_gzip(headers: Headers) -> bool:
-    for part in headers.get("accept-encoding", "").split(","):
+def accepts_gzip(accept_encoding: str) -> bool:
+    for part in accept_encoding.split(","):
         name, _, params = part.strip().partition(";")
         if name.strip().lower() in ("gzip", "x-gzip"):
             return params.replace(" ", "") not in ("q=0", "q=0.0", "q=0.00", "q=0.000")
     return False
+
+
+def _conditional_headers(scope) -> tuple[bytes | None, bytes | None, bytes]:
+    """If-None-Match, If-Modified-Since and Accept-Encoding, read once from the raw header list.
+
+    Repeated If-None-Match or Accept-Encoding headers are one comma-separated list (RFC 9110).
+    """
+    if_none_match = if_modified_since = None
+    accept_encoding = b""
+    for name, value in scope["headers"]:
+        if name == b"if-none-match":
+            if_none_match = value if if_none_match is None else if_none_match + b", " + value
+        elif name == b"accept-encoding":
+            accept_encoding = value if not accept_encoding else accept_encoding + b", " + value
+        elif name == b"if-modified-since" and if_modified_since is None:
+            if_modified_since = value
+    return if_none_match, if_modified_since, accept_encoding
 
 
 ALLOW = b"GET, HEAD, OPTIONS"
@@ -75,37 +96,58 @@ def _plain(status: int, text: str, extra: Sequence[tuple[bytes, bytes]] = ()) ->
 
 
 class FeedFastPath:
-    def __init__(self, app, *, cache: FeedCache, settings: Settings, metrics=None) -> None:
-        self.app = app
+    """Answers feed requests (FEED_PATHS) from the cache; web.app.NoticesApp calls serve() for them."""
+
+    def __init__(self, *, cache: FeedCache, settings: Settings, metrics=None) -> None:
         self.cache = cache
         self.metrics = metrics
         self.settings = settings
-        self._cache_control = f"public, max-age={settings.feed_max_age}".encode()
         self._stale_cache_control = f"public, max-age={min(STALE_MAX_AGE, settings.feed_max_age)}".encode()
         # Raw query string -> (filters, canonical query) or a 400 message. Readers
         # poll the same few URLs, so this saves parsing on nearly every request.
         self._queries: dict[bytes, tuple[Filters, str] | str] = {}
+        # Raw Accept-Encoding -> gzip or not: clients send a handful of distinct values.
+        self._gzip_choices: dict[bytes, bool] = {}
+        # (path, status) -> the metric's counter for it, bound once (labels() takes a lock each time).
+        self._counters: dict[tuple[str, int], object] = {}
 
     def _filters(self, raw_query: bytes) -> tuple[Filters, str] | str:
         known = self._queries.get(raw_query)
         if known is not None:
             return known
-        try:
-            filters = filters_from_query(QueryParams(raw_query.decode("latin-1")), self.settings)
-            result: tuple[Filters, str] | str = (filters, canonical_query(filters))
-        except BadFilter as error:
-            result = str(error)
+        nul = nul_problem({"path": "", "query_string": raw_query})
+        if nul is not None:  # as RefuseNul answers for every other path
+            message = nul[1]
+            result: tuple[Filters, str] | str = message[0].upper() + message[1:] + "."
+        else:
+            result = self._parse(raw_query)
         if len(self._queries) < 1024:  # bounded: arbitrary query strings must not grow memory
             self._queries[raw_query] = result
         return result
 
-    async def __call__(self, scope, receive, send) -> None:
-        if scope["type"] != "http" or scope["path"] not in FEED_PATHS:
-            await self.app(scope, receive, send)
-            return
+    def _parse(self, raw_query: bytes) -> tuple[Filters, str] | str:
+        try:
+            filters = filters_from_query(QueryParams(raw_query.decode("latin-1")), self.settings)
+            return filters, canonical_query(filters)
+        except BadFilter as error:
+            return str(error)
+
+    def _gzip(self, accept_encoding: bytes) -> bool:
+        known = self._gzip_choices.get(accept_encoding)
+        if known is None:
+            known = accepts_gzip(accept_encoding.decode("latin-1"))
+            if len(self._gzip_choices) < 256:  # bounded, as above
+                self._gzip_choices[accept_encoding] = known
+        return known
+
+    async def serve(self, scope, send) -> None:
         status = await self._respond(scope, send)
         if self.metrics is not None:
-            self.metrics.feed_requests.labels(scope["path"], str(status)).inc()
+            key = (scope["path"], status)
+            counter = self._counters.get(key)
+            if counter is None:
+                counter = self._counters[key] = self.metrics.feed_requests.labels(scope["path"], str(status))
+            counter.inc()  # type: ignore[attr-defined]
 
     async def _respond(self, scope, send) -> int:
         method = scope["method"]
@@ -142,25 +184,22 @@ class FeedFastPath:
             retry = [(name.lower().encode(), value.encode()) for name, value in outage.retry_headers().items()]
             await _send(send, *_plain(503, outage.MESSAGE, retry))
             return 503
-        request_headers = Headers(scope=scope)
-        gzipped = accepts_gzip(request_headers)
-        headers = [
-            (b"etag", entry.quoted_etag_gzip if gzipped else entry.quoted_etag),
-            (b"last-modified", entry.last_modified.encode()),
-            (b"cache-control", self._cache_control if fresh else self._stale_cache_control),
-            (b"vary", b"Accept-Encoding"),
-            (b"x-content-type-options", b"nosniff"),
-            # Feed readers and intranet widgets on other sites fetch these from scripts.
-            (b"access-control-allow-origin", b"*"),
-        ]
-        if not fresh:
-            headers.append((b"warning", b'110 - "Response is Stale"'))
-        if not_modified(request_headers, entry):
-            await _send(send, 304, headers, b"")
+        if_none_match, if_modified_since, accept_encoding = _conditional_headers(scope)
+        gzipped = self._gzip(accept_encoding) if accept_encoding else False
+        if not_modified(if_none_match, if_modified_since, entry):
+            await _send(send, 304, entry.not_modified_headers[gzipped] if fresh else self._stale(entry, gzipped), b"")
             return 304
         body = entry.gzipped if gzipped else entry.rendered.body
-        headers += [(b"content-type", entry.rendered.media_type.encode()), (b"content-length", str(len(body)).encode())]
-        if gzipped:
-            headers.append((b"content-encoding", b"gzip"))
+        if fresh:
+            headers = entry.ok_headers[gzipped]
+        else:
+            length = [(b"content-length", b"%d" % len(body))]
+            encoding = [(b"content-encoding", b"gzip")] if gzipped else []
+            media_type = [(b"content-type", entry.rendered.media_type.encode())]
+            headers = self._stale(entry, gzipped) + media_type + length + encoding
         await _send(send, 200, headers, b"" if method == "HEAD" else body)
         return 200
+
+    def _stale(self, entry: CachedFeed, gzipped: bool) -> list[tuple[bytes, bytes]]:
+        """The last copy during a database outage: a short lifetime, and marked as stale."""
+        return [*entry.validators(gzipped, self._stale_cache_control), (b"warning", b'110 - "Response is Stale"')]
