@@ -3,6 +3,7 @@
 Run by hand (not part of the test suite):
 
     .venv/bin/python bench/digests.py [--subscribers 10000] [--notices 200] [--memory-subscribers 100000]
+    .venv/bin/python bench/digests.py --profile realistic [--subscribers 100000] [--connections 4]
 
 Builds a fresh SQLite database (or NOTICES_BENCH_DATABASE_URL) with confirmed
 daily subscribers with mixed filters and visible notices, starts an aiosmtpd
@@ -11,6 +12,12 @@ sink in its own process, then in one run:
 - times plain smtplib sending the same number of pre-built messages of the same size to the same sink;
 - prints both rates and their ratio (target >= 0.8);
 - in a separate process, the peak memory of the same work with --memory-subscribers (target < 300 MB).
+
+`--profile realistic` is what a park's morning digest looks like: 20 visible notices, of which 3
+are new since yesterday and 2 changed, for 100,000 subscribers by default. It times the whole
+digest over one SMTP connection against plain smtplib (target >= 0.9), then again with
+`[mail] connections = --connections` against the same sink (aiosmtpd, which accepts connections
+in parallel), and reports this process's peak memory (target < 150 MB).
 """
 
 from __future__ import annotations
@@ -94,6 +101,79 @@ def build_database(url: str, *, subscribers: int, notices: int, now: datetime) -
             connection.execute(Subscriber.__table__.insert(), subscriber_rows(size, done, now))
         done += size
     return db
+
+
+def build_realistic(url: str, *, subscribers: int, now: datetime) -> Database:
+    """20 visible notices: 17 known for days, 3 published since yesterday's digest, 2 of the old ones changed."""
+    from sqlalchemy import update
+
+    from notices.core.models import Notice, NoticeEvent
+
+    db = build_database(url, subscribers=subscribers, notices=20, now=now)
+    with db.engine.begin() as connection:
+        three_days_ago = now - timedelta(days=3)
+        old_ids = connection.execute(select_ids(Notice, offset=3)).scalars().all()
+        connection.execute(
+            update(Notice)
+            .where(Notice.id.in_(old_ids))
+            .values(publish_at=three_days_ago, created_at=three_days_ago, updated_at=three_days_ago)
+        )
+    # The old notices' published events (three days ago) and the new ones' (within the period).
+    ctx = AppContext(settings=load_settings({**os.environ, "NOTICES_DATABASE_URL": url}), db=db, clock=FixedClock(now))
+    jobs.record_transitions(ctx, now=now)
+    with db.engine.begin() as connection:
+        for notice_id in old_ids[:2]:
+            connection.execute(
+                NoticeEvent.__table__.insert(),
+                {
+                    "notice_id": notice_id,
+                    "kind": "updated",
+                    "version": 2,
+                    "occurred_at": now - timedelta(hours=5),
+                    "recorded_at": now - timedelta(hours=5),
+                    "detail": "Diversion moved to the Einsteinweg",
+                    "alerts_enqueued": True,
+                    "hooks_enqueued": True,
+                },
+            )
+    return db
+
+
+def select_ids(model, *, offset: int):
+    from sqlalchemy import select
+
+    return select(model.id).order_by(model.id).offset(offset)
+
+
+def realistic(url: str, port: int, subscribers: int, connections: int) -> None:
+    """One connection against plain smtplib, then `connections` in parallel; peak memory of it all."""
+    import dataclasses
+
+    now = _digest_now()
+    print(f"database: {url.split('@')[-1]}; {subscribers:,} daily subscribers, 20 visible notices (3 new, 2 changed)")
+    db = build_realistic(url, subscribers=subscribers, now=now)
+    settings = load_settings({**os.environ, "NOTICES_DATABASE_URL": url})
+    baseline = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    ctx = AppContext(settings=settings, db=db, clock=FixedClock(now), mailer=SMTPMailer(f"smtp://127.0.0.1:{port}"))
+    count, ours, _ = run_digests(ctx, now)
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    message = sample_message(ctx, now)
+    plain = plain_smtplib(port, message, count)
+    print(f"\ndigests, one connection: {count:,} in {ours:.1f} s = {count / ours:,.0f} messages/s")
+    print(f"plain smtplib, {len(message) / 1024:.1f} KiB messages: {count:,} in {plain:.1f} s = {count / plain:,.0f}/s")
+    print(f"ratio: {plain / ours:.2f} (target >= 0.9)")
+    print(f"peak memory: {peak / 1024:.0f} MB ({baseline / 1024:.0f} MB before the digest run; target < 150 MB)")
+    # The same digests again (a new period's worth: forget the first run's) over parallel connections.
+    with db.engine.begin() as connection:
+        from notices.core.models import Delivery, DigestRun
+
+        connection.execute(Delivery.__table__.delete())
+        connection.execute(DigestRun.__table__.delete())
+    parallel = dataclasses.replace(ctx, settings=dataclasses.replace(settings, smtp_connections=connections))
+    count, many, _ = run_digests(parallel, now)
+    print(f"digests, {connections} connections: {count:,} in {many:.1f} s = {count / many:,.0f} messages/s")
+    print(f"ratio to plain smtplib over one connection: {plain / many:.2f}")
+    db.dispose()
 
 
 def start_sink(port: int) -> subprocess.Popen:
@@ -181,6 +261,8 @@ def main() -> None:
     parser.add_argument("--subscribers", type=int, default=10_000)
     parser.add_argument("--notices", type=int, default=200)
     parser.add_argument("--memory-subscribers", type=int, default=100_000, help="0 skips the memory run")
+    parser.add_argument("--profile", choices=["heavy", "realistic"], default="heavy")
+    parser.add_argument("--connections", type=int, default=4, help="parallel SMTP connections (realistic profile)")
     parser.add_argument("--memory-child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--url", help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
@@ -193,6 +275,15 @@ def main() -> None:
     url = os.environ.get("NOTICES_BENCH_DATABASE_URL", f"sqlite:///{workdir}/bench.db")
     port = 8825
     sink = start_sink(port)
+    if args.profile == "realistic":
+        subscribers = args.subscribers if "--subscribers" in sys.argv else 100_000
+        try:
+            realistic(url, port, subscribers, args.connections)
+        finally:
+            sink.terminate()
+            sink.wait(timeout=10)
+            shutil.rmtree(workdir, ignore_errors=True)
+        return
     try:
         now = _digest_now()
         print(f"database: {url.split('@')[-1]}; {args.subscribers:,} daily subscribers, {args.notices} visible notices")

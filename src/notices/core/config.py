@@ -55,6 +55,8 @@ class Settings:
     skip_empty_digests: bool
     reminder_leads: tuple[timedelta, ...]
     send_batch_size: int
+    # SMTP connections a send run keeps open side by side (each its own sender thread).
+    smtp_connections: int
     lease_seconds: int
     max_attempts: int
     send_interval_seconds: float
@@ -211,6 +213,18 @@ def _number(raw: dict[str, Any], section: str, key: str, default: float, *, mini
     if number < minimum:
         raise ConfigError(f"{section}.{key}: must be at least {minimum:g}, got {value!r}")
     return number
+
+
+# More parallel connections than this is a load a mail server is likely to refuse (or to take
+# for a spammer's): the relay, not this service, is then the bottleneck.
+MAX_SMTP_CONNECTIONS = 16
+
+
+def _connections(raw: dict[str, Any]) -> int:
+    number = _number(raw, "mail", "connections", 1, minimum=1)
+    if number != int(number) or number > MAX_SMTP_CONNECTIONS:
+        raise ConfigError(f"mail.connections: must be a whole number from 1 to {MAX_SMTP_CONNECTIONS}, got {number:g}")
+    return int(number)
 
 
 def _timezone(name: str) -> ZoneInfo:
@@ -461,6 +475,7 @@ def _build(raw: dict[str, Any]) -> Settings:
         skip_empty_digests=_boolean(raw, "mail", "skip_empty_digests", True),
         reminder_leads=_durations(raw, "mail", "reminder_lead_times", ["1d"]),
         send_batch_size=int(_number(raw, "mail", "batch_size", 200, minimum=1)),
+        smtp_connections=_connections(raw),
         lease_seconds=int(_number(raw, "mail", "lease_seconds", 300, minimum=5)),
         max_attempts=int(_number(raw, "mail", "max_attempts", 8, minimum=1)),
         send_interval_seconds=_number(raw, "mail", "send_interval_seconds", 15, minimum=0.5),

@@ -1,9 +1,10 @@
 """send_pending: claim due deliveries, compose, send, record the outcome of each at once.
 
 Composing (templates, MIME) and sending (waiting for the SMTP server) overlap:
-this thread composes the next messages while a sender thread, which owns the
-SMTP connection, transmits and records outcomes. The queue between them is
-short, so a crash loses at most a few claims, which their leases bring back.
+this thread composes the next messages while sender threads, each owning one
+SMTP connection (`[mail] connections`, 1 by default), transmit and record
+outcomes. The queue between them is short, so a crash loses at most a few
+claims, which their leases bring back.
 
 A run may outlast its lease (a slow SMTP server, a large digest), while
 another sender (a new leader, `notices mail send-pending`) looks for work. So
@@ -80,31 +81,60 @@ def send_pending(
     with ctx.db.session() as session, session.begin():
         counts["expired"] += outbox.expire_stale(session, now=clock.now())
 
+    counting = threading.Lock()  # the sender threads count side by side
+
     def count(outcome: str) -> None:
-        counts[outcome] += 1
+        with counting:
+            counts[outcome] += 1
         if on_progress:
             on_progress(1)
 
     run = _Run(ctx, clock, owner=outbox.new_owner(), lease=timedelta(seconds=settings.lease_seconds))
-    outgoing: queue.Queue[Outgoing | None] = queue.Queue(maxsize=QUEUE_DEPTH)
-    sender = _SenderThread(run, mailer, composer, outgoing, count)
-    sender.start()
+    connections = settings.smtp_connections
+    outgoing: queue.Queue[Outgoing | None] = queue.Queue(maxsize=QUEUE_DEPTH * connections)
+    senders = _Senders([_SenderThread(run, mailer, composer, outgoing, count) for _ in range(connections)])
+    senders.start()
     try:
         remaining = limit
-        while (remaining is None or remaining > 0) and sender.is_alive():
+        while (remaining is None or remaining > 0) and senders.all_alive():
             size = settings.send_batch_size if remaining is None else min(remaining, settings.send_batch_size)
             claims = run.claim(limit=size)
             if not claims:
                 break
-            _compose_batch(run, composer, claims, outgoing, count, sender)
+            _compose_batch(run, composer, claims, outgoing, count, senders)
             if remaining is not None:
                 remaining -= len(claims)
     finally:
-        outgoing.put(None)
-        sender.join()
-    if sender.error is not None:
-        raise sender.error
+        # One end marker per thread; a thread that failed takes its marker too (see _SenderThread.run).
+        for _ in senders.threads:
+            outgoing.put(None)
+        senders.join()
+    if senders.error is not None:
+        raise senders.error
     return counts
+
+
+@dataclass
+class _Senders:
+    """The run's sender threads. The run stops composing as soon as one of them has failed: a
+    connection that broke (the server went away) will not be alone for long."""
+
+    threads: list[_SenderThread]
+
+    def start(self) -> None:
+        for thread in self.threads:
+            thread.start()
+
+    def all_alive(self) -> bool:
+        return all(thread.is_alive() for thread in self.threads)
+
+    def join(self) -> None:
+        for thread in self.threads:
+            thread.join()
+
+    @property
+    def error(self) -> BaseException | None:
+        return next((thread.error for thread in self.threads if thread.error is not None), None)
 
 
 @dataclass
@@ -193,7 +223,7 @@ def _compose_batch(
     claims: list[Claim],
     outgoing: queue.Queue[Outgoing | None],
     count: Callable[[str], None],
-    sender: _SenderThread,
+    senders: _Senders,
 ) -> None:
     with run.ctx.db.session() as session:
         deliveries = {
@@ -217,7 +247,7 @@ def _compose_batch(
                 count(run.retry_later(claim, attempts=delivery.attempts, error=f"could not compose: {error!r}"))
                 continue
             item = Outgoing(claim, delivery.subscriber_id, delivery.attempts, mail)
-            while sender.is_alive():
+            while senders.all_alive():
                 try:
                     outgoing.put(item, timeout=1)
                     break
@@ -246,7 +276,9 @@ class _SenderThread(threading.Thread):
                     self.count(self._deliver(connection, item))
         except BaseException as error:  # handed to the calling thread, which re-raises it
             self.error = error
-            while self.outgoing.get() is not None:  # let the composer finish its put()s
+            # Let the composer finish its put()s; the messages taken here are not sent, and their
+            # claims come back when their leases run out.
+            while self.outgoing.get() is not None:
                 pass
 
     def _deliver(self, connection: Connection, item: Outgoing) -> str:
