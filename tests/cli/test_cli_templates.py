@@ -48,7 +48,9 @@ def test_options_win_over_the_template(ctx, run, tmp_path):
     fields = tmp_path / "outage.json"
     fields.write_text(json.dumps({"title": "Power outage", "category": "utilities", "severity": "critical"}))
     assert run("template", "save", "--name", "Power outage", "--file", str(fields)).exit_code == 0
-    added = run("notice", "add", "--template", "Power outage", "--title", "Gorlaeus power off", "--starts", "+1d", "--json")
+    added = run(
+        "notice", "add", "--template", "Power outage", "--title", "Gorlaeus power off", "--starts", "+1d", "--json"
+    )
     data = json.loads(added.output)
     assert (data["title"], data["category"], data["severity"]) == ("Gorlaeus power off", "utilities", "critical")
 

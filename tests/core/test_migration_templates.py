@@ -22,7 +22,9 @@ def test_upgrading_from_0010_keeps_notices_and_adds_an_empty_templates_table(bla
         database.upgrade(db.engine, "0010")
         with db.engine.begin() as connection:
             uids = fill_0008(connection)
-            notice_id = connection.execute(text("SELECT id FROM notices WHERE uid = :uid"), {"uid": uids["draft"]}).scalar()
+            notice_id = connection.execute(
+                text("SELECT id FROM notices WHERE uid = :uid"), {"uid": uids["draft"]}
+            ).scalar()
             connection.execute(
                 text(
                     "INSERT INTO notice_reviews (notice_id, state, kind, proposal, submitted_by, submitted_at, comment,"

@@ -169,12 +169,16 @@ def test_rename_and_delete_are_audited(ctx):
     template_id = save_from(ctx, bilingual_notice(ctx))
     now = ctx.clock.now()
     with ctx.db.writing() as session, session.begin():
-        templates.rename_template(session, templates.get_template(session, str(template_id)), name="Closure", actor=MANAGER, now=now)
+        templates.rename_template(
+            session, templates.get_template(session, str(template_id)), name="Closure", actor=MANAGER, now=now
+        )
     with ctx.db.writing() as session, session.begin():
         templates.delete_template(session, templates.get_template(session, "Closure"), actor=MANAGER, now=now)
     with ctx.db.session() as session:
         assert session.scalars(select(NoticeTemplate)).all() == []
-        actions = [(entry.action, entry.target) for entry in session.scalars(select(AuditEntry).order_by(AuditEntry.id))]
+        actions = [
+            (entry.action, entry.target) for entry in session.scalars(select(AuditEntry).order_by(AuditEntry.id))
+        ]
     assert ("template.save", "Road closure") in actions
     assert ("template.rename", "Closure") in actions
     assert ("template.delete", "Closure") in actions

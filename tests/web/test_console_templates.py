@@ -1,12 +1,22 @@
 """The console's templates: "Save as template" on a notice's page, the Templates page with rename
 and delete, and the new-notice form filled in from a template (times left to the person)."""
 
+import pytest
+from fastapi.testclient import TestClient
 from lxml import etree
 from sqlalchemy import func, select
 
 from notices.core.models import AuditEntry, NoticeTemplate
 from tests.factories import add_notice, add_user
-from tests.web.test_console import browser, csrf_of, form_fields, log_in, manager  # noqa: F401 (fixtures)
+from tests.web.test_console import csrf_of, form_fields, log_in
+
+
+@pytest.fixture
+def manager(app, ctx):
+    add_user(ctx, "manager@example.org")
+    with TestClient(app) as client:
+        assert log_in(client).status_code == 303
+        yield client
 
 
 def count_templates(ctx) -> int:
@@ -97,8 +107,6 @@ def test_template_forms_need_the_csrf_token(ctx, manager):
 
 
 def test_editors_start_from_templates_but_do_not_keep_them(ctx, manager, app):
-    from fastapi.testclient import TestClient
-
     notice = add_notice(ctx)
     save_as_template(manager, notice.uid, "Road closure")
     add_user(ctx, "editor@example.org", role="editor")

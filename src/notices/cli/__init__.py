@@ -44,7 +44,23 @@ def cli(click_ctx: click.Context, verbose: bool) -> None:
     logs.configure(None, verbose=verbose)
 
 
-for command in (notice, template, subscriber, digest, mail, hook, user, token, db, demo, feed, health, jobs, scheduler, serve):
+for command in (
+    notice,
+    template,
+    subscriber,
+    digest,
+    mail,
+    hook,
+    user,
+    token,
+    db,
+    demo,
+    feed,
+    health,
+    jobs,
+    scheduler,
+    serve,
+):
     cli.add_command(command)
 
 

@@ -213,7 +213,12 @@ def save_template(
     if not insert_ignoring_duplicates(session, table_of(NoticeTemplate), values):
         raise TemplateNameTaken(name)
     audit.record(
-        session, actor=actor.label, action="template.save", target=name, detail=f"from {source}" if source else "", now=now
+        session,
+        actor=actor.label,
+        action="template.save",
+        target=name,
+        detail=f"from {source}" if source else "",
+        now=now,
     )
     return get_template(session, name)
 
@@ -228,7 +233,9 @@ def rename_template(session: Session, template: NoticeTemplate, *, name: str, ac
     old_name = template.name
     template.name, template.updated_at, template.updated_by = new_name, now, actor.label
     session.flush()
-    audit.record(session, actor=actor.label, action="template.rename", target=new_name, detail=f"was {old_name}", now=now)
+    audit.record(
+        session, actor=actor.label, action="template.rename", target=new_name, detail=f"was {old_name}", now=now
+    )
 
 
 def delete_template(session: Session, template: NoticeTemplate, *, actor: Actor, now: datetime) -> None:

@@ -203,8 +203,10 @@ def demo_templates(settings: Settings) -> list[dict[str, Any]]:
             "name": "Road closure",
             "description": "A road of the park closed to traffic; fill in the road and draw the diversion.",
             "fields": {
-                "title": texts(en="Road closed: [road] between [street] and [street]",
-                               nl="Weg afgesloten: [weg] tussen [straat] en [straat]"),
+                "title": texts(
+                    en="Road closed: [road] between [street] and [street]",
+                    nl="Weg afgesloten: [weg] tussen [straat] en [straat]",
+                ),
                 "summary": texts(
                     en="The road is closed to all traffic; follow the yellow diversion signs.",
                     nl="De weg is afgesloten voor alle verkeer; volg de gele omleidingsborden.",

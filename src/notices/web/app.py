@@ -19,10 +19,10 @@ from notices.web import errors, maps, ops, outage, vendor
 from notices.web import pages as page_routes
 from notices.web import subscribe as subscribe_routes
 from notices.web.api import approvals as api_approvals
-from notices.web.api import templates as api_templates
 from notices.web.api import docs as api_docs
 from notices.web.api import hooks as api_hooks
 from notices.web.api import routes as api_routes
+from notices.web.api import templates as api_templates
 from notices.web.api.errors import validation_error
 from notices.web.console import approvals as admin_approval_routes
 from notices.web.console import auth as console_auth

@@ -38,10 +38,8 @@ class TemplateCreate(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
         json_schema_extra={
-            "examples": [
-                {"name": "Road closure", "notice": "0b8f3c2e-5d0a-4c59-9a53-2f4e1d7c6b10"},
-                {"name": "Road closure", "description": "Any road of the park", "fields": EXAMPLE_FIELDS},
-            ]
+            # From a notice: {"name": "Road closure", "notice": "<its uid>"}.
+            "examples": [{"name": "Road closure", "description": "Any road of the park", "fields": EXAMPLE_FIELDS}]
         },
     )
 

@@ -27,7 +27,7 @@ router = APIRouter(prefix="/admin", tags=["console"], include_in_schema=False)
 def form_values_of(template: NoticeTemplate, settings: SiteSettings) -> dict[str, Any]:
     """The new-notice form's values from a template: its fields, no times (the person picks them)."""
     fields = template.fields or {}
-    values: dict[str, Any] = {name: "" for name in ("starts_at", "ends_at", "publish_at")}
+    values: dict[str, Any] = dict.fromkeys(("starts_at", "ends_at", "publish_at"), "")
     for name, value in fields.items():
         if name == "translations":
             for language, texts in (value or {}).items():
@@ -127,13 +127,18 @@ def rename_template(
     except (InvalidField, templates.TemplateNameTaken) as error:
         problem = error.problem if isinstance(error, InvalidField) else str(error)
         return _list_page(
-            request, reading, 400, error={"field": "name", "problem": problem, "template_id": template_id, "value": new_name}
+            request,
+            reading,
+            400,
+            error={"field": "name", "problem": problem, "template_id": template_id, "value": new_name},
         )
     return RedirectResponse(f"/admin/templates?saved={_quoted(shown)}", status_code=303)
 
 
 @router.post("/templates/{template_id}/delete")
-def delete_template(template_id: int, user: CurrentManager, form: CsrfForm, session: WriteSession, now: Now) -> Response:
+def delete_template(
+    template_id: int, user: CurrentManager, form: CsrfForm, session: WriteSession, now: Now
+) -> Response:
     with session.begin():
         found = _template(session, template_id)
         shown = found.name
