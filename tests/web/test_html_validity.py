@@ -102,8 +102,7 @@ def test_every_page_is_valid_html(ctx, app, tmp_path, text):
 
 def save_template(ctx, uid: str) -> int:
     """A template of the notice (its text, hostile or not), for the templates pages."""
-    from notices.notice import store
-    from notices.notice import templates_store
+    from notices.notice import store, templates_store
     from notices.people.roles import Actor
 
     with ctx.db.writing() as session, session.begin():
