@@ -4,14 +4,11 @@ Run from the 0008 schema with data, on SQLite and, when NOTICES_TEST_DATABASE_UR
 a scratch database of the same PostgreSQL server.
 """
 
-import os
 import uuid
 from datetime import UTC, datetime
 
-import pytest
 from alembic import command
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import text
 
 from notices.core import db as database
 from notices.core.db import Database
@@ -19,25 +16,6 @@ from notices.notice import approval, store
 from tests.approval_staff import approval_settings, staff_per_role, tokens_per_email  # noqa: F401 (fixtures)
 
 NOW = datetime(2026, 11, 28, 9, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def blank_url(tmp_path):
-    url = os.environ.get("NOTICES_TEST_DATABASE_URL", "")
-    if not url.startswith("postgresql"):
-        yield f"sqlite:///{tmp_path / 'migrate.db'}"
-        return
-    server = make_url(url)
-    name = f"notices_migration_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(server.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield server.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def fill_0008(connection) -> dict[str, str]:

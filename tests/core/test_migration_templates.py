@@ -2,7 +2,7 @@
 templates afterwards, and goes down again keeping the rest.
 
 Run from the 0010 schema with data, on SQLite and, when NOTICES_TEST_DATABASE_URL names one, on
-a scratch database of the same PostgreSQL server (the fixture of test_migration_approvals).
+a scratch database of the same PostgreSQL server (blank_url, tests/core/conftest.py).
 """
 
 from alembic import command
@@ -13,10 +13,10 @@ from notices.core.db import Database
 from notices.notice import store
 from notices.notice import templates_store as templates
 from notices.people.roles import Actor
-from tests.core.test_migration_approvals import NOW, blank_url, fill_0008  # noqa: F401 (fixture)
+from tests.core.test_migration_approvals import NOW, fill_0008
 
 
-def test_upgrading_from_0010_keeps_notices_and_adds_an_empty_templates_table(blank_url):  # noqa: F811
+def test_upgrading_from_0010_keeps_notices_and_adds_an_empty_templates_table(blank_url):
     db = Database.from_url(blank_url)
     try:
         database.upgrade(db.engine, "0010")
