@@ -10,7 +10,7 @@ way in exactly like a notice's, so what a template holds is always a valid start
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
@@ -43,6 +43,10 @@ TEMPLATE_FIELDS = (
 )
 # What a template must not have: each notice started from one gets its own.
 NOTICE_ONLY_KEYS = ("starts_at", "ends_at", "publish_at", "draft")
+# The fields above whose validity does not depend on the start; and how far to look for a start
+# that suits the others (a yearly rule has one within a year).
+_START_FREE = frozenset(TEXT_FIELDS) | {"translations", "category", "severity", "locations", "geometry"}
+_STAND_IN_DAYS = 367
 NAME_LIMIT = 100
 DESCRIPTION_LIMIT = 2_000
 
@@ -109,9 +113,24 @@ def parse_fields(raw: Any, *, settings: Settings, now: datetime) -> dict[str, An
         if key in raw:
             raise InvalidField(key, "a template has no times or publication; each notice started from it gets its own")
     values = _folded(raw, settings, strict=True)
-    # Validated as a draft notice would be; the start time is a stand-in, not kept.
-    fields = parse_new_notice({**values, "starts_at": now, "draft": True}, settings=settings, now=now)
-    return stored_fields(fields)
+    # Validated as a draft notice would be, with a stand-in start that is not kept. A field that
+    # depends on the start (a series rule such as "every first Tuesday") is checked against the
+    # first day from today, at noon site time, that suits it; the others fail at once.
+    today = now.astimezone(settings.timezone).date()
+    first_problem: InvalidField | None = None
+    for day in range(_STAND_IN_DAYS):
+        start = datetime.combine(today + timedelta(days=day), time(12), tzinfo=settings.timezone)
+        try:
+            fields = parse_new_notice({**values, "starts_at": start, "draft": True}, settings=settings, now=now)
+        except InvalidField as problem:
+            name = problem.field.partition(".")[0]
+            if name in _START_FREE or name not in KNOWN_KEYS:
+                raise
+            first_problem = first_problem or problem
+            continue
+        return stored_fields(fields)
+    assert first_problem is not None
+    raise first_problem
 
 
 def notice_input(template: NoticeTemplate, settings: Settings) -> dict[str, Any]:
