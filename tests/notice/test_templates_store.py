@@ -11,7 +11,7 @@ from notices.core.models import AuditEntry, NoticeTemplate
 from notices.core.states import Role
 from notices.notice import store
 from notices.notice import templates_store as templates
-from notices.notice.validation import parse_new_notice
+from notices.notice.validation import KNOWN_KEYS, parse_new_notice
 from notices.people.roles import Actor
 from tests.factories import add_notice
 
@@ -207,3 +207,20 @@ def test_a_template_of_a_language_the_site_no_longer_has_still_starts_a_notice(c
     with ctx.db.session() as session:
         raw = templates.with_defaults(templates.get_template(session, "Old"), {"starts_at": "now"}, ctx.settings)
     assert parse_new_notice(raw, settings=ctx.settings, now=now).title == "Old"
+
+
+def test_a_series_rule_flows_through_a_template(ctx):
+    # Runs once notices have series (issue 15 part 1); TEMPLATE_FIELDS must then name them.
+    if "recurrence" not in KNOWN_KEYS:
+        pytest.skip("this branch's notices have no recurrence yet")
+    now = ctx.clock.now()
+    series = {"recurrence": "FREQ=WEEKLY;BYDAY=TU;COUNT=10", "occurrence_minutes": 120}
+    fields = templates.parse_fields({"title": "Market", "category": "event", **series}, settings=ctx.settings, now=now)
+    assert {key: fields.get(key) for key in series} == series
+    with ctx.db.writing() as session, session.begin():
+        templates.save_template(session, name="Market", fields=fields, actor=MANAGER, now=now)
+    with ctx.db.session() as session:
+        template = templates.get_template(session, "Market")
+        raw = templates.with_defaults(template, {"starts_at": "2026-12-01T07:00"}, ctx.settings)
+    notice = parse_new_notice(raw, settings=ctx.settings, now=now)
+    assert (notice.recurrence, notice.occurrence_minutes) == (series["recurrence"], 120)
