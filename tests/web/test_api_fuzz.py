@@ -26,10 +26,16 @@ from tests.live_server import serving
 #   ends_at, times that exist in the site zone and lie in the accepted window, text that is
 #   not only invisible characters (a return comment, an emergency reason), a submission's
 #   publish_at that is not a time. These are field errors, answered with the field's name.
+#   A template's `fields` are validated as a notice's (the same rules), its `notice` must name
+#   an existing notice, and exactly one of the two is given.
 DEFAULT_ACCEPTED = ["2xx", "3xx", "401", "403", "404", "409", "429"]
 CONFIG = f"""
 [[operations]]
 include-name = "POST /api/v1/notices"
+checks.positive_data_acceptance.expected-statuses = {DEFAULT_ACCEPTED + ["422"]}
+
+[[operations]]
+include-name = "POST /api/v1/templates"
 checks.positive_data_acceptance.expected-statuses = {DEFAULT_ACCEPTED + ["422"]}
 
 [[operations]]
@@ -63,6 +69,10 @@ def test_the_schema_lists_every_api_operation(ctx):
         "PATCH /api/v1/notices/{uid}",
         "POST /api/v1/notices/{uid}/cancel",
         "GET /api/v1/subscribers/counts",
+        "GET /api/v1/templates",
+        "POST /api/v1/templates",
+        "GET /api/v1/templates/{key}",
+        "DELETE /api/v1/templates/{key}",
     }
 
 

@@ -51,6 +51,7 @@ def test_every_page_is_valid_html(ctx, app, tmp_path, text):
     notice = add_notice(ctx, **text)
     store_geometry(ctx, notice.uid, CLOSURE_WITH_DIVERSION)  # the pages with a map
     draft = add_notice(ctx, draft=True, **text)
+    template_id = save_template(ctx, notice.uid)
     subscriber = add_subscriber(ctx, "tenant@example.org")
     pending = add_subscriber(ctx, "pending@example.org", state="pending")
     signer = LinkSigner(ctx.settings.secret_key)
@@ -72,6 +73,8 @@ def test_every_page_is_valid_html(ctx, app, tmp_path, text):
         "/admin/subscribers",
         "/admin/audit",
         "/admin/users",
+        "/admin/templates",
+        f"/admin/notices/new?template={template_id}",
     ]
     files = []
     with TestClient(app) as client:
@@ -95,6 +98,18 @@ def test_every_page_is_valid_html(ctx, app, tmp_path, text):
         files.extend(integration_pages(ctx, client, tmp_path))
     errors = validate(files)
     assert not errors, "\n".join(errors)
+
+
+def save_template(ctx, uid: str) -> int:
+    """A template of the notice (its text, hostile or not), for the templates pages."""
+    from notices.notice import store, templates_store
+    from notices.people.roles import Actor
+
+    with ctx.db.writing() as session, session.begin():
+        fields = templates_store.stored_fields(store.get_notice(session, uid))
+        return templates_store.save_template(
+            session, name="Road closure <b>", fields=fields, actor=Actor(label="test"), now=ctx.clock.now()
+        ).id
 
 
 def integration_pages(ctx, client, folder: Path) -> list[Path]:

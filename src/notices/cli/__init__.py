@@ -13,6 +13,7 @@ from notices.cli.hook_commands import hook
 from notices.cli.mail_commands import digest, mail, subscriber
 from notices.cli.notice_commands import notice
 from notices.cli.service_commands import db, demo, feed, health, jobs, scheduler, serve
+from notices.cli.template_commands import template
 from notices.core import logs
 from notices.core.errors import NoticesError, PartialFailure
 
@@ -43,7 +44,23 @@ def cli(click_ctx: click.Context, verbose: bool) -> None:
     logs.configure(None, verbose=verbose)
 
 
-for command in (notice, subscriber, digest, mail, hook, user, token, db, demo, feed, health, jobs, scheduler, serve):
+for command in (
+    notice,
+    template,
+    subscriber,
+    digest,
+    mail,
+    hook,
+    user,
+    token,
+    db,
+    demo,
+    feed,
+    health,
+    jobs,
+    scheduler,
+    serve,
+):
     cli.add_command(command)
 
 

@@ -14,7 +14,7 @@ from notices.core.config import LANGUAGES, Settings
 from notices.core.errors import InvalidField
 from notices.hooks import enqueue as hook_queue
 from notices.mail import staff
-from notices.notice import approval, lifecycle, store
+from notices.notice import approval, lifecycle, store, templates_store
 from notices.notice.languages import TEXT_FIELDS
 from notices.notice.lifecycle import Status
 from notices.notice.presenters import notice_data
@@ -184,9 +184,15 @@ def notice() -> None:
 @notice.command("add")
 @notice_options
 @click.option("--draft", is_flag=True, help="Save without publishing.")
+@click.option(
+    "--template",
+    "template_name",
+    metavar="NAME",
+    help="Start from this template (name or id): its fields, under the options given here.",
+)
 @as_option
 @click.option("--json", "as_json", is_flag=True, help="Print the new notice as JSON.")
-def add(draft: bool, as_email: str | None, as_json: bool, **options) -> None:
+def add(draft: bool, template_name: str | None, as_email: str | None, as_json: bool, **options) -> None:
     """Add a notice; it is published now unless --publish-at or --draft says otherwise
     (or, --as a user, submitted for approval when its severity needs it)."""
     ctx = migrated_context()
@@ -194,6 +200,13 @@ def add(draft: bool, as_email: str | None, as_json: bool, **options) -> None:
     if draft:
         raw["draft"] = True
     now = ctx.clock.now()
+    if template_name is not None:
+        with ctx.db.session() as session:
+            try:
+                found = templates_store.get_template(session, template_name)
+            except templates_store.TemplateNotFound as error:
+                raise UserError(f"--template: {error}") from None
+            raw = templates_store.with_defaults(found, raw, ctx.settings)
     fields = parse_new_notice(raw, settings=ctx.settings, now=now)
     with ctx.db.session() as session, session.begin():
         created, waiting = approval.create(

@@ -28,6 +28,7 @@ from notices.runtime.demo import (
     has_notices,
     load_demo,
     load_demo_subscribers,
+    load_demo_templates,
 )
 from notices.runtime.health import scheduler_health
 
@@ -216,11 +217,14 @@ def demo(if_empty: bool) -> None:
             return
         created = load_demo(session, ctx.settings, now)
         subscribers = load_demo_subscribers(session, ctx.settings, now)
+        added_templates = load_demo_templates(session, ctx.settings, now)
         admin_password = None
         if accounts.find_user(session, DEMO_ADMIN) is None:
             admin_password = secrets.token_urlsafe(12)
             accounts.create_user(session, email=DEMO_ADMIN, password=admin_password, role=Role.ADMIN, now=now)
-    click.echo(f"loaded {len(created)} demo notices and {subscribers} demo subscribers")
+    click.echo(
+        f"loaded {len(created)} demo notices, {added_templates} demo templates and {subscribers} demo subscribers"
+    )
     if admin_password:
         click.echo(
             f"console login (shown once): {ctx.settings.absolute_url('/admin')}  {DEMO_ADMIN} / {admin_password}"

@@ -479,3 +479,23 @@ class HookDelivery(Base):
         ),
         Index("ix_hook_deliveries_endpoint", "endpoint_id", "id"),
     )
+
+
+class NoticeTemplate(Base):
+    """A notice's reusable fields (notices.notice.templates_store): never published, no times.
+
+    `fields` holds the notice's own field names with the values as the notice keeps them
+    (title ... in the default language, `translations` for the others, locations as a list,
+    geometry as GeoJSON), so a field a notice gains later is carried by naming it once there.
+    """
+
+    __tablename__ = "notice_templates"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    description: Mapped[str] = mapped_column(Text, default="")
+    fields: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime]
+    created_by: Mapped[str] = mapped_column(String(320), default="")
+    updated_at: Mapped[datetime]
+    updated_by: Mapped[str] = mapped_column(String(320), default="")

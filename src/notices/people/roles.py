@@ -2,7 +2,8 @@
 
 editor writes and submits; approver approves or returns others' submissions; manager does
 both (still never approving their own: four eyes); admin does everything, and may publish
-at once in an emergency with a reason.
+at once in an emergency with a reason. Managers and admins keep the notice templates; editors
+start notices from them.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from notices.core.states import Role
 WRITERS = frozenset({Role.EDITOR, Role.MANAGER, Role.ADMIN})
 REVIEWERS = frozenset({Role.APPROVER, Role.MANAGER, Role.ADMIN})
 STAFF = WRITERS | REVIEWERS
+# Templates shape what every editor starts from: managers and admins keep them (editors use them).
+TEMPLATE_KEEPERS = frozenset({Role.MANAGER, Role.ADMIN})
 
 
 @dataclass(frozen=True)
@@ -50,6 +53,13 @@ class Actor:
     def require_writer(self) -> None:
         if not self.may_write():
             raise Forbidden(f"the {self.role} role may not write notices")
+
+    def may_keep_templates(self) -> bool:
+        return self.role is None or self.role in TEMPLATE_KEEPERS
+
+    def require_template_keeper(self) -> None:
+        if not self.may_keep_templates():
+            raise Forbidden(f"the {self.role} role may not save, rename or delete templates; a manager or admin may")
 
     def require_reviewer(self) -> None:
         if not self.may_review():

@@ -11,8 +11,9 @@ from sqlalchemy.orm import Session
 from notices.core.config import Settings
 from notices.core.models import Notice
 from notices.mail import subscriptions
-from notices.notice import store
+from notices.notice import store, templates_store
 from notices.notice.validation import parse_new_notice
+from notices.people.roles import Actor
 
 PLESMANLAAN_BODY = """\
 The Plesmanlaan is being rebuilt between the Sylviusweg and the Wassenaarseweg.
@@ -189,6 +190,87 @@ def demo_notices(settings: Settings, now: datetime) -> list[dict[str, Any]]:
             "ends_at": local(today - timedelta(days=33), 17),
         },
     ]
+
+
+def demo_templates(settings: Settings) -> list[dict[str, Any]]:
+    """Templates for what a park announces again and again, in the site's languages."""
+
+    def texts(**by_language: str) -> dict[str, str]:
+        return {language: text for language, text in by_language.items() if language in settings.languages}
+
+    return [
+        {
+            "name": "Road closure",
+            "description": "A road of the park closed to traffic; fill in the road and draw the diversion.",
+            "fields": {
+                "title": texts(
+                    en="Road closed: [road] between [street] and [street]",
+                    nl="Weg afgesloten: [weg] tussen [straat] en [straat]",
+                ),
+                "summary": texts(
+                    en="The road is closed to all traffic; follow the yellow diversion signs.",
+                    nl="De weg is afgesloten voor alle verkeer; volg de gele omleidingsborden.",
+                ),
+                "body": texts(
+                    en="Cyclists and pedestrians can pass. Deliveries are directed via the diversion.",
+                    nl="Fietsers en voetgangers kunnen passeren. Leveringen gaan via de omleiding.",
+                ),
+                "category": "road-closure",
+                "severity": "major",
+                "location_detail": texts(en="between [street] and [street]", nl="tussen [straat] en [straat]"),
+            },
+        },
+        {
+            "name": "Power outage",
+            "description": "Planned maintenance on the power supply of a building.",
+            "fields": {
+                "title": texts(en="Power outage [building]", nl="Stroomonderbreking [gebouw]"),
+                "summary": texts(
+                    en="Planned maintenance on the power supply.", nl="Gepland onderhoud aan de stroomvoorziening."
+                ),
+                "body": texts(
+                    en="Switch off sensitive equipment beforehand. Equipment on the emergency grid is not affected.",
+                    nl="Schakel gevoelige apparatuur vooraf uit. Apparatuur op de noodstroom merkt er niets van.",
+                ),
+                "category": "utilities",
+                "severity": "critical",
+            },
+        },
+        {
+            "name": "Event parking",
+            "description": "An event with extra visitors parking on the event field.",
+            "fields": {
+                "title": texts(en="[Event]: extra parking at De Limes", nl="[Evenement]: extra parkeren bij De Limes"),
+                "summary": texts(
+                    en="Extra visitors and parking on the event field.",
+                    nl="Extra bezoekers en parkeren op het evenemententerrein.",
+                ),
+                "body": texts(
+                    en="Expect busy roads around De Limes; follow the parking attendants.",
+                    nl="Reken op drukte rond De Limes; volg de aanwijzingen van de parkeerwachten.",
+                ),
+                "category": "event",
+                "severity": "info",
+                "locations": ["de-limes"],
+            },
+        },
+    ]
+
+
+def load_demo_templates(session: Session, settings: Settings, now: datetime) -> int:
+    """Add the demo templates (validated like any other input) that are not there yet by name."""
+    operator = Actor(label="demo")
+    added = 0
+    present = {template.name.lower() for template in templates_store.list_templates(session)}
+    for raw in demo_templates(settings):
+        if raw["name"].lower() in present:
+            continue
+        fields = templates_store.parse_fields(raw["fields"], settings=settings, now=now)
+        templates_store.save_template(
+            session, name=raw["name"], description=raw["description"], fields=fields, actor=operator, now=now
+        )
+        added += 1
+    return added
 
 
 DEMO_ADMIN = "admin@example.org"

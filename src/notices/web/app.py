@@ -24,12 +24,14 @@ from notices.web.api import approvals as api_approvals
 from notices.web.api import docs as api_docs
 from notices.web.api import hooks as api_hooks
 from notices.web.api import routes as api_routes
+from notices.web.api import templates as api_templates
 from notices.web.api.errors import validation_error
 from notices.web.console import approvals as admin_approval_routes
 from notices.web.console import auth as console_auth
 from notices.web.console import integrations as admin_integration_routes
 from notices.web.console import notices as admin_routes
 from notices.web.console import people as admin_people_routes
+from notices.web.console import templates as admin_template_routes
 from notices.web.feeds.cache import FeedCache
 from notices.web.feeds.fast_path import FeedFastPath
 from notices.web.http_methods import MethodSupport
@@ -108,12 +110,14 @@ def create_app(
     app.include_router(api_routes.router)
     app.include_router(api_hooks.router)
     app.include_router(api_approvals.router)
+    app.include_router(api_templates.router)
     api_routes.describe_site_choices(app, settings)
     app.include_router(console_auth.router)
     app.include_router(admin_routes.router)
     app.include_router(admin_people_routes.router)
     app.include_router(admin_approval_routes.router)
     app.include_router(admin_integration_routes.router)
+    app.include_router(admin_template_routes.router)
     api_docs.install(app)  # /docs and Swagger UI's files, mounted before /static
     # The maps' library and drawing tools; without them the pages show the server's outline.
     map_assets = {"leaflet": vendor.mount(app, vendor.LEAFLET), "geoman": vendor.mount(app, vendor.GEOMAN)}

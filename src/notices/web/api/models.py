@@ -107,16 +107,29 @@ LANGUAGES_HELP = (
 )
 
 
+def _given_or_templated(**extra) -> Any:
+    """A field required unless a template gives it: absent is allowed here, null is not
+    (validation names the field when neither the request nor a template gives it)."""
+    return Field(default=None, **extra)
+
+
 class NoticeCreate(BaseModel):
     """A new notice. Times: ISO 8601 with an offset, or wall time in the site zone, or 'now' / '+2h'.
     Text fields: a string (the default language) or {"en": "...", "nl": "..."}."""
 
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [EXAMPLE_NOTICE, EXAMPLE_BILINGUAL]})
 
-    title: TitleIn = Field(description=LANGUAGES_HELP)
+    template: str | None = Field(
+        default=None,
+        max_length=100,
+        description="A template's name (or id): its fields are the defaults, the fields given here win "
+        "(a field given replaces the template's in every language); see /api/v1/templates",
+    )
+    # Required unless a template gives them (validation says so, naming the field).
+    title: TitleIn = _given_or_templated(description=LANGUAGES_HELP, json_schema_extra=_schema(not_null=True))
     summary: SummaryIn = ""
     body: BodyIn = Field(default="", description="Markdown")
-    category: str = Field(max_length=100, json_schema_extra=_schema(choices="categories"))
+    category: str = _given_or_templated(max_length=100, json_schema_extra=_schema(choices="categories", not_null=True))
     severity: str = Field(default="info", max_length=100, json_schema_extra=_schema(severity=True))
     locations: list[str] = Field(
         default_factory=list, max_length=MAX_LOCATIONS, json_schema_extra=_schema(item_choices="locations")

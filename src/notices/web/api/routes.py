@@ -18,10 +18,10 @@ from sqlalchemy.orm import Session
 from notices.core import config
 from notices.core.config import SEVERITIES
 from notices.core.errors import InvalidField
-from notices.core.models import Notice, User
+from notices.core.models import Notice, NoticeTemplate, User
 from notices.hooks import enqueue as hook_queue
 from notices.mail import staff, subscriptions
-from notices.notice import approval, lifecycle, store
+from notices.notice import approval, lifecycle, store, templates_store
 from notices.notice.languages import TEXT_FIELDS
 from notices.notice.lifecycle import Filters, Status
 from notices.notice.presenters import notice_data
@@ -330,11 +330,15 @@ def create_notice(
     settings: Settings,
     now: Now,
 ) -> dict:
-    """A notice whose severity needs approval is created as a draft and submitted (see `approval`)."""
+    """A notice whose severity needs approval is created as a draft and submitted (see `approval`).
+    With `template`, the template's fields are the defaults under the fields given."""
     raw = body.model_dump(exclude_unset=True)
-    _check_choices(raw, settings)
-    fields = parse_new_notice(raw, settings=settings, now=now)
+    template_name = raw.pop("template", None)
     with session.begin():
+        if template_name is not None:
+            raw = templates_store.with_defaults(_template(session, template_name), raw, settings)
+        _check_choices(raw, settings)
+        fields = parse_new_notice(raw, settings=settings, now=now)
         notice, waiting = approval.create(session, fields, actor=Actor.of(user, "api"), settings=settings, now=now)
         response.headers["Location"] = f"{router.prefix}/notices/{notice.uid}"
         data = _out(response, notice, settings=settings, now=now)
@@ -342,6 +346,13 @@ def create_notice(
             data["approval"] = approval.describe(session, notice, now)
     staff.notify(ctx, waiting, now=now)
     return data
+
+
+def _template(session: Session, name: str) -> NoticeTemplate:
+    try:
+        return templates_store.get_template(session, name)
+    except templates_store.TemplateNotFound as error:
+        raise InvalidField("template", str(error)) from None
 
 
 @router.patch(

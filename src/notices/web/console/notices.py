@@ -1,4 +1,5 @@
-"""The console for facility managers: dashboard, notice form with live preview, update, cancel, duplicate."""
+"""The console for facility managers: dashboard, notice form with live preview, update, cancel, duplicate,
+start from a template."""
 
 from __future__ import annotations
 
@@ -24,6 +25,8 @@ from notices.notice.validation import parse_changes, parse_new_notice
 from notices.people.roles import Actor
 from notices.runtime import bookkeeping
 from notices.web.console.preview import previews
+from notices.web.console.templates import form_values_of as template_form_values
+from notices.web.console.templates import template_choice
 from notices.web.deps import (
     CsrfForm,
     Ctx,
@@ -138,14 +141,24 @@ def _load(session: Session, uid: str, *, for_update: bool = False) -> Notice:
 
 @router.get("/notices/new", response_class=HTMLResponse)
 def new_notice(
-    request: Request, user: CurrentWriter, session: ReadSession, settings: Settings, duplicate: str | None = None
+    request: Request,
+    user: CurrentWriter,
+    session: ReadSession,
+    settings: Settings,
+    duplicate: str | None = None,
+    template: str | None = None,
 ) -> HTMLResponse:
+    """The empty form, or prefilled: a copy of a notice (?duplicate=uid) or a template's fields
+    (?template=id or name); either way a new notice, with the times for the person to pick."""
     values = dict.fromkeys(TEXT_FIELDS, "") | {"locations": [], "severity": "info"}
+    offered, chosen = template_choice(session, template)
     if duplicate:
         source = store.get_notice(session, duplicate)
         values = values_of(source, settings.timezone) | {"publish_at": ""}
         values["title"] = f"{source.title} (copy)"[:200]
-    return _form_page(request, values=values, notice=None)
+    elif chosen is not None:
+        values |= template_form_values(chosen, settings)
+    return _form_page(request, values=values, notice=None, offered_templates=offered, chosen_template=chosen)
 
 
 @router.post("/notices", response_class=HTMLResponse)
@@ -214,16 +227,31 @@ def edit_notice(
     now: Now,
     saved: str | None = None,
 ) -> HTMLResponse:
+    return edit_page(request, session, uid, user, settings, now, saved=bool(saved))
+
+
+def edit_page(
+    request: Request,
+    session: Session,
+    uid: str,
+    user: User,
+    settings: config.Settings,
+    now: datetime,
+    status_code: int = 200,
+    **extra: Any,
+) -> HTMLResponse:
+    """A notice's page in the console, with `extra` for the template (e.g. an error of a form on it)."""
     from notices.web.console.approvals import context_for
 
     notice = _load(session, uid)
     return _form_page(
         request,
+        status_code,
         values=values_of(notice, settings.timezone),
         notice=notice,
         status=lifecycle.status_at(notice, now),
-        saved=bool(saved),
         **context_for(session, notice, user, settings, now),
+        **extra,
     )
 
 
