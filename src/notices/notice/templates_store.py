@@ -40,6 +40,9 @@ TEMPLATE_FIELDS = (
     "severity",
     "locations",
     "geometry",
+    # A series' rule and occurrence length (its zone is the site's; its exceptions are one notice's dates).
+    "recurrence",
+    "occurrence_minutes",
 )
 # What a template must not have: each notice started from one gets its own.
 NOTICE_ONLY_KEYS = ("starts_at", "ends_at", "publish_at", "draft")

@@ -3,7 +3,7 @@
 Nothing existing changes: the table starts empty (`notices demo` fills three).
 
 Revision ID: 0012
-Revises: 0010
+Revises: 0011
 """
 
 import sqlalchemy as sa
@@ -12,7 +12,7 @@ from alembic import op
 import notices.core.db
 
 revision = "0012"
-down_revision = "0010"
+down_revision = "0011"
 branch_labels = None
 depends_on = None
 
