@@ -19,6 +19,7 @@ from notices.core.config import Settings
 from notices.core.models import Notice, NoticeEvent
 from notices.feeds.places import georss
 from notices.notice.geometry import Placed
+from notices.notice.attachments.links import attachments_of
 from notices.notice.markup import (
     NoticeLike,
     RenderableNotice,
@@ -118,6 +119,21 @@ class _Entry(TypedDict):
     published: datetime
     updated: datetime
     place: tuple[str, str] | None
+    enclosures: list[Enclosure]
+
+
+class Enclosure(TypedDict):
+    url: str
+    length: int
+    type: str
+
+
+def enclosures_of(settings: Settings, notice: object) -> list[Enclosure]:
+    """The notice's attachments as enclosures (absolute URL, size in bytes, media type)."""
+    return [
+        {"url": settings.absolute_url(file.path), "length": file.size, "type": file.content_type}
+        for file in attachments_of(notice)
+    ]
 
 
 def _add_entry(
@@ -132,6 +148,7 @@ def _add_entry(
     published: datetime,
     updated: datetime,
     place: tuple[str, str] | None,
+    enclosures: list[Enclosure],
 ) -> None:
     entry = generator.add_entry(order="append")
     entry.id(entry_id)
@@ -150,6 +167,10 @@ def _add_entry(
         getattr(entry.geo, kind)(text)
         if view.where:
             entry.geo.featurename(view.where)
+    # Atom takes every enclosure; an RSS item has at most one, and feedgen writes the one added
+    # last: so the first attachment goes last.
+    for enclosure in enclosures[1:] + enclosures[:1]:
+        entry.enclosure(url=enclosure["url"], length=str(enclosure["length"]), type=enclosure["type"])
 
 
 def _serialise(generator: FeedGenerator, fmt: str) -> bytes:
@@ -197,6 +218,7 @@ def build_feed(
             "published": view.publish_at or view.created_at,
             "updated": max(view.updated_at, view.publish_at or view.updated_at),
             "place": georss(notice, settings),
+            "enclosures": enclosures_of(settings, notice),
         }
 
     for values in render_each(notices, entry, describe=lambda notice: f"notice {notice.uid}", skipped=skipped):
@@ -272,6 +294,8 @@ def build_event_feed(
             "published": occurred_at,
             "updated": occurred_at,
             "place": georss(as_it_was, settings),
+            # The files the notice has now: an old version's files are not kept apart.
+            "enclosures": enclosures_of(settings, event.notice),
         }
 
     described = lambda event: f"event {event.kind} of notice {event.notice.uid}"  # noqa: E731
