@@ -64,8 +64,8 @@ async def read_upload(request: Request, *, file_field: str = "file", max_bytes: 
             parser.write(chunk)
         except (TooLarge, InvalidField):
             raise
-        except Exception:  # python-multipart's errors for a malformed body
-            raise InvalidField(file_field, "the upload is not valid multipart/form-data") from None
+        except Exception as error:  # python-multipart's errors for a malformed body (or headers too long)
+            raise InvalidField(file_field, f"the upload is not valid multipart/form-data ({error})") from None
         if reader.done:
             break
     if not reader.done:
