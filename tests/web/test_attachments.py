@@ -4,6 +4,7 @@ with the right headers, listed on the page and in the feeds."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import io
 import json
 from datetime import timedelta
@@ -212,12 +213,17 @@ def test_uploading_needs_a_token_and_a_writer(ctx, client, notice):
 def test_an_unwritable_store_is_a_clear_503_and_nothing_is_written(ctx, client, auth, notice, tmp_path):
     blocked = tmp_path / "not-a-directory"
     blocked.write_text("a file where the store should be")
-    ctx.settings = ctx.settings.__class__(**{**ctx.settings.__dict__, "attachments_store": str(blocked / "store")})
+    ctx.settings = dataclasses.replace(ctx.settings, attachments_store=str(blocked / "store"))
     answer = upload(client, auth, notice.uid, "plan.pdf", pdf())
     assert answer.status_code == 503
     assert "cannot be written" in answer.json()["error"]["message"]
     with ctx.db.session() as session:
         assert session.scalar(select(func.count()).select_from(Blob)) == 0
+    jobs.heartbeat(ctx, now=ctx.clock.now())
+    health = client.get("/healthz")
+    assert health.status_code == 503
+    assert health.json()["scheduler"] == "ok"
+    assert "is not writable" in health.json()["attachment_store"] or "cannot be made" in health.json()["attachment_store"]
 
 
 # The streamed limit ------------------------------------------------------------------------------
@@ -277,8 +283,6 @@ def _call(app, path: str, headers: dict[str, str], body_chunks) -> tuple[int, by
 
 
 def test_an_oversized_file_is_refused_before_it_is_read_whole(ctx, app, auth, notice):
-    import dataclasses
-
     ctx.settings = dataclasses.replace(ctx.settings, attachments_max_bytes=100_000)
     headers = auth | {"content-type": "multipart/form-data; boundary=XyZ", "host": "127.0.0.1"}
     total = 20_000_000  # 20 MB offered, without a Content-Length (chunked)
