@@ -7,9 +7,9 @@ import pytest
 from click.testing import CliRunner
 
 from notices.cli import cli
+from notices.notice import store
 from notices.notice.attachments.blobstore import open_store
 from tests.attachment_samples import executable, exif_of, jpeg_with_gps, pdf
-from notices.notice import store
 from tests.factories import add_notice
 
 

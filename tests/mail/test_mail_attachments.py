@@ -18,7 +18,14 @@ def attach(ctx, uid, name, data, title=""):
     with ctx.db.writing() as session, session.begin():
         notice = store.get_notice(session, uid, for_update=True)
         attachment, _ = service.attach(
-            session, open_store(ctx.settings), notice, data=data, filename=name, title=title, actor="test", now=ctx.clock.now()
+            session,
+            open_store(ctx.settings),
+            notice,
+            data=data,
+            filename=name,
+            title=title,
+            actor="test",
+            now=ctx.clock.now(),
         )
         return attachment.blob_sha256, attachment.blob.thumbnail_sha256, attachment.blob.size
 

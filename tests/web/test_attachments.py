@@ -84,7 +84,11 @@ def test_a_jpeg_loses_its_gps_and_camera_data_but_stays_upright(ctx, client, aut
 
 @pytest.mark.parametrize(
     ("name", "data", "content_type"),
-    [("plan.png", png(), "image/png"), ("photo.webp", webp(), "image/webp"), ("text.png", png(transparent=False), "image/png")],
+    [
+        ("plan.png", png(), "image/png"),
+        ("photo.webp", webp(), "image/webp"),
+        ("text.png", png(transparent=False), "image/png"),
+    ],
 )
 def test_png_and_webp_are_accepted(ctx, client, auth, notice, name, data, content_type):
     answer = upload(client, auth, notice.uid, name, data)
@@ -223,7 +227,9 @@ def test_an_unwritable_store_is_a_clear_503_and_nothing_is_written(ctx, client, 
     health = client.get("/healthz")
     assert health.status_code == 503
     assert health.json()["scheduler"] == "ok"
-    assert "is not writable" in health.json()["attachment_store"] or "cannot be made" in health.json()["attachment_store"]
+    assert (
+        "is not writable" in health.json()["attachment_store"] or "cannot be made" in health.json()["attachment_store"]
+    )
 
 
 # The streamed limit ------------------------------------------------------------------------------
@@ -286,7 +292,9 @@ def test_an_oversized_file_is_refused_before_it_is_read_whole(ctx, app, auth, no
     ctx.settings = dataclasses.replace(ctx.settings, attachments_max_bytes=100_000)
     headers = auth | {"content-type": "multipart/form-data; boundary=XyZ", "host": "127.0.0.1"}
     total = 20_000_000  # 20 MB offered, without a Content-Length (chunked)
-    status, body, consumed = _call(app, f"/api/v1/notices/{notice.uid}/attachments", headers, _multipart("XyZ", total, 16_384))
+    status, body, consumed = _call(
+        app, f"/api/v1/notices/{notice.uid}/attachments", headers, _multipart("XyZ", total, 16_384)
+    )
     assert status == 413
     error = json.loads(body)["error"]
     assert error["field"] == "file"
@@ -301,7 +309,9 @@ def test_a_declared_oversized_body_is_refused_from_its_header(ctx, app, auth, no
         "content-length": str(50_000_000),
         "host": "127.0.0.1",
     }
-    status, body, consumed = _call(app, f"/api/v1/notices/{notice.uid}/attachments", headers, _multipart("XyZ", 50_000_000, 65_536))
+    status, body, consumed = _call(
+        app, f"/api/v1/notices/{notice.uid}/attachments", headers, _multipart("XyZ", 50_000_000, 65_536)
+    )
     assert status == 413
     assert consumed == 0
 
@@ -329,7 +339,9 @@ def test_the_page_shows_thumbnails_linking_to_the_image_and_pdf_links_with_their
     assert f"{document['size']} B" in etree.tostring(pdf_link.getparent(), encoding="unicode")
 
 
-@pytest.mark.parametrize("path", ["/feeds/notices.atom", "/feeds/notices.rss", "/feeds/events.atom", "/feeds/events.rss"])
+@pytest.mark.parametrize(
+    "path", ["/feeds/notices.atom", "/feeds/notices.rss", "/feeds/events.atom", "/feeds/events.rss"]
+)
 def test_feeds_carry_enclosures_with_length_and_type(ctx, client, auth, notice, path):
     image = upload(client, auth, notice.uid, "site.jpg", jpeg_with_gps()).json()
     document = upload(client, auth, notice.uid, "map.pdf", pdf()).json()

@@ -397,14 +397,23 @@ def attach(uid: str, file: Path, title: str, as_json: bool) -> None:
     with ctx.db.writing() as session, session.begin():
         found = store.get_notice(session, uid, for_update=True)
         attachment, created = attachment_service.attach(
-            session, open_store(ctx.settings), found, data=data, filename=file.name, title=title, actor=author(), now=now
+            session,
+            open_store(ctx.settings),
+            found,
+            data=data,
+            filename=file.name,
+            title=title,
+            actor=author(),
+            now=now,
         )
         shown = links.shown(attachment)
         url = ctx.settings.absolute_url(shown.path)
         if as_json:
             echo_json({"id": shown.id, "filename": shown.filename, "url": url, "size": shown.size, "new": created})
         else:
-            click.echo(f"{shown.id}\t{shown.filename}\t{shown.size} bytes\t{url}" + ("" if created else "\t(already attached)"))
+            click.echo(
+                f"{shown.id}\t{shown.filename}\t{shown.size} bytes\t{url}" + ("" if created else "\t(already attached)")
+            )
 
 
 @notice.command("detach")

@@ -533,7 +533,9 @@ _ATTACHMENT_CEILING = 100 * 1024 * 1024
 def _attachment_store(raw: dict[str, Any]) -> str:
     """`[attachments] store`: a directory (relative to the working directory) or s3://bucket/prefix."""
     value = _string(raw, "attachments", "store", "var/attachments").strip()
-    problem = f'attachments.store (NOTICES_ATTACHMENTS_STORE): expected a directory or "s3://bucket/prefix", got {value!r}'
+    problem = (
+        f'attachments.store (NOTICES_ATTACHMENTS_STORE): expected a directory or "s3://bucket/prefix", got {value!r}'
+    )
     if not value or "\x00" in value:
         raise ConfigError(problem)
     if "://" in value:

@@ -19,8 +19,8 @@ from lxml import etree
 from notices.core.config import Settings
 from notices.core.models import Notice, NoticeEvent
 from notices.feeds.places import georss
-from notices.notice.geometry import Placed
 from notices.notice.attachments.links import attachments_of
+from notices.notice.geometry import Placed
 from notices.notice.markup import (
     NoticeLike,
     RenderableNotice,
@@ -200,7 +200,12 @@ def _with_atom_enclosures(body: bytes, enclosures: dict[str, list[Enclosure]]) -
         for offset, enclosure in enumerate(wanted):
             link = etree.Element(f"{{{ATOM}}}link")
             link.attrib.update(
-                {"rel": "enclosure", "href": enclosure["url"], "type": enclosure["type"], "length": str(enclosure["length"])}
+                {
+                    "rel": "enclosure",
+                    "href": enclosure["url"],
+                    "type": enclosure["type"],
+                    "length": str(enclosure["length"]),
+                }
             )
             entry.insert(at + offset, link)
     etree.indent(root, space="  ")

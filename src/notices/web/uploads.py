@@ -9,11 +9,15 @@ Here the body is parsed chunk by chunk and reading stops as soon as the file pas
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from fastapi import Request
 from python_multipart.multipart import MultipartParser, parse_options_header
 
 from notices.core.errors import InvalidField
+
+if TYPE_CHECKING:
+    from python_multipart.multipart import MultipartCallbacks
 
 # Room for the other fields (title, CSRF token) and the multipart framing around the file.
 FORM_OVERHEAD = 64 * 1024
@@ -91,7 +95,7 @@ class _Reader:
         self._is_file = False
         self._value = bytearray()
 
-    def callbacks(self) -> dict:
+    def callbacks(self) -> MultipartCallbacks:
         return {
             "on_part_begin": self.part_begin,
             "on_header_field": lambda data, start, end: self._header_name.extend(data[start:end]),

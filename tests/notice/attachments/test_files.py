@@ -10,7 +10,7 @@ from PIL import Image
 from notices.core.errors import InvalidField
 from notices.notice.attachments import images, kinds
 from notices.notice.attachments.names import safe_filename
-from tests.attachment_samples import exif_of, executable, jpeg_with_gps, pdf, png, webp
+from tests.attachment_samples import executable, exif_of, jpeg_with_gps, pdf, png, webp
 
 
 @pytest.mark.parametrize(

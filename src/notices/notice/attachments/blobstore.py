@@ -17,7 +17,7 @@ from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 from notices.core.config import Settings
-from notices.core.errors import NoticesError, NotFound
+from notices.core.errors import NotFound, NoticesError
 
 SHA256_SHAPE = re.compile(r"[0-9a-f]{64}")
 

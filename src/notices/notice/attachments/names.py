@@ -9,7 +9,9 @@ from pathlib import PurePath
 MAX_LENGTH = 120
 # Control characters, bidi controls (which can disguise "exe.jpg" as "gpj.exe"), and characters
 # that mean something to file systems or headers.
-_UNSAFE = re.compile(r"[\x00-\x1f\x7f-\x9f\u061c\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff\ufff0-\uffff\"*:<>?|;\\/]")
+_UNSAFE = re.compile(
+    r"[\x00-\x1f\x7f-\x9f\u061c\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff\ufff0-\uffff\"*:<>?|;\\/]"
+)
 _SPACES = re.compile(r"\s+")
 
 

@@ -72,9 +72,10 @@ def _as_field(error: NoticesError) -> InvalidField:
 
 
 @router.post("/notices/{uid}/attachments/{attachment_id}/remove")
-def remove(uid: str, attachment_id: int, user: CurrentWriter, form: CsrfForm, session: WriteSession, now: Now) -> Response:
+def remove(
+    uid: str, attachment_id: int, user: CurrentWriter, form: CsrfForm, session: WriteSession, now: Now
+) -> Response:
     with session.begin():
         notice = store.get_notice(session, uid, for_update=True)
         service.detach(session, notice, attachment_id, actor=_actor(user), now=now)
     return _saved(uid)
-
