@@ -60,3 +60,19 @@ def test_an_alert_links_thumbnails_and_pdfs_to_the_site(sink_ctx, clock, sink):
     text = part(message, "plain")
     assert f"Diversion map ({size} B): {base}/attachments/{document}/map.pdf" in text
     assert f"{base}/attachments/{image}/site.jpg" in text
+
+
+def test_a_digest_shows_the_files_too(sink_ctx, clock, sink):
+    ctx = sink_ctx
+    add_subscriber(ctx, "daily@example.org", frequency="daily")
+    notice = add_notice(ctx, starts_at=clock.now() + timedelta(days=2), publish_at=clock.now())
+    _, thumbnail, _ = attach(ctx, notice.uid, "site.jpg", jpeg_with_gps(), title="The works area")
+    document, _, _ = attach(ctx, notice.uid, "map.pdf", pdf())
+    jobs.record_transitions(ctx, now=clock.now())
+    clock.set((clock.now() + timedelta(days=1)).replace(hour=6, minute=30))
+    jobs.enqueue_digests(ctx, now=clock.now(), frequency="daily")
+    jobs.send_pending(ctx, now=clock.now())
+    (arrived,) = sink.handler.arrived
+    html = lxml.html.fromstring(part(arrived.message, "html"))
+    assert [img.get("alt") for img in html.xpath("//img")] == ["The works area"]
+    assert f"{ctx.settings.base_url}/attachments/{document}/map.pdf" in html.xpath("//a/@href")

@@ -361,3 +361,28 @@ def test_feeds_carry_enclosures_with_length_and_type(ctx, client, auth, notice, 
         assert len(item.findall("enclosure")) == 1
     else:
         assert sorted(enclosures) == sorted(expected)
+
+
+# The console's upload form -----------------------------------------------------------------------
+
+
+def test_the_console_upload_needs_the_forms_token_and_our_origin(ctx, client, notice):
+    from tests.web.test_console import csrf_of, log_in
+
+    add_user(ctx, "manager@example.org")
+    log_in(client)
+    form = client.get(f"/admin/notices/{notice.uid}")
+    token = csrf_of(form)
+    url = f"/admin/notices/{notice.uid}/attachments"
+    files = {"file": ("plan.pdf", pdf(), "application/pdf")}
+    assert client.post(url, files=files, data={"title": "x"}).status_code == 403
+    foreign = client.post(url, files=files, data={"csrf_token": token}, headers={"Origin": "https://evil.example"})
+    assert foreign.status_code == 403
+    assert stored_files(ctx) == []
+    saved = client.post(url, files=files, data={"csrf_token": token, "title": "Plan"}, follow_redirects=False)
+    assert saved.status_code == 303
+    assert saved.headers["location"] == f"/admin/notices/{notice.uid}?saved=1#attachments"
+    refused = client.post(url, files={"file": ("photo.jpg", executable())}, data={"csrf_token": token})
+    assert refused.status_code == 400
+    error = etree.HTML(refused.text).xpath('//*[@id="form-error"]')[0].xpath("string()")
+    assert "file" in error and "executable program" in error

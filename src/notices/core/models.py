@@ -73,11 +73,14 @@ class Notice(Base):
     events: Mapped[list[NoticeEvent]] = relationship(
         back_populates="notice", order_by="(NoticeEvent.occurred_at, NoticeEvent.id)", cascade="all, delete-orphan"
     )
+    # Loaded with the notice (one more query per batch of notices), so a notice kept after its
+    # session closed (the mail composer's, a digest's snapshot) still shows its files.
     attachments: Mapped[list[NoticeAttachment]] = relationship(
         back_populates="notice",
         order_by="(NoticeAttachment.position, NoticeAttachment.id)",
         cascade="all, delete-orphan",
         passive_deletes=True,
+        lazy="selectin",
     )
 
     __table_args__ = (
@@ -133,7 +136,7 @@ class Blob(Base):
     thumbnail_sha256: Mapped[str | None] = mapped_column(ForeignKey("blobs.sha256"), nullable=True)
     created_at: Mapped[datetime]
 
-    thumbnail: Mapped[Blob | None] = relationship(remote_side=[sha256])
+    thumbnail: Mapped[Blob | None] = relationship(remote_side=[sha256], lazy="joined", join_depth=1)
 
 
 class NoticeAttachment(Base):

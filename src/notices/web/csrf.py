@@ -71,11 +71,16 @@ async def verify(request: Request, settings: Settings) -> FormData:
     return form
 
 
+def check_origin(request: Request, settings: Settings) -> None:
+    """403 for a form sent from another site (before its body is read: web.console.attachments)."""
+    if not _origin_allowed(request, settings):
+        raise HTTPException(status_code=403, detail="This form was sent from another site.")
+
+
 def check(request: Request, settings: Settings, submitted: object) -> None:
     """403 unless the origin is ours and `submitted` is the token for this browser's cookie
     (for forms read otherwise than with request.form(): web.uploads)."""
-    if not _origin_allowed(request, settings):
-        raise HTTPException(status_code=403, detail="This form was sent from another site.")
+    check_origin(request, settings)
     cookie = request.cookies.get(COOKIE)
     if (
         not cookie

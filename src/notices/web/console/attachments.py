@@ -30,6 +30,7 @@ def _saved(uid: str) -> RedirectResponse:
 
 @router.post("/notices/{uid}/attachments")
 async def upload(request: Request, uid: str, user: CurrentWriter, ctx: Ctx) -> Response:
+    csrf.check_origin(request, ctx.settings)  # a foreign page's upload is not even read
     try:
         received = await read_upload(request, max_bytes=ctx.settings.attachments_max_bytes)
     except InvalidField as error:
