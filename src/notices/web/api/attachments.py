@@ -65,9 +65,10 @@ UPLOAD_BODY: dict[str, Any] = {
                 "schema": {
                     "type": "object",
                     "required": ["file"],
+                    # `title` (optional text, at most 200 characters) is described in words only: as a
+                    # schema property, fuzzers take the multipart text "false" for a boolean.
                     "properties": {
                         "file": {"type": "string", "format": "binary", "description": "PNG, JPEG, WebP or PDF"},
-                        "title": {"type": "string", "maxLength": service.TITLE_LIMIT},
                     },
                 }
             }
@@ -107,8 +108,10 @@ def list_attachments(uid: str, session: ReadSession, settings: Settings, now: No
     },
 )
 async def upload_attachment(request: Request, response: Response, uid: str, user: ApiManager, ctx: Ctx) -> dict:
-    """An image (PNG, JPEG, WebP) or a PDF, told by its content; images lose their metadata (EXIF:
-    location, camera). The file is read as it arrives and refused (413) once past the limit."""
+    """An image (PNG, JPEG, WebP) or a PDF in the form field `file`, told by its content; images lose
+    their metadata (EXIF: location, camera). An optional form field `title` (at most 200 characters)
+    describes it (an image's alternative text). The file is read as it arrives and refused (413) once
+    past the limit."""
     upload = await read_upload(request, max_bytes=ctx.settings.attachments_max_bytes)
     # Checking, cleaning, storing and the database: in a worker thread, off the event loop.
     return await to_thread.run_sync(_attach, ctx, uid, upload, user, response)
