@@ -159,14 +159,9 @@ def blob_and_notices(session: Session, sha256: str) -> tuple[Blob, list[Notice]]
     if blob is None:
         raise NotFound("no such file")
     owners = select(Blob.sha256).where(or_(Blob.sha256 == sha256, Blob.thumbnail_sha256 == sha256))
-    notices = list(
-        session.scalars(
-            select(Notice)
-            .join(NoticeAttachment, NoticeAttachment.notice_id == Notice.id)
-            .where(NoticeAttachment.blob_sha256.in_(owners))
-            .distinct()
-        )
-    )
+    # IN rather than JOIN ... DISTINCT: PostgreSQL cannot compare the notices' JSON columns.
+    holders = select(NoticeAttachment.notice_id).where(NoticeAttachment.blob_sha256.in_(owners))
+    notices = list(session.scalars(select(Notice).where(Notice.id.in_(holders))))
     if not notices:
         raise NotFound("no such file")
     return blob, notices
