@@ -66,7 +66,10 @@ def settings(database_url, tmp_path):
     settings = load_settings({"NOTICES_DATABASE_URL": database_url, "NOTICES_MAIL_DIR": str(tmp_path / "mail")})
     # Look for writes on every request: tests write and read in one breath. Approval is off
     # here, so tests of publishing publish; the approval tests turn it on (tests/approval_staff.py).
-    return dataclasses.replace(settings, feed_change_check_seconds=0, approval_for=())
+    # Attachments go to this test's own directory, never to var/ in the checkout.
+    return dataclasses.replace(
+        settings, feed_change_check_seconds=0, approval_for=(), attachments_store=str(tmp_path / "attachments")
+    )
 
 
 @pytest.fixture

@@ -59,6 +59,7 @@ def test_healthz_reports_how_long_ago_the_scheduler_ran(ctx, clock):
             "scheduler": "ok",
             "scheduler_last_run_seconds_ago": 42.0,
             "failing_jobs": {},
+            "attachment_store": "ok",
         }
         clock.advance(timedelta(hours=1))
         stale = client.get("/healthz")

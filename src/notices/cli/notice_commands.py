@@ -1,4 +1,4 @@
-"""`notices notice ...`: add, list, show, update, publish, cancel and import notices."""
+"""`notices notice ...`: add, list, show, update, publish, cancel, import notices; attach and detach files."""
 
 from __future__ import annotations
 
@@ -15,6 +15,9 @@ from notices.core.errors import InvalidField
 from notices.hooks import enqueue as hook_queue
 from notices.mail import staff
 from notices.notice import approval, lifecycle, store, templates_store
+from notices.notice.attachments import links
+from notices.notice.attachments import service as attachment_service
+from notices.notice.attachments.blobstore import open_store
 from notices.notice.languages import TEXT_FIELDS
 from notices.notice.lifecycle import Status
 from notices.notice.presenters import notice_data
@@ -385,3 +388,54 @@ def import_(file: Path, as_json: bool) -> None:
         echo_json([notice_data(item, zone=ctx.settings.timezone, now=now, settings=ctx.settings) for item in created])
     else:
         click.echo(f"imported {len(created)} notice{'s' if len(created) != 1 else ''}")
+
+
+@notice.command("attach")
+@click.argument("uid")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--title", default="", help="What the file shows (an image's alternative text).")
+@click.option("--json", "as_json", is_flag=True)
+def attach(uid: str, file: Path, title: str, as_json: bool) -> None:
+    """Attach an image (PNG, JPEG, WebP) or a PDF; images lose their metadata (location, camera)."""
+    ctx = migrated_context()
+    limit = ctx.settings.attachments_max_bytes
+    try:
+        with file.open("rb") as handle:
+            data = handle.read(limit + 1)  # one byte past the limit tells a file that is too large
+    except OSError as error:
+        raise UserError(f"FILE: cannot read {file} ({error.strerror})") from None
+    if len(data) > limit:
+        raise UserError(f"FILE: {file} is larger than {limit} bytes ([attachments] max_bytes)")
+    now = ctx.clock.now()
+    with ctx.db.writing() as session, session.begin():
+        found = store.get_notice(session, uid, for_update=True)
+        attachment, created = attachment_service.attach(
+            session,
+            open_store(ctx.settings),
+            found,
+            data=data,
+            filename=file.name,
+            title=title,
+            actor=author(),
+            now=now,
+        )
+        shown = links.shown(attachment)
+        url = ctx.settings.absolute_url(shown.path)
+        if as_json:
+            echo_json({"id": shown.id, "filename": shown.filename, "url": url, "size": shown.size, "new": created})
+        else:
+            click.echo(
+                f"{shown.id}\t{shown.filename}\t{shown.size} bytes\t{url}" + ("" if created else "\t(already attached)")
+            )
+
+
+@notice.command("detach")
+@click.argument("uid")
+@click.argument("attachment_id", type=int)
+def detach(uid: str, attachment_id: int) -> None:
+    """Remove an attachment (its id from `notice attach` or `notice show --json`)."""
+    ctx = migrated_context()
+    with ctx.db.writing() as session, session.begin():
+        found = store.get_notice(session, uid, for_update=True)
+        removed = attachment_service.detach(session, found, attachment_id, actor=author(), now=ctx.clock.now())
+        click.echo(f"removed {removed.filename}")

@@ -120,6 +120,15 @@ class Settings:
     # [editorial] approval_for: severities whose publication (and changes to times, severity or
     # geometry) wait for a second person (notices.notice.approval); empty: none do.
     approval_for: tuple[str, ...] = ("critical", "major")
+    # [attachments]: where uploaded files are kept, a directory or "s3://bucket/prefix"
+    # (notices.notice.attachments.blobstore), and the largest file accepted, in bytes.
+    attachments_store: str = "var/attachments"
+    attachments_max_bytes: int = 10 * 1024 * 1024
+    # For an s3:// store: another endpoint than AWS's (MinIO, Ceph, Garage...; "" = boto3's
+    # default, which AWS_ENDPOINT_URL also sets) and the region. Credentials come from the usual
+    # AWS variables (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY) or files, never from this file.
+    attachments_s3_endpoint_url: str = ""
+    attachments_s3_region: str = ""
 
     def label(self, kind: str, key: str, language: str) -> str:
         """A category's or location's label in `language`, else in the site language."""
@@ -151,6 +160,9 @@ _ENV_OVERRIDES = {
     "NOTICES_TRUSTED_PROXIES": ("web", "trusted_proxies"),
     "NOTICES_MAP_TILE_URL": ("map", "tile_url"),
     "NOTICES_MAP_ATTRIBUTION": ("map", "attribution"),
+    "NOTICES_ATTACHMENTS_STORE": ("attachments", "store"),
+    "NOTICES_ATTACHMENTS_MAX_BYTES": ("attachments", "max_bytes"),
+    "NOTICES_ATTACHMENTS_S3_ENDPOINT_URL": ("attachments", "s3_endpoint_url"),
 }
 # Secrets may come from files (Docker/Kubernetes secrets) instead.
 _SECRET_VARIABLES = ("NOTICES_DATABASE_URL", "NOTICES_SMTP_URL", "NOTICES_SECRET_KEY")
@@ -521,7 +533,53 @@ def _build(raw: dict[str, Any]) -> Settings:
         hooks_concurrency=int(_number(raw, "hooks", "concurrency", 8, minimum=1)),
         hooks_send_interval_seconds=_number(raw, "hooks", "send_interval_seconds", 5, minimum=0.5),
         approval_for=_approval_for(raw),
+        attachments_store=_attachment_store(raw),
+        attachments_max_bytes=_attachment_max_bytes(raw),
+        attachments_s3_endpoint_url=_s3_endpoint_url(raw),
+        attachments_s3_region=_string(raw, "attachments", "s3_region", "").strip(),
     )
+
+
+# Above this a single attachment is refused by the configuration itself: the limit is held in
+# memory per upload while it is checked and cleaned.
+_ATTACHMENT_CEILING = 100 * 1024 * 1024
+
+
+def _attachment_store(raw: dict[str, Any]) -> str:
+    """`[attachments] store`: a directory (relative to the working directory) or s3://bucket/prefix."""
+    value = _string(raw, "attachments", "store", "var/attachments").strip()
+    problem = (
+        f'attachments.store (NOTICES_ATTACHMENTS_STORE): expected a directory or "s3://bucket/prefix", got {value!r}'
+    )
+    if not value or "\x00" in value:
+        raise ConfigError(problem)
+    if "://" in value:
+        parts = urlsplit(value)
+        if parts.scheme != "s3" or not re.fullmatch(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]", parts.netloc):
+            raise ConfigError(problem + " (only s3:// URLs, with a valid bucket name)")
+        if parts.query or parts.fragment:
+            raise ConfigError(problem + " (no query or fragment)")
+    return value
+
+
+def _attachment_max_bytes(raw: dict[str, Any]) -> int:
+    number = _number(raw, "attachments", "max_bytes", 10 * 1024 * 1024, minimum=1024)
+    if number != int(number) or number > _ATTACHMENT_CEILING:
+        raise ConfigError(
+            f"attachments.max_bytes (NOTICES_ATTACHMENTS_MAX_BYTES): a whole number of bytes up to "
+            f"{_ATTACHMENT_CEILING}, got {number:g}"
+        )
+    return int(number)
+
+
+def _s3_endpoint_url(raw: dict[str, Any]) -> str:
+    url = _string(raw, "attachments", "s3_endpoint_url", "").strip()
+    parts = urlsplit(url)
+    if url and (parts.scheme not in ("http", "https") or not parts.netloc):
+        raise ConfigError(
+            f"attachments.s3_endpoint_url (NOTICES_ATTACHMENTS_S3_ENDPOINT_URL): must be an http(s) URL, got {url!r}"
+        )
+    return url
 
 
 def _approval_for(raw: dict[str, Any]) -> tuple[str, ...]:

@@ -82,6 +82,15 @@ class Notice(Base):
     events: Mapped[list[NoticeEvent]] = relationship(
         back_populates="notice", order_by="(NoticeEvent.occurred_at, NoticeEvent.id)", cascade="all, delete-orphan"
     )
+    # Loaded with the notice (one more query per batch of notices), so a notice kept after its
+    # session closed (the mail composer's, a digest's snapshot) still shows its files.
+    attachments: Mapped[list[NoticeAttachment]] = relationship(
+        back_populates="notice",
+        order_by="(NoticeAttachment.position, NoticeAttachment.id)",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+        lazy="selectin",
+    )
 
     __table_args__ = (
         # The visible set is "not cancelled and (ends_at > now or no ends_at)":
@@ -116,6 +125,52 @@ class Notice(Base):
             sqlite_where=text("cancelled_at IS NULL AND announced_phase <> 'ended'"),
             postgresql_where=text("cancelled_at IS NULL AND announced_phase <> 'ended'"),
         ),
+    )
+
+
+class Blob(Base):
+    """A stored file, named by the SHA-256 of its bytes (notices.notice.attachments.blobstore).
+
+    The bytes are those stored: an image after its metadata was stripped, so the hash names
+    what is served. A thumbnail is a blob too, referenced from its image's row.
+    """
+
+    __tablename__ = "blobs"
+
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    size: Mapped[int] = mapped_column(Integer)
+    content_type: Mapped[str] = mapped_column(String(64))
+    width: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    height: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    thumbnail_sha256: Mapped[str | None] = mapped_column(ForeignKey("blobs.sha256"), nullable=True)
+    created_at: Mapped[datetime]
+
+    thumbnail: Mapped[Blob | None] = relationship(remote_side=[sha256], lazy="joined", join_depth=1)
+
+
+class NoticeAttachment(Base):
+    """A file attached to a notice: an image or a PDF, shown on its page, in emails and feeds."""
+
+    __tablename__ = "notice_attachments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    notice_id: Mapped[int] = mapped_column(ForeignKey("notices.id", ondelete="CASCADE"))
+    blob_sha256: Mapped[str] = mapped_column(ForeignKey("blobs.sha256"))
+    # As uploaded, made safe (no path, control or bidi characters; notice.attachments.names).
+    filename: Mapped[str] = mapped_column(String(200))
+    # Optional; for an image also its alternative text.
+    title: Mapped[str] = mapped_column(String(200), default="")
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    added_at: Mapped[datetime]
+    added_by: Mapped[str] = mapped_column(String(320), default="")
+
+    notice: Mapped[Notice] = relationship(back_populates="attachments")
+    blob: Mapped[Blob] = relationship(lazy="joined")
+
+    __table_args__ = (
+        # The same file attached to the same notice twice is one attachment.
+        UniqueConstraint("notice_id", "blob_sha256", name="uq_notice_attachments_blob"),
+        Index("ix_notice_attachments_blob", "blob_sha256"),
     )
 
 

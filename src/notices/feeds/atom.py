@@ -14,10 +14,12 @@ from types import SimpleNamespace
 from typing import Protocol, TypedDict
 
 from feedgen.feed import FeedGenerator  # feedgen ships no type hints
+from lxml import etree
 
 from notices.core.config import Settings
 from notices.core.models import Notice, NoticeEvent
 from notices.feeds.places import georss
+from notices.notice.attachments.links import attachments_of
 from notices.notice.geometry import Placed
 from notices.notice.markup import (
     NoticeLike,
@@ -29,6 +31,7 @@ from notices.notice.markup import (
 )
 from notices.notice.wording import Words
 
+ATOM = "http://www.w3.org/2005/Atom"
 # A fixed date for a feed that has never had any content (RSS/Atom need one).
 EPOCH = datetime.fromisoformat("2000-01-01T00:00:00+00:00")
 # Event entry ids are UUIDs derived from (notice, kind, version): stable forever.
@@ -118,6 +121,21 @@ class _Entry(TypedDict):
     published: datetime
     updated: datetime
     place: tuple[str, str] | None
+    enclosures: list[Enclosure]
+
+
+class Enclosure(TypedDict):
+    url: str
+    length: int
+    type: str
+
+
+def enclosures_of(settings: Settings, notice: object) -> list[Enclosure]:
+    """The notice's attachments as enclosures (absolute URL, size in bytes, media type)."""
+    return [
+        {"url": settings.absolute_url(file.path), "length": file.size, "type": file.content_type}
+        for file in attachments_of(notice)
+    ]
 
 
 def _add_entry(
@@ -132,6 +150,8 @@ def _add_entry(
     published: datetime,
     updated: datetime,
     place: tuple[str, str] | None,
+    enclosures: list[Enclosure],
+    fmt: str,
 ) -> None:
     entry = generator.add_entry(order="append")
     entry.id(entry_id)
@@ -150,16 +170,46 @@ def _add_entry(
         getattr(entry.geo, kind)(text)
         if view.where:
             entry.geo.featurename(view.where)
+    if fmt == "rss" and enclosures:
+        # An RSS item has at most one enclosure: the first attachment. (Atom's, all of them, are
+        # added by _with_atom_enclosures: feedgen 1.0 drops rel, type and length of an Atom entry's links.)
+        first = enclosures[0]
+        entry.enclosure(url=first["url"], length=str(first["length"]), type=first["type"])
 
 
-def _serialise(generator: FeedGenerator, fmt: str) -> bytes:
+def _serialise(generator: FeedGenerator, fmt: str, enclosures: dict[str, list[Enclosure]] | None = None) -> bytes:
     if fmt == "atom":
         body: bytes = generator.atom_str(pretty=True)  # feedgen writes UTF-8 bytes
+        body = _with_atom_enclosures(body, enclosures or {})
     elif fmt == "rss":
         body = generator.rss_str(pretty=True)
     else:
         raise ValueError(f"unknown feed format {fmt!r}")
     return body
+
+
+def _with_atom_enclosures(body: bytes, enclosures: dict[str, list[Enclosure]]) -> bytes:
+    """Each entry's <link rel="enclosure" href type length/>, after its other links (by entry id)."""
+    if not any(enclosures.values()):
+        return body  # feedgen's bytes as they were
+    root = etree.fromstring(body)
+    for entry in root.iterfind(f"{{{ATOM}}}entry"):
+        wanted = enclosures.get(entry.findtext(f"{{{ATOM}}}id") or "", [])
+        links = entry.findall(f"{{{ATOM}}}link")
+        at = entry.index(links[-1]) + 1 if links else len(entry)
+        for offset, enclosure in enumerate(wanted):
+            link = etree.Element(f"{{{ATOM}}}link")
+            link.attrib.update(
+                {
+                    "rel": "enclosure",
+                    "href": enclosure["url"],
+                    "type": enclosure["type"],
+                    "length": str(enclosure["length"]),
+                }
+            )
+            entry.insert(at + offset, link)
+    etree.indent(root, space="  ")
+    return etree.tostring(root, pretty_print=True, xml_declaration=True, encoding="UTF-8")
 
 
 def build_feed(
@@ -197,11 +247,14 @@ def build_feed(
             "published": view.publish_at or view.created_at,
             "updated": max(view.updated_at, view.publish_at or view.updated_at),
             "place": georss(notice, settings),
+            "enclosures": enclosures_of(settings, notice),
         }
 
+    enclosures: dict[str, list[Enclosure]] = {}
     for values in render_each(notices, entry, describe=lambda notice: f"notice {notice.uid}", skipped=skipped):
-        _add_entry(generator, settings, **values)
-    return _serialise(generator, fmt)
+        _add_entry(generator, settings, fmt=fmt, **values)
+        enclosures[values["entry_id"]] = values["enclosures"]
+    return _serialise(generator, fmt, enclosures)
 
 
 class PastNotice(NoticeLike, Placed, Protocol):
@@ -272,9 +325,13 @@ def build_event_feed(
             "published": occurred_at,
             "updated": occurred_at,
             "place": georss(as_it_was, settings),
+            # The files the notice has now: an old version's files are not kept apart.
+            "enclosures": enclosures_of(settings, event.notice),
         }
 
     described = lambda event: f"event {event.kind} of notice {event.notice.uid}"  # noqa: E731
+    enclosures: dict[str, list[Enclosure]] = {}
     for values in render_each(events, entry, describe=described, skipped=skipped):
-        _add_entry(generator, settings, **values)
-    return _serialise(generator, fmt)
+        _add_entry(generator, settings, fmt=fmt, **values)
+        enclosures[values["entry_id"]] = values["enclosures"]
+    return _serialise(generator, fmt, enclosures)

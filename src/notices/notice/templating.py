@@ -20,6 +20,7 @@ from markupsafe import Markup
 from notices.core.config import Settings
 from notices.core.i18n import translations
 from notices.core.resources import templates_dir
+from notices.notice.attachments.links import attachments_of, human_size
 from notices.notice.geometry import features_of
 from notices.notice.languages import field_label, language_name
 from notices.notice.markup import markdown_to_html, renderable_instant
@@ -96,6 +97,8 @@ def make_environment(settings: Settings) -> Environment:
     environment.filters["when"] = pass_context(lambda context, notice, now: _words(context).when(notice, now))
     environment.filters["category_labels"] = pass_context(lambda context, keys: _words(context).categories(keys))
     environment.filters["location_labels"] = pass_context(lambda context, keys: _words(context).locations(keys))
+    environment.filters["attachments"] = attachments_of
+    environment.filters["file_size"] = human_size
     environment.globals.update(
         settings=settings,
         site_words=site["words"],

@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.orm import Session
 
 from notices.core.config import Settings
+from notices.notice.attachments.blobstore import open_store
 from notices.runtime import bookkeeping
 
 
@@ -60,3 +61,12 @@ def scheduler_health(session: Session, *, settings: Settings, now: datetime) -> 
     else:
         state = "ok"
     return SchedulerHealth(state=state, last_run_seconds_ago=age, failing_jobs=failing)
+
+
+def attachment_store_problem(settings: Settings) -> str | None:
+    """Why uploads cannot be stored now (a directory that cannot be written, an unreachable
+    bucket), or None. Publishing goes on without it, but uploads fail until it is fixed."""
+    try:
+        return open_store(settings).problem()
+    except Exception as error:  # noqa: BLE001 - a store that cannot even be opened is a problem to report
+        return f"{type(error).__name__}: {error}"

@@ -16,17 +16,20 @@ from notices.core.resources import templates_dir
 from notices.feeds.catalog import FEED_PATHS
 from notices.notice.templating import make_environment
 from notices.runtime.scheduler import LeaderElectedScheduler
+from notices.web import attachments as attachment_routes
 from notices.web import cap_documents as cap_routes
 from notices.web import errors, maps, ops, outage, vendor
 from notices.web import pages as page_routes
 from notices.web import subscribe as subscribe_routes
 from notices.web.api import approvals as api_approvals
+from notices.web.api import attachments as api_attachments
 from notices.web.api import docs as api_docs
 from notices.web.api import hooks as api_hooks
 from notices.web.api import routes as api_routes
 from notices.web.api import templates as api_templates
 from notices.web.api.errors import validation_error
 from notices.web.console import approvals as admin_approval_routes
+from notices.web.console import attachments as admin_attachment_routes
 from notices.web.console import auth as console_auth
 from notices.web.console import integrations as admin_integration_routes
 from notices.web.console import notices as admin_routes
@@ -111,11 +114,13 @@ def create_app(
     app.include_router(api_hooks.router)
     app.include_router(api_approvals.router)
     app.include_router(api_templates.router)
+    app.include_router(api_attachments.router)
     api_routes.describe_site_choices(app, settings)
     app.include_router(console_auth.router)
     app.include_router(admin_routes.router)
     app.include_router(admin_people_routes.router)
     app.include_router(admin_approval_routes.router)
+    app.include_router(admin_attachment_routes.router)
     app.include_router(admin_integration_routes.router)
     app.include_router(admin_template_routes.router)
     api_docs.install(app)  # /docs and Swagger UI's files, mounted before /static
@@ -131,6 +136,7 @@ def create_app(
     app.mount("/static", StaticFiles(directory=templates_dir() / "static"), name="static")
     app.include_router(page_routes.router)
     app.include_router(cap_routes.router)
+    app.include_router(attachment_routes.router)
     app.include_router(subscribe_routes.router)
     app.state.feed_cache = FeedCache(ctx, version_check_seconds=settings.feed_change_check_seconds)
     app.state.metrics = Metrics(ctx, app.state.feed_cache)

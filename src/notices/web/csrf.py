@@ -67,10 +67,21 @@ async def verify(request: Request, settings: Settings) -> FormData:
     Routes get it as the CsrfForm dependency (notices.web.deps).
     """
     form = await request.form()
+    check(request, settings, form.get(FIELD))
+    return form
+
+
+def check_origin(request: Request, settings: Settings) -> None:
+    """403 for a form sent from another site (before its body is read: web.console.attachments)."""
     if not _origin_allowed(request, settings):
         raise HTTPException(status_code=403, detail="This form was sent from another site.")
+
+
+def check(request: Request, settings: Settings, submitted: object) -> None:
+    """403 unless the origin is ours and `submitted` is the token for this browser's cookie
+    (for forms read otherwise than with request.form(): web.uploads)."""
+    check_origin(request, settings)
     cookie = request.cookies.get(COOKIE)
-    submitted = form.get(FIELD)
     if (
         not cookie
         or not isinstance(submitted, str)
@@ -79,4 +90,3 @@ async def verify(request: Request, settings: Settings) -> FormData:
         raise HTTPException(
             status_code=403, detail="The form expired or was not sent from this site; reload the page and try again."
         )
-    return form

@@ -8,7 +8,7 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 
 from notices.core.db import ping
-from notices.runtime.health import scheduler_health
+from notices.runtime.health import attachment_store_problem, scheduler_health
 from notices.web.deps import Ctx, Metrics, Now
 from notices.web.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 
@@ -40,8 +40,15 @@ def healthz(ctx: Ctx, now: Now) -> JSONResponse:
     except Exception as error:  # any database failure means "not healthy"
         log.warning("health check failed: %s", error)
         return JSONResponse({"status": "error", "database": "unreachable"}, status_code=503)
-    body = {"status": "ok" if scheduler.ok else "error", "database": "ok", **scheduler.as_dict()}
-    return JSONResponse(body, status_code=200 if scheduler.ok else 503)
+    store_problem = attachment_store_problem(ctx.settings)
+    healthy = scheduler.ok and store_problem is None
+    body = {
+        "status": "ok" if healthy else "error",
+        "database": "ok",
+        **scheduler.as_dict(),
+        "attachment_store": store_problem or "ok",
+    }
+    return JSONResponse(body, status_code=200 if healthy else 503)
 
 
 @router.get("/livez")

@@ -255,8 +255,9 @@ def _find(session: Session, uid: str, *, for_update: bool = False) -> Notice:
     return notice
 
 
-# For the approval endpoints (web.api.approvals).
+# For the approval and attachment endpoints (web.api.approvals, web.api.attachments).
 find_for_api = _find
+no_such_notice = _no_such_notice
 
 
 def _check_if_match(if_match: str | None, notice: Notice) -> None:

@@ -259,7 +259,7 @@ def _problem(error: NoticesError) -> InvalidField:
     return error if isinstance(error, InvalidField) else InvalidField("notice", str(error))
 
 
-def _error_page(
+def error_page(
     request: Request, notice: Notice, error: NoticesError, settings: config.Settings, now: datetime, **context
 ) -> HTMLResponse:
     """The form again with what is wrong; nothing was written."""
@@ -314,7 +314,7 @@ def update_notice(
         return _conflict_page(request, _load(reading, uid), conflict, now, values=values, note=note)
     except (InvalidField, Conflict) as error:  # nothing was written: the transaction rolled back
         extra = {"version": opened} if opened is not None else {}
-        return _error_page(request, _load(reading, uid), error, settings, now, values=values, note=note, **extra)
+        return error_page(request, _load(reading, uid), error, settings, now, values=values, note=note, **extra)
     staff.notify(ctx, waiting, now=now)
     return RedirectResponse(f"/admin/notices/{uid}?saved=1", status_code=303)
 
@@ -364,7 +364,7 @@ def cancel_notice(
             )
             hook_queue.enqueue_new_events(writing, settings=settings, now=now)
     except (InvalidField, Conflict) as error:
-        return _error_page(request, _load(reading, uid), error, settings, now)
+        return error_page(request, _load(reading, uid), error, settings, now)
     return RedirectResponse(f"/admin/notices/{uid}?saved=1", status_code=303)
 
 
