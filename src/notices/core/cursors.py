@@ -37,8 +37,10 @@ def decode(text: str, field: str = "cursor") -> Position:
     try:
         at, row_id = json.loads(base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)).decode())
         instant = datetime.fromisoformat(at)
-    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError):
+        # 9999-12-31 with a negative offset has no UTC that Python can hold.
+        utc = instant.astimezone(UTC) if instant.tzinfo is not None else None
+    except (ValueError, TypeError, OverflowError, binascii.Error, UnicodeDecodeError):
         raise InvalidField(field, PROBLEM) from None
-    if instant.tzinfo is None or type(row_id) is not int or not 0 < row_id < 2**63:
+    if utc is None or type(row_id) is not int or not 0 < row_id < 2**63:
         raise InvalidField(field, PROBLEM)
-    return Position(instant.astimezone(UTC), row_id)
+    return Position(utc, row_id)

@@ -90,8 +90,7 @@ class Notice(Base):
             postgresql_where=text("cancelled_at IS NULL AND ends_at IS NULL"),
         ),
         Index("ix_notices_publish_at", "publish_at"),
-        Index("ix_notices_starts_at", "starts_at"),
-        # The order of paged lists (notice.history): keyset pages are index ranges.
+        # Also the order of paged lists (notice.history): keyset pages are index ranges.
         Index("ix_notices_starts_at_id", "starts_at", "id"),
         Index("ix_notices_updated_at", "updated_at"),
         # Recently cancelled notices stay in the calendar (STATUS:CANCELLED).
@@ -382,7 +381,8 @@ class AuditEntry(Base):
     target: Mapped[str] = mapped_column(String(200), default="")
     detail: Mapped[str] = mapped_column(Text, default="")
 
-    __table_args__ = (Index("ix_audit_log_at", "at"), Index("ix_audit_log_at_id", "at", "id"))
+    # (at, id): the audit log's pages, newest first (people.audit.page).
+    __table_args__ = (Index("ix_audit_log_at_id", "at", "id"),)
 
 
 class JobRun(Base):

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, and_, column, exists, func, literal, or_, select, tuple_, union_all
+from sqlalchemy import ColumnElement, Select, and_, column, exists, func, literal, or_, select, tuple_, union_all
 from sqlalchemy.orm import Session
 
 from notices.core.config import SEVERITIES
@@ -107,23 +107,28 @@ def _conditions(session: Session, criteria: Criteria, now: datetime) -> list[Col
     return conditions
 
 
-def page(
-    session: Session, criteria: Criteria, *, now: datetime, limit: int = DEFAULT_LIMIT, after: Position | None = None
-) -> Page:
-    """Up to `limit` notices after `after` in (starts_at, id) order (reversed with newest_first)."""
-    if not 1 <= limit <= MAX_LIMIT:
-        raise InvalidField("limit", f"must be between 1 and {MAX_LIMIT}")
-    key = tuple_(Notice.starts_at, Notice.id)
+def page_query(
+    session: Session, criteria: Criteria, *, now: datetime, limit: int, after: Position | None = None
+) -> Select[tuple[Notice]]:
+    """The SQL of one page: `limit` rows after `after` in (starts_at, id) order (reversed with newest_first)."""
     query = select(Notice).where(*_conditions(session, criteria, now))
     if after is not None:
+        key = tuple_(Notice.starts_at, Notice.id)
         bound = tuple_(literal(after.at, Notice.starts_at.type), literal(after.id))
         query = query.where(key < bound if criteria.newest_first else key > bound)
     if criteria.newest_first:
-        query = query.order_by(Notice.starts_at.desc(), Notice.id.desc())
-    else:
-        query = query.order_by(Notice.starts_at, Notice.id)
+        return query.order_by(Notice.starts_at.desc(), Notice.id.desc()).limit(limit)
+    return query.order_by(Notice.starts_at, Notice.id).limit(limit)
+
+
+def page(
+    session: Session, criteria: Criteria, *, now: datetime, limit: int = DEFAULT_LIMIT, after: Position | None = None
+) -> Page:
+    """Up to `limit` notices after `after`, and where the next page starts."""
+    if not 1 <= limit <= MAX_LIMIT:
+        raise InvalidField("limit", f"must be between 1 and {MAX_LIMIT}")
     # One row more than asked tells whether there is a next page without a count(*).
-    rows = session.scalars(query.limit(limit + 1)).all()
+    rows = session.scalars(page_query(session, criteria, now=now, limit=limit + 1, after=after)).all()
     shown = rows[:limit]
     more = len(rows) > limit
     return Page(shown, Position(shown[-1].starts_at, shown[-1].id) if more else None)
