@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, TypeAlias
 
-from sqlalchemy import Row, delete, select, update
+from sqlalchemy import Row, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from notices.core.choices import choose, choose_many
@@ -239,6 +239,12 @@ def purge_unconfirmed(session: Session, *, now: datetime, settings: Settings) ->
         session.execute(delete(Delivery).where(Delivery.subscriber_id.in_(ids)))
         session.execute(delete(Subscriber).where(Subscriber.id.in_(ids)))
     return len(ids)
+
+
+def confirmed_count(session: Session, frequency: str) -> int:
+    """How many rows confirmed_subscribers will give (for progress bars; ix_subscribers_state_frequency)."""
+    query = select(func.count()).where(Subscriber.state == SubscriberState.CONFIRMED, Subscriber.frequency == frequency)
+    return session.execute(query).scalar_one()
 
 
 def confirmed_subscribers(session: Session, frequency: str, *, chunk: int = 1000) -> Iterator[FilterRow]:
