@@ -41,16 +41,17 @@ def _walks_an_index_in_order(ctx, plan: str) -> None:
         assert "TEMP B-TREE" not in plan, plan
 
 
-@pytest.mark.parametrize("newest_first", [False, True])
-def test_the_first_page_of_ended_notices_reads_the_index_in_order(long_history, newest_first):
-    criteria = history.Criteria(statuses=frozenset({Status.ENDED}), newest_first=newest_first)
+@pytest.mark.parametrize(("newest_first", "public_only"), [(False, True), (True, False), (False, False)])
+def test_the_first_page_of_ended_notices_reads_the_index_in_order(long_history, newest_first, public_only):
+    # public_only: what the API lists without a token; newest_first: the console's ended list.
+    criteria = history.Criteria(statuses=frozenset({Status.ENDED}), newest_first=newest_first, public_only=public_only)
     plan = _plan(long_history, criteria)
     assert "ix_notices_starts_at" in plan, plan
     _walks_an_index_in_order(long_history, plan)
 
 
 def test_a_deep_page_starts_at_its_cursor_in_the_index(long_history):
-    criteria = history.Criteria(statuses=frozenset({Status.ENDED}))
+    criteria = history.Criteria(statuses=frozenset({Status.ENDED}), public_only=True)
     deep = cursors.Position(long_history.clock.now() - timedelta(days=200), 10**6)
     plan = _plan(long_history, criteria, after=deep)
     assert "ix_notices_starts_at" in plan, plan
@@ -58,7 +59,7 @@ def test_a_deep_page_starts_at_its_cursor_in_the_index(long_history):
 
 
 def test_the_default_page_looks_only_at_live_notices(long_history):
-    plan = _plan(long_history, history.Criteria(statuses=frozenset({Status.UPCOMING, Status.ACTIVE})))
+    plan = _plan(long_history, history.Criteria(statuses=frozenset({Status.UPCOMING, Status.ACTIVE}), public_only=True))
     assert "ix_notices_live_ends_at" in plan and "ix_notices_open_ended" in plan, plan
     if long_history.db.dialect == "postgresql":
         assert "Seq Scan on notices" not in plan, plan

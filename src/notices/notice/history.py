@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import ColumnElement, Select, and_, column, exists, func, literal, or_, select, tuple_, union_all
+from sqlalchemy.sql.expression import UnaryExpression
+from sqlalchemy.sql.operators import custom_op
 from sqlalchemy.orm import Session
 
 from notices.core.config import SEVERITIES
@@ -67,10 +69,18 @@ def status_condition(status: Status, now: datetime) -> ColumnElement[bool]:
     return conditions[status]
 
 
-def _public(now: datetime) -> ColumnElement[bool]:
+def _public(session: Session, now: datetime) -> ColumnElement[bool]:
     """lifecycle.is_public as SQL."""
+    published = Notice.publish_at
+    if session.get_bind().dialect.name == "sqlite":
+        # Nearly every row is announced, but SQLite's planner cannot know that: given the range
+        # "publish_at <= now" it reads all of history through ix_notices_publish_at and sorts it
+        # for one page (300 ms at 100,000 ended notices). A unary + (SQLite's documented way to
+        # keep a term off an index) makes it walk the order's index and stop after a page.
+        # PostgreSQL's statistics tell its planner as much.
+        published = UnaryExpression(Notice.publish_at, operator=custom_op("+"), type_=Notice.publish_at.type)
     return and_(
-        Notice.publish_at <= now,
+        published <= now,
         or_(Notice.cancelled_at.is_(None), Notice.publish_at <= Notice.cancelled_at),
     )
 
@@ -103,7 +113,7 @@ def _conditions(session: Session, criteria: Criteria, now: datetime) -> list[Col
     if criteria.until is not None:
         conditions.append(Notice.starts_at < criteria.until)
     if criteria.public_only:
-        conditions.append(_public(now))
+        conditions.append(_public(session, now))
     return conditions
 
 
