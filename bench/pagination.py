@@ -8,7 +8,7 @@ Run by hand (not part of the test suite; the tests prove the contract and the qu
 Builds a fresh scratch database (a SQLite file in a temporary folder, or the PostgreSQL database
 named by NOTICES_BENCH_DATABASE_URL, whose tables it drops first), loads 1,000 visible and
 100,000 ended notices, and times whole requests through the app in-process (routing, SQL,
-JSON), median and 95th percentile of --repeats runs each:
+JSON), median and 95th percentile of --repeats runs each, and the median of the page's SQL alone:
 - the first page of ?status=ended (target: under 50 ms on both databases),
 - a page 90,000 notices deep, through its cursor (keyset: as fast as the first),
 - the first page of the default list (upcoming and active) and of a filtered list.
@@ -35,6 +35,8 @@ from notices.core.config import load_settings
 from notices.core.context import AppContext
 from notices.core.db import Database
 from notices.core.models import Base, Notice, table_of
+from notices.notice import history
+from notices.notice.lifecycle import VISIBLE_STATUSES, Status
 from notices.web import create_app
 
 CATEGORIES = ["road-closure", "construction", "utilities", "traffic", "event", "safety", "facilities"]
@@ -90,6 +92,26 @@ def load(db: Database, *, now: datetime, ended: int, chunk: int = 20_000) -> Non
             connection.execute(table_of(Notice).insert(), notice_rows(size, now=now, ended=True, first=10_000 + first))
     with db.engine.begin() as connection:
         connection.execute(text("ANALYZE"))
+
+
+def sql_ms(ctx: AppContext, params: dict, repeats: int) -> float:
+    """The median of the page's SQL alone (notice.history), without rendering the JSON."""
+    statuses = frozenset(Status(value) for value in [params["status"]]) if "status" in params else VISIBLE_STATUSES
+    criteria = history.Criteria(
+        statuses=statuses,
+        categories=frozenset([params["category"]]) if "category" in params else frozenset(),
+        locations=frozenset([params["location"]]) if "location" in params else frozenset(),
+        public_only=True,
+    )
+    after = cursors.decode(params["cursor"]) if "cursor" in params else None
+    samples = []
+    with ctx.db.session() as session:
+        for _ in range(repeats):
+            started = time.perf_counter()
+            history.page(session, criteria, now=ctx.clock.now(), limit=int(params.get("limit", 50)), after=after)
+            samples.append((time.perf_counter() - started) * 1000)
+            session.expunge_all()
+    return statistics.median(samples)
 
 
 def timed(client: TestClient, url: str, params: dict, repeats: int) -> tuple[float, float, int]:
@@ -148,7 +170,8 @@ def main() -> None:
     with TestClient(create_app(settings, ctx=ctx)) as client:
         for label, params in cases:
             median, p95, size = timed(client, "/api/v1/notices", params, args.repeats)
-            print(f"{label:45} {size:4} notices   median {median:6.1f} ms   p95 {p95:6.1f} ms")
+            sql = sql_ms(ctx, params, args.repeats)
+            print(f"{label:42} {size:4} notices  request median {median:6.1f} ms  p95 {p95:6.1f} ms  SQL {sql:5.1f} ms")
     db.dispose()
 
 

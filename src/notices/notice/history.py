@@ -13,14 +13,14 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import ColumnElement, Select, and_, column, exists, func, literal, or_, select, tuple_, union_all
+from sqlalchemy.orm import Session
 from sqlalchemy.sql.expression import UnaryExpression
 from sqlalchemy.sql.operators import custom_op
-from sqlalchemy.orm import Session
 
 from notices.core.config import SEVERITIES
 from notices.core.cursors import Position
 from notices.core.errors import InvalidField
-from notices.core.models import Notice
+from notices.core.models import Notice, table_of
 from notices.notice.lifecycle import SEVERITY_RANK, VISIBLE_STATUSES, Status
 
 DEFAULT_LIMIT = 50
@@ -71,14 +71,14 @@ def status_condition(status: Status, now: datetime) -> ColumnElement[bool]:
 
 def _public(session: Session, now: datetime) -> ColumnElement[bool]:
     """lifecycle.is_public as SQL."""
-    published = Notice.publish_at
+    published: ColumnElement[datetime | None] = table_of(Notice).c.publish_at
     if session.get_bind().dialect.name == "sqlite":
         # Nearly every row is announced, but SQLite's planner cannot know that: given the range
         # "publish_at <= now" it reads all of history through ix_notices_publish_at and sorts it
         # for one page (300 ms at 100,000 ended notices). A unary + (SQLite's documented way to
         # keep a term off an index) makes it walk the order's index and stop after a page.
         # PostgreSQL's statistics tell its planner as much.
-        published = UnaryExpression(Notice.publish_at, operator=custom_op("+"), type_=Notice.publish_at.type)
+        published = UnaryExpression(published, operator=custom_op("+"), type_=published.type)
     return and_(
         published <= now,
         or_(Notice.cancelled_at.is_(None), Notice.publish_at <= Notice.cancelled_at),
@@ -119,7 +119,7 @@ def _conditions(session: Session, criteria: Criteria, now: datetime) -> list[Col
 
 def page_query(
     session: Session, criteria: Criteria, *, now: datetime, limit: int, after: Position | None = None
-) -> Select[tuple[Notice]]:
+) -> Select[Notice]:
     """The SQL of one page: `limit` rows after `after` in (starts_at, id) order (reversed with newest_first)."""
     query = select(Notice).where(*_conditions(session, criteria, now))
     if after is not None:

@@ -39,7 +39,7 @@ def page(
     return shown, Position(shown[-1].at, shown[-1].id) if len(rows) > limit else None
 
 
-def _query(target: str, actor: str) -> Select[tuple[AuditEntry]]:
+def _query(target: str, actor: str) -> Select[AuditEntry]:
     query = select(AuditEntry)
     if target:
         query = query.where(AuditEntry.target == target)
