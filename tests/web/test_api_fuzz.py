@@ -26,8 +26,13 @@ from tests.live_server import serving
 #   ends_at, times that exist in the site zone and lie in the accepted window, text that is
 #   not only invisible characters (a return comment, an emergency reason), a submission's
 #   publish_at that is not a time. These are field errors, answered with the field's name.
+#   On the list: a `cursor` the server did not give out, a `since`/`until` that is no time.
 DEFAULT_ACCEPTED = ["2xx", "3xx", "401", "403", "404", "409", "429"]
 CONFIG = f"""
+[[operations]]
+include-name = "GET /api/v1/notices"
+checks.positive_data_acceptance.expected-statuses = {DEFAULT_ACCEPTED + ["422"]}
+
 [[operations]]
 include-name = "POST /api/v1/notices"
 checks.positive_data_acceptance.expected-statuses = {DEFAULT_ACCEPTED + ["422"]}
