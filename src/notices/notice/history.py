@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, column, exists, func, literal, or_, select, tuple_, union_all
 from sqlalchemy.orm import Session
@@ -53,15 +54,19 @@ class Page:
     next: Position | None
 
 
-def status_condition(status: Status, now: datetime) -> ColumnElement[bool]:
-    """lifecycle.status_at as SQL: the rows whose status at `now` is `status`."""
+def status_condition(
+    status: Status, now: datetime, *, ended_by: ColumnElement[Any] | None = None
+) -> ColumnElement[bool]:
+    """lifecycle.status_at as SQL: the rows whose status at `now` is `status` (`ended_by`: see _off_index)."""
     live = Notice.cancelled_at.is_(None)
     not_ended = or_(Notice.ends_at.is_(None), Notice.ends_at > now)
     published = Notice.publish_at <= now
     conditions: dict[Status, ColumnElement[bool]] = {
         Status.CANCELLED: Notice.cancelled_at.is_not(None),
         Status.DRAFT: and_(live, Notice.publish_at.is_(None)),
-        Status.ENDED: and_(live, Notice.publish_at.is_not(None), Notice.ends_at <= now),
+        Status.ENDED: and_(
+            live, Notice.publish_at.is_not(None), (Notice.ends_at if ended_by is None else ended_by) <= now
+        ),
         Status.SCHEDULED: and_(live, Notice.publish_at > now, not_ended),
         Status.ACTIVE: and_(live, published, not_ended, Notice.starts_at <= now),
         Status.UPCOMING: and_(live, published, not_ended, Notice.starts_at > now),
@@ -69,18 +74,25 @@ def status_condition(status: Status, now: datetime) -> ColumnElement[bool]:
     return conditions[status]
 
 
+def _off_index(session: Session, name: str) -> ColumnElement[Any]:
+    """The column, kept off any index on SQLite (a unary +, its documented way to do that).
+
+    Nearly every row is announced and, in a long history, ended; SQLite's planner cannot know
+    that: given "publish_at <= now" or "ends_at <= now" it reads all of history through
+    ix_notices_publish_at or ix_notices_live_ends_at and sorts it for one page (300 ms at
+    100,000 ended notices). Kept off those, it walks the order's index and stops after a page.
+    PostgreSQL's statistics tell its planner as much.
+    """
+    column: ColumnElement[Any] = table_of(Notice).c[name]
+    if session.get_bind().dialect.name == "sqlite":
+        return UnaryExpression(column, operator=custom_op("+"), type_=column.type)
+    return column
+
+
 def _public(session: Session, now: datetime) -> ColumnElement[bool]:
     """lifecycle.is_public as SQL."""
-    published: ColumnElement[datetime | None] = table_of(Notice).c.publish_at
-    if session.get_bind().dialect.name == "sqlite":
-        # Nearly every row is announced, but SQLite's planner cannot know that: given the range
-        # "publish_at <= now" it reads all of history through ix_notices_publish_at and sorts it
-        # for one page (300 ms at 100,000 ended notices). A unary + (SQLite's documented way to
-        # keep a term off an index) makes it walk the order's index and stop after a page.
-        # PostgreSQL's statistics tell its planner as much.
-        published = UnaryExpression(published, operator=custom_op("+"), type_=published.type)
     return and_(
-        published <= now,
+        _off_index(session, "publish_at") <= now,
         or_(Notice.cancelled_at.is_(None), Notice.publish_at <= Notice.cancelled_at),
     )
 
@@ -93,7 +105,8 @@ def _any_location(session: Session, locations: frozenset[str]) -> ColumnElement[
 
 
 def _conditions(session: Session, criteria: Criteria, now: datetime) -> list[ColumnElement[bool]]:
-    conditions = [or_(*(status_condition(status, now) for status in sorted(criteria.statuses)))]
+    ended_by = _off_index(session, "ends_at")
+    conditions = [or_(*(status_condition(status, now, ended_by=ended_by) for status in sorted(criteria.statuses)))]
     if criteria.statuses <= _LIVE_ONLY:
         # Two index look-ups (see store.live_candidates_query) instead of a walk through history.
         live = Notice.cancelled_at.is_(None)
