@@ -28,8 +28,13 @@ from tests.live_server import serving
 #   publish_at that is not a time. These are field errors, answered with the field's name.
 #   A template's `fields` are validated as a notice's (the same rules), its `notice` must name
 #   an existing notice, and exactly one of the two is given.
+#   On the list: a `cursor` the server did not give out, a `since`/`until` that is no time.
 DEFAULT_ACCEPTED = ["2xx", "3xx", "401", "403", "404", "409", "429"]
 CONFIG = f"""
+[[operations]]
+include-name = "GET /api/v1/notices"
+checks.positive_data_acceptance.expected-statuses = {DEFAULT_ACCEPTED + ["422"]}
+
 [[operations]]
 include-name = "POST /api/v1/notices"
 checks.positive_data_acceptance.expected-statuses = {DEFAULT_ACCEPTED + ["422"]}

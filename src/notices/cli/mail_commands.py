@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import sys
 from datetime import datetime
 
 import click
 
 from notices.cli.common import UserError, choice_of, echo_counts, echo_json, migrated_context
+from notices.cli.progress import progress
 from notices.core.config import LANGUAGES
 from notices.core.context import AppContext
 from notices.core.models import Subscriber
@@ -132,7 +132,10 @@ def digest_run(frequency: str, dry_run: bool, as_json: bool) -> None:
     """Enqueue the digest of the latest period and send it (a second run sends nothing new)."""
     ctx = migrated_context()
     now = ctx.clock.now()
-    counts = job_functions.enqueue_digests(ctx, now=now, frequency=frequency, dry_run=dry_run)
+    with ctx.db.session() as session:
+        subscribers = subscriptions.confirmed_count(session, frequency)
+    with progress(f"{frequency} digests", subscribers, plain=as_json) as advance:
+        counts = job_functions.enqueue_digests(ctx, now=now, frequency=frequency, dry_run=dry_run, on_progress=advance)
     if dry_run:
         with ctx.db.session() as session:
             emails = subscriptions.emails_by_id(session, [subscriber_id for subscriber_id, _ in counts["planned"]])
@@ -160,7 +163,7 @@ def digest_run(frequency: str, dry_run: bool, as_json: bool) -> None:
                 f"{item['starting']} starting, {item['ending']} ending, {item['active']} still active"
             )
         return
-    sent = _send_with_progress(ctx, now)
+    sent = _send_with_progress(ctx, now, plain=as_json)
     result = {
         "period": counts["period"],
         "enqueued": counts["enqueued"],
@@ -178,13 +181,13 @@ def digest_run(frequency: str, dry_run: bool, as_json: bool) -> None:
         )
 
 
-def _send_with_progress(ctx: AppContext, now: datetime) -> dict[str, int]:
+def _send_with_progress(ctx: AppContext, now: datetime, *, plain: bool) -> dict[str, int]:
     with ctx.db.session() as session:
         due = outbox.due_count(session, now=now)
-    if due < 50:
+    if not due:
         return job_functions.send_pending(ctx, now=now)
-    with click.progressbar(length=due, label="sending", file=sys.stderr) as bar:
-        return job_functions.send_pending(ctx, now=now, on_progress=bar.update)
+    with progress("sending", due, plain=plain) as advance:
+        return job_functions.send_pending(ctx, now=now, on_progress=advance)
 
 
 @click.group()
@@ -197,7 +200,7 @@ def mail() -> None:
 def send_pending(as_json: bool) -> None:
     """Send every delivery that is due now (what the scheduler does every few seconds)."""
     ctx = migrated_context()
-    echo_counts(_send_with_progress(ctx, ctx.clock.now()), as_json=as_json)
+    echo_counts(_send_with_progress(ctx, ctx.clock.now(), plain=as_json), as_json=as_json)
 
 
 @mail.command("status")

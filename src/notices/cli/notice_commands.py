@@ -10,6 +10,7 @@ import yaml
 
 from notices.cli.acting import acting, as_option
 from notices.cli.common import UserError, author, choice_of, echo_json, migrated_context
+from notices.cli.progress import progress
 from notices.core.config import LANGUAGES, Settings
 from notices.core.errors import InvalidField
 from notices.hooks import enqueue as hook_queue
@@ -382,8 +383,11 @@ def import_(file: Path, as_json: bool) -> None:
             validated.append(parse_new_notice(item, settings=ctx.settings, now=now))
         except InvalidField as error:
             raise UserError(f"{file}: notice {position}: {error}") from None
-    with ctx.db.session() as session, session.begin():
-        created = [store.create_notice(session, fields, now=now, author=author()) for fields in validated]
+    created = []
+    with progress("importing", len(validated), plain=as_json) as advance, ctx.db.session() as session, session.begin():
+        for fields in validated:
+            created.append(store.create_notice(session, fields, now=now, author=author()))
+            advance(1)
     if as_json:
         echo_json([notice_data(item, zone=ctx.settings.timezone, now=now, settings=ctx.settings) for item in created])
     else:

@@ -18,9 +18,11 @@ from notices.cli.common import (
     echo_json,
     migrated_context,
 )
+from notices.cli.progress import progress
 from notices.core import change_signal, logs
 from notices.core import db as database
 from notices.core.states import Role
+from notices.feeds.catalog import FEED_PATHS
 from notices.people import accounts
 from notices.runtime import jobs as job_functions
 from notices.runtime.demo import (
@@ -195,7 +197,8 @@ def feed_export(directory: Path, as_json: bool) -> None:
     """
     ctx = migrated_context()
     try:
-        exported = job_functions.export_feeds(ctx, now=ctx.clock.now(), directory=directory)
+        with progress("exporting feeds", len(FEED_PATHS), plain=as_json) as advance:
+            exported = job_functions.export_feeds(ctx, now=ctx.clock.now(), directory=directory, on_progress=advance)
         counts = {"written": exported["written"], "unchanged": exported["unchanged"]}
     except OSError as error:
         raise UserError(f"{directory}: cannot write there ({error.strerror})") from None

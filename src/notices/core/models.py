@@ -108,7 +108,8 @@ class Notice(Base):
             postgresql_where=text("cancelled_at IS NULL AND ends_at IS NULL"),
         ),
         Index("ix_notices_publish_at", "publish_at"),
-        Index("ix_notices_starts_at", "starts_at"),
+        # Also the order of paged lists (notice.history): keyset pages are index ranges.
+        Index("ix_notices_starts_at_id", "starts_at", "id"),
         Index("ix_notices_updated_at", "updated_at"),
         # Recently cancelled notices stay in the calendar (STATUS:CANCELLED).
         # Partial: an index over all the NULLs would tempt planners into
@@ -302,6 +303,9 @@ class Delivery(Base):
     last_error: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime]
     sent_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    # When the last outcome (sent, a retry planned, failed, expired) was recorded: the
+    # dashboard's outbox chart counts per hour of this.
+    outcome_at: Mapped[datetime | None] = mapped_column(nullable=True)
 
     subscriber: Mapped[Subscriber] = relationship()
 
@@ -314,6 +318,7 @@ class Delivery(Base):
             postgresql_where=text("status IN ('pending', 'sending')"),
         ),
         Index("ix_deliveries_status", "status"),
+        Index("ix_deliveries_outcome_at", "outcome_at"),
     )
 
 
@@ -444,7 +449,8 @@ class AuditEntry(Base):
     target: Mapped[str] = mapped_column(String(200), default="")
     detail: Mapped[str] = mapped_column(Text, default="")
 
-    __table_args__ = (Index("ix_audit_log_at", "at"),)
+    # (at, id): the audit log's pages, newest first (people.audit.page).
+    __table_args__ = (Index("ix_audit_log_at_id", "at", "id"),)
 
 
 class JobRun(Base):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import TypedDict
@@ -50,7 +51,9 @@ class ExportCounts(TypedDict):
     valid_until: datetime | None
 
 
-def export_feeds(ctx: AppContext, *, now: datetime, directory: Path) -> ExportCounts:
+def export_feeds(
+    ctx: AppContext, *, now: datetime, directory: Path, on_progress: Callable[[int], None] | None = None
+) -> ExportCounts:
     """Counts of files written and unchanged, and until when the files stay right without a write
     ("valid_until", as the feeds' own valid_until: the next boundary or window refresh)."""
     counts: ExportCounts = {"written": 0, "unchanged": 0, "valid_until": None}
@@ -63,6 +66,8 @@ def export_feeds(ctx: AppContext, *, now: datetime, directory: Path) -> ExportCo
         if rendered.valid_until is not None:
             valid_until.append(rendered.valid_until)
         skipped.update(rendered.skipped)
+        if on_progress:
+            on_progress(1)  # of len(FEED_PATHS) files
     counts["valid_until"] = min(valid_until, default=None)
     if skipped:
         # Every file is written, without the entries that failed: say which.

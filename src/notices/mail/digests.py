@@ -7,6 +7,7 @@ as of the end of that period, whenever it is actually sent.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import TypedDict
@@ -184,15 +185,19 @@ def enqueue_digests(
     frequency: str,
     now: datetime,
     dry_run: bool = False,
+    on_progress: Callable[[int], None] | None = None,
 ) -> DigestCounts:
     """Enqueue this period's digest for every confirmed subscriber of `frequency` who has news.
 
-    Idempotent: the dedup key makes a second run (or a second scheduler) a no-op.
+    Idempotent: the dedup key makes a second run (or a second scheduler) a no-op. `on_progress(1)`
+    after each subscriber (of subscriptions.confirmed_count).
     """
     period = digest_period(settings, frequency, now)
     snapshot = load_snapshot(session, period)
     counts: DigestCounts = {"period": period.label, "enqueued": 0, "already": 0, "empty": 0, "planned": []}
     for row in subscriptions.confirmed_subscribers(session, frequency):
+        if on_progress:
+            on_progress(1)
         sections = sections_for(snapshot, subscriptions.row_filters(row))
         if settings.skip_empty_digests and not sections.has_news:
             counts["empty"] += 1

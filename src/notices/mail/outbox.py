@@ -13,10 +13,11 @@ import hashlib
 import logging
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, func, select, update
+from sqlalchemy import ColumnElement, and_, case, func, select, update
 from sqlalchemy.orm import Session
 
 from notices.core import leases
@@ -163,6 +164,7 @@ def mark_sent(session: Session, claim: Claim, *, now: datetime, message_id: str,
         claim,
         status=DeliveryStatus.SENT,
         sent_at=now,
+        outcome_at=now,
         message_id=message_id,
         smtp_reply=reply[:1000],
         lease_until=None,
@@ -172,7 +174,7 @@ def mark_sent(session: Session, claim: Claim, *, now: datetime, message_id: str,
 
 def mark_retry(session: Session, claim: Claim, *, now: datetime, attempts: int, max_attempts: int, error: str) -> str:
     if attempts >= max_attempts:
-        _finish(session, claim, status=DeliveryStatus.FAILED, last_error=error[:1000], lease_until=None)
+        _finish(session, claim, status=DeliveryStatus.FAILED, last_error=error[:1000], lease_until=None, outcome_at=now)
         return "failed"
     wait = BACKOFF[min(attempts - 1, len(BACKOFF) - 1)]
     _finish(
@@ -182,16 +184,17 @@ def mark_retry(session: Session, claim: Claim, *, now: datetime, attempts: int, 
         next_attempt_at=now + wait,
         last_error=error[:1000],
         lease_until=None,
+        outcome_at=now,
     )
     return "retry"
 
 
-def mark_failed(session: Session, claim: Claim, *, error: str) -> None:
-    _finish(session, claim, status=DeliveryStatus.FAILED, last_error=error[:1000], lease_until=None)
+def mark_failed(session: Session, claim: Claim, *, now: datetime, error: str) -> None:
+    _finish(session, claim, status=DeliveryStatus.FAILED, last_error=error[:1000], lease_until=None, outcome_at=now)
 
 
-def mark_expired(session: Session, claim: Claim, *, reason: str) -> None:
-    _finish(session, claim, status=DeliveryStatus.EXPIRED, last_error=reason[:1000], lease_until=None)
+def mark_expired(session: Session, claim: Claim, *, now: datetime, reason: str) -> None:
+    _finish(session, claim, status=DeliveryStatus.EXPIRED, last_error=reason[:1000], lease_until=None, outcome_at=now)
 
 
 def expire_stale(session: Session, *, now: datetime) -> int:
@@ -201,7 +204,7 @@ def expire_stale(session: Session, *, now: datetime) -> int:
         session,
         update(Delivery)
         .where(Delivery.status == DeliveryStatus.PENDING, Delivery.expires_at <= now)
-        .values(status=DeliveryStatus.EXPIRED, last_error="not sent within its validity"),
+        .values(status=DeliveryStatus.EXPIRED, last_error="not sent within its validity", outcome_at=now),
     )
 
 
@@ -210,3 +213,49 @@ def status_counts(session: Session) -> dict[str, int]:
     for status, count in session.execute(select(Delivery.status, func.count()).group_by(Delivery.status)):
         counts[status] = count
     return counts
+
+
+# What the dashboard's chart shows per hour, each delivery once, at its latest outcome. A retry
+# is a temporary failure still waiting for its next try; once sent it counts as sent in that hour.
+CHART_OUTCOMES = ("sent", "retried", "failed", "expired")
+
+
+@dataclass(frozen=True)
+class Hour:
+    start: datetime  # aware, in the site's time zone
+    counts: dict[str, int]
+
+
+def hourly_outcomes(session: Session, *, now: datetime, zone: ZoneInfo, hours: int = 24) -> list[Hour]:
+    """Outcomes per site-time hour over the last `hours` hours, oldest first, counted in SQL.
+
+    The hours are the site's wall-clock hours (one with a half-hour offset starts at :30 UTC),
+    so the buckets are ranges of UTC instants picked by one CASE, not a database's date functions.
+    """
+    local_now = now.astimezone(zone)
+    current = local_now.replace(minute=0, second=0, microsecond=0).astimezone(UTC)
+    starts = [current - timedelta(hours=back) for back in range(hours - 1, -1, -1)]
+    bounds = [*starts, current + timedelta(hours=1)]
+    bucket = case(
+        *(
+            (and_(Delivery.outcome_at >= low, Delivery.outcome_at < high), index)
+            for index, (low, high) in enumerate(zip(bounds, bounds[1:], strict=False))
+        ),
+        else_=None,
+    ).label("bucket")
+    outcome = case(
+        (Delivery.status == DeliveryStatus.SENT, "sent"),
+        (Delivery.status.in_((DeliveryStatus.PENDING, DeliveryStatus.SENDING)), "retried"),
+        (Delivery.status == DeliveryStatus.FAILED, "failed"),
+        else_="expired",
+    ).label("outcome")
+    rows = session.execute(
+        select(bucket, outcome, func.count())
+        .where(Delivery.outcome_at >= bounds[0], Delivery.outcome_at < bounds[-1])
+        .group_by(bucket, outcome)
+    )
+    table = [Hour(start.astimezone(zone), dict.fromkeys(CHART_OUTCOMES, 0)) for start in starts]
+    for index, name, count in rows:
+        if index is not None:
+            table[index].counts[name] += count
+    return table

@@ -239,7 +239,7 @@ def _compose_batch(
             try:
                 mail = composer.compose(session, delivery, now=run.clock.now())
             except Skip as reason:
-                run.record(outbox.mark_expired, claim, reason=str(reason))
+                run.record(outbox.mark_expired, claim, now=run.clock.now(), reason=str(reason))
                 count("expired")
                 continue
             except Exception as error:  # one message that cannot be composed must not stop the others
@@ -284,7 +284,7 @@ class _SenderThread(threading.Thread):
     def _deliver(self, connection: Connection, item: Outgoing) -> str:
         run, settings = self.run_state, self.run_state.ctx.settings
         if item.subscriber_id in self.composer.blocked:
-            run.record(outbox.mark_expired, item.claim, reason="subscriber suppressed")
+            run.record(outbox.mark_expired, item.claim, now=run.clock.now(), reason="subscriber suppressed")
             return "expired"
         if not run.still_ours(item.claim):
             log.warning(
@@ -307,13 +307,13 @@ class _SenderThread(threading.Thread):
         run = self.run_state
         if not error.address_rejected:
             # The server refused this message, not the address: give up on it alone.
-            run.record(outbox.mark_failed, item.claim, error=str(error))
+            run.record(outbox.mark_failed, item.claim, now=run.clock.now(), error=str(error))
             log.warning("delivery %s refused: %s", item.claim.delivery_id, error)
             return "failed"
         # The address does not work: stop mailing it, keep mailing everyone else.
         self.composer.blocked.add(item.subscriber_id)
         with run.ctx.db.writing() as writer, writer.begin():
-            outbox.mark_failed(writer, item.claim, error=str(error))
+            outbox.mark_failed(writer, item.claim, now=run.clock.now(), error=str(error))
             subscriber = writer.get(Subscriber, item.subscriber_id)
             if subscriber is None:
                 # Gone while its message was on the way (an unconfirmed sign-up purged):

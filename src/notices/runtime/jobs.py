@@ -67,12 +67,14 @@ def heartbeat(ctx: AppContext, *, now: datetime) -> None:
         bookkeeping.scheduler_heartbeat(session, now)
 
 
-def export_feeds(ctx: AppContext, *, now: datetime, directory: Path | None = None) -> ExportCounts:
+def export_feeds(
+    ctx: AppContext, *, now: datetime, directory: Path | None = None, on_progress: Callable[[int], None] | None = None
+) -> ExportCounts:
     """Rewrite the static feed files that changed (see feeds.export); no-op without a directory."""
     directory = directory or ctx.settings.feed_export_dir
     if directory is None:
         return {"written": 0, "unchanged": 0, "valid_until": None}
-    counts = export.export_feeds(ctx, now=now, directory=directory)
+    counts = export.export_feeds(ctx, now=now, directory=directory, on_progress=on_progress)
     if counts["written"]:
         log.info("exported feeds to %s: %s", directory, counts)
     return counts
@@ -102,7 +104,14 @@ def enqueue_alerts(ctx: AppContext, *, now: datetime) -> dict[str, int]:
     return counts
 
 
-def enqueue_digests(ctx: AppContext, *, now: datetime, frequency: str, dry_run: bool = False) -> DigestCounts:
+def enqueue_digests(
+    ctx: AppContext,
+    *,
+    now: datetime,
+    frequency: str,
+    dry_run: bool = False,
+    on_progress: Callable[[int], None] | None = None,
+) -> DigestCounts:
     """This period's digest for each subscriber of `frequency` (idempotent per period).
 
     Digests are built from lifecycle events, so the events due by `now` are
@@ -112,7 +121,9 @@ def enqueue_digests(ctx: AppContext, *, now: datetime, frequency: str, dry_run: 
     failures: list[tuple[str, str]] = []
     with ctx.db.writing() as session:
         _record_transitions(session, now=now, failures=failures)
-        counts = digests.enqueue_digests(session, settings=ctx.settings, frequency=frequency, now=now, dry_run=dry_run)
+        counts = digests.enqueue_digests(
+            session, settings=ctx.settings, frequency=frequency, now=now, dry_run=dry_run, on_progress=on_progress
+        )
         if dry_run:
             session.rollback()
         else:

@@ -240,8 +240,11 @@ class NoticeOut(BaseModel):
 
 
 class NoticeList(BaseModel):
-    count: int
+    count: int = Field(description="How many notices this page has")
     notices: list[NoticeOut]
+    next: str | None = Field(
+        default=None, description="The next page's URL (also in the Link header); null on the last page"
+    )
 
 
 class ErrorDetail(BaseModel):

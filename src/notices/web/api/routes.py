@@ -12,19 +12,20 @@ import re
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, FastAPI, Header, Query, Response
+from fastapi import APIRouter, FastAPI, Header, Query, Request, Response
 from sqlalchemy.orm import Session
 
-from notices.core import config
+from notices.core import config, cursors
 from notices.core.config import SEVERITIES
 from notices.core.errors import InvalidField
 from notices.core.models import Notice, NoticeTemplate, User
 from notices.hooks import enqueue as hook_queue
 from notices.mail import staff, subscriptions
-from notices.notice import approval, lifecycle, store, templates_store
+from notices.notice import approval, history, lifecycle, store, templates_store
 from notices.notice.languages import TEXT_FIELDS
-from notices.notice.lifecycle import Filters, Status
+from notices.notice.lifecycle import Status
 from notices.notice.presenters import notice_data
+from notices.notice.times import TimeInputError, parse_instant
 from notices.notice.validation import parse_changes, parse_new_notice
 from notices.people.roles import Actor
 from notices.web.api.errors import ApiError
@@ -152,6 +153,8 @@ def _bad_query(value: str, valid, field: str) -> ApiError:
     responses={401: ERRORS[401]},
 )
 def list_notices(
+    request: Request,
+    response: Response,
     session: ReadSession,
     settings: Settings,
     now: Now,
@@ -180,10 +183,31 @@ def list_notices(
     severity: Annotated[
         str | None, Query(description="Minimum severity", json_schema_extra={"enum": list(SEVERITIES)})
     ] = None,
+    since: Annotated[
+        str | None,
+        Query(
+            description="Only notices not yet ended at this time: ISO 8601 with an offset, or site time",
+            examples=["2026-11-01T00:00+01:00"],
+        ),
+    ] = None,
+    until: Annotated[
+        str | None,
+        Query(description="Only notices that start before this time (ISO 8601, as `since`)"),
+    ] = None,
+    limit: Annotated[
+        int, Query(ge=1, le=history.MAX_LIMIT, description="Notices per page (the `next` link gives the rest)")
+    ] = history.DEFAULT_LIMIT,
+    cursor: Annotated[
+        str | None, Query(description="Where the page starts: from the `next` link of the page before", max_length=200)
+    ] = None,
     lang: Lang = None,
 ) -> dict:
     """Upcoming and active notices by default; `status` picks others. Filters as on the feeds,
-    each value spelled exactly as listed (unknown values are a 400 naming the parameter)."""
+    each value spelled exactly as listed (unknown values are a 400 naming the parameter).
+
+    A page at a time, soonest start first (ties by creation): `next` in the body and a
+    `Link: <...>; rel="next"` header give the following page until the last one (`next` null).
+    Pages follow each other exactly: a notice added meanwhile never shows twice."""
     valid = [item.value for item in Status]
     for value in status:
         if value not in valid:
@@ -206,17 +230,36 @@ def list_notices(
             field="status",
             headers=BEARER_CHALLENGE,
         )
-    filters = Filters(categories=frozenset(category), locations=frozenset(location), min_severity=severity)
-    notices = [
-        n
-        for n in store.list_notices(session, now, wanted)
-        # Without a token: only what was announced (a notice cancelled before that never was).
-        if filters.matches(n) and (viewer is not None or lifecycle.is_public(n, now))
-    ]
+    criteria = history.Criteria(
+        statuses=frozenset(wanted),
+        categories=frozenset(category),
+        locations=frozenset(location),
+        min_severity=severity,
+        since=_instant(since, "since", settings, now),
+        until=_instant(until, "until", settings, now),
+        public_only=viewer is None,
+    )
+    after = cursors.decode(cursor) if cursor is not None else None
+    found = history.page(session, criteria, now=now, limit=limit, after=after)
     items = [
-        notice_data(notice, zone=settings.timezone, now=now, settings=settings, language=language) for notice in notices
+        notice_data(notice, zone=settings.timezone, now=now, settings=settings, language=language)
+        for notice in found.notices
     ]
-    return {"count": len(items), "notices": items}
+    next_url = None
+    if found.next is not None:
+        following = request.url.include_query_params(cursor=cursors.encode(found.next))
+        next_url = settings.absolute_url(f"{following.path}?{following.query}")
+        response.headers["Link"] = f'<{next_url}>; rel="next"'
+    return {"count": len(items), "notices": items, "next": next_url}
+
+
+def _instant(text: str | None, field: str, settings: config.Settings, now: datetime) -> datetime | None:
+    if text is None:
+        return None
+    try:
+        return parse_instant(text, zone=settings.timezone, now=now)
+    except TimeInputError as error:
+        raise InvalidField(field, str(error)) from None
 
 
 @router.get(

@@ -12,18 +12,19 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
-from notices.core import config
+from notices.core import config, cursors
 from notices.core.errors import Conflict, InvalidField, NoticesError
 from notices.core.models import Notice, User
 from notices.hooks import enqueue as hook_queue
 from notices.mail import outbox, staff
-from notices.notice import approval, lifecycle, store
+from notices.notice import approval, history, lifecycle, store
 from notices.notice.languages import TEXT_FIELDS as LANGUAGE_FIELDS
 from notices.notice.lifecycle import Status
 from notices.notice.times import form_value
 from notices.notice.validation import parse_changes, parse_new_notice
 from notices.people.roles import Actor
 from notices.runtime import bookkeeping
+from notices.web.console import outbox_chart
 from notices.web.console.preview import previews
 from notices.web.console.templates import form_values_of as template_form_values
 from notices.web.console.templates import template_choice
@@ -41,6 +42,7 @@ from notices.web.deps import (
 from notices.web.html import page
 
 router = APIRouter(prefix="/admin", tags=["console"], include_in_schema=False)
+ENDED_PAGE = 50
 TEXT_FIELDS = (
     "title",
     "summary",
@@ -112,7 +114,7 @@ def raw_for_new(values: dict, action: str, settings: config.Settings) -> dict:
 
 
 @router.get("", response_class=HTMLResponse)
-def dashboard(request: Request, user: CurrentStaff, session: ReadSession, now: Now) -> HTMLResponse:
+def dashboard(request: Request, user: CurrentStaff, session: ReadSession, settings: Settings, now: Now) -> HTMLResponse:
     groups = {
         status: store.list_notices(session, now, {status})
         for status in (Status.ACTIVE, Status.UPCOMING, Status.SCHEDULED, Status.DRAFT)
@@ -123,11 +125,28 @@ def dashboard(request: Request, user: CurrentStaff, session: ReadSession, now: N
         groups=groups,
         ended=store.recently_ended(session, now, within=timedelta(days=7)),
         mail=outbox.status_counts(session),
+        chart=outbox_chart.build(outbox.hourly_outcomes(session, now=now, zone=settings.timezone), now=now),
         now=now,
         scheduler_seen=bookkeeping.scheduler_seen_at(session),
         Status=Status,
         queue=approval.queue(session),
     )
+
+
+@router.get("/ended", response_class=HTMLResponse)
+def ended_notices(
+    request: Request, user: CurrentStaff, session: ReadSession, now: Now, cursor: str = ""
+) -> HTMLResponse:
+    """Every ended notice, latest start first, a page at a time (the dashboard shows the last 7 days)."""
+    found = history.page(
+        session,
+        history.Criteria(statuses=frozenset({Status.ENDED}), newest_first=True),
+        now=now,
+        limit=ENDED_PAGE,
+        after=cursors.decode(cursor) if cursor else None,
+    )
+    older = f"/admin/ended?cursor={cursors.encode(found.next)}" if found.next else None
+    return page(request, "admin/ended.html", notices=found.notices, older=older, paged=bool(cursor))
 
 
 def _form_page(request: Request, status_code: int = 200, **context) -> HTMLResponse:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 from sqlalchemy.orm import Session
 
+from notices.core import cursors
 from notices.core.errors import InvalidField, NotFound
 from notices.core.i18n import N_
 from notices.mail import subscriptions
@@ -14,6 +17,7 @@ from notices.web.deps import CsrfForm, CurrentAdmin, CurrentManager, Now, ReadSe
 from notices.web.html import page, translated
 
 router = APIRouter(prefix="/admin", tags=["console"], include_in_schema=False)
+AUDIT_PAGE = 100
 
 
 @router.get("/subscribers", response_class=HTMLResponse)
@@ -23,12 +27,16 @@ def subscribers(request: Request, user: CurrentManager, session: ReadSession, se
 
 @router.get("/audit", response_class=HTMLResponse)
 def audit_log(
-    request: Request, user: CurrentManager, session: ReadSession, notice: str = "", who: str = ""
+    request: Request, user: CurrentManager, session: ReadSession, notice: str = "", who: str = "", cursor: str = ""
 ) -> HTMLResponse:
-    """The audit log, filtered by notice (uid) and by person (email) when asked."""
+    """The audit log, newest first a page at a time, filtered by notice (uid) and by person (email) when asked."""
     notice, who = notice.strip().lower()[:200], who.strip().lower()[:320]
-    entries = audit.recent(session, target=notice, actor=who)
-    return page(request, "admin/audit.html", entries=entries, notice=notice, who=who)
+    before = cursors.decode(cursor) if cursor else None
+    entries, following = audit.page(session, limit=AUDIT_PAGE, target=notice, actor=who, before=before)
+    filters = {name: value for name, value in (("notice", notice), ("who", who)) if value}
+    older = "/admin/audit?" + urlencode(filters | {"cursor": cursors.encode(following)}) if following else None
+    newest = "/admin/audit" + ("?" + urlencode(filters) if filters else "") if before else None
+    return page(request, "admin/audit.html", entries=entries, notice=notice, who=who, older=older, newest=newest)
 
 
 def _users_page(request: Request, session: Session, status_code: int = 200, **context) -> HTMLResponse:
