@@ -134,9 +134,7 @@ def test_an_endless_daily_series_expands_to_our_occurrences_up_to_the_horizon(ct
 
 
 def test_the_first_tuesday_series_reads_the_same_in_vobject(ctx, client):
-    notice = add_series(
-        ctx, rule="FREQ=MONTHLY;BYDAY=1TU;UNTIL=20270630", starts_at=local(2026, 12, 1, 7), minutes=120
-    )
+    notice = add_series(ctx, rule="FREQ=MONTHLY;BYDAY=1TU;UNTIL=20270630", starts_at=local(2026, 12, 1, 7), minutes=120)
     body = calendar_bytes(client)
     (event,) = [e for e in vobject.readOne(body.decode()).vevent_list if e.uid.value == f"{notice.uid}@notices"]
     starts = [start.astimezone(UTC) for start in event.getrruleset(addRDate=True)]

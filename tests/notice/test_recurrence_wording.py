@@ -71,7 +71,13 @@ MONDAY = local(2026, 11, 30, 22, 0)
             "daily, 22:00–06:00, until further notice",
             "dagelijks, 22:00–06:00, tot nader order",
         ),
-        ("FREQ=DAILY;INTERVAL=3;COUNT=1", MONDAY, 60, "every 3 days, 22:00–23:00, 1 time", "om de 3 dagen, 22:00–23:00, 1 keer"),
+        (
+            "FREQ=DAILY;INTERVAL=3;COUNT=1",
+            MONDAY,
+            60,
+            "every 3 days, 22:00–23:00, 1 time",
+            "om de 3 dagen, 22:00–23:00, 1 keer",
+        ),
         (
             "FREQ=WEEKLY",
             FIRST_TUESDAY,

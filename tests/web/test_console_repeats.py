@@ -7,15 +7,25 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
+import pytest
+from fastapi.testclient import TestClient
 from lxml import etree
 from sqlalchemy import func, select
 
 from notices.core.models import Notice
 from notices.notice import recurrence
-from tests.factories import add_notice, reload
-from tests.web.test_console import browser, csrf_of, manager  # noqa: F401 (fixtures)
+from tests.factories import add_notice, add_user, reload
+from tests.web.test_console import csrf_of, log_in
 
 ZONE = ZoneInfo("Europe/Amsterdam")
+
+
+@pytest.fixture
+def manager(app, ctx):
+    add_user(ctx, "manager@example.org")
+    with TestClient(app) as client:
+        assert log_in(client).status_code == 303
+        yield client
 
 
 def local(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
@@ -168,7 +178,10 @@ def test_errors_name_the_field_and_nothing_is_written(ctx, manager):
         (first_tuesdays(token, ends_at="2027-01-01 00:00"), "ends_at"),
         (base(token, repeat="advanced", recurrence="FREQ=HOURLY", occurrence_end="09:00"), "recurrence"),
         (base(token, repeat="advanced", recurrence="FREQ=DAILY;BYHOUR=7", occurrence_end="09:00"), "recurrence"),
-        (base(token, repeat="advanced", recurrence="FREQ=DAILY;COUNT=" + "9" * 400, occurrence_end="9:00"), "recurrence"),
+        (
+            base(token, repeat="advanced", recurrence="FREQ=DAILY;COUNT=" + "9" * 400, occurrence_end="9:00"),
+            "recurrence",
+        ),
         (first_tuesdays(token, repeat_until="9999-12-31\ufffe"), "repeat_until"),
         (first_tuesdays(token, repeat_skip="2026-12-01 \u202e2027-01-05"), "repeat_skip"),
         (base(token, repeat="sometimes"), "repeat"),

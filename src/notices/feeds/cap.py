@@ -19,9 +19,9 @@ from lxml import etree
 from notices.core.config import LANGUAGES, Settings
 from notices.core.i18n import N_
 from notices.core.models import Notice
+from notices.feeds import series
 from notices.feeds.atom import EPOCH
 from notices.feeds.cap_area import cap_shapes
-from notices.feeds import series
 from notices.notice import recurrence, recurrence_wording
 from notices.notice.geometry import features_of
 from notices.notice.markup import (

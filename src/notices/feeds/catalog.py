@@ -14,8 +14,8 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
-from notices.core.context import AppContext
 from notices.core.config import Settings
+from notices.core.context import AppContext
 from notices.core.models import Notice, NoticeEvent
 from notices.core.states import EventKind
 from notices.feeds import cap, closures, geojson, series
@@ -78,7 +78,9 @@ def render_feed(ctx: AppContext, path: str, filters: Filters, query: str, now: d
         if what in ("notices", "geojson", "closures", "cap"):
             # A series shows its current or next occurrence: the bytes change at each occurrence
             # boundary, so a rendering is right until the next one and Last-Modified is the last one.
-            shown = store.visible_notices(session, now, filters) if what != "cap" else cap_notices(session, now, filters)
+            shown = (
+                store.visible_notices(session, now, filters) if what != "cap" else cap_notices(session, now, filters)
+            )
             passed, coming = series.boundaries(shown, now)
             next_boundary = _earliest(next_boundary, coming)
             last_change = max(last_change, passed or EPOCH)

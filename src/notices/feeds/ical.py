@@ -148,10 +148,8 @@ def build_calendar(
         event.add("last-modified", view.updated_at.astimezone(UTC))
         event.add("created", view.created_at.astimezone(UTC))
         event.add("summary", _summary(view, words), parameters=spoken("title"))
-        if recurrence.is_recurring(view):
-            start, end = _series_span(view)
-        else:
-            start, end = _span(view, zone, horizon)
+        span = _series_span(view) if recurrence.is_recurring(view) else _span(view, zone, horizon)
+        start, end = span
         event.add("dtstart", start)
         event.add("dtend", end)
         event.add("description", _description(view, words), parameters=spoken("body"))
@@ -238,7 +236,16 @@ def _series(view: RenderableNotice, event: Event, horizon: date) -> list[Event]:
         override.add("recurrence-id", original)
         override.add("dtstart", _ical_time(occurrence.starts_at, zone))
         override.add("dtend", _ical_time(max(occurrence.ends_at, occurrence.starts_at), zone))
-        for name in ("x-alt-desc", "url", "location", "geo", "categories", "status", "transp", "x-microsoft-cdo-busystatus"):
+        for name in (
+            "x-alt-desc",
+            "url",
+            "location",
+            "geo",
+            "categories",
+            "status",
+            "transp",
+            "x-microsoft-cdo-busystatus",
+        ):
             if name in event:
                 override.add(name, event[name])
         overrides.append(override)

@@ -18,6 +18,7 @@ from notices.notice.markup import RenderableNotice
 from notices.notice.recurrence import Occurrence, Recurring
 
 ViewT = TypeVar("ViewT", bound=RenderableNotice)
+SeriesT = TypeVar("SeriesT", bound=Recurring)
 # How far back to look for the occurrence that ended last (a bounded look: a series seen in a feed
 # has an occurrence under way or coming, or has just ended).
 LOOK_BACK = timedelta(days=400)
@@ -56,7 +57,7 @@ def shown_start(notice: Recurring, now: datetime) -> datetime:
     return occurrence.starts_at if occurrence is not None else notice.starts_at
 
 
-def in_feed_order(notices: Sequence[Recurring], now: datetime) -> list[Recurring]:
+def in_feed_order(notices: Sequence[SeriesT], now: datetime) -> list[SeriesT]:
     """Soonest shown start first (a series by its current or next occurrence), stable otherwise."""
     return sorted(notices, key=lambda notice: shown_start(notice, now))
 

@@ -257,7 +257,9 @@ def _times_of_day(first: datetime, minutes: int, words: Words) -> str:
     """'07:00–09:00' (an overnight one too: '22:00–06:00'); '07:00 for 3 days' from a day's length on."""
     start = format_time(first, "HH:mm", locale=words.language)
     if minutes < 24 * 60:
-        end = format_time((first.replace(tzinfo=None) + timedelta(minutes=minutes)).time(), "HH:mm", locale=words.language)
+        end = format_time(
+            (first.replace(tzinfo=None) + timedelta(minutes=minutes)).time(), "HH:mm", locale=words.language
+        )
         return f"{start}–{end}"
     duration = _duration(minutes, words)
     return words.gettext("%(time)s for %(duration)s") % {"time": start, "duration": duration}

@@ -97,6 +97,7 @@ def make_environment(settings: Settings) -> Environment:
     environment.filters["when"] = pass_context(lambda context, notice, now: _words(context).when(notice, now))
     environment.filters["category_labels"] = pass_context(lambda context, keys: _words(context).categories(keys))
     environment.filters["location_labels"] = pass_context(lambda context, keys: _words(context).locations(keys))
+
     @pass_context
     def repeat_summary(context: Context, notice: Any, now: datetime | None = None) -> str:
         """A series' rule in words ('every first Tuesday, 07:00–09:00, until 30 June 2027'); '' for a single notice."""

@@ -74,7 +74,9 @@ def form_values(form: FormData) -> dict[str, Any]:
     return values
 
 
-def with_series(raw: dict[str, Any], values: dict[str, Any], settings: config.Settings, now: datetime) -> dict[str, Any]:
+def with_series(
+    raw: dict[str, Any], values: dict[str, Any], settings: config.Settings, now: datetime
+) -> dict[str, Any]:
     """The validation input with the series built from the "Repeats" fieldset (recurrence, occurrence_minutes)."""
     raw = {key: value for key, value in raw.items() if key != "series"}
     return raw | repeat_form.raw_series(
@@ -171,7 +173,11 @@ def _load(session: Session, uid: str, *, for_update: bool = False) -> Notice:
 def new_notice(
     request: Request, user: CurrentWriter, session: ReadSession, settings: Settings, duplicate: str | None = None
 ) -> HTMLResponse:
-    values = dict.fromkeys(TEXT_FIELDS, "") | {"locations": [], "severity": "info", "series": repeat_form.blank_values()}
+    values = dict.fromkeys(TEXT_FIELDS, "") | {
+        "locations": [],
+        "severity": "info",
+        "series": repeat_form.blank_values(),
+    }
     if duplicate:
         source = store.get_notice(session, duplicate)
         values = values_of(source, settings.timezone) | {"publish_at": ""}

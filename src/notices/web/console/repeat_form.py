@@ -124,7 +124,9 @@ def _minutes(values: Mapping[str, Any], starts_at: str, zone: ZoneInfo, now: dat
     if not end_text:
         minutes = str(values.get("occurrence_minutes", "")).strip()
         if not minutes:
-            raise InvalidField("occurrence_end", "give the time each occurrence ends (e.g. 09:00), or its length in minutes")
+            raise InvalidField(
+                "occurrence_end", "give the time each occurrence ends (e.g. 09:00), or its length in minutes"
+            )
         return minutes  # validation checks the number
     match = _TIME.match(end_text)
     if not match:
@@ -171,7 +173,10 @@ def skipped_changes(
         if hit is None:
             raise InvalidField("repeat_skip", f"{day.isoformat()} is not a day the notice repeats on")
         previous = (current or {}).get(hit.id) or {}
-        changes[hit.id] = {"cancelled": True, "reason": str(previous.get("reason", "")) if previous.get("cancelled") else ""}
+        changes[hit.id] = {
+            "cancelled": True,
+            "reason": str(previous.get("reason", "")) if previous.get("cancelled") else "",
+        }
     return changes
 
 
