@@ -226,6 +226,10 @@ def test_the_preview_says_the_rule_in_words_in_the_chosen_language(manager):
     token = csrf_of(manager.get("/admin/notices/new"))
     english = manager.post("/admin/preview", data=first_tuesdays(token)).json()
     assert english["repeats"] == "every first Tuesday, 07:00–09:00, until 30 June 2027"
+    # The same sentence on the page, in the feed entry and in the alert email.
+    assert "every first Tuesday, 07:00–09:00, until 30 June 2027" in english["page"]
+    assert "next Tue 1 Dec 07:00" in english["feed"]
+    assert "Repeats: every first Tuesday, 07:00–09:00, until 30 June 2027" in english["email"]
     dutch = manager.post("/admin/preview", data=first_tuesdays(token, preview_language="nl")).json()
     assert dutch["repeats"] == "elke eerste dinsdag, 07:00–09:00, tot en met 30 juni 2027"
     error = manager.post("/admin/preview", data=first_tuesdays(token, repeat_count="x", repeat_end="count")).json()
