@@ -141,6 +141,16 @@ def test_every_two_weeks_on_monday_and_thursday_overnight_with_a_skipped_date(ct
     )
 
 
+def test_an_endless_daily_series_skips_a_date_years_ahead(ctx, manager):
+    token = csrf_of(manager.get("/admin/notices/new"))
+    data = base(token, starts_at="2026-11-30 22:00", repeat="daily", occurrence_end="06:00", repeat_skip="2029-12-24")
+    response = manager.post("/admin/notices", data=data, follow_redirects=False)
+    assert response.status_code == 303, alert(response)
+    (notice,) = stored(ctx)
+    assert notice.recurrence == "FREQ=DAILY" and notice.ends_at is None
+    assert notice.occurrence_changes == {"20291224T210000Z": {"cancelled": True, "reason": ""}}
+
+
 def test_editing_through_the_builder_changes_the_rule_and_reinstates_a_skipped_date(ctx, manager):
     token = csrf_of(manager.get("/admin/notices/new"))
     manager.post("/admin/notices", data=first_tuesdays(token, repeat_skip="2027-01-05"))
@@ -184,6 +194,9 @@ def test_errors_name_the_field_and_nothing_is_written(ctx, manager):
         ),
         (first_tuesdays(token, repeat_until="9999-12-31\ufffe"), "repeat_until"),
         (first_tuesdays(token, repeat_skip="2026-12-01 \u202e2027-01-05"), "repeat_skip"),
+        (first_tuesdays(token, repeat_skip="9999-12-31"), "repeat_skip"),
+        (first_tuesdays(token, repeat_skip="0001-01-01"), "repeat_skip"),
+        (base(token, repeat="daily", occurrence_end="09:00", repeat_skip="2030-02-30"), "repeat_skip"),
         (base(token, repeat="sometimes"), "repeat"),
     ]
     for data, field in cases:

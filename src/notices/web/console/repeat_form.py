@@ -45,6 +45,8 @@ SCALAR_FIELDS = (
 )
 _TIME = re.compile(r"^([01]?\d|2[0-3])[:.]([0-5]\d)$")
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+# How far from its original date a moved occurrence is still found by that date.
+SKIP_REACH = timedelta(days=32)
 # What the builder can re-fill from a rule; anything else is "advanced".
 _BUILDER_PARTS = frozenset({"FREQ", "INTERVAL", "COUNT", "UNTIL", "BYDAY", "BYMONTHDAY"})
 
@@ -162,14 +164,16 @@ def skipped_changes(
         if not text:
             continue
         day = _date(text, "repeat_skip")
-        start = datetime.combine(day, time(), tzinfo=zone).astimezone(UTC)
-        found = [
-            occurrence
-            for occurrence in recurrence.occurrences(series, after=start - timedelta(days=32), include_cancelled=True)
-            if occurrence.original_start.astimezone(zone).date() >= day
-            or occurrence.original_start > start + timedelta(days=1)
-        ][:1]
-        hit = found[0] if found and found[0].original_start.astimezone(zone).date() == day else None
+        # By where the rule put it (a moved occurrence is skipped by its original date); a bounded
+        # look, so an endless rule is fine.
+        try:
+            start = datetime.combine(day, time(), tzinfo=zone).astimezone(UTC)
+            around = recurrence.occurrences(
+                series, after=start - SKIP_REACH, before=start + SKIP_REACH, include_cancelled=True
+            )
+            hit = next((o for o in around if o.original_start.astimezone(zone).date() == day), None)
+        except (OverflowError, ValueError):  # a date at the end of the calendar (year 1, 9999)
+            hit = None
         if hit is None:
             raise InvalidField("repeat_skip", f"{day.isoformat()} is not a day the notice repeats on")
         previous = (current or {}).get(hit.id) or {}
