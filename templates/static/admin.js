@@ -11,6 +11,7 @@
   };
   const errorBox = document.getElementById("preview-error");
   const subject = document.getElementById("preview-subject");
+  const repeats = document.getElementById("repeat-summary");
   let timer = null;
 
   const language = document.getElementById("preview-language");
@@ -22,6 +23,7 @@
     if (!response.ok) return;
     const data = await response.json();
     if (data.error) {
+      if (repeats && /^(repeat|recurrence|occurrence)/.test(data.error.field)) repeats.textContent = "";
       errorBox.hidden = false;
       errorBox.textContent = "Preview: " + data.error.field + ": " + data.error.message;
       return;
@@ -31,6 +33,7 @@
     frames.feed.srcdoc = data.feed;
     frames.email.srcdoc = data.email;
     subject.textContent = "Subject: " + data.email_subject;
+    if (repeats) repeats.textContent = data.repeats || "";
   }
 
   form.addEventListener("input", function () {

@@ -67,6 +67,9 @@ class Settings:
     feed_max_age: int
     feed_change_check_seconds: float
     feed_export_dir: Path | None
+    # The event feed: an entry for each occurrence of a series as it starts (off: only the
+    # series' own events, published, rescheduled, cancelled...; a daily series would flood it).
+    feed_occurrence_events: bool
     safety_tick_seconds: float
     change_poll_seconds: float
     misfire_grace_seconds: int
@@ -500,6 +503,7 @@ def _build(raw: dict[str, Any]) -> Settings:
         feed_max_age=int(_number(raw, "feeds", "max_age", 300, minimum=0)),
         feed_change_check_seconds=_number(raw, "feeds", "change_check_seconds", 1, minimum=0),
         feed_export_dir=Path(export_dir) if (export_dir := _string(raw, "feeds", "export_dir", "")) else None,
+        feed_occurrence_events=_boolean(raw, "feeds", "occurrence_events", False),
         safety_tick_seconds=_number(raw, "scheduler", "safety_tick_seconds", 60, minimum=1),
         change_poll_seconds=_number(raw, "scheduler", "change_poll_seconds", 1, minimum=0.1),
         misfire_grace_seconds=int(_number(raw, "scheduler", "misfire_grace_seconds", 300, minimum=1)),

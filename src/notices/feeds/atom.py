@@ -19,6 +19,7 @@ from lxml import etree
 from notices.core.config import Settings
 from notices.core.models import Notice, NoticeEvent
 from notices.feeds.places import georss
+from notices.notice import recurrence, recurrence_wording
 from notices.notice.attachments.links import attachments_of
 from notices.notice.geometry import Placed
 from notices.notice.markup import (
@@ -50,7 +51,18 @@ def _words(settings: Settings, view: RenderableNotice) -> Words:
 def entry_title(settings: Settings, notice: NoticeLike, now: datetime) -> str:
     """E.g. 'Road closure: Plesmanlaan (until further notice, expected approximately Q3 2027)'."""
     view = renderable_notice(notice, settings)
-    return f"{view.category_label}: {view.title} ({_words(settings, view).when(view, now)})"
+    words = _words(settings, view)
+    # A series says where its occurrences are as of `now`: 'next Tue 1 Dec 07:00'. The phrase
+    # changes only at occurrence boundaries, and with it the feed's bytes.
+    when = recurrence_wording.next_phrase(view, words, now) if recurrence.is_recurring(view) else words.when(view, now)
+    return f"{view.category_label}: {view.title} ({when})"
+
+
+def when_line(words: Words, view: RenderableNotice) -> str:
+    """The 'When' of a notice: its period; for a series the rule in words ('every first Tuesday, ...')."""
+    if recurrence.is_recurring(view):
+        return recurrence_wording.summary(view, words)
+    return words.period(view)
 
 
 def entry_html(settings: Settings, notice: NoticeLike, *, note: str = "") -> str:
@@ -63,7 +75,7 @@ def entry_html(settings: Settings, notice: NoticeLike, *, note: str = "") -> str
     lines = []
     if note:
         lines.append(f"<p><strong>{escape(note)}</strong></p>")
-    lines.append(f"<p><strong>{escape(words.gettext('When'))}:</strong> {escape(words.period(view))}</p>")
+    lines.append(f"<p><strong>{escape(words.gettext('When'))}:</strong> {escape(when_line(words, view))}</p>")
     if view.where:
         lines.append(f"<p><strong>{escape(words.gettext('Where'))}:</strong> {escape(view.where)}</p>")
     lines.append(f"<p><strong>{escape(words.gettext('Severity'))}:</strong> {escape(view.severity)}</p>")
@@ -83,7 +95,7 @@ def summary_html(settings: Settings, view: RenderableNotice, *, first_line: str 
     treat a description as HTML: '<b>' typed in a summary must show as typed.
     """
     words = _words(settings, view)
-    lines = [first_line, view.summary, f"{words.gettext('When')}: {words.period(view)}"]
+    lines = [first_line, view.summary, f"{words.gettext('When')}: {when_line(words, view)}"]
     if view.where:
         lines.append(f"{words.gettext('Where')}: {view.where}")
     return "<br>\n".join(escape(line) for line in lines if line)
@@ -282,7 +294,20 @@ def as_of_event(event: NoticeEvent) -> PastNotice:
 
 
 def event_entry_id(event: NoticeEvent) -> str:
-    return f"urn:uuid:{uuid.uuid5(EVENT_NAMESPACE, f'{event.notice.uid}/{event.kind}/{event.version}')}"
+    key = f"{event.notice.uid}/{event.kind}/{event.version}"
+    if occurrence := getattr(event, "occurrence", ""):
+        key += f"/{occurrence}"  # one entry per occurrence; series-level ids stay as they were
+    return f"urn:uuid:{uuid.uuid5(EVENT_NAMESPACE, key)}"
+
+
+def _occurrence_of(event: NoticeEvent, view: RenderableNotice) -> recurrence.Occurrence | None:
+    occurrence = getattr(event, "occurrence", "")
+    if not occurrence or not recurrence.is_recurring(view):
+        return None
+    try:
+        return recurrence.find_occurrence(view, occurrence)
+    except (recurrence.RuleError, ValueError):
+        return None
 
 
 def build_event_feed(
@@ -316,10 +341,14 @@ def build_event_feed(
         view = renderable_notice(as_it_was, settings, language)
         label = safe_output_text(words.event(event.kind))
         occurred_at = renderable_instant(event.occurred_at)
+        title = f"{label}: {view.category_label}: {view.title}"
+        if (occurrence := _occurrence_of(event, view)) is not None:
+            # An occurrence's own event ([feeds] occurrence_events): which one, in the title.
+            title += f" ({recurrence_wording.occurrence_span(occurrence, words, now)})"
         return {
             "view": view,
             "entry_id": event_entry_id(event),  # from the event itself: stable whatever the snapshot says
-            "title": f"{label}: {view.category_label}: {view.title}",
+            "title": title,
             "summary": summary_html(settings, view, first_line=f"{label}: {words.when(view, occurred_at)}"),
             "content": entry_html(settings, view, note=safe_output_text(event.detail)),
             "published": occurred_at,

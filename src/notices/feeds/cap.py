@@ -19,8 +19,10 @@ from lxml import etree
 from notices.core.config import LANGUAGES, Settings
 from notices.core.i18n import N_
 from notices.core.models import Notice
+from notices.feeds import series
 from notices.feeds.atom import EPOCH
 from notices.feeds.cap_area import cap_shapes
+from notices.notice import recurrence, recurrence_wording
 from notices.notice.geometry import features_of
 from notices.notice.markup import (
     RenderableNotice,
@@ -148,6 +150,10 @@ def _add_info(
     language: str,
 ) -> None:
     words = Words(language, settings)
+    # A series: onset and expires are those of the occurrence under way or next when the message
+    # was sent (the same identifier must always carry the same content); the description has the rule.
+    rule = recurrence_wording.summary(view, words) if recurrence.is_recurring(view) else ""
+    view = series.at_occurrence(view, sent)
     in_effect = view.starts_at <= sent
     info = etree.SubElement(alert, f"{{{CAP_NAMESPACE}}}info")
     _add(info, "language", language)
@@ -162,7 +168,7 @@ def _add_info(
         _add(info, "expires", cap_time(view.ends_at, settings))
     _add(info, "senderName", settings.site_name)
     _add(info, "headline", _headline(view.title))
-    _add(info, "description", _description(view, words))
+    _add(info, "description", _description(view, words, rule))
     has_diversion = any(feature["properties"].get("role") == "diversion" for feature in features)
     with_diversion, plain = INSTRUCTIONS
     _add(info, "instruction", words.gettext(with_diversion if has_diversion else plain) % {"url": f"{view.url}#map"})
@@ -182,8 +188,8 @@ def _headline(title: str) -> str:
     return title if len(title) <= HEADLINE_LIMIT else title[: HEADLINE_LIMIT - 1].rstrip() + "…"
 
 
-def _description(view: RenderableNotice, words: Words) -> str:
-    parts = [view.summary, words.period(view), view.body_text]
+def _description(view: RenderableNotice, words: Words, rule: str = "") -> str:
+    parts = [view.summary, words.period(view), rule, view.body_text]
     return "\n\n".join(part for part in parts if part) or view.title
 
 

@@ -14,9 +14,11 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
+from notices.core.config import Settings
 from notices.core.context import AppContext
-from notices.core.models import Notice
-from notices.feeds import cap, closures, geojson
+from notices.core.models import Notice, NoticeEvent
+from notices.core.states import EventKind
+from notices.feeds import cap, closures, geojson, series
 from notices.feeds.atom import EPOCH, build_event_feed, build_feed
 from notices.feeds.ical import (
     build_calendar,
@@ -72,8 +74,18 @@ def render_feed(ctx: AppContext, path: str, filters: Filters, query: str, now: d
     with ctx.db.session() as session:
         next_boundary = store.next_boundary_after(session, now)
         last_change = store.last_change_at_or_before(session, now) or EPOCH
+        shown: list[Notice] = []
+        if what in ("notices", "geojson", "closures", "cap"):
+            # A series shows its current or next occurrence: the bytes change at each occurrence
+            # boundary, so a rendering is right until the next one and Last-Modified is the last one.
+            shown = (
+                store.visible_notices(session, now, filters) if what != "cap" else cap_notices(session, now, filters)
+            )
+            passed, coming = series.boundaries(shown, now)
+            next_boundary = _earliest(next_boundary, coming)
+            last_change = max(last_change, passed or EPOCH)
         if what == "notices":
-            notices = store.visible_notices(session, now, filters)
+            notices = series.in_feed_order(shown, now)
             body = build_feed(
                 notices,
                 settings=settings,
@@ -87,22 +99,23 @@ def render_feed(ctx: AppContext, path: str, filters: Filters, query: str, now: d
             valid_until = next_boundary
         elif what == "events":
             events = store.recent_events(session, now, filters, history=HISTORY)
+            events = [event for event in events if _in_event_feed(event, settings)]
             body = build_event_feed(
                 events, settings=settings, fmt=fmt, self_url=self_url, now=now, skipped=skipped, language=language
             )
             valid_until = _earliest(next_boundary, now + WINDOW_REFRESH if events else None)
         elif what == "geojson":
-            notices = store.visible_notices(session, now, filters)
+            notices = shown
             body = geojson.build_geojson(notices, settings=settings, now=now, skipped=skipped, language=language)
             valid_until = next_boundary
         elif what == "cap":
-            notices = cap_notices(session, now, filters)
+            notices = shown
             body = cap.build_cap_index(
                 notices, settings=settings, self_url=self_url, updated=last_change, skipped=skipped, language=language
             )
             valid_until = _earliest(next_boundary, now + WINDOW_REFRESH if notices else None)
         elif what == "closures":
-            notices = store.visible_notices(session, now, filters)
+            notices = shown
             body = closures.build_closures(notices, settings=settings, now=now, skipped=skipped, language=language)
             valid_until = next_boundary
             if closures.has_open_ended(notices):
@@ -123,6 +136,15 @@ def render_feed(ctx: AppContext, path: str, filters: Filters, query: str, now: d
         valid_until=valid_until,
         skipped=tuple(skipped),
     )
+
+
+def _in_event_feed(event: NoticeEvent, settings: Settings) -> bool:
+    """Series-level events always; an occurrence's own events (its start) only with
+    `[feeds] occurrence_events = true`, and never an occurrence's end (a daily series would
+    otherwise put two entries a day in the feed)."""
+    if not event.occurrence:
+        return True
+    return settings.feed_occurrence_events and event.kind != EventKind.ENDED
 
 
 def cap_notices(session: Session, now: datetime, filters: Filters) -> list[Notice]:

@@ -18,6 +18,7 @@ from typing import Any
 
 from notices.core.config import Settings
 from notices.core.models import Notice
+from notices.feeds import series
 from notices.notice.geometry import features_of
 from notices.notice.lifecycle import Status, status_at
 from notices.notice.markup import render_each, renderable_instant, renderable_notice
@@ -75,6 +76,8 @@ def notice_incidents(
     notice: Notice, *, settings: Settings, now: datetime, language: str | None = None
 ) -> list[dict[str, Any]]:
     view = renderable_notice(notice, settings, language)
+    # A series: the times of its occurrence under way at `now`, else the next one (feeds.series).
+    view = series.at_occurrence(view, now)
     ends = view.ends_at if view.ends_at is not None else open_ended_until(now, settings)
     street = view.places[0] if view.places else view.title
     description = view.title if not view.summary else f"{view.title}. {view.summary}"

@@ -14,6 +14,7 @@ from typing import Any
 
 from notices.core.config import Settings
 from notices.core.models import Notice
+from notices.feeds import series
 from notices.notice.geometry import features_of
 from notices.notice.lifecycle import status_at
 from notices.notice.markup import render_each, renderable_notice
@@ -28,6 +29,8 @@ def notice_features(
     """The notice's features with the properties feed readers need (text made safe for any output),
     the text in `language` (default: the site's; a missing translation falls back, marked)."""
     view = renderable_notice(notice, settings, language)
+    # A series: the times of its occurrence under way at `now`, else the next one (feeds.series).
+    view = series.at_occurrence(view, now)
     zone = settings.timezone
     about = {
         "uid": view.uid,

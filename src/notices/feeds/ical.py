@@ -16,12 +16,13 @@ from collections.abc import Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from icalendar import Calendar, Event, vText
+from icalendar import Calendar, Event, vRecur, vText
 
 from notices.core.config import Settings
 from notices.core.models import Notice
 from notices.feeds.atom import entry_html
 from notices.feeds.places import geo_point
+from notices.notice import recurrence, recurrence_wording
 from notices.notice.lifecycle import Timed
 from notices.notice.markup import (
     RenderableNotice,
@@ -62,20 +63,24 @@ def _midnight(day: date, zone: ZoneInfo) -> datetime:
 
 
 def is_rolling(notice: Timed) -> bool:
-    """True for a notice shown up to the rolling horizon: open-ended and not cancelled."""
+    """True for a notice shown up to the rolling horizon: open-ended and not cancelled.
+
+    An endless series is rolling too: its occurrences are written out as exceptions only up to
+    the horizon (see _series), so its bytes move with the horizon."""
     return notice.ends_at is None and notice.cancelled_at is None
 
 
 def _summary(view: RenderableNotice, words: Words) -> str:
     summary = f"{view.category_label}: {view.title}"
-    if is_rolling(view):
+    if is_rolling(view) and not recurrence.is_recurring(view):
         summary += f" ({words.until(view)})"
     return summary
 
 
 def _description(view: RenderableNotice, words: Words) -> str:
     """Plain text (RFC 5545 DESCRIPTION); the same in HTML goes in X-ALT-DESC."""
-    parts = [view.summary, f"{words.gettext('When')}: {words.period(view)}"]
+    when = recurrence_wording.summary(view, words) if recurrence.is_recurring(view) else words.period(view)
+    parts = [view.summary, f"{words.gettext('When')}: {when}"]
     if view.where:
         parts.append(f"{words.gettext('Where')}: {view.where}")
     if view.cancelled_at is not None:
@@ -125,7 +130,7 @@ def build_calendar(
     calendar.add("x-wr-timezone", zone.key)
     zoned: list[datetime] = []
 
-    def vevent(notice: Notice) -> tuple[Event, list[datetime]]:
+    def vevent(notice: Notice) -> tuple[list[Event], list[datetime]]:
         view = renderable_notice(notice, settings, language)
 
         def spoken(field: str) -> dict[str, str]:
@@ -143,7 +148,8 @@ def build_calendar(
         event.add("last-modified", view.updated_at.astimezone(UTC))
         event.add("created", view.created_at.astimezone(UTC))
         event.add("summary", _summary(view, words), parameters=spoken("title"))
-        start, end = _span(view, zone, horizon)
+        span = _series_span(view) if recurrence.is_recurring(view) else _span(view, zone, horizon)
+        start, end = span
         event.add("dtstart", start)
         event.add("dtend", end)
         event.add("description", _description(view, words), parameters=spoken("body"))
@@ -167,12 +173,19 @@ def build_calendar(
         # Closures should not block people's calendars as busy time.
         event.add("transp", "TRANSPARENT")
         event.add("x-microsoft-cdo-busystatus", "FREE")
-        return event, [instant for instant in (start, end) if isinstance(instant, datetime) and instant.tzinfo is zone]
+        instants = [instant for instant in (start, end) if isinstance(instant, datetime) and instant.tzinfo is zone]
+        if not recurrence.is_recurring(view):
+            return [event], instants
+        exceptions = _series(view, event, horizon)
+        return [event, *exceptions], instants + [
+            exception.decoded(name) for exception in exceptions for name in ("dtstart", "dtend")
+        ]
 
-    for event, instants in render_each(
+    for events, instants in render_each(
         notices, vevent, describe=lambda notice: f"notice {notice.uid}", skipped=skipped
     ):
-        calendar.add_component(event)
+        for event in events:
+            calendar.add_component(event)
         zoned += instants
     if zoned:
         first = min(zoned).date() - ONE_DAY
@@ -180,3 +193,62 @@ def build_calendar(
         calendar.add_missing_timezones(first_date=first, last_date=last)
     ical: bytes = calendar.to_ical()
     return ical
+
+
+# Series -----------------------------------------------------------------------------------------
+
+
+def _series_span(view: RenderableNotice) -> tuple[datetime, datetime]:
+    """The first occurrence, as the rule has it (DTSTART, DTEND), in the rule's zone."""
+    zone = ZoneInfo(view.recurrence_zone)
+    wall = view.starts_at.astimezone(zone).replace(tzinfo=None)
+    end = (wall + timedelta(minutes=view.occurrence_minutes or 0)).replace(tzinfo=zone, fold=0)
+    return view.starts_at.astimezone(zone), end.astimezone(UTC).astimezone(zone)
+
+
+def _series(view: RenderableNotice, event: Event, horizon: date) -> list[Event]:
+    """The rule and its exceptions on the series' VEVENT; the VEVENTs that override occurrences.
+
+    RRULE as stored (UNTIL in UTC, RFC 5545 3.3.10 for a zoned DTSTART); EXDATE for each
+    cancelled occurrence; a VEVENT with the same UID and a RECURRENCE-ID for each moved one.
+    The service ends an occurrence at its wall-clock end (a 22:00-06:00 night stays 06:00 when the
+    clocks change in between); a calendar applies DTEND - DTSTART as an exact duration (RFC 5545
+    3.8.5.3), so an occurrence whose length differs from the first one's by a clock change gets an
+    override with its real times too: up to the horizon for an endless rule, all of them otherwise.
+    """
+    zone = ZoneInfo(view.recurrence_zone)
+    first_start, first_end = _series_span(view)
+    length = first_end - first_start
+    event.add("rrule", vRecur.from_ical(view.recurrence))
+    cancelled: list[datetime] = []
+    overrides: list[Event] = []
+    until = None if recurrence.is_bounded(view.recurrence) else datetime.combine(horizon, time(), tzinfo=zone)
+    for occurrence in recurrence.occurrences(view, include_cancelled=True, before=until):
+        original = occurrence.original_start.astimezone(zone)
+        if occurrence.cancelled:
+            cancelled.append(original)
+            continue
+        if not occurrence.moved and occurrence.ends_at - occurrence.starts_at == length:
+            continue
+        override = Event()
+        for name in ("uid", "sequence", "dtstamp", "last-modified", "created", "summary", "description"):
+            override.add(name, event[name])
+        override.add("recurrence-id", original)
+        override.add("dtstart", _ical_time(occurrence.starts_at, zone))
+        override.add("dtend", _ical_time(max(occurrence.ends_at, occurrence.starts_at), zone))
+        for name in (
+            "x-alt-desc",
+            "url",
+            "location",
+            "geo",
+            "categories",
+            "status",
+            "transp",
+            "x-microsoft-cdo-busystatus",
+        ):
+            if name in event:
+                override.add(name, event[name])
+        overrides.append(override)
+    if cancelled:
+        event.add("exdate", cancelled)
+    return overrides

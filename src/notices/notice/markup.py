@@ -4,11 +4,12 @@ and the renderable view of a notice that every feed and calendar renders from.""
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from datetime import UTC, datetime
 from functools import cached_property
-from typing import Protocol, TypeVar, overload
+from typing import Any, Protocol, TypeVar, overload
 
 import lxml.html
 import markdown
@@ -188,6 +189,12 @@ class RenderableNotice:
     language: str = "en"
     fallback_fields: frozenset[str] = frozenset()
     text_language: str = "en"  # the title's language: the reader's own, or the default's
+    # A series (notice.recurrence): "" and empty for a single notice. Read by recurrence_wording
+    # and the outputs, which show the occurrences rather than the series' first start and last end.
+    recurrence: str = ""
+    occurrence_minutes: int | None = None
+    recurrence_zone: str = ""
+    occurrence_changes: Mapping[str, Mapping[str, Any]] = dataclass_field(default_factory=dict)
 
     @property
     def fallback(self) -> bool:
@@ -278,4 +285,8 @@ def renderable_notice(notice: NoticeLike, settings: Settings, language: str | No
         language=language,
         fallback_fields=frozenset(fallback_fields),
         text_language=settings.language if "title" in fallback_fields else language,
+        recurrence=str(getattr(notice, "recurrence", "") or ""),
+        occurrence_minutes=getattr(notice, "occurrence_minutes", None),
+        recurrence_zone=str(getattr(notice, "recurrence_zone", "") or settings.timezone.key),
+        occurrence_changes=dict(getattr(notice, "occurrence_changes", None) or {}),
     )

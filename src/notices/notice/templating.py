@@ -20,10 +20,11 @@ from markupsafe import Markup
 from notices.core.config import Settings
 from notices.core.i18n import translations
 from notices.core.resources import templates_dir
+from notices.notice import recurrence, recurrence_wording
 from notices.notice.attachments.links import attachments_of, human_size
 from notices.notice.geometry import features_of
 from notices.notice.languages import field_label, language_name
-from notices.notice.markup import markdown_to_html, renderable_instant
+from notices.notice.markup import markdown_to_html, renderable_instant, safe_output_text
 from notices.notice.times import isoformat_site
 from notices.notice.wording import Words
 
@@ -99,7 +100,32 @@ def make_environment(settings: Settings) -> Environment:
     environment.filters["location_labels"] = pass_context(lambda context, keys: _words(context).locations(keys))
     environment.filters["attachments"] = attachments_of
     environment.filters["file_size"] = human_size
+
+    @pass_context
+    def repeat_summary(context: Context, notice: Any, now: datetime | None = None) -> str:
+        """A series' rule in words ('every first Tuesday, 07:00–09:00, until 30 June 2027'); '' for a single notice."""
+        return recurrence_wording.summary(notice, _words(context), now) if recurrence.is_recurring(notice) else ""
+
+    @pass_context
+    def coming_occurrences(context: Context, notice: Any, now: datetime, limit: int = 5) -> list[dict[str, Any]]:
+        """A series' occurrence under way and the next ones, cancelled ones included: span, cancelled, reason, moved."""
+        if not recurrence.is_recurring(notice):
+            return []
+        words = _words(context)
+        return [
+            {
+                "span": recurrence_wording.occurrence_span(occurrence, words, now),
+                "starts_at": occurrence.starts_at,
+                "cancelled": occurrence.cancelled,
+                "reason": safe_output_text(occurrence.cancel_reason),
+                "moved": occurrence.moved,
+            }
+            for occurrence in recurrence_wording.coming(notice, now, limit)
+        ]
+
     environment.globals.update(
+        repeat_summary=repeat_summary,
+        coming_occurrences=coming_occurrences,
         settings=settings,
         site_words=site["words"],
         category_label=pass_context(lambda context, key: _words(context).category(key)),

@@ -4,6 +4,7 @@ start from a template."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -17,14 +18,14 @@ from notices.core.errors import Conflict, InvalidField, NoticesError
 from notices.core.models import Notice, User
 from notices.hooks import enqueue as hook_queue
 from notices.mail import outbox, staff
-from notices.notice import approval, history, lifecycle, store
+from notices.notice import approval, history, lifecycle, recurrence, store
 from notices.notice.languages import TEXT_FIELDS as LANGUAGE_FIELDS
 from notices.notice.lifecycle import Status
 from notices.notice.times import form_value
-from notices.notice.validation import parse_changes, parse_new_notice
+from notices.notice.validation import NoticeFields, parse_changes, parse_new_notice
 from notices.people.roles import Actor
 from notices.runtime import bookkeeping
-from notices.web.console import outbox_chart
+from notices.web.console import outbox_chart, repeat_form
 from notices.web.console.preview import previews
 from notices.web.console.templates import form_values_of as template_form_values
 from notices.web.console.templates import template_choice
@@ -72,7 +73,32 @@ def form_values(form: FormData) -> dict[str, Any]:
     # A form without the field (an old page still open) leaves the notice's shapes as they are.
     if "geometry" in form:
         values["geometry"] = str(form.get("geometry") or "")
+    # The "Repeats" fieldset (repeat_form): kept apart, turned into the rule by with_series.
+    values["series"] = repeat_form.values_from_form(form)
     return values
+
+
+def with_series(
+    raw: dict[str, Any], values: dict[str, Any], settings: config.Settings, now: datetime
+) -> dict[str, Any]:
+    """The validation input with the series built from the "Repeats" fieldset (recurrence, occurrence_minutes)."""
+    raw = {key: value for key, value in raw.items() if key != "series"}
+    return raw | repeat_form.raw_series(
+        values["series"], starts_at=str(values.get("starts_at", "")), zone=settings.timezone, now=now
+    )
+
+
+def with_skipped(fields: NoticeFields, values: dict[str, Any]) -> NoticeFields:
+    """The series with the fieldset's skipped dates as cancelled occurrences (its end follows)."""
+    if not values["series"].get("repeat") or not fields.recurrence:
+        return fields
+    changes = repeat_form.skipped_changes(
+        values["series"].get("repeat_skip", ""), fields, current=fields.occurrence_changes
+    )
+    if changes == fields.occurrence_changes:
+        return fields
+    changed = replace(fields, occurrence_changes=changes)
+    return replace(changed, ends_at=recurrence.series_end(changed))
 
 
 def nested(values: dict[str, Any], settings: config.Settings) -> dict[str, Any]:
@@ -97,11 +123,17 @@ def values_of(notice: Notice, zone) -> dict:
     for name in ("starts_at", "ends_at", "publish_at"):
         values[name] = form_value(getattr(notice, name), zone)
     values["geometry"] = json.dumps(notice.geometry, ensure_ascii=False) if notice.geometry else ""
+    values["series"] = repeat_form.values_of_series(notice)
+    if notice.recurrence:
+        values["ends_at"] = ""  # a series ends with its rule (the builder's "ends" choice)
     return values
 
 
-def raw_for_new(values: dict, action: str, settings: config.Settings) -> dict:
-    raw = nested({key: value for key, value in values.items() if value not in ("", None)}, settings)
+def raw_for_new(values: dict, action: str, settings: config.Settings, now: datetime) -> dict:
+    given = {key: value for key, value in values.items() if value not in ("", None) and key != "series"}
+    raw = with_series(nested(given, settings), values, settings, now)
+    if not raw.get("recurrence"):
+        raw.pop("recurrence", None)
     raw["locations"] = values["locations"]
     if action == "draft":
         raw.pop("publish_at", None)
@@ -169,7 +201,11 @@ def new_notice(
 ) -> HTMLResponse:
     """The empty form, or prefilled: a copy of a notice (?duplicate=uid) or a template's fields
     (?template=id or name); either way a new notice, with the times for the person to pick."""
-    values = dict.fromkeys(TEXT_FIELDS, "") | {"locations": [], "severity": "info"}
+    values = dict.fromkeys(TEXT_FIELDS, "") | {
+        "locations": [],
+        "severity": "info",
+        "series": repeat_form.blank_values(),
+    }
     offered, chosen = template_choice(session, template)
     if duplicate:
         source = store.get_notice(session, duplicate)
@@ -192,7 +228,8 @@ def create_notice(
 ) -> Response:
     values, action = form_values(form), str(form.get("action", "publish"))
     try:
-        fields = parse_new_notice(raw_for_new(values, action, settings), settings=settings, now=now)
+        fields = parse_new_notice(raw_for_new(values, action, settings, now), settings=settings, now=now)
+        fields = with_skipped(fields, values)
     except InvalidField as error:
         return _form_page(request, 400, values=values, notice=None, error=error)
     with session.begin():
@@ -304,11 +341,12 @@ def update_notice(
 ) -> Response:
     values, note = form_values(form), str(form.get("note", "")).strip()
     waiting = None
-    raw = nested(values, settings)
+    raw = nested({key: value for key, value in values.items() if key != "series"}, settings)
     if not raw["publish_at"]:
         raw.pop("publish_at")  # blank keeps the publication time (publishing has its own button)
     opened = None
     try:
+        raw = with_series(raw, values, settings, now)
         opened = opened_version(form)
         if not note:
             raise InvalidField("note", "describe the change, e.g. 'closure extended to 12 December'")
@@ -318,6 +356,7 @@ def update_notice(
             if opened is not None and notice.version != opened:
                 raise EditConflict(opened)
             fields = parse_changes(raw, current=store.fields_of(notice), settings=settings, now=now)
+            fields = with_skipped(fields, values)
             waiting = approval.update(
                 writing,
                 notice,
@@ -392,8 +431,10 @@ def preview(user: CurrentWriter, form: CsrfForm, settings: Settings, templates: 
     """The page, the feed entry and the email as they would look, for the form's live preview,
     in the language chosen beside it (`preview_language`; default the site's)."""
     language = str(form.get("preview_language", "") or "") or settings.language
+    values = form_values(form)
     try:
-        fields = parse_new_notice(raw_for_new(form_values(form), "publish", settings), settings=settings, now=now)
+        fields = parse_new_notice(raw_for_new(values, "publish", settings, now), settings=settings, now=now)
+        fields = with_skipped(fields, values)
     except InvalidField as error:
         return JSONResponse({"error": {"field": error.field, "message": error.problem}})
     return JSONResponse(previews(fields, settings=settings, templates=templates, now=now, language=language))

@@ -11,10 +11,12 @@ from jinja2 import Environment
 from notices.core.config import Settings
 from notices.feeds.atom import entry_html, entry_title
 from notices.mail.compose import preview_alert
+from notices.notice import recurrence_wording
 from notices.notice.languages import in_language
 from notices.notice.lifecycle import status_at
 from notices.notice.markup import renderable_notice
 from notices.notice.validation import NoticeFields
+from notices.notice.wording import Words
 
 
 def _transient_notice(fields: NoticeFields, now):
@@ -46,4 +48,6 @@ def previews(
     view = renderable_notice(notice, settings, language)
     feed_html = f"<h2>{escape(entry_title(settings, view, now))}</h2>" + entry_html(settings, view)
     mail = preview_alert(templates, settings, shown, now=now, language=language)
-    return {"page": page_html, "feed": feed_html, "email": mail.html, "email_subject": mail.subject}
+    # A series' rule in words, for the "Repeats" fieldset (the same sentence the page shows).
+    repeats = recurrence_wording.summary(notice, Words(language, settings)) if fields.recurrence else ""
+    return {"page": page_html, "feed": feed_html, "email": mail.html, "email_subject": mail.subject, "repeats": repeats}

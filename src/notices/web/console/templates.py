@@ -18,6 +18,7 @@ from notices.notice import store
 from notices.notice import templates_store as templates
 from notices.notice.languages import TEXT_FIELDS
 from notices.people.roles import Actor
+from notices.web.console import repeat_form
 from notices.web.deps import CsrfForm, CurrentManager, CurrentWriter, Now, ReadSession, Settings, WriteSession
 from notices.web.html import page
 
@@ -37,6 +38,13 @@ def form_values_of(template: NoticeTemplate, settings: SiteSettings) -> dict[str
             values[name] = json.dumps(value, ensure_ascii=False) if value else ""
         elif name == "locations":
             values[name] = list(value or ())
+        elif name == "recurrence":
+            # The Repeats builder, filled from the template's rule and occurrence length.
+            values["series"] = repeat_form.values_of_rule(
+                value or "", fields.get("occurrence_minutes"), settings.timezone
+            )
+        elif name == "occurrence_minutes":
+            continue  # part of the series above
         else:
             # Fields the form shows under their own names (a later field, such as a recurrence
             # rule, comes along the same way).
