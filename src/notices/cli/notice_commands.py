@@ -401,9 +401,7 @@ def cancel(uid: str, reason: str, occurrence_id: str | None, as_email: str | Non
         if occurrence_id is None:
             store.cancel_notice(session, found, reason=reason.strip(), now=now, author=acting(session, as_email).label)
         else:
-            fields = _occurrence_operation(
-                lambda: series.cancel_occurrence(store.fields_of(found), occurrence_id, reason=reason, now=now)
-            )
+            fields = series.cancel_occurrence(store.fields_of(found), occurrence_id, reason=reason, now=now)
             waiting = approval.update(
                 session,
                 found,
@@ -439,18 +437,15 @@ def move_occurrence(
     now = ctx.clock.now()
     with ctx.db.writing() as session, session.begin():
         found = store.get_notice(session, uid, for_update=True)
-
-        def moved():
-            starts_at = parse_time(starts, "starts_at", settings=ctx.settings, now=now)
-            ends_at = None if ends is None else parse_time(ends, "ends_at", settings=ctx.settings, now=now)
-            return series.move_occurrence(
-                store.fields_of(found), occurrence_id, starts_at=starts_at, ends_at=ends_at, now=now
-            )
-
+        starts_at = parse_time(starts, "starts_at", settings=ctx.settings, now=now)
+        ends_at = None if ends is None else parse_time(ends, "ends_at", settings=ctx.settings, now=now)
+        fields = series.move_occurrence(
+            store.fields_of(found), occurrence_id, starts_at=starts_at, ends_at=ends_at, now=now
+        )
         waiting = approval.update(
             session,
             found,
-            _occurrence_operation(moved),
+            fields,
             note=note.strip(),
             minor=False,
             actor=acting(session, as_email),
@@ -464,18 +459,6 @@ def move_occurrence(
     _print_notice(found, ctx, as_json=as_json)
 
 
-# The option each field of an occurrence operation comes from.
-_OCCURRENCE_OPTIONS = {"starts_at": "--starts", "ends_at": "--ends", "reason": "--reason", "occurrence": "OCCURRENCE"}
-
-
-def _occurrence_operation(operation):
-    """Run a series operation, naming the option in its errors; an unknown occurrence is exit 2 too."""
-    try:
-        return operation()
-    except InvalidField as error:
-        raise UserError(f"{_OCCURRENCE_OPTIONS.get(error.field, error.field)}: {error.problem}") from None
-    except series.OccurrenceNotFound as error:
-        raise UserError(str(error)) from None
 
 
 def read_import_file(path: Path) -> list[dict]:

@@ -156,7 +156,13 @@ def _settle_series(notice: NoticeFields, settings: Settings) -> NoticeFields:
     except recurrence.RuleError as error:
         field_name = "occurrence_minutes" if "duration" in str(error) or "overlap" in str(error) else "recurrence"
         raise InvalidField(field_name, str(error)) from None
-    return replace(series, ends_at=recurrence.series_end(series))
+    ends_at = recurrence.series_end(series)
+    if ends_at is not None:
+        try:
+            check_window(ends_at, earliest=settings.earliest, latest=settings.latest)
+        except TimeInputError as error:
+            raise InvalidField("recurrence", f"its last occurrence: {error}") from None
+    return replace(series, ends_at=ends_at)
 
 
 def check_consistent(notice: NoticeFields) -> None:
