@@ -140,7 +140,11 @@ def test_cancelling_the_series_is_told_once(mail_ctx, smtp):
     run_jobs(mail_ctx, STARTS[0] + timedelta(hours=1))
     with mail_ctx.db.writing() as session, session.begin():
         store.cancel_notice(
-            session, store.get_notice(session, notice.uid), reason="stopped", now=STARTS[0] + timedelta(hours=3), author="t"
+            session,
+            store.get_notice(session, notice.uid),
+            reason="stopped",
+            now=STARTS[0] + timedelta(hours=3),
+            author="t",
         )
     run_jobs(mail_ctx, STARTS[0] + timedelta(hours=3))
     for start in STARTS[1:]:

@@ -167,7 +167,11 @@ def test_cancelling_the_series_is_one_event_for_the_whole(ctx):
     jobs.record_transitions(ctx, now=SPRING[0] + timedelta(hours=3))
     with ctx.db.writing() as session, session.begin():
         store.cancel_notice(
-            session, store.get_notice(session, notice.uid), reason="stopped", now=SPRING[1] - timedelta(days=1), author="t"
+            session,
+            store.get_notice(session, notice.uid),
+            reason="stopped",
+            now=SPRING[1] - timedelta(days=1),
+            author="t",
         )
     assert jobs.record_transitions(ctx, now=SPRING[3] + timedelta(days=1)) == NOTHING
     with ctx.db.session() as session:
@@ -188,7 +192,14 @@ def test_moving_an_occurrence_is_one_rescheduled_event_and_moves_its_boundaries(
             store.fields_of(current), third, starts_at=new_start, ends_at=new_end, now=published
         )
         approval.update(
-            session, current, fields, note="moved a day", minor=False, actor=Actor(label="t"), settings=ctx.settings, now=published
+            session,
+            current,
+            fields,
+            note="moved a day",
+            minor=False,
+            actor=Actor(label="t"),
+            settings=ctx.settings,
+            now=published,
         )
     assert next_boundary(ctx, AUTUMN[1] + timedelta(hours=2)) == new_start
     jobs.record_transitions(ctx, now=AUTUMN[3] + timedelta(hours=2))

@@ -54,6 +54,7 @@ def test_a_series_is_created_and_shows_its_rule_and_next_occurrences(client, aut
         ("20261222T060000Z", True),
     ]
 
+
 def test_control_characters_in_a_rule_are_dropped(client, auth):
     created = create(client, auth, recurrence="freq=weekly\x00;\u202ecount=2\ufffe")
     assert created.status_code == 201, created.text

@@ -459,8 +459,6 @@ def move_occurrence(
     _print_notice(found, ctx, as_json=as_json)
 
 
-
-
 def read_import_file(path: Path) -> list[dict]:
     try:
         text = path.read_text(encoding="utf-8")

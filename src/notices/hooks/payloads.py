@@ -217,7 +217,11 @@ class _Message:
         occurrence = event.occurrence or {}
         if occurrence.get("starts_at"):
             # About one occurrence of a series: its own times, and its own reason when it is cancelled.
-            timing = timing | {"starts_at": occurrence["starts_at"], "ends_at": occurrence["ends_at"], "expected_end": ""}
+            timing = timing | {
+                "starts_at": occurrence["starts_at"],
+                "ends_at": occurrence["ends_at"],
+                "expected_end": "",
+            }
             timing["cancelled_at"] = None
             reason = _one_line(occurrence.get("reason")) if event.type == "notice.cancelled" else ""
         return cls(

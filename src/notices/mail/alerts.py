@@ -19,8 +19,8 @@ from notices.core.states import DeliveryKind, EventKind, Frequency
 from notices.mail import outbox, subscriptions
 from notices.mail.subscriptions import FilterRow
 from notices.notice import handoff, recurrence, store
-from notices.notice.recurrence import Occurrence
 from notices.notice.lifecycle import Status, status_at
+from notices.notice.recurrence import Occurrence
 
 # Text edits ("updated") and ends are not worth an interruption; the
 # digests and the event feed carry them.
@@ -92,9 +92,8 @@ def _enqueue_event_alerts(
             enqueued += outbox.enqueue(
                 session,
                 subscriber_id=row.id,
-                dedup_key=f"alert:{notice.uid}:v{event.version}:{event.kind}" + (
-                    f":{event.occurrence}" if event.occurrence else ""
-                ),
+                dedup_key=f"alert:{notice.uid}:v{event.version}:{event.kind}"
+                + (f":{event.occurrence}" if event.occurrence else ""),
                 kind=DeliveryKind.ALERT,
                 payload={
                     "notice": notice.uid,
@@ -122,7 +121,9 @@ def next_reminder_at(session: Session, *, settings: Settings, now: datetime) -> 
             instants.append(first_start - lead)
         # A series reminds before each occurrence: the next one that starts more than `lead` from now.
         for notice in store.live_series(session, now):
-            coming = next((o for o in recurrence.occurrences(notice, after=now + lead) if o.starts_at > now + lead), None)
+            coming = next(
+                (o for o in recurrence.occurrences(notice, after=now + lead) if o.starts_at > now + lead), None
+            )
             if coming is not None:
                 instants.append(coming.starts_at - lead)
     return min(instants, default=None)

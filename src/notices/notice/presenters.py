@@ -106,9 +106,7 @@ def series_data(notice: recurrence.Recurring, *, zone: ZoneInfo, now: datetime) 
         upcoming.append(_occurrence_data(occurrence, zone))
     exceptions = [
         _occurrence_data(occurrence, zone)
-        for occurrence in (
-            recurrence.find_occurrence(notice, key) for key in sorted(notice.occurrence_changes or {})
-        )
+        for occurrence in (recurrence.find_occurrence(notice, key) for key in sorted(notice.occurrence_changes or {}))
         if occurrence is not None
     ]
     return {

@@ -201,7 +201,7 @@ class NoticeUpdate(BaseModel):
     recurrence: str | None = Field(
         default=None,
         max_length=RULE_LIMIT,
-        description=f"null or \"\": a single notice again (its first occurrence, unless ends_at is given). "
+        description=f'null or "": a single notice again (its first occurrence, unless ends_at is given). '
         f"{RECURRENCE_HELP}",
     )
     occurrence_minutes: StrictInt = _change(ge=1, le=MAX_OCCURRENCE_MINUTES, description=OCCURRENCE_MINUTES_HELP)
