@@ -99,7 +99,7 @@ def series_data(notice: recurrence.Recurring, *, zone: ZoneInfo, now: datetime) 
             "upcoming_occurrences": [],
             "exceptions": [],
         }
-    upcoming = []
+    upcoming: list[dict[str, Any]] = []
     for occurrence in recurrence.occurrences(notice, after=now):
         if len(upcoming) == UPCOMING_SHOWN:
             break
