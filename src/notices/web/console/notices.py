@@ -16,7 +16,7 @@ from notices.core.errors import Conflict, InvalidField, NoticesError
 from notices.core.models import Notice, User
 from notices.hooks import enqueue as hook_queue
 from notices.mail import outbox, staff
-from notices.notice import approval, lifecycle, store
+from notices.notice import approval, lifecycle, recurrence, store
 from notices.notice.languages import TEXT_FIELDS as LANGUAGE_FIELDS
 from notices.notice.lifecycle import Status
 from notices.notice.times import form_value
@@ -34,6 +34,7 @@ from notices.web.deps import (
     Settings,
     Templates,
     WriteSession,
+    app_context,
 )
 from notices.web.html import page
 
@@ -128,6 +129,12 @@ def dashboard(request: Request, user: CurrentStaff, session: ReadSession, now: N
 
 
 def _form_page(request: Request, status_code: int = 200, **context) -> HTMLResponse:
+    notice = context.get("notice")
+    if notice is not None and recurrence.is_recurring(notice):
+        # Imported here: the occurrences' console module builds on this one.
+        from notices.web.console.occurrences import coming
+
+        context.setdefault("occurrences", coming(notice, app_context(request).clock.now()))
     return page(request, "admin/notice_form.html", status_code, **context)
 
 
