@@ -58,6 +58,7 @@ def test_occurrence_events_carry_the_occurrence(hook_ctx, clock, receiver, other
             settings=ctx.settings,
             now=published,
         )
+    run(ctx, published)  # the cancellation is told before the first occurrence starts
     for instant in (local(2026, 12, 1, 7), local(2026, 12, 1, 9), local(2026, 12, 1, 9)):
         run(ctx, instant)
     bodies = [json.loads(request.body) for request in receiver.received]

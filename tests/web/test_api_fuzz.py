@@ -25,7 +25,8 @@ from tests.live_server import serving
 # - 422: rules across fields or about meaning: ends_at after starts_at, publish_at before
 #   ends_at, times that exist in the site zone and lie in the accepted window, text that is
 #   not only invisible characters (a return comment, an emergency reason), a submission's
-#   publish_at that is not a time. These are field errors, answered with the field's name.
+#   publish_at that is not a time, a series' rule that gives no occurrence on its start, an
+#   occurrence moved onto another one. These are field errors, answered with the field's name.
 DEFAULT_ACCEPTED = ["2xx", "3xx", "401", "403", "404", "409", "429"]
 CONFIG = f"""
 [[operations]]
@@ -33,7 +34,12 @@ include-name = "POST /api/v1/notices"
 checks.positive_data_acceptance.expected-statuses = {DEFAULT_ACCEPTED + ["422"]}
 
 [[operations]]
-include-name = ["PATCH /api/v1/notices/{{uid}}", "POST /api/v1/notices/{{uid}}/cancel"]
+include-name = [
+    "PATCH /api/v1/notices/{{uid}}",
+    "POST /api/v1/notices/{{uid}}/cancel",
+    "PATCH /api/v1/notices/{{uid}}/occurrences/{{occurrence_id}}",
+    "POST /api/v1/notices/{{uid}}/occurrences/{{occurrence_id}}/cancel",
+]
 checks.positive_data_acceptance.expected-statuses = {DEFAULT_ACCEPTED + ["412", "422"]}
 
 [[operations]]
