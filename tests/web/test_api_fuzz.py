@@ -25,7 +25,8 @@ from tests.live_server import serving
 # - 422: rules across fields or about meaning: ends_at after starts_at, publish_at before
 #   ends_at, times that exist in the site zone and lie in the accepted window, text that is
 #   not only invisible characters (a return comment, an emergency reason), a submission's
-#   publish_at that is not a time. These are field errors, answered with the field's name.
+#   publish_at that is not a time, a series' rule that gives no occurrence on its start, an
+#   occurrence moved onto another one. These are field errors, answered with the field's name.
 #   A template's `fields` are validated as a notice's (the same rules), its `notice` must name
 #   an existing notice, and exactly one of the two is given.
 #   On the list: a `cursor` the server did not give out, a `since`/`until` that is no time.
@@ -44,7 +45,12 @@ include-name = "POST /api/v1/templates"
 checks.positive_data_acceptance.expected-statuses = {DEFAULT_ACCEPTED + ["422"]}
 
 [[operations]]
-include-name = ["PATCH /api/v1/notices/{{uid}}", "POST /api/v1/notices/{{uid}}/cancel"]
+include-name = [
+    "PATCH /api/v1/notices/{{uid}}",
+    "POST /api/v1/notices/{{uid}}/cancel",
+    "PATCH /api/v1/notices/{{uid}}/occurrences/{{occurrence_id}}",
+    "POST /api/v1/notices/{{uid}}/occurrences/{{occurrence_id}}/cancel",
+]
 checks.positive_data_acceptance.expected-statuses = {DEFAULT_ACCEPTED + ["412", "422"]}
 
 [[operations]]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import click
@@ -15,14 +16,14 @@ from notices.core.config import LANGUAGES, Settings
 from notices.core.errors import InvalidField
 from notices.hooks import enqueue as hook_queue
 from notices.mail import staff
-from notices.notice import approval, lifecycle, store, templates_store
+from notices.notice import approval, lifecycle, series, store, templates_store
 from notices.notice.attachments import links
 from notices.notice.attachments import service as attachment_service
 from notices.notice.attachments.blobstore import open_store
 from notices.notice.languages import TEXT_FIELDS
 from notices.notice.lifecycle import Status
 from notices.notice.presenters import notice_data
-from notices.notice.validation import parse_changes, parse_new_notice
+from notices.notice.validation import parse_changes, parse_new_notice, parse_time
 from notices.notice.wording import Words
 
 LISTING = "yyyy-MM-dd HH:mm"  # `notice list`: sortable, one line per notice
@@ -47,6 +48,14 @@ def notice_options(function):
         click.option("--ends", help="When it ends (same forms); leave out for 'until further notice'."),
         click.option("--expected-end", help="Free text such as 'approximately Q3 2027'."),
         click.option("--publish-at", help="When it is announced (default: now)."),
+        click.option(
+            "--recurrence",
+            metavar="RRULE",
+            help="Make it a series: an RFC 5545 rule such as 'FREQ=WEEKLY;BYDAY=TU;COUNT=10', in site wall "
+            "time from --starts (the first occurrence); '' (update) makes it a single notice again.",
+        ),
+        click.option("--occurrence-minutes", type=str, help="How long each occurrence of a series lasts, in minutes."),
+        click.option("--duration", help="The same as --occurrence-minutes, as 2h, 90m or 1h30m."),
         click.option(
             "--geometry",
             "geometry_file",
@@ -82,6 +91,9 @@ def _raw_fields(
     expected_end,
     publish_at,
     geometry_file,
+    recurrence=None,
+    occurrence_minutes=None,
+    duration=None,
     **per_language: str | None,
 ) -> dict:
     if body is not None and body_file is not None:
@@ -104,6 +116,8 @@ def _raw_fields(
         "ends_at": ends,
         "expected_end": expected_end,
         "publish_at": publish_at,
+        "recurrence": recurrence,
+        "occurrence_minutes": _minutes(occurrence_minutes, duration),
     }
     for field in TEXT_FIELDS:
         texts = {
@@ -120,6 +134,22 @@ def _raw_fields(
             texts[settings.language] = raw[field]
         raw[field] = texts  # {"en": ..., "nl": ...}: validation names the field and language
     return {key: value for key, value in raw.items() if value is not None}
+
+
+_DURATION = re.compile(r"^(?:(\d{1,3})h)?(?:(\d{1,5})m)?$")
+
+
+def _minutes(occurrence_minutes: str | None, duration: str | None) -> str | None:
+    """--occurrence-minutes as given, or --duration (2h, 90m, 1h30m) in minutes."""
+    if duration is None:
+        return occurrence_minutes
+    if occurrence_minutes is not None:
+        raise UserError("--occurrence-minutes and --duration: give one of them, not both")
+    match = _DURATION.match(duration.strip().lower())
+    if not duration.strip() or match is None or not any(match.groups()):
+        raise UserError(f"--duration: {duration!r} is not a duration like 2h, 90m or 1h30m")
+    hours, minutes = (int(part or 0) for part in match.groups())
+    return str(hours * 60 + minutes)
 
 
 def _read_geometry(name: str | None) -> str | None:
@@ -173,11 +203,30 @@ def _print_notice(notice, ctx, *, as_json: bool, with_history: bool = False) -> 
         click.echo(f"{'geometry:':14} {', '.join(roles)} (GeoJSON: --json)")
     if data.get("cancelled_at"):
         click.echo(f"{'cancelled:':14} {data['cancelled_at']} ({data['cancel_reason']})")
+    if data["recurrence"]:
+        _print_series(data)
     if with_history:
         click.echo("events:")
-        for event in data["events"] or [{"kind": "(none yet)", "occurred_at": "", "version": ""}]:
+        for event in data["events"] or [{"kind": "(none yet)", "occurred_at": "", "version": "", "occurrence": ""}]:
             version = f"v{event['version']}" if event["version"] else ""
-            click.echo(f"  {event['kind']:12} {event['occurred_at']} {version}")
+            about = f" occurrence {event['occurrence']}" if event.get("occurrence") else ""
+            click.echo(f"  {event['kind']:12} {event['occurred_at']} {version}{about}")
+
+
+def _print_series(data: dict) -> None:
+    """A series' rule, its coming occurrences (with the ids that cancel-occurrence and
+    move-occurrence take) and its exceptions, times in site time."""
+    click.echo(f"{'recurrence:':14} {data['recurrence']}, {data['occurrence_minutes']} minutes each")
+    click.echo("occurrences:" if data["upcoming_occurrences"] else "occurrences:   none to come")
+    for occurrence in data["upcoming_occurrences"]:
+        moved = " (moved)" if occurrence["moved"] else ""
+        click.echo(f"  {occurrence['id']}  {occurrence['starts_at']} → {occurrence['ends_at']}{moved}")
+    for occurrence in data["exceptions"]:
+        if occurrence["cancelled"]:
+            reason = f": {occurrence['reason']}" if occurrence["reason"] else ""
+            click.echo(f"  {occurrence['id']}  {occurrence['original_start']} cancelled{reason}")
+        elif occurrence["moved"]:
+            click.echo(f"  {occurrence['id']}  {occurrence['original_start']} moved to {occurrence['starts_at']}")
 
 
 @click.group()
@@ -187,6 +236,13 @@ def notice() -> None:
 
 @notice.command("add")
 @notice_options
+@click.option(
+    "--skip",
+    "skipped",
+    multiple=True,
+    metavar="DATE",
+    help="A series: leave out the occurrence on this local date (2026-12-08) or with this id; repeat for several.",
+)
 @click.option("--draft", is_flag=True, help="Save without publishing.")
 @click.option(
     "--template",
@@ -196,13 +252,18 @@ def notice() -> None:
 )
 @as_option
 @click.option("--json", "as_json", is_flag=True, help="Print the new notice as JSON.")
-def add(draft: bool, template_name: str | None, as_email: str | None, as_json: bool, **options) -> None:
+def add(
+    skipped: tuple[str, ...], draft: bool, template_name: str | None, as_email: str | None, as_json: bool, **options
+) -> None:
     """Add a notice; it is published now unless --publish-at or --draft says otherwise
-    (or, --as a user, submitted for approval when its severity needs it)."""
+    (or, --as a user, submitted for approval when its severity needs it). With --recurrence
+    and --occurrence-minutes (or --duration) it is a series: --starts is its first occurrence."""
     ctx = migrated_context()
     raw = _raw_fields(ctx.settings, **options)
     if draft:
         raw["draft"] = True
+    if skipped:
+        raw["skip"] = list(skipped)
     now = ctx.clock.now()
     if template_name is not None:
         with ctx.db.session() as session:
@@ -337,17 +398,83 @@ def publish(uid: str, publish_at: str, as_email: str | None, as_json: bool) -> N
 @notice.command("cancel")
 @click.argument("uid")
 @click.option("--reason", required=True, help="Shown to readers, e.g. 'works postponed to spring'.")
+@click.option(
+    "--occurrence",
+    "occurrence_id",
+    metavar="ID",
+    help="Cancel only this occurrence of a series (its id, as `notice show` lists them); the series goes on.",
+)
+@as_option
 @click.option("--json", "as_json", is_flag=True)
-def cancel(uid: str, reason: str, as_json: bool) -> None:
-    """Cancel a notice; it leaves the feeds and keeps its history and reason."""
+def cancel(uid: str, reason: str, occurrence_id: str | None, as_email: str | None, as_json: bool) -> None:
+    """Cancel a notice; it leaves the feeds and keeps its history and reason.
+    With --occurrence, cancel one occurrence of a series (a schedule change: --as a user, it may
+    wait for approval)."""
     ctx = migrated_context()
     if not reason.strip():
         raise UserError("--reason: give a reason for readers")
     now = ctx.clock.now()
+    waiting = None
     with ctx.db.writing() as session, session.begin():
         found = store.get_notice(session, uid, for_update=True)
-        store.cancel_notice(session, found, reason=reason.strip(), now=now, author=author())
+        if occurrence_id is None:
+            store.cancel_notice(session, found, reason=reason.strip(), now=now, author=acting(session, as_email).label)
+        else:
+            fields = series.cancel_occurrence(store.fields_of(found), occurrence_id, reason=reason, now=now)
+            waiting = approval.update(
+                session,
+                found,
+                fields,
+                note=reason.strip(),
+                minor=False,
+                actor=acting(session, as_email),
+                settings=ctx.settings,
+                now=now,
+            )
         hook_queue.enqueue_new_events(session, settings=ctx.settings, now=now)
+    staff.notify(ctx, waiting, now=now)
+    if waiting is not None:
+        click.echo("the cancellation waits for approval; the occurrence stays on until then", err=True)
+    _print_notice(found, ctx, as_json=as_json)
+
+
+@notice.command("move-occurrence")
+@click.argument("uid")
+@click.argument("occurrence_id", metavar="OCCURRENCE")
+@click.option("--starts", required=True, help="Its new start: ISO 8601, site wall time, 'now' or '+10m'.")
+@click.option("--ends", help="Its new end (default: it keeps its length).")
+@click.option("--note", required=True, help="What changed and why; shown to readers.")
+@as_option
+@click.option("--json", "as_json", is_flag=True)
+def move_occurrence(
+    uid: str, occurrence_id: str, starts: str, ends: str | None, note: str, as_email: str | None, as_json: bool
+) -> None:
+    """Move one occurrence of a series to another time (the others stay where the rule puts them)."""
+    ctx = migrated_context()
+    if not note.strip():
+        raise UserError("--note: describe the change")
+    now = ctx.clock.now()
+    with ctx.db.writing() as session, session.begin():
+        found = store.get_notice(session, uid, for_update=True)
+        starts_at = parse_time(starts, "starts_at", settings=ctx.settings, now=now)
+        ends_at = None if ends is None else parse_time(ends, "ends_at", settings=ctx.settings, now=now)
+        fields = series.move_occurrence(
+            store.fields_of(found), occurrence_id, starts_at=starts_at, ends_at=ends_at, now=now
+        )
+        waiting = approval.update(
+            session,
+            found,
+            fields,
+            note=note.strip(),
+            minor=False,
+            actor=acting(session, as_email),
+            settings=ctx.settings,
+            now=now,
+        )
+        hook_queue.enqueue_new_events(session, settings=ctx.settings, now=now)
+    staff.notify(ctx, waiting, now=now)
+    if waiting is not None:
+        click.echo("the move waits for approval; the occurrence stays where it is until then", err=True)
     _print_notice(found, ctx, as_json=as_json)
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -23,8 +24,9 @@ from notices.core.models import HookDelivery, HookEndpoint, NoticeEvent, table_o
 from notices.core.states import DeliveryStatus
 from notices.hooks import payloads, store
 from notices.hooks.kinds import event_type, hook_event_of
-from notices.notice import handoff
+from notices.notice import handoff, recurrence
 from notices.notice.presenters import notice_data
+from notices.notice.times import isoformat_site
 
 CHUNK = 500
 
@@ -36,8 +38,9 @@ def webhook_id(event_id: str, endpoint_id: int) -> str:
 
 
 def event_key(event: NoticeEvent) -> str:
-    """A stable id for a lifecycle event (notice, kind, version are its unique key)."""
-    return f"{event.notice.uid}.{event.kind}.v{event.version}"
+    """A stable id for a lifecycle event (notice, kind, version and occurrence are its unique key)."""
+    key = f"{event.notice.uid}.{event.kind}.v{event.version}"
+    return f"{key}.{event.occurrence}" if event.occurrence else key
 
 
 def enqueue_new_events(
@@ -82,6 +85,7 @@ def _enqueue_event(
         occurred_at=event.occurred_at,
         notice=notice_data(event.notice, zone=settings.timezone, now=now, settings=settings),
         url=settings.absolute_url(f"notices/{event.notice.uid}"),
+        occurrence=_occurrence_of(event, settings),
     )
     rows = []
     for endpoint in wanted:
@@ -99,6 +103,23 @@ def _enqueue_event(
             )
         )
     return _insert_new(session, rows)
+
+
+def _occurrence_of(event: NoticeEvent, settings: Settings) -> dict[str, Any] | None:
+    """The one occurrence of a series an event is about (its id, start and end in site time), or None."""
+    if not event.occurrence:
+        return None
+    found = recurrence.find_occurrence(event.notice, event.occurrence)
+    if found is None:  # the rule changed since: the id is all there is
+        return {"id": event.occurrence, "starts_at": None, "ends_at": None, "cancelled": False, "reason": ""}
+    zone = settings.timezone
+    return {
+        "id": found.id,
+        "starts_at": isoformat_site(found.starts_at, zone),
+        "ends_at": isoformat_site(found.ends_at, zone),
+        "cancelled": found.cancelled,
+        "reason": found.cancel_reason,
+    }
 
 
 def _insert_new(session: Session, rows: list[dict[str, object]]) -> int:

@@ -90,6 +90,8 @@ class HookEvent:
     occurred_at: datetime  # aware UTC
     notice: dict[str, Any]  # the notice as the API shows it (notice.presenters.notice_data)
     url: str  # the notice's page
+    # For an event about one occurrence of a series: {"id", "starts_at", "ends_at", "cancelled"}.
+    occurrence: dict[str, Any] | None = None
 
 
 def render(kind: str, event: HookEvent, language: str, settings: Settings) -> tuple[bytes, str]:
@@ -127,6 +129,8 @@ def webhook_body(event: HookEvent, language: str | None = None, settings: Settin
         reader = _reader(event.notice, settings)
         data.update({field: text_in(reader, field, chosen, settings)[0] for field in TEXT_FIELDS})
         data["language"] = chosen
+    if event.occurrence is not None:
+        data["occurrence"] = event.occurrence
     return {
         "type": event.type,
         "timestamp": _utc_iso(event.occurred_at),
@@ -209,12 +213,23 @@ class _Message:
         if detail:
             where = f"{where} ({detail})" if where else detail
         reason = _one_line(notice.get("cancel_reason")) if event.type == "notice.cancelled" else ""
+        timing = notice | {"expected_end": shown["expected_end"]}
+        occurrence = event.occurrence or {}
+        if occurrence.get("starts_at"):
+            # About one occurrence of a series: its own times, and its own reason when it is cancelled.
+            timing = timing | {
+                "starts_at": occurrence["starts_at"],
+                "ends_at": occurrence["ends_at"],
+                "expected_end": "",
+            }
+            timing["cancelled_at"] = None
+            reason = _one_line(occurrence.get("reason")) if event.type == "notice.cancelled" else ""
         return cls(
             headline=headline,
             title=_one_line(shown["title"]),
             summary=_text(shown["summary"]).strip(),
             severity=_text(notice.get("severity")),
-            when=_when(notice | {"expected_end": shown["expected_end"]}, words),
+            when=_when(timing, words),
             where=where,
             reason=reason,
             labels=labels,

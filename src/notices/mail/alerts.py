@@ -18,12 +18,23 @@ from notices.core.models import Notice, NoticeEvent, NoticeReminder, table_of
 from notices.core.states import DeliveryKind, EventKind, Frequency
 from notices.mail import outbox, subscriptions
 from notices.mail.subscriptions import FilterRow
-from notices.notice import handoff
+from notices.notice import handoff, recurrence, store
 from notices.notice.lifecycle import Status, status_at
+from notices.notice.recurrence import Occurrence
 
 # Text edits ("updated") and ends are not worth an interruption; the
 # digests and the event feed carry them.
 ALERT_KINDS = (EventKind.PUBLISHED, EventKind.STARTED, EventKind.RESCHEDULED, EventKind.CANCELLED)
+# A series alerts as one notice: its publication, its changes and its cancellation (events
+# without an occurrence). Of the events about one occurrence, only the exceptions alert, once
+# each: that occurrence cancelled or moved. Its every start is routine (a weekly closure would
+# otherwise mail every week); reminders before each start, the digests and the feeds tell those.
+OCCURRENCE_ALERT_KINDS = (EventKind.RESCHEDULED, EventKind.CANCELLED)
+
+
+def alerts_for(kind: str, occurrence: str) -> bool:
+    """Whether an event of this kind (about this occurrence, "" for the whole notice) alerts."""
+    return kind in (OCCURRENCE_ALERT_KINDS if occurrence else ALERT_KINDS)
 
 
 def _immediate_subscribers(session: Session) -> list[FilterRow]:
@@ -70,7 +81,7 @@ def _enqueue_event_alerts(
     stale = expires_at <= now or (
         event.kind != EventKind.CANCELLED and status_at(notice, now) in (Status.ENDED, Status.CANCELLED)
     )
-    if event.kind not in ALERT_KINDS:
+    if not alerts_for(event.kind, event.occurrence):
         return 0
     if stale:
         counts["stale"] += 1
@@ -81,9 +92,15 @@ def _enqueue_event_alerts(
             enqueued += outbox.enqueue(
                 session,
                 subscriber_id=row.id,
-                dedup_key=f"alert:{notice.uid}:v{event.version}:{event.kind}",
+                dedup_key=f"alert:{notice.uid}:v{event.version}:{event.kind}"
+                + (f":{event.occurrence}" if event.occurrence else ""),
                 kind=DeliveryKind.ALERT,
-                payload={"notice": notice.uid, "event": event.kind, "version": event.version},
+                payload={
+                    "notice": notice.uid,
+                    "event": event.kind,
+                    "version": event.version,
+                    "occurrence": event.occurrence,
+                },
                 now=now,
                 expires_at=expires_at,
             )
@@ -102,6 +119,13 @@ def next_reminder_at(session: Session, *, settings: Settings, now: datetime) -> 
         )
         if first_start is not None:
             instants.append(first_start - lead)
+        # A series reminds before each occurrence: the next one that starts more than `lead` from now.
+        for notice in store.live_series(session, now):
+            coming = next(
+                (o for o in recurrence.occurrences(notice, after=now + lead) if o.starts_at > now + lead), None
+            )
+            if coming is not None:
+                instants.append(coming.starts_at - lead)
     return min(instants, default=None)
 
 
@@ -126,10 +150,24 @@ def enqueue_reminders(
             Notice.starts_at <= now + longest,
         )
     ).all()
-    subscribers = _immediate_subscribers(session) if upcoming else []
-    for notice in upcoming:
+    # Series: each occurrence that starts within the longest lead is reminded of like a start.
+    starts = [
+        (notice, occurrence)
+        for notice in store.live_series(session, now)
+        if notice.publish_at is not None and notice.publish_at <= now
+        for occurrence in recurrence.occurrences(notice, after=now, before=now + longest + timedelta(microseconds=1))
+        if occurrence.starts_at > now
+    ]
+    single = [notice for notice in upcoming if not recurrence.is_recurring(notice)]
+    subscribers = _immediate_subscribers(session) if single or starts else []
+    for notice in single:
         with isolated(session, f"reminders for notice {notice.uid}", failures):
             _enqueue_notice_reminders(session, notice, subscribers, settings=settings, now=now, counts=counts)
+    for notice, occurrence in starts:
+        with isolated(session, f"reminders for occurrence {occurrence.id} of notice {notice.uid}", failures):
+            _enqueue_notice_reminders(
+                session, notice, subscribers, settings=settings, now=now, counts=counts, occurrence=occurrence
+            )
     return counts
 
 
@@ -141,14 +179,18 @@ def _enqueue_notice_reminders(
     settings: Settings,
     now: datetime,
     counts: dict[str, int],
+    occurrence: Occurrence | None = None,
 ) -> None:
+    """The reminders due for the notice's start, or for one occurrence's start of a series."""
+    starts_at = occurrence.starts_at if occurrence is not None else notice.starts_at
+    occurrence_id = occurrence.id if occurrence is not None else ""
     for lead in settings.reminder_leads:
-        if notice.starts_at - lead > now:
+        if starts_at - lead > now:
             continue
         # Announced less than `lead` before its start: the "new" alert
         # went out moments ago, a reminder would only repeat it. (Only
         # published notices get here: publish_at is never None.)
-        if notice.publish_at is None or notice.publish_at > notice.starts_at - lead:
+        if notice.publish_at is None or notice.publish_at > starts_at - lead:
             continue
         minutes = int(lead.total_seconds() // 60)
         # Once per (notice, start, lead): a text edit does not remind again,
@@ -158,7 +200,7 @@ def _enqueue_notice_reminders(
             table_of(NoticeReminder),
             {
                 "notice_id": notice.id,
-                "starts_at": notice.starts_at,
+                "starts_at": starts_at,
                 "lead_minutes": minutes,
                 "enqueued_at": now,
             },
@@ -173,6 +215,7 @@ def _enqueue_notice_reminders(
                 "notice_id": notice.id,
                 "kind": EventKind.REMINDER,
                 "version": notice.version,
+                "occurrence": occurrence_id,
                 "occurred_at": now,
                 "recorded_at": now,
                 "detail": f"starts in {_lead_text(lead)}",
@@ -184,11 +227,16 @@ def _enqueue_notice_reminders(
                 counts["enqueued"] += outbox.enqueue(
                     session,
                     subscriber_id=row.id,
-                    dedup_key=f"reminder:{notice.uid}:{_start_key(notice.starts_at)}:{minutes}m",
+                    dedup_key=f"reminder:{notice.uid}:{_start_key(starts_at)}:{minutes}m",
                     kind=DeliveryKind.REMINDER,
-                    payload={"notice": notice.uid, "lead_minutes": minutes, "starts_at": notice.starts_at.isoformat()},
+                    payload={
+                        "notice": notice.uid,
+                        "lead_minutes": minutes,
+                        "starts_at": starts_at.isoformat(),
+                        "occurrence": occurrence_id,
+                    },
                     now=now,
-                    expires_at=notice.starts_at,
+                    expires_at=starts_at,
                 )
 
 

@@ -32,10 +32,11 @@ from notices.mail.message import (
     unsubscribe_mailto,
 )
 from notices.mail.outbox import message_id
-from notices.notice import store
+from notices.notice import recurrence, store
 from notices.notice.languages import in_language
 from notices.notice.lifecycle import Status, status_at
 from notices.notice.markup import NoticeLike
+from notices.notice.recurrence import Occurrence
 from notices.notice.wording import Words
 from notices.people.link_tokens import LinkSigner
 
@@ -209,26 +210,39 @@ class Composer:
         event = delivery.payload["event"]
         if event != EventKind.CANCELLED and status_at(notice, now) is Status.CANCELLED:
             raise Skip("the notice was cancelled before the alert went out")
+        occurrence = _occurrence(notice, delivery.payload.get("occurrence"))
         context = {
             "notice": in_language(notice, subscriber.language, self.settings),
             "event": event,
             "notice_url": self.settings.absolute_url(f"/notices/{notice.uid}"),
+            # An alert about one occurrence of a series (cancelled or moved): which one.
+            "occurrence": occurrence,
         }
-        return context, (notice.uid, notice.version, event)
+        return context, (notice.uid, notice.version, event, occurrence.id if occurrence else "")
 
     def _reminder(self, session: Session, delivery: Delivery, subscriber: Subscriber, now: datetime) -> Specific:
         notice = self._notice(session, delivery.payload["notice"])
-        if status_at(notice, now) is not Status.UPCOMING:
-            raise Skip("the notice is no longer upcoming")
         reminded_of = delivery.payload.get("starts_at")
-        if reminded_of is not None and datetime.fromisoformat(reminded_of) != notice.starts_at:
+        occurrence = _occurrence(notice, delivery.payload.get("occurrence"))
+        if occurrence is None and status_at(notice, now) is not Status.UPCOMING:
+            raise Skip("the notice is no longer upcoming")
+        # A series may be under way (an earlier occurrence) while the next one is reminded of.
+        if occurrence is not None and status_at(notice, now) in (Status.CANCELLED, Status.ENDED):
+            raise Skip("the series is no longer upcoming")
+        if occurrence is not None and (occurrence.cancelled or occurrence.starts_at <= now):
+            raise Skip("the occurrence was cancelled or has started since")
+        start = occurrence.starts_at if occurrence is not None else notice.starts_at
+        if reminded_of is not None and datetime.fromisoformat(reminded_of) != start:
             # The start moved after this was enqueued: a reminder keyed to the new start takes its place.
             raise Skip("the notice's start has moved since")
         context = {
             "notice": in_language(notice, subscriber.language, self.settings),
             "notice_url": self.settings.absolute_url(f"/notices/{notice.uid}"),
+            # A reminder before one occurrence of a series: that occurrence.
+            "occurrence": occurrence,
+            "event": EventKind.REMINDER,
         }
-        return context, (notice.uid, notice.version)
+        return context, (notice.uid, notice.version, occurrence.id if occurrence else "")
 
     def _digest(self, session: Session, delivery: Delivery, subscriber: Subscriber, now: datetime) -> Specific:
         payload = delivery.payload
@@ -251,3 +265,13 @@ class Composer:
         }
         # The shared rendering's key holds the subscriber's language too (_shared_template).
         return context, (key, sections.fingerprint())
+
+
+def _occurrence(notice: Notice, occurrence_id: object) -> Occurrence | None:
+    """The occurrence of a series a delivery is about; None for the whole notice (or a rule changed since)."""
+    if not occurrence_id or not isinstance(occurrence_id, str) or not recurrence.is_recurring(notice):
+        return None
+    try:
+        return recurrence.find_occurrence(notice, occurrence_id)
+    except recurrence.RuleError:
+        return None

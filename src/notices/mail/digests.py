@@ -21,8 +21,9 @@ from notices.core.db import insert_ignoring_duplicates
 from notices.core.models import DigestRun, Notice, NoticeEvent, table_of
 from notices.core.states import DeliveryKind, EventKind, Frequency
 from notices.mail import outbox, subscriptions
-from notices.notice import languages, store
+from notices.notice import languages, recurrence, store
 from notices.notice.lifecycle import Filters, Status, status_at
+from notices.notice.recurrence import Occurrence
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 HORIZON = timedelta(days=7)
@@ -93,6 +94,9 @@ class DigestSections:
     starting: list[Notice] = field(default_factory=list)
     ending: list[Notice] = field(default_factory=list)
     active: list[Notice] = field(default_factory=list)
+    # Series among the above: their occurrences from the period's start to the horizon, with
+    # their times (cancelled ones too, marked), so a reader sees which dates are on.
+    dates: list[tuple[Notice, list[Occurrence]]] = field(default_factory=list)
 
     def fingerprint(self) -> tuple[object, ...]:
         """What the digest shows, as ids: equal fingerprints render the same email."""
@@ -102,12 +106,13 @@ class DigestSections:
             tuple(n.id for n in self.starting),
             tuple(n.id for n in self.ending),
             tuple(n.id for n in self.active),
+            tuple((n.id, tuple((o.id, o.starts_at, o.cancelled) for o in found)) for n, found in self.dates),
         )
 
     @property
     def has_news(self) -> bool:
-        """Anything a reader did not know yesterday or needs to act on this week."""
-        return bool(self.new or self.changed or self.starting or self.ending)
+        """Anything a reader did not know yesterday or needs to act on this week (a date of a series too)."""
+        return bool(self.new or self.changed or self.starting or self.ending or self.dates)
 
 
 def in_language(sections: DigestSections, language: str, settings: Settings) -> DigestSections:
@@ -123,6 +128,7 @@ def in_language(sections: DigestSections, language: str, settings: Settings) -> 
         starting=[read(n) for n in sections.starting],
         ending=[read(n) for n in sections.ending],
         active=[read(n) for n in sections.active],
+        dates=[(read(n), found) for n, found in sections.dates],
     )
 
 
@@ -158,13 +164,38 @@ def sections_for(snapshot: DigestSnapshot, filters: Filters) -> DigestSections:
         if not filters.matches(notice) or notice.publish_at is None or notice.publish_at >= end:
             continue
         status = status_at(notice, end)
-        if status is Status.UPCOMING and notice.starts_at < end + HORIZON and notice.id not in listed:
-            sections.starting.append(notice)
+        # A series starts again with each occurrence: it is starting when its next one is near.
+        next_start = _next_start(notice, end)
+        if status is Status.UPCOMING and next_start is not None and next_start < end + HORIZON:
+            if notice.id not in listed:
+                sections.starting.append(notice)
         elif status is Status.ACTIVE and notice.ends_at is not None and notice.ends_at < end + HORIZON:
             sections.ending.append(notice)
         elif status is Status.ACTIVE:
             sections.active.append(notice)
+    # Every series the reader follows that has a date from the period's start to the horizon:
+    # those listed above, and those only between two occurrences (upcoming, the next one later).
+    following = [n for n in snapshot.visible if filters.matches(n) and n.publish_at is not None and n.publish_at < end]
+    shown = [*sections.new, *(n for n, _ in sections.changed), *sections.starting, *sections.ending, *following]
+    seen: set[int] = set()
+    for notice in shown:
+        if notice.id in seen or not recurrence.is_recurring(notice):
+            continue
+        seen.add(notice.id)
+        found = list(
+            recurrence.occurrences(notice, after=snapshot.period.start, before=end + HORIZON, include_cancelled=True)
+        )
+        if found:
+            sections.dates.append((notice, found))
     return sections
+
+
+def _next_start(notice: Notice, now: datetime) -> datetime | None:
+    """When the notice (or the series' next occurrence) starts, if it has not yet."""
+    if not recurrence.is_recurring(notice):
+        return notice.starts_at
+    coming = recurrence.next_occurrence(notice, now)
+    return coming.starts_at if coming is not None and coming.starts_at > now else None
 
 
 class DigestCounts(TypedDict):

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 from notices.core.config import Settings
 from notices.core.models import Notice
+from notices.notice import recurrence
 from notices.notice.languages import TEXT_FIELDS, text_in, texts_by_language
 from notices.notice.lifecycle import status_at
 from notices.notice.times import isoformat_site
@@ -52,6 +53,7 @@ def notice_data(
         "updated_at": _time(notice.updated_at, zone),
         "updated_by": notice.updated_by,
     }
+    data.update(series_data(notice, zone=zone, now=now))
     if settings is not None:
         chosen = language if language in settings.languages else settings.language
         for field in TEXT_FIELDS:
@@ -66,6 +68,7 @@ def notice_data(
                 "occurred_at": _time(event.occurred_at, zone),
                 "recorded_at": event.recorded_at.astimezone(zone).isoformat(timespec="milliseconds"),
                 "detail": event.detail,
+                "occurrence": event.occurrence,
             }
             for event in notice.events
         ]
@@ -80,6 +83,51 @@ def notice_data(
             for revision in notice.revisions
         ]
     return data
+
+
+# How many coming occurrences a notice's data lists (the feeds and calendars have them all).
+UPCOMING_SHOWN = 10
+
+
+def series_data(notice: recurrence.Recurring, *, zone: ZoneInfo, now: datetime) -> dict[str, Any]:
+    """A series' rule, occurrence length, next occurrences and exceptions (null/empty for a single notice)."""
+    if not recurrence.is_recurring(notice):
+        return {
+            "recurrence": None,
+            "occurrence_minutes": None,
+            "next_occurrence": None,
+            "upcoming_occurrences": [],
+            "exceptions": [],
+        }
+    upcoming: list[dict[str, Any]] = []
+    for occurrence in recurrence.occurrences(notice, after=now):
+        if len(upcoming) == UPCOMING_SHOWN:
+            break
+        upcoming.append(_occurrence_data(occurrence, zone))
+    exceptions = [
+        _occurrence_data(occurrence, zone)
+        for occurrence in (recurrence.find_occurrence(notice, key) for key in sorted(notice.occurrence_changes or {}))
+        if occurrence is not None
+    ]
+    return {
+        "recurrence": notice.recurrence,
+        "occurrence_minutes": notice.occurrence_minutes,
+        "next_occurrence": upcoming[0] if upcoming else None,
+        "upcoming_occurrences": upcoming,
+        "exceptions": exceptions,
+    }
+
+
+def _occurrence_data(occurrence: recurrence.Occurrence, zone: ZoneInfo) -> dict[str, Any]:
+    return {
+        "id": occurrence.id,
+        "starts_at": _time(occurrence.starts_at, zone),
+        "ends_at": _time(occurrence.ends_at, zone),
+        "original_start": _time(occurrence.original_start, zone),
+        "cancelled": occurrence.cancelled,
+        "reason": occurrence.cancel_reason,
+        "moved": occurrence.moved,
+    }
 
 
 class _Snapshot:

@@ -151,8 +151,12 @@ def check_series(notice: Recurring) -> None:
     if minutes is None or not 1 <= minutes <= MAX_OCCURRENCE_MINUTES:
         raise RuleError(f"each occurrence needs a duration of 1 to {MAX_OCCURRENCE_MINUTES} minutes")
     previous_end: datetime | None = None
+    bounded = is_bounded(notice.recurrence)
     for count, occurrence in enumerate(occurrences(notice, include_cancelled=True)):
         if count >= MAX_COUNT:
+            if bounded:
+                # An UNTIL far ahead (year 9999) would make every expansion of the series long.
+                raise RuleError(f"gives more than {MAX_COUNT} occurrences; end it sooner (COUNT or UNTIL)")
             break
         if count == 0 and occurrence.original_start != notice.starts_at:
             # RFC 5545 would count such a start as an extra occurrence, dateutil would not:

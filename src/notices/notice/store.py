@@ -14,7 +14,7 @@ from notices.core.db import insert_ignoring_duplicates
 from notices.core.errors import Conflict, NotFound
 from notices.core.models import Notice, NoticeEvent, NoticeRevision, table_of
 from notices.core.states import EventKind, Phase
-from notices.notice import lifecycle
+from notices.notice import lifecycle, recurrence, series
 from notices.notice.lifecycle import NO_FILTERS, Filters, Status
 from notices.notice.validation import SCHEDULE_FIELDS, NoticeFields, parse_note
 from notices.people import audit
@@ -128,8 +128,14 @@ def update_notice(
     audit.record(session, actor=author, action="notice.update", target=notice.uid, detail=note, now=now)
     # A first publication is announced by the job's "published" event instead.
     if was_public:
-        kind = EventKind.RESCHEDULED if times_changed or place_changed else EventKind.UPDATED
-        _record_event(session, notice, kind, now=now, detail=note)
+        one_occurrence = series.occurrence_change(before, fields)
+        if one_occurrence is not None:
+            # One occurrence cancelled or moved: told once, about that occurrence (its id).
+            occurrence, kind = one_occurrence
+            _record_event(session, notice, kind, now=now, detail=note, occurrence=occurrence)
+        else:
+            kind = EventKind.RESCHEDULED if times_changed or place_changed else EventKind.UPDATED
+            _record_event(session, notice, kind, now=now, detail=note)
     site_state.bump_data_version(session, now)
     return notice
 
@@ -173,7 +179,14 @@ def _add_revision(session: Session, notice: Notice, *, now: datetime, author: st
 
 
 def _record_event(
-    session: Session, notice: Notice, kind: str, *, now: datetime, occurred_at: datetime | None = None, detail: str = ""
+    session: Session,
+    notice: Notice,
+    kind: str,
+    *,
+    now: datetime,
+    occurred_at: datetime | None = None,
+    detail: str = "",
+    occurrence: str = "",
 ) -> bool:
     return insert_ignoring_duplicates(
         session,
@@ -182,6 +195,7 @@ def _record_event(
             "notice_id": notice.id,
             "kind": kind,
             "version": notice.version,
+            "occurrence": occurrence,
             "occurred_at": occurred_at or now,
             "recorded_at": now,
             "detail": detail,
@@ -198,6 +212,10 @@ def phase_at(notice: Notice, now: datetime) -> Phase:
         return Phase.NONE
     if notice.ends_at is not None and notice.ends_at <= now:
         return Phase.ENDED
+    if recurrence.is_recurring(notice):
+        # A series starts and ends per occurrence (their own events); as a whole it is
+        # published until its last occurrence has ended.
+        return Phase.PUBLISHED
     return Phase.STARTED if notice.starts_at <= now else Phase.PUBLISHED
 
 
@@ -214,6 +232,8 @@ def record_due_events(session: Session, notice: Notice, now: datetime) -> list[E
     published = notice.publish_at
     if published is None:
         return []  # a draft: nothing has happened in public (phase_at says NONE)
+    if recurrence.is_recurring(notice):
+        return _record_due_series_events(session, notice, now)
     target = phase_at(notice, now)
     done = _PHASES.index(Phase(notice.announced_phase))
     recorded = []
@@ -231,6 +251,62 @@ def record_due_events(session: Session, notice: Notice, now: datetime) -> list[E
     if target != notice.announced_phase and _PHASES.index(target) > done:
         notice.announced_phase = target
     return recorded
+
+
+def _record_due_series_events(session: Session, notice: Notice, now: datetime) -> list[EventKind]:
+    """A series: published once (occurrence ""), then each occurrence's started and ended events.
+
+    Only occurrences since publication, or since the last occurrence event recorded, are looked
+    at: a catch-up after downtime records the missed ones, never the years before. An occurrence
+    under way when the series was published "starts" (for readers) at publication.
+    """
+    assert notice.publish_at is not None  # drafts return earlier
+    published = notice.publish_at
+    recorded: list[EventKind] = []
+    if notice.announced_phase == Phase.NONE and _record_event(
+        session, notice, EventKind.PUBLISHED, now=now, occurred_at=published
+    ):
+        recorded.append(EventKind.PUBLISHED)
+    told = _occurrence_events(session, notice)
+    since = max([published, *(instant for _, _, instant in told)])
+    done = {(kind, occurrence) for kind, occurrence, _ in told}
+    for occurrence in recurrence.occurrences(notice, after=since, before=now + timedelta(microseconds=1)):
+        due = [(EventKind.STARTED, max(occurrence.starts_at, published))]
+        if occurrence.ends_at <= now:
+            due.append((EventKind.ENDED, occurrence.ends_at))
+        for kind, instant in due:
+            # Once per occurrence, whatever version the series had when it was told.
+            if (kind, occurrence.id) in done:
+                continue
+            if _record_event(session, notice, kind, now=now, occurred_at=instant, occurrence=occurrence.id):
+                recorded.append(kind)
+    target = phase_at(notice, now)
+    if _PHASES.index(target) > _PHASES.index(Phase(notice.announced_phase)):
+        notice.announced_phase = target
+    return recorded
+
+
+def _occurrence_events(session: Session, notice: Notice) -> list[tuple[str, str, datetime]]:
+    """The started/ended events of the series' latest occurrence told: (kind, occurrence, when)."""
+    latest = session.scalar(
+        select(func.max(NoticeEvent.occurred_at)).where(
+            NoticeEvent.notice_id == notice.id,
+            NoticeEvent.occurrence != "",
+            NoticeEvent.kind.in_([EventKind.STARTED, EventKind.ENDED]),
+        )
+    )
+    if latest is None:
+        return []
+    rows = session.execute(
+        select(NoticeEvent.kind, NoticeEvent.occurrence, NoticeEvent.occurred_at).where(
+            NoticeEvent.notice_id == notice.id,
+            NoticeEvent.occurrence != "",
+            NoticeEvent.kind.in_([EventKind.STARTED, EventKind.ENDED]),
+            # The latest told, and any told since the earliest still under way then.
+            NoticeEvent.occurred_at >= latest - timedelta(minutes=recurrence.MAX_OCCURRENCE_MINUTES),
+        )
+    ).all()
+    return [(kind, occurrence, occurred_at) for kind, occurrence, occurred_at in rows]
 
 
 def notices_due_for_events(session: Session, now: datetime) -> Sequence[Notice]:
@@ -330,7 +406,17 @@ def next_boundary_after(session: Session, now: datetime) -> datetime | None:
             )
         ),
     ]
+    # A series changes status at each occurrence's start and end, which no column holds:
+    # expanded here (live series are few, and each expansion stops at the first one found).
+    candidates += [series.next_boundary(notice, now) for notice in live_series(session, now)]
     return min((instant for instant in candidates if instant is not None), default=None)
+
+
+def live_series(session: Session, now: datetime) -> Sequence[Notice]:
+    """Published series that are not cancelled and have not ended (the partial indexes on ends_at)."""
+    return session.scalars(
+        live_candidates_query(now).where(Notice.recurrence != "", Notice.publish_at.is_not(None)).order_by(Notice.id)
+    ).all()
 
 
 def last_change_at_or_before(session: Session, now: datetime) -> datetime | None:
@@ -344,6 +430,7 @@ def last_change_at_or_before(session: Session, now: datetime) -> datetime | None
             select(func.max(Notice.ends_at)).where(live, Notice.ends_at <= now, Notice.ends_at.is_not(None))
         ),
     ]
+    candidates += [series.last_boundary(notice, now) for notice in live_series(session, now)]
     return max((instant for instant in candidates if instant is not None), default=None)
 
 

@@ -66,7 +66,7 @@ KNOWN_KEYS = {item.name for item in fields(NoticeFields)} - {
     "translations",
     "recurrence_zone",
     "occurrence_changes",
-} | {"draft"}
+} | {"draft", "skip"}
 # The fields that say when a notice happens: a change to any of them is a new schedule
 # (announced as rescheduled, held for approval where approval applies).
 SCHEDULE_FIELDS = (*TIME_FIELDS, "recurrence", "occurrence_minutes", "occurrence_changes")
@@ -93,13 +93,23 @@ def parse_new_notice(raw: Mapping[str, Any], *, settings: Settings, now: datetim
     if values.get("recurrence") and values.get("ends_at") is not None:
         raise InvalidField("ends_at", _SERIES_ENDS_BY_RULE)
     notice = _settle_series(NoticeFields(**values), settings)
+    skipped = raw.get("skip")
+    if not _blank(skipped) and skipped not in ([], ()):
+        # Imported here: notice.series builds on this module.
+        from notices.notice import series
+
+        items = skipped.split(",") if isinstance(skipped, str) else skipped
+        if not isinstance(items, list | tuple):
+            raise InvalidField("skip", "must be a list of dates (2026-12-08) or occurrence ids")
+        notice = series.skip(notice, items, zone=settings.timezone)
     check_consistent(notice)
     return notice
 
 
 def parse_changes(raw: Mapping[str, Any], *, current: NoticeFields, settings: Settings, now: datetime) -> NoticeFields:
     """Apply a partial update to `current`; only keys present in `raw` change."""
-    _refuse_unknown_keys(raw, allowed=KNOWN_KEYS - {"draft"})
+    # Skipped dates of an existing series are cancelled occurrences: their own operation.
+    _refuse_unknown_keys(raw, allowed=KNOWN_KEYS - {"draft", "skip"})
     title = raw.get("title")
     if isinstance(title, Mapping) and settings.language in title and _blank(title[settings.language]):
         raise InvalidField(f"title.{settings.language}", "cannot be empty (the default language's title)")
@@ -146,7 +156,13 @@ def _settle_series(notice: NoticeFields, settings: Settings) -> NoticeFields:
     except recurrence.RuleError as error:
         field_name = "occurrence_minutes" if "duration" in str(error) or "overlap" in str(error) else "recurrence"
         raise InvalidField(field_name, str(error)) from None
-    return replace(series, ends_at=recurrence.series_end(series))
+    ends_at = recurrence.series_end(series)
+    if ends_at is not None:
+        try:
+            check_window(ends_at, earliest=settings.earliest, latest=settings.latest)
+        except TimeInputError as error:
+            raise InvalidField("recurrence", f"its last occurrence: {error}") from None
+    return replace(series, ends_at=ends_at)
 
 
 def check_consistent(notice: NoticeFields) -> None:
@@ -262,6 +278,13 @@ def parse_note(value: Any, name: str = "note") -> str:
     if not text:
         raise InvalidField(name, "is required")
     return text
+
+
+def parse_time(value: Any, name: str, *, settings: Settings, now: datetime) -> datetime:
+    """One time input (as the notice fields take them) in aware UTC; InvalidField naming `name`."""
+    if _blank(value):
+        raise InvalidField(name, "is required")
+    return _instant(value, name, settings=settings, now=now)
 
 
 def _instant(value: Any, name: str, *, settings: Settings, now: datetime) -> datetime:

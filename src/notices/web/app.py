@@ -33,6 +33,7 @@ from notices.web.console import attachments as admin_attachment_routes
 from notices.web.console import auth as console_auth
 from notices.web.console import integrations as admin_integration_routes
 from notices.web.console import notices as admin_routes
+from notices.web.console import occurrences as admin_occurrence_routes
 from notices.web.console import people as admin_people_routes
 from notices.web.console import templates as admin_template_routes
 from notices.web.feeds.cache import FeedCache
@@ -118,6 +119,7 @@ def create_app(
     api_routes.describe_site_choices(app, settings)
     app.include_router(console_auth.router)
     app.include_router(admin_routes.router)
+    app.include_router(admin_occurrence_routes.router)
     app.include_router(admin_people_routes.router)
     app.include_router(admin_approval_routes.router)
     app.include_router(admin_attachment_routes.router)

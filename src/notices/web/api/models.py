@@ -9,10 +9,12 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt
 
 from notices.core.config import SEVERITIES
-from notices.notice.validation import TEXT_LIMITS
+from notices.notice.recurrence import MAX_OCCURRENCE_MINUTES
+from notices.notice.series import MAX_SKIPPED
+from notices.notice.validation import RULE_LIMIT, TEXT_LIMITS
 from notices.web.api.approval_models import ApprovalOut
 
 EXAMPLE_NOTICE: dict[str, Any] = {
@@ -36,6 +38,17 @@ GEOMETRY_HELP = (
     "Where, as GeoJSON (RFC 7946, [longitude, latitude] in WGS 84): a FeatureCollection whose features have "
     "properties.role closure, diversion, area or place, or a bare Point, LineString, MultiLineString, Polygon "
     "or MultiPolygon (lines become the closure, polygons an area). Without it the locations' shapes apply."
+)
+RECURRENCE_HELP = (
+    "Makes the notice a series: an RFC 5545 RRULE value such as FREQ=WEEKLY;BYDAY=TU;COUNT=10 "
+    "(FREQ DAILY, WEEKLY, MONTHLY or YEARLY; INTERVAL, COUNT or UNTIL, BYDAY, BYMONTHDAY, BYMONTH, BYSETPOS, "
+    "WKST), followed in the site's wall time from starts_at, which must be its first occurrence. A series "
+    "has no ends_at (it ends with its rule); give occurrence_minutes."
+)
+OCCURRENCE_MINUTES_HELP = "How long each occurrence of a series lasts, in minutes (1 to 44640)"
+SKIP_HELP = (
+    "Occurrences of the new series that will not happen: local dates (2026-12-08) or occurrence ids "
+    "(20261208T060000Z); they are cancelled from the start, without an announcement"
 )
 TIME_HELP = "ISO 8601 with an offset, or wall time in the site zone (2026-11-14T16:00), or 'now' / '+2h'"
 NOTE_LIMIT = 2_000
@@ -144,6 +157,13 @@ class NoticeCreate(BaseModel):
     )
     expected_end: ExpectedEndIn = ""
     geometry: dict[str, Any] | None = Field(default=None, description=GEOMETRY_HELP)
+    recurrence: str | None = Field(default=None, max_length=RULE_LIMIT, description=RECURRENCE_HELP)
+    occurrence_minutes: StrictInt | None = Field(
+        default=None, ge=1, le=MAX_OCCURRENCE_MINUTES, description=OCCURRENCE_MINUTES_HELP
+    )
+    skip: list[Annotated[str, Field(max_length=TIME_LIMIT)]] = Field(
+        default_factory=list, max_length=MAX_SKIPPED, description=SKIP_HELP
+    )
     draft: StrictBool = Field(default=False, description="true: save without publishing (JSON true or false only)")
 
 
@@ -191,12 +211,52 @@ class NoticeUpdate(BaseModel):
     geometry: dict[str, Any] | None = Field(
         default=None, description=f"null: no shapes of its own (the locations' apply). {GEOMETRY_HELP}"
     )
+    recurrence: str | None = Field(
+        default=None,
+        max_length=RULE_LIMIT,
+        description=f'null or "": a single notice again (its first occurrence, unless ends_at is given). '
+        f"{RECURRENCE_HELP}",
+    )
+    occurrence_minutes: StrictInt = _change(ge=1, le=MAX_OCCURRENCE_MINUTES, description=OCCURRENCE_MINUTES_HELP)
 
 
 class NoticeCancel(BaseModel):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"reason": "works postponed to spring"}]})
 
     reason: str = Field(min_length=1, max_length=NOTE_LIMIT, description="Shown to readers")
+
+
+class OccurrenceCancel(BaseModel):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"reason": "market day moved"}]})
+
+    reason: str = Field(min_length=1, max_length=NOTE_LIMIT, description="Shown to readers")
+
+
+class OccurrenceMove(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{"starts_at": "2026-12-09T07:00", "ends_at": "2026-12-09T09:00", "note": "moved a day"}]
+        },
+    )
+
+    starts_at: str = Field(min_length=1, max_length=TIME_LIMIT, description=f"Its new start. {TIME_HELP}")
+    ends_at: str | None = Field(
+        default=None, max_length=TIME_LIMIT, description=f"Its new end; default: it keeps its length. {TIME_HELP}"
+    )
+    note: str = Field(min_length=1, max_length=NOTE_LIMIT, description="What changed and why; shown to readers")
+
+
+class OccurrenceOut(BaseModel):
+    """One occurrence of a series; times in the site zone."""
+
+    id: str = Field(description="The occurrence's original start in UTC (20261201T060000Z): stable, used in URLs")
+    starts_at: str | None
+    ends_at: str | None
+    original_start: str | None = Field(description="Where the rule puts it (differs when it was moved)")
+    cancelled: bool
+    reason: str = Field(description="Why it is cancelled (empty otherwise)")
+    moved: bool
 
 
 class NoticeTexts(BaseModel):
@@ -237,6 +297,17 @@ class NoticeOut(BaseModel):
     )
     language: str = Field(description="The language of the text fields above (their fallback aside)")
     languages: dict[str, NoticeTexts] = Field(description="Every configured language's own text, by language code")
+    recurrence: str | None = Field(default=None, description="A series' rule (RRULE value); null for a single notice")
+    occurrence_minutes: int | None = Field(default=None, description="A series: how long each occurrence lasts")
+    next_occurrence: OccurrenceOut | None = Field(
+        default=None, description="A series: the occurrence under way, else the next one; null after the last"
+    )
+    upcoming_occurrences: list[OccurrenceOut] = Field(
+        default_factory=list, description="A series: the occurrence under way and the next ones (at most 10)"
+    )
+    exceptions: list[OccurrenceOut] = Field(
+        default_factory=list, description="A series: its cancelled and moved occurrences"
+    )
 
 
 class NoticeList(BaseModel):

@@ -17,16 +17,17 @@ from sqlalchemy.orm import Session
 
 from notices.core import config, cursors
 from notices.core.config import SEVERITIES
+from notices.core.context import AppContext
 from notices.core.errors import InvalidField
 from notices.core.models import Notice, NoticeTemplate, User
 from notices.hooks import enqueue as hook_queue
 from notices.mail import staff, subscriptions
-from notices.notice import approval, history, lifecycle, store, templates_store
+from notices.notice import approval, history, lifecycle, series, store, templates_store
 from notices.notice.languages import TEXT_FIELDS
 from notices.notice.lifecycle import Status
 from notices.notice.presenters import notice_data
 from notices.notice.times import TimeInputError, parse_instant
-from notices.notice.validation import parse_changes, parse_new_notice
+from notices.notice.validation import NoticeFields, parse_changes, parse_new_notice, parse_time
 from notices.people.roles import Actor
 from notices.web.api.errors import ApiError
 from notices.web.api.models import (
@@ -37,6 +38,8 @@ from notices.web.api.models import (
     NoticeList,
     NoticeOut,
     NoticeUpdate,
+    OccurrenceCancel,
+    OccurrenceMove,
     SubscriberCounts,
     site_choices,
 )
@@ -479,6 +482,111 @@ def cancel_notice(
         store.cancel_notice(session, notice, reason=reason, now=now, author=_actor(user))
         hook_queue.enqueue_new_events(session, settings=settings, now=now)
         return _out(response, notice, settings=settings, now=now)
+
+
+# Occurrences of a series ------------------------------------------------------------------------
+
+
+def _change_occurrence(
+    response: Response,
+    notice: Notice,
+    fields: NoticeFields,
+    *,
+    note: str,
+    user: User,
+    ctx: AppContext,
+    session: Session,
+    now: datetime,
+) -> tuple[dict, approval.Notification | None]:
+    """Apply one occurrence's change like any schedule change (held for approval where it applies)."""
+    settings = ctx.settings
+    waiting = approval.update(
+        session, notice, fields, note=note, minor=False, actor=Actor.of(user, "api"), settings=settings, now=now
+    )
+    hook_queue.enqueue_new_events(session, settings=settings, now=now)
+    data = _out(response, notice, settings=settings, now=now)
+    if waiting is not None:
+        response.status_code = 202
+        data["approval"] = approval.describe(session, notice, now)
+    return data, waiting
+
+
+OCCURRENCE_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {"headers": ETAG_HEADER},
+    202: {"description": "Held for approval: the notice is unchanged until approved", "model": NoticeOut},
+    401: ERRORS[401],
+    403: ERRORS[403],
+    404: ERRORS[404],
+    409: ERRORS[409],
+    412: ERRORS[412],
+}
+
+
+@router.post(
+    "/notices/{uid}/occurrences/{occurrence_id}/cancel",
+    response_model=NoticeOut,
+    summary="Cancel one occurrence of a series",
+    responses=OCCURRENCE_RESPONSES,
+)
+def cancel_occurrence(
+    response: Response,
+    uid: str,
+    occurrence_id: str,
+    body: OccurrenceCancel,
+    user: ApiManager,
+    ctx: Ctx,
+    session: WriteSession,
+    now: Now,
+    if_match: IfMatch = None,
+) -> dict:
+    """The series goes on without this occurrence; its readers and subscribers are told once.
+    `occurrence_id` is the occurrence's original start in UTC, as `upcoming_occurrences` lists it."""
+    reason = _required_text(body.reason, "reason")
+    with session.begin():
+        notice = _find(session, uid, for_update=True)
+        _check_if_match(if_match, notice)
+        fields = series.cancel_occurrence(store.fields_of(notice), occurrence_id, reason=reason, now=now)
+        data, waiting = _change_occurrence(
+            response, notice, fields, note=reason, user=user, ctx=ctx, session=session, now=now
+        )
+    staff.notify(ctx, waiting, now=now)
+    return data
+
+
+@router.patch(
+    "/notices/{uid}/occurrences/{occurrence_id}",
+    response_model=NoticeOut,
+    summary="Move one occurrence of a series",
+    responses=OCCURRENCE_RESPONSES,
+)
+def move_occurrence(
+    response: Response,
+    uid: str,
+    occurrence_id: str,
+    body: OccurrenceMove,
+    user: ApiManager,
+    ctx: Ctx,
+    session: WriteSession,
+    settings: Settings,
+    now: Now,
+    if_match: IfMatch = None,
+) -> dict:
+    """This occurrence happens at another time (the others stay where the rule puts them);
+    without `ends_at` it keeps its length. Told once, as rescheduled."""
+    note = _required_text(body.note, "note")
+    starts_at = parse_time(body.starts_at, "starts_at", settings=settings, now=now)
+    ends_at = None if body.ends_at is None else parse_time(body.ends_at, "ends_at", settings=settings, now=now)
+    with session.begin():
+        notice = _find(session, uid, for_update=True)
+        _check_if_match(if_match, notice)
+        fields = series.move_occurrence(
+            store.fields_of(notice), occurrence_id, starts_at=starts_at, ends_at=ends_at, now=now
+        )
+        data, waiting = _change_occurrence(
+            response, notice, fields, note=note, user=user, ctx=ctx, session=session, now=now
+        )
+    staff.notify(ctx, waiting, now=now)
+    return data
 
 
 @router.get(

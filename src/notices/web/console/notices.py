@@ -39,6 +39,7 @@ from notices.web.deps import (
     Settings,
     Templates,
     WriteSession,
+    app_context,
 )
 from notices.web.html import page
 
@@ -182,6 +183,12 @@ def ended_notices(
 
 
 def _form_page(request: Request, status_code: int = 200, **context) -> HTMLResponse:
+    notice = context.get("notice")
+    if notice is not None and recurrence.is_recurring(notice):
+        # Imported here: the occurrences' console module builds on this one.
+        from notices.web.console.occurrences import coming
+
+        context.setdefault("occurrences", coming(notice, app_context(request).clock.now()))
     return page(request, "admin/notice_form.html", status_code, **context)
 
 
