@@ -170,7 +170,7 @@ def test_import_is_all_or_nothing(ctx, run, tmp_path):
 
 
 def test_demo_loads_once(ctx, run):
-    assert "loaded 6 demo notices, 3 demo templates and 4 demo subscribers" in run("demo", "--if-empty").output
+    assert "loaded 7 demo notices, 3 demo templates and 4 demo subscribers" in run("demo", "--if-empty").output
     assert "not loaded" in run("demo", "--if-empty").output
     statuses = {item["title"]: item["status"] for item in json.loads(run("notice", "list", "--all", "--json").output)}
     assert statuses["Plesmanlaan closed between Sylviusweg and Einsteinweg"] == "active"

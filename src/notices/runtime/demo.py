@@ -89,6 +89,8 @@ def demo_notices(settings: Settings, now: datetime) -> list[dict[str, Any]]:
         return {language: text for language, text in by_language.items() if language in settings.languages}
 
     plesmanlaan_start = datetime(2025, 11, 14, 16, 0, tzinfo=zone)
+    # Tuesday: 1 in Python's count from Monday = 0; the first Tuesday after today.
+    next_tuesday = today + timedelta(days=(1 - today.weekday()) % 7 or 7)
     return [
         {
             "title": texts(
@@ -177,6 +179,25 @@ def demo_notices(settings: Settings, now: datetime) -> list[dict[str, Any]]:
             "publish_at": local(today + timedelta(days=1), 9),
             "starts_at": local(today + timedelta(days=10), 7),
             "ends_at": local(today + timedelta(days=14), 17),
+        },
+        {
+            # A series: the weekly market closes car park P3 every Tuesday morning, ten times.
+            "title": texts(en="Weekly market: car park P3 closed", nl="Weekmarkt: parkeerterrein P3 dicht"),
+            "summary": texts(
+                en="The market is set up on P3; park on P1 or P2.",
+                nl="De markt staat op P3; parkeer op P1 of P2.",
+            ),
+            "body": texts(
+                en="Stalls are built from 06:00 and cleared by 14:00.",
+                nl="De kramen staan er vanaf 06:00 en zijn om 14:00 weer weg.",
+            ),
+            "category": "event",
+            "severity": "minor",
+            "locations": ["de-limes"],
+            "publish_at": local(today - timedelta(days=1), 9),
+            "starts_at": local(next_tuesday, 6),
+            "recurrence": "FREQ=WEEKLY;BYDAY=TU;COUNT=10",
+            "occurrence_minutes": 8 * 60,
         },
         {
             "title": "Sylviusweg resurfacing",
