@@ -67,6 +67,10 @@ UNPUBLISHED = {Status.DRAFT, Status.SCHEDULED}
 # The uid is a UUID; checking its shape first keeps odd bytes (NUL) away from the database.
 UID_SHAPE = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.IGNORECASE)
 
+# Free-text query parameters say in the schema what RefuseNul enforces before any handler: no NUL
+# (a 400 naming the parameter), so clients and fuzzers know a NUL is not a valid value.
+NO_NUL = r"^[^\x00]*$"
+
 router = APIRouter(prefix="/api/v1", tags=["api"], responses={400: ERRORS[400], 422: ERRORS[422]})
 # Reads are public; a token (optional) also shows drafts and scheduled notices.
 OPTIONAL_TOKEN: dict[str, Any] = {"security": [{}]}
@@ -191,17 +195,23 @@ def list_notices(
         Query(
             description="Only notices not yet ended at this time: ISO 8601 with an offset, or site time",
             examples=["2026-11-01T00:00+01:00"],
+            pattern=NO_NUL,
         ),
     ] = None,
     until: Annotated[
         str | None,
-        Query(description="Only notices that start before this time (ISO 8601, as `since`)"),
+        Query(description="Only notices that start before this time (ISO 8601, as `since`)", pattern=NO_NUL),
     ] = None,
     limit: Annotated[
         int, Query(ge=1, le=history.MAX_LIMIT, description="Notices per page (the `next` link gives the rest)")
     ] = history.DEFAULT_LIMIT,
     cursor: Annotated[
-        str | None, Query(description="Where the page starts: from the `next` link of the page before", max_length=200)
+        str | None,
+        Query(
+            description="Where the page starts: from the `next` link of the page before",
+            max_length=200,
+            pattern=NO_NUL,
+        ),
     ] = None,
     lang: Lang = None,
 ) -> dict:
