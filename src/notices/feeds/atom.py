@@ -11,13 +11,14 @@ from collections.abc import Sequence
 from datetime import datetime
 from html import escape
 from types import SimpleNamespace
-from typing import Protocol, TypedDict
+from typing import NamedTuple, Protocol, TypedDict
 
 from feedgen.feed import FeedGenerator  # feedgen ships no type hints
 from lxml import etree
 
 from notices.core.config import Settings
 from notices.core.models import Notice, NoticeEvent
+from notices.feeds.fragments import Fragments, notice_key, view_of
 from notices.feeds.places import georss
 from notices.notice import recurrence, recurrence_wording
 from notices.notice.attachments.links import attachments_of
@@ -234,9 +235,14 @@ def build_feed(
     now: datetime,
     skipped: list[tuple[str, str]] | None = None,
     language: str | None = None,
+    fragments: Fragments | None = None,
 ) -> bytes:
     """Upcoming and active notices (already chosen and ordered), one entry per notice,
-    in `language` (default: the site's)."""
+    in `language` (default: the site's).
+
+    With `fragments`, entries rendered before (the same notice, version, language and title) are
+    reused and only the others are rendered; the bytes are the same either way.
+    """
     language = language if language in settings.languages else settings.language
     words = Words(language, settings)
     generator = _generator(
@@ -248,25 +254,82 @@ def build_feed(
         language=language,
     )
 
-    def entry(notice: Notice) -> _Entry:
-        view = renderable_notice(notice, settings, language)
-        return {
+    def keyed(notice: Notice) -> _Keyed:
+        # Cheap for a notice seen before: its view is kept, and the title is one phrase.
+        view = view_of(fragments, notice, settings, language)
+        title = entry_title(settings, view, now)
+        enclosures = enclosures_of(settings, notice)
+        files = tuple((file["url"], file["length"], file["type"]) for file in enclosures)
+        key = ("entry", fmt, *notice_key(notice), language, title, files)
+        return _Keyed(notice, view, title, enclosures, key)
+
+    def entry(item: _Keyed) -> tuple[_Keyed, _Entry]:
+        view = item.view
+        return item, {
             "view": view,
             "entry_id": f"urn:uuid:{view.uid}",
-            "title": entry_title(settings, view, now),
+            "title": item.title,
             "summary": summary_html(settings, view),
             "content": entry_html(settings, view),
             "published": view.publish_at or view.created_at,
             "updated": max(view.updated_at, view.publish_at or view.updated_at),
-            "place": georss(notice, settings),
-            "enclosures": enclosures_of(settings, notice),
+            "place": georss(item.notice, settings),
+            "enclosures": item.enclosures,
         }
 
+    shown = list(render_each(notices, keyed, describe=lambda notice: f"notice {notice.uid}", skipped=skipped))
+    pieces: dict[tuple[object, ...], bytes] = {}
+    if fragments is not None:
+        pieces = {item.key: piece for item in shown if (piece := fragments.get(item.key)) is not None}
+    # The entries not kept go into one document, rendered and serialised as a whole would be, and
+    # are cut out of it: the head and tail come from the same document.
+    rendered: list[_Keyed] = []
     enclosures: dict[str, list[Enclosure]] = {}
-    for values in render_each(notices, entry, describe=lambda notice: f"notice {notice.uid}", skipped=skipped):
+    missing = [item for item in shown if item.key not in pieces]
+    described = lambda item: f"notice {item.notice.uid}"  # noqa: E731
+    for item, values in render_each(missing, entry, describe=described, skipped=skipped):
         _add_entry(generator, settings, fmt=fmt, **values)
         enclosures[values["entry_id"]] = values["enclosures"]
-    return _serialise(generator, fmt, enclosures)
+        rendered.append(item)
+    head, entries, tail = split_feed(_serialise(generator, fmt, enclosures), fmt)
+    for item, piece in zip(rendered, entries, strict=True):
+        pieces[item.key] = fragments.put(item.key, piece, len(piece)) if fragments else piece
+    return b"".join([head, *(pieces[item.key] for item in shown if item.key in pieces), tail])
+
+
+class _Keyed(NamedTuple):
+    """A notice on its way into a feed: what its entry is kept under, and what renders it."""
+
+    notice: Notice
+    view: RenderableNotice
+    title: str
+    enclosures: list[Enclosure]
+    key: tuple[object, ...]
+
+
+# Where each entry of a serialised feed begins (pretty-printed: one element per line, entries
+# last in their parent) and what closes the document. Text is escaped, so these bytes cannot
+# occur inside an entry.
+_ENTRY_STARTS = {"atom": b"  <entry>\n", "rss": b"    <item>\n"}
+_TAILS = {"atom": b"</feed>\n", "rss": b"  </channel>\n</rss>\n"}
+
+
+def split_feed(document: bytes, fmt: str) -> tuple[bytes, list[bytes], bytes]:
+    """A serialised feed as (head, [entry, ...], tail); joined again they are the document."""
+    start, tail = _ENTRY_STARTS[fmt], _TAILS[fmt]
+    if not document.endswith(tail):
+        raise ValueError(f"a {fmt} document that does not end with {tail!r}")
+    body = document[: -len(tail)]
+    marker = b"\n" + start
+    cuts = []
+    at = body.find(marker)
+    while at >= 0:
+        cuts.append(at + 1)
+        at = body.find(marker, at + 1)
+    if not cuts:
+        return body, [], tail
+    bounds = [*cuts, len(body)]
+    return body[: cuts[0]], [body[begin:end] for begin, end in zip(bounds, bounds[1:], strict=False)], tail
 
 
 class PastNotice(NoticeLike, Placed, Protocol):

@@ -20,6 +20,7 @@ from notices.core.models import Notice, NoticeEvent
 from notices.core.states import EventKind
 from notices.feeds import cap, closures, geojson, series
 from notices.feeds.atom import EPOCH, build_event_feed, build_feed
+from notices.feeds.fragments import Fragments
 from notices.feeds.ical import (
     build_calendar,
     horizon_moved_at,
@@ -65,9 +66,14 @@ class RenderedFeed:
     skipped: tuple[tuple[str, str], ...] = ()
 
 
-def render_feed(ctx: AppContext, path: str, filters: Filters, query: str, now: datetime) -> RenderedFeed:
+def render_feed(
+    ctx: AppContext, path: str, filters: Filters, query: str, now: datetime, fragments: Fragments | None = None
+) -> RenderedFeed:
+    """The feed at `path` as of `now`. With `fragments` (kept by the caller between renders), the
+    entries of notices rendered before are reused (feeds.fragments); the bytes are the same."""
     what, fmt = FEED_PATHS[path]
     settings = ctx.settings
+    fragments = fragments.for_settings(settings) if fragments is not None else None
     language = filters.language or settings.language
     self_url = settings.absolute_url(path) + (f"?{query}" if query else "")
     skipped: list[tuple[str, str]] = []
@@ -95,6 +101,7 @@ def render_feed(ctx: AppContext, path: str, filters: Filters, query: str, now: d
                 now=now,
                 skipped=skipped,
                 language=language,
+                fragments=fragments,
             )
             valid_until = next_boundary
         elif what == "events":
@@ -106,7 +113,9 @@ def render_feed(ctx: AppContext, path: str, filters: Filters, query: str, now: d
             valid_until = _earliest(next_boundary, now + WINDOW_REFRESH if events else None)
         elif what == "geojson":
             notices = shown
-            body = geojson.build_geojson(notices, settings=settings, now=now, skipped=skipped, language=language)
+            body = geojson.build_geojson(
+                notices, settings=settings, now=now, skipped=skipped, language=language, fragments=fragments
+            )
             valid_until = next_boundary
         elif what == "cap":
             notices = shown
@@ -124,7 +133,9 @@ def render_feed(ctx: AppContext, path: str, filters: Filters, query: str, now: d
                 last_change = max(last_change, horizon_moved_at(now, settings.timezone))
         else:
             notices = store.calendar_notices(session, now, filters, history=HISTORY)
-            body = build_calendar(notices, settings=settings, now=now, skipped=skipped, language=language)
+            body = build_calendar(
+                notices, settings=settings, now=now, skipped=skipped, language=language, fragments=fragments
+            )
             valid_until = _earliest(next_boundary, *_calendar_changes(notices, now, settings.timezone))
             if any(is_rolling(notice) for notice in notices):
                 # The rolling horizon moved at midnight: the bytes changed, so must Last-Modified.

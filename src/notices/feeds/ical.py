@@ -12,22 +12,24 @@ midnight in the site zone, and with it the calendar's bytes.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, time, timedelta
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
-from icalendar import Calendar, Event, vRecur, vText
+from icalendar import Calendar, Event, Timezone, vRecur, vText
 
 from notices.core.config import Settings
 from notices.core.models import Notice
 from notices.feeds.atom import entry_html
+from notices.feeds.fragments import Fragments, notice_key, view_of
 from notices.feeds.places import geo_point
 from notices.notice import recurrence, recurrence_wording
 from notices.notice.lifecycle import Timed
 from notices.notice.markup import (
     RenderableNotice,
     render_each,
-    renderable_notice,
     safe_output_text,
 )
 from notices.notice.wording import Words
@@ -114,9 +116,14 @@ def build_calendar(
     now: datetime,
     skipped: list[tuple[str, str]] | None = None,
     language: str | None = None,
+    fragments: Fragments | None = None,
 ) -> bytes:
     """The calendar as of `now` (which only sets the rolling horizon): the same bytes for the same data and day.
-    The notice text in `language` (default: the site's), each text property with its LANGUAGE."""
+    The notice text in `language` (default: the site's), each text property with its LANGUAGE.
+
+    With `fragments`, a notice's events rendered before (same version, language and, for an
+    open-ended one, horizon) are reused; the bytes are the same either way.
+    """
     zone = settings.timezone
     language = language if language in settings.languages else settings.language
     words = Words(language, settings)
@@ -128,71 +135,104 @@ def build_calendar(
     calendar.add("method", "PUBLISH")
     calendar.add("x-wr-calname", safe_output_text(f"{settings.site_name}: notices"))
     calendar.add("x-wr-timezone", zone.key)
-    zoned: list[datetime] = []
 
-    def vevent(notice: Notice) -> tuple[list[Event], list[datetime]]:
-        view = renderable_notice(notice, settings, language)
+    def vevents(notice: Notice) -> _CalendarPiece:
+        view = view_of(fragments, notice, settings, language)
+        key = ("ics", *notice_key(notice), language, horizon if is_rolling(view) else None)
+        found: _CalendarPiece | None = fragments.get(key) if fragments is not None else None
+        if found is None:
+            events, instants = _vevents(notice, view, settings=settings, words=words, horizon=horizon)
+            found = _CalendarPiece(b"".join(event.to_ical() for event in events), tuple(instants), _tzids(events))
+            if fragments is not None:
+                fragments.put(key, found, len(found.ical))
+        return found
 
-        def spoken(field: str) -> dict[str, str]:
-            # RFC 5545 3.2.10: the language of the property's text, the default's where it fell back.
-            return {"LANGUAGE": settings.language if field in view.fallback_fields else view.language}
-
-        event = Event()
-        event.add("uid", f"{view.uid}@notices")
-        event.add("sequence", view.version)
-        # With METHOD:PUBLISH, DTSTAMP is when this calendar object was made
-        # (RFC 5545, 3.8.7.2). The time of rendering would change the bytes,
-        # and so the ETag, on every request for unchanged data; the notice's
-        # creation never changes, and SEQUENCE and LAST-MODIFIED carry its updates.
-        event.add("dtstamp", view.created_at.astimezone(UTC))
-        event.add("last-modified", view.updated_at.astimezone(UTC))
-        event.add("created", view.created_at.astimezone(UTC))
-        event.add("summary", _summary(view, words), parameters=spoken("title"))
-        span = _series_span(view) if recurrence.is_recurring(view) else _span(view, zone, horizon)
-        start, end = span
-        event.add("dtstart", start)
-        event.add("dtend", end)
-        event.add("description", _description(view, words), parameters=spoken("body"))
-        # An X- property is of unknown type to icalendar: say it is TEXT, so it is escaped as one.
-        event.add(
-            "x-alt-desc",
-            vText(f"<html><body>{entry_html(settings, view)}</body></html>"),
-            parameters={"FMTTYPE": "text/html"},
-        )
-        event.add("url", view.url)
-        if view.where:
-            event.add(
-                "location",
-                ", ".join([*view.places, view.location_detail] if view.location_detail else view.places),
-                parameters=spoken("location_detail"),
-            )
-        if (point := geo_point(notice, settings)) is not None:
-            event.add("geo", point)
-        event.add("categories", [view.category_label])
-        event.add("status", "CANCELLED" if view.cancelled_at is not None else "CONFIRMED")
-        # Closures should not block people's calendars as busy time.
-        event.add("transp", "TRANSPARENT")
-        event.add("x-microsoft-cdo-busystatus", "FREE")
-        instants = [instant for instant in (start, end) if isinstance(instant, datetime) and instant.tzinfo is zone]
-        if not recurrence.is_recurring(view):
-            return [event], instants
-        exceptions = _series(view, event, horizon)
-        return [event, *exceptions], instants + [
-            exception.decoded(name) for exception in exceptions for name in ("dtstart", "dtend")
-        ]
-
-    for events, instants in render_each(
-        notices, vevent, describe=lambda notice: f"notice {notice.uid}", skipped=skipped
-    ):
-        for event in events:
-            calendar.add_component(event)
-        zoned += instants
+    pieces = list(render_each(notices, vevents, describe=lambda notice: f"notice {notice.uid}", skipped=skipped))
+    zoned = [instant for piece in pieces for instant in piece.instants]
     if zoned:
+        # A VTIMEZONE for each zone the events name (sorted: the same bytes in every process), covering
+        # every date they use in the site zone (icalendar's add_missing_timezones, which takes them as
+        # components, in the same place: before the events).
         first = min(zoned).date() - ONE_DAY
         last = max(zoned).date() + timedelta(days=366)
-        calendar.add_missing_timezones(first_date=first, last_date=last)
-    ical: bytes = calendar.to_ical()
-    return ical
+        for tzid in sorted(set().union(*(piece.tzids for piece in pieces))):
+            with contextlib.suppress(ValueError):  # a zone icalendar does not know is left out, as it would
+                calendar.add_component(Timezone.from_tzid(tzid, first_date=first, last_date=last))
+    head: bytes = calendar.to_ical()
+    end = b"END:VCALENDAR\r\n"
+    return b"".join([head[: -len(end)], *(piece.ical for piece in pieces), end])
+
+
+class _CalendarPiece(NamedTuple):
+    """A notice's VEVENTs as bytes, with what the calendar needs of them: the instants written in the
+    site zone (the span its VTIMEZONE must cover) and the zones they name."""
+
+    ical: bytes
+    instants: tuple[datetime, ...]
+    tzids: frozenset[str]
+
+
+def _tzids(events: list[Event]) -> frozenset[str]:
+    """The TZIDs the events name (as Calendar.get_used_tzids finds them), less UTC, which needs none."""
+    named = (
+        getattr(value, "params", {}).get("TZID") for event in events for _, value in event.property_items(sorted=False)
+    )
+    return frozenset(tzid for tzid in named if tzid) - {"UTC"}
+
+
+def _vevents(
+    notice: Notice, view: RenderableNotice, *, settings: Settings, words: Words, horizon: date
+) -> tuple[list[Event], list[datetime]]:
+    """The notice's VEVENT (and a series' overrides), and their instants written in the site zone."""
+    zone = settings.timezone
+
+    def spoken(field: str) -> dict[str, str]:
+        # RFC 5545 3.2.10: the language of the property's text, the default's where it fell back.
+        return {"LANGUAGE": settings.language if field in view.fallback_fields else view.language}
+
+    event = Event()
+    event.add("uid", f"{view.uid}@notices")
+    event.add("sequence", view.version)
+    # With METHOD:PUBLISH, DTSTAMP is when this calendar object was made
+    # (RFC 5545, 3.8.7.2). The time of rendering would change the bytes,
+    # and so the ETag, on every request for unchanged data; the notice's
+    # creation never changes, and SEQUENCE and LAST-MODIFIED carry its updates.
+    event.add("dtstamp", view.created_at.astimezone(UTC))
+    event.add("last-modified", view.updated_at.astimezone(UTC))
+    event.add("created", view.created_at.astimezone(UTC))
+    event.add("summary", _summary(view, words), parameters=spoken("title"))
+    span = _series_span(view) if recurrence.is_recurring(view) else _span(view, zone, horizon)
+    start, end = span
+    event.add("dtstart", start)
+    event.add("dtend", end)
+    event.add("description", _description(view, words), parameters=spoken("body"))
+    # An X- property is of unknown type to icalendar: say it is TEXT, so it is escaped as one.
+    event.add(
+        "x-alt-desc",
+        vText(f"<html><body>{entry_html(settings, view)}</body></html>"),
+        parameters={"FMTTYPE": "text/html"},
+    )
+    event.add("url", view.url)
+    if view.where:
+        event.add(
+            "location",
+            ", ".join([*view.places, view.location_detail] if view.location_detail else view.places),
+            parameters=spoken("location_detail"),
+        )
+    if (point := geo_point(notice, settings)) is not None:
+        event.add("geo", point)
+    event.add("categories", [view.category_label])
+    event.add("status", "CANCELLED" if view.cancelled_at is not None else "CONFIRMED")
+    # Closures should not block people's calendars as busy time.
+    event.add("transp", "TRANSPARENT")
+    event.add("x-microsoft-cdo-busystatus", "FREE")
+    instants = [instant for instant in (start, end) if isinstance(instant, datetime) and instant.tzinfo is zone]
+    if not recurrence.is_recurring(view):
+        return [event], instants
+    exceptions = _series(view, event, horizon)
+    return [event, *exceptions], instants + [
+        exception.decoded(name) for exception in exceptions for name in ("dtstart", "dtend")
+    ]
 
 
 # Series -----------------------------------------------------------------------------------------

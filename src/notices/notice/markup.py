@@ -4,6 +4,7 @@ and the renderable view of a notice that every feed and calendar renders from.""
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
@@ -119,7 +120,7 @@ def markdown_to_html(text: str, *, base_url: str) -> str:
     (RFC 3986, with the base URL as the site's folder). A link whose target
     the sanitiser refused (javascript:, data:) becomes its text.
     """
-    html = markdown.markdown(safe_output_text(text), extensions=["extra", "sane_lists"], output_format="html")
+    html = _converter().reset().convert(safe_output_text(text))
     html = nh3.clean(
         html,
         tags=_ALLOWED_TAGS,
@@ -132,6 +133,19 @@ def markdown_to_html(text: str, *, base_url: str) -> str:
     # the characters themselves: filter again.
     html = safe_output_text(html)
     return _unlink_dead_anchors(html) if "<a" in html else html
+
+
+_converters = threading.local()
+
+
+def _converter() -> markdown.Markdown:
+    """This thread's Markdown converter. Building one loads every extension through the package
+    entry points, which cost more than converting a notice; an instance is reused after reset(),
+    one per thread because a converter keeps state while it converts."""
+    converter: markdown.Markdown | None = getattr(_converters, "markdown", None)
+    if converter is None:
+        converter = _converters.markdown = markdown.Markdown(extensions=["extra", "sane_lists"], output_format="html")
+    return converter
 
 
 def _parse_fragment(html: str) -> lxml.html.HtmlElement:

@@ -26,6 +26,7 @@ import anyio
 
 from notices.core.context import AppContext
 from notices.feeds.catalog import RenderedFeed, render_feed
+from notices.feeds.fragments import Fragments
 from notices.notice.lifecycle import Filters
 from notices.runtime import jobs
 from notices.web import outage
@@ -108,6 +109,9 @@ class FeedCache:
         self.renders = 0
         self.hits = 0
         self._outage_seen_at = float("-inf")
+        # Rendered entries, shared by every feed of this process: after a write only the changed
+        # notices' entries are rendered again.
+        self.fragments = Fragments()
 
     async def data_version(self) -> int:
         if self._version is not None and time.monotonic() - self._version_read_at < self.version_check_seconds:
@@ -151,7 +155,7 @@ class FeedCache:
                 self.hits += 1
                 return entry
             now = self.ctx.clock.now()
-            rendered = await anyio.to_thread.run_sync(render_feed, self.ctx, path, filters, query, now)
+            rendered = await anyio.to_thread.run_sync(render_feed, self.ctx, path, filters, query, now, self.fragments)
             # Tagged with the version read *before* rendering: a write during
             # the render makes this entry stale at the next check, never lost.
             entry = make_entry(rendered, version, max_age=self.ctx.settings.feed_max_age)

@@ -1,0 +1,132 @@
+"""Benchmark: rendering feeds whole, and again after one notice changed (incremental rendering).
+
+Run by hand (not part of the test suite):
+
+    .venv/bin/python bench/render.py [--visible 1000] [--ended 100000] [--skip-million]
+    NOTICES_BENCH_DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/bench .venv/bin/python bench/render.py
+
+Builds a fresh SQLite database (or NOTICES_BENCH_DATABASE_URL) with `--visible` visible notices
+and `--ended` ended ones (the notices of bench/feeds.py), then prints for each feed format:
+- the cold render: nothing kept from an earlier render (target <= 300 ms for 1,000 entries);
+- the render after one notice changed, with the entries kept by the renders before (what a web
+  process does after a write; target <= 50 ms for 1,000 entries);
+then loads history up to 1,000,000 ended notices and times the render after a change again: it
+must not grow with history. Each figure is the median of `--repeats` runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from feeds import insert, notice_rows  # noqa: E402  (bench/feeds.py: the same notices)
+from notices.core import db as database  # noqa: E402
+from notices.core.clock import FixedClock  # noqa: E402
+from notices.core.config import load_settings  # noqa: E402
+from notices.core.context import AppContext  # noqa: E402
+from notices.core.db import Database  # noqa: E402
+from notices.core.models import Base  # noqa: E402
+from notices.feeds.catalog import render_feed  # noqa: E402
+from notices.feeds.fragments import Fragments  # noqa: E402
+from notices.notice import store  # noqa: E402
+from notices.notice.lifecycle import Filters  # noqa: E402
+from notices.notice.validation import parse_changes  # noqa: E402
+
+FEEDS = ("/feeds/notices.atom", "/feeds/notices.rss", "/calendar/notices.ics", "/feeds/notices.geojson")
+
+
+def timed(action, *args) -> float:
+    started = time.perf_counter()
+    action(*args)
+    return time.perf_counter() - started
+
+
+_changes = iter(range(sys.maxsize))
+
+
+def change_one(ctx: AppContext) -> None:
+    """One write, as a manager's edit: a notice's summary, through the store (version bumped)."""
+    now, index = ctx.clock.now(), next(_changes)
+    with ctx.db.writing() as session, session.begin():
+        notice = store.list_notices(session, now)[index % 50]
+        changed = parse_changes(
+            {"summary": f"Change {index}: one lane closed."},
+            current=store.fields_of(notice),
+            settings=ctx.settings,
+            now=now,
+        )
+        store.update_notice(session, notice, changed, note="bench", now=now, author="bench")
+
+
+def measure(ctx: AppContext, repeats: int) -> dict[str, tuple[float, float]]:
+    """Per feed: (median cold render, median render after one change), in seconds."""
+    now = ctx.clock.now()
+    results = {}
+    for path in FEEDS:
+        cold = [timed(render_feed, ctx, path, Filters(), "", now, Fragments()) for _ in range(repeats)]
+        fragments = Fragments()
+        render_feed(ctx, path, Filters(), "", now, fragments)
+        after_change = []
+        for _ in range(repeats):
+            change_one(ctx)
+            after_change.append(timed(render_feed, ctx, path, Filters(), "", now, fragments))
+        results[path] = (statistics.median(cold), statistics.median(after_change))
+    return results
+
+
+def report(results: dict[str, tuple[float, float]], visible: int) -> None:
+    print(f"{'feed':26}{'cold':>10}{'after 1 change':>16}{'ratio':>8}")
+    for path, (cold, after) in results.items():
+        print(f"{path:26}{cold * 1000:8.0f} ms{after * 1000:13.1f} ms{after / cold:8.3f}")
+    print(f"targets for {visible:,} entries: cold <= 300 ms, after one change <= 50 ms")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--visible", type=int, default=1_000, help="visible notices (entries in the feed)")
+    parser.add_argument("--ended", type=int, default=100_000, help="ended notices in history")
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--skip-million", action="store_true", help="skip loading 1,000,000 ended notices")
+    args = parser.parse_args()
+
+    workdir = Path(tempfile.mkdtemp(prefix="notices-bench-"))
+    url = os.environ.get("NOTICES_BENCH_DATABASE_URL", f"sqlite:///{workdir}/bench.db")
+    settings = load_settings({**os.environ, "NOTICES_DATABASE_URL": url})
+    now = datetime.now(UTC).replace(microsecond=0)
+    db = Database.from_url(url)
+    with db.engine.begin() as connection:
+        Base.metadata.drop_all(connection)
+        connection.exec_driver_sql("DROP TABLE IF EXISTS alembic_version")
+    database.upgrade(db.engine)
+    ctx = AppContext(settings=settings, db=db, clock=FixedClock(now))
+    print(f"database: {url.split('@')[-1]}")
+    try:
+        insert(db, lambda size, done: notice_rows(size, now=now, ended=False, start_index=done), args.visible)
+        insert(db, lambda size, done: notice_rows(size, now=now, ended=True, start_index=10_000_000 + done), args.ended)
+        print(f"\n{args.visible:,} visible notices, {args.ended:,} ended:")
+        first = measure(ctx, args.repeats)
+        report(first, args.visible)
+        if not args.skip_million and args.ended < 1_000_000:
+            more = 1_000_000 - args.ended
+            insert(db, lambda size, done: notice_rows(size, now=now, ended=True, start_index=20_000_000 + done), more)
+            print(f"\n{args.visible:,} visible notices, 1,000,000 ended:")
+            second = measure(ctx, args.repeats)
+            report(second, args.visible)
+            ratio = second[FEEDS[0]][1] / first[FEEDS[0]][1]
+            print(f"Atom after one change, 1,000,000 / {args.ended:,} ended: {ratio:.2f} (target: about 1)")
+    finally:
+        db.dispose()
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,108 @@
+"""Rendered pieces of feeds, kept between renders: a write or a boundary re-renders only what changed.
+
+A feed is a head, its entries and a tail. An entry's bytes depend only on the notice as it is at
+one version, the reader's language and the few things `now` changes in it (the phrase in its
+title, a calendar's horizon, a map feature's status). Each renderer caches an entry under exactly
+those and puts the feed together from its pieces, which gives the same bytes as rendering the
+whole document at once (tests/feeds/test_incremental_render.py compares them on random data).
+
+A notice is known by (uid, version, updated_at): every change to a notice row bumps its version
+and its updated_at (notice.store), so a changed notice can never be found under its old key.
+The renderable views (the Markdown body rendered once) are kept here too, under the same key.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Hashable
+from typing import Any, TypeVar
+
+from notices.core.config import Settings
+from notices.notice.markup import NoticeLike, RenderableNotice, renderable_notice
+
+T = TypeVar("T")
+
+# Enough for a few thousand entries in each format and language; the least recently used go first.
+DEFAULT_MAX_BYTES = 64 * 1024 * 1024
+# What a renderable view is counted as besides its text (the rendered body it keeps).
+_VIEW_OVERHEAD = 2048
+
+
+class Fragments:
+    """Per-process store of rendered entries and renderable views, bounded by size, thread-safe
+    (feeds render in worker threads, several at once).
+
+    Tied to one Settings: labels, the site's URL and name are in every piece, so other settings
+    (a reloaded configuration, a test's variation) start from empty.
+    """
+
+    def __init__(self, *, max_bytes: int = DEFAULT_MAX_BYTES) -> None:
+        self.max_bytes = max_bytes
+        self._pieces: OrderedDict[Hashable, tuple[Any, int]] = OrderedDict()
+        self._size = 0
+        self._lock = threading.Lock()
+        self._settings: Settings | None = None
+        self.hits = 0
+        self.misses = 0
+
+    def for_settings(self, settings: Settings) -> Fragments:
+        with self._lock:
+            if settings is not self._settings:
+                self._pieces.clear()
+                self._size = 0
+                self._settings = settings
+        return self
+
+    def get(self, key: Hashable) -> Any | None:
+        with self._lock:
+            found = self._pieces.get(key)
+            if found is None:
+                self.misses += 1
+                return None
+            self._pieces.move_to_end(key)
+            self.hits += 1
+            return found[0]
+
+    def put(self, key: Hashable, value: T, size: int) -> T:
+        with self._lock:
+            old = self._pieces.pop(key, None)
+            if old is not None:
+                self._size -= old[1]
+            self._pieces[key] = (value, size)
+            self._size += size
+            while self._size > self.max_bytes and len(self._pieces) > 1:
+                _, (_, freed) = self._pieces.popitem(last=False)
+                self._size -= freed
+        return value
+
+    def clear(self) -> None:
+        with self._lock:
+            self._pieces.clear()
+            self._size = 0
+
+    def __len__(self) -> int:
+        return len(self._pieces)
+
+    def view(self, notice: NoticeLike, settings: Settings, language: str) -> RenderableNotice:
+        """renderable_notice(), kept: its body is rendered from Markdown once per version."""
+        key = ("view", *notice_key(notice), language)
+        found: RenderableNotice | None = self.get(key)
+        if found is None:
+            found = renderable_notice(notice, settings, language)
+            self.put(key, found, _VIEW_OVERHEAD + 2 * len(found.body))
+        return found
+
+
+def notice_key(notice: NoticeLike) -> tuple[str, int, object]:
+    """What tells one state of a notice from every other: any change bumps version and updated_at."""
+    return (str(notice.uid), notice.version, notice.updated_at)
+
+
+def view_of(
+    fragments: Fragments | None, notice: NoticeLike, settings: Settings, language: str | None
+) -> RenderableNotice:
+    """The renderable view, from `fragments` when there are some."""
+    if fragments is None or language is None:
+        return renderable_notice(notice, settings, language)
+    return fragments.view(notice, settings, language)
