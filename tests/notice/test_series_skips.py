@@ -4,6 +4,7 @@ an edited skip list reinstates only the dates its editor removed."""
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
@@ -86,3 +87,11 @@ def test_an_edited_skip_list_names_its_field(tuesdays):
     every = ["2026-12-01", "2026-12-08", "2026-12-15", "2026-12-22", "2026-12-29"]
     with pytest.raises(InvalidField, match="never happen"):
         series.edit_skipped(tuesdays, listed=every, shown=[], zone=ZONE, field="repeat_skip")
+
+
+def test_a_cancellation_the_new_rule_has_no_occurrence_for_is_dropped(tuesdays):
+    fields = series.cancel_occurrence(tuesdays, FOURTH, reason="Fair on the square", now=NOW)
+    shorter = dataclasses.replace(fields, recurrence="FREQ=WEEKLY;BYDAY=TU;COUNT=3")
+    saved = series.edit_skipped(shorter, listed=[], shown=[], zone=ZONE, field="repeat_skip")
+    assert saved.occurrence_changes == {}
+    assert saved.ends_at == datetime(2026, 12, 15, 9, tzinfo=ZONE).astimezone(UTC)

@@ -148,13 +148,13 @@ def edit_skipped(
             del changes[key]
     fields = _settled(fields, changes) if changes != fields.occurrence_changes else fields
     listed_ids = {occurrence.id for occurrence in _listed(fields, listed, zone=zone, field=field)}
-    removed = []
+    removed: list[str] = []
     for item in shown:
         try:
-            removed.extend(o for o in _listed(fields, [item], zone=zone, field=field) if o.id not in listed_ids)
+            removed.extend(o.id for o in _listed(fields, [item], zone=zone, field=field) if o.id not in listed_ids)
         except InvalidField:
             continue
-    fields = reinstate(fields, [occurrence.id for occurrence in removed], zone=zone, field=field)
+    fields = reinstate(fields, removed, zone=zone, field=field)
     return skip(fields, sorted(listed_ids), zone=zone, field=field) if listed_ids else fields
 
 
