@@ -1,7 +1,8 @@
 """CAP 1.2: every document valid against the OASIS schema, parsed back with cap-tools (xsdata)."""
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import feedparser
 import pytest
@@ -15,6 +16,7 @@ from notices.notice.validation import parse_changes
 from tests.factories import add_notice
 from tests.feeds.geo_samples import CLOSURE, CLOSURE_WITH_DIVERSION, WORKS_AREA
 
+ZONE = ZoneInfo("Europe/Amsterdam")
 SCHEMA = etree.XMLSchema(etree.parse(str(Path(__file__).parent / "schemas" / "CAP-v1.2.xsd")))
 
 
@@ -143,3 +145,47 @@ def test_the_atom_index_links_every_current_message(ctx, client, query):
     for href in links:
         alert, _, _ = read_cap(client, href.rsplit("/", 1)[1].removesuffix(".xml"))
         assert any(entry.id == alert.identifier for entry in feed.entries)
+
+
+def test_a_series_message_follows_its_occurrences_with_a_new_identifier_at_each_boundary(ctx, client, clock):
+    # Tuesdays 07:00–09:00 local from 1 December 2026 (the clock: Saturday 28 November 10:00 local).
+    notice = add_notice(
+        ctx,
+        starts_at="2026-12-01T07:00",
+        ends_at=None,
+        recurrence="FREQ=WEEKLY;BYDAY=TU;COUNT=3",
+        occurrence_minutes=120,
+    )
+    first, _, first_response = read_cap(client, notice.uid)
+    assert first.msg_type is MsgType.ALERT
+    assert (str(first.infos[0].onset), str(first.infos[0].expires)) == (
+        "2026-12-01T07:00:00+01:00",
+        "2026-12-01T09:00:00+01:00",
+    )
+    assert first.infos[0].urgency.value == "Future"
+    # The first occurrence is under way: an Update saying so, sent at its start.
+    clock.set(datetime(2026, 12, 1, 7, 30, tzinfo=ZONE).astimezone(UTC))
+    under_way, _, under_way_response = read_cap(client, notice.uid)
+    assert under_way.msg_type is MsgType.UPDATE and under_way.identifier != first.identifier
+    assert str(under_way.sent) == "2026-12-01T07:00:00+01:00"
+    assert under_way.references == f"{first.sender},{first.identifier},{first.sent}"
+    assert (under_way.infos[0].urgency.value, under_way.infos[0].certainty.value) == ("Immediate", "Observed")
+    assert under_way_response.headers["etag"] != first_response.headers["etag"]
+    # Over: the next Tuesday is the onset; the message supersedes the one before.
+    clock.set(datetime(2026, 12, 2, 12, tzinfo=ZONE).astimezone(UTC))
+    over, _, over_response = read_cap(client, notice.uid)
+    assert (str(over.infos[0].onset), str(over.infos[0].expires)) == (
+        "2026-12-08T07:00:00+01:00",
+        "2026-12-08T09:00:00+01:00",
+    )
+    assert over.infos[0].urgency.value == "Future"
+    assert over.references.split() == [
+        f"{first.sender},{first.identifier},{first.sent}",
+        f"{under_way.sender},{under_way.identifier},{under_way.sent}",
+    ]
+    # The same boundary is the same message: a day later, still the same bytes, and a 304.
+    clock.set(datetime(2026, 12, 3, 12, tzinfo=ZONE).astimezone(UTC))
+    again = client.get(f"/cap/{notice.uid}.xml")
+    assert again.content == over_response.content
+    cached = client.get(f"/cap/{notice.uid}.xml", headers={"if-none-match": over_response.headers["etag"]})
+    assert cached.status_code == 304

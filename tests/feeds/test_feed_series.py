@@ -148,7 +148,7 @@ def test_geojson_closures_and_cap_use_the_current_or_next_occurrence(ctx, client
     assert info.findtext(f"{CAP}onset") == "2026-12-01T07:00:00+01:00"
     assert info.findtext(f"{CAP}expires") == "2026-12-01T09:00:00+01:00"
     assert "every first Tuesday" in info.findtext(f"{CAP}description")
-    # After the first occurrence the feeds move on to the next (the CAP message is the one sent).
+    # After the first occurrence the feeds move on to the next (CAP too, as a new message: see test_cap).
     clock.set(local(2026, 12, 2))
     (feature, *_) = json.loads(client.get("/feeds/notices.geojson").content)["features"]
     assert feature["properties"]["starts"] == "2027-01-05T07:00:00+01:00"

@@ -8,7 +8,7 @@ import json
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
-from notices.notice import approval, series
+from notices.notice import approval, series, series_changes
 from notices.notice import store as notice_store
 from notices.people.roles import Actor
 from notices.runtime import jobs
@@ -82,3 +82,45 @@ def test_occurrence_events_carry_the_occurrence(hook_ctx, clock, receiver, other
     (message,) = [text for text in chat if text.startswith('{"text": "Cancelled')]
     # The occurrence's own times and reason, not the series'.
     assert "Fair on the square" in message and "Tue 8 Dec 2026 07:00 – Tue 8 Dec 2026 09:00" in message
+
+
+def test_an_occurrence_cancelled_while_under_way_is_told_ended_at_the_cancellation(hook_ctx, clock, receiver):
+    ctx = hook_ctx
+    add_endpoint(ctx, receiver.url)
+    published = local(2026, 12, 1)
+    clock.set(published)
+    notice = add_notice(
+        ctx,
+        now=published,
+        starts_at=local(2026, 12, 1, 7),
+        ends_at=None,
+        recurrence="FREQ=WEEKLY;BYDAY=TU;COUNT=3",
+        occurrence_minutes=120,
+    )
+    run(ctx, published)
+    run(ctx, local(2026, 12, 1, 7))
+    cancelled_at = local(2026, 12, 1, 8)
+    with ctx.db.writing() as session, session.begin():
+        found = notice_store.get_notice(session, notice.uid, for_update=True)
+        series_changes.cancel_occurrence(
+            session,
+            found,
+            "20261201T060000Z",
+            reason="Storm",
+            actor=Actor(label="t"),
+            settings=ctx.settings,
+            now=cancelled_at,
+        )
+    for instant in (cancelled_at, local(2026, 12, 1, 9)):
+        run(ctx, instant)
+    # Sent side by side ([hooks] concurrency): a receiver orders by each event's timestamp.
+    bodies = {json.loads(request.body)["type"]: json.loads(request.body) for request in receiver.received}
+    assert sorted(bodies) == ["notice.cancelled", "notice.ended", "notice.published", "notice.started"]
+    assert {body["data"]["occurrence"]["id"] for kind, body in bodies.items() if kind != "notice.published"} == {
+        "20261201T060000Z"
+    }
+    assert bodies["notice.started"]["timestamp"].startswith("2026-12-01T06:00:00")
+    # It ended when it was cancelled (08:00 local), not at its planned end; and it is told once.
+    assert bodies["notice.ended"]["timestamp"].startswith("2026-12-01T07:00:00")
+    assert bodies["notice.cancelled"]["timestamp"] == bodies["notice.ended"]["timestamp"]
+    assert len(receiver.received) == 4

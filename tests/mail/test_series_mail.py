@@ -78,8 +78,8 @@ def test_one_alert_for_the_series_and_a_reminder_before_each_occurrence(mail_ctx
     assert subjects(smtp) == ["New"] + ["Reminder"] * 4
     reminders = smtp.handler.messages[1:]
     # Each reminder names its own occurrence, 07:00–09:00 local on both sides of 25 October.
-    assert "Tue 13 Oct 2026 07:00 – Tue 13 Oct 2026 09:00" in text_of(reminders[0])
-    assert "Tue 27 Oct 2026 07:00 – Tue 27 Oct 2026 09:00" in text_of(reminders[2])
+    assert "Tue 13 Oct 2026 07:00–09:00" in text_of(reminders[0])
+    assert "Tue 27 Oct 2026 07:00–09:00" in text_of(reminders[2])
 
 
 def test_a_cancelled_occurrence_is_alerted_once_and_not_reminded_of(mail_ctx, smtp):
@@ -98,7 +98,7 @@ def test_a_cancelled_occurrence_is_alerted_once_and_not_reminded_of(mail_ctx, sm
     run_jobs(mail_ctx, now)
     assert subjects(smtp) == ["New", "Cancelled"]
     cancelled = smtp.handler.messages[1]
-    assert "Only this occurrence is cancelled: Tue 20 Oct 2026 07:00 – Tue 20 Oct 2026 09:00" in text_of(cancelled)
+    assert "Only this occurrence is cancelled: Tue 20 Oct 2026 07:00–09:00" in text_of(cancelled)
     assert "Fair on the square" in text_of(cancelled)
     smtp.handler.messages.clear()
     for start in STARTS:
@@ -123,9 +123,7 @@ def test_a_moved_occurrence_is_alerted_once_with_its_new_time(mail_ctx, smtp):
     )
     run_jobs(mail_ctx, now)
     assert subjects(smtp) == ["New", "Rescheduled"]
-    assert "Only this occurrence has moved, to Wed 28 Oct 2026 10:00 – Wed 28 Oct 2026 11:00" in text_of(
-        smtp.handler.messages[1]
-    )
+    assert "Only this occurrence has moved, to Wed 28 Oct 2026 10:00–11:00" in text_of(smtp.handler.messages[1])
     smtp.handler.messages.clear()
     run_jobs(mail_ctx, local(2026, 10, 27, 10))
     assert subjects(smtp) == ["Reminder"]
@@ -172,6 +170,51 @@ def test_a_digest_lists_the_dates_of_the_period(mail_ctx, smtp):
     (digest,) = smtp.handler.messages
     text = text_of(digest)
     assert "DATES OF RECURRING NOTICES" in text
-    assert "Tue 13 Oct 2026 07:00 – Tue 13 Oct 2026 09:00" in text
-    assert "Tue 20 Oct 2026 07:00 – Tue 20 Oct 2026 09:00 (cancelled: Fair on the square)" in text
+    assert "Tue 13 Oct 2026 07:00–09:00" in text
+    assert "Tue 20 Oct 2026 07:00–09:00 (cancelled: Fair on the square)" in text
     assert "27 Oct" not in text  # beyond the week ahead
+
+
+def html_of(message) -> str:
+    return message.get_body(("html",)).get_content()
+
+
+def test_an_occurrence_alert_names_its_date_once_in_both_parts_and_languages(mail_ctx, smtp):
+    add_subscriber(mail_ctx, "en@example.org")
+    add_subscriber(mail_ctx, "nl@example.org", language="nl")
+    notice = weekly(mail_ctx)
+    run_jobs(mail_ctx, PUBLISHED)
+    now = PUBLISHED + timedelta(days=1)
+    change(
+        mail_ctx,
+        notice.uid,
+        now,
+        lambda fields: series.cancel_occurrence(fields, IDS[1], reason="Fair on the square", now=now),
+        "Fair on the square",
+    )
+    run_jobs(mail_ctx, now)
+    (english,) = [m for m in smtp.handler.to("en@example.org") if m["Subject"].startswith("Cancelled")]
+    (dutch,) = [m for m in smtp.handler.to("nl@example.org") if m["Subject"].startswith("Geannuleerd")]
+    for message in (english, dutch):
+        assert "2026 07:00–09:00" in text_of(message) and "2026 07:00–09:00" in html_of(message)
+        assert "20 Oct 2026 09:00" not in text_of(message) and "20 okt 2026 09:00" not in text_of(message)
+    assert "Only this occurrence is cancelled: Tue 20 Oct 2026 07:00–09:00" in text_of(english)
+    assert "di 20 okt 2026 07:00–09:00" in text_of(dutch)
+
+
+def test_a_digest_names_the_occurrence_that_starts_soon_not_the_whole_series(mail_ctx, smtp):
+    add_subscriber(mail_ctx, "en@example.org", frequency="daily")
+    add_subscriber(mail_ctx, "nl@example.org", frequency="daily", language="nl")
+    weekly(mail_ctx)
+    # The daily digest of Monday 12 October: the series was published a week before; its first
+    # occurrence, Tuesday 07:00–09:00, starts within the week ahead.
+    digest_time = local(2026, 10, 12, 7, 30)
+    assert jobs.enqueue_digests(mail_ctx, now=digest_time, frequency="daily")["enqueued"] == 2
+    jobs.send_pending(mail_ctx, now=digest_time)
+    (english,) = smtp.handler.to("en@example.org")
+    (dutch,) = smtp.handler.to("nl@example.org")
+    for part in (text_of(english), html_of(english)):
+        assert "Next occurrence: Tue 13 Oct 2026 07:00–09:00" in part
+        assert "3 Nov 2026 09:00" not in part  # the series' last end is not when it starts
+    for part in (text_of(dutch), html_of(dutch)):
+        assert "Volgende keer: di 13 okt 2026 07:00–09:00" in part

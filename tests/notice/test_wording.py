@@ -53,3 +53,24 @@ def test_the_phrases_of_an_open_ended_notice(english):
 
 def test_instants_beyond_what_a_zone_shift_can_hold_are_shown_at_the_limit(english):
     assert english.time(datetime(9999, 12, 31, 23, 59, tzinfo=UTC)).endswith("9999 01:00")
+
+
+def occurrence(starts_at: datetime, ends_at: datetime) -> SimpleNamespace:
+    return SimpleNamespace(starts_at=starts_at, ends_at=ends_at)
+
+
+def test_an_occurrence_within_one_day_names_its_date_once(english, settings):
+    tuesday = occurrence(datetime(2026, 12, 8, 6, tzinfo=UTC), datetime(2026, 12, 8, 8, tzinfo=UTC))
+    assert english.occurrence(tuesday) == "Tue 8 Dec 2026 07:00–09:00"
+    assert Words("nl", settings).occurrence(tuesday) == "di 8 dec 2026 07:00–09:00"
+
+
+def test_an_overnight_occurrence_names_both_dates(english, settings):
+    night = occurrence(datetime(2026, 12, 7, 21, tzinfo=UTC), datetime(2026, 12, 8, 5, tzinfo=UTC))
+    assert english.occurrence(night) == "Mon 7 Dec 2026 22:00 – Tue 8 Dec 2026 06:00"
+    assert Words("nl", settings).occurrence(night) == "ma 7 dec 2026 22:00 – di 8 dec 2026 06:00"
+
+
+def test_an_occurrence_ending_in_the_autumn_fold_carries_the_offset(english):
+    fold = occurrence(datetime(2026, 10, 24, 23, 30, tzinfo=UTC), datetime(2026, 10, 25, 1, 30, tzinfo=UTC))
+    assert english.occurrence(fold) == "Sun 25 Oct 2026 01:30–02:30 (+01:00)"

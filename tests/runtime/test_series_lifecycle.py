@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from notices.core.models import NoticeEvent
 from notices.core.states import Phase
-from notices.notice import approval, series, store
+from notices.notice import approval, series, series_changes, store
 from notices.people.roles import Actor
 from notices.runtime import jobs
 from tests.factories import add_notice, reload
@@ -220,3 +220,45 @@ def test_the_feed_cache_sees_occurrence_boundaries_without_a_write(ctx):
         assert store.last_change_at_or_before(session, between) == SPRING[1] + timedelta(hours=2)
         assert store.last_change_at_or_before(session, SPRING[2] + timedelta(minutes=5)) == SPRING[2]
         assert store.next_boundary_after(session, between) == SPRING[2]
+
+
+def test_an_occurrence_cancelled_while_under_way_ends_at_the_cancellation(ctx):
+    published = SPRING[0] - timedelta(days=7)
+    notice = weekly(ctx, SPRING[0], now=published)
+    jobs.record_transitions(ctx, now=published)
+    jobs.record_transitions(ctx, now=SPRING[1])  # the second one has started
+    second = ids_of(SPRING)[1]
+    cancelled_at = SPRING[1] + timedelta(minutes=30)
+    with ctx.db.writing() as session, session.begin():
+        found = store.get_notice(session, notice.uid, for_update=True)
+        series_changes.cancel_occurrence(
+            session, found, second, reason="storm", actor=Actor(label="t"), settings=ctx.settings, now=cancelled_at
+        )
+    # It started, was cancelled and ended there and then: a consumer pairing starts with ends is told.
+    told = [(kind, instant) for kind, occurrence, instant in occurrence_events(ctx, notice.uid) if occurrence == second]
+    assert told == [("started", SPRING[1]), ("cancelled", cancelled_at), ("ended", cancelled_at)]
+    # The job adds nothing for it at its planned end, and goes on with the next ones.
+    assert jobs.record_transitions(ctx, now=SPRING[1] + timedelta(hours=2)) == NOTHING
+    assert jobs.record_transitions(ctx, now=SPRING[2]) == {"published": 0, "started": 1, "ended": 0}
+
+
+def test_an_occurrence_cancelled_before_the_job_told_its_start_is_told_started_then_ended(ctx):
+    published = SPRING[0] - timedelta(days=7)
+    notice = weekly(ctx, SPRING[0], now=published)
+    jobs.record_transitions(ctx, now=published)
+    cancelled_at = SPRING[0] + timedelta(minutes=10)  # the scheduler was down at 07:00
+    first = ids_of(SPRING)[0]
+    cancel_occurrence(ctx, notice.uid, first, cancelled_at, reason="storm")
+    told = [(kind, instant) for kind, occurrence, instant in occurrence_events(ctx, notice.uid) if occurrence == first]
+    assert told == [("started", SPRING[0]), ("cancelled", cancelled_at), ("ended", cancelled_at)]
+    assert jobs.record_transitions(ctx, now=SPRING[0] + timedelta(hours=2)) == NOTHING
+
+
+def test_an_occurrence_cancelled_before_it_starts_has_no_start_or_end(ctx):
+    published = SPRING[0] - timedelta(days=7)
+    notice = weekly(ctx, SPRING[0], now=published)
+    jobs.record_transitions(ctx, now=published)
+    first = ids_of(SPRING)[0]
+    cancel_occurrence(ctx, notice.uid, first, SPRING[0] - timedelta(minutes=1))
+    jobs.record_transitions(ctx, now=SPRING[0] + timedelta(hours=2))
+    assert [kind for kind, occurrence, _ in occurrence_events(ctx, notice.uid) if occurrence == first] == ["cancelled"]

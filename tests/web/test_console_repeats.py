@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 
 from notices.core.models import Notice
 from notices.notice import recurrence
-from tests.factories import add_notice, add_user, reload
+from tests.factories import add_notice, add_token, add_user, reload
 from tests.web.test_console import csrf_of, log_in
 
 ZONE = ZoneInfo("Europe/Amsterdam")
@@ -161,6 +161,7 @@ def test_editing_through_the_builder_changes_the_rule_and_reinstates_a_skipped_d
     )
     changed.pop("action")
     changed["version"] = value(edit, "version")
+    changed["repeat_skip_shown"] = value(edit, "repeat_skip_shown")  # the hidden field, as a browser sends it
     response = manager.post(f"/admin/notices/{notice.uid}", data=changed, follow_redirects=False)
     assert response.status_code == 303, alert(response)
     notice = reload(ctx, notice.uid)
@@ -247,3 +248,84 @@ def test_the_preview_says_the_rule_in_words_in_the_chosen_language(manager):
     assert dutch["repeats"] == "elke eerste dinsdag, 07:00–09:00, tot en met 30 juni 2027"
     error = manager.post("/admin/preview", data=first_tuesdays(token, repeat_count="x", repeat_end="count")).json()
     assert error["error"]["field"] == "repeat_count"
+
+
+def tuesdays_form(page, **extra) -> dict:
+    """The edit form of five Tuesdays 07:00–09:00 from 1 December as a browser posts it (hidden fields too)."""
+    data = base(
+        csrf_of(page),
+        repeat="weekly",
+        repeat_weekdays=["TU"],
+        repeat_end="count",
+        repeat_count="5",
+        occurrence_end="09:00",
+        repeat_skip=value(page, "repeat_skip"),
+        repeat_skip_shown=value(page, "repeat_skip_shown"),
+        version=value(page, "version"),
+        title=value(page, "title"),
+        note="market dates",
+    )
+    data.pop("action")
+    return data | extra
+
+
+def five_tuesdays(ctx):
+    return add_notice(
+        ctx,
+        starts_at=local(2026, 12, 1, 7),
+        ends_at=None,
+        recurrence="FREQ=WEEKLY;BYDAY=TU;COUNT=5",
+        occurrence_minutes=120,
+    )
+
+
+def cancel_through_the_api(ctx, client, uid: str, occurrence_id: str, reason: str) -> None:
+    token = add_token(ctx, "manager@example.org")
+    answer = client.post(
+        f"/api/v1/notices/{uid}/occurrences/{occurrence_id}/cancel",
+        json={"reason": reason},
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert answer.status_code == 200, answer.text
+
+
+def test_a_cancellation_made_through_the_api_meanwhile_survives_a_console_save(ctx, manager):
+    notice = five_tuesdays(ctx)
+    edit = manager.get(f"/admin/notices/{notice.uid}")  # opened before the API's cancellation
+    cancel_through_the_api(ctx, manager, notice.uid, "20261208T060000Z", "Fair on the square")
+    data = tuesdays_form(edit, repeat_skip="2026-12-22")
+    conflict = manager.post(f"/admin/notices/{notice.uid}", data=data, follow_redirects=False)
+    assert conflict.status_code == 409
+    # The manager has seen what changed meanwhile and saves their own change again.
+    again = data | {"version": value(conflict, "version"), "repeat_skip_shown": value(conflict, "repeat_skip_shown")}
+    saved = manager.post(f"/admin/notices/{notice.uid}", data=again, follow_redirects=False)
+    assert saved.status_code == 303, alert(saved)
+    assert reload(ctx, notice.uid).occurrence_changes == {
+        "20261208T060000Z": {"cancelled": True, "reason": "Fair on the square"},
+        "20261222T060000Z": {"cancelled": True, "reason": ""},
+    }
+    # Both dates are in the skip list now; the API's keeps its reason on the public page.
+    edit = manager.get(f"/admin/notices/{notice.uid}")
+    assert value(edit, "repeat_skip") == value(edit, "repeat_skip_shown") == "2026-12-08 2026-12-22"
+    assert "Fair on the square" in manager.get(f"/notices/{notice.uid}").text
+
+
+def test_removing_a_date_in_the_console_reinstates_that_occurrence_only(ctx, manager):
+    notice = five_tuesdays(ctx)
+    cancel_through_the_api(ctx, manager, notice.uid, "20261208T060000Z", "Fair on the square")
+    edit = manager.get(f"/admin/notices/{notice.uid}")
+    skipped = manager.post(
+        f"/admin/notices/{notice.uid}", data=tuesdays_form(edit, repeat_skip="2026-12-08 2026-12-22")
+    )
+    assert skipped.status_code == 200, alert(skipped)
+    edit = manager.get(f"/admin/notices/{notice.uid}")
+    removed = manager.post(f"/admin/notices/{notice.uid}", data=tuesdays_form(edit, repeat_skip="2026-12-08"))
+    assert removed.status_code == 200, alert(removed)
+    found = reload(ctx, notice.uid)
+    assert found.occurrence_changes == {"20261208T060000Z": {"cancelled": True, "reason": "Fair on the square"}}
+    # Each save was one change of one occurrence, told as such.
+    assert [(e.kind, e.occurrence) for e in found.events] == [
+        ("cancelled", "20261208T060000Z"),
+        ("cancelled", "20261222T060000Z"),
+        ("rescheduled", "20261222T060000Z"),
+    ]

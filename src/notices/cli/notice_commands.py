@@ -4,19 +4,24 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 
 import click
 import yaml
+from sqlalchemy.orm import Session
 
 from notices.cli.acting import acting, as_option
 from notices.cli.common import UserError, author, choice_of, echo_json, migrated_context
 from notices.cli.progress import progress
 from notices.core.config import LANGUAGES, Settings
+from notices.core.context import AppContext
 from notices.core.errors import InvalidField
+from notices.core.models import Notice
 from notices.hooks import enqueue as hook_queue
 from notices.mail import staff
-from notices.notice import approval, lifecycle, series, store, templates_store
+from notices.notice import approval, lifecycle, series_changes, store, templates_store
 from notices.notice.attachments import links
 from notices.notice.attachments import service as attachment_service
 from notices.notice.attachments.blobstore import open_store
@@ -25,6 +30,7 @@ from notices.notice.lifecycle import Status
 from notices.notice.presenters import notice_data
 from notices.notice.validation import parse_changes, parse_new_notice, parse_time
 from notices.notice.wording import Words
+from notices.people.roles import Actor
 
 LISTING = "yyyy-MM-dd HH:mm"  # `notice list`: sortable, one line per notice
 
@@ -413,28 +419,23 @@ def cancel(uid: str, reason: str, occurrence_id: str | None, as_email: str | Non
     ctx = migrated_context()
     if not reason.strip():
         raise UserError("--reason: give a reason for readers")
+    if occurrence_id is not None:
+        _change_occurrence(
+            ctx,
+            uid,
+            lambda session, found, actor, now: series_changes.cancel_occurrence(
+                session, found, occurrence_id, reason=reason, actor=actor, settings=ctx.settings, now=now
+            ),
+            waiting="the cancellation waits for approval; the occurrence stays on until then",
+            as_email=as_email,
+            as_json=as_json,
+        )
+        return
     now = ctx.clock.now()
-    waiting = None
     with ctx.db.writing() as session, session.begin():
         found = store.get_notice(session, uid, for_update=True)
-        if occurrence_id is None:
-            store.cancel_notice(session, found, reason=reason.strip(), now=now, author=acting(session, as_email).label)
-        else:
-            fields = series.cancel_occurrence(store.fields_of(found), occurrence_id, reason=reason, now=now)
-            waiting = approval.update(
-                session,
-                found,
-                fields,
-                note=reason.strip(),
-                minor=False,
-                actor=acting(session, as_email),
-                settings=ctx.settings,
-                now=now,
-            )
+        store.cancel_notice(session, found, reason=reason.strip(), now=now, author=acting(session, as_email).label)
         hook_queue.enqueue_new_events(session, settings=ctx.settings, now=now)
-    staff.notify(ctx, waiting, now=now)
-    if waiting is not None:
-        click.echo("the cancellation waits for approval; the occurrence stays on until then", err=True)
     _print_notice(found, ctx, as_json=as_json)
 
 
@@ -453,28 +454,51 @@ def move_occurrence(
     ctx = migrated_context()
     if not note.strip():
         raise UserError("--note: describe the change")
-    now = ctx.clock.now()
-    with ctx.db.writing() as session, session.begin():
-        found = store.get_notice(session, uid, for_update=True)
+
+    def move(session, found, actor, now):
         starts_at = parse_time(starts, "starts_at", settings=ctx.settings, now=now)
         ends_at = None if ends is None else parse_time(ends, "ends_at", settings=ctx.settings, now=now)
-        fields = series.move_occurrence(
-            store.fields_of(found), occurrence_id, starts_at=starts_at, ends_at=ends_at, now=now
-        )
-        waiting = approval.update(
+        return series_changes.move_occurrence(
             session,
             found,
-            fields,
-            note=note.strip(),
-            minor=False,
-            actor=acting(session, as_email),
+            occurrence_id,
+            starts_at=starts_at,
+            ends_at=ends_at,
+            note=note,
+            actor=actor,
             settings=ctx.settings,
             now=now,
         )
+
+    _change_occurrence(
+        ctx,
+        uid,
+        move,
+        waiting="the move waits for approval; the occurrence stays where it is until then",
+        as_email=as_email,
+        as_json=as_json,
+    )
+
+
+def _change_occurrence(
+    ctx: AppContext,
+    uid: str,
+    change: Callable[[Session, Notice, Actor, datetime], approval.Notification | None],
+    *,
+    waiting: str,
+    as_email: str | None,
+    as_json: bool,
+) -> None:
+    """Change one occurrence of the series `uid` (notice.series_changes), with its hook deliveries in
+    the same transaction; then tell the approvers if it is held, and print the notice."""
+    now = ctx.clock.now()
+    with ctx.db.writing() as session, session.begin():
+        found = store.get_notice(session, uid, for_update=True)
+        notification = change(session, found, acting(session, as_email), now)
         hook_queue.enqueue_new_events(session, settings=ctx.settings, now=now)
-    staff.notify(ctx, waiting, now=now)
-    if waiting is not None:
-        click.echo("the move waits for approval; the occurrence stays where it is until then", err=True)
+    staff.notify(ctx, notification, now=now)
+    if notification is not None:
+        click.echo(waiting, err=True)
     _print_notice(found, ctx, as_json=as_json)
 
 

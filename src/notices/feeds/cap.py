@@ -4,6 +4,13 @@ Each published version of a notice is one CAP message with its own stable identi
 one an Alert, later ones Updates that reference every earlier message, a cancellation a Cancel.
 What a message says depends only on its version (urgency and certainty are judged at the time it
 was sent), so the same identifier always carries the same content, as alerting hubs assume.
+
+A series says the onset and expiry of one occurrence (under way, else next), which changes at
+each occurrence's start and end while the version stays the same. So each such boundary after
+a version was published is a message of its own too: an Update, sent at the boundary, with an
+identifier derived from the version and the boundary, referencing the version's messages and
+the boundary message before it (which superseded the ones before; each of those expired with
+its occurrence anyway). A hub thus never keeps an occurrence that is over as the current one.
 """
 
 from __future__ import annotations
@@ -11,7 +18,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from lxml import etree
@@ -23,6 +30,7 @@ from notices.feeds import series
 from notices.feeds.atom import EPOCH
 from notices.feeds.cap_area import cap_shapes
 from notices.notice import recurrence, recurrence_wording
+from notices.notice import series as notice_series
 from notices.notice.geometry import features_of
 from notices.notice.markup import (
     RenderableNotice,
@@ -60,10 +68,17 @@ INSTRUCTIONS = (
 
 @dataclass(frozen=True)
 class Message:
-    """One published version of a notice, as a CAP message."""
+    """One published version of a notice, or an occurrence boundary of a series since, as a CAP message."""
 
     version: int
     sent: datetime
+    boundary: bool = False  # sent at an occurrence's start or end, not at a publication
+
+    def identifier(self, uid: str) -> str:
+        if not self.boundary:
+            return identifier(uid, self.version)
+        at = self.sent.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+        return f"urn:uuid:{uuid.uuid5(IDENTIFIER_NAMESPACE, f'{uid}/v{self.version}/{at}')}"
 
 
 def identifier(uid: str, version: int) -> str:
@@ -79,10 +94,13 @@ def cap_time(instant: datetime, settings: Settings) -> str:
     return renderable_instant(instant).astimezone(settings.timezone).isoformat(timespec="seconds")
 
 
-def messages(notice: Notice) -> list[Message]:
+def messages(notice: Notice, now: datetime | None = None) -> list[Message]:
     """The versions readers saw, oldest first: a version counts if it was published before the next one.
 
-    A draft edited five times before publication is one message, not six.
+    A draft edited five times before publication is one message, not six. With `now`, a series'
+    latest occurrence boundary since its current version was published is the last message, after
+    the boundary before it (if also since then): the ones in between are superseded by those.
+    Without `now`, the versions only.
     """
     revisions = sorted(notice.revisions, key=lambda revision: revision.version)
     found = []
@@ -96,16 +114,28 @@ def messages(notice: Notice) -> list[Message]:
             found.append(Message(revision.version, max(revision.changed_at, published)))
     if not found or found[-1].version != notice.version:  # rows from before revisions were kept
         found.append(Message(notice.version, max(notice.updated_at, notice.publish_at or notice.updated_at)))
+    if now is not None and recurrence.is_recurring(notice) and notice.cancelled_at is None:
+        found.extend(_boundary_messages(notice, found[-1], now))
     return found
 
 
-def build_alert(notice: Notice, *, settings: Settings) -> bytes:
-    """The CAP message of the notice's current version (the notice must have been published)."""
-    history = messages(notice)
+def _boundary_messages(notice: Notice, published: Message, now: datetime) -> list[Message]:
+    latest = notice_series.last_boundary(notice, now)
+    if latest is None or latest <= published.sent:
+        return []
+    before = notice_series.last_boundary(notice, latest - timedelta(microseconds=1))
+    at = [before] if before is not None and before > published.sent else []
+    return [Message(published.version, instant, boundary=True) for instant in [*at, latest]]
+
+
+def build_alert(notice: Notice, *, settings: Settings, now: datetime | None = None) -> bytes:
+    """The notice's current CAP message (the notice must have been published): its current
+    version's, or for a series with `now`, its latest occurrence boundary's since."""
+    history = messages(notice, now)
     current = history[-1]
     view = renderable_notice(notice, settings)
     alert = etree.Element(f"{{{CAP_NAMESPACE}}}alert", nsmap={None: CAP_NAMESPACE})
-    _add(alert, "identifier", identifier(view.uid, current.version))
+    _add(alert, "identifier", current.identifier(view.uid))
     _add(alert, "sender", sender(settings))
     _add(alert, "sent", cap_time(current.sent, settings))
     _add(alert, "status", "Actual")
@@ -119,9 +149,7 @@ def build_alert(notice: Notice, *, settings: Settings) -> bytes:
         _add(
             alert,
             "references",
-            " ".join(
-                f"{sender(settings)},{identifier(view.uid, m.version)},{cap_time(m.sent, settings)}" for m in earlier
-            ),
+            " ".join(f"{sender(settings)},{m.identifier(view.uid)},{cap_time(m.sent, settings)}" for m in earlier),
         )
     if not cancelled:
         features = features_of(notice, settings)["features"]
@@ -201,11 +229,13 @@ def build_cap_index(
     updated: datetime | None,
     skipped: list[tuple[str, str]] | None = None,
     language: str | None = None,
+    now: datetime | None = None,
 ) -> bytes:
     """An Atom feed (RFC 4287) with one entry per current CAP message, linking to the message itself.
 
     Written with lxml rather than feedgen: feedgen drops the `type` of entry links, and alerting
-    hubs find the CAP documents by `type="application/cap+xml"`.
+    hubs find the CAP documents by `type="application/cap+xml"`. With `now`, a series' entry is
+    its latest occurrence boundary's message, as /cap/<uid>.xml serves it.
     """
     language = language if language in settings.languages else settings.language
     feed = etree.Element(f"{{{ATOM_NAMESPACE}}}feed", nsmap={None: ATOM_NAMESPACE})
@@ -219,9 +249,9 @@ def build_cap_index(
     _atom(feed, "link", href=settings.absolute_url("/"), rel="alternate", type="text/html")
 
     def entry(notice: Notice) -> etree._Element:
-        view, current = renderable_notice(notice, settings, language), messages(notice)[-1]
+        view, current = renderable_notice(notice, settings, language), messages(notice, now)[-1]
         item = etree.Element(f"{{{ATOM_NAMESPACE}}}entry")
-        _atom(item, "id", identifier(view.uid, current.version))
+        _atom(item, "id", current.identifier(view.uid))
         _atom(item, "title", _headline(view.title))
         _atom(item, "updated", _atom_time(current.sent))
         _atom(item, "summary", view.summary or view.title)

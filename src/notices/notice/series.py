@@ -1,10 +1,11 @@
 """The lifecycle of a series: exceptions as operations, and the instants its occurrences pass.
 
-Cancelling or moving one occurrence, or skipping dates when a series is made, is a change of
-the notice's `occurrence_changes` (a new NoticeFields): the caller applies it like any other
-schedule change (approval.update → store.update_notice), so it bumps the version, keeps a
-revision, is audited and waits for approval where approval applies. store.update_notice tells
-such a change apart (occurrence_change) and records one event about that one occurrence.
+Cancelling or moving one occurrence, or skipping dates (when a series is made, or in the
+console's skip list), is a change of the notice's `occurrence_changes` (a new NoticeFields): the
+caller applies it like any other schedule change (notice.series_changes, or approval.update →
+store.update_notice), so it bumps the version, keeps a revision, is audited and waits for
+approval where approval applies. store.update_notice tells such a change apart
+(occurrence_change) and records one event about that one occurrence.
 
 Pure functions of fields and `now`: no database, no clock.
 """
@@ -13,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -23,8 +24,10 @@ from notices.notice import recurrence
 from notices.notice.recurrence import Occurrence, RuleError
 from notices.notice.validation import NoticeFields, parse_note
 
-# Dates to skip at creation: more than a year of daily occurrences is not a list a person types.
+# Dates to skip: more than a year of daily occurrences is not a list a person types.
 MAX_SKIPPED = 400
+# How far from its original date a moved occurrence is still found by that date.
+SKIP_REACH = timedelta(days=32)
 # How far back last_boundary looks for a passed occurrence before giving up (a yearly rule
 # with INTERVAL=366 is the sparsest there is).
 _LOOK_BACK = timedelta(days=366 * 366)
@@ -100,26 +103,59 @@ def move_occurrence(
     return moved
 
 
-def skip(fields: NoticeFields, items: Iterable[Any], *, zone: ZoneInfo) -> NoticeFields:
-    """A new series with these occurrences cancelled from the start: each item is an occurrence
-    id or a local date (YYYY-MM-DD, the occurrence that starts that day). Nobody has heard of the
-    series yet, so nothing is told about them."""
-    items = list(items)
-    if len(items) > MAX_SKIPPED:
-        raise InvalidField("skip", f"at most {MAX_SKIPPED} dates")
-    if not recurrence.is_recurring(fields):
-        raise InvalidField("skip", "only a series (recurrence) has occurrences to skip")
+def skip(fields: NoticeFields, items: Iterable[Any], *, zone: ZoneInfo, field: str = "skip") -> NoticeFields:
+    """The series with these occurrences cancelled: each item is an occurrence id or a local date
+    (YYYY-MM-DD, the occurrence the rule puts on that day, moved or not).
+
+    An occurrence already cancelled stays as it is, with its reason. Used when a series is made
+    (nobody has heard of it yet) and by the console's skip list; InvalidField names `field`.
+    """
     changes = _copied(fields.occurrence_changes)
-    for item in items:
-        text = str(item).strip() if isinstance(item, str | date) else None
-        if not text:
-            raise InvalidField("skip", f"{item!r} is not a date (2026-12-08) or an occurrence id (20261208T060000Z)")
-        occurrence = _on_day(fields, text, zone) if "-" in text else _by_id(fields, text)
-        changes[occurrence.id] = {"cancelled": True, "reason": ""}
+    for occurrence in _listed(fields, items, zone=zone, field=field):
+        if not occurrence.cancelled:
+            changes[occurrence.id] = {"cancelled": True, "reason": ""}
     settled = _settled(fields, changes)
     if recurrence.first_start(settled) is None:
-        raise InvalidField("skip", "skips every occurrence: the series would never happen")
+        raise InvalidField(field, "skips every occurrence: the series would never happen")
     return settled
+
+
+def reinstate(fields: NoticeFields, items: Iterable[Any], *, zone: ZoneInfo, field: str = "skip") -> NoticeFields:
+    """The series with these cancelled occurrences on again, where the rule puts them (items as
+    for `skip`; an occurrence that is not cancelled is left as it is)."""
+    changes = _copied(fields.occurrence_changes)
+    for occurrence in _listed(fields, items, zone=zone, field=field):
+        if occurrence.cancelled:
+            changes.pop(occurrence.id, None)
+    return _settled(fields, changes)
+
+
+def edit_skipped(
+    fields: NoticeFields, *, listed: Iterable[Any], shown: Iterable[Any], zone: ZoneInfo, field: str
+) -> NoticeFields:
+    """A skip list edited by hand (the console): the dates `listed` are cancelled, those that were
+    `shown` when the form was opened and are no longer listed are reinstated.
+
+    Only what the editor deliberately removed comes back: a cancellation made meanwhile (through
+    the API or the CLI, with its reason) was never shown, so it stays, and a date still listed
+    keeps the reason it was cancelled with. Cancellations the rule no longer has an occurrence
+    for (the rule or the start changed) are dropped. `shown` is the form's own hidden copy:
+    a date in it the series no longer has is passed over.
+    """
+    changes = _copied(fields.occurrence_changes)
+    for key, change in list(changes.items()):
+        if change.get("cancelled") and _occurrence_or_none(fields, key) is None:
+            del changes[key]
+    fields = _settled(fields, changes) if changes != fields.occurrence_changes else fields
+    listed_ids = {occurrence.id for occurrence in _listed(fields, listed, zone=zone, field=field)}
+    removed: list[str] = []
+    for item in shown:
+        try:
+            removed.extend(o.id for o in _listed(fields, [item], zone=zone, field=field) if o.id not in listed_ids)
+        except InvalidField:
+            continue
+    fields = reinstate(fields, removed, zone=zone, field=field)
+    return skip(fields, sorted(listed_ids), zone=zone, field=field) if listed_ids else fields
 
 
 def occurrence_change(before: NoticeFields, after: NoticeFields) -> tuple[str, EventKind] | None:
@@ -166,32 +202,57 @@ def last_boundary(notice: recurrence.Recurring, now: datetime) -> datetime | Non
         reach *= 4
 
 
-def _by_id(fields: NoticeFields, text: str) -> Occurrence:
-    try:
-        found = recurrence.find_occurrence(fields, text)
-    except RuleError as error:
-        raise InvalidField("skip", str(error)) from None
-    if found is None:
-        raise InvalidField("skip", f"the series has no occurrence {text!r}")
+def _listed(fields: NoticeFields, items: Iterable[Any], *, zone: ZoneInfo, field: str) -> list[Occurrence]:
+    """The occurrences these ids or local dates name; InvalidField(field) for one the series lacks."""
+    items = list(items)
+    if len(items) > MAX_SKIPPED:
+        raise InvalidField(field, f"at most {MAX_SKIPPED} dates")
+    if items and not recurrence.is_recurring(fields):
+        raise InvalidField(field, "only a series (recurrence) has occurrences to skip")
+    found = []
+    for item in items:
+        text = str(item).strip() if isinstance(item, str | date) else None
+        if not text:
+            raise InvalidField(field, f"{item!r} is not a date (2026-12-08) or an occurrence id (20261208T060000Z)")
+        found.append(_on_day(fields, text, zone, field) if "-" in text else _by_id(fields, text, field))
     return found
 
 
-def _on_day(fields: NoticeFields, text: str, zone: ZoneInfo) -> Occurrence:
+def _occurrence_or_none(fields: NoticeFields, key: str) -> Occurrence | None:
+    try:
+        return recurrence.find_occurrence(fields, key)
+    except RuleError:
+        return None
+
+
+def _by_id(fields: NoticeFields, text: str, field: str) -> Occurrence:
+    try:
+        found = recurrence.find_occurrence(fields, text)
+    except RuleError as error:
+        raise InvalidField(field, str(error)) from None
+    if found is None:
+        raise InvalidField(field, f"the series has no occurrence {text!r}")
+    return found
+
+
+def _on_day(fields: NoticeFields, text: str, zone: ZoneInfo, field: str) -> Occurrence:
+    """The occurrence the rule puts on this local day: found by its original date, so a moved
+    one is still found by the date it was moved from (within SKIP_REACH)."""
     try:
         day = date.fromisoformat(text)
     except ValueError:
-        raise InvalidField("skip", f"{text!r} is not a date (2026-12-08) or an occurrence id") from None
-    start = datetime.combine(day, datetime.min.time(), tzinfo=zone)
-    found = [
-        occurrence
-        for occurrence in recurrence.occurrences(
-            fields, after=start, before=start + timedelta(days=1), include_cancelled=True
+        raise InvalidField(field, f"{text[:40]!r} is not a date (2026-12-08) or an occurrence id") from None
+    try:
+        start = datetime.combine(day, datetime.min.time(), tzinfo=zone).astimezone(UTC)
+        around = recurrence.occurrences(
+            fields, after=start - SKIP_REACH, before=start + SKIP_REACH, include_cancelled=True
         )
-        if occurrence.original_start.astimezone(zone).date() == day
-    ]
-    if not found:
-        raise InvalidField("skip", f"the series has no occurrence on {day.isoformat()}")
-    return found[0]
+        found = next((o for o in around if o.original_start.astimezone(zone).date() == day), None)
+    except (OverflowError, ValueError):  # a date at the end of the calendar (year 1, 9999)
+        found = None
+    if found is None:
+        raise InvalidField(field, f"the series has no occurrence on {day.isoformat()}")
+    return found
 
 
 def _unmoved_end(fields: NoticeFields, occurrence: Occurrence) -> datetime:

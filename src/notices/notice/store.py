@@ -132,7 +132,16 @@ def update_notice(
         if one_occurrence is not None:
             # One occurrence cancelled or moved: told once, about that occurrence (its id).
             occurrence, kind = one_occurrence
+            # Cancelled while under way: it did start (readers, hooks and calendars were told so),
+            # so it ends at the cancellation, as a notice cancelled while active stops being in
+            # effect then; a consumer pairing each start with an end is told both. The job never
+            # records it: a cancelled occurrence has no boundaries left.
+            cut_short = kind == EventKind.CANCELLED and _under_way(before, occurrence, now)
+            if cut_short:
+                _record_start_if_untold(session, notice, before, occurrence, now)
             _record_event(session, notice, kind, now=now, detail=note, occurrence=occurrence)
+            if cut_short:
+                _record_event(session, notice, EventKind.ENDED, now=now, occurrence=occurrence)
         else:
             kind = EventKind.RESCHEDULED if times_changed or place_changed else EventKind.UPDATED
             _record_event(session, notice, kind, now=now, detail=note)
@@ -159,6 +168,29 @@ def cancel_notice(session: Session, notice: Notice, *, reason: str, now: datetim
         _record_event(session, notice, EventKind.CANCELLED, now=now, detail=reason)
     site_state.bump_data_version(session, now)
     return notice
+
+
+def _under_way(fields: NoticeFields, occurrence_id: str, now: datetime) -> bool:
+    occurrence = recurrence.find_occurrence(fields, occurrence_id)
+    return occurrence is not None and not occurrence.cancelled and occurrence.starts_at <= now < occurrence.ends_at
+
+
+def _record_start_if_untold(
+    session: Session, notice: Notice, before: NoticeFields, occurrence_id: str, now: datetime
+) -> None:
+    """The occurrence's started event, if the job has not recorded it yet (it ran late): told now,
+    before the cancellation, or never (the job only looks at occurrences after the last told)."""
+    told = session.scalar(
+        select(NoticeEvent.id).where(
+            NoticeEvent.notice_id == notice.id,
+            NoticeEvent.kind == EventKind.STARTED,
+            NoticeEvent.occurrence == occurrence_id,
+        )
+    )
+    occurrence = recurrence.find_occurrence(before, occurrence_id)
+    if told is None and occurrence is not None and before.publish_at is not None:
+        started_at = max(occurrence.starts_at, before.publish_at)
+        _record_event(session, notice, EventKind.STARTED, now=now, occurred_at=started_at, occurrence=occurrence_id)
 
 
 def _is_announced(notice: Notice, now: datetime) -> bool:

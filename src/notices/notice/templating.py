@@ -123,7 +123,12 @@ def make_environment(settings: Settings) -> Environment:
             for occurrence in recurrence_wording.coming(notice, now, limit)
         ]
 
+    def next_occurrence(notice: Any, now: datetime) -> recurrence.Occurrence | None:
+        """A series' occurrence under way at `now`, else its next one; None for a single notice."""
+        return recurrence.next_occurrence(notice, now) if recurrence.is_recurring(notice) else None
+
     environment.globals.update(
+        next_occurrence=next_occurrence,
         repeat_summary=repeat_summary,
         coming_occurrences=coming_occurrences,
         settings=settings,

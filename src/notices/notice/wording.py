@@ -11,7 +11,7 @@ are shown at the limits a time zone shift can hold (markup.renderable_instant).
 from __future__ import annotations
 
 from collections.abc import Iterable, Sized
-from datetime import datetime
+from datetime import date, datetime
 from functools import lru_cache
 from typing import Protocol
 from zoneinfo import ZoneInfo
@@ -51,6 +51,15 @@ STATUSES = {
 SEVERITIES = {"info": N_("info"), "minor": N_("minor"), "major": N_("major"), "critical": N_("critical")}
 FREQUENCIES = {"immediate": N_("immediately"), "daily": N_("daily"), "weekly": N_("weekly")}
 DIGEST_TITLES = {"daily": N_("Daily notices"), "weekly": N_("Weekly notices")}
+
+
+class Spanned(Protocol):
+    """Anything with a start and an end: an occurrence of a series."""
+
+    @property
+    def starts_at(self) -> datetime: ...
+    @property
+    def ends_at(self) -> datetime: ...
 
 
 class TimedNotice(Timed, Protocol):
@@ -185,6 +194,17 @@ class Words:
         if notice.expected_end:
             text += f" ({self._expected(notice.expected_end)})"
         return text
+
+    def occurrence(self, occurrence: Spanned) -> str:
+        """One occurrence of a series, as `period` writes a notice's but with the date once when it
+        ends the day it starts: 'Tue 8 Dec 2026 07:00–09:00'; 'Tue 8 Dec 2026 22:00 – Wed 9 Dec 2026 06:00'."""
+        start = self.time(occurrence.starts_at)
+        if self._day(occurrence.ends_at) == self._day(occurrence.starts_at):
+            return f"{start}–{self.time(occurrence.ends_at, 'HH:mm')}"
+        return f"{start} – {self.time(occurrence.ends_at)}"
+
+    def _day(self, instant: datetime) -> date:
+        return renderable_instant(instant).astimezone(self.zone).date()
 
     # Email ----------------------------------------------------------------------------------
 

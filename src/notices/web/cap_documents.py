@@ -1,6 +1,7 @@
 """/cap/<uid>.xml: one notice's current CAP 1.2 message, with ETag and 304s.
 
-The message of a version never changes (see feeds.cap), so its identifier is a strong ETag.
+The message of a version (or of a series' occurrence boundary) never changes (see feeds.cap), so
+its identifier is a strong ETag.
 Drafts and scheduled notices are not public and have none (404).
 """
 
@@ -24,8 +25,8 @@ def cap_document(request: Request, name: str, session: ReadSession, settings: Se
     notice = store.find_notice(session, uid, with_history=True) if uid else None
     if notice is None or not lifecycle.is_public(notice, now):
         raise NotFound("No such notice")
-    current = cap.messages(notice)[-1]
-    etag = f'"{cap.identifier(notice.uid, current.version).removeprefix("urn:uuid:")}"'
+    current = cap.messages(notice, now)[-1]
+    etag = f'"{current.identifier(notice.uid).removeprefix("urn:uuid:")}"'
     headers = {
         "ETag": etag,
         "Cache-Control": f"public, max-age={settings.feed_max_age}",
@@ -33,5 +34,5 @@ def cap_document(request: Request, name: str, session: ReadSession, settings: Se
     }
     if etag_matches(request.headers.get("if-none-match", ""), etag.strip('"')):
         return Response(status_code=304, headers=headers)
-    body = cap.build_alert(notice, settings=settings)
+    body = cap.build_alert(notice, settings=settings, now=now)
     return Response(body, media_type=f"{cap.MEDIA_TYPE}; charset=utf-8", headers=headers)

@@ -9,6 +9,7 @@ turns (the row is locked for the write) and each change makes the next version.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -22,12 +23,12 @@ from notices.core.errors import InvalidField
 from notices.core.models import Notice, NoticeTemplate, User
 from notices.hooks import enqueue as hook_queue
 from notices.mail import staff, subscriptions
-from notices.notice import approval, history, lifecycle, series, store, templates_store
+from notices.notice import approval, history, lifecycle, series_changes, store, templates_store
 from notices.notice.languages import TEXT_FIELDS
 from notices.notice.lifecycle import Status
 from notices.notice.presenters import notice_data
 from notices.notice.times import TimeInputError, parse_instant
-from notices.notice.validation import NoticeFields, parse_changes, parse_new_notice, parse_time
+from notices.notice.validation import parse_changes, parse_new_notice, parse_time
 from notices.people.roles import Actor
 from notices.web.api.errors import ApiError
 from notices.web.api.models import (
@@ -499,26 +500,28 @@ def cancel_notice(
 
 def _change_occurrence(
     response: Response,
-    notice: Notice,
-    fields: NoticeFields,
-    *,
-    note: str,
-    user: User,
-    ctx: AppContext,
     session: Session,
+    uid: str,
+    change: Callable[[Notice], approval.Notification | None],
+    *,
+    ctx: AppContext,
+    if_match: str | None,
     now: datetime,
-) -> tuple[dict, approval.Notification | None]:
-    """Apply one occurrence's change like any schedule change (held for approval where it applies)."""
+) -> dict:
+    """Change one occurrence of the series `uid` (notice.series_changes) with its hook deliveries in
+    one transaction; 202 with the approval when it is held, the approvers told after the commit."""
     settings = ctx.settings
-    waiting = approval.update(
-        session, notice, fields, note=note, minor=False, actor=Actor.of(user, "api"), settings=settings, now=now
-    )
-    hook_queue.enqueue_new_events(session, settings=settings, now=now)
-    data = _out(response, notice, settings=settings, now=now)
-    if waiting is not None:
-        response.status_code = 202
-        data["approval"] = approval.describe(session, notice, now)
-    return data, waiting
+    with session.begin():
+        notice = _find(session, uid, for_update=True)
+        _check_if_match(if_match, notice)
+        waiting = change(notice)
+        hook_queue.enqueue_new_events(session, settings=settings, now=now)
+        data = _out(response, notice, settings=settings, now=now)
+        if waiting is not None:
+            response.status_code = 202
+            data["approval"] = approval.describe(session, notice, now)
+    staff.notify(ctx, waiting, now=now)
+    return data
 
 
 OCCURRENCE_RESPONSES: dict[int | str, dict[str, Any]] = {
@@ -552,15 +555,18 @@ def cancel_occurrence(
     """The series goes on without this occurrence; its readers and subscribers are told once.
     `occurrence_id` is the occurrence's original start in UTC, as `upcoming_occurrences` lists it."""
     reason = _required_text(body.reason, "reason")
-    with session.begin():
-        notice = _find(session, uid, for_update=True)
-        _check_if_match(if_match, notice)
-        fields = series.cancel_occurrence(store.fields_of(notice), occurrence_id, reason=reason, now=now)
-        data, waiting = _change_occurrence(
-            response, notice, fields, note=reason, user=user, ctx=ctx, session=session, now=now
-        )
-    staff.notify(ctx, waiting, now=now)
-    return data
+    actor = Actor.of(user, "api")
+    return _change_occurrence(
+        response,
+        session,
+        uid,
+        lambda notice: series_changes.cancel_occurrence(
+            session, notice, occurrence_id, reason=reason, actor=actor, settings=ctx.settings, now=now
+        ),
+        ctx=ctx,
+        if_match=if_match,
+        now=now,
+    )
 
 
 @router.patch(
@@ -586,17 +592,26 @@ def move_occurrence(
     note = _required_text(body.note, "note")
     starts_at = parse_time(body.starts_at, "starts_at", settings=settings, now=now)
     ends_at = None if body.ends_at is None else parse_time(body.ends_at, "ends_at", settings=settings, now=now)
-    with session.begin():
-        notice = _find(session, uid, for_update=True)
-        _check_if_match(if_match, notice)
-        fields = series.move_occurrence(
-            store.fields_of(notice), occurrence_id, starts_at=starts_at, ends_at=ends_at, now=now
-        )
-        data, waiting = _change_occurrence(
-            response, notice, fields, note=note, user=user, ctx=ctx, session=session, now=now
-        )
-    staff.notify(ctx, waiting, now=now)
-    return data
+    actor = Actor.of(user, "api")
+    return _change_occurrence(
+        response,
+        session,
+        uid,
+        lambda notice: series_changes.move_occurrence(
+            session,
+            notice,
+            occurrence_id,
+            starts_at=starts_at,
+            ends_at=ends_at,
+            note=note,
+            actor=actor,
+            settings=settings,
+            now=now,
+        ),
+        ctx=ctx,
+        if_match=if_match,
+        now=now,
+    )
 
 
 @router.get(

@@ -4,9 +4,9 @@ start from a template."""
 from __future__ import annotations
 
 import json
-from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
@@ -18,7 +18,7 @@ from notices.core.errors import Conflict, InvalidField, NoticesError
 from notices.core.models import Notice, User
 from notices.hooks import enqueue as hook_queue
 from notices.mail import outbox, staff
-from notices.notice import approval, history, lifecycle, recurrence, store
+from notices.notice import approval, history, lifecycle, recurrence, series, store
 from notices.notice.languages import TEXT_FIELDS as LANGUAGE_FIELDS
 from notices.notice.lifecycle import Status
 from notices.notice.times import form_value
@@ -90,16 +90,17 @@ def with_series(
 
 
 def with_skipped(fields: NoticeFields, values: dict[str, Any]) -> NoticeFields:
-    """The series with the fieldset's skipped dates as cancelled occurrences (its end follows)."""
+    """The series with the fieldset's skip list applied: dates listed are cancelled occurrences, dates
+    removed since the form was opened are reinstated (notice.series.edit_skipped; its end follows)."""
     if not values["series"].get("repeat") or not fields.recurrence:
         return fields
-    changes = repeat_form.skipped_changes(
-        values["series"].get("repeat_skip", ""), fields, current=fields.occurrence_changes
+    return series.edit_skipped(
+        fields,
+        listed=repeat_form.skipped_dates(values["series"].get("repeat_skip", ""), "repeat_skip"),
+        shown=repeat_form.skipped_dates(values["series"].get("repeat_skip_shown", ""), "repeat_skip_shown"),
+        zone=ZoneInfo(fields.recurrence_zone),
+        field="repeat_skip",
     )
-    if changes == fields.occurrence_changes:
-        return fields
-    changed = replace(fields, occurrence_changes=changes)
-    return replace(changed, ends_at=recurrence.series_end(changed))
 
 
 def nested(values: dict[str, Any], settings: config.Settings) -> dict[str, Any]:

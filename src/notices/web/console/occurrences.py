@@ -1,7 +1,7 @@
 """Cancelling one occurrence of a series from the console: a small form per coming occurrence
-on the notice's page (templates/admin/_occurrences.html). Like the API's operation it is a
-schedule change (approval where it applies); a refusal shows the notice page again with the
-reason, and nothing is written."""
+on the notice's page (templates/admin/_occurrences.html). The operation is the API's and the
+CLI's (notice.series_changes): a schedule change, held for approval where it applies; a refusal
+shows the notice page again with the reason, and nothing is written."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from notices.core.errors import Conflict, InvalidField
 from notices.hooks import enqueue as hook_queue
 from notices.mail import staff
-from notices.notice import approval, recurrence, series, store
+from notices.notice import recurrence, series, series_changes
 from notices.notice.recurrence import Occurrence
 from notices.people.roles import Actor
 from notices.web.console.notices import _load, error_page
@@ -50,13 +50,11 @@ def cancel_occurrence(
             raise InvalidField("reason", "tell readers why this occurrence is cancelled")
         with writing.begin():
             notice = _load(writing, uid, for_update=True)
-            fields = series.cancel_occurrence(store.fields_of(notice), occurrence_id, reason=reason, now=now)
-            waiting = approval.update(
+            waiting = series_changes.cancel_occurrence(
                 writing,
                 notice,
-                fields,
-                note=reason,
-                minor=False,
+                occurrence_id,
+                reason=reason,
                 actor=Actor.of(user, "console"),
                 settings=settings,
                 now=now,

@@ -8,7 +8,8 @@ ordinals...) is shown as RRULE text in the "advanced" choice, still editable.
 Fields: repeat (none, daily, weekly, monthly, advanced), repeat_interval, repeat_weekdays (MO..SU,
 several), repeat_monthly (day, weekday), repeat_month_day, repeat_ordinal (1..4, -1),
 repeat_weekday, repeat_end (never, count, until), repeat_count, repeat_until (a date),
-repeat_skip (dates), occurrence_end (a time of day) or occurrence_minutes, recurrence (advanced).
+repeat_skip (dates; notice.series.edit_skipped applies them), repeat_skip_shown (hidden: the
+skip list as opened), occurrence_end (a time of day) or occurrence_minutes, recurrence (advanced).
 """
 
 from __future__ import annotations
@@ -39,14 +40,15 @@ SCALAR_FIELDS = (
     "repeat_count",
     "repeat_until",
     "repeat_skip",
+    # The skip list as the form was opened (hidden): removing a date from it reinstates that
+    # occurrence; a cancellation made elsewhere meanwhile was never in it, so it stays.
+    "repeat_skip_shown",
     "occurrence_end",
     "occurrence_minutes",
     "recurrence",
 )
 _TIME = re.compile(r"^([01]?\d|2[0-3])[:.]([0-5]\d)$")
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
-# How far from its original date a moved occurrence is still found by that date.
-SKIP_REACH = timedelta(days=32)
 # What the builder can re-fill from a rule; anything else is "advanced".
 _BUILDER_PARTS = frozenset({"FREQ", "INTERVAL", "COUNT", "UNTIL", "BYDAY", "BYMONTHDAY"})
 
@@ -148,42 +150,6 @@ def _start_wall(starts_at: str, zone: ZoneInfo, now: datetime) -> datetime:
         raise InvalidField("starts_at", str(error)) from None
 
 
-def skipped_changes(
-    skip_text: str, series: Any, current: Mapping[str, Mapping[str, Any]] | None = None
-) -> dict[str, dict[str, Any]]:
-    """The series' exceptions with the skipped dates (local dates, e.g. 2026-12-22) as cancelled occurrences.
-
-    A date already cancelled keeps its reason; a cancelled date no longer listed is reinstated;
-    moved occurrences stay moved. InvalidField("repeat_skip") for a date the series has no occurrence on.
-    """
-    changes = {key: dict(value) for key, value in (current or {}).items() if not value.get("cancelled")}
-    if not series.recurrence:
-        return {}
-    zone = ZoneInfo(series.recurrence_zone)
-    for text in re.split(r"[\s,;]+", skip_text.strip()):
-        if not text:
-            continue
-        day = _date(text, "repeat_skip")
-        # By where the rule put it (a moved occurrence is skipped by its original date); a bounded
-        # look, so an endless rule is fine.
-        try:
-            start = datetime.combine(day, time(), tzinfo=zone).astimezone(UTC)
-            around = recurrence.occurrences(
-                series, after=start - SKIP_REACH, before=start + SKIP_REACH, include_cancelled=True
-            )
-            hit = next((o for o in around if o.original_start.astimezone(zone).date() == day), None)
-        except (OverflowError, ValueError):  # a date at the end of the calendar (year 1, 9999)
-            hit = None
-        if hit is None:
-            raise InvalidField("repeat_skip", f"{day.isoformat()} is not a day the notice repeats on")
-        previous = (current or {}).get(hit.id) or {}
-        changes[hit.id] = {
-            "cancelled": True,
-            "reason": str(previous.get("reason", "")) if previous.get("cancelled") else "",
-        }
-    return changes
-
-
 def values_of_series(notice: Any) -> dict[str, Any]:
     """The builder re-filled from a stored series (a rule it cannot express: "advanced", as text)."""
     values = blank_values()
@@ -202,6 +168,7 @@ def values_of_series(notice: Any) -> dict[str, Any]:
         for key, change in sorted((notice.occurrence_changes or {}).items())
         if change.get("cancelled")
     )
+    values["repeat_skip_shown"] = values["repeat_skip"]
     values |= _builder_values(rule_parts(notice.recurrence), zone) or {"repeat": "advanced"}
     return values
 
@@ -253,6 +220,12 @@ def _whole(text: str, field: str, lowest: int, highest: int) -> int:
     if not text.isdigit() or not lowest <= int(text) <= highest:
         raise InvalidField(field, f"give a whole number from {lowest} to {highest}")
     return int(text)
+
+
+def skipped_dates(text: str, field: str) -> list[date]:
+    """The dates of a skip list as typed (2026-12-22, 2026-12-29: spaces, commas or semicolons between);
+    notice.series checks that the series has an occurrence on each."""
+    return [_date(item, field) for item in re.split(r"[\s,;]+", text.strip()) if item]
 
 
 def _date(text: str, field: str) -> date:
