@@ -189,3 +189,6 @@ def test_a_series_message_follows_its_occurrences_with_a_new_identifier_at_each_
     assert again.content == over_response.content
     cached = client.get(f"/cap/{notice.uid}.xml", headers={"if-none-match": over_response.headers["etag"]})
     assert cached.status_code == 304
+    # The index links the message hubs should fetch now: its entry is the boundary's message.
+    index = feedparser.parse(client.get("/feeds/cap.atom").content)
+    assert [entry.id for entry in index.entries] == [over.identifier]

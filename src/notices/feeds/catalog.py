@@ -120,7 +120,13 @@ def render_feed(
         elif what == "cap":
             notices = shown
             body = cap.build_cap_index(
-                notices, settings=settings, self_url=self_url, updated=last_change, skipped=skipped, language=language
+                notices,
+                settings=settings,
+                self_url=self_url,
+                updated=last_change,
+                skipped=skipped,
+                language=language,
+                now=now,  # a series' entry is the message of its current occurrence boundary
             )
             valid_until = _earliest(next_boundary, now + WINDOW_REFRESH if notices else None)
         elif what == "closures":
