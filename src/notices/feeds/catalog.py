@@ -84,9 +84,12 @@ def render_feed(
         if what in ("notices", "geojson", "closures", "cap"):
             # A series shows its current or next occurrence: the bytes change at each occurrence
             # boundary, so a rendering is right until the next one and Last-Modified is the last one.
-            shown = (
-                store.visible_notices(session, now, filters) if what != "cap" else cap_notices(session, now, filters)
-            )
+            if what == "cap":
+                shown = cap_notices(session, now, filters)
+            elif fragments is not None and what in ("notices", "geojson"):
+                shown = fragments.visible_notices(session, now, filters)  # rows read before are kept
+            else:
+                shown = store.visible_notices(session, now, filters)
             passed, coming = series.boundaries(shown, now)
             next_boundary = _earliest(next_boundary, coming)
             last_change = max(last_change, passed or EPOCH)

@@ -16,17 +16,24 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Hashable
+from datetime import datetime
 from typing import Any, TypeVar
 
+from sqlalchemy.orm import Session
+
 from notices.core.config import Settings
+from notices.core.models import Notice
+from notices.notice import lifecycle, store
+from notices.notice.lifecycle import Filters
 from notices.notice.markup import NoticeLike, RenderableNotice, renderable_notice
 
 T = TypeVar("T")
 
 # Enough for a few thousand entries in each format and language; the least recently used go first.
 DEFAULT_MAX_BYTES = 64 * 1024 * 1024
-# What a renderable view is counted as besides its text (the rendered body it keeps).
+# What a renderable view or a kept row is counted as besides its text.
 _VIEW_OVERHEAD = 2048
+_ROW_OVERHEAD = 4096
 
 
 class Fragments:
@@ -92,6 +99,28 @@ class Fragments:
             found = renderable_notice(notice, settings, language)
             self.put(key, found, _VIEW_OVERHEAD + 2 * len(found.body))
         return found
+
+    def visible_notices(self, session: Session, now: datetime, filters: Filters) -> list[Notice]:
+        """store.visible_notices(), reading whole only the notices not read before at their version.
+
+        The rest are the rows read by an earlier render, detached from their session with every
+        attribute a feed reads loaded (attachments and their files are loaded with the notice).
+        Reading a thousand rows whole costs more than rendering the one that changed.
+        """
+        notices: list[Notice] = []
+        missing: list[int] = []
+        for notice_id, version, updated_at, files in store.live_versions(session, now):
+            kept: Notice | None = self.get(("row", notice_id, version, updated_at, files))
+            if kept is None:
+                missing.append(notice_id)
+            else:
+                notices.append(kept)
+        for notice in store.notices_by_id(session, missing):
+            # Under the key of what was read: a write between the two queries is kept as what it is.
+            files = tuple(sorted(attachment.id for attachment in notice.attachments))
+            key = ("row", notice.id, notice.version, notice.updated_at, files)
+            notices.append(self.put(key, notice, _ROW_OVERHEAD + 2 * (len(notice.body) + len(notice.summary))))
+        return lifecycle.visible(notices, now, filters)
 
 
 def notice_key(notice: NoticeLike) -> tuple[str, int, object]:

@@ -6,13 +6,13 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import Select, and_, func, or_, select, union_all
+from sqlalchemy import CompoundSelect, Select, and_, func, or_, select, union_all
 from sqlalchemy.orm import Session, selectinload
 
 from notices.core import site_state
 from notices.core.db import insert_ignoring_duplicates
 from notices.core.errors import Conflict, NotFound
-from notices.core.models import Notice, NoticeEvent, NoticeRevision, table_of
+from notices.core.models import Notice, NoticeAttachment, NoticeEvent, NoticeRevision, table_of
 from notices.core.states import EventKind, Phase
 from notices.notice import lifecycle, recurrence, series
 from notices.notice.lifecycle import NO_FILTERS, Filters, Status
@@ -395,10 +395,38 @@ def live_candidates_query(now: datetime) -> Select[Notice]:
     Two branches, one per partial index (ends_at in the future / no ends_at),
     so neither database scans ended history, however long it grows.
     """
+    return select(Notice).where(Notice.id.in_(_live_ids(now)))
+
+
+def _live_ids(now: datetime) -> CompoundSelect[tuple[int]]:
     live = Notice.cancelled_at.is_(None)
     ending_later = select(Notice.id).where(live, Notice.ends_at > now)
     open_ended = select(Notice.id).where(live, Notice.ends_at.is_(None))
-    return select(Notice).where(Notice.id.in_(union_all(ending_later, open_ended)))
+    return union_all(ending_later, open_ended)
+
+
+def live_versions(session: Session, now: datetime) -> list[tuple[int, int, datetime, tuple[int, ...]]]:
+    """(id, version, updated_at, attachment ids) of each notice that may be visible at `now`: what
+    tells a copy of a notice read earlier from a changed one (a file is attached without a new
+    version). Two narrow queries, however many notices there are."""
+    files: dict[int, list[int]] = {}
+    attached = select(NoticeAttachment.notice_id, NoticeAttachment.id).where(
+        NoticeAttachment.notice_id.in_(_live_ids(now))
+    )
+    for notice_id, attachment_id in session.execute(attached.order_by(NoticeAttachment.id)):
+        files.setdefault(notice_id, []).append(attachment_id)
+    rows = session.execute(select(Notice.id, Notice.version, Notice.updated_at).where(Notice.id.in_(_live_ids(now))))
+    return [
+        (notice_id, version, updated_at, tuple(files.get(notice_id, ()))) for notice_id, version, updated_at in rows
+    ]
+
+
+def notices_by_id(session: Session, ids: Sequence[int]) -> list[Notice]:
+    """The notices with these ids (any order), read in chunks that every database's parameter limit allows."""
+    found: list[Notice] = []
+    for start in range(0, len(ids), 500):
+        found += session.scalars(select(Notice).where(Notice.id.in_(ids[start : start + 500]))).all()
+    return found
 
 
 def live_candidates(session: Session, now: datetime) -> Sequence[Notice]:
