@@ -2,10 +2,12 @@
 
 import feedparser
 import pytest
+from fastapi.testclient import TestClient
 from playwright.sync_api import expect, sync_playwright
 
 from notices.web import create_app
 from tests.approval_staff import approval_settings, staff_per_role, tokens_per_email  # noqa: F401 (fixtures)
+from tests.factories import add_notice, reload
 from tests.live_server import serving
 from tests.web.conftest import CHROMIUM, CHROMIUM_ARGS
 
@@ -62,3 +64,40 @@ def test_an_editor_submits_and_an_approver_approves_in_two_browsers(ctx, staff, 
     expect(editor.locator("#approval-review")).to_contain_text("approved")
     titles = [entry.title for entry in feedparser.parse(editor.request.get("/feeds/notices.atom").body()).entries]
     assert len(titles) == 1 and "Gas main burst on the Plesmanlaan" in titles[0]
+
+
+def test_an_approver_compares_a_held_change_without_script_and_approves_it(ctx, staff, tokens, browser, server):
+    notice = add_notice(ctx, title={"en": "Plesmanlaan closed", "nl": "Plesmanlaan dicht"})
+    with TestClient(create_app(ctx.settings, ctx=ctx)) as api:
+        held = api.patch(
+            f"/api/v1/notices/{notice.uid}",
+            json={"note": "closure extended", "ends_at": "+30d", "title": {"nl": "Plesmanlaan afgesloten"}},
+            headers=tokens["editor@example.org"],
+        )
+        assert held.status_code == 202, held.text
+    context = browser.new_context(base_url=server, java_script_enabled=False, viewport={"width": 1000, "height": 1200})
+    approver = context.new_page()
+    approver.set_default_timeout(15_000)
+    approver.goto("/admin")
+    approver.get_by_label("Email").fill("approver@example.org")
+    approver.get_by_label("Password").fill("correct horse battery")
+    approver.get_by_role("button", name="Log in").click()
+    approver.goto(f"/admin/notices/{notice.uid}")
+
+    table = approver.get_by_role("table", name="Published and proposed, field by field")
+    expect(table).to_be_visible()
+    expect(table.get_by_role("columnheader")).to_have_text(["Field", "Published", "Proposed", "Changed?"])
+    dutch_title = table.get_by_role("row", name="Title (Nederlands)")
+    expect(dutch_title.get_by_role("cell")).to_have_text(["Plesmanlaan dicht", "Plesmanlaan afgesloten", "changed"])
+    expect(table.get_by_role("row", name="Title (English)").get_by_role("cell").last).to_have_text("same")
+    expect(table.get_by_role("row", name="Ends").get_by_role("cell").last).to_have_text("changed")
+    # The changed rows stand out by more than their words: a background the others lack.
+    changed_background = table.get_by_role("row", name="Ends").evaluate("row => getComputedStyle(row).backgroundColor")
+    same_background = table.get_by_role("row", name="Starts").evaluate("row => getComputedStyle(row).backgroundColor")
+    assert changed_background != same_background
+
+    approver.get_by_role("button", name="Approve", exact=True).click()
+    expect(approver.locator("#approval-state")).to_contain_text("published")
+    expect(approver.locator("#held-change")).to_have_count(0)
+    assert reload(ctx, notice.uid).translations["nl"]["title"] == "Plesmanlaan afgesloten"
+    context.close()

@@ -53,9 +53,12 @@ def test_a_refused_cancellation_writes_nothing(ctx, manager):
     page = manager.get(f"/admin/notices/{notice.uid}")
     url = f"/admin/notices/{notice.uid}/occurrences/20261209T060000Z/cancel"
     answer = manager.post(url, data={"csrf_token": csrf_of(page), "reason": "x"})
-    assert answer.status_code == 400 and "20261209T060000Z" in answer.text
+    # The notice page again with the reason, and the status the API answers: no such occurrence (404),
+    # no reason given (422).
+    assert answer.status_code == 404 and "20261209T060000Z" in answer.text
     empty = manager.post(url.replace("1209", "1208"), data={"csrf_token": csrf_of(page), "reason": " "})
-    assert empty.status_code == 400
+    assert empty.status_code == 422
+    assert "tell readers why this occurrence is cancelled" in empty.text
     forged = manager.post(url.replace("1209", "1208"), data={"csrf_token": "forged", "reason": "x"})
     assert forged.status_code in (400, 403)
     assert reload(ctx, notice.uid).version == 1

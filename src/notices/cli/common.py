@@ -15,6 +15,7 @@ from notices.core.clock import clock_from_environment
 from notices.core.config import load_settings
 from notices.core.context import AppContext
 from notices.core.errors import InvalidField, NoticesError
+from notices.core.i18n import SOURCE_LANGUAGE
 
 log = logging.getLogger("notices")
 
@@ -52,10 +53,19 @@ OPTION_FOR_FIELD = {
 
 
 def error_line(error: NoticesError) -> str:
-    """The one line a user sees for an error: an invalid field names the option to change."""
+    """The one line a user sees for an error, in the site's language: an invalid field names the option to change."""
+    language = _site_language()
     if isinstance(error, InvalidField):
-        return f"{OPTION_FOR_FIELD.get(error.field, error.field)}: {error.problem}"
-    return error.args[0] if error.args else str(error)
+        return f"{OPTION_FOR_FIELD.get(error.field, error.field)}: {error.problem_in(language)}"
+    return error.message_in(language) or str(error)
+
+
+def _site_language() -> str:
+    """The site's language when this invocation has its settings; English (the message ids) before that."""
+    click_ctx = click.get_current_context(silent=True)
+    root = click_ctx.find_root() if click_ctx is not None else None
+    context = root.obj if root is not None else None
+    return context.settings.language if isinstance(context, AppContext) else SOURCE_LANGUAGE
 
 
 def choice_of(values) -> click.Choice:

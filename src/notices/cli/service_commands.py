@@ -22,7 +22,7 @@ from notices.cli.progress import progress
 from notices.core import change_signal, logs
 from notices.core import db as database
 from notices.core.states import Role
-from notices.feeds.catalog import FEED_PATHS
+from notices.feeds.export import exported_files
 from notices.people import accounts
 from notices.runtime import jobs as job_functions
 from notices.runtime.demo import (
@@ -190,14 +190,15 @@ def feed() -> None:
 @click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
 @click.option("--json", "as_json", is_flag=True)
 def feed_export(directory: Path, as_json: bool) -> None:
-    """Write the unfiltered feeds under DIRECTORY (feeds/notices.atom, ..., calendar/notices.ics).
+    """Write the unfiltered feeds under DIRECTORY (feeds/notices.atom, ..., calendar/notices.ics),
+    each other language beside them (feeds/notices.nl.atom, ..., calendar/notices.nl.ics).
 
     Files are replaced atomically and only when their content changes. Set
     NOTICES_FEED_EXPORT_DIR to have the scheduler keep them current.
     """
     ctx = migrated_context()
     try:
-        with progress("exporting feeds", len(FEED_PATHS), plain=as_json) as advance:
+        with progress("exporting feeds", len(exported_files(ctx.settings)), plain=as_json) as advance:
             exported = job_functions.export_feeds(ctx, now=ctx.clock.now(), directory=directory, on_progress=advance)
         counts = {"written": exported["written"], "unchanged": exported["unchanged"]}
     except OSError as error:

@@ -11,13 +11,19 @@ from collections.abc import Collection
 from typing import Any
 
 from notices.core.errors import InvalidField
+from notices.core.i18n import lazy_gettext
 
 
 def choose(value: Any, name: str, valid: Collection[str]) -> str:
     """`value` as one of `valid`, or InvalidField(name)."""
     key = str(value).strip().lower() if value is not None else ""
     if key not in valid:
-        raise InvalidField(name, f"unknown value {value!r}; valid values are {', '.join(valid)}")
+        raise InvalidField(
+            name,
+            lazy_gettext(
+                "unknown value %(value)s; valid values are %(valid)s", value=repr(value), valid=", ".join(valid)
+            ),
+        )
     return key
 
 
@@ -27,7 +33,7 @@ def choose_many(value: Any, name: str, valid: Collection[str]) -> tuple[str, ...
         return ()
     items = value.split(",") if isinstance(value, str) else value
     if not isinstance(items, list | tuple):
-        raise InvalidField(name, "must be a list")
+        raise InvalidField(name, lazy_gettext("must be a list"))
     keys: list[str] = []
     for item in items:
         key = choose(item, name, valid)

@@ -8,11 +8,17 @@ shown with a stack trace.
 
 from collections.abc import Mapping
 
+from notices.core.i18n import translate
+
 
 class NoticesError(Exception):
     """Something the user can fix or must be told; `status` is the HTTP status the API answers with."""
 
     status = 400
+
+    def message_in(self, language: str) -> str:
+        """The message in `language`: raised as a LazyText (core.i18n), it is translated; other text is as raised."""
+        return translate(self.args[0], language) if self.args else ""
 
 
 class InvalidField(NoticesError):
@@ -22,8 +28,15 @@ class InvalidField(NoticesError):
 
     def __init__(self, field_name: str, problem: str) -> None:
         super().__init__(f"{field_name}: {problem}")
+        # The field name is for programs (the API's `field`, the CLI's option): never translated.
         self.field = field_name
         self.problem = problem
+
+    def problem_in(self, language: str) -> str:
+        return translate(self.problem, language)
+
+    def message_in(self, language: str) -> str:
+        return f"{self.field}: {self.problem_in(language)}"
 
 
 class NotFound(NoticesError):

@@ -1,7 +1,10 @@
 """Static copies of the unfiltered feeds, for nginx or a CDN in front of the service.
 
 Files mirror the URL paths (DIR/feeds/notices.atom, DIR/calendar/notices.ics)
-so a web server with `root DIR` serves the same URLs. A file is replaced
+so a web server with `root DIR` serves the same URLs. Every other language of the
+site gets its own file beside it, the language before the extension
+(DIR/feeds/notices.nl.atom: the bytes of /feeds/notices.atom?lang=nl), a name a
+static server serves with the right type and no query-string rules. A file is replaced
 atomically (readers never see half a feed) and only when its bytes change,
 so its mtime, ETag and Last-Modified stay put while nothing changes.
 """
@@ -15,6 +18,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TypedDict
 
+from notices.core.config import Settings
 from notices.core.context import AppContext
 from notices.core.errors import PartialFailure
 from notices.feeds.catalog import FEED_PATHS, render_feed
@@ -51,6 +55,24 @@ class ExportCounts(TypedDict):
     valid_until: datetime | None
 
 
+def exported_files(settings: Settings) -> list[tuple[str, str | None, str]]:
+    """(feed path, language or None for the default, file path under the directory) for every file written."""
+    return [
+        (path, None if language == settings.language else language, file_name(path, language, settings))
+        for language in settings.languages
+        for path in FEED_PATHS
+    ]
+
+
+def file_name(path: str, language: str, settings: Settings) -> str:
+    """A feed's file under the export directory: the URL path; another language's before the extension."""
+    name = path.lstrip("/")
+    if language == settings.language:
+        return name  # unchanged since before languages: existing links and nginx rules keep working
+    stem, dot, extension = name.rpartition(".")
+    return f"{stem}.{language}{dot}{extension}"
+
+
 def export_feeds(
     ctx: AppContext, *, now: datetime, directory: Path, on_progress: Callable[[int], None] | None = None
 ) -> ExportCounts:
@@ -59,15 +81,17 @@ def export_feeds(
     counts: ExportCounts = {"written": 0, "unchanged": 0, "valid_until": None}
     valid_until = []
     skipped: dict[str, str] = {}
-    for path in FEED_PATHS:
-        rendered = render_feed(ctx, path, Filters(), "", now)
-        changed = write_if_changed(directory / path.lstrip("/"), rendered.body, modified=rendered.last_modified)
+    for path, language, name in exported_files(ctx.settings):
+        # The query as the web app puts it in the feed's self link (web.feeds.query.canonical_query).
+        query = f"lang={language}" if language else ""
+        rendered = render_feed(ctx, path, Filters(language=language), query, now)
+        changed = write_if_changed(directory / name, rendered.body, modified=rendered.last_modified)
         counts["written" if changed else "unchanged"] += 1
         if rendered.valid_until is not None:
             valid_until.append(rendered.valid_until)
         skipped.update(rendered.skipped)
         if on_progress:
-            on_progress(1)  # of len(FEED_PATHS) files
+            on_progress(1)  # of len(exported_files(settings)) files
     counts["valid_until"] = min(valid_until, default=None)
     if skipped:
         # Every file is written, without the entries that failed: say which.

@@ -358,6 +358,29 @@ def _fields_from_json(data: dict[str, Any]) -> NoticeFields:
     return NoticeFields(**values)
 
 
+@dataclass(frozen=True)
+class HeldChange:
+    """A change to a published notice that waits for approval: what is live and what would be."""
+
+    published: NoticeFields
+    proposed: NoticeFields
+    note: str
+    submitted_by: str
+
+
+def held_change(session: Session, notice: Notice) -> HeldChange | None:
+    """The change waiting for approval on `notice`; None when none waits (or what waits is a first publication)."""
+    review = waiting_review(session, notice)
+    if review is None or review.kind != Kind.CHANGE:
+        return None
+    return HeldChange(
+        published=store.fields_of(notice),
+        proposed=_fields_from_json(review.proposal["fields"]),
+        note=review.proposal.get("note", ""),
+        submitted_by=review.submitted_by,
+    )
+
+
 def describe(session: Session, notice: Notice, now: datetime) -> dict[str, Any]:
     """The notice's approval state for the API, CLI and console."""
     review = last_review(session, notice)

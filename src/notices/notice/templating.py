@@ -18,7 +18,7 @@ from jinja2.runtime import Context
 from markupsafe import Markup
 
 from notices.core.config import Settings
-from notices.core.i18n import translations
+from notices.core.i18n import translate, translations
 from notices.core.resources import templates_dir
 from notices.notice import recurrence, recurrence_wording
 from notices.notice.attachments.links import attachments_of, human_size
@@ -52,7 +52,11 @@ def gettext_functions(language: str) -> dict[str, Callable[..., str]]:
         text = catalogue.pgettext(where, message)
         return (Markup(text) if context.eval_ctx.autoescape else text) % variables
 
-    return {"gettext": gettext, "_": gettext, "ngettext": ngettext, "pgettext": pgettext}
+    def translated(text: object) -> str:
+        """An error's problem (a LazyText raised by validation) in this language; other text as it is."""
+        return translate(text, language)
+
+    return {"gettext": gettext, "_": gettext, "ngettext": ngettext, "pgettext": pgettext, "translated": translated}
 
 
 def in_language(language: str, settings: Settings) -> dict[str, Any]:

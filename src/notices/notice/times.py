@@ -9,9 +9,16 @@ import re
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from notices.core.i18n import lazy_gettext
+
 
 class TimeInputError(ValueError):
-    """The text is not a usable instant; the message says why, for a user."""
+    """The text is not a usable instant; the message says why, for a user (a LazyText: translated where shown)."""
+
+    @property
+    def problem(self) -> str:
+        problem: str = self.args[0]
+        return problem
 
 
 _RELATIVE = re.compile(r"^\+(\d+)\s*([smhd])$")
@@ -28,7 +35,7 @@ def parse_instant(text: str, *, zone: ZoneInfo, now: datetime) -> datetime:
     """
     text = text.strip()
     if not text:
-        raise TimeInputError("is empty")
+        raise TimeInputError(lazy_gettext("is empty"))
     if text.lower() == "now":
         return now
     relative = _RELATIVE.match(text.lower())
@@ -36,16 +43,19 @@ def parse_instant(text: str, *, zone: ZoneInfo, now: datetime) -> datetime:
         try:
             return now + timedelta(seconds=int(relative.group(1)) * _UNIT_SECONDS[relative.group(2)])
         except OverflowError:
-            raise TimeInputError(f"{text!r} is too far from now") from None
+            raise TimeInputError(lazy_gettext("%(text)s is too far from now", text=repr(text))) from None
     try:
         parsed = datetime.fromisoformat(text.replace(" ", "T", 1) if "T" not in text else text)
     except ValueError:
         raise TimeInputError(
-            f"{text!r} is not a time; use ISO 8601 like 2026-11-14T16:00 (site time) "
-            "or 2026-11-14T16:00+01:00, 'now' or '+30m'"
+            lazy_gettext(
+                "%(text)s is not a time; use ISO 8601 like 2026-11-14T16:00 (site time) "
+                "or 2026-11-14T16:00+01:00, 'now' or '+30m'",
+                text=repr(text),
+            )
         ) from None
     if parsed.tzinfo is None and not _looks_like_datetime(text):
-        raise TimeInputError(f"{text!r} has no time of day; add one, e.g. {text}T00:00")
+        raise TimeInputError(no_time_of_day(text, shown=repr(text)))
     return to_utc(parsed, zone)
 
 
@@ -58,7 +68,9 @@ def to_utc(moment: datetime, zone: ZoneInfo) -> datetime:
     try:
         return moment.astimezone(UTC) if moment.tzinfo is not None else localize(moment, zone)
     except OverflowError:
-        raise TimeInputError(f"{moment.isoformat()} is outside the range of dates this service can store") from None
+        raise TimeInputError(
+            lazy_gettext("%(time)s is outside the range of dates this service can store", time=moment.isoformat())
+        ) from None
 
 
 def check_window(instant: datetime, *, earliest: datetime, latest: datetime) -> datetime:
@@ -69,10 +81,21 @@ def check_window(instant: datetime, *, earliest: datetime, latest: datetime) -> 
     """
     if not earliest <= instant < latest:
         raise TimeInputError(
-            f"{instant.date().isoformat()} is outside the accepted range "
-            f"{earliest.date().isoformat()} to {(latest - timedelta(days=1)).date().isoformat()}"
+            lazy_gettext(
+                "%(date)s is outside the accepted range %(earliest)s to %(latest)s",
+                date=instant.date().isoformat(),
+                earliest=earliest.date().isoformat(),
+                latest=(latest - timedelta(days=1)).date().isoformat(),
+            )
         )
     return instant
+
+
+def no_time_of_day(day: str, *, shown: str | None = None) -> str:
+    """The problem with a date given where a time is needed, with the example to copy."""
+    return lazy_gettext(
+        "%(date)s has no time of day; add one, e.g. %(example)s", date=shown or day, example=f"{day}T00:00"
+    )
 
 
 def _looks_like_datetime(text: str) -> bool:
@@ -89,10 +112,23 @@ def localize(wall: datetime, zone: ZoneInfo) -> datetime:
         shown = wall.strftime("%Y-%m-%d %H:%M")
         if round_trip != wall:
             raise TimeInputError(
-                f"{shown} does not exist in {zone.key} (the clocks skip that hour for daylight saving time)"
+                lazy_gettext(
+                    "%(time)s does not exist in %(zone)s (the clocks skip that hour for daylight saving time)",
+                    time=shown,
+                    zone=zone.key,
+                )
             )
-        offsets = " or ".join(format_offset(moment.utcoffset()) for moment in (early, late))
-        raise TimeInputError(f"{shown} happens twice in {zone.key} (the clocks go back); add the offset, {offsets}")
+        offsets = lazy_gettext(
+            "%(first)s or %(second)s", first=format_offset(early.utcoffset()), second=format_offset(late.utcoffset())
+        )
+        raise TimeInputError(
+            lazy_gettext(
+                "%(time)s happens twice in %(zone)s (the clocks go back); add the offset, %(offsets)s",
+                time=shown,
+                zone=zone.key,
+                offsets=offsets,
+            )
+        )
     return early.astimezone(UTC)
 
 

@@ -15,11 +15,12 @@ from zoneinfo import ZoneInfo
 from notices.core.choices import choose, choose_many
 from notices.core.config import SEVERITIES, Settings
 from notices.core.errors import InvalidField
+from notices.core.i18n import lazy_gettext
 from notices.core.safe_text import clean_text
 from notices.notice import recurrence
 from notices.notice.geometry import parse_geometry
 from notices.notice.languages import TEXT_FIELDS
-from notices.notice.times import TimeInputError, check_window, parse_instant, to_utc
+from notices.notice.times import TimeInputError, check_window, no_time_of_day, parse_instant, to_utc
 
 TIME_FIELDS = ("publish_at", "starts_at", "ends_at")
 TEXT_LIMITS = {"title": 200, "summary": 2_000, "body": 100_000, "expected_end": 200, "location_detail": 2_000}
@@ -76,16 +77,20 @@ def parse_new_notice(raw: Mapping[str, Any], *, settings: Settings, now: datetim
     """Validate the fields of a new notice. Not a draft: publish_at defaults to now."""
     _refuse_unknown_keys(raw)
     if isinstance(raw.get("title"), Mapping) and _blank(raw["title"].get(settings.language)):
-        raise InvalidField(f"title.{settings.language}", "is required (the default language's title)")
+        raise InvalidField(f"title.{settings.language}", lazy_gettext("is required (the default language's title)"))
     for required in ("title", "category", "starts_at"):
         if _blank(raw.get(required)):
-            raise InvalidField(required, "is required")
+            raise InvalidField(required, lazy_gettext("is required"))
     draft = _boolean(raw.get("draft", False), "draft")
     if draft and not _blank(raw.get("publish_at")):
-        raise InvalidField("publish_at", "a draft has no publication time; leave out one of draft and publish_at")
+        raise InvalidField(
+            "publish_at", lazy_gettext("a draft has no publication time; leave out one of draft and publish_at")
+        )
     values = _parse_present(raw, settings=settings, now=now)
     if not values.get("title"):
-        raise InvalidField(_title_name(raw, settings), "is required (only invisible characters were given)")
+        raise InvalidField(
+            _title_name(raw, settings), lazy_gettext("is required (only invisible characters were given)")
+        )
     if "translations" in values:
         values["translations"] = _merged({}, values["translations"])
     if not draft and values.get("publish_at") is None:
@@ -100,7 +105,7 @@ def parse_new_notice(raw: Mapping[str, Any], *, settings: Settings, now: datetim
 
         items = skipped.split(",") if isinstance(skipped, str) else skipped
         if not isinstance(items, list | tuple):
-            raise InvalidField("skip", "must be a list of dates (2026-12-08) or occurrence ids")
+            raise InvalidField("skip", lazy_gettext("must be a list of dates (2026-12-08) or occurrence ids"))
         notice = series.skip(notice, items, zone=settings.timezone)
     check_consistent(notice)
     return notice
@@ -112,13 +117,15 @@ def parse_changes(raw: Mapping[str, Any], *, current: NoticeFields, settings: Se
     _refuse_unknown_keys(raw, allowed=KNOWN_KEYS - {"draft", "skip"})
     title = raw.get("title")
     if isinstance(title, Mapping) and settings.language in title and _blank(title[settings.language]):
-        raise InvalidField(f"title.{settings.language}", "cannot be empty (the default language's title)")
+        raise InvalidField(f"title.{settings.language}", lazy_gettext("cannot be empty (the default language's title)"))
     for required in ("title", "category", "starts_at"):
         if required in raw and _blank(raw[required]):
-            raise InvalidField(required, "cannot be empty")
+            raise InvalidField(required, lazy_gettext("cannot be empty"))
     values = _parse_present(raw, settings=settings, now=now, clearable=True)
     if "title" in values and not values["title"]:
-        raise InvalidField(_title_name(raw, settings), "cannot be empty (only invisible characters were given)")
+        raise InvalidField(
+            _title_name(raw, settings), lazy_gettext("cannot be empty (only invisible characters were given)")
+        )
     if "translations" in values:
         values["translations"] = _merged(current.translations, values["translations"])
     if values.get("ends_at") is not None and (
@@ -134,7 +141,7 @@ def parse_changes(raw: Mapping[str, Any], *, current: NoticeFields, settings: Se
     return changed
 
 
-_SERIES_ENDS_BY_RULE = (
+_SERIES_ENDS_BY_RULE = lazy_gettext(
     "a series ends with its rule (COUNT or UNTIL); give occurrence_minutes for the length of each occurrence"
 )
 
@@ -150,7 +157,9 @@ def _settle_series(notice: NoticeFields, settings: Settings) -> NoticeFields:
         raise InvalidField("recurrence", str(error)) from None
     series = replace(notice, recurrence=rule, recurrence_zone=zone)
     if series.occurrence_minutes is None:
-        raise InvalidField("occurrence_minutes", "is required for a series (the length of each occurrence)")
+        raise InvalidField(
+            "occurrence_minutes", lazy_gettext("is required for a series (the length of each occurrence)")
+        )
     try:
         recurrence.check_series(series)
     except recurrence.RuleError as error:
@@ -161,21 +170,25 @@ def _settle_series(notice: NoticeFields, settings: Settings) -> NoticeFields:
         try:
             check_window(ends_at, earliest=settings.earliest, latest=settings.latest)
         except TimeInputError as error:
-            raise InvalidField("recurrence", f"its last occurrence: {error}") from None
+            raise InvalidField(
+                "recurrence", lazy_gettext("its last occurrence: %(problem)s", problem=error.args[0])
+            ) from None
     return replace(series, ends_at=ends_at)
 
 
 def check_consistent(notice: NoticeFields) -> None:
     if notice.ends_at is not None and notice.ends_at <= notice.starts_at:
-        raise InvalidField("ends_at", "must be after starts_at")
+        raise InvalidField("ends_at", lazy_gettext("must be after starts_at"))
     if notice.ends_at is not None and notice.publish_at is not None and notice.publish_at >= notice.ends_at:
-        raise InvalidField("publish_at", "must be before ends_at, or the notice would never be shown")
+        raise InvalidField("publish_at", lazy_gettext("must be before ends_at, or the notice would never be shown"))
 
 
 def _refuse_unknown_keys(raw: Mapping[str, Any], allowed: set[str] = KNOWN_KEYS) -> None:
     unknown = sorted(set(raw) - allowed)
     if unknown:
-        raise InvalidField(unknown[0], f"unknown field; known fields are {', '.join(sorted(allowed))}")
+        raise InvalidField(
+            unknown[0], lazy_gettext("unknown field; known fields are %(fields)s", fields=", ".join(sorted(allowed)))
+        )
 
 
 def _blank(value: Any) -> bool:
@@ -237,7 +250,10 @@ def _per_language(value: Mapping[Any, Any], name: str, settings: Settings) -> Ma
     for language in value:
         if not isinstance(language, str) or language not in settings.languages:
             raise InvalidField(
-                f"{name}.{language}", f"unknown language; this site's languages are {', '.join(settings.languages)}"
+                f"{name}.{language}",
+                lazy_gettext(
+                    "unknown language; this site's languages are %(languages)s", languages=", ".join(settings.languages)
+                ),
             )
     return value
 
@@ -263,12 +279,15 @@ def _title_name(raw: Mapping[str, Any], settings: Settings) -> str:
 
 def _text(value: Any, name: str, *, one_line: bool, limit: int | None = None) -> str:
     if not isinstance(value, str):
-        raise InvalidField(name, f"must be text, got {type(value).__name__}")
+        raise InvalidField(name, lazy_gettext("must be text, got %(type)s", type=type(value).__name__))
     # Invisible characters that break feeds or disguise text are dropped (see safe_text).
     text = clean_text(value, one_line=one_line)
     limit = limit or TEXT_LIMITS[name.partition(".")[0]]
     if len(text) > limit:
-        raise InvalidField(name, f"is {len(text)} characters long; at most {limit} are allowed")
+        raise InvalidField(
+            name,
+            lazy_gettext("is %(length)d characters long; at most %(limit)d are allowed", length=len(text), limit=limit),
+        )
     return text
 
 
@@ -276,14 +295,14 @@ def parse_note(value: Any, name: str = "note") -> str:
     """A change note or cancel reason: required, cleaned like notice text, bounded."""
     text = _text(value if value is not None else "", name, one_line=False, limit=NOTE_LIMIT)
     if not text:
-        raise InvalidField(name, "is required")
+        raise InvalidField(name, lazy_gettext("is required"))
     return text
 
 
 def parse_time(value: Any, name: str, *, settings: Settings, now: datetime) -> datetime:
     """One time input (as the notice fields take them) in aware UTC; InvalidField naming `name`."""
     if _blank(value):
-        raise InvalidField(name, "is required")
+        raise InvalidField(name, lazy_gettext("is required"))
     return _instant(value, name, settings=settings, now=now)
 
 
@@ -292,22 +311,22 @@ def _instant(value: Any, name: str, *, settings: Settings, now: datetime) -> dat
         if isinstance(value, datetime):  # YAML parses unquoted timestamps itself
             instant = to_utc(value, settings.timezone)
         elif isinstance(value, date):
-            raise TimeInputError(f"{value.isoformat()} has no time of day; add one, e.g. {value.isoformat()}T00:00")
+            raise TimeInputError(no_time_of_day(value.isoformat()))
         elif not isinstance(value, str):
-            raise TimeInputError(f"must be a time as text, got {type(value).__name__}")
+            raise TimeInputError(lazy_gettext("must be a time as text, got %(type)s", type=type(value).__name__))
         else:
             instant = parse_instant(value, zone=settings.timezone, now=now)
         return check_window(instant, earliest=settings.earliest, latest=settings.latest)
     except TimeInputError as error:
-        raise InvalidField(name, str(error)) from None
+        raise InvalidField(name, error.problem) from None
 
 
 def _whole_number(value: Any, name: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int | str):
-        raise InvalidField(name, f"must be a whole number, got {type(value).__name__}")
+        raise InvalidField(name, lazy_gettext("must be a whole number, got %(type)s", type=type(value).__name__))
     text = str(value).strip()
     if not text.isdigit():
-        raise InvalidField(name, f"must be a whole number, got {value!r}")
+        raise InvalidField(name, lazy_gettext("must be a whole number, got %(value)s", value=repr(value)))
     return int(text)
 
 
@@ -316,4 +335,4 @@ def _boolean(value: Any, name: str) -> bool:
         return value
     if isinstance(value, str) and value.strip().lower() in ("true", "yes", "1", "false", "no", "0", ""):
         return value.strip().lower() in ("true", "yes", "1")
-    raise InvalidField(name, f"must be true or false, got {value!r}")
+    raise InvalidField(name, lazy_gettext("must be true or false, got %(value)s", value=repr(value)))

@@ -24,6 +24,7 @@ from starlette.datastructures import FormData
 from notices.core import config
 from notices.core.context import AppContext
 from notices.core.errors import Forbidden
+from notices.core.i18n import lazy_gettext
 from notices.core.models import User
 from notices.core.states import Role
 from notices.people import accounts
@@ -174,7 +175,7 @@ def _optional_api_user(
     with ctx.db.session() as session, session.begin():
         user = accounts.token_user(session, credentials.credentials, now=now)
         if user is None:
-            raise ApiError(401, "the token is not valid", headers=BEARER_CHALLENGE)
+            raise ApiError(401, lazy_gettext("the token is not valid"), headers=BEARER_CHALLENGE)
         session.expunge(user)
     return user
 
@@ -185,7 +186,7 @@ OptionalApiUser = Annotated[User | None, Depends(_optional_api_user)]
 
 async def _api_user(user: OptionalApiUser) -> User:
     if user is None:
-        raise ApiError(401, "a Bearer token is required", headers=BEARER_CHALLENGE)
+        raise ApiError(401, lazy_gettext("a Bearer token is required"), headers=BEARER_CHALLENGE)
     return user
 
 

@@ -18,7 +18,9 @@ from starlette.types import ExceptionHandler
 
 from notices.core.errors import NoticesError
 from notices.web.api.errors import error_body, json_error
+from notices.web.deps import app_context
 from notices.web.feeds.query import BadFilter
+from notices.web.languages import api_language, page_language, varies
 
 E = TypeVar("E", bound=Exception)
 
@@ -34,9 +36,11 @@ async def http_error(request: Request, error: StarletteHTTPException) -> Respons
 
 
 async def notices_error(request: Request, error: NoticesError) -> Response:
+    settings = app_context(request).settings
     if _is_api(request):
-        return json_error(error)
-    text = str(error) or HTTPStatus(error.status).phrase  # InvalidField says "field: problem"
+        return json_error(error, api_language(request, settings), vary=varies(request, settings))
+    # InvalidField says "field: problem"; in the page's language, as the page would have been.
+    text = error.message_in(page_language(request, settings)) or HTTPStatus(error.status).phrase
     return PlainTextResponse(f"{text}\n", status_code=error.status, headers=getattr(error, "headers", None))
 
 

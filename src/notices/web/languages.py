@@ -76,6 +76,16 @@ def page_language(request: Request, settings: Settings) -> str:
     )
 
 
+def api_language(request: Request, settings: Settings) -> str:
+    """The language of the API's human texts (error messages): `?lang=`, then Accept-Language, then the
+    site default. No cookie: the switch that sets it is the pages', and API clients rarely keep cookies."""
+    return (
+        requested(request, settings)
+        or negotiate(request.headers.get("accept-language", ""), settings.languages)
+        or settings.language
+    )
+
+
 def varies(request: Request, settings: Settings) -> bool:
     """Whether the page's language came from (or could have come from) the cookie or Accept-Language."""
     return requested(request, settings) is None and len(settings.languages) > 1

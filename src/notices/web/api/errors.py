@@ -1,7 +1,12 @@
-"""JSON errors for the API: {"error": {"field": ..., "message": ...}}, never a stack trace."""
+"""JSON errors for the API: {"error": {"field": ..., "message": ...}}, never a stack trace.
+
+`field` is for programs and never translated; `message` is for people, in the language the
+request asks for (web.languages.api_language: `?lang=`, then Accept-Language, then the site's).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from http import HTTPStatus
 from typing import Any
 
@@ -10,6 +15,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from notices.core.errors import InvalidField, NoticesError
+from notices.core.i18n import SOURCE_LANGUAGE, lazy_gettext, translate
+from notices.web.languages import api_language, requested
 
 
 class ApiError(NoticesError):
@@ -24,18 +31,24 @@ def error_body(message: str, field: str | None = None) -> dict:
     return {"error": {"field": field, "message": message}}
 
 
-def field_and_message(error: NoticesError) -> tuple[str | None, str]:
-    """The field an error names (None if it names none) and what to tell the user."""
+def field_and_message(error: NoticesError, language: str = SOURCE_LANGUAGE) -> tuple[str | None, str]:
+    """The field an error names (None if it names none) and what to tell the user, in `language`."""
     if isinstance(error, InvalidField):
-        return error.field, error.problem
+        return error.field, error.problem_in(language)
     # Errors raised without a message (Throttled) still say something.
-    return getattr(error, "field", None), str(error) or HTTPStatus(error.status).phrase
+    return getattr(error, "field", None), error.message_in(language) or HTTPStatus(error.status).phrase
 
 
-def json_error(error: NoticesError) -> JSONResponse:
-    """Any NoticesError in the API's error shape, with its status (InvalidField 422, NotFound 404, ...)."""
-    field, message = field_and_message(error)
-    return JSONResponse(error_body(message, field), status_code=error.status, headers=getattr(error, "headers", None))
+def json_error(error: NoticesError, language: str = SOURCE_LANGUAGE, *, vary: bool = False) -> JSONResponse:
+    """Any NoticesError in the API's error shape, with its status (InvalidField 422, NotFound 404, ...).
+
+    `vary`: the language came from Accept-Language (not `?lang=`), so caches must keep the answers apart.
+    """
+    field, message = field_and_message(error, language)
+    headers = dict(getattr(error, "headers", None) or {})
+    if vary:
+        headers["Vary"] = "Accept-Language"
+    return JSONResponse(error_body(message, field), status_code=error.status, headers=headers or None)
 
 
 async def validation_error(request: Request, error: RequestValidationError) -> JSONResponse:
@@ -50,12 +63,31 @@ async def validation_error(request: Request, error: RequestValidationError) -> J
         str(part) for part in first.get("loc", ()) if part not in ("body", "query", "path") and not _is_union_tag(part)
     ]
     if first.get("type") == "json_invalid":
-        return JSONResponse(error_body("the request body is not valid JSON", "body"), status_code=400)
+        return JSONResponse(error_body(_in(request, _NOT_JSON), "body"), status_code=400)
     field = ".".join(location) or None
-    message = first.get("msg", "invalid value")
-    if first.get("type") == "extra_forbidden":
-        message = "unknown field"
-    return JSONResponse(error_body(message, field), status_code=422)
+    # The problems clients meet most in our words (translated); pydantic's others are its English.
+    ours = _PYDANTIC_PROBLEMS.get(first.get("type", ""))
+    message = _in(request, ours(first.get("ctx") or {})) if ours else first.get("msg", "invalid value")
+    headers = {"Vary": "Accept-Language"} if requested(request, request.app.state.ctx.settings) is None else None
+    return JSONResponse(error_body(message, field), status_code=422, headers=headers)
+
+
+_NOT_JSON = lazy_gettext("the request body is not valid JSON")
+_PYDANTIC_PROBLEMS: dict[str, Callable[[dict[str, Any]], str]] = {
+    "extra_forbidden": lambda _context: lazy_gettext("unknown field"),
+    "missing": lambda _context: lazy_gettext("is required"),
+    "string_type": lambda _context: lazy_gettext("must be text"),
+    "bool_type": lambda _context: lazy_gettext("must be true or false"),
+    "bool_parsing": lambda _context: lazy_gettext("must be true or false"),
+    "string_too_long": lambda context: lazy_gettext(
+        "is too long; at most %(limit)d characters are allowed", limit=context.get("max_length", 0)
+    ),
+}
+
+
+def _in(request: Request, text: str) -> str:
+    # The app's settings as web.deps.app_context reads them (web.deps imports this module).
+    return translate(text, api_language(request, request.app.state.ctx.settings))
 
 
 def _is_union_tag(part: object) -> bool:

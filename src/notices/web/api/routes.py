@@ -20,6 +20,7 @@ from notices.core import config, cursors
 from notices.core.config import SEVERITIES
 from notices.core.context import AppContext
 from notices.core.errors import InvalidField
+from notices.core.i18n import LazyText, lazy_gettext
 from notices.core.models import Notice, NoticeTemplate, User
 from notices.hooks import enqueue as hook_queue
 from notices.mail import staff, subscriptions
@@ -144,8 +145,13 @@ def _language(lang: str | None, settings: config.Settings) -> str | None:
     return lang
 
 
-def _unknown(value: str, valid, field: str) -> str:
-    return f"unknown {field} {value!r}; valid values are {', '.join(valid)}"
+def _unknown(value: str, valid, field: str) -> LazyText:
+    return lazy_gettext(
+        "unknown %(field)s %(value)s; valid values are %(valid)s",
+        field=field,
+        value=repr(value),
+        valid=", ".join(valid),
+    )
 
 
 def _bad_query(value: str, valid, field: str) -> ApiError:
@@ -240,7 +246,7 @@ def list_notices(
     if wanted & UNPUBLISHED and viewer is None:
         raise ApiError(
             401,
-            "drafts and scheduled notices are listed only with a Bearer token",
+            lazy_gettext("drafts and scheduled notices are listed only with a Bearer token"),
             field="status",
             headers=BEARER_CHALLENGE,
         )
@@ -273,7 +279,7 @@ def _instant(text: str | None, field: str, settings: config.Settings, now: datet
     try:
         return parse_instant(text, zone=settings.timezone, now=now)
     except TimeInputError as error:
-        raise InvalidField(field, str(error)) from None
+        raise InvalidField(field, error.problem) from None
 
 
 @router.get(
@@ -301,7 +307,7 @@ def get_notice(
 
 
 def _no_such_notice(uid: str) -> ApiError:
-    return ApiError(404, f"no notice with uid {uid!r}", field="uid")
+    return ApiError(404, lazy_gettext("no notice with uid %(uid)s", uid=repr(uid)), field="uid")
 
 
 def _find(session: Session, uid: str, *, for_update: bool = False) -> Notice:
@@ -327,9 +333,14 @@ def _check_if_match(if_match: str | None, notice: Notice) -> None:
         return
     raise ApiError(
         412,
-        f"the notice was changed by someone else since you read it: it is now version {notice.version} "
-        f"(ETag {current}), not {if_match[:100]}. Nothing was changed; GET the notice, apply your change to "
-        f"the current version and send If-Match: {current}",
+        lazy_gettext(
+            "the notice was changed by someone else since you read it: it is now version %(version)s "
+            "(ETag %(current)s), not %(sent)s. Nothing was changed; GET the notice, apply your change to "
+            "the current version and send If-Match: %(current)s",
+            version=notice.version,
+            current=current,
+            sent=if_match[:100],
+        ),
         field="If-Match",
         headers={"ETag": current},
     )

@@ -10,19 +10,17 @@ from __future__ import annotations
 from datetime import datetime
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
 
 from notices.core import config
-from notices.core.errors import Conflict, Forbidden, InvalidField
 from notices.core.models import Notice, User
-from notices.hooks import enqueue as hook_queue
-from notices.mail import staff
-from notices.notice import approval, lifecycle, store
+from notices.notice import approval, store
 from notices.notice.approval import Notification
 from notices.notice.validation import parse_changes
 from notices.people.roles import Actor
-from notices.web.console.notices import _form_page, _load, _problem, values_of
+from notices.web.console.actions import act_on_notice
+from notices.web.console.held_change import rows as held_rows
 from notices.web.deps import CsrfForm, Ctx, CurrentStaff, Now, ReadSession, Settings, WriteSession
 from notices.web.html import page
 
@@ -43,46 +41,21 @@ def context_for(session: Session, notice: Notice, user: User, settings: config.S
         "may_emergency": actor.may_publish_in_emergency()
         and info["state"] in (approval.Stage.DRAFT, approval.Stage.SUBMITTED),
         "needs_approval": approval.needs_approval(settings, notice.severity),
+        "held_change": _held_change(session, notice, settings),
     }
+
+
+def _held_change(session: Session, notice: Notice, settings: config.Settings) -> dict | None:
+    """A waiting change beside the published notice (templates/admin/_held_change.html), or None."""
+    change = approval.held_change(session, notice)
+    if change is None:
+        return None
+    return {"note": change.note, "submitted_by": change.submitted_by, "rows": held_rows(change, settings)}
 
 
 @router.get("/approvals", response_class=HTMLResponse)
 def approval_queue(request: Request, user: CurrentStaff, session: ReadSession) -> HTMLResponse:
     return page(request, "admin/approvals.html", queue=approval.queue(session))
-
-
-def _transition(
-    request: Request,
-    uid: str,
-    user: User,
-    ctx,
-    writing: Session,
-    reading: Session,
-    settings: config.Settings,
-    now: datetime,
-    change,
-) -> Response:
-    note: Notification | None
-    try:
-        with writing.begin():
-            notice = _load(writing, uid, for_update=True)
-            note = change(writing, notice, Actor.of(user, "console"))
-            hook_queue.enqueue_new_events(writing, settings=settings, now=now)
-    except (InvalidField, Conflict, Forbidden) as error:  # nothing was written
-        notice = _load(reading, uid)
-        # The notice page again, with what stood in the way and the answer's own status (403, 409, 422).
-        return _form_page(
-            request,
-            error.status,
-            notice=notice,
-            error=_problem(error),
-            status=lifecycle.status_at(notice, now),
-            values=values_of(notice, settings.timezone),
-            version=notice.version,
-            **context_for(reading, notice, user, settings, now),
-        )
-    staff.notify(ctx, note, now=now)
-    return RedirectResponse(f"/admin/notices/{uid}?saved=1", status_code=303)
 
 
 def _text(form, name: str) -> str:
@@ -117,7 +90,9 @@ def submit(
             now=now,
         )
 
-    return _transition(request, uid, user, ctx, writing, reading, settings, now, change)
+    return act_on_notice(
+        request, uid, change, user=user, ctx=ctx, writing=writing, reading=reading, settings=settings, now=now
+    )
 
 
 @router.post("/notices/{uid}/approve", response_class=HTMLResponse)
@@ -137,7 +112,9 @@ def approve(
             session, notice, actor=actor, comment=_text(form, "comment"), settings=settings, now=now
         )
 
-    return _transition(request, uid, user, ctx, writing, reading, settings, now, change)
+    return act_on_notice(
+        request, uid, change, user=user, ctx=ctx, writing=writing, reading=reading, settings=settings, now=now
+    )
 
 
 @router.post("/notices/{uid}/return", response_class=HTMLResponse)
@@ -155,7 +132,9 @@ def return_(
     def change(session: Session, notice: Notice, actor: Actor) -> Notification:
         return approval.return_(session, notice, actor=actor, comment=_text(form, "comment"), now=now)
 
-    return _transition(request, uid, user, ctx, writing, reading, settings, now, change)
+    return act_on_notice(
+        request, uid, change, user=user, ctx=ctx, writing=writing, reading=reading, settings=settings, now=now
+    )
 
 
 @router.post("/notices/{uid}/publish-now", response_class=HTMLResponse)
@@ -173,4 +152,6 @@ def publish_now(
     def change(session: Session, notice: Notice, actor: Actor) -> Notification | None:
         return approval.publish_in_emergency(session, notice, actor=actor, reason=_text(form, "reason"), now=now)
 
-    return _transition(request, uid, user, ctx, writing, reading, settings, now, change)
+    return act_on_notice(
+        request, uid, change, user=user, ctx=ctx, writing=writing, reading=reading, settings=settings, now=now
+    )

@@ -15,6 +15,7 @@ from starlette.datastructures import FormData
 
 from notices.core import config, cursors
 from notices.core.errors import Conflict, InvalidField, NoticesError
+from notices.core.i18n import lazy_gettext
 from notices.core.models import Notice, User
 from notices.hooks import enqueue as hook_queue
 from notices.mail import outbox, staff
@@ -42,6 +43,7 @@ from notices.web.deps import (
     app_context,
 )
 from notices.web.html import page
+from notices.web.languages import page_language
 
 router = APIRouter(prefix="/admin", tags=["console"], include_in_schema=False)
 ENDED_PAGE = 50
@@ -143,7 +145,7 @@ def raw_for_new(values: dict, action: str, settings: config.Settings, now: datet
     elif action == "publish":
         raw.pop("publish_at", None)  # now
     elif action == "schedule" and not values.get("publish_at"):
-        raise InvalidField("publish_at", "give the time at which to publish")
+        raise InvalidField("publish_at", lazy_gettext("give the time at which to publish"))
     return raw
 
 
@@ -261,7 +263,7 @@ def opened_version(form: FormData) -> int | None:
     if not raw:
         return None
     if not raw.isdigit():
-        raise InvalidField("version", "the form is damaged; reload the notice and make your change again")
+        raise InvalidField("version", lazy_gettext("the form is damaged; reload the notice and make your change again"))
     return int(raw)
 
 
@@ -320,7 +322,8 @@ def edit_page(
 
 
 def _problem(error: NoticesError) -> InvalidField:
-    return error if isinstance(error, InvalidField) else InvalidField("notice", str(error))
+    # The message as raised (a LazyText stays one), so the page shows it in its own language.
+    return error if isinstance(error, InvalidField) else InvalidField("notice", error.args[0] if error.args else "")
 
 
 def error_page(
@@ -357,7 +360,7 @@ def update_notice(
         raw = with_series(raw, values, settings, now)
         opened = opened_version(form)
         if not note:
-            raise InvalidField("note", "describe the change, e.g. 'closure extended to 12 December'")
+            raise InvalidField("note", lazy_gettext("describe the change, e.g. 'closure extended to 12 December'"))
         with writing.begin():
             # Locked until the commit, so the version compared is the version replaced.
             notice = _load(writing, uid, for_update=True)
@@ -423,7 +426,7 @@ def cancel_notice(
     reason = str(form.get("reason", "")).strip()
     try:
         if not reason:
-            raise InvalidField("reason", "tell readers why the notice is cancelled")
+            raise InvalidField("reason", lazy_gettext("tell readers why the notice is cancelled"))
         with writing.begin():
             store.cancel_notice(
                 writing, _load(writing, uid, for_update=True), reason=reason, now=now, author=_actor(user)
@@ -435,7 +438,9 @@ def cancel_notice(
 
 
 @router.post("/preview")
-def preview(user: CurrentWriter, form: CsrfForm, settings: Settings, templates: Templates, now: Now) -> JSONResponse:
+def preview(
+    request: Request, user: CurrentWriter, form: CsrfForm, settings: Settings, templates: Templates, now: Now
+) -> JSONResponse:
     """The page, the feed entry and the email as they would look, for the form's live preview,
     in the language chosen beside it (`preview_language`; default the site's)."""
     language = str(form.get("preview_language", "") or "") or settings.language
@@ -444,5 +449,7 @@ def preview(user: CurrentWriter, form: CsrfForm, settings: Settings, templates: 
         fields = parse_new_notice(raw_for_new(values, "publish", settings, now), settings=settings, now=now)
         fields = with_skipped(fields, values)
     except InvalidField as error:
-        return JSONResponse({"error": {"field": error.field, "message": error.problem}})
+        # The message in the console's language (the page's), not the preview's.
+        message = error.problem_in(page_language(request, settings))
+        return JSONResponse({"error": {"field": error.field, "message": message}})
     return JSONResponse(previews(fields, settings=settings, templates=templates, now=now, language=language))

@@ -1,7 +1,7 @@
 """Cancelling one occurrence of a series from the console: a small form per coming occurrence
 on the notice's page (templates/admin/_occurrences.html). The operation is the API's and the
-CLI's (notice.series_changes): a schedule change, held for approval where it applies; a refusal
-shows the notice page again with the reason, and nothing is written."""
+CLI's (notice.series_changes): a schedule change, held for approval where it applies; applied or
+refused as every small form on that page is (web.console.actions)."""
 
 from __future__ import annotations
 
@@ -9,15 +9,17 @@ from datetime import datetime
 from itertools import islice
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, Response
+from sqlalchemy.orm import Session
 
-from notices.core.errors import Conflict, InvalidField
-from notices.hooks import enqueue as hook_queue
-from notices.mail import staff
-from notices.notice import recurrence, series, series_changes
+from notices.core.errors import InvalidField
+from notices.core.i18n import lazy_gettext
+from notices.core.models import Notice
+from notices.notice import recurrence, series_changes
+from notices.notice.approval import Notification
 from notices.notice.recurrence import Occurrence
 from notices.people.roles import Actor
-from notices.web.console.notices import _load, error_page
+from notices.web.console.actions import act_on_notice
 from notices.web.deps import CsrfForm, Ctx, CurrentWriter, Now, ReadSession, Settings, WriteSession
 
 router = APIRouter(prefix="/admin", tags=["console"], include_in_schema=False)
@@ -44,23 +46,14 @@ def cancel_occurrence(
     now: Now,
 ) -> Response:
     reason = str(form.get("reason", "")).strip()
-    waiting = None
-    try:
+
+    def change(session: Session, notice: Notice, actor: Actor) -> Notification | None:
         if not reason:
-            raise InvalidField("reason", "tell readers why this occurrence is cancelled")
-        with writing.begin():
-            notice = _load(writing, uid, for_update=True)
-            waiting = series_changes.cancel_occurrence(
-                writing,
-                notice,
-                occurrence_id,
-                reason=reason,
-                actor=Actor.of(user, "console"),
-                settings=settings,
-                now=now,
-            )
-            hook_queue.enqueue_new_events(writing, settings=settings, now=now)
-    except (InvalidField, Conflict, series.OccurrenceNotFound) as error:  # nothing was written
-        return error_page(request, _load(reading, uid), error, settings, now)
-    staff.notify(ctx, waiting, now=now)
-    return RedirectResponse(f"/admin/notices/{uid}?saved=1", status_code=303)
+            raise InvalidField("reason", lazy_gettext("tell readers why this occurrence is cancelled"))
+        return series_changes.cancel_occurrence(
+            session, notice, occurrence_id, reason=reason, actor=actor, settings=settings, now=now
+        )
+
+    return act_on_notice(
+        request, uid, change, user=user, ctx=ctx, writing=writing, reading=reading, settings=settings, now=now
+    )
