@@ -26,7 +26,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from types import SimpleNamespace
-from typing import Any
+from typing import Any, NamedTuple
 
 from notices.core.config import Settings
 from notices.core.errors import InvalidField
@@ -213,23 +213,19 @@ class _Message:
         if detail:
             where = f"{where} ({detail})" if where else detail
         reason = _one_line(notice.get("cancel_reason")) if event.type == "notice.cancelled" else ""
-        timing = notice | {"expected_end": shown["expected_end"]}
+        when = _when(notice | {"expected_end": shown["expected_end"]}, words)
         occurrence = event.occurrence or {}
         if occurrence.get("starts_at"):
-            # About one occurrence of a series: its own times, and its own reason when it is cancelled.
-            timing = timing | {
-                "starts_at": occurrence["starts_at"],
-                "ends_at": occurrence["ends_at"],
-                "expected_end": "",
-            }
-            timing["cancelled_at"] = None
+            # About one occurrence of a series: its own times (the date once, as in email), and its
+            # own reason when it is cancelled.
+            when = _occurrence_when(occurrence, words) or when
             reason = _one_line(occurrence.get("reason")) if event.type == "notice.cancelled" else ""
         return cls(
             headline=headline,
             title=_one_line(shown["title"]),
             summary=_text(shown["summary"]).strip(),
             severity=_text(notice.get("severity")),
-            when=_when(timing, words),
+            when=when,
             where=where,
             reason=reason,
             labels=labels,
@@ -268,6 +264,18 @@ def _when(notice: Mapping[str, Any], words: Words) -> str:
         expected_end=_one_line(notice.get("expected_end")),
     )
     return words.period(period)
+
+
+def _occurrence_when(occurrence: Mapping[str, Any], words: Words) -> str:
+    starts_at, ends_at = _instant(occurrence.get("starts_at")), _instant(occurrence.get("ends_at"))
+    if starts_at is None or ends_at is None:
+        return ""
+    return words.occurrence(_Span(starts_at, ends_at))
+
+
+class _Span(NamedTuple):
+    starts_at: datetime
+    ends_at: datetime
 
 
 def _fit(text: str, limit: int, escape: Callable[[str], str]) -> str:
