@@ -424,6 +424,33 @@ def _template(session: Session, name: str) -> NoticeTemplate:
         raise InvalidField("template", str(error)) from None
 
 
+def _change_notice(
+    response: Response,
+    session: Session,
+    uid: str,
+    change: Callable[[Notice], approval.Notification | None],
+    *,
+    ctx: AppContext,
+    if_match: str | None,
+    now: datetime,
+) -> dict:
+    """Apply `change` to the notice `uid`, locked until the commit (a concurrent change waits, then
+    starts from this one's version), with its hook deliveries in the same transaction; 202 with the
+    approval when it is held, the approvers told after the commit."""
+    settings = ctx.settings
+    with session.begin():
+        notice = _find(session, uid, for_update=True)
+        _check_if_match(if_match, notice)
+        waiting = change(notice)
+        hook_queue.enqueue_new_events(session, settings=settings, now=now)
+        data = _out(response, notice, settings=settings, now=now)
+        if waiting is not None:
+            response.status_code = 202
+            data["approval"] = approval.describe(session, notice, now)
+    staff.notify(ctx, waiting, now=now)
+    return data
+
+
 @router.patch(
     "/notices/{uid}",
     response_model=NoticeOut,
@@ -457,21 +484,14 @@ def update_notice(
     _check_choices(changes, settings)
     if "ends_at" in changes and changes["ends_at"] is None:
         changes["ends_at"] = ""  # null: until further notice
-    with session.begin():
-        # Locked until the commit: a concurrent change waits, then starts from this one's version.
-        notice = _find(session, uid, for_update=True)
-        _check_if_match(if_match, notice)
+
+    def change(notice: Notice) -> approval.Notification | None:
         fields = parse_changes(changes, current=store.fields_of(notice), settings=settings, now=now)
-        waiting = approval.update(
+        return approval.update(
             session, notice, fields, note=note, minor=minor, actor=Actor.of(user, "api"), settings=settings, now=now
         )
-        hook_queue.enqueue_new_events(session, settings=settings, now=now)  # with the event, in its transaction
-        data = _out(response, notice, settings=settings, now=now)
-        if waiting is not None:
-            response.status_code = 202
-            data["approval"] = approval.describe(session, notice, now)
-    staff.notify(ctx, waiting, now=now)
-    return data
+
+    return _change_notice(response, session, uid, change, ctx=ctx, if_match=if_match, now=now)
 
 
 @router.post(
@@ -509,32 +529,6 @@ def cancel_notice(
 # Occurrences of a series ------------------------------------------------------------------------
 
 
-def _change_occurrence(
-    response: Response,
-    session: Session,
-    uid: str,
-    change: Callable[[Notice], approval.Notification | None],
-    *,
-    ctx: AppContext,
-    if_match: str | None,
-    now: datetime,
-) -> dict:
-    """Change one occurrence of the series `uid` (notice.series_changes) with its hook deliveries in
-    one transaction; 202 with the approval when it is held, the approvers told after the commit."""
-    settings = ctx.settings
-    with session.begin():
-        notice = _find(session, uid, for_update=True)
-        _check_if_match(if_match, notice)
-        waiting = change(notice)
-        hook_queue.enqueue_new_events(session, settings=settings, now=now)
-        data = _out(response, notice, settings=settings, now=now)
-        if waiting is not None:
-            response.status_code = 202
-            data["approval"] = approval.describe(session, notice, now)
-    staff.notify(ctx, waiting, now=now)
-    return data
-
-
 OCCURRENCE_RESPONSES: dict[int | str, dict[str, Any]] = {
     200: {"headers": ETAG_HEADER},
     202: {"description": "Held for approval: the notice is unchanged until approved", "model": NoticeOut},
@@ -567,7 +561,7 @@ def cancel_occurrence(
     `occurrence_id` is the occurrence's original start in UTC, as `upcoming_occurrences` lists it."""
     reason = _required_text(body.reason, "reason")
     actor = Actor.of(user, "api")
-    return _change_occurrence(
+    return _change_notice(
         response,
         session,
         uid,
@@ -604,7 +598,7 @@ def move_occurrence(
     starts_at = parse_time(body.starts_at, "starts_at", settings=settings, now=now)
     ends_at = None if body.ends_at is None else parse_time(body.ends_at, "ends_at", settings=settings, now=now)
     actor = Actor.of(user, "api")
-    return _change_occurrence(
+    return _change_notice(
         response,
         session,
         uid,
