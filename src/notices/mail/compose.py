@@ -104,6 +104,9 @@ class Composer:
         self._snapshots: dict[tuple[str, str, str], digests.DigestSnapshot] = {}
         self._templates: dict[tuple[object, ...], MessageTemplate | None] = {}
         self._notices: dict[str, Notice] = {}
+        self._digest_contents: dict[tuple[object, ...], tuple[dict[str, Any], tuple[object, ...], bool]] = {}
+        # Never cleared while the caches keyed by these numbers live: a number always means one content.
+        self._digest_fingerprints: dict[tuple[object, ...], int] = {}
         # Subscribers suppressed during this run: their other claimed mail must not go out.
         self.blocked: set[int] = set()
 
@@ -255,16 +258,28 @@ class Composer:
                 end=datetime.fromisoformat(payload["end"]),
             )
             snapshot = self._snapshots[key] = digests.load_snapshot(session, period)
-        sections = digests.sections_for(snapshot, subscriptions.filters_of(subscriber))
-        if self.settings.skip_empty_digests and not sections.has_news:
+        # Thousands of subscribers share a handful of filters and languages: what their digest
+        # shows is worked out once for each such pair, not once per message.
+        filters = subscriptions.filters_of(subscriber)
+        shown_key = (key, filters, subscriber.language)
+        shown = self._digest_contents.get(shown_key)
+        if shown is None:
+            if len(self._digest_contents) > 2000:
+                self._digest_contents.clear()
+            sections = digests.sections_for(snapshot, filters)
+            context = {
+                "period": snapshot.period,
+                "sections": digests.in_language(sections, subscriber.language, self.settings),
+                "frequency": payload["frequency"],
+            }
+            # The shared rendering's key holds the subscriber's language too (_shared_template). The
+            # fingerprint is named by a number: hashing the whole of it for every message adds up.
+            content = self._digest_fingerprints.setdefault(sections.fingerprint(), len(self._digest_fingerprints))
+            shown = self._digest_contents[shown_key] = (context, (key, content), sections.has_news)
+        context, cache_key, has_news = shown
+        if self.settings.skip_empty_digests and not has_news:
             raise Skip("nothing new for this subscriber")
-        context = {
-            "period": snapshot.period,
-            "sections": digests.in_language(sections, subscriber.language, self.settings),
-            "frequency": payload["frequency"],
-        }
-        # The shared rendering's key holds the subscriber's language too (_shared_template).
-        return context, (key, sections.fingerprint())
+        return context, cache_key
 
 
 def _occurrence(notice: Notice, occurrence_id: object) -> Occurrence | None:
