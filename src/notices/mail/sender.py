@@ -23,13 +23,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
-from sqlalchemy.orm import selectinload
-
 from notices.core.context import AppContext
-from notices.core.models import Delivery, Subscriber
+from notices.core.models import Subscriber
 from notices.mail import outbox, subscriptions
-from notices.mail.compose import Composer, Skip
+from notices.mail.compose import Composer, Skip, load_pending
 from notices.mail.message import OutgoingMail
 from notices.mail.outbox import Claim, Outcome
 from notices.mail.outcomes import OutcomeWriter
@@ -229,16 +226,12 @@ def _compose_batch(
     senders: _Senders,
 ) -> None:
     with run.ctx.db.session() as session:
-        deliveries = {
-            delivery.id: delivery
-            for delivery in session.scalars(
-                select(Delivery)
-                .where(Delivery.id.in_([claim.delivery_id for claim in claims]))
-                .options(selectinload(Delivery.subscriber))
-            )
-        }
+        deliveries = load_pending(session, [claim.delivery_id for claim in claims])
         for claim in claims:
-            delivery = deliveries[claim.delivery_id]
+            delivery = deliveries.get(claim.delivery_id)
+            if delivery is None:  # removed with its subscriber since it was claimed: nothing to send
+                count(run.record(outbox.expired(claim, now=run.clock.now(), reason="the delivery was removed")))
+                continue
             try:
                 mail = composer.compose(session, delivery, now=run.clock.now())
             except Skip as reason:
@@ -248,7 +241,7 @@ def _compose_batch(
                 log.exception("delivery %s: could not compose the message", delivery.id)
                 count(run.retry_later(claim, attempts=delivery.attempts, error=f"could not compose: {error!r}"))
                 continue
-            item = Outgoing(claim, delivery.subscriber_id, delivery.attempts, mail)
+            item = Outgoing(claim, delivery.subscriber.id, delivery.attempts, mail)
             while senders.all_alive():
                 try:
                     outgoing.put(item, timeout=1)
