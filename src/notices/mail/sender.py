@@ -280,6 +280,9 @@ class _SenderThread(threading.Thread):
         run, settings = self.run_state, self.run_state.ctx.settings
         if item.subscriber_id in self.composer.blocked:
             return run.record(outbox.expired(item.claim, now=run.clock.now(), reason="subscriber suppressed"))
+        if run.outcomes.error is not None:
+            # Outcomes can no longer be written: sending more would only make more to send again.
+            return "lost"
         if not run.still_ours(item.claim):
             log.warning(
                 "delivery %s: the claim ran out before it could be sent; left to its new owner", item.claim.delivery_id
