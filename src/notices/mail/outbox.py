@@ -42,6 +42,26 @@ BACKOFF = (
 STATUSES = tuple(DeliveryStatus)
 
 
+def _new_delivery(
+    *, dedup_key: str, kind: str, payload: dict[str, Any], now: datetime, expires_at: datetime | None
+) -> dict[str, Any]:
+    """A pending delivery's row, without its subscriber."""
+    return {
+        "dedup_key": dedup_key,
+        "kind": kind,
+        "payload": payload,
+        "status": DeliveryStatus.PENDING,
+        "attempts": 0,
+        "next_attempt_at": now,
+        "lease_until": None,
+        "expires_at": expires_at,
+        "message_id": "",
+        "smtp_reply": "",
+        "last_error": "",
+        "created_at": now,
+    }
+
+
 def enqueue(
     session: Session,
     *,
@@ -53,25 +73,8 @@ def enqueue(
     expires_at: datetime | None = None,
 ) -> bool:
     """Add a delivery unless this subscriber already has one with this key; True if added."""
-    return insert_ignoring_duplicates(
-        session,
-        table_of(Delivery),
-        {
-            "subscriber_id": subscriber_id,
-            "dedup_key": dedup_key,
-            "kind": kind,
-            "payload": payload,
-            "status": DeliveryStatus.PENDING,
-            "attempts": 0,
-            "next_attempt_at": now,
-            "lease_until": None,
-            "expires_at": expires_at,
-            "message_id": "",
-            "smtp_reply": "",
-            "last_error": "",
-            "created_at": now,
-        },
-    )
+    row = _new_delivery(dedup_key=dedup_key, kind=kind, payload=payload, now=now, expires_at=expires_at)
+    return insert_ignoring_duplicates(session, table_of(Delivery), {"subscriber_id": subscriber_id, **row})
 
 
 def enqueue_many(
@@ -88,20 +91,7 @@ def enqueue_many(
     how many were added (the others had theirs already)."""
     if not subscriber_ids:
         return 0
-    row = {
-        "dedup_key": dedup_key,
-        "kind": kind,
-        "payload": payload,
-        "status": DeliveryStatus.PENDING,
-        "attempts": 0,
-        "next_attempt_at": now,
-        "lease_until": None,
-        "expires_at": expires_at,
-        "message_id": "",
-        "smtp_reply": "",
-        "last_error": "",
-        "created_at": now,
-    }
+    row = _new_delivery(dedup_key=dedup_key, kind=kind, payload=payload, now=now, expires_at=expires_at)
     table = table_of(Delivery)
     builder = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
     # executemany of one cached statement (SQLAlchemy sends it as multi-row INSERTs): a statement

@@ -45,7 +45,6 @@ class OutcomeWriter(threading.Thread):
         self.db, self.size, self.wait = db, size, wait
         self._waiting: queue.SimpleQueue[Outcome | None] = queue.SimpleQueue()
         self.error: BaseException | None = None
-        self.groups = 0  # how many transactions it took (for tests and logs)
 
     def put(self, outcome: Outcome) -> None:
         self._waiting.put(outcome)
@@ -85,4 +84,3 @@ class OutcomeWriter(threading.Thread):
     def _write(self, group: list[Outcome]) -> None:
         with self.db.session() as session, session.begin():
             outbox.record_outcomes(session, group)
-        self.groups += 1
