@@ -3,7 +3,7 @@
 Run by hand (not part of the test suite):
 
     .venv/bin/python bench/digests.py [--subscribers 10000] [--notices 200] [--memory-subscribers 100000]
-    .venv/bin/python bench/digests.py --profile realistic [--subscribers 100000] [--connections 4]
+    .venv/bin/python bench/digests.py --profile realistic [--subscribers 100000] [--connections 4] [--rounds 2]
 
 Builds a fresh SQLite database (or NOTICES_BENCH_DATABASE_URL) with confirmed
 daily subscribers with mixed filters and visible notices, starts an aiosmtpd
@@ -15,7 +15,8 @@ sink in its own process, then in one run:
 
 `--profile realistic` is what a park's morning digest looks like: 20 visible notices, of which 3
 are new since yesterday and 2 changed, for 100,000 subscribers by default. It times the whole
-digest over one SMTP connection against plain smtplib (target >= 0.9), then again with
+digest over one SMTP connection against plain smtplib (target >= 0.9), taking turns with it
+(`--rounds`, the ratio of total times, each turn printed with the load average), then again with
 `[mail] connections = --connections` against the same sink (aiosmtpd, which accepts connections
 in parallel), and reports this process's peak memory (target < 150 MB).
 """
@@ -145,8 +146,12 @@ def select_ids(model, *, offset: int):
     return select(model.id).order_by(model.id).offset(offset)
 
 
-def realistic(url: str, port: int, subscribers: int, connections: int) -> None:
-    """One connection against plain smtplib, then `connections` in parallel; peak memory of it all."""
+def realistic(url: str, port: int, subscribers: int, connections: int, rounds: int) -> None:
+    """One connection against plain smtplib, then `connections` in parallel; peak memory of it all.
+
+    Ours and plain smtplib take turns (`rounds` of each) and the ratio is of their total times, so a
+    machine whose load changes during the run (other work on its cores) weighs on both alike.
+    """
     import dataclasses
 
     now = _digest_now()
@@ -155,25 +160,54 @@ def realistic(url: str, port: int, subscribers: int, connections: int) -> None:
     settings = load_settings({**os.environ, "NOTICES_DATABASE_URL": url})
     baseline = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     ctx = AppContext(settings=settings, db=db, clock=FixedClock(now), mailer=SMTPMailer(f"smtp://127.0.0.1:{port}"))
-    count, ours, _ = run_digests(ctx, now)
+    ours = plain = ours_cpu = plain_cpu = 0.0
+    message = b""
+    for round_number in range(rounds):
+        if round_number:
+            forget_digests(db)  # the same digests again, as a new period's worth
+        cpu = time.process_time()
+        count, seconds, _ = run_digests(ctx, now)
+        ours, ours_cpu = ours + seconds, ours_cpu + time.process_time() - cpu
+        print(f"  round {round_number + 1}, digests: {count / seconds:,.0f} messages/s ({load()})")
+        if not message:
+            message = sample_message(ctx, now)
+        cpu = time.process_time()
+        seconds = plain_smtplib(port, message, count)
+        plain, plain_cpu = plain + seconds, plain_cpu + time.process_time() - cpu
+        print(f"  round {round_number + 1}, plain smtplib: {count / seconds:,.0f} messages/s ({load()})")
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    message = sample_message(ctx, now)
-    plain = plain_smtplib(port, message, count)
-    print(f"\ndigests, one connection: {count:,} in {ours:.1f} s = {count / ours:,.0f} messages/s")
-    print(f"plain smtplib, {len(message) / 1024:.1f} KiB messages: {count:,} in {plain:.1f} s = {count / plain:,.0f}/s")
+    total = count * rounds
+    print(f"\ndigests, one connection: {total:,} in {ours:.1f} s = {total / ours:,.0f} messages/s")
+    print(f"plain smtplib, {len(message) / 1024:.1f} KiB messages: {total:,} in {plain:.1f} s = {total / plain:,.0f}/s")
     print(f"ratio: {plain / ours:.2f} (target >= 0.9)")
+    # The sink runs on the same cores: every millisecond of CPU this process spends is one the sink may wait for.
+    print(
+        f"CPU time of this process per message: digests {ours_cpu / total * 1000:.2f} ms, "
+        f"plain smtplib {plain_cpu / total * 1000:.2f} ms"
+    )
     print(f"peak memory: {peak / 1024:.0f} MB ({baseline / 1024:.0f} MB before the digest run; target < 150 MB)")
-    # The same digests again (a new period's worth: forget the first run's) over parallel connections.
-    with db.engine.begin() as connection:
-        from notices.core.models import Delivery, DigestRun
+    if connections > 1:
+        forget_digests(db)
+        parallel = dataclasses.replace(ctx, settings=dataclasses.replace(settings, smtp_connections=connections))
+        count, many, _ = run_digests(parallel, now)
+        print(
+            f"digests, [mail] connections = {connections}: {count:,} in {many:.1f} s = {count / many:,.0f} messages/s"
+        )
+        print(f"ratio to plain smtplib over one connection: {(plain / rounds) / many:.2f} ({load()})")
+    db.dispose()
 
+
+def forget_digests(db: Database) -> None:
+    """Forget the digests sent (deliveries and the period's run), so the same ones can be sent again."""
+    from notices.core.models import Delivery, DigestRun
+
+    with db.engine.begin() as connection:
         connection.execute(Delivery.__table__.delete())
         connection.execute(DigestRun.__table__.delete())
-    parallel = dataclasses.replace(ctx, settings=dataclasses.replace(settings, smtp_connections=connections))
-    count, many, _ = run_digests(parallel, now)
-    print(f"digests, {connections} connections: {count:,} in {many:.1f} s = {count / many:,.0f} messages/s")
-    print(f"ratio to plain smtplib over one connection: {plain / many:.2f}")
-    db.dispose()
+
+
+def load() -> str:
+    return "load average " + " ".join(f"{value:.2f}" for value in os.getloadavg())
 
 
 def start_sink(port: int) -> subprocess.Popen:
@@ -263,9 +297,10 @@ def main() -> None:
     parser.add_argument("--memory-subscribers", type=int, default=100_000, help="0 skips the memory run")
     parser.add_argument("--profile", choices=["heavy", "realistic"], default="heavy")
     parser.add_argument("--connections", type=int, default=4, help="parallel SMTP connections (realistic profile)")
+    parser.add_argument("--rounds", type=int, default=2, help="turns of ours and plain smtplib (realistic profile)")
     parser.add_argument("--memory-child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--url", help=argparse.SUPPRESS)
-    parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--port", type=int, help="the SMTP sink's port (default 8825)")
     args = parser.parse_args()
     if args.memory_child:
         memory_child(args.url, args.subscribers, args.notices, args.port)
@@ -273,12 +308,12 @@ def main() -> None:
 
     workdir = Path(tempfile.mkdtemp(prefix="notices-digest-bench-"))
     url = os.environ.get("NOTICES_BENCH_DATABASE_URL", f"sqlite:///{workdir}/bench.db")
-    port = 8825
+    port = args.port or 8825
     sink = start_sink(port)
     if args.profile == "realistic":
         subscribers = args.subscribers if "--subscribers" in sys.argv else 100_000
         try:
-            realistic(url, port, subscribers, args.connections)
+            realistic(url, port, subscribers, args.connections, args.rounds)
         finally:
             sink.terminate()
             sink.wait(timeout=10)

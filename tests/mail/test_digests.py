@@ -169,3 +169,23 @@ def test_the_dry_run_predicts_the_real_run_when_no_scheduler_recorded_the_events
     assert (real["enqueued"], real["sent"], real["nothing_new"]) == (1, 1, predicted["nothing_new"])
     assert [m["To"].addresses[0].addr_spec for m in smtp.handler.messages] == ["a@example.org"]
     assert "1 new" in smtp.handler.messages[0]["Subject"]
+
+
+def test_enqueuing_again_after_new_sign_ups_adds_only_theirs(mail_ctx, smtp, clock, monkeypatch):
+    """Digests are enqueued in chunks (one INSERT each); a chunk mixing old and new subscribers counts each right."""
+    from notices.mail import digests
+
+    monkeypatch.setattr(digests, "ENQUEUE_CHUNK", 2)
+    add_notice(mail_ctx, starts_at=clock.now() + timedelta(days=2), now=clock.now() - timedelta(days=1))
+    for name in ("a", "b", "c"):
+        add_subscriber(mail_ctx, f"{name}@example.org", frequency="daily")
+    first = jobs.enqueue_digests(mail_ctx, now=clock.now(), frequency="daily")
+    assert (first["enqueued"], first["already"]) == (3, 0)
+    for name in ("d", "e"):
+        add_subscriber(mail_ctx, f"{name}@example.org", frequency="daily")
+    second = jobs.enqueue_digests(mail_ctx, now=clock.now(), frequency="daily")
+    assert (second["enqueued"], second["already"]) == (2, 3)
+    assert jobs.send_pending(mail_ctx, now=clock.now())["sent"] == 5
+    assert sorted(m["To"].addresses[0].addr_spec for m in smtp.handler.messages) == [
+        f"{name}@example.org" for name in "abcde"
+    ]

@@ -7,12 +7,13 @@ notice that was cancelled in the meantime is dropped instead of sent.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime
 from types import SimpleNamespace
 from typing import Any, Protocol
 
 from jinja2 import Environment
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from notices.core.config import Settings
@@ -51,7 +52,7 @@ class Reader(Protocol):
 # What a template gets besides the common context, and what makes its rendering
 # shareable by every recipient with the same content (None: rendered for each).
 Specific = tuple[dict[str, Any], tuple[object, ...] | None]
-_Builder = Callable[[Session, Delivery, Subscriber, datetime], Specific]
+_Builder = Callable[[Session, "Pending", "Recipient", datetime], Specific]
 
 
 def mail_context(
@@ -94,6 +95,54 @@ class Skip(Exception):
     """This delivery should not go out any more; the message says why."""
 
 
+@dataclass(frozen=True)
+class Recipient:
+    """What composing needs of a subscriber, as plain values: a send run reads thousands, and
+    building ORM objects for them costs more than personalising a shared message."""
+
+    id: int
+    email: str
+    state: str
+    frequency: str
+    categories: list[str]
+    locations: list[str]
+    min_severity: str | None
+    language: str
+    token_generation: int
+
+
+@dataclass(frozen=True)
+class Pending:
+    """What composing needs of a claimed delivery, with its recipient."""
+
+    id: int
+    kind: str
+    dedup_key: str
+    payload: dict[str, Any]
+    attempts: int
+    expires_at: datetime | None
+    subscriber: Recipient
+
+
+_RECIPIENT = tuple(getattr(Subscriber, field.name) for field in fields(Recipient))
+_PENDING = tuple(getattr(Delivery, field.name) for field in fields(Pending) if field.name != "subscriber")
+
+
+def load_pending(session: Session, delivery_ids: list[int]) -> dict[int, Pending]:
+    """The deliveries with these ids and their recipients, in one query of plain rows."""
+    rows = session.execute(
+        select(*_PENDING, *_RECIPIENT)
+        .join(Subscriber, Subscriber.id == Delivery.subscriber_id)
+        .where(Delivery.id.in_(delivery_ids))
+    )
+    loaded = {}
+    for delivery_id, kind, dedup_key, payload, attempts, expires_at, *recipient in rows:
+        loaded[delivery_id] = Pending(
+            delivery_id, kind, dedup_key, payload, attempts, expires_at, Recipient(*recipient)
+        )
+    return loaded
+
+
 @dataclass
 class Composer:
     settings: Settings
@@ -104,10 +153,13 @@ class Composer:
         self._snapshots: dict[tuple[str, str, str], digests.DigestSnapshot] = {}
         self._templates: dict[tuple[object, ...], MessageTemplate | None] = {}
         self._notices: dict[str, Notice] = {}
+        self._digest_contents: dict[tuple[object, ...], tuple[dict[str, Any], tuple[object, ...], bool]] = {}
+        # Never cleared while the caches keyed by these numbers live: a number always means one content.
+        self._digest_fingerprints: dict[tuple[object, ...], int] = {}
         # Subscribers suppressed during this run: their other claimed mail must not go out.
         self.blocked: set[int] = set()
 
-    def links(self, subscriber: Subscriber) -> Links:
+    def links(self, subscriber: Recipient) -> Links:
         unsubscribe = self.signer.sign(LinkPurpose.UNSUBSCRIBE, subscriber.id, subscriber.token_generation)
         manage = self.signer.sign(LinkPurpose.MANAGE, subscriber.id, subscriber.token_generation)
         return Links(
@@ -116,7 +168,7 @@ class Composer:
             unsubscribe_mailto=unsubscribe_mailto(self.settings, unsubscribe),
         )
 
-    def compose(self, session: Session, delivery: Delivery, *, now: datetime) -> OutgoingMail:
+    def compose(self, session: Session, delivery: Pending, *, now: datetime) -> OutgoingMail:
         """The message for one delivery; raises Skip when it should not go out, or the error that
         stopped it being composed (which fails this delivery alone)."""
         subscriber = delivery.subscriber
@@ -152,7 +204,7 @@ class Composer:
         )
 
     def _render(
-        self, kind: str, subscriber: Subscriber, links: Links, specific: dict[str, Any], now: datetime
+        self, kind: str, subscriber: Recipient, links: Links, specific: dict[str, Any], now: datetime
     ) -> RenderedMail:
         context = mail_context(self.settings, subscriber=subscriber, links=links, now=now, **specific)
         return render_mail(self.env, kind, subscriber.language, context)
@@ -160,7 +212,7 @@ class Composer:
     def _shared_template(
         self,
         kind: str,
-        subscriber: Subscriber,
+        subscriber: Recipient,
         specific: dict[str, Any],
         now: datetime,
         cache_key: tuple[object, ...],
@@ -186,14 +238,14 @@ class Composer:
                 self._templates[key] = None
         return self._templates[key]
 
-    def _confirm(self, session: Session, delivery: Delivery, subscriber: Subscriber, now: datetime) -> Specific:
+    def _confirm(self, session: Session, delivery: Pending, subscriber: Recipient, now: datetime) -> Specific:
         token = self.signer.sign(LinkPurpose.CONFIRM, subscriber.id, subscriber.token_generation)
         return {
             "confirm_url": self.settings.absolute_url(f"/subscribe/confirm/{token}"),
             "valid_hours": int(self.settings.confirm_within.total_seconds() // 3600),
         }, None
 
-    def _manage(self, session: Session, delivery: Delivery, subscriber: Subscriber, now: datetime) -> Specific:
+    def _manage(self, session: Session, delivery: Pending, subscriber: Recipient, now: datetime) -> Specific:
         return {}, None
 
     def _notice(self, session: Session, uid: str) -> Notice:
@@ -205,7 +257,7 @@ class Composer:
                 raise Skip("the notice no longer exists") from None
         return self._notices[uid]
 
-    def _alert(self, session: Session, delivery: Delivery, subscriber: Subscriber, now: datetime) -> Specific:
+    def _alert(self, session: Session, delivery: Pending, subscriber: Recipient, now: datetime) -> Specific:
         notice = self._notice(session, delivery.payload["notice"])
         event = delivery.payload["event"]
         if event != EventKind.CANCELLED and status_at(notice, now) is Status.CANCELLED:
@@ -220,7 +272,7 @@ class Composer:
         }
         return context, (notice.uid, notice.version, event, occurrence.id if occurrence else "")
 
-    def _reminder(self, session: Session, delivery: Delivery, subscriber: Subscriber, now: datetime) -> Specific:
+    def _reminder(self, session: Session, delivery: Pending, subscriber: Recipient, now: datetime) -> Specific:
         notice = self._notice(session, delivery.payload["notice"])
         reminded_of = delivery.payload.get("starts_at")
         occurrence = _occurrence(notice, delivery.payload.get("occurrence"))
@@ -244,7 +296,7 @@ class Composer:
         }
         return context, (notice.uid, notice.version, occurrence.id if occurrence else "")
 
-    def _digest(self, session: Session, delivery: Delivery, subscriber: Subscriber, now: datetime) -> Specific:
+    def _digest(self, session: Session, delivery: Pending, subscriber: Recipient, now: datetime) -> Specific:
         payload = delivery.payload
         key = (payload["frequency"], payload["start"], payload["end"])
         snapshot = self._snapshots.get(key)
@@ -255,16 +307,28 @@ class Composer:
                 end=datetime.fromisoformat(payload["end"]),
             )
             snapshot = self._snapshots[key] = digests.load_snapshot(session, period)
-        sections = digests.sections_for(snapshot, subscriptions.filters_of(subscriber))
-        if self.settings.skip_empty_digests and not sections.has_news:
+        # Thousands of subscribers share a handful of filters and languages: what their digest
+        # shows is worked out once for each such pair, not once per message.
+        filters = subscriptions.filters_of(subscriber)
+        shown_key = (key, filters, subscriber.language)
+        shown = self._digest_contents.get(shown_key)
+        if shown is None:
+            if len(self._digest_contents) > 2000:
+                self._digest_contents.clear()
+            sections = digests.sections_for(snapshot, filters)
+            context = {
+                "period": snapshot.period,
+                "sections": digests.in_language(sections, subscriber.language, self.settings),
+                "frequency": payload["frequency"],
+            }
+            # The shared rendering's key holds the subscriber's language too (_shared_template). The
+            # fingerprint is named by a number: hashing the whole of it for every message adds up.
+            content = self._digest_fingerprints.setdefault(sections.fingerprint(), len(self._digest_fingerprints))
+            shown = self._digest_contents[shown_key] = (context, (key, content), sections.has_news)
+        context, cache_key, has_news = shown
+        if self.settings.skip_empty_digests and not has_news:
             raise Skip("nothing new for this subscriber")
-        context = {
-            "period": snapshot.period,
-            "sections": digests.in_language(sections, subscriber.language, self.settings),
-            "frequency": payload["frequency"],
-        }
-        # The shared rendering's key holds the subscriber's language too (_shared_template).
-        return context, (key, sections.fingerprint())
+        return context, cache_key
 
 
 def _occurrence(notice: Notice, occurrence_id: object) -> Occurrence | None:

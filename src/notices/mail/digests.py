@@ -28,6 +28,8 @@ from notices.notice.recurrence import Occurrence
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 HORIZON = timedelta(days=7)
 CHANGE_KINDS = (EventKind.UPDATED, EventKind.RESCHEDULED, EventKind.CANCELLED)
+# Digests enqueued per INSERT: one statement per chunk, well inside SQLite's limit of bound values.
+ENQUEUE_CHUNK = 500
 
 
 @dataclass(frozen=True)
@@ -226,26 +228,42 @@ def enqueue_digests(
     period = digest_period(settings, frequency, now)
     snapshot = load_snapshot(session, period)
     counts: DigestCounts = {"period": period.label, "enqueued": 0, "already": 0, "empty": 0, "planned": []}
-    for row in subscriptions.confirmed_subscribers(session, frequency):
-        if on_progress:
-            on_progress(1)
-        sections = sections_for(snapshot, subscriptions.row_filters(row))
-        if settings.skip_empty_digests and not sections.has_news:
-            counts["empty"] += 1
-            continue
-        if dry_run:
-            counts["planned"].append((row.id, sections))
-            continue
-        added = outbox.enqueue(
+    # Subscribers with the same filters get the same sections: worked out once per distinct filters.
+    found: dict[Filters, DigestSections] = {}
+    waiting: list[int] = []
+
+    def enqueue_waiting() -> None:
+        added = outbox.enqueue_many(
             session,
-            subscriber_id=row.id,
+            subscriber_ids=waiting,
             dedup_key=period.key,
             kind=DeliveryKind.DIGEST,
             payload={"frequency": frequency, "start": period.start.isoformat(), "end": period.end.isoformat()},
             now=now,
             expires_at=period.end + settings.digest_validity,
         )
-        counts["enqueued" if added else "already"] += 1
+        counts["enqueued"] += added
+        counts["already"] += len(waiting) - added
+        waiting.clear()
+
+    for row in subscriptions.confirmed_subscribers(session, frequency):
+        if on_progress:
+            on_progress(1)
+        filters = subscriptions.row_filters(row)
+        sections = found.get(filters)
+        if sections is None:
+            sections = found[filters] = sections_for(snapshot, filters)
+        if settings.skip_empty_digests and not sections.has_news:
+            counts["empty"] += 1
+            continue
+        if dry_run:
+            counts["planned"].append((row.id, sections))
+            continue
+        waiting.append(row.id)
+        if len(waiting) >= ENQUEUE_CHUNK:
+            enqueue_waiting()
+    if waiting:
+        enqueue_waiting()
     if not dry_run:
         insert_ignoring_duplicates(
             session,

@@ -180,6 +180,28 @@ def _header(name: str, value: str | Address) -> bytes:
     return folded
 
 
+# What the email package writes back unchanged when it fits on one line: an address of two
+# dot-atoms (RFC 5322 3.4.1, nothing to quote) and our own Message-IDs. Those are written
+# directly: the package's header parser, run for every recipient, costs more than sending.
+_ATEXT = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
+_DOMAIN = r"[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*"
+_PLAIN_ADDRESS = re.compile(rf"{_ATEXT}(?:\.{_ATEXT})*@{_DOMAIN}")
+_PLAIN_MESSAGE_ID = re.compile(rf"<[A-Za-z0-9]+(?:\.[A-Za-z0-9]+)*@{_DOMAIN}>")
+
+
+def _to(address: str) -> bytes:
+    if _PLAIN_ADDRESS.fullmatch(address) and len(address) + 4 <= _HEADER_LINE:
+        return b"To: %s\r\n" % address.encode("ascii")
+    local, _, domain = address.partition("@")
+    return _header("To", Address(username=local, domain=domain))
+
+
+def _message_id(identifier: str) -> bytes:
+    if _PLAIN_MESSAGE_ID.fullmatch(identifier) and len(identifier) + 12 <= _HEADER_LINE:
+        return b"Message-ID: %s\r\n" % identifier.encode("ascii")
+    return _header("Message-ID", identifier)
+
+
 def _subject(subject: str) -> bytes:
     """The Subject field: words folded at spaces, or RFC 2047 encoded words throughout.
 
@@ -279,11 +301,10 @@ class MessageTemplate:
             growth = {name: len(getattr(links, name)) - len(getattr(self.stand_ins, name)) for name in _LINK_FIELDS}
             if any(octets + sum(growth[name] for name in names) > _MAX_LINE for octets, names in self.link_lines):
                 raise NotShareable("a link does not fit on its line")
-        to_local, _, to_domain = to.partition("@")
         parts = [
             self.head,
-            _header("To", Address(username=to_local, domain=to_domain)),
-            _header("Message-ID", message_id),
+            _to(to),
+            _message_id(message_id),
             _list_unsubscribe(links),
             self.segments[0],
         ]

@@ -2,9 +2,10 @@
 
 Delivery is at least once: a claim is taken (compare-and-swap, plus
 FOR UPDATE SKIP LOCKED on PostgreSQL) before sending, and the outcome is
-written right after the SMTP reply. A sender that dies in between leaves a
-claim that expires, and the message is sent again after the lease: the only
-window for a duplicate is between the server's 250 and our commit.
+written after the SMTP reply, in a group with the others that came in
+meanwhile (mail.outcomes). A sender that dies in between leaves claims that
+expire, and those messages are sent again after the lease: the only window
+for a duplicate is between the server's 250 and the commit of its group.
 """
 
 from __future__ import annotations
@@ -12,16 +13,18 @@ from __future__ import annotations
 import hashlib
 import logging
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, and_, case, func, select, update
+from sqlalchemy import BindParameter, ColumnElement, CursorResult, and_, bindparam, case, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from notices.core import leases
-from notices.core.db import Database, affected_rows, insert_ignoring_duplicates
+from notices.core.db import Database, UTCDateTime, affected_rows, insert_ignoring_duplicates
 from notices.core.models import Delivery, table_of
 from notices.core.states import DeliveryStatus
 
@@ -39,6 +42,26 @@ BACKOFF = (
 STATUSES = tuple(DeliveryStatus)
 
 
+def _new_delivery(
+    *, dedup_key: str, kind: str, payload: dict[str, Any], now: datetime, expires_at: datetime | None
+) -> dict[str, Any]:
+    """A pending delivery's row, without its subscriber."""
+    return {
+        "dedup_key": dedup_key,
+        "kind": kind,
+        "payload": payload,
+        "status": DeliveryStatus.PENDING,
+        "attempts": 0,
+        "next_attempt_at": now,
+        "lease_until": None,
+        "expires_at": expires_at,
+        "message_id": "",
+        "smtp_reply": "",
+        "last_error": "",
+        "created_at": now,
+    }
+
+
 def enqueue(
     session: Session,
     *,
@@ -50,25 +73,33 @@ def enqueue(
     expires_at: datetime | None = None,
 ) -> bool:
     """Add a delivery unless this subscriber already has one with this key; True if added."""
-    return insert_ignoring_duplicates(
-        session,
-        table_of(Delivery),
-        {
-            "subscriber_id": subscriber_id,
-            "dedup_key": dedup_key,
-            "kind": kind,
-            "payload": payload,
-            "status": DeliveryStatus.PENDING,
-            "attempts": 0,
-            "next_attempt_at": now,
-            "lease_until": None,
-            "expires_at": expires_at,
-            "message_id": "",
-            "smtp_reply": "",
-            "last_error": "",
-            "created_at": now,
-        },
-    )
+    row = _new_delivery(dedup_key=dedup_key, kind=kind, payload=payload, now=now, expires_at=expires_at)
+    return insert_ignoring_duplicates(session, table_of(Delivery), {"subscriber_id": subscriber_id, **row})
+
+
+def enqueue_many(
+    session: Session,
+    *,
+    subscriber_ids: Sequence[int],
+    dedup_key: str,
+    kind: str,
+    payload: dict[str, Any],
+    now: datetime,
+    expires_at: datetime | None = None,
+) -> int:
+    """`enqueue` for many subscribers with the same key (a digest period) in one statement;
+    how many were added (the others had theirs already)."""
+    if not subscriber_ids:
+        return 0
+    row = _new_delivery(dedup_key=dedup_key, kind=kind, payload=payload, now=now, expires_at=expires_at)
+    table = table_of(Delivery)
+    builder = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    # executemany of one cached statement (SQLAlchemy sends it as multi-row INSERTs): a statement
+    # with every row's values in it would be compiled afresh each time, which costs more than the insert.
+    statement = builder(table).on_conflict_do_nothing().returning(table.c.id)
+    rows = [{"subscriber_id": subscriber_id, **row} for subscriber_id in subscriber_ids]
+    # RETURNING names only the rows added: a duplicate (subscriber, key) is skipped silently.
+    return len(session.connection().execute(statement, rows).all())
 
 
 def message_id(delivery_id: int, dedup_key: str, domain: str) -> str:
@@ -147,54 +178,126 @@ def renew_claims(session: Session, *, owner: str, now: datetime, lease: timedelt
     )
 
 
-def _finish(session: Session, claim: Claim, **values: Any) -> bool:
-    """Record an outcome, but only while our claim still holds (fencing)."""
-    recorded = affected_rows(
-        session, update(Delivery).where(Delivery.id == claim.delivery_id, *_held(claim.owner)).values(**values)
-    )
-    if recorded != 1:
-        log.warning("delivery %s: claim lost before the outcome was recorded", claim.delivery_id)
-        return False
-    return True
+@dataclass(frozen=True)
+class Outcome:
+    """What one message came to, to be written under its claim (alone or with others: record_outcomes)."""
+
+    claim: Claim
+    status: str  # sent, pending (a retry at next_attempt_at), failed, expired
+    at: datetime
+    message_id: str = ""
+    reply: str = ""
+    error: str = ""
+    next_attempt_at: datetime | None = None  # for a retry; the others keep theirs
+
+    @property
+    def name(self) -> str:
+        """How send_pending counts it: sent, retry, failed or expired."""
+        return "retry" if self.status == DeliveryStatus.PENDING else self.status
 
 
-def mark_sent(session: Session, claim: Claim, *, now: datetime, message_id: str, reply: str) -> bool:
-    return _finish(
-        session,
-        claim,
+def sent(claim: Claim, *, now: datetime, message_id: str, reply: str) -> Outcome:
+    return Outcome(claim, DeliveryStatus.SENT, now, message_id=message_id, reply=reply[:1000])
+
+
+def retry(claim: Claim, *, now: datetime, attempts: int, max_attempts: int, error: str) -> Outcome:
+    """A temporary failure: try again after the backoff, or give up after the last attempt."""
+    if attempts >= max_attempts:
+        return failed(claim, now=now, error=error)
+    wait = BACKOFF[min(attempts - 1, len(BACKOFF) - 1)]
+    return Outcome(claim, DeliveryStatus.PENDING, now, error=error[:1000], next_attempt_at=now + wait)
+
+
+def failed(claim: Claim, *, now: datetime, error: str) -> Outcome:
+    return Outcome(claim, DeliveryStatus.FAILED, now, error=error[:1000])
+
+
+def expired(claim: Claim, *, now: datetime, reason: str) -> Outcome:
+    return Outcome(claim, DeliveryStatus.EXPIRED, now, error=reason[:1000])
+
+
+# The statements for outcomes, built once: a send run writes its outcomes in groups
+# (executemany), and building an UPDATE per message would cost more than sending it.
+# The WHERE is the fencing: an outcome is written only while its claim is still this run's.
+_FENCE = (
+    Delivery.id == bindparam("b_id"),
+    Delivery.status == DeliveryStatus.SENDING,
+    Delivery.claimed_by == bindparam("b_owner"),
+)
+# A message's time sent and time of outcome are one: one value per row to convert, not two.
+_AT: BindParameter[datetime] = bindparam("b_at")
+_RECORD_SENT = (
+    update(Delivery)
+    .where(*_FENCE)
+    .values(
         status=DeliveryStatus.SENT,
-        sent_at=now,
-        outcome_at=now,
-        message_id=message_id,
-        smtp_reply=reply[:1000],
+        sent_at=_AT,
+        outcome_at=_AT,
+        message_id=bindparam("b_message_id"),
+        smtp_reply=bindparam("b_reply"),
         lease_until=None,
         last_error="",
     )
-
-
-def mark_retry(session: Session, claim: Claim, *, now: datetime, attempts: int, max_attempts: int, error: str) -> str:
-    if attempts >= max_attempts:
-        _finish(session, claim, status=DeliveryStatus.FAILED, last_error=error[:1000], lease_until=None, outcome_at=now)
-        return "failed"
-    wait = BACKOFF[min(attempts - 1, len(BACKOFF) - 1)]
-    _finish(
-        session,
-        claim,
-        status=DeliveryStatus.PENDING,
-        next_attempt_at=now + wait,
-        last_error=error[:1000],
+)
+_RECORD_OTHER = (
+    update(Delivery)
+    .where(*_FENCE)
+    .values(
+        status=bindparam("b_status"),
+        outcome_at=_AT,
+        last_error=bindparam("b_error"),
         lease_until=None,
-        outcome_at=now,
+        # A retry waits until its next attempt; a failed or expired message is never due again.
+        next_attempt_at=func.coalesce(bindparam("b_next", type_=UTCDateTime()), Delivery.next_attempt_at),
     )
-    return "retry"
+)
+
+
+def record_outcomes(session: Session, outcomes: Sequence[Outcome]) -> int:
+    """Write a group of outcomes (one statement for the messages sent, one for the rest); how many
+    were written: the others' claims had been taken over, and their new owner's outcome counts."""
+    if not outcomes:
+        return 0
+    sent_rows = [
+        {
+            "b_id": outcome.claim.delivery_id,
+            "b_owner": outcome.claim.owner,
+            "b_at": outcome.at,
+            "b_message_id": outcome.message_id,
+            "b_reply": outcome.reply,
+        }
+        for outcome in outcomes
+        if outcome.status == DeliveryStatus.SENT
+    ]
+    other_rows = [
+        {
+            "b_id": outcome.claim.delivery_id,
+            "b_owner": outcome.claim.owner,
+            "b_status": outcome.status,
+            "b_at": outcome.at,
+            "b_error": outcome.error,
+            "b_next": outcome.next_attempt_at,
+        }
+        for outcome in outcomes
+        if outcome.status != DeliveryStatus.SENT
+    ]
+    connection = session.connection()  # Core executemany: an ORM bulk UPDATE would want primary keys only
+    recorded = 0
+    for statement, rows in ((_RECORD_SENT, sent_rows), (_RECORD_OTHER, other_rows)):
+        if rows:
+            recorded += cast(CursorResult[Any], connection.execute(statement, rows)).rowcount
+    if recorded != len(outcomes):
+        log.warning("%s deliveries: claim lost before the outcome was recorded", len(outcomes) - recorded)
+    return recorded
+
+
+def mark_sent(session: Session, claim: Claim, *, now: datetime, message_id: str, reply: str) -> bool:
+    """Record one message as sent, if the claim still holds (fencing); False if it no longer did."""
+    return record_outcomes(session, [sent(claim, now=now, message_id=message_id, reply=reply)]) == 1
 
 
 def mark_failed(session: Session, claim: Claim, *, now: datetime, error: str) -> None:
-    _finish(session, claim, status=DeliveryStatus.FAILED, last_error=error[:1000], lease_until=None, outcome_at=now)
-
-
-def mark_expired(session: Session, claim: Claim, *, now: datetime, reason: str) -> None:
-    _finish(session, claim, status=DeliveryStatus.EXPIRED, last_error=reason[:1000], lease_until=None, outcome_at=now)
+    record_outcomes(session, [failed(claim, now=now, error=error)])
 
 
 def expire_stale(session: Session, *, now: datetime) -> int:

@@ -1,10 +1,11 @@
-"""send_pending: claim due deliveries, compose, send, record the outcome of each at once.
+"""send_pending: claim due deliveries, compose, send, record the outcomes in groups.
 
 Composing (templates, MIME) and sending (waiting for the SMTP server) overlap:
 this thread composes the next messages while sender threads, each owning one
-SMTP connection (`[mail] connections`, 1 by default), transmit and record
-outcomes. The queue between them is short, so a crash loses at most a few
-claims, which their leases bring back.
+SMTP connection (`[mail] connections`, 1 by default), transmit them and hand
+their outcomes to a writer thread that commits them in groups
+(mail.outcomes: what a kill can then duplicate). The queue between them is
+short, so a crash loses at most a few claims, which their leases bring back.
 
 A run may outlast its lease (a slow SMTP server, a large digest), while
 another sender (a new leader, `notices mail send-pending`) looks for work. So
@@ -21,25 +22,20 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Concatenate, ParamSpec, TypeVar
-
-from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
 
 from notices.core.context import AppContext
-from notices.core.models import Delivery, Subscriber
+from notices.core.models import Subscriber
 from notices.mail import outbox, subscriptions
-from notices.mail.compose import Composer, Skip
+from notices.mail.compose import Composer, Skip, load_pending
 from notices.mail.message import OutgoingMail
-from notices.mail.outbox import Claim
+from notices.mail.outbox import Claim, Outcome
+from notices.mail.outcomes import OutcomeWriter
 from notices.mail.transports import Connection, Mailer, PermanentFailure, TemporaryFailure
 from notices.notice.templating import make_environment
 from notices.people.link_tokens import LinkSigner
 
 log = logging.getLogger(__name__)
 QUEUE_DEPTH = 8
-P = ParamSpec("P")
-T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -89,10 +85,12 @@ def send_pending(
         if on_progress:
             on_progress(1)
 
-    run = _Run(ctx, clock, owner=outbox.new_owner(), lease=timedelta(seconds=settings.lease_seconds))
+    writer = OutcomeWriter(ctx.db)
+    run = _Run(ctx, clock, owner=outbox.new_owner(), lease=timedelta(seconds=settings.lease_seconds), outcomes=writer)
     connections = settings.smtp_connections
     outgoing: queue.Queue[Outgoing | None] = queue.Queue(maxsize=QUEUE_DEPTH * connections)
-    senders = _Senders([_SenderThread(run, mailer, composer, outgoing, count) for _ in range(connections)])
+    senders = _Senders([_SenderThread(run, mailer, composer, outgoing, count) for _ in range(connections)], writer)
+    writer.start()
     senders.start()
     try:
         remaining = limit
@@ -109,24 +107,29 @@ def send_pending(
         for _ in senders.threads:
             outgoing.put(None)
         senders.join()
-    if senders.error is not None:
-        raise senders.error
+        # Whatever happened, what was sent is written before the run returns or raises.
+        writer.close()
+    for error in (senders.error, writer.error):
+        if error is not None:
+            raise error
     return counts
 
 
 @dataclass
 class _Senders:
-    """The run's sender threads. The run stops composing as soon as one of them has failed: a
-    connection that broke (the server went away) will not be alone for long."""
+    """The run's sender threads and its outcome writer. The run stops composing as soon as one of
+    them has failed: a connection that broke (the server went away) will not be alone for long,
+    and messages whose outcomes cannot be written should not be sent."""
 
     threads: list[_SenderThread]
+    writer: OutcomeWriter
 
     def start(self) -> None:
         for thread in self.threads:
             thread.start()
 
     def all_alive(self) -> bool:
-        return all(thread.is_alive() for thread in self.threads)
+        return self.writer.is_alive() and all(thread.is_alive() for thread in self.threads)
 
     def join(self) -> None:
         for thread in self.threads:
@@ -151,6 +154,7 @@ class _Run:
     clock: RunClock
     owner: str
     lease: timedelta
+    outcomes: OutcomeWriter
 
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
@@ -198,22 +202,18 @@ class _Run:
         with self._lock:
             self._held_until.pop(claim.delivery_id, None)
 
-    def record(
-        self, outcome: Callable[Concatenate[Session, Claim, P], T], claim: Claim, *args: P.args, **values: P.kwargs
-    ) -> T:
-        self.done(claim)
-        with self.ctx.db.session() as writer, writer.begin():
-            return outcome(writer, claim, *args, **values)
+    def record(self, outcome: Outcome) -> str:
+        """Hand an outcome to the writer (written with others, see mail.outcomes); its name for the counts."""
+        self.done(outcome.claim)
+        self.outcomes.put(outcome)
+        return outcome.name
 
     def retry_later(self, claim: Claim, *, attempts: int, error: str) -> str:
         """A temporary failure: back off and try again, or give up after the last attempt."""
         return self.record(
-            outbox.mark_retry,
-            claim,
-            now=self.clock.now(),
-            attempts=attempts,
-            max_attempts=self.ctx.settings.max_attempts,
-            error=error,
+            outbox.retry(
+                claim, now=self.clock.now(), attempts=attempts, max_attempts=self.ctx.settings.max_attempts, error=error
+            )
         )
 
 
@@ -226,27 +226,22 @@ def _compose_batch(
     senders: _Senders,
 ) -> None:
     with run.ctx.db.session() as session:
-        deliveries = {
-            delivery.id: delivery
-            for delivery in session.scalars(
-                select(Delivery)
-                .where(Delivery.id.in_([claim.delivery_id for claim in claims]))
-                .options(selectinload(Delivery.subscriber))
-            )
-        }
+        deliveries = load_pending(session, [claim.delivery_id for claim in claims])
         for claim in claims:
-            delivery = deliveries[claim.delivery_id]
+            delivery = deliveries.get(claim.delivery_id)
+            if delivery is None:  # removed with its subscriber since it was claimed: nothing to send
+                count(run.record(outbox.expired(claim, now=run.clock.now(), reason="the delivery was removed")))
+                continue
             try:
                 mail = composer.compose(session, delivery, now=run.clock.now())
             except Skip as reason:
-                run.record(outbox.mark_expired, claim, now=run.clock.now(), reason=str(reason))
-                count("expired")
+                count(run.record(outbox.expired(claim, now=run.clock.now(), reason=str(reason))))
                 continue
             except Exception as error:  # one message that cannot be composed must not stop the others
                 log.exception("delivery %s: could not compose the message", delivery.id)
                 count(run.retry_later(claim, attempts=delivery.attempts, error=f"could not compose: {error!r}"))
                 continue
-            item = Outgoing(claim, delivery.subscriber_id, delivery.attempts, mail)
+            item = Outgoing(claim, delivery.subscriber.id, delivery.attempts, mail)
             while senders.all_alive():
                 try:
                     outgoing.put(item, timeout=1)
@@ -284,8 +279,10 @@ class _SenderThread(threading.Thread):
     def _deliver(self, connection: Connection, item: Outgoing) -> str:
         run, settings = self.run_state, self.run_state.ctx.settings
         if item.subscriber_id in self.composer.blocked:
-            run.record(outbox.mark_expired, item.claim, now=run.clock.now(), reason="subscriber suppressed")
-            return "expired"
+            return run.record(outbox.expired(item.claim, now=run.clock.now(), reason="subscriber suppressed"))
+        if run.outcomes.error is not None:
+            # Outcomes can no longer be written: sending more would only make more to send again.
+            return "lost"
         if not run.still_ours(item.claim):
             log.warning(
                 "delivery %s: the claim ran out before it could be sent; left to its new owner", item.claim.delivery_id
@@ -300,18 +297,18 @@ class _SenderThread(threading.Thread):
         except Exception as error:  # an unexpected fault with this one message: retry it later, go on
             log.exception("delivery %s: sending failed", item.claim.delivery_id)
             return run.retry_later(item.claim, attempts=item.attempts, error=f"could not send: {error!r}")
-        run.record(outbox.mark_sent, item.claim, now=run.clock.now(), message_id=item.mail.message_id, reply=reply)
-        return "sent"
+        return run.record(outbox.sent(item.claim, now=run.clock.now(), message_id=item.mail.message_id, reply=reply))
 
     def _refused(self, item: Outgoing, error: PermanentFailure) -> str:
         run = self.run_state
         if not error.address_rejected:
             # The server refused this message, not the address: give up on it alone.
-            run.record(outbox.mark_failed, item.claim, now=run.clock.now(), error=str(error))
             log.warning("delivery %s refused: %s", item.claim.delivery_id, error)
-            return "failed"
+            return run.record(outbox.failed(item.claim, now=run.clock.now(), error=str(error)))
         # The address does not work: stop mailing it, keep mailing everyone else.
         self.composer.blocked.add(item.subscriber_id)
+        run.done(item.claim)
+        # Written at once, with the suppression, so no later run mails the address.
         with run.ctx.db.writing() as writer, writer.begin():
             outbox.mark_failed(writer, item.claim, now=run.clock.now(), error=str(error))
             subscriber = writer.get(Subscriber, item.subscriber_id)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, TypeAlias
+from typing import Any, Protocol, TypeAlias
 
 from sqlalchemy import ColumnElement, Row, case, delete, exists, func, literal, or_, select, update
 from sqlalchemy import column as sql_column
@@ -29,6 +29,21 @@ FREQUENCIES = tuple(Frequency)
 # (id, categories, locations, min_severity) of a subscriber: what matching a notice needs.
 # Quoted: Row takes one parameter per column from SQLAlchemy 2.1 on, and 2.0 must still import this.
 FilterRow: TypeAlias = "Row[int, list[str], list[str], str | None]"
+
+
+class Subscribed(Protocol):
+    """A subscriber's choices, on an ORM row or the plain values a send run reads (compose.Recipient)."""
+
+    @property
+    def frequency(self) -> str: ...
+    @property
+    def categories(self) -> list[str]: ...
+    @property
+    def locations(self) -> list[str]: ...
+    @property
+    def min_severity(self) -> str | None: ...
+    @property
+    def language(self) -> str: ...
 
 
 class RateLimited(Throttled):
@@ -58,7 +73,7 @@ def parse_preferences(raw: Mapping[str, Any], settings: Settings) -> Preferences
     )
 
 
-def preferences_of(subscriber: Subscriber) -> Preferences:
+def preferences_of(subscriber: Subscribed) -> Preferences:
     return Preferences(
         frequency=subscriber.frequency,
         categories=tuple(subscriber.categories or ()),
@@ -68,7 +83,7 @@ def preferences_of(subscriber: Subscriber) -> Preferences:
     )
 
 
-def filters_of(subscriber: Subscriber) -> Filters:
+def filters_of(subscriber: Subscribed) -> Filters:
     return preferences_of(subscriber).filters()
 
 
