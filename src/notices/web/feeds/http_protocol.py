@@ -13,6 +13,7 @@ way as before, through FastAPI and NoticesApp's fast path, with the same answers
 from __future__ import annotations
 
 import contextlib
+from typing import Any
 
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
@@ -67,7 +68,7 @@ class FeedHttpProtocol(HttpToolsProtocol):
         self.answers_here = self.fast_path is not None and self.limit_concurrency is None
         # The access log names the client as the proxy headers say (X-Forwarded-For from a
         # trusted proxy), so it is worked out the way uvicorn's middleware does it.
-        self._proxy = (
+        self._proxy: Any = (
             ProxyHeadersMiddleware(_nothing, self.config.forwarded_allow_ips)
             if self.access_log and self.config.proxy_headers
             else None
@@ -109,7 +110,7 @@ class FeedHttpProtocol(HttpToolsProtocol):
 
     def _log(self, method: str, raw_path: bytes, raw_query: bytes, status: int) -> None:
         """The line uvicorn's request/response cycle would have logged."""
-        scope = {
+        scope: Any = {
             "type": "http",
             "client": self.client,
             "scheme": self.scheme,
@@ -125,7 +126,7 @@ class FeedHttpProtocol(HttpToolsProtocol):
             '%s - "%s %s HTTP/%s" %d',
             get_client_addr(scope),
             method,
-            get_path_with_query_string(scope),  # type: ignore[arg-type]
+            get_path_with_query_string(scope),
             "1.1",
             status,
         )
