@@ -302,12 +302,14 @@ def main() -> None:
         for _ in range(args.workers * 4):  # let every worker render once before measuring
             urllib.request.urlopen(service_url).read()
         run = {"duration": args.duration, "connections": args.connections}
+        load_before = os.getloadavg()[0]
         results = {
             ("200", "notices"): wrk(service_url, **run),
             ("200", "nginx"): wrk(nginx_url, **run),
             ("304", "notices"): wrk(service_url, headers={"If-None-Match": etag_of(service_url)}, **run),
             ("304", "nginx"): wrk(nginx_url, headers={"If-None-Match": etag_of(nginx_url)}, **run),
         }
+        load_after = os.getloadavg()[0]
     finally:
         os.killpg(service.pid, signal.SIGTERM)
         nginx.send_signal(signal.SIGQUIT)
@@ -316,7 +318,8 @@ def main() -> None:
 
     print(
         f"\nwrk -t2 -c{args.connections} -d{args.duration}s, {args.workers} worker processes each, "
-        f"feed of {args.visible:,} notices ({body_size / 1024:.0f} KiB):"
+        f"feed of {args.visible:,} notices ({body_size / 1024:.0f} KiB), "
+        f"load average {load_before:.1f} before and {load_after:.1f} after (compare ratios within a run):"
     )
     print(f"{'status':8}{'notices req/s':>16}{'nginx req/s':>14}{'ratio':>8}   target")
     for status, target in (("200", ">= 0.7 (100-entry feed)"), ("304", ">= 0.5")):

@@ -13,10 +13,10 @@ from tests.smtp_sink import free_port
 
 
 @contextmanager
-def serving(app) -> Iterator[str]:
-    """Serve `app` until the block ends; yields its base URL."""
+def serving(app, **options) -> Iterator[str]:
+    """Serve `app` until the block ends (`options`: more of uvicorn.Config's); yields its base URL."""
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", **options))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 20

@@ -3,6 +3,7 @@
 import asyncio
 import gzip
 import hashlib
+import logging
 import threading
 import time
 from datetime import timedelta
@@ -15,11 +16,33 @@ import pytest
 import uvicorn
 
 from notices.web import create_app
+from notices.web.feeds.http_protocol import FeedHttpProtocol
 from tests.factories import add_notice
+from tests.live_server import serving
 from tests.smtp_sink import free_port
 from tests.webclient import parse_feed
 
 PLAIN = {"accept-encoding": "identity"}
+
+
+@pytest.fixture(params=["asgi", "served"])
+def client(request, app):
+    """Each test twice: through the ASGI app, and over HTTP from uvicorn as `notices serve` runs it.
+
+    `notices serve` gives uvicorn FeedHttpProtocol, which answers cached feeds from the request
+    parser, before the ASGI app; the answers must be the same.
+    """
+    if request.param == "asgi":
+        from fastapi.testclient import TestClient
+
+        with TestClient(app) as client:
+            yield client
+        return
+    with (
+        serving(app, http=FeedHttpProtocol, access_log=False, proxy_headers=True) as base_url,
+        httpx.Client(base_url=base_url, follow_redirects=True) as client,
+    ):
+        yield client
 
 
 def test_strong_etag_is_the_hash_of_the_body(ctx, client):
@@ -204,3 +227,34 @@ def test_a_reader_subscribed_with_the_comma_form_updates_to_the_url_its_self_lin
     assert len(parsed.entries) == 1
     (self_link,) = [link.href for link in parsed.feed.links if link.rel == "self"]
     assert urlsplit(self_link)[2:4] == urlsplit(parsed.href)[2:4]  # same path and query
+
+
+def test_metrics_count_the_answers_from_the_cache(ctx, app, client):
+    add_notice(ctx)
+    tag = client.get("/feeds/notices.atom", headers=PLAIN).headers["etag"]
+    client.get("/feeds/notices.atom", headers={**PLAIN, "if-none-match": tag})
+    client.head("/feeds/notices.atom", headers=PLAIN)
+    metrics = client.get("/metrics").text
+    assert 'notices_feed_requests_total{feed="/feeds/notices.atom",status="200"} 2.0' in metrics
+    assert 'notices_feed_requests_total{feed="/feeds/notices.atom",status="304"} 1.0' in metrics
+    assert "notices_feed_cache_hits_total 2.0" in metrics
+    assert app.state.feed_cache.renders == 1
+
+
+def test_the_access_log_names_the_forwarded_client_of_cached_answers_too(ctx, app, caplog):
+    add_notice(ctx)
+    forwarded = {"x-forwarded-for": "203.0.113.9"}  # from 127.0.0.1, a trusted proxy by default
+    with serving(app, http=FeedHttpProtocol, proxy_headers=True) as base_url, httpx.Client(base_url=base_url) as client:
+        access = logging.getLogger("uvicorn.access")  # uvicorn's logging setup keeps it from propagating
+        access.addHandler(caplog.handler)
+        access.setLevel(logging.INFO)
+        tag = client.get("/feeds/notices.atom?category=road-closure", headers=forwarded).headers["etag"]  # rendered
+        client.get("/feeds/notices.atom?category=road-closure", headers={**forwarded, "if-none-match": tag})  # cached
+        client.get("/feeds/notices.atom?category=road-closure", headers={"x-forwarded-for": "198.51.100.7"})
+        access.removeHandler(caplog.handler)
+    lines = [record.getMessage() for record in caplog.records if record.name == "uvicorn.access"]
+    assert lines == [
+        '203.0.113.9:0 - "GET /feeds/notices.atom?category=road-closure HTTP/1.1" 200',
+        '203.0.113.9:0 - "GET /feeds/notices.atom?category=road-closure HTTP/1.1" 304',
+        '198.51.100.7:0 - "GET /feeds/notices.atom?category=road-closure HTTP/1.1" 200',
+    ]

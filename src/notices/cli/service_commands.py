@@ -74,6 +74,8 @@ def serve(host: str, port: int, no_scheduler: bool, workers: int, access_log: bo
         "access_log": access_log,
         "proxy_headers": True,
         "forwarded_allow_ips": proxies,
+        # httptools' parser, answering cached feed requests without the ASGI round trip.
+        "http": "notices.web.feeds.http_protocol:FeedHttpProtocol",
         "log_config": logs.logging_config(ctx.settings, verbose=True),
     }
     if workers == 1:

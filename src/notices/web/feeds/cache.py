@@ -167,6 +167,22 @@ class FeedCache:
                 self._render_locks.pop(evicted, None)
             return entry
 
+    def fresh_entry(self, path: str, query: str) -> CachedFeed | None:
+        """What get_or_last() would answer as fresh without waiting for anything, else None.
+
+        None when the data version is due for a check, a database outage is being waited out,
+        or the feed is not cached or no longer valid: then get_or_last() must be awaited.
+        """
+        at = time.monotonic()
+        if self._version is None or at - self._version_read_at >= self.version_check_seconds:
+            return None
+        if at - self._outage_seen_at < OUTAGE_RETRY_SECONDS:
+            return None
+        entry = self._fresh(f"{path}?{query}", self._version)
+        if entry is not None:
+            self.hits += 1
+        return entry
+
     async def get_or_last(self, path: str, filters: Filters, query: str) -> tuple[CachedFeed, bool]:
         """(entry, fresh): the current feed, or during a database outage the last one rendered.
 

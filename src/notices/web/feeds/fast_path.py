@@ -66,14 +66,14 @@ def accepts_gzip(accept_encoding: str) -> bool:
     return False
 
 
-def _conditional_headers(scope) -> tuple[bytes | None, bytes | None, bytes]:
+def _conditional_headers(headers) -> tuple[bytes | None, bytes | None, bytes]:
     """If-None-Match, If-Modified-Since and Accept-Encoding, read once from the raw header list.
 
     Repeated If-None-Match or Accept-Encoding headers are one comma-separated list (RFC 9110).
     """
     if_none_match = if_modified_since = None
     accept_encoding = b""
-    for name, value in scope["headers"]:
+    for name, value in headers:
         if name == b"if-none-match":
             if_none_match = value if if_none_match is None else if_none_match + b", " + value
         elif name == b"accept-encoding":
@@ -105,30 +105,32 @@ class FeedFastPath:
         self._stale_cache_control = f"public, max-age={min(STALE_MAX_AGE, settings.feed_max_age)}".encode()
         # Raw query string -> (filters, canonical query) or a 400 message. Readers
         # poll the same few URLs, so this saves parsing on nearly every request.
-        self._queries: dict[bytes, tuple[Filters, str] | str] = {}
+        self._queries: dict[bytes, tuple[Filters, str, bytes] | str] = {}
         # Raw Accept-Encoding -> gzip or not: clients send a handful of distinct values.
         self._gzip_choices: dict[bytes, bool] = {}
         # (path, status) -> the metric's counter for it, bound once (labels() takes a lock each time).
         self._counters: dict[tuple[str, int], object] = {}
 
-    def _filters(self, raw_query: bytes) -> tuple[Filters, str] | str:
+    def _filters(self, raw_query: bytes) -> tuple[Filters, str, bytes] | str:
+        """(filters, canonical query, the same as bytes) or the 400's message."""
         known = self._queries.get(raw_query)
         if known is not None:
             return known
         nul = nul_problem({"path": "", "query_string": raw_query})
         if nul is not None:  # as RefuseNul answers for every other path
             message = nul[1]
-            result: tuple[Filters, str] | str = message[0].upper() + message[1:] + "."
+            result: tuple[Filters, str, bytes] | str = message[0].upper() + message[1:] + "."
         else:
             result = self._parse(raw_query)
         if len(self._queries) < 1024:  # bounded: arbitrary query strings must not grow memory
             self._queries[raw_query] = result
         return result
 
-    def _parse(self, raw_query: bytes) -> tuple[Filters, str] | str:
+    def _parse(self, raw_query: bytes) -> tuple[Filters, str, bytes] | str:
         try:
             filters = filters_from_query(QueryParams(raw_query.decode("latin-1")), self.settings)
-            return filters, canonical_query(filters)
+            canonical = canonical_query(filters)
+            return filters, canonical, canonical.encode()
         except BadFilter as error:
             return str(error)
 
@@ -141,13 +143,37 @@ class FeedFastPath:
         return known
 
     async def serve(self, scope, send) -> None:
-        status = await self._respond(scope, send)
+        self._count(scope["path"], await self._respond(scope, send))
+
+    def _count(self, path: str, status: int) -> None:
         if self.metrics is not None:
-            key = (scope["path"], status)
+            key = (path, status)
             counter = self._counters.get(key)
             if counter is None:
-                counter = self._counters[key] = self.metrics.feed_requests.labels(scope["path"], str(status))
+                counter = self._counters[key] = self.metrics.feed_requests.labels(path, str(status))
             counter.inc()  # type: ignore[attr-defined]
+
+    def answer_now(
+        self, method: str, path: str, raw_query: bytes, headers: list[tuple[bytes, bytes]]
+    ) -> tuple[int, list[tuple[bytes, bytes]], bytes] | None:
+        """The answer to a GET or HEAD of a feed, if it is in the cache and can be given without waiting.
+
+        For the server's HTTP protocol (web.feeds.http_protocol), which writes it straight back
+        from the request parser. None when serve() must answer instead: not GET or HEAD, a query
+        that is not the canonical one, a feed not rendered yet or stale, the data version due
+        for a check, or a database outage.
+        """
+        if method != "GET" and method != "HEAD":
+            return None
+        parsed = self._filters(raw_query)
+        if isinstance(parsed, str) or raw_query != parsed[2]:
+            return None
+        entry = self.cache.fresh_entry(path, parsed[1])
+        if entry is None:
+            return None
+        status, response_headers, body = self._answer(entry, True, method, headers)
+        self._count(path, status)
+        return status, response_headers, body
 
     async def _respond(self, scope, send) -> int:
         method = scope["method"]
@@ -161,8 +187,8 @@ class FeedFastPath:
         if isinstance(parsed, str):
             await _send(send, *_plain(400, parsed))
             return 400
-        canonical = parsed[1]
-        if scope["query_string"] != canonical.encode():
+        filters, canonical, canonical_bytes = parsed
+        if scope["query_string"] != canonical_bytes:
             # One URL per filter set: the feed's rel=self names the canonical query, so a reader
             # subscribed as ?location=a,b (or in another order or case) is sent there for good and
             # updates its subscription, instead of seeing a self link that is not the one it uses.
@@ -177,18 +203,25 @@ class FeedFastPath:
             )
             return 301
         try:
-            entry, fresh = await self.cache.get_or_last(scope["path"], *parsed)
+            entry, fresh = await self.cache.get_or_last(scope["path"], filters, canonical)
         except Exception as error:
             if not outage.is_outage(error):
                 raise
             retry = [(name.lower().encode(), value.encode()) for name, value in outage.retry_headers().items()]
             await _send(send, *_plain(503, outage.MESSAGE, retry))
             return 503
-        if_none_match, if_modified_since, accept_encoding = _conditional_headers(scope)
+        status, headers, body = self._answer(entry, fresh, method, scope["headers"])
+        await _send(send, status, headers, body)
+        return status
+
+    def _answer(
+        self, entry: CachedFeed, fresh: bool, method: str, request_headers: list[tuple[bytes, bytes]]
+    ) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
+        """The 304 or 200 (with or without gzip; no body for HEAD) for this cached feed."""
+        if_none_match, if_modified_since, accept_encoding = _conditional_headers(request_headers)
         gzipped = self._gzip(accept_encoding) if accept_encoding else False
         if not_modified(if_none_match, if_modified_since, entry):
-            await _send(send, 304, entry.not_modified_headers[gzipped] if fresh else self._stale(entry, gzipped), b"")
-            return 304
+            return 304, entry.not_modified_headers[gzipped] if fresh else self._stale(entry, gzipped), b""
         body = entry.gzipped if gzipped else entry.rendered.body
         if fresh:
             headers = entry.ok_headers[gzipped]
@@ -197,8 +230,7 @@ class FeedFastPath:
             encoding = [(b"content-encoding", b"gzip")] if gzipped else []
             media_type = [(b"content-type", entry.rendered.media_type.encode())]
             headers = self._stale(entry, gzipped) + media_type + length + encoding
-        await _send(send, 200, headers, b"" if method == "HEAD" else body)
-        return 200
+        return 200, headers, b"" if method == "HEAD" else body
 
     def _stale(self, entry: CachedFeed, gzipped: bool) -> list[tuple[bytes, bytes]]:
         """The last copy during a database outage: a short lifetime, and marked as stale."""
