@@ -1,20 +1,16 @@
-"""A send run's outcomes, written in groups by a thread of their own (group commit).
+"""A send run's outcomes, written by a thread of their own while the senders go on (group commit).
 
-Writing each message's outcome in a transaction of its own costs a commit per
-message (an fsync on SQLite, a round trip on PostgreSQL), which takes longer
-than handing a 20 KiB digest to a local SMTP server. So the sender threads put
-their outcomes here and go on sending, and this thread writes them together:
-a group closes when it holds GROUP_SIZE outcomes or its first has waited
-GROUP_WAIT seconds, whichever comes first, and whatever is left is written
-when the run ends, also when it ends in an error.
+Writing each message's outcome in a transaction of its own on the sending thread costs a commit
+per message (an fsync on SQLite, a round trip on PostgreSQL) on top of the SMTP exchange. So the
+sender threads hand their outcomes here, and this thread writes whatever has come in since its
+last write in one transaction: with several connections (or a composer recording skips) the
+outcomes of many messages share one commit, and a sender's commit overlaps with its next
+message being fetched and its claim checked.
 
-The price, stated plainly: a message sent but not yet written stays claimed
-(the run renews its claims while it lives). If the process is killed
-(SIGKILL, power loss, OOM) before its group is committed, that message is
-sent again once its lease runs out, with the same Message-ID. So a kill can
-duplicate at most the outcomes that were waiting: one group, at most
-GROUP_SIZE messages or GROUP_WAIT seconds of sending, plus those sent during
-the write in progress. Writing one at a time could duplicate one.
+What a kill can resend stays what it was with one commit per message: a sender starts its next
+SMTP transaction only once its own previous outcome is written (wait_for_own). So at any
+moment each sender has at most the message on the wire, or the one just accepted, unrecorded;
+a process killed then sends that one message again after its lease, with the same Message-ID.
 """
 
 from __future__ import annotations
@@ -22,7 +18,6 @@ from __future__ import annotations
 import logging
 import queue
 import threading
-import time
 
 from notices.core.db import Database
 from notices.mail import outbox
@@ -30,24 +25,40 @@ from notices.mail.outbox import Outcome
 
 log = logging.getLogger(__name__)
 
-# Small enough that a kill duplicates little, and that no waiting outcome comes near the end of
-# its lease (a third of a lease is at least 1.6 s); large enough that commits cost little next
-# to sending: at 300 messages a second, about 60 outcomes per commit.
+# At most this many outcomes in one transaction (a bound on its size, not a wait: the writer
+# never waits for a group to fill, it writes what has come in).
 GROUP_SIZE = 100
-GROUP_WAIT = 0.2  # seconds (a real-time bound on the wait, not the domain clock)
 
 
 class OutcomeWriter(threading.Thread):
     """Takes outcomes from any thread (`put`); `close()` writes the rest. `error`: what stopped a write."""
 
-    def __init__(self, db: Database, *, size: int = GROUP_SIZE, wait: float = GROUP_WAIT) -> None:
+    def __init__(self, db: Database, *, size: int = GROUP_SIZE) -> None:
         super().__init__(name="notices-outcomes", daemon=True)
-        self.db, self.size, self.wait = db, size, wait
-        self._waiting: queue.SimpleQueue[Outcome | None] = queue.SimpleQueue()
+        self.db, self.size = db, size
+        self._waiting: queue.SimpleQueue[tuple[int, Outcome] | None] = queue.SimpleQueue()
         self.error: BaseException | None = None
+        # Tickets number the outcomes in the order they are queued, so "written up to N" says
+        # that every outcome numbered N or less is committed.
+        self._lock = threading.Lock()
+        self._issued = 0
+        self._own: dict[int, int] = {}  # thread ident -> the ticket of its last outcome
+        self._written = threading.Condition()
+        self._written_up_to = 0
 
     def put(self, outcome: Outcome) -> None:
-        self._waiting.put(outcome)
+        with self._lock:  # a ticket and its place in the queue, taken together
+            self._issued += 1
+            self._own[threading.get_ident()] = self._issued
+            self._waiting.put((self._issued, outcome))
+
+    def wait_for_own(self) -> None:
+        """Return once the calling thread's outcomes are all written (or writing has stopped)."""
+        ticket = self._own.get(threading.get_ident(), 0)
+        with self._written:
+            self._written.wait_for(
+                lambda: self._written_up_to >= ticket or self.error is not None or not self.is_alive()
+            )
 
     def close(self) -> None:
         """Write every outcome put so far and stop (unless a write failed: see `error`)."""
@@ -55,32 +66,34 @@ class OutcomeWriter(threading.Thread):
         self.join()
 
     def run(self) -> None:
-        group: list[Outcome] = []
+        group: list[tuple[int, Outcome]] = []
         try:
             while (first := self._waiting.get()) is not None:
                 group, last = self._gather(first)
-                self._write(group)
+                with self.db.session() as session, session.begin():
+                    outbox.record_outcomes(session, [outcome for _, outcome in group])
+                with self._written:
+                    self._written_up_to = group[-1][0]
+                    self._written.notify_all()
                 if last:
                     return
         except BaseException as error:  # handed to the run, which stops sending and re-raises it
             # Those messages stay claimed: they are sent again when their leases run out.
             log.error("could not record the outcomes of %s messages: %s", len(group), error)
             self.error = error
+        finally:
+            with self._written:
+                self._written.notify_all()  # nobody waits for a writer that has stopped
 
-    def _gather(self, first: Outcome) -> tuple[list[Outcome], bool]:
-        """The group that `first` opens, and whether the end marker came with it."""
+    def _gather(self, first: tuple[int, Outcome]) -> tuple[list[tuple[int, Outcome]], bool]:
+        """`first` and whatever else has come in (up to the group size), and whether the end marker did."""
         group = [first]
-        deadline = time.monotonic() + self.wait
         while len(group) < self.size:
             try:
-                outcome = self._waiting.get(timeout=max(deadline - time.monotonic(), 0))
+                item = self._waiting.get_nowait()
             except queue.Empty:
                 break
-            if outcome is None:
+            if item is None:
                 return group, True
-            group.append(outcome)
+            group.append(item)
         return group, False
-
-    def _write(self, group: list[Outcome]) -> None:
-        with self.db.session() as session, session.begin():
-            outbox.record_outcomes(session, group)

@@ -4,7 +4,7 @@ Composing (templates, MIME) and sending (waiting for the SMTP server) overlap:
 this thread composes the next messages while sender threads, each owning one
 SMTP connection (`[mail] connections`, 1 by default), transmit them and hand
 their outcomes to a writer thread that commits them in groups
-(mail.outcomes: what a kill can then duplicate). The queue between them is
+(mail.outcomes: a sender waits for its own last outcome before its next send). The queue between them is
 short, so a crash loses at most a few claims, which their leases bring back.
 
 A run may outlast its lease (a slow SMTP server, a large digest), while
@@ -287,6 +287,11 @@ class _SenderThread(threading.Thread):
             log.warning(
                 "delivery %s: the claim ran out before it could be sent; left to its new owner", item.claim.delivery_id
             )
+            return "lost"
+        # Nothing of this sender's is left unrecorded when its next transaction starts: a kill
+        # resends at most the one message on the wire (mail.outcomes).
+        run.outcomes.wait_for_own()
+        if run.outcomes.error is not None:
             return "lost"
         try:
             reply = connection.send(item.mail, sender=settings.mail_from)
