@@ -72,7 +72,9 @@ def notice_rows(count: int, *, now: datetime, ended: bool, start_index: int = 0)
                 "uid": str(uuid.UUID(int=i + 1)),
                 "title": f"Notice {i}: works on the {locations[i % 6].title()}",
                 "summary": "One lane closed; expect delays.",
-                "body": BODY,
+                # Each notice its own text, as in life: a body rendered or stored once must not
+                # serve them all (rendering caches are keyed by the text).
+                "body": f"{BODY} Reference W-{i}.",
                 "category": categories[i % 7],
                 "severity": ["info", "minor", "major", "critical"][i % 4],
                 "locations": [locations[i % 6]],

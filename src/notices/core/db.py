@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -133,6 +133,16 @@ def insert_ignoring_duplicates(session: Session, table: Table, values: Mapping[s
     statement = builder(table).values(**values).on_conflict_do_nothing().returning(*table.primary_key.columns)
     # RETURNING, not rowcount: drivers disagree on rowcount for upserts (psycopg reports -1).
     return session.execute(statement).first() is not None
+
+
+def insert_many_ignoring_duplicates(session: Session, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
+    """insert_ignoring_duplicates for many rows, a few hundred to a statement (SQLite allows
+    32,766 bound values in one, and one statement per row costs a round trip each)."""
+    dialect = session.get_bind().dialect.name
+    builder = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    per_statement = max(1, 5000 // max(1, len(table.columns)))
+    for start in range(0, len(rows), per_statement):
+        session.execute(builder(table).values(list(rows[start : start + per_statement])).on_conflict_do_nothing())
 
 
 def affected_rows(session: Session, statement: Update | Delete) -> int:

@@ -348,6 +348,19 @@ class DigestRun(Base):
     enqueued: Mapped[int] = mapped_column(Integer, default=0)
 
 
+class RenderedBody(Base):
+    """A notice body rendered from Markdown, kept so that a process that starts renders no body
+    another process rendered before (notices.notice.rendered_bodies). Named by the SHA-256 of
+    everything its HTML depends on, so a row is never stale, only unused; the purge job drops
+    rows after a while and they are rendered again when needed."""
+
+    __tablename__ = "rendered_bodies"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    html: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(index=True)
+
+
 class RateLimitHit(Base):
     """Fixed-window counters in the database, so limits hold across processes and replicas."""
 

@@ -27,8 +27,9 @@ from notices.feeds.ical import (
     horizon_moves_at,
     is_rolling,
 )
-from notices.notice import lifecycle, store
+from notices.notice import lifecycle, rendered_bodies, store
 from notices.notice.lifecycle import Filters
+from notices.notice.markup import RenderableNotice
 
 HISTORY = timedelta(days=30)
 # Windows that slide with time (events of the last 30 days) are re-rendered
@@ -77,6 +78,7 @@ def render_feed(
     language = filters.language or settings.language
     self_url = settings.absolute_url(path) + (f"?{query}" if query else "")
     skipped: list[tuple[str, str]] = []
+    unstored: list[RenderableNotice] = []  # views whose body this render renders (worth storing)
     with ctx.db.session() as session:
         next_boundary = store.next_boundary_after(session, now)
         last_change = store.last_change_at_or_before(session, now) or EPOCH
@@ -95,6 +97,8 @@ def render_feed(
             last_change = max(last_change, passed or EPOCH)
         if what == "notices":
             notices = series.in_feed_order(shown, now)
+            if fragments is not None:
+                unstored = fragments.prepare_views(session, notices, settings, language)
             body = build_feed(
                 notices,
                 settings=settings,
@@ -142,6 +146,8 @@ def render_feed(
                 last_change = max(last_change, horizon_moved_at(now, settings.timezone))
         else:
             notices = store.calendar_notices(session, now, filters, history=HISTORY)
+            if fragments is not None:
+                unstored = fragments.prepare_views(session, notices, settings, language)
             body = build_calendar(
                 notices, settings=settings, now=now, skipped=skipped, language=language, fragments=fragments
             )
@@ -149,6 +155,8 @@ def render_feed(
             if any(is_rolling(notice) for notice in notices):
                 # The rolling horizon moved at midnight: the bytes changed, so must Last-Modified.
                 last_change = max(last_change, horizon_moved_at(now, settings.timezone))
+    if unstored:
+        rendered_bodies.save(ctx.db, unstored, now=now)
     return RenderedFeed(
         body=body,
         media_type=MEDIA_TYPES[fmt],

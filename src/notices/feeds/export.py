@@ -22,6 +22,7 @@ from notices.core.config import Settings
 from notices.core.context import AppContext
 from notices.core.errors import PartialFailure
 from notices.feeds.catalog import FEED_PATHS, render_feed
+from notices.feeds.fragments import Fragments
 from notices.notice.lifecycle import Filters
 
 
@@ -81,10 +82,13 @@ def export_feeds(
     counts: ExportCounts = {"written": 0, "unchanged": 0, "valid_until": None}
     valid_until = []
     skipped: dict[str, str] = {}
+    # One store of rendered pieces for the run: the feeds of one language share their notices'
+    # views (each body rendered once, or read from the stored bodies), as a web process's do.
+    fragments = Fragments()
     for path, language, name in exported_files(ctx.settings):
         # The query as the web app puts it in the feed's self link (web.feeds.query.canonical_query).
         query = f"lang={language}" if language else ""
-        rendered = render_feed(ctx, path, Filters(language=language), query, now)
+        rendered = render_feed(ctx, path, Filters(language=language), query, now, fragments)
         changed = write_if_changed(directory / name, rendered.body, modified=rendered.last_modified)
         counts["written" if changed else "unchanged"] += 1
         if rendered.valid_until is not None:

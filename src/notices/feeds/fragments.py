@@ -8,14 +8,15 @@ whole document at once (tests/feeds/test_incremental_render.py compares them on 
 
 A notice is known by (uid, version, updated_at): every change to a notice row bumps its version
 and its updated_at (notice.store), so a changed notice can never be found under its old key.
-The renderable views (the Markdown body rendered once) are kept here too, under the same key.
+The renderable views (the Markdown body rendered once) are kept here too, under the same key; a
+view new to this process takes its body from those stored in the database (notice.rendered_bodies).
 """
 
 from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Hashable
+from collections.abc import Hashable, Iterable
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -23,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from notices.core.config import Settings
 from notices.core.models import Notice
-from notices.notice import lifecycle, store
+from notices.notice import lifecycle, rendered_bodies, store
 from notices.notice.lifecycle import Filters
 from notices.notice.markup import NoticeLike, RenderableNotice, renderable_notice
 
@@ -99,6 +100,24 @@ class Fragments:
             found = renderable_notice(notice, settings, language)
             self.put(key, found, _VIEW_OVERHEAD + 2 * len(found.body))
         return found
+
+    def prepare_views(
+        self, session: Session, notices: Iterable[NoticeLike], settings: Settings, language: str
+    ) -> list[RenderableNotice]:
+        """Keep a view of each notice not kept yet (the renderers then find it), its body taken
+        from the stored bodies in one query; returns the new views whose body is not stored:
+        rendered during this render, they are worth storing after it (rendered_bodies.save)."""
+        new: list[RenderableNotice] = []
+        for notice in notices:
+            key = ("view", *notice_key(notice), language)
+            if self.get(key) is not None:
+                continue
+            try:
+                view = renderable_notice(notice, settings, language)
+            except Exception:  # noqa: BLE001 - the renderer meets the same fault and reports it (render_each)
+                continue
+            new.append(self.put(key, view, _VIEW_OVERHEAD + 2 * len(view.body)))
+        return rendered_bodies.fill(session, new)
 
     def visible_notices(self, session: Session, now: datetime, filters: Filters) -> list[Notice]:
         """store.visible_notices(), reading whole only the notices not read before at their version.

@@ -46,7 +46,10 @@ def at_occurrence(view: ViewT, now: datetime) -> ViewT:
     occurrence = shown_occurrence(view, now)
     if occurrence is None:
         return view
-    return dataclasses.replace(view, starts_at=occurrence.starts_at, ends_at=occurrence.ends_at)
+    shown = dataclasses.replace(view, starts_at=occurrence.starts_at, ends_at=occurrence.ends_at)
+    if view.body_rendered:
+        shown.take_body_html(view.body_html)  # the body is the series' own: not rendered again
+    return shown
 
 
 def shown_start(notice: Recurring, now: datetime) -> datetime:

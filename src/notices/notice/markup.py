@@ -3,6 +3,8 @@ and the renderable view of a notice that every feed and calendar renders from.""
 
 from __future__ import annotations
 
+import functools
+import importlib.metadata
 import logging
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -60,6 +62,12 @@ _ALLOWED_TAGS = {
 }
 _ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "abbr": {"title"}, "td": {"align"}, "th": {"align"}}
 _LINK_REL = "noopener noreferrer nofollow"
+_URL_SCHEMES = {"http", "https", "mailto"}
+_MARKDOWN_EXTENSIONS = ["extra", "sane_lists"]
+# Raise when markdown_to_html gives other HTML for the same text and site URL in a way the
+# fingerprint below cannot see (a change to _unlink_dead_anchors, say): stored bodies
+# (notice.rendered_bodies) are found by the fingerprint, so the old ones are then not used.
+_RENDERER_REVISION = 1
 
 # Instants this far inside what a datetime can hold survive a shift into any
 # time zone (at most a day) and a day's arithmetic either side; rows beyond
@@ -125,7 +133,7 @@ def markdown_to_html(text: str, *, base_url: str) -> str:
         html,
         tags=_ALLOWED_TAGS,
         attributes=_ALLOWED_ATTRIBUTES,
-        url_schemes={"http", "https", "mailto"},
+        url_schemes=_URL_SCHEMES,
         url_relative=("rewrite_with_base", base_url.rstrip("/") + "/"),
         link_rel=_LINK_REL,
     )
@@ -144,8 +152,25 @@ def _converter() -> markdown.Markdown:
     one per thread because a converter keeps state while it converts."""
     converter: markdown.Markdown | None = getattr(_converters, "markdown", None)
     if converter is None:
-        converter = _converters.markdown = markdown.Markdown(extensions=["extra", "sane_lists"], output_format="html")
+        converter = _converters.markdown = markdown.Markdown(extensions=_MARKDOWN_EXTENSIONS, output_format="html")
     return converter
+
+
+@functools.cache
+def renderer_fingerprint() -> str:
+    """Everything besides the text and the site's URL that markdown_to_html's output depends on:
+    the libraries' versions, the sanitiser's rules, the Markdown extensions."""
+    rules = (
+        _RENDERER_REVISION,
+        markdown.__version__,
+        importlib.metadata.version("nh3"),
+        sorted(_ALLOWED_TAGS),
+        sorted((tag, sorted(names)) for tag, names in _ALLOWED_ATTRIBUTES.items()),
+        sorted(_URL_SCHEMES),
+        _LINK_REL,
+        _MARKDOWN_EXTENSIONS,
+    )
+    return repr(rules)
 
 
 def _parse_fragment(html: str) -> lxml.html.HtmlElement:
@@ -223,6 +248,18 @@ class RenderableNotice:
     @cached_property
     def body_html(self) -> str:
         return markdown_to_html(self.body, base_url=self.base_url)
+
+    @property
+    def body_rendered(self) -> bool:
+        """True once body_html was rendered or given (take_body_html)."""
+        return "body_html" in self.__dict__
+
+    def take_body_html(self, html: str) -> None:
+        """Use `html` as body_html: what markdown_to_html gave for this body and base URL before
+        (notice.rendered_bodies), so the Markdown is not rendered again."""
+        # cached_property keeps its value in the instance's __dict__, which a frozen dataclass
+        # leaves writable: this is the value body_html would have cached.
+        self.__dict__["body_html"] = html
 
     @cached_property
     def body_text(self) -> str:

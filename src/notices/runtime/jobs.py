@@ -28,7 +28,7 @@ from notices.hooks import sender as hook_sender
 from notices.mail import alerts, digests, sender, subscriptions
 from notices.mail.digests import DigestCounts
 from notices.mail.transports import mailer_from_settings
-from notices.notice import store
+from notices.notice import rendered_bodies, store
 from notices.people import rate_limits
 from notices.runtime import bookkeeping
 
@@ -179,12 +179,14 @@ def hooks_due(ctx: AppContext, *, now: datetime) -> int:
 
 
 def purge(ctx: AppContext, *, now: datetime) -> dict[str, int]:
-    """Forget unconfirmed sign-ups past their deadline, old rate-limit counters and old hook deliveries."""
+    """Forget unconfirmed sign-ups past their deadline, old rate-limit counters, old hook deliveries
+    and rendered bodies stored long ago (those still needed are stored again)."""
     with ctx.db.writing() as session, session.begin():
         return {
             "unconfirmed": subscriptions.purge_unconfirmed(session, now=now, settings=ctx.settings),
             "rate_limit_windows": rate_limits.purge_expired(session, before=now - timedelta(days=1)),
             "hook_deliveries": hook_outbox.purge_finished(session, before=now - hook_outbox.LOG_KEPT),
+            "rendered_bodies": rendered_bodies.purge(session, before=now - rendered_bodies.KEPT),
         }
 
 
