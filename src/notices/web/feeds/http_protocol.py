@@ -77,9 +77,29 @@ class FeedHttpProtocol(HttpToolsProtocol):
         # id(header list) -> (the list, its joined block): cached answers reuse their lists.
         self._blocks: dict[int, tuple[list[tuple[bytes, bytes]], bytes]] = {}
 
-    def on_headers_complete(self) -> None:
-        if self.answers_here and self._answer_here():
+    def on_message_begin(self) -> None:
+        if not self.answers_here:
+            super().on_message_begin()
             return
+        # What uvicorn's on_message_begin resets for the parser's callbacks; its ASGI scope (a
+        # dict and a copy of the app state per request) is built only for a request that goes
+        # the ASGI way (_begin_asgi), not for the polls answered here.
+        self.url = b""
+        self.expect_100_continue = False
+        self.headers = []
+
+    def _begin_asgi(self) -> None:
+        """uvicorn's on_message_begin, late: the scope, with the URL and headers parsed since."""
+        url, headers, expect_100_continue = self.url, self.headers, self.expect_100_continue
+        super().on_message_begin()
+        self.url, self.headers, self.expect_100_continue = url, headers, expect_100_continue
+        self.scope["headers"] = headers
+
+    def on_headers_complete(self) -> None:
+        if self.answers_here:
+            if self._answer_here():
+                return
+            self._begin_asgi()
         super().on_headers_complete()
 
     def _answer_here(self) -> bool:
