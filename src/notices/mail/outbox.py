@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import BindParameter, ColumnElement, CursorResult, and_, bindparam, case, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from notices.core import leases
@@ -256,6 +257,13 @@ _RECORD_OTHER = (
 def record_outcomes(session: Session, outcomes: Sequence[Outcome]) -> int:
     """Write a group of outcomes (one statement for the messages sent, one for the rest); how many
     were written: the others' claims had been taken over, and their new owner's outcome counts."""
+    # Core executemany: an ORM bulk UPDATE would want primary keys only.
+    return write_outcomes(session.connection(), outcomes)
+
+
+def write_outcomes(connection: Connection, outcomes: Sequence[Outcome]) -> int:
+    """record_outcomes on a connection in a transaction, without a Session (mail.outcomes writes a
+    group for every message sent over one SMTP connection: a Session's set-up would cost more)."""
     if not outcomes:
         return 0
     sent_rows = [
@@ -281,7 +289,6 @@ def record_outcomes(session: Session, outcomes: Sequence[Outcome]) -> int:
         for outcome in outcomes
         if outcome.status != DeliveryStatus.SENT
     ]
-    connection = session.connection()  # Core executemany: an ORM bulk UPDATE would want primary keys only
     recorded = 0
     for statement, rows in ((_RECORD_SENT, sent_rows), (_RECORD_OTHER, other_rows)):
         if rows:

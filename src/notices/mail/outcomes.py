@@ -7,10 +7,12 @@ last write in one transaction: with several connections (or a composer recording
 outcomes of many messages share one commit, and a sender's commit overlaps with its next
 message being fetched and its claim checked.
 
-What a kill can resend stays what it was with one commit per message: a sender starts its next
-SMTP transaction only once its own previous outcome is written (wait_for_own). So at any
-moment each sender has at most the message on the wire, or the one just accepted, unrecorded;
-a process killed then sends that one message again after its lease, with the same Message-ID.
+What a kill can resend stays what it was with one commit per message: a sender lets the server
+take its next message (DATA) only once its own previous outcome is written (wait_for_own; the
+envelope, MAIL FROM and RCPT TO, goes out meanwhile, as the server accepts nothing before the end
+of DATA). So at any moment each sender has at most the message on the wire, or the one just
+accepted, unrecorded; a process killed then sends that one message again after its lease, with
+the same Message-ID.
 """
 
 from __future__ import annotations
@@ -18,6 +20,9 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DBAPIError
 
 from notices.core.db import Database
 from notices.mail import outbox
@@ -67,11 +72,14 @@ class OutcomeWriter(threading.Thread):
 
     def run(self) -> None:
         group: list[tuple[int, Outcome]] = []
+        # One connection for the run, not a Session per group: over one SMTP connection a group is
+        # often a single message, and a Session's set-up (plus the pool's ping on PostgreSQL) cost
+        # as much CPU as the UPDATE itself, in the process the sender needs to be quick in.
+        connection: Connection | None = None
         try:
             while (first := self._waiting.get()) is not None:
                 group, last = self._gather(first)
-                with self.db.session() as session, session.begin():
-                    outbox.record_outcomes(session, [outcome for _, outcome in group])
+                connection = self._write(connection, [outcome for _, outcome in group])
                 with self._written:
                     self._written_up_to = group[-1][0]
                     self._written.notify_all()
@@ -82,8 +90,30 @@ class OutcomeWriter(threading.Thread):
             log.error("could not record the outcomes of %s messages: %s", len(group), error)
             self.error = error
         finally:
+            if connection is not None:
+                connection.close()
             with self._written:
                 self._written.notify_all()  # nobody waits for a writer that has stopped
+
+    def _write(self, connection: Connection | None, outcomes: list[Outcome]) -> Connection:
+        """Write one group in a transaction of its own; the connection to write the next one with."""
+        for attempt in (1, 2):
+            if connection is None:
+                connection = self.db.engine.connect()
+            try:
+                with connection.begin():
+                    outbox.write_outcomes(connection, outcomes)
+                return connection
+            except DBAPIError as error:
+                # A connection lost between two groups (a database restart) is what a Session per
+                # group would have replaced at checkout: once, on a new one. Writing the group again
+                # is safe: the outcomes are fenced by their claims (outbox.record_outcomes).
+                if attempt == 2 or not error.connection_invalidated:
+                    raise
+                log.warning("the connection for writing outcomes was lost (%s); writing on a new one", error)
+                connection.close()
+                connection = None
+        raise AssertionError("unreachable")
 
     def _gather(self, first: tuple[int, Outcome]) -> tuple[list[tuple[int, Outcome]], bool]:
         """`first` and whatever else has come in (up to the group size), and whether the end marker did."""

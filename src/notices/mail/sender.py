@@ -4,8 +4,8 @@ Composing (templates, MIME) and sending (waiting for the SMTP server) overlap:
 this thread composes the next messages while sender threads, each owning one
 SMTP connection (`[mail] connections`, 1 by default), transmit them and hand
 their outcomes to a writer thread that commits them in groups
-(mail.outcomes: a sender waits for its own last outcome before its next send). The queue between them is
-short, so a crash loses at most a few claims, which their leases bring back.
+(mail.outcomes: a sender waits for its own last outcome before the server can take its next
+message). The queue between them is short, so a crash loses at most a few claims, which their leases bring back.
 
 A run may outlast its lease (a slow SMTP server, a large digest), while
 another sender (a new leader, `notices mail send-pending`) looks for work. So
@@ -30,7 +30,7 @@ from notices.mail.compose import Composer, Skip, load_pending
 from notices.mail.message import OutgoingMail
 from notices.mail.outbox import Claim, Outcome
 from notices.mail.outcomes import OutcomeWriter
-from notices.mail.transports import Connection, Mailer, PermanentFailure, TemporaryFailure
+from notices.mail.transports import Connection, Mailer, PermanentFailure, TemporaryFailure, Withdrawn
 from notices.notice.templating import make_environment
 from notices.people.link_tokens import LinkSigner
 
@@ -288,13 +288,10 @@ class _SenderThread(threading.Thread):
                 "delivery %s: the claim ran out before it could be sent; left to its new owner", item.claim.delivery_id
             )
             return "lost"
-        # Nothing of this sender's is left unrecorded when its next transaction starts: a kill
-        # resends at most the one message on the wire (mail.outcomes).
-        run.outcomes.wait_for_own()
-        if run.outcomes.error is not None:
-            return "lost"
         try:
-            reply = connection.send(item.mail, sender=settings.mail_from)
+            reply = connection.send(item.mail, sender=settings.mail_from, ready=self._own_outcomes_written)
+        except Withdrawn:
+            return "lost"
         except TemporaryFailure as error:
             return run.retry_later(item.claim, attempts=item.attempts, error=str(error))
         except PermanentFailure as error:
@@ -303,6 +300,19 @@ class _SenderThread(threading.Thread):
             log.exception("delivery %s: sending failed", item.claim.delivery_id)
             return run.retry_later(item.claim, attempts=item.attempts, error=f"could not send: {error!r}")
         return run.record(outbox.sent(item.claim, now=run.clock.now(), message_id=item.mail.message_id, reply=reply))
+
+    def _own_outcomes_written(self) -> bool:
+        """Asked by the connection right before the message itself goes out (SMTP: after the
+        envelope, before DATA); False when outcomes can no longer be written.
+
+        Nothing of this sender's is left unrecorded when the server can next take a message: a
+        kill resends at most the one message on the wire (mail.outcomes). The server accepts a
+        message only at the end of DATA, so the wait for the previous outcome's commit overlaps
+        with this message's MAIL FROM and RCPT TO round trips instead of adding to them.
+        """
+        outcomes = self.run_state.outcomes
+        outcomes.wait_for_own()
+        return outcomes.error is None
 
     def _refused(self, item: Outgoing, error: PermanentFailure) -> str:
         run = self.run_state

@@ -3,6 +3,9 @@
 A backend opens a connection that sends one message at a time and answers
 with the server's reply, or raises TemporaryFailure (try again later: 4xx,
 connection trouble) or PermanentFailure (5xx: this address will not work).
+`ready` is asked right before the message itself goes out (over SMTP: after
+MAIL FROM and RCPT TO, before DATA); when it says no, nothing is sent
+(Withdrawn).
 """
 
 from __future__ import annotations
@@ -29,6 +32,10 @@ class TemporaryFailure(Exception):
     pass
 
 
+class Withdrawn(Exception):
+    """`ready` said no before the message went out: nothing was sent (an SMTP envelope was reset)."""
+
+
 class PermanentFailure(Exception):
     """A 5xx. `address_rejected` tells whether the recipient itself is refused (so suppress it)."""
 
@@ -41,8 +48,12 @@ class PermanentFailure(Exception):
 _MAILBOX_STATUS = re.compile(r"^5\d\d[ -]5\.(1\.\d+|2\.1)\b")
 
 
+def always_ready() -> bool:
+    return True
+
+
 class Connection(Protocol):
-    def send(self, mail: OutgoingMail, *, sender: str) -> str: ...
+    def send(self, mail: OutgoingMail, *, sender: str, ready: Callable[[], bool] = always_ready) -> str: ...
 
 
 class Mailer(Protocol):
@@ -113,19 +124,19 @@ class _SMTPConnection:
                 self.client.quit()
             self.client = None
 
-    def send(self, mail: OutgoingMail, *, sender: str) -> str:
+    def send(self, mail: OutgoingMail, *, sender: str, ready: Callable[[], bool] = always_ready) -> str:
         for attempt in (1, 2):
             if self.client is None:
                 self.client = self.mailer._open()
             try:
-                return self._transaction(self.client, mail, sender)
+                return self._transaction(self.client, mail, sender, ready)
             except (smtplib.SMTPServerDisconnected, OSError) as error:
                 self.client = None
                 if attempt == 2:
                     raise TemporaryFailure(f"the SMTP server closed the connection: {error}") from None
         raise AssertionError("unreachable")
 
-    def _transaction(self, client: smtplib.SMTP, mail: OutgoingMail, sender: str) -> str:
+    def _transaction(self, client: smtplib.SMTP, mail: OutgoingMail, sender: str, ready: Callable[[], bool]) -> str:
         # mail/rcpt/data one by one rather than sendmail(): we want the final
         # reply (the server's queue id) to store with the delivery.
         data, options = mail.data, []
@@ -141,6 +152,12 @@ class _SMTPConnection:
         )
         text: bytes | str
         for stage, step in steps:
+            # The server takes responsibility for a message only at the end of DATA: whatever
+            # `ready` waits for can overlap with the envelope's round trips before it.
+            if stage == "data" and not ready():
+                with contextlib.suppress(OSError, smtplib.SMTPException):
+                    client.rset()
+                raise Withdrawn("withdrawn before DATA")
             try:
                 code, text = step()
             except smtplib.SMTPResponseException as error:
@@ -173,7 +190,9 @@ class FileMailer:
         # The folder is made at each send, where a failure belongs to one delivery.
         yield self
 
-    def send(self, mail: OutgoingMail, *, sender: str) -> str:
+    def send(self, mail: OutgoingMail, *, sender: str, ready: Callable[[], bool] = always_ready) -> str:
+        if not ready():
+            raise Withdrawn("withdrawn before it was written")
         # Named after the Message-ID, so a message sent again overwrites itself.
         name = re.sub(r"[^A-Za-z0-9.-]+", "_", mail.message_id.strip("<>"))
         path = self.directory / f"{name}.eml"
@@ -206,7 +225,9 @@ class MemoryMailer:
     def connection(self) -> Iterator[MemoryMailer]:
         yield self
 
-    def send(self, mail: OutgoingMail, *, sender: str) -> str:
+    def send(self, mail: OutgoingMail, *, sender: str, ready: Callable[[], bool] = always_ready) -> str:
+        if not ready():
+            raise Withdrawn("withdrawn before it was kept")
         self.raw.append(mail.data)
         self.messages.append(email.message_from_bytes(mail.data, policy=policy.default))
         return "250 kept in memory"
