@@ -9,6 +9,7 @@ import dataclasses
 from datetime import timedelta
 
 import hypothesis.strategies as st
+import pytest
 from hypothesis import HealthCheck, given, settings
 
 from notices.core.errors import InvalidField
@@ -146,14 +147,15 @@ def test_kept_entries_give_the_bytes_of_a_whole_render(ctx, migrated_database, f
         renders_match(ctx, fragments)
 
 
-def test_after_one_change_only_that_notice_is_rendered_again(ctx):
+@pytest.mark.parametrize("path", ["/feeds/notices.atom", "/calendar/notices.ics"])
+def test_after_one_change_only_that_notice_is_rendered_again(ctx, path):
     notices = [add_notice(ctx, title=f"Works {index}") for index in range(20)]
     fragments = Fragments()
-    render_feed(ctx, "/feeds/notices.atom", Filters(), "", ctx.clock.now(), fragments)
+    render_feed(ctx, path, Filters(), "", ctx.clock.now(), fragments)
     assert fragments.misses == 60  # a row read, a view and an entry for each
     apply(ctx, ("edit", 7, "New diversion"), [notice.uid for notice in notices])
     fragments.misses = fragments.hits = 0
-    body = render_feed(ctx, "/feeds/notices.atom", Filters(), "", ctx.clock.now(), fragments).body
+    body = render_feed(ctx, path, Filters(), "", ctx.clock.now(), fragments).body
     # Missed: the changed one's row, view and entry. Found: the others' rows, views and entries,
     # and every view a second time (looked up once for its stored body, once to render).
     assert (fragments.misses, fragments.hits) == (3, 19 + 19 + 19 + 20)

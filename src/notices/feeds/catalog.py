@@ -145,9 +145,11 @@ def render_feed(
                 valid_until = _earliest(valid_until, closures.renewed_at(now, settings))
                 last_change = max(last_change, horizon_moved_at(now, settings.timezone))
         else:
-            notices = store.calendar_notices(session, now, filters, history=HISTORY)
-            if fragments is not None:
+            if fragments is not None:  # rows read before are kept
+                notices = fragments.calendar_notices(session, now, filters, history=HISTORY)
                 unstored = fragments.prepare_views(session, notices, settings, language)
+            else:
+                notices = store.calendar_notices(session, now, filters, history=HISTORY)
             body = build_calendar(
                 notices, settings=settings, now=now, skipped=skipped, language=language, fragments=fragments
             )

@@ -17,7 +17,7 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Hashable, Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 from sqlalchemy.orm import Session
@@ -120,15 +120,26 @@ class Fragments:
         return rendered_bodies.fill(session, new)
 
     def visible_notices(self, session: Session, now: datetime, filters: Filters) -> list[Notice]:
-        """store.visible_notices(), reading whole only the notices not read before at their version.
+        """store.visible_notices(), reading whole only the notices not read before at their version."""
+        return lifecycle.visible(self._rows(session, store.live_versions(session, now)), now, filters)
 
-        The rest are the rows read by an earlier render, detached from their session with every
+    def calendar_notices(
+        self, session: Session, now: datetime, filters: Filters, *, history: timedelta
+    ) -> list[Notice]:
+        """store.calendar_notices(), reading whole only the notices not read before at their version."""
+        return store.in_calendar(self._rows(session, store.calendar_versions(session, now, history=history)), filters)
+
+    def _rows(self, session: Session, versions: Iterable[store.NoticeVersion]) -> list[Notice]:
+        """The notices of `versions`: kept rows where this process read them at that version,
+        the others read whole (and kept).
+
+        Kept rows are those read by an earlier render, detached from their session with every
         attribute a feed reads loaded (attachments and their files are loaded with the notice).
         Reading a thousand rows whole costs more than rendering the one that changed.
         """
         notices: list[Notice] = []
         missing: list[int] = []
-        for notice_id, version, updated_at, files in store.live_versions(session, now):
+        for notice_id, version, updated_at, files in versions:
             kept: Notice | None = self.get(("row", notice_id, version, updated_at, files))
             if kept is None:
                 missing.append(notice_id)
@@ -139,7 +150,7 @@ class Fragments:
             files = tuple(sorted(attachment.id for attachment in notice.attachments))
             key = ("row", notice.id, notice.version, notice.updated_at, files)
             notices.append(self.put(key, notice, _ROW_OVERHEAD + 2 * (len(notice.body) + len(notice.summary))))
-        return lifecycle.visible(notices, now, filters)
+        return notices
 
 
 def notice_key(notice: NoticeLike) -> tuple[str, int, object]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 
 from sqlalchemy import CompoundSelect, Select, and_, func, or_, select, union_all
@@ -405,17 +405,28 @@ def _live_ids(now: datetime) -> CompoundSelect[tuple[int]]:
     return union_all(ending_later, open_ended)
 
 
-def live_versions(session: Session, now: datetime) -> list[tuple[int, int, datetime, tuple[int, ...]]]:
-    """(id, version, updated_at, attachment ids) of each notice that may be visible at `now`: what
-    tells a copy of a notice read earlier from a changed one (a file is attached without a new
-    version). Two narrow queries, however many notices there are."""
+# What tells a copy of a notice read earlier from a changed one: (id, version, updated_at,
+# attachment ids); a file is attached without a new version.
+NoticeVersion = tuple[int, int, datetime, tuple[int, ...]]
+
+
+def live_versions(session: Session, now: datetime) -> list[NoticeVersion]:
+    """The versions of the notices that may be visible at `now` (those visible_notices reads)."""
+    return _versions(session, _live_ids(now))
+
+
+def calendar_versions(session: Session, now: datetime, *, history: timedelta) -> list[NoticeVersion]:
+    """The versions of the notices calendar_notices reads."""
+    return _versions(session, _calendar_ids(now, history))
+
+
+def _versions(session: Session, ids: Select[tuple[int]] | CompoundSelect[tuple[int]]) -> list[NoticeVersion]:
+    """Two narrow queries, however many notices there are."""
     files: dict[int, list[int]] = {}
-    attached = select(NoticeAttachment.notice_id, NoticeAttachment.id).where(
-        NoticeAttachment.notice_id.in_(_live_ids(now))
-    )
+    attached = select(NoticeAttachment.notice_id, NoticeAttachment.id).where(NoticeAttachment.notice_id.in_(ids))
     for notice_id, attachment_id in session.execute(attached.order_by(NoticeAttachment.id)):
         files.setdefault(notice_id, []).append(attachment_id)
-    rows = session.execute(select(Notice.id, Notice.version, Notice.updated_at).where(Notice.id.in_(_live_ids(now))))
+    rows = session.execute(select(Notice.id, Notice.version, Notice.updated_at).where(Notice.id.in_(ids)))
     return [
         (notice_id, version, updated_at, tuple(files.get(notice_id, ()))) for notice_id, version, updated_at in rows
     ]
@@ -496,19 +507,27 @@ def last_change_at_or_before(session: Session, now: datetime) -> datetime | None
 
 def calendar_notices(session: Session, now: datetime, filters: Filters, *, history: timedelta) -> list[Notice]:
     """Published notices for the calendar: visible ones, plus those ended or cancelled within `history`."""
+    return in_calendar(session.scalars(select(Notice).where(Notice.id.in_(_calendar_ids(now, history)))), filters)
+
+
+def in_calendar(notices: Iterable[Notice], filters: Filters) -> list[Notice]:
+    """Those of the notices read by _calendar_ids that `filters` select, in the calendar's order."""
+    return sorted((notice for notice in notices if filters.matches(notice)), key=lambda n: (n.starts_at, n.uid))
+
+
+def _calendar_ids(now: datetime, history: timedelta) -> Select[tuple[int]]:
     since = now - history
     published = Notice.publish_at <= now
     # Cancelled before it was ever announced: nobody has it in a calendar to remove.
     not_cancelled_or_recent = or_(
         Notice.cancelled_at.is_(None), and_(Notice.cancelled_at > since, Notice.publish_at <= Notice.cancelled_at)
     )
-    ids = union_all(
+    candidates = union_all(
         select(Notice.id).where(Notice.cancelled_at.is_(None), Notice.ends_at > since),
         select(Notice.id).where(Notice.cancelled_at.is_(None), Notice.ends_at.is_(None)),
         select(Notice.id).where(Notice.cancelled_at > since),
     )
-    chosen = session.scalars(select(Notice).where(Notice.id.in_(ids), published, not_cancelled_or_recent)).all()
-    return sorted((notice for notice in chosen if filters.matches(notice)), key=lambda n: (n.starts_at, n.uid))
+    return select(Notice.id).where(Notice.id.in_(candidates), published, not_cancelled_or_recent)
 
 
 def recent_events(session: Session, now: datetime, filters: Filters, *, history: timedelta) -> list[NoticeEvent]:
