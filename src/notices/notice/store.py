@@ -420,7 +420,7 @@ def calendar_versions(session: Session, now: datetime, *, history: timedelta) ->
     return _versions(session, _calendar_ids(now, history))
 
 
-def _versions(session: Session, ids: Select[tuple[int]] | CompoundSelect[tuple[int]]) -> list[NoticeVersion]:
+def _versions(session: Session, ids: Select[int] | CompoundSelect[tuple[int]]) -> list[NoticeVersion]:
     """Two narrow queries, however many notices there are."""
     files: dict[int, list[int]] = {}
     attached = select(NoticeAttachment.notice_id, NoticeAttachment.id).where(NoticeAttachment.notice_id.in_(ids))
@@ -515,7 +515,7 @@ def in_calendar(notices: Iterable[Notice], filters: Filters) -> list[Notice]:
     return sorted((notice for notice in notices if filters.matches(notice)), key=lambda n: (n.starts_at, n.uid))
 
 
-def _calendar_ids(now: datetime, history: timedelta) -> Select[tuple[int]]:
+def _calendar_ids(now: datetime, history: timedelta) -> Select[int]:
     since = now - history
     published = Notice.publish_at <= now
     # Cancelled before it was ever announced: nobody has it in a calendar to remove.
