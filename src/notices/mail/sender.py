@@ -31,7 +31,7 @@ from notices.mail.message import OutgoingMail
 from notices.mail.outbox import Claim, Outcome
 from notices.mail.outcomes import OutcomeWriter
 from notices.mail.transports import Connection, Mailer, PermanentFailure, TemporaryFailure, Withdrawn
-from notices.notice.templating import make_environment
+from notices.notice.templating import mail_environment
 from notices.people.link_tokens import LinkSigner
 
 log = logging.getLogger(__name__)
@@ -71,7 +71,7 @@ def send_pending(
 ) -> dict[str, int]:
     """Send every delivery that is due; returns how many were sent, retried, failed, expired, lost."""
     settings = ctx.settings
-    composer = Composer(settings=settings, env=make_environment(settings), signer=LinkSigner(settings.secret_key))
+    composer = Composer(settings=settings, env=mail_environment(settings), signer=LinkSigner(settings.secret_key))
     counts = {"sent": 0, "retry": 0, "failed": 0, "expired": 0, "lost": 0}
     clock = RunClock(ctx, now)
     with ctx.db.session() as session, session.begin():
