@@ -61,7 +61,8 @@ class UTCDateTime(TypeDecorator[datetime]):
 def make_engine(database_url: str) -> Engine:
     url = make_url(database_url)
     if url.get_backend_name() == "sqlite":
-        if url.database and url.database != ":memory:":
+        # A file's folder is made; a URI ("file:...?mode=ro&uri=true") names an existing one.
+        if url.database and url.database != ":memory:" and not url.query.get("uri"):
             Path(url.database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, connect_args={"timeout": 30})
         event.listen(engine, "connect", _configure_sqlite)
