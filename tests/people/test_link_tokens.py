@@ -1,4 +1,5 @@
-"""Link tokens: LinkSigner signs without itsdangerous's serializer, and must make exactly its tokens."""
+"""Link tokens: LinkSigner signs with signers made once, not through the serializer's dumps(), and
+must make exactly the tokens dumps() makes."""
 
 from __future__ import annotations
 

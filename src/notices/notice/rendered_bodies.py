@@ -48,8 +48,11 @@ def key_of(view: RenderableNotice) -> str:
 
 def fill(session: Session, views: Sequence[RenderableNotice]) -> list[RenderableNotice]:
     """Give each view not yet rendered its stored body; returns those whose body is not stored."""
-    keys = {key_of(view): view for view in views if not view.body_rendered}
-    wanted = list(keys)
+    by_key: dict[str, list[RenderableNotice]] = {}  # several notices can share a body ("", a template's)
+    for view in views:
+        if not view.body_rendered:
+            by_key.setdefault(key_of(view), []).append(view)
+    wanted = list(by_key)
     found: dict[str, str] = {}
     for start in range(0, len(wanted), _PER_QUERY):
         chunk = wanted[start : start + _PER_QUERY]
@@ -57,11 +60,12 @@ def fill(session: Session, views: Sequence[RenderableNotice]) -> list[Renderable
             session.execute(select(RenderedBody.key, RenderedBody.html).where(RenderedBody.key.in_(chunk))).all()
         )
     unstored = []
-    for key, view in keys.items():
-        if key in found:
-            view.take_body_html(found[key])
-        else:
-            unstored.append(view)
+    for key, sharing in by_key.items():
+        for view in sharing:
+            if key in found:
+                view.take_body_html(found[key])
+            else:
+                unstored.append(view)
     return unstored
 
 

@@ -100,7 +100,6 @@ class FeedFastPath:
 
     def __init__(self, *, cache: FeedCache, settings: Settings, metrics=None) -> None:
         self.cache = cache
-        self.metrics = metrics
         self.settings = settings
         self._stale_cache_control = f"public, max-age={min(STALE_MAX_AGE, settings.feed_max_age)}".encode()
         # Raw query string -> (filters, canonical query) or a 400 message. Readers
