@@ -8,9 +8,10 @@ Run by hand (not part of the test suite):
 Builds a fresh SQLite database (or NOTICES_BENCH_DATABASE_URL) with `--visible` visible notices
 and `--ended` ended ones (the notices of bench/feeds.py), then prints for each feed format:
 - the cold render: nothing kept from an earlier render in this process (target <= 300 ms for 1,000
-  entries), once with no notice body stored in the database (the first render ever, or after the
-  renderer changed) and once with the bodies an earlier process stored (notice.rendered_bodies:
-  a new replica, a restarted worker, `feed export`);
+  entries), once with nothing stored in the database (the first render ever, or after the code or
+  settings changed) and once with what an earlier process stored: notice bodies
+  (notice.rendered_bodies) and calendar events (feeds.stored_pieces), as a new replica, a restarted
+  worker or `feed export` finds them;
 - the render after one notice changed, with the entries kept by the renders before (what a web
   process does after a write; target <= 50 ms for 1,000 entries);
 then loads history up to 1,000,000 ended notices and times the render after a change again: it
@@ -40,7 +41,7 @@ from notices.core.clock import FixedClock  # noqa: E402
 from notices.core.config import load_settings  # noqa: E402
 from notices.core.context import AppContext  # noqa: E402
 from notices.core.db import Database  # noqa: E402
-from notices.core.models import Base, RenderedBody  # noqa: E402
+from notices.core.models import Base, RenderedBody, RenderedPiece  # noqa: E402
 from notices.feeds.catalog import render_feed  # noqa: E402
 from notices.feeds.fragments import Fragments  # noqa: E402
 from notices.notice import store  # noqa: E402
@@ -75,28 +76,29 @@ def change_one(ctx: AppContext) -> None:
         store.update_notice(session, notice, changed, note="bench", now=now, author="bench")
 
 
-def forget_stored_bodies(ctx: AppContext) -> None:
+def forget_stored(ctx: AppContext) -> None:
     with ctx.db.session() as session, session.begin():
         session.execute(delete(RenderedBody))
+        session.execute(delete(RenderedPiece))
 
 
-def cold_render(ctx: AppContext, path: str, now: datetime, *, bodies_stored: bool) -> float:
-    """A render in a process that has rendered nothing yet, with or without the stored bodies."""
-    if not bodies_stored:
-        forget_stored_bodies(ctx)
+def cold_render(ctx: AppContext, path: str, now: datetime, *, stored: bool) -> float:
+    """A render in a process that has rendered nothing yet, with or without what an earlier one stored."""
+    if not stored:
+        forget_stored(ctx)
     else:
         render_feed(ctx, path, Filters(), "", now, Fragments())  # as an earlier process would have
     return timed(render_feed, ctx, path, Filters(), "", now, Fragments())
 
 
 def measure(ctx: AppContext, repeats: int) -> dict[str, tuple[float, float, float]]:
-    """Per feed: median cold render with nothing stored, with the bodies stored, and the median
-    render after one change, in seconds."""
+    """Per feed: median cold render with nothing stored, with what an earlier process stored, and
+    the median render after one change, in seconds."""
     now = ctx.clock.now()
     results = {}
     for path in FEEDS:
-        nothing = [cold_render(ctx, path, now, bodies_stored=False) for _ in range(repeats)]
-        stored = [cold_render(ctx, path, now, bodies_stored=True) for _ in range(repeats)]
+        nothing = [cold_render(ctx, path, now, stored=False) for _ in range(repeats)]
+        stored = [cold_render(ctx, path, now, stored=True) for _ in range(repeats)]
         fragments = Fragments()
         render_feed(ctx, path, Filters(), "", now, fragments)
         after_change = []
@@ -108,7 +110,7 @@ def measure(ctx: AppContext, repeats: int) -> dict[str, tuple[float, float, floa
 
 
 def report(results: dict[str, tuple[float, float, float]], visible: int) -> None:
-    print(f"{'feed':26}{'cold, none stored':>19}{'cold, bodies stored':>21}{'after 1 change':>16}")
+    print(f"{'feed':26}{'cold, none stored':>19}{'cold, stored before':>21}{'after 1 change':>16}")
     for path, (nothing, stored, after) in results.items():
         print(f"{path:26}{nothing * 1000:16.0f} ms{stored * 1000:18.0f} ms{after * 1000:13.1f} ms")
     print(f"targets for {visible:,} entries: cold <= 300 ms, after one change <= 50 ms")

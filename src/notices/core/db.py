@@ -15,6 +15,7 @@ from sqlalchemy import DateTime, Delete, Table, Update, create_engine, event, te
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, CursorResult, Dialect, Engine, make_url
 from sqlalchemy.engine.interfaces import DBAPIConnection
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry
 from sqlalchemy.types import TypeDecorator
@@ -151,6 +152,19 @@ def insert_many_ignoring_duplicates(session: Session, table: Table, rows: Sequen
     per_statement = max(1, 5000 // max(1, len(table.columns)))
     for start in range(0, len(rows), per_statement):
         session.execute(builder(table).values(list(rows[start : start + per_statement])).on_conflict_do_nothing())
+
+
+def fill_cache_table(db: Database, table: Table, rows: Sequence[Mapping[str, Any]]) -> SQLAlchemyError | None:
+    """Insert `rows` into a table that only saves work (rendered bodies, feed pieces), those already
+    there left alone, in a transaction of its own. Never a write a reader waits on or fails by: a
+    database that refuses it (read-only, locked too long) is answered with the error, for the
+    caller to log, and costs only the work the rows would have saved."""
+    try:
+        with db.session() as session, session.begin():
+            insert_many_ignoring_duplicates(session, table, rows)
+    except SQLAlchemyError as error:
+        return error
+    return None
 
 
 def affected_rows(session: Session, statement: Update | Delete) -> int:

@@ -10,6 +10,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Table,
     Text,
@@ -358,6 +359,20 @@ class RenderedBody(Base):
 
     key: Mapped[str] = mapped_column(String(64), primary_key=True)
     html: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class RenderedPiece(Base):
+    """A notice's piece of a feed (its calendar events) as bytes, kept so that a process that
+    starts renders no piece another process rendered before (notices.feeds.stored_pieces). Named
+    by the SHA-256 of everything its bytes depend on, so a row is never stale, only unused."""
+
+    __tablename__ = "rendered_pieces"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    # What the feed needs of the piece besides its bytes (JSON, format-specific).
+    meta: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(index=True)
 
 

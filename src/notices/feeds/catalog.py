@@ -7,7 +7,7 @@ boundary of a notice, or the moment something slides out of a time window.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -18,7 +18,7 @@ from notices.core.config import Settings
 from notices.core.context import AppContext
 from notices.core.models import Notice, NoticeEvent
 from notices.core.states import EventKind
-from notices.feeds import cap, closures, geojson, series
+from notices.feeds import cap, closures, geojson, series, stored_pieces
 from notices.feeds.atom import EPOCH, build_event_feed, build_feed
 from notices.feeds.fragments import Fragments
 from notices.feeds.ical import (
@@ -26,6 +26,8 @@ from notices.feeds.ical import (
     horizon_moved_at,
     horizon_moves_at,
     is_rolling,
+    piece_keys,
+    stored_piece,
 )
 from notices.notice import lifecycle, rendered_bodies, store
 from notices.notice.lifecycle import Filters
@@ -79,6 +81,7 @@ def render_feed(
     self_url = settings.absolute_url(path) + (f"?{query}" if query else "")
     skipped: list[tuple[str, str]] = []
     unstored: list[RenderableNotice] = []  # views whose body this render renders (worth storing)
+    unstored_pieces: list[Hashable] = []  # the same for calendar events (feeds.stored_pieces)
     with ctx.db.session() as session:
         next_boundary = store.next_boundary_after(session, now)
         last_change = store.last_change_at_or_before(session, now) or EPOCH
@@ -147,7 +150,12 @@ def render_feed(
         else:
             if fragments is not None:  # rows read before are kept
                 notices = fragments.calendar_notices(session, now, filters, history=HISTORY)
-                unstored = fragments.prepare_views(session, notices, settings, language)
+                # Events another process rendered are read; only the others need their view.
+                keys = piece_keys(notices, settings=settings, now=now, language=language)
+                unstored_pieces = fragments.take_stored(session, settings, keys, stored_piece)
+                to_render = set(unstored_pieces)
+                rendered = [notice for notice, key in zip(notices, keys, strict=True) if key in to_render]
+                unstored = fragments.prepare_views(session, rendered, settings, language)
             else:
                 notices = store.calendar_notices(session, now, filters, history=HISTORY)
             body = build_calendar(
@@ -159,6 +167,8 @@ def render_feed(
                 last_change = max(last_change, horizon_moved_at(now, settings.timezone))
     if unstored:
         rendered_bodies.save(ctx.db, unstored, now=now)
+    if unstored_pieces and fragments is not None:
+        stored_pieces.save(ctx.db, settings, fragments.stored_forms(unstored_pieces), now=now)
     return RenderedFeed(
         body=body,
         media_type=MEDIA_TYPES[fmt],

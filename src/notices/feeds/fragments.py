@@ -16,14 +16,15 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Hashable, Iterable
+from collections.abc import Callable, Hashable, Iterable
 from datetime import datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from sqlalchemy.orm import Session
 
 from notices.core.config import Settings
 from notices.core.models import Notice
+from notices.feeds import stored_pieces
 from notices.notice import lifecycle, rendered_bodies, store
 from notices.notice.lifecycle import Filters
 from notices.notice.markup import NoticeLike, RenderableNotice, renderable_notice
@@ -119,6 +120,29 @@ class Fragments:
             new.append(self.put(key, view, _VIEW_OVERHEAD + 2 * len(view.body)))
         return rendered_bodies.fill(session, new)
 
+    def take_stored(
+        self,
+        session: Session,
+        settings: Settings,
+        keys: Iterable[Hashable],
+        decode: Callable[[bytes, str], StoredPiece],
+    ) -> list[Hashable]:
+        """Keep each piece of `keys` not kept yet that an earlier process stored (feeds.stored_pieces),
+        made from its stored form by `decode`; returns the keys of the pieces not stored either:
+        rendered during this render, they are worth storing after it (stored_forms, stored_pieces.save)."""
+        with self._lock:
+            missing = [key for key in keys if key not in self._pieces]
+        found = stored_pieces.load(session, settings, missing)
+        for key, (content, meta) in found.items():
+            self.put(key, decode(content, meta), len(content))
+        return [key for key in missing if key not in found]
+
+    def stored_forms(self, keys: Iterable[Hashable]) -> dict[Hashable, tuple[bytes, str]]:
+        """The pieces of `keys` that are kept, in the form feeds.stored_pieces stores."""
+        with self._lock:
+            kept = [(key, found[0]) for key in keys if (found := self._pieces.get(key)) is not None]
+        return {key: piece.stored() for key, piece in kept}
+
     def visible_notices(self, session: Session, now: datetime, filters: Filters) -> list[Notice]:
         """store.visible_notices(), reading whole only the notices not read before at their version."""
         return lifecycle.visible(self._rows(session, store.live_versions(session, now)), now, filters)
@@ -151,6 +175,12 @@ class Fragments:
             key = ("row", notice.id, notice.version, notice.updated_at, files)
             notices.append(self.put(key, notice, _ROW_OVERHEAD + 2 * (len(notice.body) + len(notice.summary))))
         return notices
+
+
+class StoredPiece(Protocol):
+    """A piece that feeds.stored_pieces can keep: its bytes and what else it carries, as JSON."""
+
+    def stored(self) -> tuple[bytes, str]: ...
 
 
 def notice_key(notice: NoticeLike) -> tuple[str, int, object]:

@@ -13,7 +13,8 @@ midnight in the site zone, and with it the calendar's bytes.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Sequence
+import json
+from collections.abc import Hashable, Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
@@ -125,7 +126,7 @@ def build_calendar(
     open-ended one, horizon) are reused; the bytes are the same either way.
     """
     zone = settings.timezone
-    language = language if language in settings.languages else settings.language
+    language = calendar_language(settings, language)
     words = Words(language, settings)
     horizon = horizon_date(now, zone)
     calendar = Calendar()
@@ -137,10 +138,10 @@ def build_calendar(
     calendar.add("x-wr-timezone", zone.key)
 
     def vevents(notice: Notice) -> _CalendarPiece:
-        view = view_of(fragments, notice, settings, language)
-        key = ("ics", *notice_key(notice), language, horizon if is_rolling(view) else None)
+        key = piece_key(notice, language, horizon)
         found: _CalendarPiece | None = fragments.get(key) if fragments is not None else None
         if found is None:
+            view = view_of(fragments, notice, settings, language)
             events, instants = _vevents(notice, view, settings=settings, words=words, horizon=horizon)
             found = _CalendarPiece(b"".join(event.to_ical() for event in events), tuple(instants), _tzids(events))
             if fragments is not None:
@@ -163,13 +164,46 @@ def build_calendar(
     return b"".join([head[: -len(end)], *(piece.ical for piece in pieces), end])
 
 
+def calendar_language(settings: Settings, language: str | None) -> str:
+    """The language a calendar is written in: `language` where the site has it, else the site's."""
+    return language if language in settings.languages else settings.language
+
+
+def piece_key(notice: Notice, language: str, horizon: date) -> tuple[Hashable, ...]:
+    """What a notice's events are kept under (feeds.fragments, feeds.stored_pieces): the notice at
+    its version, the language and, for an open-ended notice, the horizon it runs up to."""
+    return ("ics", *notice_key(notice), language, horizon if is_rolling(notice) else None)
+
+
+def piece_keys(notices: Sequence[Notice], *, settings: Settings, now: datetime, language: str | None) -> list[Hashable]:
+    """The keys build_calendar keeps the notices' events under, as of `now`."""
+    language, horizon = calendar_language(settings, language), horizon_date(now, settings.timezone)
+    return [piece_key(notice, language, horizon) for notice in notices]
+
+
 class _CalendarPiece(NamedTuple):
-    """A notice's VEVENTs as bytes, with what the calendar needs of them: the instants written in the
-    site zone (the span its VTIMEZONE must cover) and the zones they name."""
+    """A notice's VEVENTs as bytes, with what the calendar needs of them: the instants written in a
+    zone (the span the VTIMEZONEs must cover) and the zones they name."""
 
     ical: bytes
     instants: tuple[datetime, ...]
     tzids: frozenset[str]
+
+    def stored(self) -> tuple[bytes, str]:
+        """As feeds.stored_pieces keeps it: the bytes, and the rest as JSON (each instant with its zone)."""
+        instants = [[instant.isoformat(), getattr(instant.tzinfo, "key", "")] for instant in self.instants]
+        return self.ical, json.dumps({"instants": instants, "tzids": sorted(self.tzids)})
+
+
+def stored_piece(content: bytes, meta: str) -> _CalendarPiece:
+    """A notice's events as feeds.stored_pieces gave them back: each instant in the zone it was
+    written in, whose date the VTIMEZONE's span is counted from."""
+    data = json.loads(meta)
+    instants = (
+        datetime.fromisoformat(written).astimezone(ZoneInfo(zone)) if zone else datetime.fromisoformat(written)
+        for written, zone in data["instants"]
+    )
+    return _CalendarPiece(content, tuple(instants), frozenset(data["tzids"]))
 
 
 def _tzids(events: list[Event]) -> frozenset[str]:

@@ -23,10 +23,9 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, select
-from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from notices.core.db import Database, affected_rows, insert_many_ignoring_duplicates
+from notices.core.db import Database, affected_rows, fill_cache_table
 from notices.core.models import RenderedBody, table_of
 from notices.notice.markup import RenderableNotice, renderer_fingerprint
 
@@ -75,10 +74,7 @@ def save(db: Database, views: Iterable[RenderableNotice], *, now: datetime) -> i
     if not rows:
         return 0
     values = [{"key": key, "html": html, "created_at": now} for key, html in rows.items()]
-    try:
-        with db.session() as session, session.begin():
-            insert_many_ignoring_duplicates(session, table_of(RenderedBody), values)
-    except SQLAlchemyError as error:
+    if (error := fill_cache_table(db, table_of(RenderedBody), values)) is not None:
         log.warning(
             "could not store %d rendered notice bodies (they are rendered again next time): %s", len(rows), error
         )

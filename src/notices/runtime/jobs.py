@@ -20,7 +20,7 @@ from notices.core.context import AppContext
 from notices.core.db import isolated
 from notices.core.errors import PartialFailure
 from notices.core.states import DIGEST_FREQUENCIES, EventKind
-from notices.feeds import export
+from notices.feeds import export, stored_pieces
 from notices.feeds.export import ExportCounts
 from notices.hooks import enqueue as hook_queue
 from notices.hooks import outbox as hook_outbox
@@ -180,13 +180,14 @@ def hooks_due(ctx: AppContext, *, now: datetime) -> int:
 
 def purge(ctx: AppContext, *, now: datetime) -> dict[str, int]:
     """Forget unconfirmed sign-ups past their deadline, old rate-limit counters, old hook deliveries
-    and rendered bodies stored long ago (those still needed are stored again)."""
+    and rendered bodies and feed pieces stored long ago (those still needed are stored again)."""
     with ctx.db.writing() as session, session.begin():
         return {
             "unconfirmed": subscriptions.purge_unconfirmed(session, now=now, settings=ctx.settings),
             "rate_limit_windows": rate_limits.purge_expired(session, before=now - timedelta(days=1)),
             "hook_deliveries": hook_outbox.purge_finished(session, before=now - hook_outbox.LOG_KEPT),
             "rendered_bodies": rendered_bodies.purge(session, before=now - rendered_bodies.KEPT),
+            "rendered_pieces": stored_pieces.purge(session, before=now - stored_pieces.KEPT),
         }
 
 

@@ -1,0 +1,134 @@
+"""Pieces of feeds rendered by one process, kept in the database for the next process that needs them.
+
+A notice's calendar events cost close to a millisecond to render (icalendar writes every property
+through its own types and folds each line a character at a time), so a process that has rendered
+none of a 1,000-event calendar yet (a new replica, a restarted worker, `feed export`) would spend
+most of a second on it. Such a process reads the pieces any process rendered before, in one query
+per few hundred, and stores those it had to render itself.
+
+A piece is stored under the SHA-256 of its in-memory key (feeds.fragments: format, notice uid,
+version and time of change, language, and what `now` changes in it) and of a fingerprint of
+everything else its bytes depend on: the settings (less the secrets, which shape no output), this
+package's code and message catalogues, the versions of the libraries that render, the Python
+version and the time-zone data. So a stored piece is never stale: any change looks for another
+key, and rows no longer looked for leave with the purge job after KEPT.
+
+Storing is a cache fill, never a write the reader waits on or fails by: a database that refuses
+it (read-only, locked too long) costs only the rendering time it would have saved.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import hashlib
+import importlib.metadata
+import logging
+import sys
+import zoneinfo
+from collections.abc import Hashable, Iterable, Mapping
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from notices.core.config import Settings
+from notices.core.db import Database, affected_rows, fill_cache_table
+from notices.core.models import RenderedPiece, table_of
+from notices.core.resources import locale_dir
+from notices.notice.markup import renderer_fingerprint
+
+log = logging.getLogger(__name__)
+
+# Pieces of open-ended notices change with the calendar's horizon every day: kept briefly.
+KEPT = timedelta(days=7)
+# Keys to one SELECT: within every database's limit on bound values.
+_PER_QUERY = 500
+# Settings that shape no output and may hold a password: kept out of the fingerprint.
+_SECRET_SETTINGS = frozenset({"secret_key", "database_url", "smtp_url"})
+# The libraries whose output is in a piece (besides the standard library, see _code_fingerprint).
+_RENDERING_LIBRARIES = ("icalendar", "babel", "python-dateutil", "tzdata", "markdown", "nh3", "lxml", "shapely")
+_PACKAGE_DIR = Path(__file__).resolve().parent.parent
+
+
+def key_of(fingerprint: str, piece_key: Hashable) -> str:
+    """The key a piece is stored under: its in-memory key (whose repr is the same in every
+    process: strings, numbers, datetimes) under the fingerprint of the settings and the code."""
+    return hashlib.sha256(f"{fingerprint}\0{piece_key!r}".encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def fingerprint(settings: Settings) -> str:
+    """Everything besides the notice that a piece's bytes depend on, as one string."""
+    shown = [(field.name, getattr(settings, field.name)) for field in dataclasses.fields(settings)]
+    described = repr([(name, value) for name, value in shown if name not in _SECRET_SETTINGS])
+    return hashlib.sha256(f"{_code_fingerprint()}\0{described}".encode("utf-8", "surrogatepass")).hexdigest()
+
+
+@functools.cache
+def _code_fingerprint() -> str:
+    """The code that renders: this package's modules and catalogues, the rendering libraries'
+    versions, the Python version (html.parser, zoneinfo) and the version of the system's zone data
+    (which zoneinfo prefers to the tzdata package). Read once per process (about 10 ms)."""
+    digest = hashlib.sha256()
+    digest.update(f"{sys.version}\0{renderer_fingerprint()}\0".encode())
+    for name in _RENDERING_LIBRARIES:
+        try:
+            version = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            version = "-"
+        digest.update(f"{name}=={version}\0".encode())
+    for folder in zoneinfo.TZPATH:
+        digest.update(_first_line(Path(folder) / "tzdata.zi"))
+    for root, suffix in ((_PACKAGE_DIR, ".py"), (locale_dir(), ".mo")):
+        for file in sorted(root.rglob(f"*{suffix}")):
+            digest.update(str(file.relative_to(root)).encode() + b"\0")
+            digest.update(file.read_bytes())
+    return digest.hexdigest()
+
+
+def _first_line(path: Path) -> bytes:
+    """tzdata.zi begins with its version ("# version 2025b"); nothing when there is no such file."""
+    try:
+        with path.open("rb") as file:
+            return file.readline()
+    except OSError:
+        return b""
+
+
+def load(session: Session, settings: Settings, piece_keys: Iterable[Hashable]) -> dict[Hashable, tuple[bytes, str]]:
+    """The stored pieces of `piece_keys` that there are: in-memory key -> (bytes, meta)."""
+    prints = fingerprint(settings)
+    by_key = {key_of(prints, piece_key): piece_key for piece_key in piece_keys}
+    wanted = list(by_key)
+    found: dict[Hashable, tuple[bytes, str]] = {}
+    for start in range(0, len(wanted), _PER_QUERY):
+        chunk = wanted[start : start + _PER_QUERY]
+        rows = session.execute(
+            select(RenderedPiece.key, RenderedPiece.content, RenderedPiece.meta).where(RenderedPiece.key.in_(chunk))
+        )
+        for key, content, meta in rows:
+            found[by_key[key]] = (bytes(content), meta)  # PostgreSQL's driver gives a memoryview
+    return found
+
+
+def save(db: Database, settings: Settings, pieces: Mapping[Hashable, tuple[bytes, str]], *, now: datetime) -> int:
+    """Store `pieces` (in-memory key -> (bytes, meta)); how many, 0 when the database refused."""
+    if not pieces:
+        return 0
+    prints = fingerprint(settings)
+    values = [
+        {"key": key_of(prints, piece_key), "content": content, "meta": meta, "created_at": now}
+        for piece_key, (content, meta) in pieces.items()
+    ]
+    if (error := fill_cache_table(db, table_of(RenderedPiece), values)) is not None:
+        log.warning(
+            "could not store %d rendered feed pieces (they are rendered again next time): %s", len(values), error
+        )
+        return 0
+    return len(values)
+
+
+def purge(session: Session, *, before: datetime) -> int:
+    """Drop the pieces stored before `before` (how many); one still in use is stored again."""
+    return affected_rows(session, delete(RenderedPiece).where(RenderedPiece.created_at < before))

@@ -1,0 +1,217 @@
+"""Stored calendar pieces (feeds.stored_pieces): a process that renders the calendar for the first
+time takes the events an earlier process rendered from the database, gives the same bytes, and
+never an event rendered for an older version, another language, another horizon, other settings
+or other code; a database that will not store them costs nothing but time."""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import subprocess
+import sys
+from datetime import timedelta
+
+from sqlalchemy import func, select, update
+
+from notices.core.context import AppContext
+from notices.core.db import Database
+from notices.core.models import RenderedPiece
+from notices.feeds import stored_pieces
+from notices.feeds.export import export_feeds
+from notices.feeds.fragments import Fragments
+from notices.notice import recurrence, store
+from notices.notice.lifecycle import Filters
+from notices.notice.validation import parse_changes
+from notices.runtime import jobs
+from tests.factories import add_notice
+from tests.feeds.test_rendered_bodies import BODY, read_only, render
+
+CALENDAR = "/calendar/notices.ics"
+
+
+def stored_count(ctx: AppContext) -> int:
+    with ctx.db.session() as session:
+        return session.scalar(select(func.count()).select_from(RenderedPiece)) or 0
+
+
+def tamper(ctx: AppContext, text: bytes) -> None:
+    """Put `text` into every stored piece: a calendar that then shows it read it from the store."""
+    with ctx.db.session() as session, session.begin():
+        for key, content in session.execute(select(RenderedPiece.key, RenderedPiece.content)).all():
+            changed = bytes(content).replace(b"SUMMARY", b"X-FROM-STORE:" + text + b"\r\nSUMMARY", 1)
+            session.execute(update(RenderedPiece).where(RenderedPiece.key == key).values(content=changed))
+
+
+def add_calendar(ctx: AppContext) -> None:
+    """What a calendar holds: timed and open-ended notices, a cancelled one, text in two languages
+    with a fallback, and a weekly series in another zone than the site's (its overrides and
+    instants are written in that zone) across a clock change."""
+    now = ctx.clock.now()
+    add_notice(ctx, title="Timed works", body=BODY)
+    add_notice(
+        ctx,
+        title={"en": "Plesmanlaan closed", "nl": "Plesmanlaan dicht"},
+        ends_at=None,
+        expected_end="approximately Q3 2027",
+        starts_at=now - timedelta(days=10),
+    )
+    cancelled = add_notice(ctx, title="Called off")
+    with ctx.db.session() as session, session.begin():
+        store.get_notice(session, cancelled.uid).cancelled_at = now
+    series = add_notice(
+        ctx,
+        title="Night works",
+        starts_at=now + timedelta(days=2),
+        ends_at=None,
+        recurrence="FREQ=WEEKLY;COUNT=30",
+        occurrence_minutes=480,
+    )
+    with ctx.db.session() as session, session.begin():
+        row = store.get_notice(session, series.uid)
+        # A series keeps its zone when the site's changes later: here it is not the site's.
+        row.recurrence_zone = "America/New_York"
+        first, second, *_ = recurrence.occurrences(row)
+        moved_start = second.starts_at + timedelta(hours=2)
+        row.occurrence_changes = {
+            first.id: {"cancelled": True},
+            second.id: {
+                "starts_at": moved_start.isoformat(),
+                "ends_at": (moved_start + timedelta(hours=3)).isoformat(),
+            },
+        }
+        row.ends_at = recurrence.series_end(row)
+
+
+def test_a_new_process_gives_the_same_calendar_bytes_from_the_stored_pieces(ctx):
+    add_calendar(ctx)
+    for language in ("en", "nl"):
+        whole = render(ctx, CALENDAR, None, language)  # rendered whole, nothing stored or kept
+        assert render(ctx, CALENDAR, Fragments(), language) == whole  # renders and stores
+        assert render(ctx, CALENDAR, Fragments(), language) == whole  # a new process: events from the store
+    assert stored_count(ctx) == 4 * 2  # each notice's events in each language
+
+
+def test_a_stored_piece_is_what_a_new_process_shows(ctx):
+    add_calendar(ctx)
+    render(ctx, CALENDAR, Fragments())
+    tamper(ctx, b"read from the store")
+    assert render(ctx, CALENDAR, Fragments()).count(b"X-FROM-STORE:read from the store") == 4
+    assert b"X-FROM-STORE" not in render(ctx, CALENDAR, None)
+
+
+def test_an_edited_notice_is_rendered_and_stored_anew(ctx):
+    notice = add_notice(ctx, title="Timed works", body=BODY)
+    render(ctx, CALENDAR, Fragments())
+    tamper(ctx, b"old version")
+    now = ctx.clock.now()
+    with ctx.db.writing() as session, session.begin():
+        row = store.get_notice(session, notice.uid, for_update=True)
+        changed = parse_changes({"title": "Works moved"}, current=store.fields_of(row), settings=ctx.settings, now=now)
+        store.update_notice(session, row, changed, note="edit", now=now, author="test")
+    body = render(ctx, CALENDAR, Fragments())
+    assert b"old version" not in body and b"Works moved" in body
+    assert stored_count(ctx) == 2  # the old one stays until the purge
+
+
+def test_an_open_ended_notice_is_rendered_anew_when_its_horizon_moves(ctx, clock):
+    add_notice(ctx, title="Plesmanlaan closed", ends_at=None, starts_at=ctx.clock.now() - timedelta(days=1))
+    add_notice(ctx, title="Timed works", starts_at=ctx.clock.now() + timedelta(days=5))
+    render(ctx, CALENDAR, Fragments())
+    tamper(ctx, b"yesterday")
+    clock.advance(timedelta(days=1))
+    body = render(ctx, CALENDAR, Fragments())
+    # The timed notice's events are the same on any day; the open-ended one now runs a day further.
+    assert body.count(b"X-FROM-STORE:yesterday") == 1
+    assert body.replace(b"X-FROM-STORE:yesterday\r\n", b"") == render(ctx, CALENDAR, None)
+
+
+def test_pieces_stored_under_other_settings_are_not_used(ctx):
+    add_notice(ctx, title="Timed works", body=BODY)
+    render(ctx, CALENDAR, Fragments())
+    tamper(ctx, b"old settings")
+    ctx.settings = dataclasses.replace(ctx.settings, site_name="Another park")
+    assert b"old settings" not in render(ctx, CALENDAR, Fragments())
+    assert stored_count(ctx) == 2
+
+
+def test_the_fingerprint_is_the_same_in_every_process_and_leaves_the_secrets_out(settings):
+    script = (
+        "import sys; from notices.core.config import load_settings; from notices.feeds import stored_pieces; "
+        "print(stored_pieces.fingerprint(load_settings()))"
+    )
+    runs = {
+        subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True).stdout
+        for _ in range(2)
+    }
+    assert len(runs) == 1
+    secret = dataclasses.replace(settings, secret_key="other", smtp_url="smtp://u:p@mail", database_url="sqlite://")
+    assert stored_pieces.fingerprint(secret) == stored_pieces.fingerprint(settings)
+    assert stored_pieces.fingerprint(dataclasses.replace(settings, site_name="Other")) != stored_pieces.fingerprint(
+        settings
+    )
+
+
+def test_the_purge_drops_pieces_stored_long_ago_and_a_render_stores_them_again(ctx):
+    add_notice(ctx, title="Timed works")
+    render(ctx, CALENDAR, Fragments())
+    assert jobs.purge(ctx, now=ctx.clock.now() + stored_pieces.KEPT - timedelta(minutes=1))["rendered_pieces"] == 0
+    assert jobs.purge(ctx, now=ctx.clock.now() + stored_pieces.KEPT + timedelta(minutes=1))["rendered_pieces"] == 1
+    render(ctx, CALENDAR, Fragments())
+    assert stored_count(ctx) == 1
+
+
+def test_feed_export_stores_the_pieces_and_the_next_export_reads_them(ctx, tmp_path):
+    add_calendar(ctx)
+    export_feeds(ctx, now=ctx.clock.now(), directory=tmp_path / "first")
+    assert stored_count(ctx) > 0
+    tamper(ctx, b"read from the store")
+    export_feeds(ctx, now=ctx.clock.now(), directory=tmp_path / "second")
+    assert b"read from the store" in (tmp_path / "second" / "calendar" / "notices.ics").read_bytes()
+
+
+def test_a_database_that_refuses_to_store_pieces_still_serves_the_calendar(ctx, database_url, caplog):
+    add_notice(ctx, title="Timed works", body=BODY)
+    expected = render(ctx, CALENDAR, None)
+    replica = AppContext(settings=ctx.settings, db=Database.from_url(read_only(database_url)), clock=ctx.clock)
+    try:
+        with caplog.at_level(logging.WARNING, logger="notices.feeds.stored_pieces"):
+            assert render(replica, CALENDAR, Fragments()) == expected
+    finally:
+        replica.db.dispose()
+    assert "could not store 1 rendered feed pieces" in caplog.text
+    assert stored_count(ctx) == 0
+
+
+def test_hostile_rows_stored_and_read_back_give_the_bytes_of_a_whole_render(ctx):
+    from tests.feeds.test_feed_hostile_rows import insert_row
+    from tests.feeds.test_rendered_bodies import HOSTILE_BODIES
+
+    for body in HOSTILE_BODIES:
+        if "\x00" in body and ctx.db.dialect == "postgresql":
+            continue  # no such row can exist there (tests/feeds/test_feed_hostile_rows.py)
+        insert_row(ctx, body=body, title=body[:200])
+    whole = render(ctx, CALENDAR, None)
+    assert render(ctx, CALENDAR, Fragments()) == whole  # renders and stores
+    assert render(ctx, CALENDAR, Fragments()) == whole  # reads what it stored
+    with ctx.db.session() as session:
+        for content in session.scalars(select(RenderedPiece.content)):
+            assert not {"\x00", "\ufffe", "\uffff", "\u202e"} & set(bytes(content).decode())
+
+
+def test_a_piece_read_back_has_each_instant_in_the_zone_it_was_written_in(ctx):
+    from notices.feeds.ical import piece_keys, stored_piece
+
+    add_calendar(ctx)
+    fragments = Fragments()
+    render(ctx, CALENDAR, fragments)
+    with ctx.db.session() as session:
+        notices = store.calendar_notices(session, ctx.clock.now(), Filters(), history=timedelta(days=30))
+    pieces = [
+        fragments.get(key) for key in piece_keys(notices, settings=ctx.settings, now=ctx.clock.now(), language="en")
+    ]
+    zones = {instant.tzinfo.key for piece in pieces for instant in piece.instants}
+    assert zones == {"Europe/Amsterdam", "America/New_York"}  # the site's and the series'
+    for piece in pieces:
+        again = stored_piece(*piece.stored())
+        assert again == piece
+        assert [instant.tzinfo for instant in again.instants] == [instant.tzinfo for instant in piece.instants]
