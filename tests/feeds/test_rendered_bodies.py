@@ -10,12 +10,12 @@ import importlib.metadata
 import logging
 from datetime import timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.engine import make_url
 
 from notices.core.context import AppContext
 from notices.core.db import Database
-from notices.core.models import RenderedBody
+from notices.core.models import RenderedBody, RenderedPiece
 from notices.feeds.catalog import render_feed
 from notices.feeds.export import export_feeds
 from notices.feeds.fragments import Fragments
@@ -40,9 +40,11 @@ def render(ctx: AppContext, path: str, fragments: Fragments | None = None, langu
 
 
 def tamper(ctx: AppContext, html: str) -> None:
-    """Overwrite every stored body: a feed that then shows `html` read it from the store."""
+    """Overwrite every stored body: a feed that then shows `html` read it from the store. The stored
+    entries and events go (feeds.stored_pieces), or a new process would take those whole."""
     with ctx.db.session() as session, session.begin():
         session.execute(update(RenderedBody).values(html=html))
+        session.execute(delete(RenderedPiece))
 
 
 def test_a_new_process_gives_the_same_bytes_from_the_stored_bodies(ctx):

@@ -1,16 +1,19 @@
-"""Stored calendar pieces (feeds.stored_pieces): a process that renders the calendar for the first
-time takes the events an earlier process rendered from the database, gives the same bytes, and
-never an event rendered for an older version, another language, another horizon, other settings
-or other code; a database that will not store them costs nothing but time."""
+"""Stored feed pieces (feeds.stored_pieces): a process that renders a feed for the first time takes
+the entries and calendar events an earlier process rendered from the database, gives the same
+bytes, and never a piece rendered for an older version, another language, another title phrase or
+horizon, other settings or other code; a database that will not store them costs nothing but time."""
 
 from __future__ import annotations
 
 import dataclasses
 import logging
+import shutil
 import subprocess
 import sys
 from datetime import timedelta
+from pathlib import Path
 
+import pytest
 from sqlalchemy import func, select, update
 
 from notices.core.context import AppContext
@@ -27,6 +30,7 @@ from tests.factories import add_notice
 from tests.feeds.test_rendered_bodies import BODY, read_only, render
 
 CALENDAR = "/calendar/notices.ics"
+FEEDS = ("/feeds/notices.atom", "/feeds/notices.rss", CALENDAR)
 
 
 def stored_count(ctx: AppContext) -> int:
@@ -35,10 +39,12 @@ def stored_count(ctx: AppContext) -> int:
 
 
 def tamper(ctx: AppContext, text: bytes) -> None:
-    """Put `text` into every stored piece: a calendar that then shows it read it from the store."""
+    """Put a line `X-FROM-STORE:text` into every stored piece, after its first: a feed that then
+    shows it read that piece from the store."""
     with ctx.db.session() as session, session.begin():
         for key, content in session.execute(select(RenderedPiece.key, RenderedPiece.content)).all():
-            changed = bytes(content).replace(b"SUMMARY", b"X-FROM-STORE:" + text + b"\r\nSUMMARY", 1)
+            first, rest = bytes(content).split(b"\n", 1)
+            changed = first + b"\nX-FROM-STORE:" + text + b"\r\n" + rest
             session.execute(update(RenderedPiece).where(RenderedPiece.key == key).values(content=changed))
 
 
@@ -82,35 +88,50 @@ def add_calendar(ctx: AppContext) -> None:
         row.ends_at = recurrence.series_end(row)
 
 
-def test_a_new_process_gives_the_same_calendar_bytes_from_the_stored_pieces(ctx):
+@pytest.mark.parametrize("path", FEEDS)
+def test_a_new_process_gives_the_same_bytes_from_the_stored_pieces(ctx, path):
     add_calendar(ctx)
     for language in ("en", "nl"):
-        whole = render(ctx, CALENDAR, None, language)  # rendered whole, nothing stored or kept
-        assert render(ctx, CALENDAR, Fragments(), language) == whole  # renders and stores
-        assert render(ctx, CALENDAR, Fragments(), language) == whole  # a new process: events from the store
-    assert stored_count(ctx) == 4 * 2  # each notice's events in each language
+        whole = render(ctx, path, None, language)  # rendered whole, nothing stored or kept
+        assert render(ctx, path, Fragments(), language) == whole  # renders and stores
+        assert render(ctx, path, Fragments(), language) == whole  # a new process: pieces from the store
+    # Each notice's entry or events in each language (the feed leaves the cancelled one out).
+    assert stored_count(ctx) == (4 if path == CALENDAR else 3) * 2
 
 
-def test_a_stored_piece_is_what_a_new_process_shows(ctx):
+@pytest.mark.parametrize("path", FEEDS)
+def test_a_stored_piece_is_what_a_new_process_shows(ctx, path):
     add_calendar(ctx)
-    render(ctx, CALENDAR, Fragments())
+    render(ctx, path, Fragments())
     tamper(ctx, b"read from the store")
-    assert render(ctx, CALENDAR, Fragments()).count(b"X-FROM-STORE:read from the store") == 4
-    assert b"X-FROM-STORE" not in render(ctx, CALENDAR, None)
+    assert render(ctx, path, Fragments()).count(b"X-FROM-STORE:read from the store") == stored_count(ctx) > 0
+    assert b"X-FROM-STORE" not in render(ctx, path, None)
 
 
-def test_an_edited_notice_is_rendered_and_stored_anew(ctx):
+@pytest.mark.parametrize("path", FEEDS)
+def test_an_edited_notice_is_rendered_and_stored_anew(ctx, path):
     notice = add_notice(ctx, title="Timed works", body=BODY)
-    render(ctx, CALENDAR, Fragments())
+    render(ctx, path, Fragments())
     tamper(ctx, b"old version")
     now = ctx.clock.now()
     with ctx.db.writing() as session, session.begin():
         row = store.get_notice(session, notice.uid, for_update=True)
         changed = parse_changes({"title": "Works moved"}, current=store.fields_of(row), settings=ctx.settings, now=now)
         store.update_notice(session, row, changed, note="edit", now=now, author="test")
-    body = render(ctx, CALENDAR, Fragments())
+    body = render(ctx, path, Fragments())
     assert b"old version" not in body and b"Works moved" in body
     assert stored_count(ctx) == 2  # the old one stays until the purge
+
+
+@pytest.mark.parametrize("path", FEEDS[:2])
+def test_an_entry_is_rendered_anew_when_its_title_phrase_changes(ctx, clock, path):
+    add_notice(ctx, title="Timed works", starts_at=ctx.clock.now() + timedelta(hours=1))
+    render(ctx, path, Fragments())
+    tamper(ctx, b"before the start")
+    clock.advance(timedelta(hours=2))  # "from <start>" is now "until <end>"
+    body = render(ctx, path, Fragments())
+    assert b"X-FROM-STORE" not in body
+    assert body == render(ctx, path, None)
 
 
 def test_an_open_ended_notice_is_rendered_anew_when_its_horizon_moves(ctx, clock):
@@ -125,12 +146,13 @@ def test_an_open_ended_notice_is_rendered_anew_when_its_horizon_moves(ctx, clock
     assert body.replace(b"X-FROM-STORE:yesterday\r\n", b"") == render(ctx, CALENDAR, None)
 
 
-def test_pieces_stored_under_other_settings_are_not_used(ctx):
+@pytest.mark.parametrize("path", FEEDS)
+def test_pieces_stored_under_other_settings_are_not_used(ctx, path):
     add_notice(ctx, title="Timed works", body=BODY)
-    render(ctx, CALENDAR, Fragments())
+    render(ctx, path, Fragments())
     tamper(ctx, b"old settings")
     ctx.settings = dataclasses.replace(ctx.settings, site_name="Another park")
-    assert b"old settings" not in render(ctx, CALENDAR, Fragments())
+    assert b"old settings" not in render(ctx, path, Fragments())
     assert stored_count(ctx) == 2
 
 
@@ -182,7 +204,8 @@ def test_a_database_that_refuses_to_store_pieces_still_serves_the_calendar(ctx, 
     assert stored_count(ctx) == 0
 
 
-def test_hostile_rows_stored_and_read_back_give_the_bytes_of_a_whole_render(ctx):
+@pytest.mark.parametrize("path", FEEDS)
+def test_hostile_rows_stored_and_read_back_give_the_bytes_of_a_whole_render(ctx, path):
     from tests.feeds.test_feed_hostile_rows import insert_row
     from tests.feeds.test_rendered_bodies import HOSTILE_BODIES
 
@@ -190,16 +213,16 @@ def test_hostile_rows_stored_and_read_back_give_the_bytes_of_a_whole_render(ctx)
         if "\x00" in body and ctx.db.dialect == "postgresql":
             continue  # no such row can exist there (tests/feeds/test_feed_hostile_rows.py)
         insert_row(ctx, body=body, title=body[:200])
-    whole = render(ctx, CALENDAR, None)
-    assert render(ctx, CALENDAR, Fragments()) == whole  # renders and stores
-    assert render(ctx, CALENDAR, Fragments()) == whole  # reads what it stored
+    whole = render(ctx, path, None)
+    assert render(ctx, path, Fragments()) == whole  # renders and stores
+    assert render(ctx, path, Fragments()) == whole  # reads what it stored
     with ctx.db.session() as session:
         for content in session.scalars(select(RenderedPiece.content)):
             assert not {"\x00", "\ufffe", "\uffff", "\u202e"} & set(bytes(content).decode())
 
 
 def test_a_piece_read_back_has_each_instant_in_the_zone_it_was_written_in(ctx):
-    from notices.feeds.ical import piece_keys, stored_piece
+    from notices.feeds.ical import STORED_EVENTS, piece_keys
 
     add_calendar(ctx)
     fragments = Fragments()
@@ -212,6 +235,22 @@ def test_a_piece_read_back_has_each_instant_in_the_zone_it_was_written_in(ctx):
     zones = {instant.tzinfo.key for piece in pieces for instant in piece.instants}
     assert zones == {"Europe/Amsterdam", "America/New_York"}  # the site's and the series'
     for piece in pieces:
-        again = stored_piece(*piece.stored())
+        again = STORED_EVENTS.decode(*STORED_EVENTS.encode(piece))
         assert again == piece
         assert [instant.tzinfo for instant in again.instants] == [instant.tzinfo for instant in piece.instants]
+
+
+def test_the_code_fingerprint_follows_the_rendering_code_only(tmp_path, monkeypatch):
+    """A release that changes code a piece comes from stores anew; one that changes only the web
+    app (or mail, or the command line) keeps the pieces stored before it."""
+    package = tmp_path / "notices"
+    shutil.copytree(Path(stored_pieces.__file__).parents[1], package, ignore=shutil.ignore_patterns("__pycache__"))
+    monkeypatch.setattr(stored_pieces, "_PACKAGE_DIR", package)
+    fingerprint = stored_pieces._code_fingerprint.__wrapped__
+    before = fingerprint()
+    with (package / "web" / "app.py").open("a") as file:
+        file.write("\n# a change to the web app\n")
+    assert fingerprint() == before
+    with (package / "feeds" / "ical.py").open("a") as file:
+        file.write("\n# a change to the calendar\n")
+    assert fingerprint() != before

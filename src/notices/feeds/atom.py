@@ -236,14 +236,15 @@ def build_feed(
     skipped: list[tuple[str, str]] | None = None,
     language: str | None = None,
     fragments: Fragments | None = None,
+    keyed: Sequence[KeyedEntry] | None = None,
 ) -> bytes:
     """Upcoming and active notices (already chosen and ordered), one entry per notice,
-    in `language` (default: the site's).
+    in `language` (default: the site's); `keyed`: the notices' keyed_entries, when the caller has them.
 
     With `fragments`, entries rendered before (the same notice, version, language and title) are
     reused and only the others are rendered; the bytes are the same either way.
     """
-    language = language if language in settings.languages else settings.language
+    language = feed_language(settings, language)
     words = Words(language, settings)
     generator = _generator(
         settings,
@@ -254,16 +255,7 @@ def build_feed(
         language=language,
     )
 
-    def keyed(notice: Notice) -> _Keyed:
-        # Cheap for a notice seen before: its view is kept, and the title is one phrase.
-        view = view_of(fragments, notice, settings, language)
-        title = entry_title(settings, view, now)
-        enclosures = enclosures_of(settings, notice)
-        files = tuple((file["url"], file["length"], file["type"]) for file in enclosures)
-        key = ("entry", fmt, *notice_key(notice), language, title, files)
-        return _Keyed(notice, view, title, enclosures, key)
-
-    def entry(item: _Keyed) -> tuple[_Keyed, _Entry]:
+    def entry(item: KeyedEntry) -> tuple[KeyedEntry, _Entry]:
         view = item.view
         return item, {
             "view": view,
@@ -277,13 +269,17 @@ def build_feed(
             "enclosures": item.enclosures,
         }
 
-    shown = list(render_each(notices, keyed, describe=lambda notice: f"notice {notice.uid}", skipped=skipped))
+    if keyed is None:
+        keyed = keyed_entries(
+            notices, settings=settings, fmt=fmt, now=now, language=language, fragments=fragments, skipped=skipped
+        )
+    shown = list(keyed)
     pieces: dict[tuple[object, ...], bytes] = {}
     if fragments is not None:
         pieces = {item.key: piece for item in shown if (piece := fragments.get(item.key)) is not None}
     # The entries not kept go into one document, rendered and serialised as a whole would be, and
     # are cut out of it: the head and tail come from the same document.
-    rendered: list[_Keyed] = []
+    rendered: list[KeyedEntry] = []
     enclosures: dict[str, list[Enclosure]] = {}
     missing = [item for item in shown if item.key not in pieces]
     described = lambda item: f"notice {item.notice.uid}"  # noqa: E731
@@ -297,7 +293,7 @@ def build_feed(
     return b"".join([head, *(pieces[item.key] for item in shown if item.key in pieces), tail])
 
 
-class _Keyed(NamedTuple):
+class KeyedEntry(NamedTuple):
     """A notice on its way into a feed: what its entry is kept under, and what renders it."""
 
     notice: Notice
@@ -305,6 +301,47 @@ class _Keyed(NamedTuple):
     title: str
     enclosures: list[Enclosure]
     key: tuple[object, ...]
+
+
+def _keyed(
+    notice: Notice, *, settings: Settings, fmt: str, language: str, now: datetime, fragments: Fragments | None
+) -> KeyedEntry:
+    # Cheap for a notice seen before: its view is kept, and the title is one phrase.
+    view = view_of(fragments, notice, settings, language)
+    title = entry_title(settings, view, now)
+    enclosures = enclosures_of(settings, notice)
+    files = tuple((file["url"], file["length"], file["type"]) for file in enclosures)
+    key = ("entry", fmt, *notice_key(notice), language, title, files)
+    return KeyedEntry(notice, view, title, enclosures, key)
+
+
+def feed_language(settings: Settings, language: str | None) -> str:
+    """The language a feed is written in: `language` where the site has it, else the site's."""
+    return language if language in settings.languages else settings.language
+
+
+def keyed_entries(
+    notices: Sequence[Notice],
+    *,
+    settings: Settings,
+    fmt: str,
+    now: datetime,
+    language: str | None,
+    fragments: Fragments | None,
+    skipped: list[tuple[str, str]] | None = None,
+) -> list[KeyedEntry]:
+    """Each notice with the key its entry is kept under as of `now` (feeds.fragments,
+    feeds.stored_pieces), for build_feed. Views are made (and kept) without their bodies, which a
+    key does not need; a notice that cannot be keyed is logged, noted in `skipped` and left out."""
+    language = feed_language(settings, language)
+    return list(
+        render_each(
+            notices,
+            lambda notice: _keyed(notice, settings=settings, fmt=fmt, language=language, now=now, fragments=fragments),
+            describe=lambda notice: f"notice {notice.uid}",
+            skipped=skipped,
+        )
+    )
 
 
 # Where each entry of a serialised feed begins (pretty-printed: one element per line, entries

@@ -19,15 +19,15 @@ from notices.core.context import AppContext
 from notices.core.models import Notice, NoticeEvent
 from notices.core.states import EventKind
 from notices.feeds import cap, closures, geojson, series, stored_pieces
-from notices.feeds.atom import EPOCH, build_event_feed, build_feed
+from notices.feeds.atom import EPOCH, KeyedEntry, build_event_feed, build_feed, keyed_entries
 from notices.feeds.fragments import Fragments
 from notices.feeds.ical import (
+    STORED_EVENTS,
     build_calendar,
     horizon_moved_at,
     horizon_moves_at,
     is_rolling,
     piece_keys,
-    stored_piece,
 )
 from notices.notice import lifecycle, rendered_bodies, store
 from notices.notice.lifecycle import Filters
@@ -81,7 +81,7 @@ def render_feed(
     self_url = settings.absolute_url(path) + (f"?{query}" if query else "")
     skipped: list[tuple[str, str]] = []
     unstored: list[RenderableNotice] = []  # views whose body this render renders (worth storing)
-    unstored_pieces: list[Hashable] = []  # the same for calendar events (feeds.stored_pieces)
+    unstored_pieces: list[Hashable] = []  # the same for entries and events (feeds.stored_pieces)
     with ctx.db.session() as session:
         next_boundary = store.next_boundary_after(session, now)
         last_change = store.last_change_at_or_before(session, now) or EPOCH
@@ -100,8 +100,23 @@ def render_feed(
             last_change = max(last_change, passed or EPOCH)
         if what == "notices":
             notices = series.in_feed_order(shown, now)
+            keyed: list[KeyedEntry] | None = None
             if fragments is not None:
-                unstored = fragments.prepare_views(session, notices, settings, language)
+                # Entries another process rendered are read; only the others need their body.
+                keyed = keyed_entries(
+                    notices,
+                    settings=settings,
+                    fmt=fmt,
+                    now=now,
+                    language=language,
+                    fragments=fragments,
+                    skipped=skipped,
+                )
+                entry_keys: list[Hashable] = [item.key for item in keyed]
+                unstored_pieces = fragments.take_stored(session, settings, entry_keys, stored_pieces.BYTES)
+                to_render = set(unstored_pieces)
+                rendered = [item.notice for item in keyed if item.key in to_render]
+                unstored = fragments.prepare_views(session, rendered, settings, language)
             body = build_feed(
                 notices,
                 settings=settings,
@@ -112,6 +127,7 @@ def render_feed(
                 skipped=skipped,
                 language=language,
                 fragments=fragments,
+                keyed=keyed,
             )
             valid_until = next_boundary
         elif what == "events":
@@ -151,10 +167,10 @@ def render_feed(
             if fragments is not None:  # rows read before are kept
                 notices = fragments.calendar_notices(session, now, filters, history=HISTORY)
                 # Events another process rendered are read; only the others need their view.
-                keys = piece_keys(notices, settings=settings, now=now, language=language)
-                unstored_pieces = fragments.take_stored(session, settings, keys, stored_piece)
+                event_keys = piece_keys(notices, settings=settings, now=now, language=language)
+                unstored_pieces = fragments.take_stored(session, settings, event_keys, STORED_EVENTS)
                 to_render = set(unstored_pieces)
-                rendered = [notice for notice, key in zip(notices, keys, strict=True) if key in to_render]
+                rendered = [notice for notice, key in zip(notices, event_keys, strict=True) if key in to_render]
                 unstored = fragments.prepare_views(session, rendered, settings, language)
             else:
                 notices = store.calendar_notices(session, now, filters, history=HISTORY)
@@ -168,7 +184,8 @@ def render_feed(
     if unstored:
         rendered_bodies.save(ctx.db, unstored, now=now)
     if unstored_pieces and fragments is not None:
-        stored_pieces.save(ctx.db, settings, fragments.stored_forms(unstored_pieces), now=now)
+        codec = STORED_EVENTS if what == "calendar" else stored_pieces.BYTES
+        stored_pieces.save(ctx.db, settings, fragments.stored_forms(unstored_pieces, codec), now=now)
     return RenderedFeed(
         body=body,
         media_type=MEDIA_TYPES[fmt],

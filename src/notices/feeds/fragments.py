@@ -16,9 +16,9 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Hashable, Iterable
+from collections.abc import Hashable, Iterable
 from datetime import datetime, timedelta
-from typing import Any, Protocol, TypeVar
+from typing import Any, TypeVar
 
 from sqlalchemy.orm import Session
 
@@ -105,43 +105,41 @@ class Fragments:
     def prepare_views(
         self, session: Session, notices: Iterable[NoticeLike], settings: Settings, language: str
     ) -> list[RenderableNotice]:
-        """Keep a view of each notice not kept yet (the renderers then find it), its body taken
-        from the stored bodies in one query; returns the new views whose body is not stored:
+        """Keep a view of each notice (the renderers then find it), its body taken from the stored
+        bodies in one query where it has none yet; returns the views whose body is not stored:
         rendered during this render, they are worth storing after it (rendered_bodies.save)."""
-        new: list[RenderableNotice] = []
+        views: list[RenderableNotice] = []
         for notice in notices:
             key = ("view", *notice_key(notice), language)
-            if self.get(key) is not None:
-                continue
-            try:
-                view = renderable_notice(notice, settings, language)
-            except Exception:  # noqa: BLE001 - the renderer meets the same fault and reports it (render_each)
-                continue
-            new.append(self.put(key, view, _VIEW_OVERHEAD + 2 * len(view.body)))
-        return rendered_bodies.fill(session, new)
+            view: RenderableNotice | None = self.get(key)
+            if view is None:
+                try:
+                    view = renderable_notice(notice, settings, language)
+                except Exception:  # noqa: BLE001 - the renderer meets the same fault and reports it (render_each)
+                    continue
+                self.put(key, view, _VIEW_OVERHEAD + 2 * len(view.body))
+            views.append(view)
+        # A kept view may not have its body yet (made for an entry's key, see atom.entry_keys).
+        return rendered_bodies.fill(session, views)
 
     def take_stored(
-        self,
-        session: Session,
-        settings: Settings,
-        keys: Iterable[Hashable],
-        decode: Callable[[bytes, str], StoredPiece],
+        self, session: Session, settings: Settings, keys: Iterable[Hashable], codec: stored_pieces.Codec
     ) -> list[Hashable]:
-        """Keep each piece of `keys` not kept yet that an earlier process stored (feeds.stored_pieces),
-        made from its stored form by `decode`; returns the keys of the pieces not stored either:
-        rendered during this render, they are worth storing after it (stored_forms, stored_pieces.save)."""
+        """Keep each piece of `keys` not kept yet that an earlier process stored (feeds.stored_pieces);
+        returns the keys of the pieces not stored either: rendered during this render, they are
+        worth storing after it (stored_forms, stored_pieces.save)."""
         with self._lock:
             missing = [key for key in keys if key not in self._pieces]
         found = stored_pieces.load(session, settings, missing)
         for key, (content, meta) in found.items():
-            self.put(key, decode(content, meta), len(content))
+            self.put(key, codec.decode(content, meta), len(content))
         return [key for key in missing if key not in found]
 
-    def stored_forms(self, keys: Iterable[Hashable]) -> dict[Hashable, tuple[bytes, str]]:
+    def stored_forms(self, keys: Iterable[Hashable], codec: stored_pieces.Codec) -> dict[Hashable, tuple[bytes, str]]:
         """The pieces of `keys` that are kept, in the form feeds.stored_pieces stores."""
         with self._lock:
             kept = [(key, found[0]) for key in keys if (found := self._pieces.get(key)) is not None]
-        return {key: piece.stored() for key, piece in kept}
+        return {key: codec.encode(piece) for key, piece in kept}
 
     def visible_notices(self, session: Session, now: datetime, filters: Filters) -> list[Notice]:
         """store.visible_notices(), reading whole only the notices not read before at their version."""
@@ -175,12 +173,6 @@ class Fragments:
             key = ("row", notice.id, notice.version, notice.updated_at, files)
             notices.append(self.put(key, notice, _ROW_OVERHEAD + 2 * (len(notice.body) + len(notice.summary))))
         return notices
-
-
-class StoredPiece(Protocol):
-    """A piece that feeds.stored_pieces can keep: its bytes and what else it carries, as JSON."""
-
-    def stored(self) -> tuple[bytes, str]: ...
 
 
 def notice_key(notice: NoticeLike) -> tuple[str, int, object]:

@@ -26,6 +26,7 @@ from notices.core.models import Notice
 from notices.feeds.atom import entry_html
 from notices.feeds.fragments import Fragments, notice_key, view_of
 from notices.feeds.places import geo_point
+from notices.feeds.stored_pieces import Codec
 from notices.notice import recurrence, recurrence_wording
 from notices.notice.lifecycle import Timed
 from notices.notice.markup import (
@@ -195,7 +196,7 @@ class _CalendarPiece(NamedTuple):
         return self.ical, json.dumps({"instants": instants, "tzids": sorted(self.tzids)})
 
 
-def stored_piece(content: bytes, meta: str) -> _CalendarPiece:
+def _stored_piece(content: bytes, meta: str) -> _CalendarPiece:
     """A notice's events as feeds.stored_pieces gave them back: each instant in the zone it was
     written in, whose date the VTIMEZONE's span is counted from."""
     data = json.loads(meta)
@@ -204,6 +205,10 @@ def stored_piece(content: bytes, meta: str) -> _CalendarPiece:
         for written, zone in data["instants"]
     )
     return _CalendarPiece(content, tuple(instants), frozenset(data["tzids"]))
+
+
+# How feeds.stored_pieces keeps a notice's events.
+STORED_EVENTS = Codec(encode=_CalendarPiece.stored, decode=_stored_piece)
 
 
 def _tzids(events: list[Event]) -> frozenset[str]:

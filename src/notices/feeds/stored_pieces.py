@@ -1,15 +1,16 @@
 """Pieces of feeds rendered by one process, kept in the database for the next process that needs them.
 
 A notice's calendar events cost close to a millisecond to render (icalendar writes every property
-through its own types and folds each line a character at a time), so a process that has rendered
-none of a 1,000-event calendar yet (a new replica, a restarted worker, `feed export`) would spend
-most of a second on it. Such a process reads the pieces any process rendered before, in one query
-per few hundred, and stores those it had to render itself.
+through its own types and folds each line a character at a time), and an Atom or RSS entry a
+fifth of that (feedgen, lxml), so a process that has rendered none of a 1,000-entry feed yet (a
+new replica, a restarted worker, `feed export`) would spend most of a second on a calendar. Such a
+process reads the pieces any process rendered before, in one query per few hundred, and stores
+those it had to render itself.
 
 A piece is stored under the SHA-256 of its in-memory key (feeds.fragments: format, notice uid,
 version and time of change, language, and what `now` changes in it) and of a fingerprint of
-everything else its bytes depend on: the settings (less the secrets, which shape no output), this
-package's code and message catalogues, the versions of the libraries that render, the Python
+everything else its bytes depend on: the settings (less the secrets, which shape no output), the
+code that renders and the message catalogues, the versions of the libraries that render, the Python
 version and the time-zone data. So a stored piece is never stale: any change looks for another
 key, and rows no longer looked for leave with the purge job after KEPT.
 
@@ -26,9 +27,11 @@ import importlib.metadata
 import logging
 import sys
 import zoneinfo
-from collections.abc import Hashable, Iterable, Mapping
+from collections.abc import Callable, Hashable, Iterable, Mapping
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
@@ -50,6 +53,22 @@ _SECRET_SETTINGS = frozenset({"secret_key", "database_url", "smtp_url"})
 # The libraries whose output is in a piece (besides the standard library, see _code_fingerprint).
 _RENDERING_LIBRARIES = ("icalendar", "babel", "python-dateutil", "tzdata", "markdown", "nh3", "lxml", "shapely")
 _PACKAGE_DIR = Path(__file__).resolve().parent.parent
+# The code a piece can come from: the feeds and what they may import (the layers below them in
+# pyproject.toml's import-linter contract, which `make lint` checks). A release that changes only
+# the web app, mail or the command line keeps the pieces stored before it.
+_RENDERING_PACKAGES = ("feeds", "notice", "people", "core")
+
+
+@dataclass(frozen=True)
+class Codec:
+    """How a kind of piece is stored: its bytes and what else it carries (as JSON), and back."""
+
+    encode: Callable[[Any], tuple[bytes, str]]
+    decode: Callable[[bytes, str], Any]
+
+
+# Pieces that are bytes and nothing else (Atom and RSS entries).
+BYTES = Codec(encode=lambda piece: (piece, ""), decode=lambda content, meta: content)
 
 
 def key_of(fingerprint: str, piece_key: Hashable) -> str:
@@ -67,9 +86,9 @@ def fingerprint(settings: Settings) -> str:
 
 @functools.cache
 def _code_fingerprint() -> str:
-    """The code that renders: this package's modules and catalogues, the rendering libraries'
-    versions, the Python version (html.parser, zoneinfo) and the version of the system's zone data
-    (which zoneinfo prefers to the tzdata package). Read once per process (about 10 ms)."""
+    """The code that renders: the modules of _RENDERING_PACKAGES and the message catalogues, the
+    rendering libraries' versions, the Python version (html.parser, zoneinfo) and the version of the
+    system's zone data (which zoneinfo prefers to the tzdata package). Read once per process (a few ms)."""
     digest = hashlib.sha256()
     digest.update(f"{sys.version}\0{renderer_fingerprint()}\0".encode())
     for name in _RENDERING_LIBRARIES:
@@ -80,10 +99,17 @@ def _code_fingerprint() -> str:
         digest.update(f"{name}=={version}\0".encode())
     for folder in zoneinfo.TZPATH:
         digest.update(_first_line(Path(folder) / "tzdata.zi"))
-    for root, suffix in ((_PACKAGE_DIR, ".py"), (locale_dir(), ".mo")):
-        for file in sorted(root.rglob(f"*{suffix}")):
-            digest.update(str(file.relative_to(root)).encode() + b"\0")
-            digest.update(file.read_bytes())
+    files = [
+        *(
+            (_PACKAGE_DIR, file)
+            for folder in _RENDERING_PACKAGES
+            for file in sorted((_PACKAGE_DIR / folder).rglob("*.py"))
+        ),
+        *((locale_dir(), file) for file in sorted(locale_dir().rglob("*.mo"))),
+    ]
+    for root, file in files:
+        digest.update(str(file.relative_to(root)).encode() + b"\0")
+        digest.update(file.read_bytes())
     return digest.hexdigest()
 
 
