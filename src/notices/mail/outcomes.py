@@ -143,7 +143,12 @@ def _connect_without_waiting_for_disk(db: Database) -> Connection:
     """
     connection = db.engine.connect()
     if connection.dialect.name == "postgresql":
+        # Each statement its own transaction: a group of one outcome is then one round trip to the
+        # server, not three (BEGIN, UPDATE, COMMIT). A group need not be written whole: each
+        # outcome stands alone, fenced by its claim (outbox.record_outcomes), and one not written
+        # means its message goes out again, as if the whole group had not been.
+        connection = connection.execution_options(isolation_level="AUTOCOMMIT")
         connection.detach()
         connection.exec_driver_sql("SET synchronous_commit = off")
-        connection.commit()
+        connection.commit()  # ends SQLAlchemy's own transaction object (nothing to commit in the server)
     return connection
