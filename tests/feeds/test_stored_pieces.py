@@ -254,3 +254,18 @@ def test_the_code_fingerprint_follows_the_rendering_code_only(tmp_path, monkeypa
     with (package / "feeds" / "ical.py").open("a") as file:
         file.write("\n# a change to the calendar\n")
     assert fingerprint() != before
+
+
+def test_a_damaged_stored_piece_is_rendered_again_and_the_rest_still_read(ctx, caplog):
+    add_calendar(ctx)
+    whole = render(ctx, CALENDAR, None)
+    render(ctx, CALENDAR, Fragments())
+    tamper(ctx, b"read from the store")
+    with ctx.db.session() as session, session.begin():
+        damaged = session.scalars(select(RenderedPiece).limit(1)).one()
+        damaged.meta = '{"instants": [["not a time", ""]]'
+    with caplog.at_level(logging.WARNING, logger="notices.feeds.fragments"):
+        body = render(ctx, CALENDAR, Fragments())
+    assert "a stored feed piece could not be read" in caplog.text
+    assert body.count(b"X-FROM-STORE:read from the store\r\n") == 3  # the other three came from the store
+    assert body.replace(b"X-FROM-STORE:read from the store\r\n", b"") == whole

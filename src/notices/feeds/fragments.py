@@ -14,6 +14,7 @@ view new to this process takes its body from those stored in the database (notic
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections import OrderedDict
 from collections.abc import Hashable, Iterable
@@ -30,6 +31,7 @@ from notices.notice.lifecycle import Filters
 from notices.notice.markup import NoticeLike, RenderableNotice, renderable_notice
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 
 # Enough for a few thousand entries in each format and language; the least recently used go first.
 DEFAULT_MAX_BYTES = 64 * 1024 * 1024
@@ -130,10 +132,16 @@ class Fragments:
         worth storing after it (stored_forms, stored_pieces.save)."""
         with self._lock:
             missing = [key for key in keys if key not in self._pieces]
-        found = stored_pieces.load(session, settings, missing)
-        for key, (content, meta) in found.items():
-            self.put(key, codec.decode(content, meta), len(content))
-        return [key for key in missing if key not in found]
+        taken = set()
+        for key, (content, meta) in stored_pieces.load(session, settings, missing).items():
+            try:
+                piece = codec.decode(content, meta)
+            except Exception:  # noqa: BLE001 - a damaged row costs its piece's rendering, never the feed
+                log.warning("a stored feed piece could not be read; rendering it again", exc_info=True)
+                continue
+            self.put(key, piece, len(content))
+            taken.add(key)
+        return [key for key in missing if key not in taken]
 
     def stored_forms(self, keys: Iterable[Hashable], codec: stored_pieces.Codec) -> dict[Hashable, tuple[bytes, str]]:
         """The pieces of `keys` that are kept, in the form feeds.stored_pieces stores."""

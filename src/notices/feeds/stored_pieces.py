@@ -77,11 +77,23 @@ def key_of(fingerprint: str, piece_key: Hashable) -> str:
     return hashlib.sha256(f"{fingerprint}\0{piece_key!r}".encode("utf-8", "surrogatepass")).hexdigest()
 
 
+# The last Settings fingerprinted and its fingerprint (a process has one Settings; tests vary
+# them): the repr of every setting, location geometries included, costs more than looking up the
+# pieces of a feed. Held, not merely its id, so that no other object can be taken for it.
+_last_fingerprint: tuple[Settings, str] | None = None
+
+
 def fingerprint(settings: Settings) -> str:
     """Everything besides the notice that a piece's bytes depend on, as one string."""
+    global _last_fingerprint
+    last = _last_fingerprint
+    if last is not None and last[0] is settings:
+        return last[1]
     shown = [(field.name, getattr(settings, field.name)) for field in dataclasses.fields(settings)]
     described = repr([(name, value) for name, value in shown if name not in _SECRET_SETTINGS])
-    return hashlib.sha256(f"{_code_fingerprint()}\0{described}".encode("utf-8", "surrogatepass")).hexdigest()
+    found = hashlib.sha256(f"{_code_fingerprint()}\0{described}".encode("utf-8", "surrogatepass")).hexdigest()
+    _last_fingerprint = (settings, found)
+    return found
 
 
 @functools.cache
@@ -124,10 +136,13 @@ def _first_line(path: Path) -> bytes:
 
 def load(session: Session, settings: Settings, piece_keys: Iterable[Hashable]) -> dict[Hashable, tuple[bytes, str]]:
     """The stored pieces of `piece_keys` that there are: in-memory key -> (bytes, meta)."""
+    found: dict[Hashable, tuple[bytes, str]] = {}
+    piece_keys = list(piece_keys)
+    if not piece_keys:  # a process that has kept every piece asks for none
+        return found
     prints = fingerprint(settings)
     by_key = {key_of(prints, piece_key): piece_key for piece_key in piece_keys}
     wanted = list(by_key)
-    found: dict[Hashable, tuple[bytes, str]] = {}
     for start in range(0, len(wanted), _PER_QUERY):
         chunk = wanted[start : start + _PER_QUERY]
         rows = session.execute(
