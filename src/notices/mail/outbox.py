@@ -19,7 +19,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import BindParameter, ColumnElement, CursorResult, and_, bindparam, case, func, select, update
+from sqlalchemy import BindParameter, ColumnElement, CursorResult, Integer, and_, bindparam, case, func, select, update
+from sqlalchemy import cast as cast_as
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
@@ -94,12 +95,22 @@ def enqueue_many(
         return 0
     row = _new_delivery(dedup_key=dedup_key, kind=kind, payload=payload, now=now, expires_at=expires_at)
     table = table_of(Delivery)
-    builder = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    # RETURNING names only the rows added: a duplicate (subscriber, key) is skipped silently.
+    if session.get_bind().dialect.name == "postgresql":
+        # One short statement whatever the number of subscribers: the ids as one array, every other
+        # column one value. Sent as multi-row INSERTs instead, psycopg spent more time turning the
+        # long statement's thousands of placeholders into its own than the server took to insert.
+        shared = [
+            cast_as(bindparam(name, value, type_=table.c[name].type), table.c[name].type) for name, value in row.items()
+        ]
+        ids = func.unnest(bindparam("subscriber_ids", list(subscriber_ids), type_=postgresql.ARRAY(Integer)))
+        source = select(ids, *shared)
+        from_array = postgresql.insert(table).from_select(["subscriber_id", *row], source)
+        return len(session.connection().execute(from_array.on_conflict_do_nothing().returning(table.c.id)).all())
     # executemany of one cached statement (SQLAlchemy sends it as multi-row INSERTs): a statement
     # with every row's values in it would be compiled afresh each time, which costs more than the insert.
-    statement = builder(table).on_conflict_do_nothing().returning(table.c.id)
+    statement = sqlite.insert(table).on_conflict_do_nothing().returning(table.c.id)
     rows = [{"subscriber_id": subscriber_id, **row} for subscriber_id in subscriber_ids]
-    # RETURNING names only the rows added: a duplicate (subscriber, key) is skipped silently.
     return len(session.connection().execute(statement, rows).all())
 
 
