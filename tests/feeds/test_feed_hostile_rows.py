@@ -17,7 +17,7 @@ from sqlalchemy.exc import StatementError
 
 from notices.core.errors import PartialFailure
 from notices.core.models import Notice, NoticeEvent
-from notices.feeds.atom import build_feed
+from notices.feeds.atom import build_feed, keyed_entries
 from notices.feeds.export import exported_files
 from notices.feeds.ical import build_calendar
 from notices.runtime import jobs
@@ -255,8 +255,9 @@ def test_lone_surrogates_no_database_can_hold_still_render(ctx, clock):
     # (the preview) reaches the same renderers.
     notice = unsaved_notice(ctx, title="Plesmanlaan \ud800closed", summary="a\udfffb", expected_end="Q3 \udc00 2027")
     settings = ctx.settings
+    entries = keyed_entries([notice], settings=settings, fmt="atom", now=clock.now(), language=None, fragments=None)
     body = build_feed(
-        [notice],
+        entries,
         settings=settings,
         fmt="atom",
         self_url=settings.absolute_url("/feeds/notices.atom"),

@@ -5,12 +5,16 @@ horizon, other settings or other code; a database that will not store them costs
 
 from __future__ import annotations
 
+import ast
 import dataclasses
+import hashlib
+import importlib.metadata
 import logging
+import re
 import shutil
 import subprocess
 import sys
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -38,14 +42,18 @@ def stored_count(ctx: AppContext) -> int:
         return session.scalar(select(func.count()).select_from(RenderedPiece)) or 0
 
 
-def tamper(ctx: AppContext, text: bytes) -> None:
+def tamper(ctx: AppContext, text: bytes, *, checksum: bool = True) -> None:
     """Put a line `X-FROM-STORE:text` into every stored piece, after its first: a feed that then
-    shows it read that piece from the store."""
+    shows it read that piece from the store. With its checksum, unless told otherwise (a damaged row)."""
     with ctx.db.session() as session, session.begin():
         for key, content in session.execute(select(RenderedPiece.key, RenderedPiece.content)).all():
             first, rest = bytes(content).split(b"\n", 1)
             changed = first + b"\nX-FROM-STORE:" + text + b"\r\n" + rest
-            session.execute(update(RenderedPiece).where(RenderedPiece.key == key).values(content=changed))
+            values = {
+                "content": changed,
+                **({"content_sha256": hashlib.sha256(changed).hexdigest()} if checksum else {}),
+            }
+            session.execute(update(RenderedPiece).where(RenderedPiece.key == key).values(**values))
 
 
 def add_calendar(ctx: AppContext) -> None:
@@ -191,13 +199,14 @@ def test_feed_export_stores_the_pieces_and_the_next_export_reads_them(ctx, tmp_p
     assert b"read from the store" in (tmp_path / "second" / "calendar" / "notices.ics").read_bytes()
 
 
-def test_a_database_that_refuses_to_store_pieces_still_serves_the_calendar(ctx, database_url, caplog):
+@pytest.mark.parametrize("path", FEEDS)
+def test_a_database_that_refuses_to_store_pieces_still_serves_the_feed(ctx, database_url, caplog, path):
     add_notice(ctx, title="Timed works", body=BODY)
-    expected = render(ctx, CALENDAR, None)
+    expected = render(ctx, path, None)
     replica = AppContext(settings=ctx.settings, db=Database.from_url(read_only(database_url)), clock=ctx.clock)
     try:
         with caplog.at_level(logging.WARNING, logger="notices.feeds.stored_pieces"):
-            assert render(replica, CALENDAR, Fragments()) == expected
+            assert render(replica, path, Fragments()) == expected
     finally:
         replica.db.dispose()
     assert "could not store 1 rendered feed pieces" in caplog.text
@@ -217,8 +226,11 @@ def test_hostile_rows_stored_and_read_back_give_the_bytes_of_a_whole_render(ctx,
     assert render(ctx, path, Fragments()) == whole  # renders and stores
     assert render(ctx, path, Fragments()) == whole  # reads what it stored
     with ctx.db.session() as session:
-        for content in session.scalars(select(RenderedPiece.content)):
-            assert not {"\x00", "\ufffe", "\uffff", "\u202e"} & set(bytes(content).decode())
+        stored = [bytes(content) for content in session.scalars(select(RenderedPiece.content))]
+    assert stored  # the small ones; the megabyte word's piece is rendered each time instead
+    for content in stored:
+        assert len(content) <= stored_pieces.MAX_PIECE_BYTES
+        assert not {"\x00", "\ufffe", "\uffff", "\u202e"} & set(content.decode())
 
 
 def test_a_piece_read_back_has_each_instant_in_the_zone_it_was_written_in(ctx):
@@ -269,3 +281,97 @@ def test_a_damaged_stored_piece_is_rendered_again_and_the_rest_still_read(ctx, c
     assert "a stored feed piece could not be read" in caplog.text
     assert body.count(b"X-FROM-STORE:read from the store\r\n") == 3  # the other three came from the store
     assert body.replace(b"X-FROM-STORE:read from the store\r\n", b"") == whole
+
+
+def test_a_piece_whose_bytes_were_damaged_is_rendered_again(ctx, caplog):
+    add_calendar(ctx)
+    whole = render(ctx, CALENDAR, None)
+    render(ctx, CALENDAR, Fragments())
+    tamper(ctx, b"damaged", checksum=False)  # a truncated or hand-edited row
+    with caplog.at_level(logging.WARNING, logger="notices.feeds.stored_pieces"):
+        assert render(ctx, CALENDAR, Fragments()) == whole
+    assert "is damaged; rendering it again" in caplog.text
+
+
+def test_a_cancelled_endless_series_is_rendered_anew_when_the_horizon_moves(ctx, clock):
+    """Its exceptions are written up to the horizon, cancelled or not: here a night whose length
+    the clock change of 26 March 2028 alters comes into the calendar's year on 27 March 2027."""
+    clock.set(datetime(2027, 3, 26, 9, 0, tzinfo=UTC))
+    series = add_notice(
+        ctx,
+        title="Night works",
+        starts_at=datetime(2027, 3, 20, 21, 0, tzinfo=UTC),  # 22:00 in Amsterdam
+        ends_at=None,
+        recurrence="FREQ=DAILY",
+        occurrence_minutes=480,
+        now=datetime(2027, 3, 13, 9, 0, tzinfo=UTC),
+    )
+    with ctx.db.session() as session, session.begin():
+        store.get_notice(session, series.uid).cancelled_at = clock.now()
+    before = render(ctx, CALENDAR, Fragments())
+    tamper(ctx, b"yesterday")
+    clock.advance(timedelta(days=1))
+    after = render(ctx, CALENDAR, Fragments())
+    assert b"X-FROM-STORE" not in after
+    assert after == render(ctx, CALENDAR, None)
+    assert after.count(b"RECURRENCE-ID") == before.count(b"RECURRENCE-ID") + 1
+
+
+def test_pieces_stored_before_a_location_was_redrawn_are_not_used(ctx):
+    """A setting that only some pieces show (one location's shape) counts as much as the site's name."""
+    add_notice(ctx, title="Timed works", locations=["plesmanlaan"])
+    add_notice(ctx, title="Other works", locations=["sylviusweg"])
+    render(ctx, "/feeds/notices.atom", Fragments())
+    tamper(ctx, b"old shape")
+    shapes = {**ctx.settings.location_geometries, "plesmanlaan": {"type": "Point", "coordinates": [4.4712, 52.1703]}}
+    ctx.settings = dataclasses.replace(ctx.settings, location_geometries=shapes)
+    body = render(ctx, "/feeds/notices.atom", Fragments())
+    assert b"old shape" not in body and b"<georss:point>52.1703 4.4712</georss:point>" in body
+    assert body == render(ctx, "/feeds/notices.atom", None)
+
+
+def rendering_sources() -> dict[str, str]:
+    package = Path(stored_pieces.__file__).parents[1]
+    return {
+        str(path.relative_to(package)): path.read_text()
+        for folder in stored_pieces.RENDERING_PACKAGES
+        for path in sorted((package / folder).rglob("*.py"))
+    }
+
+
+def test_no_setting_left_out_of_the_fingerprint_is_read_by_the_code_that_renders():
+    sources = rendering_sources()
+    # Not renderers: core/config.py reads every setting from the file, core/logs.py sets up logging,
+    # core/context.py the database; stored_pieces names them.
+    setup = {"core/config.py", "core/logs.py", "core/context.py", "feeds/stored_pieces.py"}
+    readers = {name: text for name, text in sources.items() if name not in setup}
+    for setting in stored_pieces.UNRENDERED_SETTINGS - stored_pieces.SECRET_SETTINGS:
+        named_in = [name for name, text in readers.items() if re.search(rf"\b{setting}\b", text)]
+        assert not named_in, f"{setting} is read by {named_in}: take it out of UNRENDERED_SETTINGS"
+    # The secrets are used elsewhere (link tokens, the connection), never by a renderer.
+    renderers = {name: text for name, text in readers.items() if name.startswith(("feeds/", "notice/"))}
+    for setting in stored_pieces.SECRET_SETTINGS:
+        assert not [name for name, text in renderers.items() if re.search(rf"\b{setting}\b", text)]
+
+
+# Imported by the code that renders, but nothing of theirs is in a piece's bytes.
+# (Pillow makes the thumbnails of attachments, which a feed links to by URL, size and type.)
+NOT_RENDERING = {"SQLAlchemy", "alembic", "itsdangerous", "argon2-cffi", "boto3", "botocore", "psycopg", "pillow"}
+
+
+def test_every_library_the_rendering_code_imports_is_in_the_fingerprint():
+    distributions = importlib.metadata.packages_distributions()
+    imported: set[str] = set()
+    for text in rendering_sources().values():
+        for node in ast.walk(ast.parse(text)):
+            if isinstance(node, ast.Import):
+                imported.update(alias.name.split(".")[0] for alias in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                imported.add(node.module.split(".")[0])
+    third_party = {
+        distribution
+        for module in imported - set(sys.stdlib_module_names) - {"notices"}
+        for distribution in distributions.get(module, [module])
+    }
+    known = {name.lower() for name in stored_pieces.RENDERING_LIBRARIES} | {name.lower() for name in NOT_RENDERING}
+    assert {name for name in third_party if name.lower() not in known} == set()

@@ -11,14 +11,29 @@ from notices.mail.sender import _Hopper
 BRIEF = 0.01
 
 
+class WatchedEvent(threading.Event):
+    """An Event that says when someone has started to wait for it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.entered = threading.Event()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        self.entered.set()
+        return super().wait(timeout)
+
+
 def test_a_full_queue_takes_more_only_once_drained_to_the_low_mark():
     hopper: _Hopper[str] = _Hopper(size=4, low=1)
     assert all(hopper.put(f"message {index}", timeout=BRIEF) for index in range(4))
     assert not hopper.put("message 4", timeout=BRIEF)  # full: the wait ran out
 
+    waiting = WatchedEvent()
+    hopper._drained = waiting
     results: list[bool] = []
     composer = threading.Thread(target=lambda: results.append(hopper.put("message 4", timeout=30)))
     composer.start()
+    assert waiting.entered.wait(30)  # the composer waits for its turn
     assert [hopper.get(), hopper.get()] == ["message 0", "message 1"]
     composer.join(BRIEF)
     assert composer.is_alive()  # room for two, but two still wait: the composer's turn has not come

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, cast
 
@@ -23,6 +23,10 @@ from sqlalchemy.types import TypeDecorator
 from notices.core.resources import migrations_dir
 
 log = logging.getLogger(__name__)
+# How long a SQLite statement waits for another connection's write lock before it fails.
+_SQLITE_BUSY_MS = 30_000
+# How long a cache fill (fill_cache_table) waits for a lock before it gives up.
+CACHE_FILL_WAIT = timedelta(milliseconds=250)
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -94,7 +98,7 @@ def _configure_sqlite(dbapi_connection: DBAPIConnection, _record: ConnectionPool
     # (same Message-ID), claims come back after their leases, and nothing is lost. FULL paid an
     # fsync for every commit: one per message sent over one SMTP connection.
     cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute(f"PRAGMA busy_timeout={_SQLITE_BUSY_MS}")
     cursor.close()
 
 
@@ -156,12 +160,24 @@ def insert_many_ignoring_duplicates(session: Session, table: Table, rows: Sequen
 
 def fill_cache_table(db: Database, table: Table, rows: Sequence[Mapping[str, Any]]) -> SQLAlchemyError | None:
     """Insert `rows` into a table that only saves work (rendered bodies, feed pieces), those already
-    there left alone, in a transaction of its own. Never a write a reader waits on or fails by: a
-    database that refuses it (read-only, locked too long) is answered with the error, for the
-    caller to log, and costs only the work the rows would have saved."""
+    there left alone, in a transaction of its own. Never a write a reader waits on long or fails
+    by: it waits at most CACHE_FILL_WAIT for a lock another writer holds (a feed request does the
+    fill), and a database that refuses it (read-only, locked longer) is answered with the error,
+    for the caller to log; that costs only the work the rows would have saved."""
+    wait_ms = int(CACHE_FILL_WAIT.total_seconds() * 1000)
     try:
         with db.session() as session, session.begin():
-            insert_many_ignoring_duplicates(session, table, rows)
+            connection = session.connection()
+            sqlite_file = connection.dialect.name == "sqlite"
+            if sqlite_file:
+                connection.exec_driver_sql(f"PRAGMA busy_timeout={wait_ms}")
+            else:
+                connection.exec_driver_sql(f"SET LOCAL lock_timeout = {wait_ms}")  # this transaction only
+            try:
+                insert_many_ignoring_duplicates(session, table, rows)
+            finally:
+                if sqlite_file:  # the connection goes back to the pool with the usual wait
+                    connection.exec_driver_sql(f"PRAGMA busy_timeout={_SQLITE_BUSY_MS}")
     except SQLAlchemyError as error:
         return error
     return None

@@ -363,14 +363,17 @@ class RenderedBody(Base):
 
 
 class RenderedPiece(Base):
-    """A notice's piece of a feed (its calendar events) as bytes, kept so that a process that
-    starts renders no piece another process rendered before (notices.feeds.stored_pieces). Named
-    by the SHA-256 of everything its bytes depend on, so a row is never stale, only unused."""
+    """A notice's piece of a feed (its Atom or RSS entry, its calendar events) as bytes, kept so
+    that a process that starts renders no piece another process rendered before
+    (notices.feeds.stored_pieces). Named by the SHA-256 of everything its bytes depend on, so a
+    row is never stale, only unused."""
 
     __tablename__ = "rendered_pieces"
 
     key: Mapped[str] = mapped_column(String(64), primary_key=True)
     content: Mapped[bytes] = mapped_column(LargeBinary)
+    # The SHA-256 of `content`: a row damaged since (a hand edit, a bad restore) is not used.
+    content_sha256: Mapped[str] = mapped_column(String(64))
     # What the feed needs of the piece besides its bytes (JSON, format-specific).
     meta: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(index=True)

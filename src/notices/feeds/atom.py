@@ -9,7 +9,6 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
-from html import escape
 from types import SimpleNamespace
 from typing import NamedTuple, Protocol, TypedDict
 
@@ -18,11 +17,12 @@ from lxml import etree
 
 from notices.core.config import Settings
 from notices.core.models import Notice, NoticeEvent
+from notices.feeds.entry_text import Enclosure, enclosures_of, entry_html, entry_title, summary_html
 from notices.feeds.fragments import Fragments, notice_key, view_of
 from notices.feeds.places import georss
 from notices.notice import recurrence, recurrence_wording
-from notices.notice.attachments.links import attachments_of
 from notices.notice.geometry import Placed
+from notices.notice.languages import reader_language
 from notices.notice.markup import (
     NoticeLike,
     RenderableNotice,
@@ -38,68 +38,6 @@ ATOM = "http://www.w3.org/2005/Atom"
 EPOCH = datetime.fromisoformat("2000-01-01T00:00:00+00:00")
 # Event entry ids are UUIDs derived from (notice, kind, version): stable forever.
 EVENT_NAMESPACE = uuid.UUID("5b0f3c1e-4a8e-4f4b-9f7e-6f1c2d3e4a5b")
-
-
-def notice_url(settings: Settings, notice: NoticeLike) -> str:
-    return renderable_notice(notice, settings).url
-
-
-def _words(settings: Settings, view: RenderableNotice) -> Words:
-    """The phrases in the reader's language (the view's), like the notice text."""
-    return Words(view.language, settings)
-
-
-def entry_title(settings: Settings, notice: NoticeLike, now: datetime) -> str:
-    """E.g. 'Road closure: Plesmanlaan (until further notice, expected approximately Q3 2027)'."""
-    view = renderable_notice(notice, settings)
-    words = _words(settings, view)
-    # A series says where its occurrences are as of `now`: 'next Tue 1 Dec 07:00'. The phrase
-    # changes only at occurrence boundaries, and with it the feed's bytes.
-    when = recurrence_wording.next_phrase(view, words, now) if recurrence.is_recurring(view) else words.when(view, now)
-    return f"{view.category_label}: {view.title} ({when})"
-
-
-def when_line(words: Words, view: RenderableNotice) -> str:
-    """The 'When' of a notice: its period; for a series the rule in words ('every first Tuesday, ...')."""
-    if recurrence.is_recurring(view):
-        return recurrence_wording.summary(view, words)
-    return words.period(view)
-
-
-def entry_html(settings: Settings, notice: NoticeLike, *, note: str = "") -> str:
-    """The entry body: when, where, severity, summary, the sanitised Markdown body.
-
-    `note` must already have passed safe_output_text (it is an event's detail).
-    """
-    view = renderable_notice(notice, settings)
-    words = _words(settings, view)
-    lines = []
-    if note:
-        lines.append(f"<p><strong>{escape(note)}</strong></p>")
-    lines.append(f"<p><strong>{escape(words.gettext('When'))}:</strong> {escape(when_line(words, view))}</p>")
-    if view.where:
-        lines.append(f"<p><strong>{escape(words.gettext('Where'))}:</strong> {escape(view.where)}</p>")
-    lines.append(f"<p><strong>{escape(words.gettext('Severity'))}:</strong> {escape(view.severity)}</p>")
-    if view.cancelled_at is not None:
-        lines.append(f"<p><strong>{escape(words.gettext('Cancelled'))}:</strong> {escape(view.cancel_reason)}</p>")
-    if view.summary:
-        lines.append(f"<p>{escape(view.summary)}</p>")
-    lines.append(view.body_html)
-    return "\n".join(lines)
-
-
-def summary_html(settings: Settings, view: RenderableNotice, *, first_line: str = "") -> str:
-    """The summary with its When and Where lines, as HTML-escaped text.
-
-    Readers that show only atom:summary or the RSS description (rss2email
-    and the like) still learn when and where. Escaped, because RSS readers
-    treat a description as HTML: '<b>' typed in a summary must show as typed.
-    """
-    words = _words(settings, view)
-    lines = [first_line, view.summary, f"{words.gettext('When')}: {when_line(words, view)}"]
-    if view.where:
-        lines.append(f"{words.gettext('Where')}: {view.where}")
-    return "<br>\n".join(escape(line) for line in lines if line)
 
 
 def _generator(
@@ -135,20 +73,6 @@ class _Entry(TypedDict):
     updated: datetime
     place: tuple[str, str] | None
     enclosures: list[Enclosure]
-
-
-class Enclosure(TypedDict):
-    url: str
-    length: int
-    type: str
-
-
-def enclosures_of(settings: Settings, notice: object) -> list[Enclosure]:
-    """The notice's attachments as enclosures (absolute URL, size in bytes, media type)."""
-    return [
-        {"url": settings.absolute_url(file.path), "length": file.size, "type": file.content_type}
-        for file in attachments_of(notice)
-    ]
 
 
 def _add_entry(
@@ -226,7 +150,7 @@ def _with_atom_enclosures(body: bytes, enclosures: dict[str, list[Enclosure]]) -
 
 
 def build_feed(
-    notices: Sequence[Notice],
+    entries: Sequence[KeyedEntry],
     *,
     settings: Settings,
     fmt: str,
@@ -236,15 +160,14 @@ def build_feed(
     skipped: list[tuple[str, str]] | None = None,
     language: str | None = None,
     fragments: Fragments | None = None,
-    keyed: Sequence[KeyedEntry] | None = None,
 ) -> bytes:
-    """Upcoming and active notices (already chosen and ordered), one entry per notice,
-    in `language` (default: the site's); `keyed`: the notices' keyed_entries, when the caller has them.
+    """Upcoming and active notices (already chosen and ordered, as keyed_entries gives them), one
+    entry per notice, in `language` (default: the site's).
 
     With `fragments`, entries rendered before (the same notice, version, language and title) are
     reused and only the others are rendered; the bytes are the same either way.
     """
-    language = feed_language(settings, language)
+    language = reader_language(language, settings)
     words = Words(language, settings)
     generator = _generator(
         settings,
@@ -269,11 +192,7 @@ def build_feed(
             "enclosures": item.enclosures,
         }
 
-    if keyed is None:
-        keyed = keyed_entries(
-            notices, settings=settings, fmt=fmt, now=now, language=language, fragments=fragments, skipped=skipped
-        )
-    shown = list(keyed)
+    shown = list(entries)
     pieces: dict[tuple[object, ...], bytes] = {}
     if fragments is not None:
         pieces = {item.key: piece for item in shown if (piece := fragments.get(item.key)) is not None}
@@ -287,8 +206,8 @@ def build_feed(
         _add_entry(generator, settings, fmt=fmt, **values)
         enclosures[values["entry_id"]] = values["enclosures"]
         rendered.append(item)
-    head, entries, tail = split_feed(_serialise(generator, fmt, enclosures), fmt)
-    for item, piece in zip(rendered, entries, strict=True):
+    head, serialised, tail = split_feed(_serialise(generator, fmt, enclosures), fmt)
+    for item, piece in zip(rendered, serialised, strict=True):
         pieces[item.key] = fragments.put(item.key, piece, len(piece)) if fragments else piece
     return b"".join([head, *(pieces[item.key] for item in shown if item.key in pieces), tail])
 
@@ -315,11 +234,6 @@ def _keyed(
     return KeyedEntry(notice, view, title, enclosures, key)
 
 
-def feed_language(settings: Settings, language: str | None) -> str:
-    """The language a feed is written in: `language` where the site has it, else the site's."""
-    return language if language in settings.languages else settings.language
-
-
 def keyed_entries(
     notices: Sequence[Notice],
     *,
@@ -333,7 +247,7 @@ def keyed_entries(
     """Each notice with the key its entry is kept under as of `now` (feeds.fragments,
     feeds.stored_pieces), for build_feed. Views are made (and kept) without their bodies, which a
     key does not need; a notice that cannot be keyed is logged, noted in `skipped` and left out."""
-    language = feed_language(settings, language)
+    language = reader_language(language, settings)
     return list(
         render_each(
             notices,
@@ -424,7 +338,7 @@ def build_event_feed(
 
     Readers that never show an edited item again still surface every change.
     """
-    language = language if language in settings.languages else settings.language
+    language = reader_language(language, settings)
     updated = max((event.occurred_at for event in events), default=None)
     words = Words(language, settings)
     generator = _generator(

@@ -32,6 +32,7 @@ from notices.feeds.cap_area import cap_shapes
 from notices.notice import recurrence, recurrence_wording
 from notices.notice import series as notice_series
 from notices.notice.geometry import features_of
+from notices.notice.languages import reader_language
 from notices.notice.markup import (
     RenderableNotice,
     render_each,
@@ -237,7 +238,7 @@ def build_cap_index(
     hubs find the CAP documents by `type="application/cap+xml"`. With `now`, a series' entry is
     its latest occurrence boundary's message, as /cap/<uid>.xml serves it.
     """
-    language = language if language in settings.languages else settings.language
+    language = reader_language(language, settings)
     feed = etree.Element(f"{{{ATOM_NAMESPACE}}}feed", nsmap={None: ATOM_NAMESPACE})
     feed.set("{http://www.w3.org/XML/1998/namespace}lang", language)
     _atom(feed, "id", safe_output_text(self_url))

@@ -19,15 +19,15 @@ from notices.core.context import AppContext
 from notices.core.models import Notice, NoticeEvent
 from notices.core.states import EventKind
 from notices.feeds import cap, closures, geojson, series, stored_pieces
-from notices.feeds.atom import EPOCH, KeyedEntry, build_event_feed, build_feed, keyed_entries
+from notices.feeds.atom import EPOCH, build_event_feed, build_feed, keyed_entries
 from notices.feeds.fragments import Fragments
 from notices.feeds.ical import (
     STORED_EVENTS,
     build_calendar,
     horizon_moved_at,
     horizon_moves_at,
-    is_rolling,
     piece_keys,
+    runs_to_horizon,
 )
 from notices.notice import lifecycle, rendered_bodies, store
 from notices.notice.lifecycle import Filters
@@ -100,25 +100,16 @@ def render_feed(
             last_change = max(last_change, passed or EPOCH)
         if what == "notices":
             notices = series.in_feed_order(shown, now)
-            keyed: list[KeyedEntry] | None = None
-            if fragments is not None:
-                # Entries another process rendered are read; only the others need their body.
-                keyed = keyed_entries(
-                    notices,
-                    settings=settings,
-                    fmt=fmt,
-                    now=now,
-                    language=language,
-                    fragments=fragments,
-                    skipped=skipped,
+            entries = keyed_entries(
+                notices, settings=settings, fmt=fmt, now=now, language=language, fragments=fragments, skipped=skipped
+            )
+            if fragments is not None:  # entries another process rendered are read
+                entry_keys = [(entry.notice, entry.key) for entry in entries]
+                unstored_pieces, unstored = fragments.prepare_pieces(
+                    session, settings, language, entry_keys, stored_pieces.BYTES
                 )
-                entry_keys: list[Hashable] = [item.key for item in keyed]
-                unstored_pieces = fragments.take_stored(session, settings, entry_keys, stored_pieces.BYTES)
-                to_render = set(unstored_pieces)
-                rendered = [item.notice for item in keyed if item.key in to_render]
-                unstored = fragments.prepare_views(session, rendered, settings, language)
             body = build_feed(
-                notices,
+                entries,
                 settings=settings,
                 fmt=fmt,
                 self_url=self_url,
@@ -127,7 +118,6 @@ def render_feed(
                 skipped=skipped,
                 language=language,
                 fragments=fragments,
-                keyed=keyed,
             )
             valid_until = next_boundary
         elif what == "events":
@@ -166,19 +156,18 @@ def render_feed(
         else:
             if fragments is not None:  # rows read before are kept
                 notices = fragments.calendar_notices(session, now, filters, history=HISTORY)
-                # Events another process rendered are read; only the others need their view.
+                # Events another process rendered are read.
                 event_keys = piece_keys(notices, settings=settings, now=now, language=language)
-                unstored_pieces = fragments.take_stored(session, settings, event_keys, STORED_EVENTS)
-                to_render = set(unstored_pieces)
-                rendered = [notice for notice, key in zip(notices, event_keys, strict=True) if key in to_render]
-                unstored = fragments.prepare_views(session, rendered, settings, language)
+                unstored_pieces, unstored = fragments.prepare_pieces(
+                    session, settings, language, zip(notices, event_keys, strict=True), STORED_EVENTS
+                )
             else:
                 notices = store.calendar_notices(session, now, filters, history=HISTORY)
             body = build_calendar(
                 notices, settings=settings, now=now, skipped=skipped, language=language, fragments=fragments
             )
             valid_until = _earliest(next_boundary, *_calendar_changes(notices, now, settings.timezone))
-            if any(is_rolling(notice) for notice in notices):
+            if any(runs_to_horizon(notice) for notice in notices):
                 # The rolling horizon moved at midnight: the bytes changed, so must Last-Modified.
                 last_change = max(last_change, horizon_moved_at(now, settings.timezone))
     if unstored:
@@ -219,7 +208,7 @@ def _calendar_changes(notices: Sequence[Notice], now: datetime, zone: ZoneInfo) 
     """The instants, besides notice boundaries, at which the calendar's bytes change without a write:
     a notice slides out of the history window, or the open-ended notices' horizon moves."""
     leaving = [_plus(instant, HISTORY) for instant in map(_stopped_at, notices) if instant is not None]
-    rolling = horizon_moves_at(now, zone) if any(is_rolling(notice) for notice in notices) else None
+    rolling = horizon_moves_at(now, zone) if any(runs_to_horizon(notice) for notice in notices) else None
     return [*leaving, rolling]
 
 

@@ -121,7 +121,7 @@ class Fragments:
                     continue
                 self.put(key, view, _VIEW_OVERHEAD + 2 * len(view.body))
             views.append(view)
-        # A kept view may not have its body yet (made for an entry's key, see atom.entry_keys).
+        # A kept view may not have its body yet (made for an entry's key, see atom.keyed_entries).
         return rendered_bodies.fill(session, views)
 
     def take_stored(
@@ -142,6 +142,25 @@ class Fragments:
             self.put(key, piece, len(content))
             taken.add(key)
         return [key for key in missing if key not in taken]
+
+    def prepare_pieces(
+        self,
+        session: Session,
+        settings: Settings,
+        language: str,
+        keyed: Iterable[tuple[NoticeLike, Hashable]],
+        codec: stored_pieces.Codec,
+    ) -> tuple[list[Hashable], list[RenderableNotice]]:
+        """Before a render: keep the stored pieces of `keyed` (notice, the key of its piece), and
+        a view with its stored body of each notice whose piece is kept nowhere. Returns what the
+        render then renders, which is worth storing after it: the keys of those pieces
+        (stored_forms, stored_pieces.save) and the views whose body is not stored either
+        (rendered_bodies.save)."""
+        keyed = list(keyed)
+        unstored_pieces = self.take_stored(session, settings, [key for _, key in keyed], codec)
+        missing = set(unstored_pieces)
+        rendered = [notice for notice, key in keyed if key in missing]
+        return unstored_pieces, self.prepare_views(session, rendered, settings, language)
 
     def stored_forms(self, keys: Iterable[Hashable], codec: stored_pieces.Codec) -> dict[Hashable, tuple[bytes, str]]:
         """The pieces of `keys` that are kept, in the form feeds.stored_pieces stores."""

@@ -16,6 +16,7 @@ from notices.core.models import Notice
 from notices.feeds import series
 from notices.feeds.fragments import Fragments, notice_key, view_of
 from notices.notice.geometry import features_of
+from notices.notice.languages import reader_language
 from notices.notice.lifecycle import status_at
 from notices.notice.markup import RenderableNotice, render_each, renderable_notice
 from notices.notice.times import isoformat_site
@@ -72,7 +73,7 @@ def build_geojson(
     With `fragments`, a notice's features serialised before (same version, language, status and
     occurrence) are reused; the bytes are the same either way.
     """
-    language = language if language in settings.languages else settings.language
+    language = reader_language(language, settings)
 
     def features(notice: Notice) -> bytes:
         view = view_of(fragments, notice, settings, language)

@@ -23,11 +23,12 @@ from icalendar import Calendar, Event, Timezone, vRecur, vText
 
 from notices.core.config import Settings
 from notices.core.models import Notice
-from notices.feeds.atom import entry_html
+from notices.feeds.entry_text import entry_html
 from notices.feeds.fragments import Fragments, notice_key, view_of
 from notices.feeds.places import geo_point
 from notices.feeds.stored_pieces import Codec
 from notices.notice import recurrence, recurrence_wording
+from notices.notice.languages import reader_language
 from notices.notice.lifecycle import Timed
 from notices.notice.markup import (
     RenderableNotice,
@@ -72,6 +73,14 @@ def is_rolling(notice: Timed) -> bool:
     An endless series is rolling too: its occurrences are written out as exceptions only up to
     the horizon (see _series), so its bytes move with the horizon."""
     return notice.ends_at is None and notice.cancelled_at is None
+
+
+def runs_to_horizon(notice: Timed) -> bool:
+    """True when the notice's events change as the horizon moves: an open-ended notice runs up to
+    it, and a series with an endless rule has its exceptions written up to it (see _series), also
+    once cancelled, while it stays in the calendar."""
+    rule: str = getattr(notice, "recurrence", "")  # rows and views without it are single notices
+    return is_rolling(notice) or (bool(rule) and not recurrence.is_bounded(rule))
 
 
 def _summary(view: RenderableNotice, words: Words) -> str:
@@ -127,7 +136,7 @@ def build_calendar(
     open-ended one, horizon) are reused; the bytes are the same either way.
     """
     zone = settings.timezone
-    language = calendar_language(settings, language)
+    language = reader_language(language, settings)
     words = Words(language, settings)
     horizon = horizon_date(now, zone)
     calendar = Calendar()
@@ -165,20 +174,15 @@ def build_calendar(
     return b"".join([head[: -len(end)], *(piece.ical for piece in pieces), end])
 
 
-def calendar_language(settings: Settings, language: str | None) -> str:
-    """The language a calendar is written in: `language` where the site has it, else the site's."""
-    return language if language in settings.languages else settings.language
-
-
 def piece_key(notice: Notice, language: str, horizon: date) -> tuple[Hashable, ...]:
     """What a notice's events are kept under (feeds.fragments, feeds.stored_pieces): the notice at
-    its version, the language and, for an open-ended notice, the horizon it runs up to."""
-    return ("ics", *notice_key(notice), language, horizon if is_rolling(notice) else None)
+    its version, the language and, for one whose events run up to it, the horizon."""
+    return ("ics", *notice_key(notice), language, horizon if runs_to_horizon(notice) else None)
 
 
 def piece_keys(notices: Sequence[Notice], *, settings: Settings, now: datetime, language: str | None) -> list[Hashable]:
     """The keys build_calendar keeps the notices' events under, as of `now`."""
-    language, horizon = calendar_language(settings, language), horizon_date(now, settings.timezone)
+    language, horizon = reader_language(language, settings), horizon_date(now, settings.timezone)
     return [piece_key(notice, language, horizon) for notice in notices]
 
 

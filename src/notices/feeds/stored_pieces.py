@@ -25,6 +25,7 @@ import functools
 import hashlib
 import importlib.metadata
 import logging
+import secrets
 import sys
 import zoneinfo
 from collections.abc import Callable, Hashable, Iterable, Mapping
@@ -33,6 +34,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from lxml import etree
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
@@ -48,15 +50,78 @@ log = logging.getLogger(__name__)
 KEPT = timedelta(days=7)
 # Keys to one SELECT: within every database's limit on bound values.
 _PER_QUERY = 500
-# Settings that shape no output and may hold a password: kept out of the fingerprint.
-_SECRET_SETTINGS = frozenset({"secret_key", "database_url", "smtp_url"})
-# The libraries whose output is in a piece (besides the standard library, see _code_fingerprint).
-_RENDERING_LIBRARIES = ("icalendar", "babel", "python-dateutil", "tzdata", "markdown", "nh3", "lxml", "shapely")
+# A piece larger than this (a notice with a megabyte of text) is rendered each time, not stored.
+MAX_PIECE_BYTES = 1024 * 1024
+# Settings kept out of the fingerprint: those that may hold a password, and those for running the
+# service that no renderer reads, so that a scheduler and web processes configured differently in
+# these (an export folder, a log format) still share their pieces. A test checks that none of
+# them is named in the code that renders.
+SECRET_SETTINGS = frozenset({"secret_key", "secret_key_source", "database_url", "smtp_url"})
+UNRENDERED_SETTINGS = SECRET_SETTINGS | frozenset(
+    {
+        "mail_dir",
+        "mail_from_name",
+        "alert_validity",
+        "digest_validity",
+        "skip_empty_digests",
+        "reminder_leads",
+        "send_batch_size",
+        "smtp_connections",
+        "lease_seconds",
+        "send_interval_seconds",
+        "confirm_within",
+        "signup_limit_per_address",
+        "signup_limit_per_ip",
+        "feed_max_age",
+        "feed_change_check_seconds",
+        "feed_export_dir",
+        "safety_tick_seconds",
+        "change_poll_seconds",
+        "misfire_grace_seconds",
+        "leader_poll_seconds",
+        "scheduler_max_failures",
+        "scheduler_retry_max_seconds",
+        "scheduler_stale_after_seconds",
+        "log_format",
+        "daily_digest_at",
+        "weekly_digest_at",
+        "trusted_proxies",
+        "map_tile_url",
+        "map_attribution",
+        "hooks_allow_http",
+        "hooks_allow_private_networks",
+        "hooks_validity",
+        "hooks_disable_after",
+        "hooks_secret_overlap",
+        "hooks_connect_timeout",
+        "hooks_read_timeout",
+        "hooks_concurrency",
+        "hooks_send_interval_seconds",
+        "attachments_max_bytes",
+    }
+)
+# The libraries whose output is in a piece (besides the standard library, see _code_fingerprint);
+# a test checks that every library the rendering packages import is here or known not to render.
+RENDERING_LIBRARIES = (
+    "babel",
+    "feedgen",
+    "geojson-pydantic",
+    "icalendar",
+    "jinja2",
+    "lxml",
+    "markdown",
+    "markupsafe",
+    "nh3",
+    "pydantic",
+    "python-dateutil",
+    "shapely",
+    "tzdata",
+)
 _PACKAGE_DIR = Path(__file__).resolve().parent.parent
 # The code a piece can come from: the feeds and what they may import (the layers below them in
 # pyproject.toml's import-linter contract, which `make lint` checks). A release that changes only
 # the web app, mail or the command line keeps the pieces stored before it.
-_RENDERING_PACKAGES = ("feeds", "notice", "people", "core")
+RENDERING_PACKAGES = ("feeds", "notice", "people", "core")
 
 
 @dataclass(frozen=True)
@@ -90,7 +155,7 @@ def fingerprint(settings: Settings) -> str:
     if last is not None and last[0] is settings:
         return last[1]
     shown = [(field.name, getattr(settings, field.name)) for field in dataclasses.fields(settings)]
-    described = repr([(name, value) for name, value in shown if name not in _SECRET_SETTINGS])
+    described = repr([(name, value) for name, value in shown if name not in UNRENDERED_SETTINGS])
     found = hashlib.sha256(f"{_code_fingerprint()}\0{described}".encode("utf-8", "surrogatepass")).hexdigest()
     _last_fingerprint = (settings, found)
     return found
@@ -98,12 +163,13 @@ def fingerprint(settings: Settings) -> str:
 
 @functools.cache
 def _code_fingerprint() -> str:
-    """The code that renders: the modules of _RENDERING_PACKAGES and the message catalogues, the
+    """The code that renders: the modules of RENDERING_PACKAGES and the message catalogues, the
     rendering libraries' versions, the Python version (html.parser, zoneinfo) and the version of the
     system's zone data (which zoneinfo prefers to the tzdata package). Read once per process (a few ms)."""
     digest = hashlib.sha256()
-    digest.update(f"{sys.version}\0{renderer_fingerprint()}\0".encode())
-    for name in _RENDERING_LIBRARIES:
+    # libxml2 serialises Atom and RSS (through lxml, which may be built against the system's copy).
+    digest.update(f"{sys.version}\0{renderer_fingerprint()}\0{etree.LIBXML_VERSION}\0".encode())
+    for name in (*RENDERING_LIBRARIES, "notices"):
         try:
             version = importlib.metadata.version(name)
         except importlib.metadata.PackageNotFoundError:
@@ -111,12 +177,14 @@ def _code_fingerprint() -> str:
         digest.update(f"{name}=={version}\0".encode())
     for folder in zoneinfo.TZPATH:
         digest.update(_first_line(Path(folder) / "tzdata.zi"))
+    sources = [file for folder in RENDERING_PACKAGES for file in sorted((_PACKAGE_DIR / folder).rglob("*.py"))]
+    if not sources:
+        # Installed without its sources (compiled files only): nothing to tell one release from
+        # the next, so this process shares no piece with any other.
+        log.warning("no source files under %s: rendered feed pieces are not shared between processes", _PACKAGE_DIR)
+        return secrets.token_hex(32)
     files = [
-        *(
-            (_PACKAGE_DIR, file)
-            for folder in _RENDERING_PACKAGES
-            for file in sorted((_PACKAGE_DIR / folder).rglob("*.py"))
-        ),
+        *((_PACKAGE_DIR, file) for file in sources),
         *((locale_dir(), file) for file in sorted(locale_dir().rglob("*.mo"))),
     ]
     for root, file in files:
@@ -146,10 +214,16 @@ def load(session: Session, settings: Settings, piece_keys: Iterable[Hashable]) -
     for start in range(0, len(wanted), _PER_QUERY):
         chunk = wanted[start : start + _PER_QUERY]
         rows = session.execute(
-            select(RenderedPiece.key, RenderedPiece.content, RenderedPiece.meta).where(RenderedPiece.key.in_(chunk))
+            select(RenderedPiece.key, RenderedPiece.content, RenderedPiece.content_sha256, RenderedPiece.meta).where(
+                RenderedPiece.key.in_(chunk)
+            )
         )
-        for key, content, meta in rows:
-            found[by_key[key]] = (bytes(content), meta)  # PostgreSQL's driver gives a memoryview
+        for key, content, content_sha256, meta in rows:
+            content = bytes(content)  # PostgreSQL's driver gives a memoryview
+            if hashlib.sha256(content).hexdigest() != content_sha256:
+                log.warning("stored feed piece %s is damaged; rendering it again", key)
+                continue
+            found[by_key[key]] = (content, meta)
     return found
 
 
@@ -159,9 +233,18 @@ def save(db: Database, settings: Settings, pieces: Mapping[Hashable, tuple[bytes
         return 0
     prints = fingerprint(settings)
     values = [
-        {"key": key_of(prints, piece_key), "content": content, "meta": meta, "created_at": now}
+        {
+            "key": key_of(prints, piece_key),
+            "content": content,
+            "content_sha256": hashlib.sha256(content).hexdigest(),
+            "meta": meta,
+            "created_at": now,
+        }
         for piece_key, (content, meta) in pieces.items()
+        if len(content) <= MAX_PIECE_BYTES
     ]
+    if not values:
+        return 0
     if (error := fill_cache_table(db, table_of(RenderedPiece), values)) is not None:
         log.warning(
             "could not store %d rendered feed pieces (they are rendered again next time): %s", len(values), error

@@ -3,9 +3,10 @@
 Writing each message's outcome in a transaction of its own on the sending thread costs a commit
 per message (an fsync on SQLite, a round trip on PostgreSQL) on top of the SMTP exchange. So the
 sender threads hand their outcomes here, and this thread writes whatever has come in since its
-last write in one transaction: with several connections (or a composer recording skips) the
-outcomes of many messages share one commit, and a sender's commit overlaps with its next
-message being fetched and its claim checked.
+last write together: in one transaction on SQLite, on PostgreSQL in statements that each commit
+on their own (see _connect_without_waiting_for_disk). With several connections (or a composer
+recording skips) the outcomes of many messages share one commit, and a sender's commit overlaps
+with its next message being fetched and its claim checked.
 
 What a kill can resend stays what it was with one commit per message: a sender lets the server
 take its next message (DATA) only once its own previous outcome is written (wait_for_own; the
@@ -96,7 +97,7 @@ class OutcomeWriter(threading.Thread):
                 self._written.notify_all()  # nobody waits for a writer that has stopped
 
     def _write(self, connection: Connection | None, outcomes: list[Outcome]) -> Connection:
-        """Write one group in a transaction of its own; the connection to write the next one with."""
+        """Write one group (in a transaction of its own on SQLite); the connection to write the next one with."""
         for attempt in (1, 2):
             if connection is None:
                 connection = _connect_without_waiting_for_disk(self.db)
@@ -107,7 +108,9 @@ class OutcomeWriter(threading.Thread):
             except DBAPIError as error:
                 # A connection lost between two groups (a database restart) is what a Session per
                 # group would have replaced at checkout: once, on a new one. Writing the group again
-                # is safe: the outcomes are fenced by their claims (outbox.record_outcomes).
+                # is safe: the outcomes are fenced by their claims (outbox.record_outcomes). Those of
+                # its outcomes that PostgreSQL committed before the loss match no claim the second
+                # time, which write_outcomes logs as claims lost: their messages are recorded.
                 if attempt == 2 or not error.connection_invalidated:
                     raise
                 log.warning("the connection for writing outcomes was lost (%s); writing on a new one", error)

@@ -21,7 +21,7 @@ import nh3
 from notices.core.config import Settings
 from notices.core.safe_text import strip_unsafe
 from notices.notice.html_text import html_to_text
-from notices.notice.languages import TEXT_FIELDS, shown_text
+from notices.notice.languages import TEXT_FIELDS, reader_language, shown_text
 from notices.notice.lifecycle import Timed
 
 log = logging.getLogger(__name__)
@@ -297,7 +297,7 @@ def renderable_notice(notice: NoticeLike, settings: Settings, language: str | No
     """The renderable view of a notice, a revision snapshot or an unsaved preview (idempotent),
     for a reader of `language` (default: the site's): text missing in it is the default
     language's, marked as such."""
-    language = language if language in settings.languages else settings.language
+    language = reader_language(language, settings)
     if isinstance(notice, RenderableNotice):
         return notice
     text = safe_output_text

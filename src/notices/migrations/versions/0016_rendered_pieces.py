@@ -1,4 +1,4 @@
-"""rendered_pieces: notices' calendar events as bytes, kept for the next process that needs them
+"""rendered_pieces: notices' feed entries and calendar events as bytes, kept for the next process
 
 Starts empty: pieces are stored as feeds render them.
 
@@ -22,6 +22,7 @@ def upgrade() -> None:
         "rendered_pieces",
         sa.Column("key", sa.String(length=64), nullable=False),
         sa.Column("content", sa.LargeBinary(), nullable=False),
+        sa.Column("content_sha256", sa.String(length=64), nullable=False),
         sa.Column("meta", sa.Text(), nullable=False),
         sa.Column("created_at", notices.core.db.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("key"),

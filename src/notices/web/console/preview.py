@@ -9,7 +9,7 @@ from types import SimpleNamespace
 from jinja2 import Environment
 
 from notices.core.config import Settings
-from notices.feeds.atom import entry_html, entry_title
+from notices.feeds.entry_text import entry_html, entry_title
 from notices.mail.compose import preview_alert
 from notices.notice import recurrence_wording
 from notices.notice.languages import in_language
