@@ -132,3 +132,18 @@ def test_the_command_line_speaks_the_site_language(ctx):
     )
     dutch = runner.invoke(cli, [*add, "--ends", "2026-11-30T07:00"], obj=dutch_site, env={"LANG": "en_GB.UTF-8"})
     assert (dutch.exit_code, dutch.stderr.strip()) == (2, "error: --ends: moet na starts_at liggen")
+
+
+def test_a_conflict_and_a_refusal_are_in_dutch_when_the_request_asks_for_dutch(ctx, client, auth):
+    created = client.post("/api/v1/notices", json={**NEW, "ends_at": "2026-12-02T07:00"}, headers=auth)
+    uid = created.json()["uid"]
+    assert client.post(f"/api/v1/notices/{uid}/cancel", json={"reason": "postponed"}, headers=auth).status_code == 200
+    again = client.post(f"/api/v1/notices/{uid}/cancel?lang=nl", json={"reason": "again"}, headers=auth)
+    assert (again.status_code, again.json()["error"]["message"]) == (409, "de melding is al geannuleerd")
+    add_user(ctx, "approver@example.org", role="approver")
+    approver = {"Authorization": f"Bearer {add_token(ctx, 'approver@example.org')}", "Accept-Language": "nl"}
+    refused = client.post("/api/v1/notices", json=NEW, headers=approver)
+    assert refused.status_code == 403
+    assert refused.json()["error"]["message"] == "je rol mag geen meldingen wijzigen"
+    english = client.post("/api/v1/notices", json=NEW, headers={**approver, "Accept-Language": "en"})
+    assert english.json()["error"]["message"] == "your role may not change notices"

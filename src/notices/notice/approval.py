@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from notices.core.config import Settings
 from notices.core.errors import Conflict, Forbidden, InvalidField
+from notices.core.i18n import lazy_gettext
 from notices.core.models import Notice, NoticeReview, User
 from notices.core.states import ReviewState
 from notices.notice import store
@@ -259,7 +260,7 @@ def publish_in_emergency(
 ) -> Notification | None:
     """An admin publishes a draft, or applies a waiting change, now, past the approvers."""
     if not actor.may_publish_in_emergency():
-        raise Forbidden("only an admin may publish in an emergency")
+        raise Forbidden(lazy_gettext("only an admin may publish in an emergency"))
     reason = _comment(reason, "reason", required=True)
     stage = stage_of(session, notice, now)
     review = waiting_review(session, notice)

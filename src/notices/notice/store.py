@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, selectinload
 from notices.core import site_state
 from notices.core.db import insert_ignoring_duplicates
 from notices.core.errors import Conflict, NotFound
+from notices.core.i18n import lazy_gettext
 from notices.core.models import Notice, NoticeAttachment, NoticeEvent, NoticeRevision, table_of
 from notices.core.states import EventKind, Phase
 from notices.notice import lifecycle, recurrence, series
@@ -104,10 +105,10 @@ def update_notice(
     """Apply validated fields; bumps the version, keeps a revision, records updated/rescheduled."""
     note = parse_note(note, "note")
     if notice.cancelled_at is not None:
-        raise NoticeConflict("the notice is cancelled; cancelled notices cannot be changed")
+        raise NoticeConflict(lazy_gettext("the notice is cancelled; cancelled notices cannot be changed"))
     before = fields_of(notice)
     if fields == before:
-        raise NoticeConflict("nothing to change: the given values are the notice's current values")
+        raise NoticeConflict(lazy_gettext("nothing to change: the given values are the notice's current values"))
     was_public = _is_announced(notice, now)
     values = fields.as_dict()
     values["locations"] = list(values["locations"])
@@ -154,9 +155,9 @@ def cancel_notice(session: Session, notice: Notice, *, reason: str, now: datetim
     reason = parse_note(reason, "reason")
     status = lifecycle.status_at(notice, now)
     if status is Status.CANCELLED:
-        raise NoticeConflict("the notice is already cancelled")
+        raise NoticeConflict(lazy_gettext("the notice is already cancelled"))
     if status is Status.ENDED:
-        raise NoticeConflict("the notice has already ended; there is nothing to cancel")
+        raise NoticeConflict(lazy_gettext("the notice has already ended; there is nothing to cancel"))
     notice.cancelled_at, notice.cancel_reason = now, reason
     notice.version += 1
     notice.updated_at, notice.updated_by = now, author

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from notices.core.errors import Forbidden
+from notices.core.i18n import lazy_gettext
 from notices.core.models import User
 from notices.core.states import Role
 
@@ -52,16 +53,24 @@ class Actor:
 
     def require_writer(self) -> None:
         if not self.may_write():
-            raise Forbidden(f"the {self.role} role may not write notices")
+            raise Forbidden(lazy_gettext("the %(role)s role may not write notices", role=self.role))
 
     def may_keep_templates(self) -> bool:
         return self.role is None or self.role in TEMPLATE_KEEPERS
 
     def require_template_keeper(self) -> None:
         if not self.may_keep_templates():
-            raise Forbidden(f"the {self.role} role may not save, rename or delete templates; a manager or admin may")
+            raise Forbidden(
+                lazy_gettext(
+                    "the %(role)s role may not save, rename or delete templates; a manager or admin may", role=self.role
+                )
+            )
 
     def require_reviewer(self) -> None:
         if not self.may_review():
             role = self.role or "shell operator"
-            raise Forbidden(f"the {role} role may not approve or return notices; an approver, manager or admin may")
+            raise Forbidden(
+                lazy_gettext(
+                    "the %(role)s role may not approve or return notices; an approver, manager or admin may", role=role
+                )
+            )

@@ -149,7 +149,7 @@ def _console_role(*roles: Role):
                 status_code=303, detail="Please log in.", headers={"Location": f"/admin/login?next={quote(target)}"}
             )
         if user.role not in roles:
-            raise Forbidden("Your role may not do this.")
+            raise Forbidden(lazy_gettext("Your role may not do this."))
         request.state.user = user  # for the console's header (html.page)
         return user
 
@@ -195,7 +195,7 @@ ApiUser = Annotated[User, Depends(_api_user)]
 
 async def _api_manager(user: ApiUser) -> User:
     if user.role not in WRITERS:
-        raise Forbidden("your role may not change notices")
+        raise Forbidden(lazy_gettext("your role may not change notices"))
     return user
 
 

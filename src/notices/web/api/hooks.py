@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Response
 
 from notices.core.errors import Forbidden
+from notices.core.i18n import lazy_gettext
 from notices.core.models import User
 from notices.core.states import Role
 from notices.hooks import sender, store
@@ -29,7 +30,7 @@ router = APIRouter(prefix="/api/v1/hooks", tags=["hooks"], responses=ERRORS)
 
 async def _api_admin(user: ApiUser) -> User:
     if user.role != Role.ADMIN:
-        raise Forbidden("only admins manage integrations")
+        raise Forbidden(lazy_gettext("only admins manage integrations"))
     return user
 
 

@@ -12,6 +12,7 @@ from fastapi import APIRouter, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from notices.core.errors import Forbidden, InvalidField
+from notices.core.i18n import lazy_gettext
 from notices.core.models import User
 from notices.notice import store
 from notices.notice import templates_store as templates
@@ -70,7 +71,7 @@ class TemplateList(BaseModel):
 
 def _staff(user: User) -> None:
     if user.role not in STAFF:
-        raise Forbidden("your role may not see templates")
+        raise Forbidden(lazy_gettext("your role may not see templates"))
 
 
 @router.get("", response_model=TemplateList, summary="List the templates")

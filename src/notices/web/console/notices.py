@@ -396,7 +396,7 @@ def publish_notice(
     with session.begin():
         notice = _load(session, uid, for_update=True)
         if notice.publish_at is not None and notice.publish_at <= now:
-            raise Conflict("The notice is already published.")
+            raise Conflict(lazy_gettext("The notice is already published."))
         fields = parse_changes({"publish_at": "now"}, current=store.fields_of(notice), settings=settings, now=now)
         waiting = approval.update(
             session,
