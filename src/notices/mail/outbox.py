@@ -22,7 +22,6 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import BindParameter, ColumnElement, CursorResult, Integer, and_, bindparam, case, func, select, update
 from sqlalchemy import cast as cast_as
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from notices.core import leases
@@ -265,18 +264,25 @@ _RECORD_OTHER = (
 )
 
 
+# Both, in the order outcome_rows gives their rows.
+OUTCOME_STATEMENTS = (_RECORD_SENT, _RECORD_OTHER)
+
+
 def record_outcomes(session: Session, outcomes: Sequence[Outcome]) -> int:
     """Write a group of outcomes (one statement for the messages sent, one for the rest); how many
-    were written: the others' claims had been taken over, and their new owner's outcome counts."""
-    # Core executemany: an ORM bulk UPDATE would want primary keys only.
-    return write_outcomes(session.connection(), outcomes)
+    were written: the others' claims had been taken over, and their new owner's outcome counts.
+    (A send run's outcome writer runs the same statements on the driver's cursor: mail.outcomes.)"""
+    recorded = 0
+    for statement, rows in zip(OUTCOME_STATEMENTS, outcome_rows(outcomes), strict=True):
+        if rows:
+            # Core executemany: an ORM bulk UPDATE would want primary keys only.
+            recorded += cast(CursorResult[Any], session.connection().execute(statement, rows)).rowcount
+    warn_if_claims_lost(outcomes, recorded)
+    return recorded
 
 
-def write_outcomes(connection: Connection, outcomes: Sequence[Outcome]) -> int:
-    """record_outcomes on a connection in a transaction, without a Session (mail.outcomes writes a
-    group for every message sent over one SMTP connection: a Session's set-up would cost more)."""
-    if not outcomes:
-        return 0
+def outcome_rows(outcomes: Sequence[Outcome]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The bound values of each of OUTCOME_STATEMENTS for a group of outcomes."""
     sent_rows = [
         {
             "b_id": outcome.claim.delivery_id,
@@ -300,13 +306,12 @@ def write_outcomes(connection: Connection, outcomes: Sequence[Outcome]) -> int:
         for outcome in outcomes
         if outcome.status != DeliveryStatus.SENT
     ]
-    recorded = 0
-    for statement, rows in ((_RECORD_SENT, sent_rows), (_RECORD_OTHER, other_rows)):
-        if rows:
-            recorded += cast(CursorResult[Any], connection.execute(statement, rows)).rowcount
+    return sent_rows, other_rows
+
+
+def warn_if_claims_lost(outcomes: Sequence[Outcome], recorded: int) -> None:
     if recorded != len(outcomes):
         log.warning("%s deliveries: claim lost before the outcome was recorded", len(outcomes) - recorded)
-    return recorded
 
 
 def mark_sent(session: Session, claim: Claim, *, now: datetime, message_id: str, reply: str) -> bool:

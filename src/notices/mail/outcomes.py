@@ -3,8 +3,8 @@
 Writing each message's outcome in a transaction of its own on the sending thread costs a commit
 per message (an fsync on SQLite, a round trip on PostgreSQL) on top of the SMTP exchange. So the
 sender threads hand their outcomes here, and this thread writes whatever has come in since its
-last write together: in one transaction on SQLite, on PostgreSQL in statements that each commit
-on their own (see _connect_without_waiting_for_disk). With several connections (or a composer
+last write together: in one transaction on SQLite, on PostgreSQL in autocommit (see
+_connect_without_waiting_for_disk). With several connections (or a composer
 recording skips) the outcomes of many messages share one commit, and a sender's commit overlaps
 with its next message being fetched and its claim checked.
 
@@ -18,14 +18,18 @@ the same Message-ID.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import queue
 import threading
+from collections.abc import Sequence
+from typing import Any
 
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.exc import DBAPIError
 
 from notices.core.db import Database
+from notices.core.driver_statements import DriverStatement, raise_as_dbapi_error
 from notices.mail import outbox
 from notices.mail.outbox import Outcome
 
@@ -73,10 +77,11 @@ class OutcomeWriter(threading.Thread):
 
     def run(self) -> None:
         group: list[tuple[int, Outcome]] = []
-        # One connection for the run, not a Session per group: over one SMTP connection a group is
-        # often a single message, and a Session's set-up (plus the pool's ping on PostgreSQL) cost
-        # as much CPU as the UPDATE itself, in the process the sender needs to be quick in.
-        connection: Connection | None = None
+        # One connection for the run, not a Session per group, and statements run on the driver's
+        # cursor: over one SMTP connection a group is often a single message, and a Session's set-up
+        # (plus the pool's ping on PostgreSQL) and SQLAlchemy's execution path each cost more CPU than
+        # the UPDATE itself, in the process the sender needs to be quick in.
+        connection: _DriverConnection | None = None
         try:
             while (first := self._waiting.get()) is not None:
                 group, last = self._gather(first)
@@ -96,21 +101,20 @@ class OutcomeWriter(threading.Thread):
             with self._written:
                 self._written.notify_all()  # nobody waits for a writer that has stopped
 
-    def _write(self, connection: Connection | None, outcomes: list[Outcome]) -> Connection:
+    def _write(self, connection: _DriverConnection | None, outcomes: list[Outcome]) -> _DriverConnection:
         """Write one group (in a transaction of its own on SQLite); the connection to write the next one with."""
         for attempt in (1, 2):
             if connection is None:
-                connection = _connect_without_waiting_for_disk(self.db)
+                connection = _DriverConnection(self.db)
             try:
-                with connection.begin():
-                    outbox.write_outcomes(connection, outcomes)
+                connection.write(outcomes)
                 return connection
             except DBAPIError as error:
                 # A connection lost between two groups (a database restart) is what a Session per
                 # group would have replaced at checkout: once, on a new one. Writing the group again
                 # is safe: the outcomes are fenced by their claims (outbox.record_outcomes). Those of
                 # its outcomes that PostgreSQL committed before the loss match no claim the second
-                # time, which write_outcomes logs as claims lost: their messages are recorded.
+                # time, which is logged as claims lost: their messages are recorded.
                 if attempt == 2 or not error.connection_invalidated:
                     raise
                 log.warning("the connection for writing outcomes was lost (%s); writing on a new one", error)
@@ -155,3 +159,53 @@ def _connect_without_waiting_for_disk(db: Database) -> Connection:
         connection.exec_driver_sql("SET synchronous_commit = off")
         connection.commit()  # ends SQLAlchemy's own transaction object (nothing to commit in the server)
     return connection
+
+
+class _DriverConnection:
+    """The writer's connection: outcomes written on the driver's cursor (_DriverOutcomes), each
+    group in a transaction of its own on SQLite, in autocommit on PostgreSQL."""
+
+    def __init__(self, db: Database) -> None:
+        self.connection = _connect_without_waiting_for_disk(db)
+        self._statements = _DriverOutcomes(self.connection.dialect)
+        self._sqlite = self.connection.dialect.name == "sqlite"
+        self._cursor: Any = self.connection.connection.cursor()  # the driver's own cursor
+
+    def write(self, outcomes: list[Outcome]) -> int:
+        """Write one group; how many outcomes were written (the rest had lost their claims)."""
+        driver_error = self.connection.dialect.loaded_dbapi.Error
+        try:
+            if not self._sqlite:
+                return self._statements.write(self._cursor, outcomes)
+            # The driver leaves BEGIN to us (core.db); IMMEDIATE, as for every writer there.
+            self._cursor.execute("BEGIN IMMEDIATE")
+            try:
+                written = self._statements.write(self._cursor, outcomes)
+                self._cursor.execute("COMMIT")
+            except BaseException:
+                with contextlib.suppress(driver_error):  # the first error is the one to tell
+                    self._cursor.execute("ROLLBACK")
+                raise
+            return written
+        except driver_error as error:
+            raise_as_dbapi_error(self.connection, error, self._cursor)
+
+    def close(self) -> None:
+        self.connection.close()
+
+
+class _DriverOutcomes:
+    """outbox.record_outcomes on a DBAPI cursor: the same statements, compiled for the writer's
+    connection when it opens (core.driver_statements says why)."""
+
+    def __init__(self, dialect: Dialect) -> None:
+        self._statements = [DriverStatement(statement, dialect) for statement in outbox.OUTCOME_STATEMENTS]
+
+    def write(self, cursor: Any, outcomes: Sequence[Outcome]) -> int:
+        """Write a group in the cursor's transaction; how many were written (see record_outcomes)."""
+        recorded = 0
+        for statement, rows in zip(self._statements, outbox.outcome_rows(outcomes), strict=True):
+            if rows:
+                recorded += statement.executemany(cursor, rows)
+        outbox.warn_if_claims_lost(outcomes, recorded)
+        return recorded
