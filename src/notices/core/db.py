@@ -149,13 +149,16 @@ def insert_ignoring_duplicates(session: Session, table: Table, values: Mapping[s
 
 
 def insert_many_ignoring_duplicates(session: Session, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
-    """insert_ignoring_duplicates for many rows, a few hundred to a statement (SQLite allows
-    32,766 bound values in one, and one statement per row costs a round trip each)."""
+    """insert_ignoring_duplicates for many rows, each with the same keys (the first row's decide
+    the columns): one statement, compiled once and run for every row by the driver (sqlite3's
+    executemany, psycopg's pipeline: no round trip per row). A statement with a VALUES row per
+    row, as before, took SQLAlchemy longer to compile for a thousand feed pieces (about 150 ms)
+    than the database took to store them."""
+    if not rows:
+        return
     dialect = session.get_bind().dialect.name
     builder = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    per_statement = max(1, 5000 // max(1, len(table.columns)))
-    for start in range(0, len(rows), per_statement):
-        session.execute(builder(table).values(list(rows[start : start + per_statement])).on_conflict_do_nothing())
+    session.execute(builder(table).on_conflict_do_nothing(), list(rows))
 
 
 def fill_cache_table(db: Database, table: Table, rows: Sequence[Mapping[str, Any]]) -> SQLAlchemyError | None:

@@ -140,7 +140,15 @@ def markdown_to_html(text: str, *, base_url: str) -> str:
     # Character references (&#xFFFE;, &#x202E;) come out of the sanitiser as
     # the characters themselves: filter again.
     html = safe_output_text(html)
-    return _unlink_dead_anchors(html) if "<a" in html else html
+    return html if _all_anchors_live(html) else _unlink_dead_anchors(html)
+
+
+def _all_anchors_live(html: str) -> bool:
+    """True when every anchor in the sanitiser's output surely has a target, without parsing it:
+    each one then starts with a non-empty href (Markdown writes href first, the sanitiser keeps the
+    order and escapes every "<" of text). False means "maybe not": _unlink_dead_anchors looks."""
+    anchors = html.count("<a ") + html.count("<a>")
+    return anchors == html.count('<a href="') and '<a href=""' not in html
 
 
 _converters = threading.local()
