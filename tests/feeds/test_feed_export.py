@@ -111,12 +111,12 @@ def test_the_scheduler_renders_the_export_only_when_something_changed(ctx, clock
     try:
         scheduler.start(paused=True)  # the start-up run exports
         clock.advance(timedelta(minutes=1))
-        assert scheduler.export_if_stale(clock.now()) is None  # no write, no boundary: nothing rendered
+        assert scheduler.feeds.export_if_stale(clock.now()) is None  # no write, no boundary: nothing rendered
         add_notice(ctx, title="Written elsewhere")
-        assert scheduler.export_if_stale(clock.now())["written"] >= 1
-        assert scheduler.export_if_stale(clock.now()) is None
+        assert scheduler.feeds.export_if_stale(clock.now())["written"] >= 1
+        assert scheduler.feeds.export_if_stale(clock.now()) is None
         clock.set(notice.starts_at)  # a boundary passes without any write
-        assert scheduler.export_if_stale(clock.now()) is not None
+        assert scheduler.feeds.export_if_stale(clock.now()) is not None
     finally:
         scheduler.shutdown()
 

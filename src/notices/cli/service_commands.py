@@ -185,7 +185,7 @@ def purge(as_json: bool) -> None:
 
 @click.group()
 def feed() -> None:
-    """Static copies of the feeds."""
+    """Static copies of the feeds, and the feeds rendered ahead of readers."""
 
 
 @feed.command("export")
@@ -209,6 +209,22 @@ def feed_export(directory: Path, as_json: bool) -> None:
         echo_json(counts)
     else:
         click.echo(f"{directory}: {counts['written']} written, {counts['unchanged']} unchanged")
+
+
+@feed.command("prepare")
+@click.option("--json", "as_json", is_flag=True)
+def feed_prepare(as_json: bool) -> None:
+    """Render the notices feeds (Atom, RSS, calendar) in every language now, storing their entries
+    and events for every web process: after a release, before readers come.
+
+    The scheduler does the same after each write and boundary; this is for a deploy step.
+    """
+    ctx = migrated_context()
+    counts = job_functions.prepare_feeds(ctx, now=ctx.clock.now())
+    if as_json:
+        echo_json({"feeds": counts["feeds"]})
+    else:
+        click.echo(f"{counts['feeds']} feeds rendered; their entries and events are stored")
 
 
 @click.command()

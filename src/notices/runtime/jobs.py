@@ -20,8 +20,10 @@ from notices.core.context import AppContext
 from notices.core.db import isolated
 from notices.core.errors import PartialFailure
 from notices.core.states import DIGEST_FREQUENCIES, EventKind
-from notices.feeds import export, stored_pieces
+from notices.feeds import export, prepare, stored_pieces
 from notices.feeds.export import ExportCounts
+from notices.feeds.fragments import Fragments
+from notices.feeds.prepare import PrepareCounts
 from notices.hooks import enqueue as hook_queue
 from notices.hooks import outbox as hook_outbox
 from notices.hooks import sender as hook_sender
@@ -78,6 +80,12 @@ def export_feeds(
     if counts["written"]:
         log.info("exported feeds to %s: %s", directory, counts)
     return counts
+
+
+def prepare_feeds(ctx: AppContext, *, now: datetime, fragments: Fragments | None = None) -> PrepareCounts:
+    """Render the notices feeds in every language so their pieces are stored before readers ask
+    (see feeds.prepare); `fragments`: what the scheduler keeps between runs."""
+    return prepare.prepare_feeds(ctx, now=now, fragments=fragments)
 
 
 def next_boundary(ctx: AppContext, *, now: datetime) -> datetime | None:

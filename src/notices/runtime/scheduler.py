@@ -38,9 +38,9 @@ from notices.core import change_signal
 from notices.core.context import AppContext
 from notices.core.errors import PartialFailure
 from notices.core.states import Frequency
-from notices.feeds.export import ExportCounts
 from notices.mail.digests import DigestCounts
 from notices.runtime import bookkeeping, jobs
+from notices.runtime.feed_upkeep import FeedUpkeep
 from notices.runtime.leadership import leadership_for
 
 log = logging.getLogger(__name__)
@@ -102,8 +102,7 @@ class NoticeScheduler:
         self._planning = threading.Lock()
         self._seen_version: int | None = None
         self.planned_wakeup: datetime | None = None
-        self._exported_version: int | None = None
-        self._export_valid_until: datetime | None = None
+        self.feeds = FeedUpkeep(ctx)
         self._wake_job_id: str | None = None
         self._health = threading.Lock()
         # Per kind of work (transitions, sending, digests): runs that failed in a row.
@@ -267,22 +266,6 @@ class NoticeScheduler:
     def running(self) -> bool:
         return bool(self._scheduler.running)
 
-    def export_if_stale(self, now: datetime) -> ExportCounts | None:
-        """Re-export the static feeds only after a write or when a boundary has passed.
-
-        Rendering every feed costs real time on a large site; the safety tick
-        and the change poll come through here far more often than anything changes.
-        """
-        if self.ctx.settings.feed_export_dir is None:
-            return None
-        version = jobs.data_version(self.ctx)
-        valid_until = self._export_valid_until
-        if version == self._exported_version and (valid_until is None or now < valid_until):
-            return None
-        result = jobs.export_feeds(self.ctx, now=now)
-        self._exported_version, self._export_valid_until = version, result["valid_until"]
-        return result
-
     def job(self, job_id: str) -> Job | None:
         return self._scheduler.get_job(job_id)
 
@@ -309,7 +292,7 @@ class NoticeScheduler:
         report.counts = (
             report.step("record-transitions", lambda: jobs.record_transitions(self.ctx, now=now), core=True) or {}
         )
-        report.step("export-feeds", lambda: self.export_if_stale(now), core=False)
+        report.step("export-feeds", lambda: self.feeds.export_if_stale(now), core=False)
         mail = report.step("enqueue-alerts", lambda: jobs.enqueue_alerts(self.ctx, now=now), core=True) or {}
         digests = report.step("catch-up-digests", lambda: jobs.catch_up_digests(self.ctx, now=now), core=True) or {}
         if mail.get("enqueued") or mail.get("reminders") or any(c["enqueued"] for c in digests.values()):
@@ -321,6 +304,9 @@ class NoticeScheduler:
         report.step("plan-next-wake-up", lambda: self.plan_next_wakeup(now), core=True)
         if report.core_ok:
             report.step("heartbeat", lambda: jobs.heartbeat(self.ctx, now=now), core=True)
+        # Last: after a release this renders for about a second, which alerts, hooks and the
+        # heartbeat need not wait for.
+        report.step("prepare-feeds", lambda: self.feeds.prepare_if_stale(now), core=False)
         self._note("transitions", core_ok=report.core_ok, problem="; ".join(report.problems))
         return report
 
