@@ -20,6 +20,7 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -287,6 +288,11 @@ def _compose_batch(
                 log.exception("delivery %s: could not compose the message", delivery.id)
                 count(run.retry_later(claim, attempts=delivery.attempts, error=f"could not compose: {error!r}"))
                 continue
+            # Let a sender in between two messages: one woken by the server's reply would otherwise
+            # wait for the interpreter until the composer is made to let go (every 5 ms), and
+            # over one SMTP connection every reply it waits for is time the server waits too.
+            # Digests went from 0.75 to 0.80 of plain smtplib in alternating runs (PostgreSQL).
+            time.sleep(0)
             item = Outgoing(claim, delivery.subscriber.id, delivery.attempts, mail)
             while senders.all_alive() and not outgoing.put(item, timeout=1):
                 run.renew_if_due()
