@@ -37,6 +37,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from machine import speed_line  # noqa: E402
+
 from feeds import insert, notice_rows  # noqa: E402  (the same synthetic notices as bench/feeds.py)
 from notices.core import db as database  # noqa: E402
 from notices.core.clock import FixedClock  # noqa: E402
@@ -156,6 +158,7 @@ def realistic(url: str, port: int, subscribers: int, connections: int, rounds: i
 
     now = _digest_now()
     print(f"database: {url.split('@')[-1]}; {subscribers:,} daily subscribers, 20 visible notices (3 new, 2 changed)")
+    print(speed_line())
     db = build_realistic(url, subscribers=subscribers, now=now)
     settings = load_settings({**os.environ, "NOTICES_DATABASE_URL": url})
     baseline = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss

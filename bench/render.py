@@ -35,6 +35,8 @@ from sqlalchemy import delete
 
 sys.path.insert(0, str(Path(__file__).parent))
 
+from machine import speed_line  # noqa: E402
+
 from feeds import insert, notice_rows  # noqa: E402  (bench/feeds.py: the same notices)
 from notices.core import db as database  # noqa: E402
 from notices.core.clock import FixedClock  # noqa: E402
@@ -135,6 +137,7 @@ def main() -> None:
     database.upgrade(db.engine)
     ctx = AppContext(settings=settings, db=db, clock=FixedClock(now))
     print(f"database: {url.split('@')[-1]}")
+    print(speed_line())
     try:
         insert(db, lambda size, done: notice_rows(size, now=now, ended=False, start_index=done), args.visible)
         insert(db, lambda size, done: notice_rows(size, now=now, ended=True, start_index=10_000_000 + done), args.ended)
