@@ -27,6 +27,8 @@ log = logging.getLogger(__name__)
 _SQLITE_BUSY_MS = 30_000
 # How long a cache fill (fill_cache_table) waits for a lock before it gives up.
 CACHE_FILL_WAIT = timedelta(milliseconds=250)
+# How long fills of a cache table rest after the database refused one (fill_cache_table).
+CACHE_FILL_REST = timedelta(minutes=5)
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -109,6 +111,8 @@ class Database:
         self.engine = engine
         self._reading = sessionmaker(engine, expire_on_commit=False)
         self._writing = sessionmaker(engine.execution_options(sqlite_begin="IMMEDIATE"), expire_on_commit=False)
+        # Cache tables whose fills rest after a refusal, and until when (fill_cache_table).
+        self.cache_fills_resting: dict[str, datetime] = {}
 
     @classmethod
     def from_url(cls, database_url: str) -> Database:
@@ -161,12 +165,37 @@ def insert_many_ignoring_duplicates(session: Session, table: Table, rows: Sequen
     session.execute(builder(table).on_conflict_do_nothing(), list(rows))
 
 
-def fill_cache_table(db: Database, table: Table, rows: Sequence[Mapping[str, Any]]) -> SQLAlchemyError | None:
+def fill_cache_table(
+    db: Database, table: Table, rows: Sequence[Mapping[str, Any]], *, what: str, now: datetime
+) -> bool:
     """Insert `rows` into a table that only saves work (rendered bodies, feed pieces), those already
-    there left alone, in a transaction of its own. Never a write a reader waits on long or fails
-    by: it waits at most CACHE_FILL_WAIT for a lock another writer holds (a feed request does the
-    fill), and a database that refuses it (read-only, locked longer) is answered with the error,
-    for the caller to log; that costs only the work the rows would have saved."""
+    there left alone, in a transaction of its own; True if they were stored. Never a write a reader
+    waits on long or fails by: it waits at most CACHE_FILL_WAIT for a lock another writer holds (a
+    feed request does the fill). A database that refuses it (read-only, locked longer) costs only
+    the work the rows would have saved: the refusal is logged, naming `what` was not stored, and
+    fills of that table rest for CACHE_FILL_REST. A read-only replica refuses every fill, and
+    without the rest each render would pay for a failing transaction and log the same warning."""
+    resting_until = db.cache_fills_resting.get(table.name)
+    if resting_until is not None and now < resting_until:
+        return False
+    error = _fill(db, table, rows)
+    if error is None:
+        db.cache_fills_resting.pop(table.name, None)
+        return True
+    # Threads that fill side by side may each log one refusal before the rest begins; no lock for that.
+    db.cache_fills_resting[table.name] = now + CACHE_FILL_REST
+    minutes = int(CACHE_FILL_REST.total_seconds() // 60)
+    log.warning(
+        "could not store %d %s (they are rendered again next time); no more tries for %d minutes: %s",
+        len(rows),
+        what,
+        minutes,
+        error,
+    )
+    return False
+
+
+def _fill(db: Database, table: Table, rows: Sequence[Mapping[str, Any]]) -> SQLAlchemyError | None:
     wait_ms = int(CACHE_FILL_WAIT.total_seconds() * 1000)
     try:
         with db.session() as session, session.begin():

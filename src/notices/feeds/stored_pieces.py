@@ -245,12 +245,8 @@ def save(db: Database, settings: Settings, pieces: Mapping[Hashable, tuple[bytes
     ]
     if not values:
         return 0
-    if (error := fill_cache_table(db, table_of(RenderedPiece), values)) is not None:
-        log.warning(
-            "could not store %d rendered feed pieces (they are rendered again next time): %s", len(values), error
-        )
-        return 0
-    return len(values)
+    stored = fill_cache_table(db, table_of(RenderedPiece), values, what="rendered feed pieces", now=now)
+    return len(values) if stored else 0
 
 
 def purge(session: Session, *, before: datetime) -> int:

@@ -18,7 +18,6 @@ it (read-only, locked too long) costs only the rendering time it would have save
 from __future__ import annotations
 
 import hashlib
-import logging
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 
@@ -28,8 +27,6 @@ from sqlalchemy.orm import Session
 from notices.core.db import Database, affected_rows, fill_cache_table
 from notices.core.models import RenderedBody, table_of
 from notices.notice.markup import RenderableNotice, renderer_fingerprint
-
-log = logging.getLogger(__name__)
 
 KEPT = timedelta(days=30)
 # Keys to one SELECT: within every database's limit on bound values.
@@ -74,12 +71,8 @@ def save(db: Database, views: Iterable[RenderableNotice], *, now: datetime) -> i
     if not rows:
         return 0
     values = [{"key": key, "html": html, "created_at": now} for key, html in rows.items()]
-    if (error := fill_cache_table(db, table_of(RenderedBody), values)) is not None:
-        log.warning(
-            "could not store %d rendered notice bodies (they are rendered again next time): %s", len(rows), error
-        )
-        return 0
-    return len(rows)
+    stored = fill_cache_table(db, table_of(RenderedBody), values, what="rendered notice bodies", now=now)
+    return len(rows) if stored else 0
 
 
 def purge(session: Session, *, before: datetime) -> int:
