@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
+import feedparser
 import hypothesis.strategies as st
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -21,12 +22,20 @@ from notices.notice.attachments.blobstore import open_store
 from notices.notice.lifecycle import Filters
 from notices.notice.store import NoticeConflict
 from notices.notice.validation import parse_changes
+from notices.runtime import jobs
 from tests.attachment_samples import pdf
 from tests.conftest import DEFAULT_NOW, empty_tables
 from tests.factories import add_notice
 from tests.feeds.geo_samples import CLOSURE_WITH_DIVERSION
 
-FEEDS = ("/feeds/notices.atom", "/feeds/notices.rss", "/calendar/notices.ics", "/feeds/notices.geojson")
+FEEDS = (
+    "/feeds/notices.atom",
+    "/feeds/notices.rss",
+    "/calendar/notices.ics",
+    "/feeds/notices.geojson",
+    "/feeds/events.atom",
+    "/feeds/events.rss",
+)
 LANGUAGES = ("en", "nl")
 
 # Text with what markup, XML and the calendar's folding give meaning to.
@@ -74,6 +83,7 @@ STEPS = st.lists(
         st.tuples(st.just("edit"), st.integers(0, 9), WORDS),
         st.tuples(st.just("cancel"), st.integers(0, 9)),
         st.tuples(st.just("attach"), st.integers(0, 9)),
+        st.just(("record",)),  # the scheduler records what happened: published, started, ended events
     ),
     min_size=1,
     max_size=6,
@@ -99,6 +109,9 @@ def apply(ctx, step, uids: list[str]) -> None:
         return
     if action == "wait":
         ctx.clock.advance(timedelta(minutes=values[0]))
+        return
+    if action == "record":
+        jobs.record_transitions(ctx, now=now)
         return
     if not uids:
         return
@@ -173,3 +186,46 @@ def test_fragments_are_not_shared_between_settings(ctx):
     body = render_feed(ctx, "/feeds/notices.atom", Filters(), "", ctx.clock.now(), fragments).body
     assert body == render_feed(ctx, "/feeds/notices.atom", Filters(), "", ctx.clock.now()).body
     assert body.count(b"Bio Science Park") >= 2  # the feed's author and the entry's
+
+
+def test_an_occurrence_event_kept_across_new_year_gets_its_year(ctx):
+    # [feeds] occurrence_events: an occurrence's start is an entry of its own, its title saying
+    # which occurrence ('Thu 31 Dec 08:00–09:00'), with the year once that is not the year of now.
+    ctx.settings = dataclasses.replace(ctx.settings, feed_occurrence_events=True)
+    ctx.clock.set(datetime(2026, 12, 30, 12, tzinfo=UTC))
+    add_notice(
+        ctx,
+        title="Year-end market",
+        starts_at=datetime(2026, 12, 31, 8, tzinfo=UTC),
+        ends_at=None,
+        recurrence="FREQ=DAILY;COUNT=3",
+        occurrence_minutes=60,
+    )
+    ctx.clock.set(datetime(2026, 12, 31, 12, tzinfo=UTC))
+    jobs.record_transitions(ctx, now=ctx.clock.now())
+    fragments = Fragments()
+    path, filters = "/feeds/events.atom", Filters()
+    before = render_feed(ctx, path, filters, "", ctx.clock.now(), fragments).body
+    ctx.clock.set(datetime(2027, 1, 1, 7, tzinfo=UTC))  # nothing written, nothing happened since
+    kept = render_feed(ctx, path, filters, "", ctx.clock.now(), fragments).body
+    assert kept == render_feed(ctx, path, filters, "", ctx.clock.now()).body
+    assert kept != before
+    titles = [entry.title for entry in feedparser.parse(kept).entries if "Year-end market" in entry.title]
+    assert any("2026" in title for title in titles), titles
+
+
+@pytest.mark.parametrize("path", ["/feeds/events.atom", "/feeds/events.rss"])
+def test_after_one_change_only_the_new_event_is_rendered(ctx, path):
+    notices = [add_notice(ctx, title=f"Works {index}") for index in range(20)]
+    jobs.record_transitions(ctx, now=ctx.clock.now())  # a published event for each
+    fragments = Fragments()
+    first = render_feed(ctx, path, Filters(), "", ctx.clock.now(), fragments).body
+    assert first.count(b"Works ") >= 20
+    apply(ctx, ("edit", 7, "New diversion"), [notice.uid for notice in notices])
+    fragments.misses = fragments.hits = 0
+    body = render_feed(ctx, path, Filters(), "", ctx.clock.now(), fragments).body
+    assert body == render_feed(ctx, path, Filters(), "", ctx.clock.now()).body
+    # Missed: the "updated" event's view of the notice as it was and its entry. Found: the
+    # published events' views and entries (the notice as it was when published, which the edit left).
+    assert (fragments.misses, fragments.hits) == (2, 20 + 20)
+    assert b"New diversion" in body

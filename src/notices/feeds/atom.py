@@ -6,29 +6,23 @@ data (or the `now` passed in), never from the time of rendering.
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Hashable, Sequence
 from datetime import datetime
-from types import SimpleNamespace
-from typing import NamedTuple, Protocol, TypedDict
+from typing import NamedTuple, TypedDict, TypeVar
 
 from feedgen.feed import FeedGenerator  # feedgen ships no type hints
 from lxml import etree
 
 from notices.core.config import Settings
-from notices.core.models import Notice, NoticeEvent
-from notices.feeds.entry_text import Enclosure, enclosures_of, entry_html, entry_title, summary_html
+from notices.core.models import Notice
+from notices.feeds.entry_text import Enclosure, enclosures_key, enclosures_of, entry_html, entry_title, summary_html
 from notices.feeds.fragments import Fragments, notice_key, view_of
 from notices.feeds.places import georss
-from notices.notice import recurrence, recurrence_wording
-from notices.notice.geometry import Placed
 from notices.notice.languages import reader_language
 from notices.notice.markup import (
-    NoticeLike,
     RenderableNotice,
     render_each,
     renderable_instant,
-    renderable_notice,
     safe_output_text,
 )
 from notices.notice.wording import Words
@@ -36,11 +30,9 @@ from notices.notice.wording import Words
 ATOM = "http://www.w3.org/2005/Atom"
 # A fixed date for a feed that has never had any content (RSS/Atom need one).
 EPOCH = datetime.fromisoformat("2000-01-01T00:00:00+00:00")
-# Event entry ids are UUIDs derived from (notice, kind, version): stable forever.
-EVENT_NAMESPACE = uuid.UUID("5b0f3c1e-4a8e-4f4b-9f7e-6f1c2d3e4a5b")
 
 
-def _generator(
+def feed_generator(
     settings: Settings, *, title: str, subtitle: str, self_url: str, updated: datetime | None, language: str
 ) -> FeedGenerator:
     generator = FeedGenerator()
@@ -61,8 +53,8 @@ def _generator(
     return generator
 
 
-class _Entry(TypedDict):
-    """What _add_entry needs for one entry besides the generator and the settings."""
+class EntryValues(TypedDict):
+    """What an entry shows (_add_entry), besides the generator and the settings."""
 
     view: RenderableNotice
     entry_id: str
@@ -169,7 +161,7 @@ def build_feed(
     """
     language = reader_language(language, settings)
     words = Words(language, settings)
-    generator = _generator(
+    generator = feed_generator(
         settings,
         title=words.gettext("%(site)s: notices") % {"site": settings.site_name},
         self_url=self_url,
@@ -178,9 +170,9 @@ def build_feed(
         language=language,
     )
 
-    def entry(item: KeyedEntry) -> tuple[KeyedEntry, _Entry]:
+    def entry(item: KeyedEntry) -> EntryValues:
         view = item.view
-        return item, {
+        return {
             "view": view,
             "entry_id": f"urn:uuid:{view.uid}",
             "title": item.title,
@@ -192,24 +184,58 @@ def build_feed(
             "enclosures": item.enclosures,
         }
 
-    shown = list(entries)
-    pieces: dict[tuple[object, ...], bytes] = {}
-    if fragments is not None:
-        pieces = {item.key: piece for item in shown if (piece := fragments.get(item.key)) is not None}
-    # The entries not kept go into one document, rendered and serialised as a whole would be, and
-    # are cut out of it: the head and tail come from the same document.
-    rendered: list[KeyedEntry] = []
-    enclosures: dict[str, list[Enclosure]] = {}
-    missing = [item for item in shown if item.key not in pieces]
     described = lambda item: f"notice {item.notice.uid}"  # noqa: E731
-    for item, values in render_each(missing, entry, describe=described, skipped=skipped):
+    return assemble_feed(
+        generator,
+        settings,
+        fmt,
+        entries,
+        entry,
+        key_of=lambda item: item.key,
+        describe=described,
+        skipped=skipped,
+        fragments=fragments,
+    )
+
+
+Item = TypeVar("Item")
+
+
+def assemble_feed(
+    generator: FeedGenerator,
+    settings: Settings,
+    fmt: str,
+    items: Sequence[Item],
+    values_of: Callable[[Item], EntryValues],
+    *,
+    key_of: Callable[[Item], Hashable],
+    describe: Callable[[Item], str],
+    skipped: list[tuple[str, str]] | None,
+    fragments: Fragments | None,
+) -> bytes:
+    """The feed of `generator` with an entry for each of `items`, in their order.
+
+    With `fragments`, an item's entry kept under key_of(item) is used as it is; the others are
+    rendered (values_of) into one document, serialised as a whole would be, cut out of it and
+    kept. The head and tail come from that same document, so the bytes are those of a whole render.
+    An item that cannot be rendered is logged, noted in `skipped` and left out (render_each).
+    """
+    keys = [key_of(item) for item in items]
+    pieces: dict[Hashable, bytes] = {}
+    if fragments is not None:
+        pieces = {key: piece for key in keys if (piece := fragments.get(key)) is not None}
+    rendered: list[Hashable] = []
+    enclosures: dict[str, list[Enclosure]] = {}
+    missing = [(key, item) for key, item in zip(keys, items, strict=True) if key not in pieces]
+    keyed_values = lambda pair: (pair[0], values_of(pair[1]))  # noqa: E731
+    for key, values in render_each(missing, keyed_values, describe=lambda pair: describe(pair[1]), skipped=skipped):
         _add_entry(generator, settings, fmt=fmt, **values)
         enclosures[values["entry_id"]] = values["enclosures"]
-        rendered.append(item)
+        rendered.append(key)
     head, serialised, tail = split_feed(_serialise(generator, fmt, enclosures), fmt)
-    for item, piece in zip(rendered, serialised, strict=True):
-        pieces[item.key] = fragments.put(item.key, piece, len(piece)) if fragments else piece
-    return b"".join([head, *(pieces[item.key] for item in shown if item.key in pieces), tail])
+    for key, piece in zip(rendered, serialised, strict=True):
+        pieces[key] = fragments.put(key, piece, len(piece)) if fragments else piece
+    return b"".join([head, *(pieces[key] for key in keys if key in pieces), tail])
 
 
 class KeyedEntry(NamedTuple):
@@ -229,7 +255,7 @@ def _keyed(
     view = view_of(fragments, notice, settings, language)
     title = entry_title(settings, view, now)
     enclosures = enclosures_of(settings, notice)
-    files = tuple((file["url"], file["length"], file["type"]) for file in enclosures)
+    files = enclosures_key(enclosures)
     key = ("entry", fmt, *notice_key(notice), language, title, files)
     return KeyedEntry(notice, view, title, enclosures, key)
 
@@ -281,100 +307,3 @@ def split_feed(document: bytes, fmt: str) -> tuple[bytes, list[bytes], bytes]:
         return body, [], tail
     bounds = [*cuts, len(body)]
     return body[: cuts[0]], [body[begin:end] for begin, end in zip(bounds, bounds[1:], strict=False)], tail
-
-
-class PastNotice(NoticeLike, Placed, Protocol):
-    """A notice as it was at one of its versions: what a feed renders and where it was."""
-
-
-def as_of_event(event: NoticeEvent) -> PastNotice:
-    """The notice as it was when the event happened (its revision), else as it is now.
-
-    An old "rescheduled" entry should keep saying what was announced then,
-    not what the notice says after later changes.
-    """
-    notice = event.notice
-    revision = next((r for r in notice.revisions if r.version == event.version), None)
-    if revision is None:
-        return notice
-    data = dict(revision.snapshot)
-    for name in ("publish_at", "starts_at", "ends_at", "cancelled_at"):
-        data[name] = datetime.fromisoformat(data[name]) if data.get(name) else None
-    data.setdefault("location_detail", "")
-    data.setdefault("cancel_reason", "")
-    data.setdefault("geometry", None)  # revisions from before notices had shapes
-    data.setdefault("translations", {})  # revisions from before notices had languages
-    return SimpleNamespace(**data, uid=notice.uid, updated_at=revision.changed_at)
-
-
-def event_entry_id(event: NoticeEvent) -> str:
-    key = f"{event.notice.uid}/{event.kind}/{event.version}"
-    if occurrence := getattr(event, "occurrence", ""):
-        key += f"/{occurrence}"  # one entry per occurrence; series-level ids stay as they were
-    return f"urn:uuid:{uuid.uuid5(EVENT_NAMESPACE, key)}"
-
-
-def _occurrence_of(event: NoticeEvent, view: RenderableNotice) -> recurrence.Occurrence | None:
-    occurrence = getattr(event, "occurrence", "")
-    if not occurrence or not recurrence.is_recurring(view):
-        return None
-    try:
-        return recurrence.find_occurrence(view, occurrence)
-    except (recurrence.RuleError, ValueError):
-        return None
-
-
-def build_event_feed(
-    events: Sequence[NoticeEvent],
-    *,
-    settings: Settings,
-    fmt: str,
-    self_url: str,
-    now: datetime,
-    skipped: list[tuple[str, str]] | None = None,
-    language: str | None = None,
-) -> bytes:
-    """One entry per lifecycle event, newest first, each with its own stable id, in `language`.
-
-    Readers that never show an edited item again still surface every change.
-    """
-    language = reader_language(language, settings)
-    updated = max((event.occurred_at for event in events), default=None)
-    words = Words(language, settings)
-    generator = _generator(
-        settings,
-        title=words.gettext("%(site)s: notice updates") % {"site": settings.site_name},
-        self_url=self_url,
-        updated=updated,
-        subtitle=words.gettext("Every change to a notice: new, in effect, updated, rescheduled, ended, cancelled."),
-        language=language,
-    )
-
-    def entry(event: NoticeEvent) -> _Entry:
-        as_it_was = as_of_event(event)
-        view = renderable_notice(as_it_was, settings, language)
-        label = safe_output_text(words.event(event.kind))
-        occurred_at = renderable_instant(event.occurred_at)
-        title = f"{label}: {view.category_label}: {view.title}"
-        if (occurrence := _occurrence_of(event, view)) is not None:
-            # An occurrence's own event ([feeds] occurrence_events): which one, in the title.
-            title += f" ({recurrence_wording.occurrence_span(occurrence, words, now)})"
-        return {
-            "view": view,
-            "entry_id": event_entry_id(event),  # from the event itself: stable whatever the snapshot says
-            "title": title,
-            "summary": summary_html(settings, view, first_line=f"{label}: {words.when(view, occurred_at)}"),
-            "content": entry_html(settings, view, note=safe_output_text(event.detail)),
-            "published": occurred_at,
-            "updated": occurred_at,
-            "place": georss(as_it_was, settings),
-            # The files the notice has now: an old version's files are not kept apart.
-            "enclosures": enclosures_of(settings, event.notice),
-        }
-
-    described = lambda event: f"event {event.kind} of notice {event.notice.uid}"  # noqa: E731
-    enclosures: dict[str, list[Enclosure]] = {}
-    for values in render_each(events, entry, describe=described, skipped=skipped):
-        _add_entry(generator, settings, fmt=fmt, **values)
-        enclosures[values["entry_id"]] = values["enclosures"]
-    return _serialise(generator, fmt, enclosures)

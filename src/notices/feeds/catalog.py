@@ -19,7 +19,8 @@ from notices.core.context import AppContext
 from notices.core.models import Notice, NoticeEvent
 from notices.core.states import EventKind
 from notices.feeds import cap, closures, geojson, series, stored_pieces
-from notices.feeds.atom import EPOCH, build_event_feed, build_feed, keyed_entries
+from notices.feeds.atom import EPOCH, build_feed, keyed_entries
+from notices.feeds.event_feed import build_event_feed
 from notices.feeds.fragments import Fragments
 from notices.feeds.ical import (
     STORED_EVENTS,
@@ -124,7 +125,14 @@ def render_feed(
             events = store.recent_events(session, now, filters, history=HISTORY)
             events = [event for event in events if _in_event_feed(event, settings)]
             body = build_event_feed(
-                events, settings=settings, fmt=fmt, self_url=self_url, now=now, skipped=skipped, language=language
+                events,
+                settings=settings,
+                fmt=fmt,
+                self_url=self_url,
+                now=now,
+                skipped=skipped,
+                language=language,
+                fragments=fragments,
             )
             valid_until = _earliest(next_boundary, now + WINDOW_REFRESH if events else None)
         elif what == "geojson":

@@ -86,3 +86,8 @@ def enclosures_of(settings: Settings, notice: object) -> list[Enclosure]:
         {"url": settings.absolute_url(file.path), "length": file.size, "type": file.content_type}
         for file in attachments_of(notice)
     ]
+
+
+def enclosures_key(enclosures: list[Enclosure]) -> tuple[tuple[str, int, str], ...]:
+    """The enclosures as part of a kept entry's key (feeds.fragments): the entry shows them all."""
+    return tuple((file["url"], file["length"], file["type"]) for file in enclosures)
