@@ -225,7 +225,9 @@ def test_after_one_change_only_the_new_event_is_rendered(ctx, path):
     fragments.misses = fragments.hits = 0
     body = render_feed(ctx, path, Filters(), "", ctx.clock.now(), fragments).body
     assert body == render_feed(ctx, path, Filters(), "", ctx.clock.now()).body
-    # Missed: the "updated" event's view of the notice as it was and its entry. Found: the
-    # published events' views and entries (the notice as it was when published, which the edit left).
-    assert (fragments.misses, fragments.hits) == (2, 20 + 20)
+    # Missed: the rows of the changed notice's events (read again with the notice at its new
+    # version: its published event and the new "updated" one), the new event's view of the notice
+    # as it was and its entry. Found: the other 19 events' rows, and every published event's view
+    # and entry (the notice as it was when published, which the edit left as it was).
+    assert (fragments.misses, fragments.hits) == (2 + 1 + 1, 19 + 20 + 20)
     assert b"New diversion" in body

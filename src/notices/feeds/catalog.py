@@ -122,7 +122,10 @@ def render_feed(
             )
             valid_until = next_boundary
         elif what == "events":
-            events = store.recent_events(session, now, filters, history=HISTORY)
+            if fragments is not None:  # events read before are kept
+                events = fragments.recent_events(session, now, filters, history=HISTORY)
+            else:
+                events = store.recent_events(session, now, filters, history=HISTORY)
             events = [event for event in events if _in_event_feed(event, settings)]
             body = build_event_feed(
                 events,

@@ -24,7 +24,7 @@ from typing import Any, TypeVar
 from sqlalchemy.orm import Session
 
 from notices.core.config import Settings
-from notices.core.models import Notice
+from notices.core.models import Notice, NoticeEvent
 from notices.feeds import stored_pieces
 from notices.notice import lifecycle, rendered_bodies, store
 from notices.notice.lifecycle import Filters
@@ -177,6 +177,34 @@ class Fragments:
     ) -> list[Notice]:
         """store.calendar_notices(), reading whole only the notices not read before at their version."""
         return store.in_calendar(self._rows(session, store.calendar_versions(session, now, history=history)), filters)
+
+    def recent_events(
+        self, session: Session, now: datetime, filters: Filters, *, history: timedelta
+    ) -> list[NoticeEvent]:
+        """store.recent_events(), reading whole only the events not read before with their notice at
+        its version. An event never changes; its notice does (an entry shows the files it has now,
+        and what it said then is one of its revisions), and then its events are read again."""
+        versions = {
+            notice_id: (version, updated_at, files)
+            for notice_id, version, updated_at, files in store.recent_event_versions(session, now, history=history)
+        }
+        found: dict[int, NoticeEvent] = {}
+        missing: list[int] = []
+        recent = store.recent_event_ids(session, now, history=history)
+        for event_id, notice_id in recent:
+            kept: NoticeEvent | None = self.get(("event row", event_id, *versions.get(notice_id, ())))
+            if kept is None:
+                missing.append(event_id)
+            else:
+                found[event_id] = kept
+        for event in store.events_by_id(session, missing):
+            # Under the key of what was read: a write between the queries is kept as what it is.
+            notice = event.notice
+            files = tuple(sorted(attachment.id for attachment in notice.attachments))
+            key = ("event row", event.id, notice.version, notice.updated_at, files)
+            found[event.id] = self.put(key, event, _ROW_OVERHEAD + 2 * (len(notice.body) + len(event.detail)))
+        events = (found[event_id] for event_id, _ in recent if event_id in found)  # one removed meanwhile is not
+        return [event for event in events if filters.matches(event.notice)]
 
     def _rows(self, session: Session, versions: Iterable[store.NoticeVersion]) -> list[Notice]:
         """The notices of `versions`: kept rows where this process read them at that version,

@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import CompoundSelect, Select, and_, func, or_, select, union_all
+from sqlalchemy import ColumnElement, CompoundSelect, Select, and_, func, or_, select, union_all
 from sqlalchemy.orm import Session, selectinload
 
 from notices.core import site_state
@@ -534,12 +534,38 @@ def _calendar_ids(now: datetime, history: timedelta) -> Select[int]:
 def recent_events(session: Session, now: datetime, filters: Filters, *, history: timedelta) -> list[NoticeEvent]:
     """Lifecycle events of the last `history`, newest first, with their notices loaded."""
     events = session.scalars(
-        select(NoticeEvent)
-        .where(NoticeEvent.occurred_at > now - history, NoticeEvent.occurred_at <= now)
-        .options(selectinload(NoticeEvent.notice).selectinload(Notice.revisions))
-        .order_by(NoticeEvent.occurred_at.desc(), NoticeEvent.id.desc())
+        select(NoticeEvent).where(*_recent(now, history)).options(*_EVENT_NOTICES).order_by(*_NEWEST_FIRST)
     ).all()
     return [event for event in events if filters.matches(event.notice)]
+
+
+# What an event feed reads of an event: its notice, with the revisions it shows (feeds.event_feed).
+_EVENT_NOTICES = (selectinload(NoticeEvent.notice).selectinload(Notice.revisions),)
+_NEWEST_FIRST = (NoticeEvent.occurred_at.desc(), NoticeEvent.id.desc())
+
+
+def _recent(now: datetime, history: timedelta) -> tuple[ColumnElement[bool], ...]:
+    return NoticeEvent.occurred_at > now - history, NoticeEvent.occurred_at <= now
+
+
+def recent_event_ids(session: Session, now: datetime, *, history: timedelta) -> list[tuple[int, int]]:
+    """(event id, notice id) of the events recent_events reads (before filters), in its order."""
+    query = select(NoticeEvent.id, NoticeEvent.notice_id).where(*_recent(now, history)).order_by(*_NEWEST_FIRST)
+    return [(event_id, notice_id) for event_id, notice_id in session.execute(query)]
+
+
+def recent_event_versions(session: Session, now: datetime, *, history: timedelta) -> list[NoticeVersion]:
+    """The versions of the notices of those events."""
+    return _versions(session, select(NoticeEvent.notice_id).where(*_recent(now, history)))
+
+
+def events_by_id(session: Session, ids: Sequence[int]) -> list[NoticeEvent]:
+    """The events with these ids (any order), loaded as recent_events loads them, in chunks."""
+    found: list[NoticeEvent] = []
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        found += session.scalars(select(NoticeEvent).where(NoticeEvent.id.in_(chunk)).options(*_EVENT_NOTICES)).all()
+    return found
 
 
 def recently_ended(session: Session, now: datetime, *, within: timedelta) -> list[Notice]:
