@@ -80,6 +80,9 @@ def clock() -> FixedClock:
 @pytest.fixture
 def ctx(settings, migrated_database, clock) -> Iterator[AppContext]:
     empty_tables(migrated_database)
+    # The database is shared by the whole run: a cache fill refused in one test (its rest, with
+    # that test's clock) must not leave the next test's fills resting.
+    migrated_database.cache_fills_resting.clear()
     yield AppContext(settings=settings, db=migrated_database, clock=clock)
     empty_tables(migrated_database)
 

@@ -12,8 +12,10 @@ import feedparser
 import hypothesis.strategies as st
 import pytest
 from hypothesis import HealthCheck, given, settings
+from sqlalchemy import delete
 
 from notices.core.errors import InvalidField
+from notices.core.models import NoticeRevision
 from notices.feeds.catalog import render_feed
 from notices.feeds.fragments import Fragments
 from notices.notice import store
@@ -146,10 +148,13 @@ def apply(ctx, step, uids: list[str]) -> None:
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.data_too_large],
 )
-@given(first=st.lists(new_notices(), min_size=1, max_size=4), steps=STEPS)
-def test_kept_entries_give_the_bytes_of_a_whole_render(ctx, migrated_database, first, steps):
+@given(first=st.lists(new_notices(), min_size=1, max_size=4), steps=STEPS, occurrence_events=st.booleans())
+def test_kept_entries_give_the_bytes_of_a_whole_render(ctx, migrated_database, first, steps, occurrence_events):
     empty_tables(migrated_database)
     ctx.clock.set(DEFAULT_NOW)
+    # [feeds] occurrence_events puts an occurrence's own events in the events feeds, whose titles
+    # say which occurrence as of now (the year once it is not this year's).
+    ctx.settings = dataclasses.replace(ctx.settings, feed_occurrence_events=occurrence_events)
     fragments = Fragments()
     uids: list[str] = []
     for fields in first:
@@ -231,3 +236,20 @@ def test_after_one_change_only_the_new_event_is_rendered(ctx, path):
     # and entry (the notice as it was when published, which the edit left as it was).
     assert (fragments.misses, fragments.hits) == (2 + 1 + 1, 19 + 20 + 20)
     assert b"New diversion" in body
+
+
+def test_an_event_without_its_revision_shows_the_notice_as_it_is_and_follows_its_changes(ctx):
+    # Rows from before revisions were kept for every version: the entry shows the notice as it is
+    # now, so it must be rendered again whenever the notice changes.
+    notice = add_notice(ctx, title="Plesmanlaan closed")
+    jobs.record_transitions(ctx, now=ctx.clock.now())
+    with ctx.db.session() as session, session.begin():
+        session.execute(delete(NoticeRevision))
+    fragments = Fragments()
+    path = "/feeds/events.atom"
+    render_feed(ctx, path, Filters(), "", ctx.clock.now(), fragments)
+    apply(ctx, ("edit", 0, "Diversion via the Einsteinweg"), [notice.uid])
+    kept = render_feed(ctx, path, Filters(), "", ctx.clock.now(), fragments).body
+    assert kept == render_feed(ctx, path, Filters(), "", ctx.clock.now()).body
+    published = [entry for entry in feedparser.parse(kept).entries if entry.title.startswith("New: ")]
+    assert published and "Diversion via the Einsteinweg" in published[0].summary

@@ -148,7 +148,7 @@ def test_a_database_that_refuses_to_store_bodies_still_serves_the_feed(ctx, data
     expected = render(ctx, "/feeds/notices.atom", None)
     replica = AppContext(settings=ctx.settings, db=Database.from_url(read_only(database_url)), clock=ctx.clock)
     try:
-        with caplog.at_level(logging.WARNING, logger="notices.notice.rendered_bodies"):
+        with caplog.at_level(logging.WARNING, logger="notices.core.db"):
             assert render(replica, "/feeds/notices.atom", Fragments()) == expected
     finally:
         replica.db.dispose()

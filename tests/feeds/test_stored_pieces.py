@@ -205,7 +205,7 @@ def test_a_database_that_refuses_to_store_pieces_still_serves_the_feed(ctx, data
     expected = render(ctx, path, None)
     replica = AppContext(settings=ctx.settings, db=Database.from_url(read_only(database_url)), clock=ctx.clock)
     try:
-        with caplog.at_level(logging.WARNING, logger="notices.feeds.stored_pieces"):
+        with caplog.at_level(logging.WARNING, logger="notices.core.db"):
             assert render(replica, path, Fragments()) == expected
     finally:
         replica.db.dispose()
@@ -288,7 +288,7 @@ def test_a_piece_whose_bytes_were_damaged_is_rendered_again(ctx, caplog):
     whole = render(ctx, CALENDAR, None)
     render(ctx, CALENDAR, Fragments())
     tamper(ctx, b"damaged", checksum=False)  # a truncated or hand-edited row
-    with caplog.at_level(logging.WARNING, logger="notices.feeds.stored_pieces"):
+    with caplog.at_level(logging.WARNING, logger="notices.core.db"):
         assert render(ctx, CALENDAR, Fragments()) == whole
     assert "is damaged; rendering it again" in caplog.text
 

@@ -180,7 +180,8 @@ def fill_cache_table(
         return False
     error = _fill(db, table, rows)
     if error is None:
-        db.cache_fills_resting.pop(table.name, None)
+        # A rest is not ended here: a fill that committed while another thread's was refused (a
+        # lock timeout behind it) would end the rest that refusal just began. It ends by time.
         return True
     # Threads that fill side by side may each log one refusal before the rest begins; no lock for that.
     db.cache_fills_resting[table.name] = now + CACHE_FILL_REST

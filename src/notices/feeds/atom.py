@@ -184,15 +184,14 @@ def build_feed(
             "enclosures": item.enclosures,
         }
 
-    described = lambda item: f"notice {item.notice.uid}"  # noqa: E731
     return assemble_feed(
         generator,
-        settings,
-        fmt,
         entries,
         entry,
+        settings=settings,
+        fmt=fmt,
         key_of=lambda item: item.key,
-        describe=described,
+        describe=lambda item: f"notice {item.notice.uid}",
         skipped=skipped,
         fragments=fragments,
     )
@@ -203,11 +202,11 @@ Item = TypeVar("Item")
 
 def assemble_feed(
     generator: FeedGenerator,
-    settings: Settings,
-    fmt: str,
     items: Sequence[Item],
     values_of: Callable[[Item], EntryValues],
     *,
+    settings: Settings,
+    fmt: str,
     key_of: Callable[[Item], Hashable],
     describe: Callable[[Item], str],
     skipped: list[tuple[str, str]] | None,
@@ -227,8 +226,14 @@ def assemble_feed(
     rendered: list[Hashable] = []
     enclosures: dict[str, list[Enclosure]] = {}
     missing = [(key, item) for key, item in zip(keys, items, strict=True) if key not in pieces]
-    keyed_values = lambda pair: (pair[0], values_of(pair[1]))  # noqa: E731
-    for key, values in render_each(missing, keyed_values, describe=lambda pair: describe(pair[1]), skipped=skipped):
+
+    def keyed_values(pair: tuple[Hashable, Item]) -> tuple[Hashable, EntryValues]:
+        return pair[0], values_of(pair[1])
+
+    def described(pair: tuple[Hashable, Item]) -> str:
+        return describe(pair[1])
+
+    for key, values in render_each(missing, keyed_values, describe=described, skipped=skipped):
         _add_entry(generator, settings, fmt=fmt, **values)
         enclosures[values["entry_id"]] = values["enclosures"]
         rendered.append(key)

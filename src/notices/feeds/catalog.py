@@ -30,7 +30,7 @@ from notices.feeds.ical import (
     piece_keys,
     runs_to_horizon,
 )
-from notices.notice import lifecycle, rendered_bodies, store
+from notices.notice import event_queries, lifecycle, rendered_bodies, store
 from notices.notice.lifecycle import Filters
 from notices.notice.markup import RenderableNotice
 
@@ -125,7 +125,7 @@ def render_feed(
             if fragments is not None:  # events read before are kept
                 events = fragments.recent_events(session, now, filters, history=HISTORY)
             else:
-                events = store.recent_events(session, now, filters, history=HISTORY)
+                events = event_queries.recent_events(session, now, filters, history=HISTORY)
             events = [event for event in events if _in_event_feed(event, settings)]
             body = build_event_feed(
                 events,

@@ -44,18 +44,14 @@ class PastNotice(NoticeLike, Placed, Protocol):
     """A notice as it was at one of its versions: what a feed renders and where it was."""
 
 
-def as_of_event(event: NoticeEvent) -> PastNotice:
-    """The notice as it was when the event happened (its revision), else as it is now.
+def as_of_event(event: NoticeEvent) -> tuple[PastNotice, tuple[object, ...]]:
+    """The notice as it was when the event happened (its revision), else as it is now, and what
+    tells that state of the notice from every other: a revision never changes once written, the
+    notice itself changes with its version (fragments.notice_key).
 
     An old "rescheduled" entry should keep saying what was announced then,
     not what the notice says after later changes.
     """
-    return _as_of_event(event)[0]
-
-
-def _as_of_event(event: NoticeEvent) -> tuple[PastNotice, tuple[object, ...]]:
-    """as_of_event, and what tells that state of the notice from every other: a revision never
-    changes once written, the notice itself changes with its version (fragments.notice_key)."""
     notice = event.notice
     revision = next((r for r in notice.revisions if r.version == event.version), None)
     if revision is None:
@@ -109,7 +105,7 @@ def _keyed(
 ) -> KeyedEvent:
     # Cheap for an event seen before: the notice as it was and its view are kept (the body, rendered
     # from Markdown, only once an entry is rendered), and the title is a few phrases.
-    past, state = _as_of_event(event)
+    past, state = as_of_event(event)
     view_key = ("event view", *state, words.language)
     kept: tuple[PastNotice, RenderableNotice] | None = fragments.get(view_key) if fragments is not None else None
     if kept is None:
@@ -181,10 +177,10 @@ def build_event_feed(
 
     return assemble_feed(
         generator,
-        settings,
-        fmt,
         keyed,
         entry,
+        settings=settings,
+        fmt=fmt,
         key_of=lambda item: item.key,
         describe=lambda item: _described(item.event),
         skipped=skipped,

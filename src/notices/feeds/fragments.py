@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 from notices.core.config import Settings
 from notices.core.models import Notice, NoticeEvent
 from notices.feeds import stored_pieces
-from notices.notice import lifecycle, rendered_bodies, store
+from notices.notice import event_queries, lifecycle, rendered_bodies, store
 from notices.notice.lifecycle import Filters
 from notices.notice.markup import NoticeLike, RenderableNotice, renderable_notice
 
@@ -181,28 +181,32 @@ class Fragments:
     def recent_events(
         self, session: Session, now: datetime, filters: Filters, *, history: timedelta
     ) -> list[NoticeEvent]:
-        """store.recent_events(), reading whole only the events not read before with their notice at
-        its version. An event never changes; its notice does (an entry shows the files it has now,
-        and what it said then is one of its revisions), and then its events are read again."""
+        """event_queries.recent_events(), reading whole only the events not read before with their
+        notice at its version. An event never changes; its notice does (an entry shows the files it
+        has now, and what it said then is one of its revisions), and then its events are read again."""
+        # The events first, then their notices' versions: a write in between (a new version, its
+        # event left out until the next render) is then read whole at its new version.
+        recent = event_queries.recent_event_ids(session, now, history=history)
         versions = {
             notice_id: (version, updated_at, files)
-            for notice_id, version, updated_at, files in store.recent_event_versions(session, now, history=history)
+            for notice_id, version, updated_at, files in event_queries.recent_event_versions(
+                session, now, history=history
+            )
         }
         found: dict[int, NoticeEvent] = {}
         missing: list[int] = []
-        recent = store.recent_event_ids(session, now, history=history)
         for event_id, notice_id in recent:
             kept: NoticeEvent | None = self.get(("event row", event_id, *versions.get(notice_id, ())))
             if kept is None:
                 missing.append(event_id)
             else:
                 found[event_id] = kept
-        for event in store.events_by_id(session, missing):
+        for event in event_queries.events_by_id(session, missing):
             # Under the key of what was read: a write between the queries is kept as what it is.
             notice = event.notice
             files = tuple(sorted(attachment.id for attachment in notice.attachments))
             key = ("event row", event.id, notice.version, notice.updated_at, files)
-            found[event.id] = self.put(key, event, _ROW_OVERHEAD + 2 * (len(notice.body) + len(event.detail)))
+            found[event.id] = self.put(key, event, _ROW_OVERHEAD + len(event.detail) + _notice_size(notice))
         events = (found[event_id] for event_id, _ in recent if event_id in found)  # one removed meanwhile is not
         return [event for event in events if filters.matches(event.notice)]
 
@@ -228,6 +232,17 @@ class Fragments:
             key = ("row", notice.id, notice.version, notice.updated_at, files)
             notices.append(self.put(key, notice, _ROW_OVERHEAD + 2 * (len(notice.body) + len(notice.summary))))
         return notices
+
+
+def _notice_size(notice: Notice) -> int:
+    """What a kept event row holds of its notice, counted against max_bytes: the notice's text and
+    that of every revision loaded with it (each a whole copy of the notice at a version). Counted
+    for each of the notice's events, though they share it: more than they take, never less."""
+    texts = len(notice.body) + len(notice.summary)
+    for revision in notice.revisions:
+        texts += sum(len(value) for value in revision.snapshot.values() if isinstance(value, str))
+        texts += sum(len(str(value)) for value in revision.snapshot.values() if isinstance(value, dict | list))
+    return 2 * texts
 
 
 def notice_key(notice: NoticeLike) -> tuple[str, int, object]:

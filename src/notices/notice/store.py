@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, CompoundSelect, Select, and_, func, or_, select, union_all
+from sqlalchemy import CompoundSelect, Select, and_, func, or_, select, union_all
 from sqlalchemy.orm import Session, selectinload
 
 from notices.core import site_state
@@ -409,20 +409,22 @@ def _live_ids(now: datetime) -> CompoundSelect[tuple[int]]:
 # What tells a copy of a notice read earlier from a changed one: (id, version, updated_at,
 # attachment ids); a file is attached without a new version.
 NoticeVersion = tuple[int, int, datetime, tuple[int, ...]]
+# Rows read by id in one query at most: within every database's limit on bound values.
+ROWS_PER_QUERY = 500
 
 
 def live_versions(session: Session, now: datetime) -> list[NoticeVersion]:
     """The versions of the notices that may be visible at `now` (those visible_notices reads)."""
-    return _versions(session, _live_ids(now))
+    return notice_versions(session, _live_ids(now))
 
 
 def calendar_versions(session: Session, now: datetime, *, history: timedelta) -> list[NoticeVersion]:
     """The versions of the notices calendar_notices reads."""
-    return _versions(session, _calendar_ids(now, history))
+    return notice_versions(session, _calendar_ids(now, history))
 
 
-def _versions(session: Session, ids: Select[int] | CompoundSelect[tuple[int]]) -> list[NoticeVersion]:
-    """Two narrow queries, however many notices there are."""
+def notice_versions(session: Session, ids: Select[int] | CompoundSelect[tuple[int]]) -> list[NoticeVersion]:
+    """The versions of the notices whose ids `ids` selects: two narrow queries, however many notices there are."""
     files: dict[int, list[int]] = {}
     attached = select(NoticeAttachment.notice_id, NoticeAttachment.id).where(NoticeAttachment.notice_id.in_(ids))
     for notice_id, attachment_id in session.execute(attached.order_by(NoticeAttachment.id)):
@@ -436,8 +438,8 @@ def _versions(session: Session, ids: Select[int] | CompoundSelect[tuple[int]]) -
 def notices_by_id(session: Session, ids: Sequence[int]) -> list[Notice]:
     """The notices with these ids (any order), read in chunks that every database's parameter limit allows."""
     found: list[Notice] = []
-    for start in range(0, len(ids), 500):
-        found += session.scalars(select(Notice).where(Notice.id.in_(ids[start : start + 500]))).all()
+    for start in range(0, len(ids), ROWS_PER_QUERY):
+        found += session.scalars(select(Notice).where(Notice.id.in_(ids[start : start + ROWS_PER_QUERY]))).all()
     return found
 
 
@@ -529,43 +531,6 @@ def _calendar_ids(now: datetime, history: timedelta) -> Select[int]:
         select(Notice.id).where(Notice.cancelled_at > since),
     )
     return select(Notice.id).where(Notice.id.in_(candidates), published, not_cancelled_or_recent)
-
-
-def recent_events(session: Session, now: datetime, filters: Filters, *, history: timedelta) -> list[NoticeEvent]:
-    """Lifecycle events of the last `history`, newest first, with their notices loaded."""
-    events = session.scalars(
-        select(NoticeEvent).where(*_recent(now, history)).options(*_EVENT_NOTICES).order_by(*_NEWEST_FIRST)
-    ).all()
-    return [event for event in events if filters.matches(event.notice)]
-
-
-# What an event feed reads of an event: its notice, with the revisions it shows (feeds.event_feed).
-_EVENT_NOTICES = (selectinload(NoticeEvent.notice).selectinload(Notice.revisions),)
-_NEWEST_FIRST = (NoticeEvent.occurred_at.desc(), NoticeEvent.id.desc())
-
-
-def _recent(now: datetime, history: timedelta) -> tuple[ColumnElement[bool], ...]:
-    return NoticeEvent.occurred_at > now - history, NoticeEvent.occurred_at <= now
-
-
-def recent_event_ids(session: Session, now: datetime, *, history: timedelta) -> list[tuple[int, int]]:
-    """(event id, notice id) of the events recent_events reads (before filters), in its order."""
-    query = select(NoticeEvent.id, NoticeEvent.notice_id).where(*_recent(now, history)).order_by(*_NEWEST_FIRST)
-    return [(event_id, notice_id) for event_id, notice_id in session.execute(query)]
-
-
-def recent_event_versions(session: Session, now: datetime, *, history: timedelta) -> list[NoticeVersion]:
-    """The versions of the notices of those events."""
-    return _versions(session, select(NoticeEvent.notice_id).where(*_recent(now, history)))
-
-
-def events_by_id(session: Session, ids: Sequence[int]) -> list[NoticeEvent]:
-    """The events with these ids (any order), loaded as recent_events loads them, in chunks."""
-    found: list[NoticeEvent] = []
-    for start in range(0, len(ids), 500):
-        chunk = ids[start : start + 500]
-        found += session.scalars(select(NoticeEvent).where(NoticeEvent.id.in_(chunk)).options(*_EVENT_NOTICES)).all()
-    return found
 
 
 def recently_ended(session: Session, now: datetime, *, within: timedelta) -> list[Notice]:
