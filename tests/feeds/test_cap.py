@@ -192,3 +192,33 @@ def test_a_series_message_follows_its_occurrences_with_a_new_identifier_at_each_
     # The index links the message hubs should fetch now: its entry is the boundary's message.
     index = feedparser.parse(client.get("/feeds/cap.atom").content)
     assert [entry.id for entry in index.entries] == [over.identifier]
+
+
+def test_the_cap_index_reads_revisions_in_one_query_not_one_per_notice(ctx):
+    from sqlalchemy import event
+
+    from notices.feeds.catalog import render_feed
+    from notices.notice.lifecycle import Filters
+
+    def selects_and_entries() -> tuple[int, int]:
+        selects: list[str] = []
+
+        def count_select(conn, cursor, statement, parameters, context, executemany):  # noqa: ANN001 - SQLAlchemy's hook
+            if statement.lstrip().upper().startswith("SELECT"):
+                selects.append(statement)
+
+        event.listen(ctx.db.engine, "before_cursor_execute", count_select)
+        try:
+            body = render_feed(ctx, "/feeds/cap.atom", Filters(), "", ctx.clock.now()).body
+        finally:
+            event.remove(ctx.db.engine, "before_cursor_execute", count_select)
+        return len(selects), len(feedparser.parse(body).entries)
+
+    uids = [add_notice(ctx, title=f"Works {index}").uid for index in range(3)]
+    change(ctx, uids[1], summary="Second version")  # a notice with two messages
+    few = selects_and_entries()
+    for index in range(20):
+        add_notice(ctx, title=f"More works {index}")
+    many = selects_and_entries()
+    assert (few[1], many[1]) == (3, 23)
+    assert many[0] == few[0]  # as many queries for 23 notices as for 3

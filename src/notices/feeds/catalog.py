@@ -207,7 +207,8 @@ def _in_event_feed(event: NoticeEvent, settings: Settings) -> bool:
 def cap_notices(session: Session, now: datetime, filters: Filters) -> list[Notice]:
     """The notices with a current CAP message: those in effect or upcoming, and those cancelled
     within HISTORY (their Cancel message must reach the hubs that have the alert)."""
-    published = store.calendar_notices(session, now, filters, history=HISTORY)
+    # Each entry is the notice's current message, found among its revisions (cap.messages).
+    published = store.calendar_notices(session, now, filters, history=HISTORY, with_revisions=True)
     return [
         notice
         for notice in published

@@ -508,9 +508,16 @@ def last_change_at_or_before(session: Session, now: datetime) -> datetime | None
     return max((instant for instant in candidates if instant is not None), default=None)
 
 
-def calendar_notices(session: Session, now: datetime, filters: Filters, *, history: timedelta) -> list[Notice]:
-    """Published notices for the calendar: visible ones, plus those ended or cancelled within `history`."""
-    return in_calendar(session.scalars(select(Notice).where(Notice.id.in_(_calendar_ids(now, history)))), filters)
+def calendar_notices(
+    session: Session, now: datetime, filters: Filters, *, history: timedelta, with_revisions: bool = False
+) -> list[Notice]:
+    """Published notices for the calendar: visible ones, plus those ended or cancelled within `history`.
+    `with_revisions`: their revisions too, in one more query (for a renderer that reads every
+    notice's, which would otherwise load them one notice at a time)."""
+    query = select(Notice).where(Notice.id.in_(_calendar_ids(now, history)))
+    if with_revisions:
+        query = query.options(selectinload(Notice.revisions))
+    return in_calendar(session.scalars(query), filters)
 
 
 def in_calendar(notices: Iterable[Notice], filters: Filters) -> list[Notice]:
