@@ -375,3 +375,41 @@ def test_every_library_the_rendering_code_imports_is_in_the_fingerprint():
     }
     known = {name.lower() for name in stored_pieces.RENDERING_LIBRARIES} | {name.lower() for name in NOT_RENDERING}
     assert {name for name in third_party if name.lower() not in known} == set()
+
+
+EVENT_FEEDS = ("/feeds/events.atom", "/feeds/events.rss")
+
+
+@pytest.mark.parametrize("path", EVENT_FEEDS)
+def test_an_events_feed_in_a_new_process_is_read_from_the_stored_pieces(ctx, path):
+    add_calendar(ctx)
+    jobs.record_transitions(ctx, now=ctx.clock.now())  # published and started events
+    for language in ("en", "nl"):
+        whole = render(ctx, path, None, language)
+        assert render(ctx, path, Fragments(), language) == whole  # renders and stores
+        assert render(ctx, path, Fragments(), language) == whole  # a new process: pieces from the store
+    entries = stored_count(ctx)
+    assert entries >= 2 * 3  # an entry per event, in each language
+    tamper(ctx, b"read from the store")
+    assert render(ctx, path, Fragments()).count(b"X-FROM-STORE:read from the store") == entries // 2
+    assert b"X-FROM-STORE" not in render(ctx, path, None)
+
+
+def test_an_event_after_a_write_is_stored_beside_those_before(ctx):
+    notice = add_notice(ctx, title="Timed works", body=BODY)
+    jobs.record_transitions(ctx, now=ctx.clock.now())
+    render(ctx, EVENT_FEEDS[0], Fragments())
+    before = stored_count(ctx)
+    tamper(ctx, b"stored before")
+    now = ctx.clock.now()
+    with ctx.db.writing() as session, session.begin():
+        row = store.get_notice(session, notice.uid, for_update=True)
+        changed = parse_changes(
+            {"summary": "Diversion moved"}, current=store.fields_of(row), settings=ctx.settings, now=now
+        )
+        store.update_notice(session, row, changed, note="Diversion moved", now=now, author="test")
+    body = render(ctx, EVENT_FEEDS[0], Fragments())
+    # The earlier event's entry comes from the store; the new one is rendered, and stored.
+    assert body.count(b"X-FROM-STORE:stored before") == before
+    assert b"Diversion moved" in body
+    assert stored_count(ctx) == before + 1

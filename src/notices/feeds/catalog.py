@@ -20,7 +20,7 @@ from notices.core.models import Notice, NoticeEvent
 from notices.core.states import EventKind
 from notices.feeds import cap, closures, geojson, series, stored_pieces
 from notices.feeds.atom import EPOCH, build_feed, keyed_entries
-from notices.feeds.event_feed import build_event_feed
+from notices.feeds.event_feed import build_event_feed, keyed_events
 from notices.feeds.fragments import Fragments
 from notices.feeds.ical import (
     STORED_EVENTS,
@@ -127,6 +127,13 @@ def render_feed(
             else:
                 events = event_queries.recent_events(session, now, filters, history=HISTORY)
             events = [event for event in events if _in_event_feed(event, settings)]
+            keyed = keyed_events(
+                events, settings=settings, fmt=fmt, now=now, language=language, fragments=fragments, skipped=skipped
+            )
+            if fragments is not None:  # entries another process rendered are read
+                unstored_pieces = fragments.take_stored(
+                    session, settings, [item.key for item in keyed], stored_pieces.BYTES
+                )
             body = build_event_feed(
                 events,
                 settings=settings,
@@ -136,6 +143,7 @@ def render_feed(
                 skipped=skipped,
                 language=language,
                 fragments=fragments,
+                keyed=keyed,
             )
             valid_until = _earliest(next_boundary, now + WINDOW_REFRESH if events else None)
         elif what == "geojson":

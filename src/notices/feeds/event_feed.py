@@ -124,6 +124,30 @@ def _keyed(
     return KeyedEvent(event, past, view, label, title, enclosures, key)
 
 
+def keyed_events(
+    events: Sequence[NoticeEvent],
+    *,
+    settings: Settings,
+    fmt: str,
+    now: datetime,
+    language: str | None,
+    fragments: Fragments | None,
+    skipped: list[tuple[str, str]] | None = None,
+) -> list[KeyedEvent]:
+    """Each event with the key its entry is kept under as of `now` (feeds.fragments,
+    feeds.stored_pieces), for build_event_feed; an event that cannot be keyed is logged, noted in
+    `skipped` and left out."""
+    words = Words(reader_language(language, settings), settings)
+    return list(
+        render_each(
+            events,
+            lambda event: _keyed(event, settings=settings, fmt=fmt, words=words, now=now, fragments=fragments),
+            describe=_described,
+            skipped=skipped,
+        )
+    )
+
+
 def build_event_feed(
     events: Sequence[NoticeEvent],
     *,
@@ -134,11 +158,14 @@ def build_event_feed(
     skipped: list[tuple[str, str]] | None = None,
     language: str | None = None,
     fragments: Fragments | None = None,
+    keyed: Sequence[KeyedEvent] | None = None,
 ) -> bytes:
     """One entry per lifecycle event, newest first, each with its own stable id, in `language`.
 
     Readers that never show an edited item again still surface every change. With `fragments`,
     the entries of events rendered before are reused; the bytes are the same either way.
+    `keyed`: the events as keyed_events gave them (the caller looked for stored pieces by their
+    keys); else they are keyed here.
     """
     language = reader_language(language, settings)
     updated = max((event.occurred_at for event in events), default=None)
@@ -151,14 +178,10 @@ def build_event_feed(
         subtitle=words.gettext("Every change to a notice: new, in effect, updated, rescheduled, ended, cancelled."),
         language=language,
     )
-    keyed = list(
-        render_each(
-            events,
-            lambda event: _keyed(event, settings=settings, fmt=fmt, words=words, now=now, fragments=fragments),
-            describe=_described,
-            skipped=skipped,
+    if keyed is None:
+        keyed = keyed_events(
+            events, settings=settings, fmt=fmt, now=now, language=language, fragments=fragments, skipped=skipped
         )
-    )
 
     def entry(item: KeyedEvent) -> EntryValues:
         event, view = item.event, item.view
