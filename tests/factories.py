@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from notices.core.context import AppContext
 from notices.core.models import Notice
 from notices.notice import store
-from notices.notice.validation import parse_new_notice
+from notices.notice.validation import parse_changes, parse_new_notice
 
 
 def add_notice(ctx: AppContext, *, now: datetime | None = None, **overrides) -> Notice:
@@ -28,6 +28,15 @@ def add_notice(ctx: AppContext, *, now: datetime | None = None, **overrides) -> 
     fields = parse_new_notice(raw, settings=ctx.settings, now=now)
     with ctx.db.session() as session, session.begin():
         return store.create_notice(session, fields, now=now, author="test")
+
+
+def edit_notice(ctx: AppContext, uid: str, *, note: str = "edit", **changes) -> None:
+    """A manager's change to the notice `uid` (its version bumped, an updated or rescheduled event)."""
+    now = ctx.clock.now()
+    with ctx.db.writing() as session, session.begin():
+        notice = store.get_notice(session, uid, for_update=True)
+        fields = parse_changes(changes, current=store.fields_of(notice), settings=ctx.settings, now=now)
+        store.update_notice(session, notice, fields, note=note, now=now, author="test")
 
 
 def reload(ctx: AppContext, uid: str) -> Notice:

@@ -12,10 +12,10 @@ import feedparser
 import hypothesis.strategies as st
 import pytest
 from hypothesis import HealthCheck, given, settings
-from sqlalchemy import delete
+from sqlalchemy import delete, select
 
 from notices.core.errors import InvalidField
-from notices.core.models import NoticeRevision
+from notices.core.models import Notice, NoticeRevision
 from notices.feeds.catalog import render_feed
 from notices.feeds.fragments import Fragments
 from notices.notice import store
@@ -253,3 +253,22 @@ def test_an_event_without_its_revision_shows_the_notice_as_it_is_and_follows_its
     assert kept == render_feed(ctx, path, Filters(), "", ctx.clock.now()).body
     published = [entry for entry in feedparser.parse(kept).entries if entry.title.startswith("New: ")]
     assert published and "Diversion via the Einsteinweg" in published[0].summary
+
+
+@pytest.mark.parametrize("snapshot", [None, "not a mapping", [1, 2], {"title": None}])
+def test_a_damaged_revision_costs_its_own_event_not_the_events_feed(ctx, caplog, snapshot):
+    # A hand edit (or a bug) leaves a revision that no longer describes a notice.
+    damaged, intact = add_notice(ctx, title="Damaged works"), add_notice(ctx, title="Intact works")
+    jobs.record_transitions(ctx, now=ctx.clock.now())
+    with ctx.db.session() as session, session.begin():
+        revision = session.scalars(
+            select(NoticeRevision).join(NoticeRevision.notice).where(Notice.uid == damaged.uid)
+        ).one()
+        revision.snapshot = snapshot
+    path = "/feeds/events.atom"
+    kept = render_feed(ctx, path, Filters(), "", ctx.clock.now(), Fragments())
+    whole = render_feed(ctx, path, Filters(), "", ctx.clock.now())
+    assert kept.body == whole.body
+    titles = [entry.title for entry in feedparser.parse(kept.body).entries]
+    assert titles == [f"New: Road closure: {intact.title}"]
+    assert [what for what, _ in kept.skipped] == [f"event published of notice {damaged.uid}"]

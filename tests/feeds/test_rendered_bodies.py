@@ -19,11 +19,10 @@ from notices.core.models import RenderedBody, RenderedPiece
 from notices.feeds.catalog import render_feed
 from notices.feeds.export import export_feeds
 from notices.feeds.fragments import Fragments
-from notices.notice import rendered_bodies, store
+from notices.notice import rendered_bodies
 from notices.notice.lifecycle import Filters
-from notices.notice.validation import parse_changes
 from notices.runtime import jobs
-from tests.factories import add_notice
+from tests.factories import add_notice, edit_notice
 
 BODY_FEEDS = ("/feeds/notices.atom", "/feeds/notices.rss", "/calendar/notices.ics")
 BODY = "**Detour** via [the map](/map) and the *Einsteinweg*."
@@ -80,13 +79,7 @@ def test_an_edited_body_is_rendered_and_stored_anew(ctx):
     notice = add_notice(ctx, body=BODY)
     render(ctx, "/feeds/notices.atom", Fragments())
     tamper(ctx, "<p>The old text</p>")
-    now = ctx.clock.now()
-    with ctx.db.writing() as session, session.begin():
-        row = store.get_notice(session, notice.uid, for_update=True)
-        changed = parse_changes(
-            {"body": "Diversion via the **Sylviusweg**."}, current=store.fields_of(row), settings=ctx.settings, now=now
-        )
-        store.update_notice(session, row, changed, note="edit", now=now, author="test")
+    edit_notice(ctx, notice.uid, body="Diversion via the **Sylviusweg**.")
     body = render(ctx, "/feeds/notices.atom", Fragments())
     assert b"The old text" not in body
     assert b"&lt;strong&gt;Sylviusweg&lt;/strong&gt;" in body

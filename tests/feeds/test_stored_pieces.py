@@ -28,13 +28,13 @@ from notices.feeds.export import export_feeds
 from notices.feeds.fragments import Fragments
 from notices.notice import recurrence, store
 from notices.notice.lifecycle import Filters
-from notices.notice.validation import parse_changes
 from notices.runtime import jobs
-from tests.factories import add_notice
+from tests.factories import add_notice, edit_notice
 from tests.feeds.test_rendered_bodies import BODY, read_only, render
 
 CALENDAR = "/calendar/notices.ics"
 FEEDS = ("/feeds/notices.atom", "/feeds/notices.rss", CALENDAR)
+EVENT_FEEDS = ("/feeds/events.atom", "/feeds/events.rss")
 
 
 def stored_count(ctx: AppContext) -> int:
@@ -121,11 +121,7 @@ def test_an_edited_notice_is_rendered_and_stored_anew(ctx, path):
     notice = add_notice(ctx, title="Timed works", body=BODY)
     render(ctx, path, Fragments())
     tamper(ctx, b"old version")
-    now = ctx.clock.now()
-    with ctx.db.writing() as session, session.begin():
-        row = store.get_notice(session, notice.uid, for_update=True)
-        changed = parse_changes({"title": "Works moved"}, current=store.fields_of(row), settings=ctx.settings, now=now)
-        store.update_notice(session, row, changed, note="edit", now=now, author="test")
+    edit_notice(ctx, notice.uid, title="Works moved")
     body = render(ctx, path, Fragments())
     assert b"old version" not in body and b"Works moved" in body
     assert stored_count(ctx) == 2  # the old one stays until the purge
@@ -213,7 +209,7 @@ def test_a_database_that_refuses_to_store_pieces_still_serves_the_feed(ctx, data
     assert stored_count(ctx) == 0
 
 
-@pytest.mark.parametrize("path", FEEDS)
+@pytest.mark.parametrize("path", FEEDS + EVENT_FEEDS)
 def test_hostile_rows_stored_and_read_back_give_the_bytes_of_a_whole_render(ctx, path):
     from tests.feeds.test_feed_hostile_rows import insert_row
     from tests.feeds.test_rendered_bodies import HOSTILE_BODIES
@@ -222,6 +218,7 @@ def test_hostile_rows_stored_and_read_back_give_the_bytes_of_a_whole_render(ctx,
         if "\x00" in body and ctx.db.dialect == "postgresql":
             continue  # no such row can exist there (tests/feeds/test_feed_hostile_rows.py)
         insert_row(ctx, body=body, title=body[:200])
+    jobs.record_transitions(ctx, now=ctx.clock.now())  # their events, for the events feeds
     whole = render(ctx, path, None)
     assert render(ctx, path, Fragments()) == whole  # renders and stores
     assert render(ctx, path, Fragments()) == whole  # reads what it stored
@@ -377,9 +374,6 @@ def test_every_library_the_rendering_code_imports_is_in_the_fingerprint():
     assert {name for name in third_party if name.lower() not in known} == set()
 
 
-EVENT_FEEDS = ("/feeds/events.atom", "/feeds/events.rss")
-
-
 @pytest.mark.parametrize("path", EVENT_FEEDS)
 def test_an_events_feed_in_a_new_process_is_read_from_the_stored_pieces(ctx, path):
     add_calendar(ctx)
@@ -401,13 +395,7 @@ def test_an_event_after_a_write_is_stored_beside_those_before(ctx):
     render(ctx, EVENT_FEEDS[0], Fragments())
     before = stored_count(ctx)
     tamper(ctx, b"stored before")
-    now = ctx.clock.now()
-    with ctx.db.writing() as session, session.begin():
-        row = store.get_notice(session, notice.uid, for_update=True)
-        changed = parse_changes(
-            {"summary": "Diversion moved"}, current=store.fields_of(row), settings=ctx.settings, now=now
-        )
-        store.update_notice(session, row, changed, note="Diversion moved", now=now, author="test")
+    edit_notice(ctx, notice.uid, note="Diversion moved", summary="Diversion moved")
     body = render(ctx, EVENT_FEEDS[0], Fragments())
     # The earlier event's entry comes from the store; the new one is rendered, and stored.
     assert body.count(b"X-FROM-STORE:stored before") == before

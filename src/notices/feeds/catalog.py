@@ -136,14 +136,13 @@ def render_feed(
                 )
             body = build_event_feed(
                 events,
+                keyed,
                 settings=settings,
                 fmt=fmt,
                 self_url=self_url,
-                now=now,
                 skipped=skipped,
                 language=language,
                 fragments=fragments,
-                keyed=keyed,
             )
             valid_until = _earliest(next_boundary, now + WINDOW_REFRESH if events else None)
         elif what == "geojson":

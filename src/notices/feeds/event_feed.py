@@ -16,7 +16,7 @@ from types import SimpleNamespace
 from typing import NamedTuple, Protocol
 
 from notices.core.config import Settings
-from notices.core.models import NoticeEvent
+from notices.core.models import NoticeEvent, NoticeRevision
 from notices.feeds.atom import EntryValues, assemble_feed, feed_generator
 from notices.feeds.entry_text import Enclosure, enclosures_key, enclosures_of, entry_html, summary_html
 from notices.feeds.fragments import Fragments, notice_key
@@ -44,18 +44,26 @@ class PastNotice(NoticeLike, Placed, Protocol):
     """A notice as it was at one of its versions: what a feed renders and where it was."""
 
 
-def as_of_event(event: NoticeEvent) -> tuple[PastNotice, tuple[object, ...]]:
-    """The notice as it was when the event happened (its revision), else as it is now, and what
-    tells that state of the notice from every other: a revision never changes once written, the
-    notice itself changes with its version (fragments.notice_key).
+def _state_of(event: NoticeEvent) -> tuple[NoticeRevision | None, tuple[object, ...]]:
+    """The revision the event shows (None: rows from before every version had one) and the key of
+    that state of the notice: a revision never changes once written, the notice itself changes
+    with its version (fragments.notice_key)."""
+    notice = event.notice
+    revision = next((r for r in notice.revisions if r.version == event.version), None)
+    if revision is None:
+        return None, ("now", *notice_key(notice))
+    return revision, ("revision", str(notice.uid), revision.version)
+
+
+def _past(event: NoticeEvent, revision: NoticeRevision | None) -> PastNotice:
+    """The notice as it was when the event happened (its revision), else as it is now.
 
     An old "rescheduled" entry should keep saying what was announced then,
     not what the notice says after later changes.
     """
     notice = event.notice
-    revision = next((r for r in notice.revisions if r.version == event.version), None)
     if revision is None:
-        return notice, ("now", *notice_key(notice))
+        return notice
     data = dict(revision.snapshot)
     for name in ("publish_at", "starts_at", "ends_at", "cancelled_at"):
         data[name] = datetime.fromisoformat(data[name]) if data.get(name) else None
@@ -63,8 +71,7 @@ def as_of_event(event: NoticeEvent) -> tuple[PastNotice, tuple[object, ...]]:
     data.setdefault("cancel_reason", "")
     data.setdefault("geometry", None)  # revisions from before notices had shapes
     data.setdefault("translations", {})  # revisions from before notices had languages
-    past = SimpleNamespace(**data, uid=notice.uid, updated_at=revision.changed_at)
-    return past, ("revision", str(notice.uid), revision.version)
+    return SimpleNamespace(**data, uid=notice.uid, updated_at=revision.changed_at)
 
 
 def event_entry_id(event: NoticeEvent) -> str:
@@ -105,10 +112,11 @@ def _keyed(
 ) -> KeyedEvent:
     # Cheap for an event seen before: the notice as it was and its view are kept (the body, rendered
     # from Markdown, only once an entry is rendered), and the title is a few phrases.
-    past, state = as_of_event(event)
+    revision, state = _state_of(event)
     view_key = ("event view", *state, words.language)
     kept: tuple[PastNotice, RenderableNotice] | None = fragments.get(view_key) if fragments is not None else None
     if kept is None:
+        past = _past(event, revision)
         kept = (past, renderable_notice(past, settings, words.language))
         if fragments is not None:
             fragments.put(view_key, kept, _VIEW_OVERHEAD + 2 * len(kept[1].body))
@@ -150,22 +158,20 @@ def keyed_events(
 
 def build_event_feed(
     events: Sequence[NoticeEvent],
+    keyed: Sequence[KeyedEvent],
     *,
     settings: Settings,
     fmt: str,
     self_url: str,
-    now: datetime,
     skipped: list[tuple[str, str]] | None = None,
     language: str | None = None,
     fragments: Fragments | None = None,
-    keyed: Sequence[KeyedEvent] | None = None,
 ) -> bytes:
-    """One entry per lifecycle event, newest first, each with its own stable id, in `language`.
+    """One entry per lifecycle event, newest first, each with its own stable id, in `language`:
+    `events` (the feed's date is the newest one's) as keyed_events gave them in `keyed`.
 
     Readers that never show an edited item again still surface every change. With `fragments`,
     the entries of events rendered before are reused; the bytes are the same either way.
-    `keyed`: the events as keyed_events gave them (the caller looked for stored pieces by their
-    keys); else they are keyed here.
     """
     language = reader_language(language, settings)
     updated = max((event.occurred_at for event in events), default=None)
@@ -178,10 +184,6 @@ def build_event_feed(
         subtitle=words.gettext("Every change to a notice: new, in effect, updated, rescheduled, ended, cancelled."),
         language=language,
     )
-    if keyed is None:
-        keyed = keyed_events(
-            events, settings=settings, fmt=fmt, now=now, language=language, fragments=fragments, skipped=skipped
-        )
 
     def entry(item: KeyedEvent) -> EntryValues:
         event, view = item.event, item.view

@@ -203,10 +203,8 @@ class Fragments:
                 found[event_id] = kept
         for event in event_queries.events_by_id(session, missing):
             # Under the key of what was read: a write between the queries is kept as what it is.
-            notice = event.notice
-            files = tuple(sorted(attachment.id for attachment in notice.attachments))
-            key = ("event row", event.id, notice.version, notice.updated_at, files)
-            found[event.id] = self.put(key, event, _ROW_OVERHEAD + len(event.detail) + _notice_size(notice))
+            key = ("event row", event.id, *_version_of(event.notice))
+            found[event.id] = self.put(key, event, _ROW_OVERHEAD + len(event.detail) + _notice_size(event.notice))
         events = (found[event_id] for event_id, _ in recent if event_id in found)  # one removed meanwhile is not
         return [event for event in events if filters.matches(event.notice)]
 
@@ -228,10 +226,14 @@ class Fragments:
                 notices.append(kept)
         for notice in store.notices_by_id(session, missing):
             # Under the key of what was read: a write between the two queries is kept as what it is.
-            files = tuple(sorted(attachment.id for attachment in notice.attachments))
-            key = ("row", notice.id, notice.version, notice.updated_at, files)
+            key = ("row", notice.id, *_version_of(notice))
             notices.append(self.put(key, notice, _ROW_OVERHEAD + 2 * (len(notice.body) + len(notice.summary))))
         return notices
+
+
+def _version_of(notice: Notice) -> tuple[int, datetime, tuple[int, ...]]:
+    """A notice row's (version, updated_at, attachment ids), as store.notice_versions reads them."""
+    return notice.version, notice.updated_at, tuple(sorted(attachment.id for attachment in notice.attachments))
 
 
 def _notice_size(notice: Notice) -> int:
@@ -240,8 +242,11 @@ def _notice_size(notice: Notice) -> int:
     for each of the notice's events, though they share it: more than they take, never less."""
     texts = len(notice.body) + len(notice.summary)
     for revision in notice.revisions:
-        texts += sum(len(value) for value in revision.snapshot.values() if isinstance(value, str))
-        texts += sum(len(str(value)) for value in revision.snapshot.values() if isinstance(value, dict | list))
+        snapshot = revision.snapshot
+        # Anything but a mapping is a damaged row: its event is left out when rendered (render_each),
+        # and must not cost the feed here.
+        for value in snapshot.values() if isinstance(snapshot, dict) else [snapshot]:
+            texts += len(value) if isinstance(value, str) else len(str(value)) if isinstance(value, dict | list) else 0
     return 2 * texts
 
 

@@ -276,7 +276,7 @@ class RenderableNotice:
 
 class NoticeLike(Timed, Protocol):
     """What a renderable view is built from: a notice row, a revision as it was
-    (feeds.event_feed.as_of_event) or an unsaved preview. Optional extras (location_detail,
+    (feeds.event_feed: its snapshot) or an unsaved preview. Optional extras (location_detail,
     cancel_reason, created_at) are read when present."""
 
     @property
