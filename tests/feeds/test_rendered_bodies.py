@@ -101,7 +101,7 @@ def test_the_renderer_fingerprint_names_its_rules_and_versions():
     from notices.notice import markup
 
     fingerprint = markup.renderer_fingerprint()
-    assert markup.markdown.__version__ in fingerprint
+    assert repr(importlib.metadata.version("cmarkgfm")) in fingerprint
     assert repr(importlib.metadata.version("nh3")) in fingerprint
     assert "'blockquote'" in fingerprint and "noopener" in fingerprint
 

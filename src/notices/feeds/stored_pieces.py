@@ -104,12 +104,12 @@ UNRENDERED_SETTINGS = SECRET_SETTINGS | frozenset(
 # a test checks that every library the rendering packages import is here or known not to render.
 RENDERING_LIBRARIES = (
     "babel",
+    "cmarkgfm",
     "feedgen",
     "geojson-pydantic",
     "icalendar",
     "jinja2",
     "lxml",
-    "markdown",
     "markupsafe",
     "nh3",
     "pydantic",

@@ -1,0 +1,74 @@
+"""Notice bodies are GitHub-flavoured Markdown: what managers write the way they write it
+everywhere else shows as they meant it, on the page, in the feeds and in the calendar."""
+
+import feedparser
+import lxml.html
+import pytest
+from icalendar import Calendar
+
+from notices.notice.markup import markdown_to_html
+from tests.factories import add_notice
+
+DIVERSIONS = "Diversions for cyclists:\n- via the Einsteinweg\n- via the Sylviusweg\n  - north side only"
+
+
+def tree(html: str) -> lxml.html.HtmlElement:
+    return lxml.html.fragment_fromstring(html, create_parent="div")
+
+
+def test_a_list_right_under_its_lead_in_line_is_a_list_on_the_page_and_in_the_feed(ctx, client):
+    notice = add_notice(ctx, body=DIVERSIONS)
+    page = lxml.html.fromstring(client.get(f"/notices/{notice.uid}").text)
+    (body,) = page.xpath('//div[@class="body"]')
+    assert body.xpath("./p/text()") == ["Diversions for cyclists:"]
+    assert [item.text.strip() for item in body.xpath("./ul/li")] == ["via the Einsteinweg", "via the Sylviusweg"]
+    assert body.xpath("./ul/li/ul/li/text()") == ["north side only"]  # nested by two spaces
+    (entry,) = feedparser.parse(client.get("/feeds/notices.atom").content).entries
+    content = tree(entry.content[0].value)
+    assert len(content.xpath("//ul/li")) == 3
+
+
+def test_the_calendar_shows_the_list_as_text_lines(ctx, client):
+    add_notice(ctx, body=DIVERSIONS)
+    (event,) = Calendar.from_ical(client.get("/calendar/notices.ics").content).walk("VEVENT")
+    description = str(event["description"])
+    lines = description.splitlines()
+    start = lines.index("Diversions for cyclists:")
+    assert [line for line in lines[start + 1 :] if line][:3] == [
+        "- via the Einsteinweg",
+        "- via the Sylviusweg",
+        "  - north side only",
+    ]
+
+
+def test_github_extensions_strikethrough_tables_and_bare_links():
+    html = markdown_to_html(
+        "Reopened ~~Monday~~ Tuesday, see https://example.org/works.\n\n| Lane | Open |\n|:--|:-:|\n| north | yes |",
+        base_url="https://park.example/",
+    )
+    root = tree(html)
+    assert root.xpath("//del/text()") == ["Monday"]
+    assert root.xpath("//a/@href") == ["https://example.org/works"]
+    assert root.xpath("//th/text()") == ["Lane", "Open"]
+    assert root.xpath("//td[@align='center']/text()") == ["yes"]
+
+
+@pytest.mark.parametrize("reference", ["&#xFFFE;", "&#xffff;", "&#65534;", "&#65535;", "&#x0FFFE;"])
+def test_a_reference_to_a_noncharacter_leaves_nothing_behind(reference):
+    # cmark-gfm writes these as a single byte that is not UTF-8; the text around them must survive.
+    for text in (f"Before {reference} after", f"[link](https://example.org/{reference})", f"`{reference}`"):
+        html = markdown_to_html(text, base_url="https://park.example/")
+        assert "\ufffe" not in html and "\uffff" not in html
+    assert markdown_to_html(f"Before {reference} after", base_url="https://park.example/") == "<p>Before  after</p>"
+
+
+def test_raw_html_is_sanitised_and_a_task_box_stays_readable():
+    html = markdown_to_html(
+        "<b>bold</b> <script>alert(1)</script><img src=x onerror=alert(1)>\n\n- [ ] bring a permit",
+        base_url="https://park.example/",
+    )
+    root = tree(html)
+    assert root.xpath("//b/text()") == ["bold"]
+    assert root.xpath("//script | //img | //input") == []
+    assert "alert" not in html
+    assert root.xpath("//li/text()") == ["[ ] bring a permit"]
