@@ -25,6 +25,7 @@ from notices.core.config import Settings
 from notices.core.models import Notice
 from notices.feeds.entry_text import entry_html
 from notices.feeds.fragments import Fragments, notice_key, view_of
+from notices.feeds.ical_lines import folded_ical
 from notices.feeds.places import geo_point
 from notices.feeds.stored_pieces import Codec
 from notices.notice import recurrence, recurrence_wording
@@ -153,7 +154,7 @@ def build_calendar(
         if found is None:
             view = view_of(fragments, notice, settings, language)
             events, instants = _vevents(notice, view, settings=settings, words=words, horizon=horizon)
-            found = _CalendarPiece(b"".join(event.to_ical() for event in events), tuple(instants), _tzids(events))
+            found = _CalendarPiece(b"".join(folded_ical(event) for event in events), tuple(instants), _tzids(events))
             if fragments is not None:
                 fragments.put(key, found, len(found.ical))
         return found
@@ -169,7 +170,7 @@ def build_calendar(
         for tzid in sorted(set().union(*(piece.tzids for piece in pieces))):
             with contextlib.suppress(ValueError):  # a zone icalendar does not know is left out, as it would
                 calendar.add_component(Timezone.from_tzid(tzid, first_date=first, last_date=last))
-    head: bytes = calendar.to_ical()
+    head = folded_ical(calendar)
     end = b"END:VCALENDAR\r\n"
     return b"".join([head[: -len(end)], *(piece.ical for piece in pieces), end])
 
