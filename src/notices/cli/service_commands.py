@@ -214,8 +214,9 @@ def feed_export(directory: Path, as_json: bool) -> None:
 @feed.command("prepare")
 @click.option("--json", "as_json", is_flag=True)
 def feed_prepare(as_json: bool) -> None:
-    """Render the notices feeds (Atom, RSS, calendar) in every language now, storing their entries
-    and events for every web process: after a release, before readers come.
+    """Render the notices feeds (Atom, RSS, calendar) and the events feeds (Atom, RSS) in every
+    language now, storing their entries and events for every web process: after a release, before
+    readers come.
 
     The scheduler does the same after each write and boundary; this is for a deploy step.
     """
