@@ -43,6 +43,7 @@ from notices.core.clock import FixedClock  # noqa: E402
 from notices.core.config import load_settings  # noqa: E402
 from notices.core.context import AppContext  # noqa: E402
 from notices.core.db import Database  # noqa: E402
+from notices.core.heap import settle_startup_objects  # noqa: E402
 from notices.core.models import Base, RenderedBody, RenderedPiece  # noqa: E402
 from notices.feeds.catalog import render_feed  # noqa: E402
 from notices.feeds.fragments import Fragments  # noqa: E402
@@ -136,6 +137,7 @@ def main() -> None:
         connection.exec_driver_sql("DROP TABLE IF EXISTS alembic_version")
     database.upgrade(db.engine)
     ctx = AppContext(settings=settings, db=db, clock=FixedClock(now))
+    settle_startup_objects()  # as a web process and the scheduler do once started
     print(f"database: {url.split('@')[-1]}")
     print(speed_line())
     try:

@@ -23,9 +23,14 @@ from tests.factories import add_notice
 from tests.feeds.test_rendered_bodies import BODY, render
 from tests.feeds.test_stored_pieces import stored_count, tamper
 
-
 # The feeds readers poll whose first render in a new process would be slow with nothing stored.
-POLLED = ("/feeds/notices.atom", "/feeds/notices.rss", "/calendar/notices.ics", "/feeds/events.atom", "/feeds/events.rss")
+POLLED = (
+    "/feeds/notices.atom",
+    "/feeds/notices.rss",
+    "/calendar/notices.ics",
+    "/feeds/events.atom",
+    "/feeds/events.rss",
+)
 
 
 @pytest.fixture

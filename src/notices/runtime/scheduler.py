@@ -34,7 +34,7 @@ from apscheduler.jobstores.base import JobLookupError
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 
-from notices.core import change_signal
+from notices.core import change_signal, heap
 from notices.core.context import AppContext
 from notices.core.errors import PartialFailure
 from notices.core.states import Frequency
@@ -474,10 +474,12 @@ def run_until_signalled(ctx: AppContext, on_ready: Callable[[], None] = lambda: 
     if listener is not None:
         listener.subscribe(elected.heard)
         listener.start()
+    heap.settle_startup_objects()
     on_ready()
     try:
         stop.wait()
     finally:
+        heap.unsettle()
         if listener is not None:
             listener.stop()
         elected.shutdown()

@@ -8,7 +8,7 @@ from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
 from fastapi.staticfiles import StaticFiles
 
-from notices.core import change_signal
+from notices.core import change_signal, heap
 from notices.core.clock import Clock
 from notices.core.config import Settings
 from notices.core.context import AppContext
@@ -84,9 +84,11 @@ def create_app(
             if scheduler:
                 listener.subscribe(scheduler.heard)
             listener.start()
+        heap.settle_startup_objects()
         try:
             yield
         finally:
+            heap.unsettle()
             if listener is not None:
                 listener.stop()
             if scheduler:
