@@ -40,7 +40,7 @@ def notice_options(function):
     options = [
         click.option("--title"),
         click.option("--summary"),
-        click.option("--body", help="Markdown."),
+        click.option("--body", help="GitHub-flavoured Markdown."),
         click.option(
             "--body-file",
             type=click.Path(exists=True, dir_okay=False, path_type=Path),

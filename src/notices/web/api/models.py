@@ -141,7 +141,10 @@ class NoticeCreate(BaseModel):
     # Required unless a template gives them (validation says so, naming the field).
     title: TitleIn = _given_or_templated(description=LANGUAGES_HELP, json_schema_extra=_schema(not_null=True))
     summary: SummaryIn = ""
-    body: BodyIn = Field(default="", description="Markdown")
+    body: BodyIn = Field(
+        default="",
+        description="GitHub-flavoured Markdown (CommonMark with tables, strikethrough, bare links and footnotes)",
+    )
     category: str = _given_or_templated(max_length=100, json_schema_extra=_schema(choices="categories", not_null=True))
     severity: str = Field(default="info", max_length=100, json_schema_extra=_schema(severity=True))
     locations: list[str] = Field(
@@ -192,7 +195,9 @@ class NoticeUpdate(BaseModel):
     )
     title: TitleChange = _change(description=f'{LANGUAGES_HELP} A language given as "" loses its text.')
     summary: SummaryIn = _change()
-    body: BodyIn = _change(description="Markdown")
+    body: BodyIn = _change(
+        description="GitHub-flavoured Markdown (CommonMark with tables, strikethrough, bare links and footnotes)"
+    )
     # Optional in a change, but never null: the schema says so (not_null), None means "not given".
     category: str | None = Field(
         default=None, max_length=100, json_schema_extra=_schema(choices="categories", not_null=True)
