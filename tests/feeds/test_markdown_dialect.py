@@ -41,6 +41,12 @@ def test_the_calendar_shows_the_list_as_text_lines(ctx, client):
     ]
 
 
+def test_struck_text_keeps_its_marks_in_the_calendar(ctx, client):
+    add_notice(ctx, body="Reopened ~~Monday~~ Tuesday.")
+    (event,) = Calendar.from_ical(client.get("/calendar/notices.ics").content).walk("VEVENT")
+    assert "Reopened ~~Monday~~ Tuesday." in str(event["description"])
+
+
 def test_github_extensions_strikethrough_tables_and_bare_links():
     html = markdown_to_html(
         "Reopened ~~Monday~~ Tuesday, see https://example.org/works.\n\n| Lane | Open |\n|:--|:-:|\n| north | yes |",

@@ -1,7 +1,8 @@
 """Sanitised notice HTML to readable plain text: the text part of an email, a calendar DESCRIPTION.
 
-The input is what rendering.markdown_to_html lets through (paragraphs,
-headings, lists, quotes, code, tables, definition lists, links), so a small
+The input is what markup.markdown_to_html lets through (paragraphs,
+headings, lists, quotes, code, tables, struck text, links, and definition
+lists in bodies rendered before GitHub-flavoured Markdown), so a small
 converter covers it. Link targets are shown after their text, as
 "text <https://...>", so a text-only reader can still follow them.
 (inscriptis, the library for this, joins the lines of a <pre><code> block,
@@ -38,6 +39,9 @@ _ROWS = {"li", "tr", "dt", "dd"}
 _CONTAINERS = {"ul", "ol", "table", "dl"}
 _HEADINGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
 _SPACES = re.compile(r"[ \t\r\n\f]+")
+# Struck text (~~Monday~~ Tuesday) keeps its marks: without them a text reader would take
+# "Monday Tuesday" at face value.
+_STRUCK = "~~"
 _BREAK = "\x00"  # stands for a <br> until whitespace is folded (sanitised text never holds a NUL)
 
 
@@ -118,8 +122,13 @@ class _TextWriter(HTMLParser):
         elif tag == "a":
             self.links.append(dict(attrs).get("href"))
             self.link_text_start.append(len(self.line))
+        elif tag == "del":
+            self.line.append(_STRUCK)
 
     def handle_endtag(self, tag: str) -> None:
+        if tag == "del":
+            self.line.append(_STRUCK)
+            return
         if tag == "a" and self.links:
             href, start = self.links.pop(), self.link_text_start.pop()
             text = _SPACES.sub(" ", "".join(self.line[start:])).strip()
