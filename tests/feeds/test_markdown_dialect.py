@@ -59,6 +59,17 @@ def test_github_extensions_strikethrough_tables_and_bare_links():
     assert root.xpath("//td[@align='center']/text()") == ["yes"]
 
 
+def test_footnotes_are_numbers_and_a_list_under_a_rule_without_links_that_lead_nowhere():
+    html = markdown_to_html(
+        "Closed[^1] until Friday[^late].\n\n[^1]: Except buses.\n[^late]: Or *later*.", base_url="https://park.example/"
+    )
+    root = tree(html)
+    assert root.xpath("//p[1]/sup/text()") == ["1", "2"]
+    assert root.xpath("//a") == [] and "#fn" not in html and "\u21a9" not in html
+    assert root.xpath("//hr/following-sibling::ol/li/p")[0].text.strip() == "Except buses."
+    assert [item.text_content().strip() for item in root.xpath("//ol/li")] == ["Except buses.", "Or later."]
+
+
 @pytest.mark.parametrize("reference", ["&#xFFFE;", "&#xffff;", "&#65534;", "&#65535;", "&#x0FFFE;"])
 def test_a_reference_to_a_noncharacter_leaves_nothing_behind(reference):
     # cmark-gfm writes these as a single byte that is not UTF-8; the text around them must survive.

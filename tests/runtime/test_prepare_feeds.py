@@ -15,6 +15,7 @@ from sqlalchemy import delete
 
 from notices.cli import cli
 from notices.core.models import RenderedPiece
+from notices.feeds.catalog import WINDOW_REFRESH
 from notices.feeds.fragments import Fragments
 from notices.feeds.prepare import PREPARED_PATHS
 from notices.runtime import bookkeeping, feed_upkeep, jobs
@@ -69,7 +70,7 @@ def test_a_new_process_finds_every_piece_stored_by_the_scheduler(ctx, scheduler)
     read_from_store(ctx, b"prepared", 2)
 
 
-def test_prepared_again_only_after_a_write_or_a_boundary(ctx, clock, scheduler):
+def test_prepared_again_after_a_write_or_a_boundary_and_not_before(ctx, clock, scheduler):
     add_two(ctx)
     assert scheduler.feeds.prepare_if_stale(clock.now()) is True
     assert scheduler.feeds.prepare_if_stale(clock.now()) is False  # nothing changed
@@ -80,6 +81,22 @@ def test_prepared_again_only_after_a_write_or_a_boundary(ctx, clock, scheduler):
     assert scheduler.feeds.prepare_if_stale(clock.now()) is True  # its start: the entry's phrase changes
     tamper(ctx, b"prepared")
     read_from_store(ctx, b"prepared", 3)
+
+
+def test_while_there_are_events_the_feeds_are_prepared_again_when_their_window_moves(ctx, clock, scheduler):
+    now = clock.now()
+    add_notice(ctx, title="Far off", starts_at=now + timedelta(days=60), ends_at=now + timedelta(days=61))
+    assert scheduler.feeds.prepare_if_stale(clock.now()) is True
+    clock.advance(WINDOW_REFRESH)
+    assert scheduler.feeds.prepare_if_stale(clock.now()) is False  # no events: nothing moves
+    jobs.record_transitions(ctx, now=clock.now())  # its "published" event
+    assert scheduler.feeds.prepare_if_stale(clock.now()) is True  # the write
+    clock.advance(WINDOW_REFRESH - timedelta(seconds=1))
+    assert scheduler.feeds.prepare_if_stale(clock.now()) is False
+    clock.advance(timedelta(seconds=1))
+    assert scheduler.feeds.prepare_if_stale(clock.now()) is True  # the events feeds' window moved
+    tamper(ctx, b"refreshed")
+    read_from_store(ctx, b"refreshed", 1)
 
 
 def test_pieces_the_purge_took_are_stored_again_within_a_day(ctx, clock, scheduler):

@@ -1,7 +1,7 @@
 """A component's iCalendar bytes as icalendar writes them (Component.to_ical), folded in slices.
 
-icalendar 7 folds each content line one character at a time in Python (it dropped the ASCII
-shortcut of version 6 when it learnt not to split an escape), which was a third of a calendar's
+icalendar (7.3 on) folds each content line one character at a time in Python (it dropped its
+ASCII shortcut when it learnt not to split an escape), which was a third of a calendar's
 render time: every event has a DESCRIPTION and an X-ALT-DESC hundreds of characters long. The
 library still builds and escapes every line (Component.content_lines); only the folding is done
 here, by the same rule, on the UTF-8 bytes. tests/feeds/test_ical_lines.py checks that it gives
@@ -10,7 +10,7 @@ icalendar's bytes for any line.
 
 from __future__ import annotations
 
-from icalendar.cal.component import Component
+from icalendar import Component
 
 # RFC 5545 3.1: lines SHOULD NOT be longer than 75 octets; icalendar keeps each at most 74.
 _LINE_OCTETS = 74

@@ -7,6 +7,7 @@ import functools
 import importlib.metadata
 import logging
 import re
+import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
@@ -70,9 +71,23 @@ _URL_SCHEMES = {"http", "https", "mailto"}
 # rendered notices before and took most of a whole feed's render time. Raw HTML passes (UNSAFE):
 # nh3 below is the one sanitiser, as for every other input. Not GitHub's tagfilter, which would
 # show "<script>" as text, and not tasklist, whose checkboxes the sanitiser would remove, leaving
-# the item without its "[ ]".
+# the item without its "[ ]". Footnotes are kept as numbers and a list under a rule, without their
+# links (_plain_footnotes): those point inside a page that feeds, calendars and mail do not have.
 _MARKDOWN_EXTENSIONS = ["table", "autolink", "strikethrough"]
 _MARKDOWN_OPTIONS = CmarkOptions.CMARK_OPT_UNSAFE | CmarkOptions.CMARK_OPT_FOOTNOTES
+# cmark-gfm is not safe to run in two threads at once (it keeps its extensions' special characters
+# in one table that every parse changes: a render beside another loses a link or a strike now and
+# then), and feeds render in worker threads beside the scheduler's. A body takes about 10 us.
+_CMARK_LOCK = threading.Lock()
+# How deep the sanitiser has to look is what costs it: its parser takes time in the square of the
+# nesting, and a body of 100,000 ">" (each a quote inside the one before) took a minute. Runs of
+# more than 32 quote markers keep their first 32 (also in text and code, where 33 ">" in a row
+# mean nothing); cmark-gfm itself stops lists at 100 levels. A body with more than 2,000 "<" may be
+# thousands of nested HTML tags ("<a>" * 30,000 took 7 s): its raw HTML is left out, as cmark-gfm
+# does when raw HTML is not allowed, and its Markdown still renders.
+_QUOTES_KEPT = 32
+_DEEP_QUOTES = re.compile(rf"((?:>[ \t]*){{{_QUOTES_KEPT}}})(?:>[ \t]*)+")
+_MOST_ANGLE_BRACKETS_WITH_HTML = 2_000
 # A character reference to U+FFFE or U+FFFF (&#xFFFE;, &#65535;): cmark-gfm writes either as one
 # byte that is not UTF-8 (its encoder keeps them as byte-order marks), and the output then cannot
 # be read at all. Both are characters the output filter removes anyway, so they go first.
@@ -142,9 +157,17 @@ def markdown_to_html(text: str, *, base_url: str) -> str:
     the sanitiser refused (javascript:, data:) becomes its text.
     """
     markdown_text = _NONCHARACTER_REFERENCE.sub("", safe_output_text(text))
-    html = cmarkgfm.markdown_to_html_with_extensions(
-        markdown_text, options=_MARKDOWN_OPTIONS, extensions=_MARKDOWN_EXTENSIONS
-    ).rstrip("\n")  # cmark ends every block with a line break; pages and mail put it where they need it
+    markdown_text = _DEEP_QUOTES.sub(r"\1", markdown_text)
+    options = _MARKDOWN_OPTIONS
+    if markdown_text.count("<") > _MOST_ANGLE_BRACKETS_WITH_HTML:
+        options &= ~CmarkOptions.CMARK_OPT_UNSAFE
+    with _CMARK_LOCK:
+        html = cmarkgfm.markdown_to_html_with_extensions(
+            markdown_text, options=options, extensions=_MARKDOWN_EXTENSIONS
+        )
+    if "data-footnotes" in html:
+        html = _plain_footnotes(html)
+    html = html.rstrip("\n")  # cmark ends every block with a line break; pages and mail put it where they need it
     html = _sanitiser(base_url.rstrip("/") + "/").clean(html)
     # Character references (&#xFFFE;, &#x202E;) come out of the sanitiser as
     # the characters themselves: filter again.
@@ -187,6 +210,8 @@ def renderer_fingerprint() -> str:
         _LINK_REL,
         _MARKDOWN_EXTENSIONS,
         _MARKDOWN_OPTIONS,
+        _QUOTES_KEPT,
+        _MOST_ANGLE_BRACKETS_WITH_HTML,
     )
     return repr(rules)
 
@@ -195,6 +220,22 @@ def _parse_fragment(html: str) -> lxml.html.HtmlElement:
     # huge_tree: without it libxml2 silently drops a text node over 10 MB.
     # A parser per call: lxml serialises threads that share one.
     return lxml.html.fragment_fromstring(html, create_parent="div", parser=lxml.html.HTMLParser(huge_tree=True))
+
+
+def _plain_footnotes(html: str) -> str:
+    """cmark-gfm's footnotes without their links: each reference a superscript number, the notes a
+    numbered list under a rule, without the back links. (What the sanitiser then makes of the
+    tree is all that is kept, as for any other input.)"""
+    root = _parse_fragment(html)
+    for anchor in root.xpath("//sup[@class='footnote-ref']/a"):
+        anchor.drop_tag()  # keeps the number
+    for back in root.xpath("//a[@class='footnote-backref']"):
+        back.drop_tree()  # keeps the text after it
+    for section in root.xpath("//section[@class='footnotes']"):
+        section.addprevious(lxml.html.Element("hr"))
+        section.drop_tag()
+    serialised: str = lxml.html.tostring(root, encoding="unicode")
+    return serialised[len("<div>") : -len("</div>")]
 
 
 def _unlink_dead_anchors(html: str) -> str:

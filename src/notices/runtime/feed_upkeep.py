@@ -1,6 +1,7 @@
 """The scheduler's upkeep of rendered feeds: the static copies in the export folder, or without
 one the pieces stored for the web processes (feeds.prepare), each renewed only after a write or
-when a boundary has passed.
+when a feed's bytes change without one: a boundary has passed, or (the events feeds, while they
+have events) the five-minute window moved.
 
 Rendering every feed costs real time on a large site; the safety tick and the change watch come
 through here far more often than anything changes.
@@ -60,8 +61,9 @@ class FeedUpkeep:
         return result
 
     def prepare_if_stale(self, now: datetime) -> bool:
-        """Render the stored feeds ahead of readers after a write or a boundary (feeds.prepare);
-        True if it did. Not with an export folder: exporting renders the same feeds."""
+        """Render the stored feeds ahead of readers after a write, a boundary or a move of the
+        events feeds' window (feeds.prepare); True if it did. Entries kept from the run before are
+        not rendered again. Not with an export folder: exporting renders the same feeds."""
         if self.ctx.settings.feed_export_dir is not None or not self._preparing.acquire(blocking=False):
             return False
         try:

@@ -469,12 +469,12 @@ def run_until_signalled(ctx: AppContext, on_ready: Callable[[], None] = lambda: 
     signal.signal(signal.SIGTERM, request_stop)
     signal.signal(signal.SIGINT, request_stop)
     elected = LeaderElectedScheduler(ctx)
+    heap.settle_startup_objects()  # before its thread starts: what a job has under way is not startup's
     elected.start()
     listener = change_signal.listener_for(ctx.settings.database_url)
     if listener is not None:
         listener.subscribe(elected.heard)
         listener.start()
-    heap.settle_startup_objects()
     on_ready()
     try:
         stop.wait()

@@ -72,6 +72,8 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
+        # Before the scheduler's thread starts: what a job has under way is not startup's.
+        heap.settle_startup_objects()
         scheduler = LeaderElectedScheduler(ctx) if run_scheduler else None
         if scheduler:
             scheduler.start()
@@ -84,7 +86,6 @@ def create_app(
             if scheduler:
                 listener.subscribe(scheduler.heard)
             listener.start()
-        heap.settle_startup_objects()
         try:
             yield
         finally:

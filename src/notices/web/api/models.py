@@ -143,7 +143,7 @@ class NoticeCreate(BaseModel):
     summary: SummaryIn = ""
     body: BodyIn = Field(
         default="",
-        description="GitHub-flavoured Markdown (CommonMark with tables, strikethrough, bare links and footnotes)",
+        description="GitHub-flavoured Markdown (CommonMark with tables, strikethrough and bare links)",
     )
     category: str = _given_or_templated(max_length=100, json_schema_extra=_schema(choices="categories", not_null=True))
     severity: str = Field(default="info", max_length=100, json_schema_extra=_schema(severity=True))
@@ -196,7 +196,7 @@ class NoticeUpdate(BaseModel):
     title: TitleChange = _change(description=f'{LANGUAGES_HELP} A language given as "" loses its text.')
     summary: SummaryIn = _change()
     body: BodyIn = _change(
-        description="GitHub-flavoured Markdown (CommonMark with tables, strikethrough, bare links and footnotes)"
+        description="GitHub-flavoured Markdown (CommonMark with tables, strikethrough and bare links)"
     )
     # Optional in a change, but never null: the schema says so (not_null), None means "not given".
     category: str | None = Field(
