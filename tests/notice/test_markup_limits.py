@@ -15,12 +15,13 @@ def depth(html: str, tag: str) -> int:
     return max((len(element.xpath(f"ancestor-or-self::{tag}")) for element in root.iter(tag)), default=0)
 
 
-def test_quotes_nest_at_most_32_deep_and_keep_their_text():
+def test_quotes_nest_at_most_8_deep_and_keep_their_text():
     for text in (">" * 100_000 + " deep", "> " * 50_000 + "deep", "- " + ">" * 99_000 + "deep"):
         html = markdown_to_html(text, base_url=BASE)
-        assert depth(html, "blockquote") == 32
+        assert depth(html, "blockquote") == 8
         assert "deep" in html
     assert depth(markdown_to_html("> > > three", base_url=BASE), "blockquote") == 3
+    assert depth(markdown_to_html("> " * 8 + "eight", base_url=BASE), "blockquote") == 8
 
 
 def test_a_body_with_thousands_of_angle_brackets_renders_without_its_raw_html():

@@ -81,11 +81,12 @@ _MARKDOWN_OPTIONS = CmarkOptions.CMARK_OPT_UNSAFE | CmarkOptions.CMARK_OPT_FOOTN
 _CMARK_LOCK = threading.Lock()
 # How deep the sanitiser has to look is what costs it: its parser takes time in the square of the
 # nesting, and a body of 100,000 ">" (each a quote inside the one before) took a minute. Runs of
-# more than 32 quote markers keep their first 32 (also in text and code, where 33 ">" in a row
-# mean nothing); cmark-gfm itself stops lists at 100 levels. A body with more than 2,000 "<" may be
+# more than 8 quote markers keep their first 8: deeper, a page indents the text off a phone's
+# screen (also in text and code, where 9 ">" in a row are an arrow at most). cmark-gfm itself
+# stops lists at 100 levels. A body with more than 2,000 "<" may be
 # thousands of nested HTML tags ("<a>" * 30,000 took 7 s): its raw HTML is left out, as cmark-gfm
 # does when raw HTML is not allowed, and its Markdown still renders.
-_QUOTES_KEPT = 32
+_QUOTES_KEPT = 8
 _DEEP_QUOTES = re.compile(rf"((?:>[ \t]*){{{_QUOTES_KEPT}}})(?:>[ \t]*)+")
 _MOST_ANGLE_BRACKETS_WITH_HTML = 2_000
 # A character reference to U+FFFE or U+FFFF (&#xFFFE;, &#65535;): cmark-gfm writes either as one
