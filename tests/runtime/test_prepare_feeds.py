@@ -11,7 +11,6 @@ from datetime import timedelta
 
 import pytest
 from click.testing import CliRunner
-from fastapi.testclient import TestClient
 from sqlalchemy import delete
 
 from notices.cli import cli
@@ -21,7 +20,6 @@ from notices.feeds.fragments import Fragments
 from notices.feeds.prepare import PREPARED_PATHS
 from notices.runtime import bookkeeping, feed_upkeep, jobs
 from notices.runtime.scheduler import NoticeScheduler
-from notices.web import create_app
 from tests.factories import add_notice
 from tests.feeds.test_rendered_bodies import BODY, render
 from tests.feeds.test_stored_pieces import stored_count, tamper
@@ -152,27 +150,6 @@ def test_a_failure_to_prepare_is_reported_and_stops_nothing_else(ctx, clock, sch
     assert report.counts["published"] == 2  # recorded all the same
     with ctx.db.session() as session:
         assert bookkeeping.scheduler_seen_at(session) == clock.now()  # and the heartbeat written before
-
-
-def test_a_scheduler_in_the_web_process_prepares_the_entries_its_readers_get(ctx):
-    fragments = Fragments()  # the web process's (web.feeds.cache)
-    scheduler = NoticeScheduler(ctx, fragments=fragments)
-    try:
-        add_two(ctx)
-        assert scheduler.feeds.prepare_if_stale(ctx.clock.now()) is True
-        rendered = fragments.misses
-        for language in ctx.settings.languages:
-            for path in POLLED:
-                render(ctx, path, fragments, language)
-        assert fragments.misses == rendered  # every entry as the scheduler rendered it, none again
-    finally:
-        scheduler.shutdown()
-
-
-def test_the_web_app_hands_its_kept_entries_to_its_scheduler(ctx):
-    app = create_app(ctx.settings, ctx=ctx, run_scheduler=True)
-    with TestClient(app):
-        assert app.state.scheduler.fragments is app.state.feed_cache.fragments
 
 
 def test_with_an_export_folder_the_export_does_it(ctx, tmp_path, scheduler):

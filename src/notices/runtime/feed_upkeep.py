@@ -38,17 +38,14 @@ class _Freshness:
 
 
 class FeedUpkeep:
-    def __init__(self, ctx: AppContext, fragments: Fragments | None = None) -> None:
+    def __init__(self, ctx: AppContext) -> None:
         self.ctx = ctx
         self._exported = _Freshness()
         self._prepared = _Freshness()
         # The safety tick, the change watch and a wake-up are jobs of their own and may run side
         # by side: one of them prepares, the others go on.
         self._preparing = threading.Lock()
-        # What the preparation keeps between runs: a web process's own when it runs in the same
-        # process (make run), so the entries the scheduler renders after a write are the ones its
-        # readers get, and only one copy is kept.
-        self._kept = fragments if fragments is not None else Fragments()
+        self._kept = Fragments()
         self._kept_since = ctx.clock.now()
 
     def export_if_stale(self, now: datetime) -> ExportCounts | None:
@@ -74,8 +71,7 @@ class FeedUpkeep:
             if self._prepared.current(version, now):
                 return False
             if now - self._kept_since >= PREPARED_KEPT:
-                self._kept.clear()
-                self._kept_since = now
+                self._kept, self._kept_since = Fragments(), now
             prepared = jobs.prepare_feeds(self.ctx, now=now, fragments=self._kept)
             self._prepared.renewed(version, prepared["valid_until"])
             return True

@@ -38,7 +38,6 @@ from notices.core import change_signal, heap
 from notices.core.context import AppContext
 from notices.core.errors import PartialFailure
 from notices.core.states import Frequency
-from notices.feeds.fragments import Fragments
 from notices.mail.digests import DigestCounts
 from notices.runtime import bookkeeping, jobs
 from notices.runtime.feed_upkeep import FeedUpkeep
@@ -89,9 +88,7 @@ class RunReport:
 
 
 class NoticeScheduler:
-    def __init__(self, ctx: AppContext, *, fragments: Fragments | None = None) -> None:
-        """`fragments`: the entries a web process in this process keeps (web.feeds.cache), which the
-        scheduler's feed preparation then shares instead of keeping a copy of its own."""
+    def __init__(self, ctx: AppContext) -> None:
         self.ctx = ctx
         settings = ctx.settings
         self._scheduler = BackgroundScheduler(
@@ -105,7 +102,7 @@ class NoticeScheduler:
         self._planning = threading.Lock()
         self._seen_version: int | None = None
         self.planned_wakeup: datetime | None = None
-        self.feeds = FeedUpkeep(ctx, fragments)
+        self.feeds = FeedUpkeep(ctx)
         self._wake_job_id: str | None = None
         self._health = threading.Lock()
         # Per kind of work (transitions, sending, digests): runs that failed in a row.
@@ -379,9 +376,8 @@ class LeaderElectedScheduler:
     competes again, so a standby that can do the work takes over meanwhile.
     """
 
-    def __init__(self, ctx: AppContext, *, fragments: Fragments | None = None) -> None:
+    def __init__(self, ctx: AppContext) -> None:
         self.ctx = ctx
-        self.fragments = fragments  # for the NoticeScheduler it runs
         self.leadership = leadership_for(ctx.db.engine)
         self.scheduler: NoticeScheduler | None = None
         self._stop = threading.Event()
@@ -416,7 +412,7 @@ class LeaderElectedScheduler:
             if time.monotonic() < self._retry_at or not self.leadership.try_acquire():
                 return
             log.info("this process is now the scheduler leader (pid %s)", os.getpid())
-            scheduler = NoticeScheduler(self.ctx, fragments=self.fragments)
+            scheduler = NoticeScheduler(self.ctx)
             try:
                 scheduler.start()
             except Exception as error:

@@ -74,8 +74,7 @@ def create_app(
     async def lifespan(app: FastAPI):
         # Before the scheduler's thread starts: what a job has under way is not startup's.
         heap.settle_startup_objects()
-        fragments = app.state.feed_cache.fragments  # one copy of the kept entries for both
-        scheduler = LeaderElectedScheduler(ctx, fragments=fragments) if run_scheduler else None
+        scheduler = LeaderElectedScheduler(ctx) if run_scheduler else None
         if scheduler:
             scheduler.start()
         app.state.scheduler = scheduler
