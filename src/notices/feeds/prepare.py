@@ -3,10 +3,10 @@
 Every process keeps what it rendered, and stores each entry and calendar event it rendered for the
 others (feeds.stored_pieces), so a new web process reads them instead of rendering. Nothing does
 that work before the first reader after a release that changed how entries render (or the first
-start of all): that reader would wait for all of it, a quarter to three quarters of a second for 1,000 notices. So the
-scheduler renders these feeds, in every language of the site, after each write and boundary, as
-exporting does (without an export folder; with one, the export renders them), and
-`notices feed prepare` does it once, for a release.
+start of all): that reader would wait for all of it, a quarter to three quarters of a second for
+1,000 notices. So the scheduler renders these feeds, in every language of the site, after each
+write and boundary, as exporting does (without an export folder; with one, the export renders
+them), and `notices feed prepare` does it once, for a release.
 """
 
 from __future__ import annotations

@@ -83,9 +83,9 @@ _CMARK_LOCK = threading.Lock()
 # nesting, and a body of 100,000 ">" (each a quote inside the one before) took a minute. Runs of
 # more than 8 quote markers keep their first 8: deeper, a page indents the text off a phone's
 # screen (also in text and code, where 9 ">" in a row are an arrow at most). cmark-gfm itself
-# stops lists at 100 levels. A body with more than 2,000 "<" may be
-# thousands of nested HTML tags ("<a>" * 30,000 took 7 s): its raw HTML is left out, as cmark-gfm
-# does when raw HTML is not allowed, and its Markdown still renders.
+# stops lists at 100 levels. A body with more than 2,000 "<" may be thousands of nested HTML tags
+# ("<a>" * 30,000 took 7 s): its raw HTML is left out, as cmark-gfm does when raw HTML is not
+# allowed, and its Markdown still renders.
 _QUOTES_KEPT = 8
 _DEEP_QUOTES = re.compile(rf"((?:>[ \t]*){{{_QUOTES_KEPT}}})(?:>[ \t]*)+")
 _MOST_ANGLE_BRACKETS_WITH_HTML = 2_000

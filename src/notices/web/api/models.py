@@ -118,6 +118,7 @@ LANGUAGES_HELP = (
     'e.g. "title": {"en": "Road closed", "nl": "Weg afgesloten"}; the default language is required, '
     "the others fall back to it."
 )
+BODY_HELP = "GitHub-flavoured Markdown (CommonMark with tables, strikethrough and bare links)"
 
 
 def _given_or_templated(**extra) -> Any:
@@ -141,10 +142,7 @@ class NoticeCreate(BaseModel):
     # Required unless a template gives them (validation says so, naming the field).
     title: TitleIn = _given_or_templated(description=LANGUAGES_HELP, json_schema_extra=_schema(not_null=True))
     summary: SummaryIn = ""
-    body: BodyIn = Field(
-        default="",
-        description="GitHub-flavoured Markdown (CommonMark with tables, strikethrough and bare links)",
-    )
+    body: BodyIn = Field(default="", description=BODY_HELP)
     category: str = _given_or_templated(max_length=100, json_schema_extra=_schema(choices="categories", not_null=True))
     severity: str = Field(default="info", max_length=100, json_schema_extra=_schema(severity=True))
     locations: list[str] = Field(
@@ -195,9 +193,7 @@ class NoticeUpdate(BaseModel):
     )
     title: TitleChange = _change(description=f'{LANGUAGES_HELP} A language given as "" loses its text.')
     summary: SummaryIn = _change()
-    body: BodyIn = _change(
-        description="GitHub-flavoured Markdown (CommonMark with tables, strikethrough and bare links)"
-    )
+    body: BodyIn = _change(description=BODY_HELP)
     # Optional in a change, but never null: the schema says so (not_null), None means "not given".
     category: str | None = Field(
         default=None, max_length=100, json_schema_extra=_schema(choices="categories", not_null=True)
