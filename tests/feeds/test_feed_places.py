@@ -1,11 +1,15 @@
 """Feed readers and calendars see the place: GeoRSS in Atom and RSS, GEO and LOCATION in iCalendar."""
 
+import dataclasses
+from types import SimpleNamespace
+
 import feedparser
 import pytest
 import vobject
 from icalendar import Calendar
 from lxml import etree
 
+from notices.feeds.places import geo_point
 from notices.runtime import jobs
 from tests.factories import add_notice
 from tests.feeds.geo_samples import CLOSURE, CLOSURE_WITH_DIVERSION, WORKS_AREA
@@ -57,3 +61,21 @@ def test_a_notice_without_any_place_has_no_geo(ctx, client):
     assert b"georss:" not in client.get("/feeds/notices.atom").content.split(b"<entry>")[1]
     (event,) = Calendar.from_ical(client.get("/calendar/notices.ics").content).walk("VEVENT")
     assert "GEO" not in event
+
+
+def test_a_notice_at_a_location_has_the_locations_point_as_the_site_draws_it(ctx, client):
+    add_notice(ctx, locations=["plesmanlaan"])  # no shape of its own: the location's
+    (event,) = Calendar.from_ical(client.get("/calendar/notices.ics").content).walk("VEVENT")
+    assert 52.169 < event["GEO"].latitude < 52.171 and 4.465 < event["GEO"].longitude < 4.4745  # on the Plesmanlaan
+    # The site redraws the Plesmanlaan (settings loaded again): the point follows the new shape,
+    # not the one found for the old.
+    notice = SimpleNamespace(
+        title="Closed", category="traffic", severity="minor", locations=["plesmanlaan"], geometry=None
+    )
+    moved = {"type": "LineString", "coordinates": [[4.49, 52.16], [4.50, 52.16]]}
+    redrawn = dataclasses.replace(
+        ctx.settings, location_geometries={**ctx.settings.location_geometries, "plesmanlaan": moved}
+    )
+    latitude, longitude = geo_point(notice, redrawn)
+    assert latitude == 52.16 and 4.49 <= longitude <= 4.50
+    assert geo_point(notice, ctx.settings) == (event["GEO"].latitude, event["GEO"].longitude)

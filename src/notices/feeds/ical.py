@@ -19,12 +19,13 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
-from icalendar import Calendar, Event, Timezone, vRecur, vText
+from icalendar import Calendar, Timezone, vRecur, vText
 
 from notices.core.config import Settings
 from notices.core.models import Notice
 from notices.feeds.entry_text import entry_html
 from notices.feeds.fragments import Fragments, notice_key, view_of
+from notices.feeds.ical_event import EventLines, events_ical
 from notices.feeds.ical_lines import folded_ical
 from notices.feeds.places import geo_point
 from notices.feeds.stored_pieces import Codec
@@ -154,7 +155,8 @@ def build_calendar(
         if found is None:
             view = view_of(fragments, notice, settings, language)
             events, instants = _vevents(notice, view, settings=settings, words=words, horizon=horizon)
-            found = _CalendarPiece(b"".join(folded_ical(event) for event in events), tuple(instants), _tzids(events))
+            tzids = frozenset[str]().union(*(event.tzids for event in events))
+            found = _CalendarPiece(events_ical(events), tuple(instants), tzids)
             if fragments is not None:
                 fragments.put(key, found, len(found.ical))
         return found
@@ -216,17 +218,9 @@ def _stored_piece(content: bytes, meta: str) -> _CalendarPiece:
 STORED_EVENTS = Codec(encode=_CalendarPiece.stored, decode=_stored_piece)
 
 
-def _tzids(events: list[Event]) -> frozenset[str]:
-    """The TZIDs the events name (as Calendar.get_used_tzids finds them), less UTC, which needs none."""
-    named = (
-        getattr(value, "params", {}).get("TZID") for event in events for _, value in event.property_items(sorted=False)
-    )
-    return frozenset(tzid for tzid in named if tzid) - {"UTC"}
-
-
 def _vevents(
     notice: Notice, view: RenderableNotice, *, settings: Settings, words: Words, horizon: date
-) -> tuple[list[Event], list[datetime]]:
+) -> tuple[list[EventLines], list[datetime]]:
     """The notice's VEVENT (and a series' overrides), and their instants written in the site zone."""
     zone = settings.timezone
 
@@ -234,7 +228,7 @@ def _vevents(
         # RFC 5545 3.2.10: the language of the property's text, the default's where it fell back.
         return {"LANGUAGE": settings.language if field in view.fallback_fields else view.language}
 
-    event = Event()
+    event = EventLines()
     event.add("uid", f"{view.uid}@notices")
     event.add("sequence", view.version)
     # With METHOD:PUBLISH, DTSTAMP is when this calendar object was made
@@ -273,10 +267,8 @@ def _vevents(
     instants = [instant for instant in (start, end) if isinstance(instant, datetime) and instant.tzinfo is zone]
     if not recurrence.is_recurring(view):
         return [event], instants
-    exceptions = _series(view, event, horizon)
-    return [event, *exceptions], instants + [
-        exception.decoded(name) for exception in exceptions for name in ("dtstart", "dtend")
-    ]
+    exceptions, moved = _series(view, event, horizon)
+    return [event, *exceptions], instants + moved
 
 
 # Series -----------------------------------------------------------------------------------------
@@ -290,8 +282,8 @@ def _series_span(view: RenderableNotice) -> tuple[datetime, datetime]:
     return view.starts_at.astimezone(zone), end.astimezone(UTC).astimezone(zone)
 
 
-def _series(view: RenderableNotice, event: Event, horizon: date) -> list[Event]:
-    """The rule and its exceptions on the series' VEVENT; the VEVENTs that override occurrences.
+def _series(view: RenderableNotice, event: EventLines, horizon: date) -> tuple[list[EventLines], list[datetime]]:
+    """The rule and its exceptions on the series' VEVENT; the VEVENTs that override occurrences, and their times.
 
     RRULE as stored (UNTIL in UTC, RFC 5545 3.3.10 for a zoned DTSTART); EXDATE for each
     cancelled occurrence; a VEVENT with the same UID and a RECURRENCE-ID for each moved one.
@@ -305,7 +297,8 @@ def _series(view: RenderableNotice, event: Event, horizon: date) -> list[Event]:
     length = first_end - first_start
     event.add("rrule", vRecur.from_ical(view.recurrence))
     cancelled: list[datetime] = []
-    overrides: list[Event] = []
+    overrides: list[EventLines] = []
+    override_times: list[datetime] = []
     until = None if recurrence.is_bounded(view.recurrence) else datetime.combine(horizon, time(), tzinfo=zone)
     for occurrence in recurrence.occurrences(view, include_cancelled=True, before=until):
         original = occurrence.original_start.astimezone(zone)
@@ -314,12 +307,17 @@ def _series(view: RenderableNotice, event: Event, horizon: date) -> list[Event]:
             continue
         if not occurrence.moved and occurrence.ends_at - occurrence.starts_at == length:
             continue
-        override = Event()
+        override = EventLines()
         for name in ("uid", "sequence", "dtstamp", "last-modified", "created", "summary", "description"):
-            override.add(name, event[name])
+            override.copy(name, event)
+        start, end = (
+            _ical_time(occurrence.starts_at, zone),
+            _ical_time(max(occurrence.ends_at, occurrence.starts_at), zone),
+        )
         override.add("recurrence-id", original)
-        override.add("dtstart", _ical_time(occurrence.starts_at, zone))
-        override.add("dtend", _ical_time(max(occurrence.ends_at, occurrence.starts_at), zone))
+        override.add("dtstart", start)
+        override.add("dtend", end)
+        override_times += [start, end]
         for name in (
             "x-alt-desc",
             "url",
@@ -330,9 +328,8 @@ def _series(view: RenderableNotice, event: Event, horizon: date) -> list[Event]:
             "transp",
             "x-microsoft-cdo-busystatus",
         ):
-            if name in event:
-                override.add(name, event[name])
+            override.copy(name, event)
         overrides.append(override)
     if cancelled:
         event.add("exdate", cancelled)
-    return overrides
+    return overrides, override_times

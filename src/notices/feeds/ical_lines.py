@@ -2,10 +2,11 @@
 
 icalendar (7.3 on) folds each content line one character at a time in Python (it dropped its
 ASCII shortcut when it learnt not to split an escape), which was a third of a calendar's
-render time: every event has a DESCRIPTION and an X-ALT-DESC hundreds of characters long. The
-library still builds and escapes every line (Component.content_lines); only the folding is done
-here, by the same rule, on the UTF-8 bytes. tests/feeds/test_ical_lines.py checks that it gives
-icalendar's bytes for any line.
+render time: every event has a DESCRIPTION and an X-ALT-DESC hundreds of characters long. Here
+the same rule folds the UTF-8 bytes: of the lines a component builds and escapes
+(Component.content_lines: the calendar's head and time zones), and of the events' lines
+(feeds/ical_event.py). tests/feeds/test_ical_lines.py checks that it gives icalendar's bytes for
+any line.
 """
 
 from __future__ import annotations

@@ -1,0 +1,120 @@
+"""An event written by feeds/ical_event.EventLines is byte for byte the event icalendar writes
+(Event.add of the same properties, then Event.to_ical), for random events of the properties a
+calendar of notices uses."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
+from icalendar import Event, vRecur, vText
+
+from notices.feeds.ical_event import EventLines, events_ical
+
+ZONES = [UTC, ZoneInfo("Europe/Amsterdam"), ZoneInfo("America/New_York"), ZoneInfo("Etc/UTC"), ZoneInfo("UTC")]
+# Text with what TEXT escapes (, ; \ and line breaks), parameter values' special characters and
+# characters of every UTF-8 length, long enough to be folded.
+TEXTS = st.text(alphabet=st.sampled_from('ab ,;\\:\n"^é€𝄞'), max_size=300) | st.text(
+    alphabet=st.characters(codec="utf-8", blacklist_characters="\r"), max_size=200
+)
+LANGUAGES = st.sampled_from(["en", "nl", "en-GB", "x;y", 'a"b', "a:b,c"])
+MOMENTS = st.one_of(
+    st.builds(
+        lambda instant, zone: instant.replace(tzinfo=UTC).astimezone(zone),
+        st.datetimes(min_value=datetime(1900, 1, 1), max_value=datetime(2099, 12, 31)),
+        st.sampled_from(ZONES),
+    ),
+    st.dates(min_value=date(1900, 1, 1), max_value=date(2099, 12, 31)),
+    st.datetimes(min_value=datetime(1900, 1, 1), max_value=datetime(2099, 12, 31)),  # floating
+    st.builds(
+        lambda minutes: datetime(2026, 3, 29, 12, tzinfo=timezone(timedelta(minutes=minutes))), st.integers(-600, 600)
+    ),
+)
+
+# (name, value, parameters) as feeds/ical.py adds them; each drawn a few times over.
+PROPERTIES = st.one_of(
+    st.tuples(
+        st.sampled_from(["summary", "description", "location"]),
+        TEXTS,
+        st.none() | st.builds(lambda code: {"LANGUAGE": code}, LANGUAGES),
+    ),
+    st.tuples(st.just("x-alt-desc"), TEXTS.map(vText), st.just({"FMTTYPE": "text/html"})),
+    st.tuples(
+        st.sampled_from(["uid", "status", "transp", "x-microsoft-cdo-busystatus", "x-other"]),
+        TEXTS.filter(lambda text: "\n" not in text),
+        st.none(),
+    ),
+    st.tuples(st.just("sequence"), st.integers(0, 10**6), st.none()),
+    st.tuples(st.just("url"), st.from_regex(r"https://example\.org/[a-z0-9/%?=&;,]{0,60}", fullmatch=True), st.none()),
+    st.tuples(st.just("geo"), st.tuples(st.floats(-90, 90), st.floats(-180, 180)), st.none()),
+    st.tuples(st.just("categories"), st.lists(TEXTS, min_size=1, max_size=3), st.none()),
+    st.tuples(
+        st.sampled_from(["dtstart", "dtend", "dtstamp", "created", "last-modified", "recurrence-id"]),
+        MOMENTS,
+        st.none(),
+    ),
+    st.tuples(
+        st.just("rrule"),
+        st.sampled_from(["FREQ=WEEKLY;BYDAY=MO,WE", "FREQ=DAILY;COUNT=5", "FREQ=MONTHLY;UNTIL=20270101T000000Z"]).map(
+            vRecur.from_ical
+        ),
+        st.none(),
+    ),
+    st.tuples(
+        st.just("exdate"),
+        st.sampled_from(ZONES).flatmap(
+            lambda zone: st.lists(
+                st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2099, 1, 1)).map(
+                    lambda instant: instant.replace(tzinfo=UTC).astimezone(zone)
+                ),
+                min_size=1,
+                max_size=4,
+            )
+        ),
+        st.none(),
+    ),
+)
+
+
+def both(properties):
+    event, lines = Event(), EventLines()
+    for name, value, parameters in properties:
+        event.add(name, value, parameters=dict(parameters) if parameters else None)
+        lines.add(name, value, parameters)
+    return event, lines
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(PROPERTIES, max_size=12))
+@example([("summary", "Road closure: Plesmanlaan, Einsteinweg; (until further notice)", {"LANGUAGE": "nl"})])
+@example([("dtstart", date(2026, 11, 14), None), ("dtend", date(2027, 11, 30), None)])
+def test_an_event_is_the_bytes_icalendar_writes(properties):
+    event, lines = both(properties)
+    assert lines.ical() == event.to_ical()
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(PROPERTIES, max_size=12))
+def test_the_zones_named_are_those_icalendar_finds(properties):
+    event, lines = both(properties)
+    named = {value.params.get("TZID") for _, value in event.property_items() if hasattr(value, "params")}
+    assert lines.tzids == named - {None, "UTC"}
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.lists(PROPERTIES, min_size=1, max_size=8),
+    st.lists(st.sampled_from(["summary", "dtstart", "geo", "categories", "x-alt-desc", "sequence"])),
+)
+def test_a_copied_property_is_written_as_icalendar_writes_a_property_added_from_another_event(properties, names):
+    event, lines = both(properties)
+    override, override_lines = Event(), EventLines()
+    override.add("uid", "a@notices")
+    override_lines.add("uid", "a@notices")
+    for name in names:
+        if name in event:
+            override.add(name, event[name])
+        override_lines.copy(name, lines)
+    assert events_ical([lines, override_lines]) == event.to_ical() + override.to_ical()
