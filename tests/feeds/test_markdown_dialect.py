@@ -47,6 +47,15 @@ def test_struck_text_keeps_its_marks_in_the_calendar(ctx, client):
     assert "Reopened ~~Monday~~ Tuesday." in str(event["description"])
 
 
+def test_a_footnote_number_and_a_superscript_read_as_raised_in_the_calendar(ctx, client):
+    add_notice(ctx, body="Closed on Tuesday[^1], 200 m<sup>2</sup> fenced.\n\n[^1]: Unless it rains.")
+    (event,) = Calendar.from_ical(client.get("/calendar/notices.ics").content).walk("VEVENT")
+    description = str(event["description"])
+    # Not "Tuesday1" and "m2": a different word and a different unit to a reader of plain text.
+    assert "Closed on Tuesday^1, 200 m^2 fenced." in description
+    assert "1. Unless it rains." in description
+
+
 def test_github_extensions_strikethrough_tables_and_bare_links():
     html = markdown_to_html(
         "Reopened ~~Monday~~ Tuesday, see https://example.org/works.\n\n| Lane | Open |\n|:--|:-:|\n| north | yes |",

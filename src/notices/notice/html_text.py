@@ -42,6 +42,9 @@ _SPACES = re.compile(r"[ \t\r\n\f]+")
 # Struck text (~~Monday~~ Tuesday) keeps its marks: without them a text reader would take
 # "Monday Tuesday" at face value.
 _STRUCK = "~~"
+# A superscript (a footnote's number, m<sup>2</sup>) is marked with a caret, the plain-text habit:
+# "Tuesday^1", not "Tuesday1", which reads as a different word.
+_RAISED = "^"
 _BREAK = "\x00"  # stands for a <br> until whitespace is folded (sanitised text never holds a NUL)
 
 
@@ -60,6 +63,7 @@ class _TextWriter(HTMLParser):
         self.pre_depth = 0
         self.links: list[str | None] = []  # hrefs of the open <a> elements
         self.link_text_start: list[int] = []
+        self.raised_start: list[int] = []  # where the text of each open <sup> begins
         self.row: list[str] | None = None
         self.item_marker = ""  # "- " or "1. " for the first line of a list item
         self.indent = ""  # for definition descriptions
@@ -124,10 +128,18 @@ class _TextWriter(HTMLParser):
             self.link_text_start.append(len(self.line))
         elif tag == "del":
             self.line.append(_STRUCK)
+        elif tag == "sup":
+            self.raised_start.append(len(self.line))
 
     def handle_endtag(self, tag: str) -> None:
         if tag == "del":
             self.line.append(_STRUCK)
+            return
+        if tag == "sup" and self.raised_start:
+            start = self.raised_start.pop()
+            raised = _SPACES.sub(" ", "".join(self.line[start:])).strip()
+            if raised:  # "x^(n + 1)": more than one word is kept together
+                self.line[start:] = [_RAISED + (f"({raised})" if " " in raised else raised)]
             return
         if tag == "a" and self.links:
             href, start = self.links.pop(), self.link_text_start.pop()
