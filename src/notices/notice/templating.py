@@ -9,6 +9,7 @@ and the `words` the helpers (period, status_label, ...) read.
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
@@ -29,6 +30,24 @@ from notices.notice.languages import field_label, language_name
 from notices.notice.markup import markdown_to_html, renderable_instant, safe_output_text
 from notices.notice.times import isoformat_site
 from notices.notice.wording import Words
+
+# A notice page shows the same body to every reader until it is edited, and an alert or a digest
+# the same body to every subscriber: the last bodies rendered are kept, by their text and the site
+# URL their links resolve against (markdown_to_html depends on nothing else). Only bodies of up to
+# _CACHED_BODY_CHARS characters, so the cache holds a few MB at most.
+_CACHED_BODIES = 256
+_CACHED_BODY_CHARS = 16_000
+
+
+def _body_html(text: str, base_url: str) -> str:
+    if len(text) > _CACHED_BODY_CHARS:
+        return markdown_to_html(text, base_url=base_url)
+    return _kept_body_html(text, base_url)
+
+
+@functools.lru_cache(maxsize=_CACHED_BODIES)
+def _kept_body_html(text: str, base_url: str) -> str:
+    return markdown_to_html(text, base_url=base_url)
 
 
 def gettext_functions(language: str) -> dict[str, Callable[..., str]]:
@@ -99,7 +118,7 @@ def make_environment(settings: Settings) -> Environment:
     )
     # markdown_to_html sanitises (nh3), so its output may be marked safe. Links
     # are made absolute: the same filter renders emails, which leave the site.
-    environment.filters["markdown"] = lambda text: Markup(markdown_to_html(text, base_url=settings.base_url))
+    environment.filters["markdown"] = lambda text: Markup(_body_html(text, settings.base_url))
     environment.filters["period"] = pass_context(lambda context, notice: _words(context).period(notice))
     environment.filters["when"] = pass_context(lambda context, notice, now: _words(context).when(notice, now))
     environment.filters["category_labels"] = pass_context(lambda context, keys: _words(context).categories(keys))
