@@ -221,7 +221,8 @@ STORED_EVENTS = Codec(encode=_CalendarPiece.stored, decode=_stored_piece)
 def _vevents(
     notice: Notice, view: RenderableNotice, *, settings: Settings, words: Words, horizon: date
 ) -> tuple[list[EventLines], list[datetime]]:
-    """The notice's VEVENT (and a series' overrides), and their instants written in the site zone."""
+    """The notice's VEVENT (and a series' overrides), and the instants the calendar's VTIMEZONEs must
+    cover: its start and end where written in the site zone, and each override's."""
     zone = settings.timezone
 
     def spoken(field: str) -> dict[str, str]:
@@ -309,7 +310,7 @@ def _series(view: RenderableNotice, event: EventLines, horizon: date) -> tuple[l
             continue
         override = EventLines()
         for name in ("uid", "sequence", "dtstamp", "last-modified", "created", "summary", "description"):
-            override.copy(name, event)
+            override.add_from(name, event)
         start, end = (
             _ical_time(occurrence.starts_at, zone),
             _ical_time(max(occurrence.ends_at, occurrence.starts_at), zone),
@@ -328,7 +329,7 @@ def _series(view: RenderableNotice, event: EventLines, horizon: date) -> tuple[l
             "transp",
             "x-microsoft-cdo-busystatus",
         ):
-            override.copy(name, event)
+            override.add_from(name, event)
         overrides.append(override)
     if cancelled:
         event.add("exdate", cancelled)

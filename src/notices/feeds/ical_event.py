@@ -15,83 +15,102 @@ tests/feeds/test_ical_event.py checks the bytes against Event.to_ical for random
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping, Sequence
+from collections.abc import Hashable, Mapping, Sequence
 from datetime import UTC, date, datetime, tzinfo
-from typing import Any
+from typing import Any, NamedTuple
 
 from icalendar import Event, Parameters, vDDDLists
 from icalendar.caselessdict import canonsort_keys
+from icalendar.prop import vDDDTypes
 from icalendar.timezone import tzid_from_tzinfo
 
 from notices.feeds.ical_lines import fold_line
 
 _TYPES = Event.types_factory
 _UTC = "UTC"
+# Event.add writes these in UTC (RFC 5545 3.8.7), whatever zone the time is given in.
 _UTC_ONLY = frozenset({"DTSTAMP", "CREATED", "LAST-MODIFIED"})
+_DATE_LISTS = frozenset({"RDATE", "EXDATE"})
+
+
+class _Line(NamedTuple):
+    text: str  # the content line, unfolded
+    tzid: str | None  # the zone its TZID names (UTC, which needs none, is not named)
 
 
 class EventLines:
-    """One VEVENT, written property by property: `add` takes what Event.add takes for the
-    properties a calendar of notices uses (text, integers, URIs, GEO, CATEGORIES, RRULE, dates,
-    date-times and a list of date-times for EXDATE)."""
+    """One VEVENT, written property by property.
+
+    `add` takes what Event.add takes for the values a calendar of notices has: text, integers,
+    URIs, GEO (latitude, longitude), CATEGORIES (a list), an RRULE (vRecur), text values of
+    icalendar's (vText with parameters), a date or a date-time (floating, UTC or in a zone) and, for
+    EXDATE and RDATE, a list of date-times. Anything else (a date-time as icalendar's own value, a
+    list of dates) is refused with a TypeError rather than written in another way than Event's.
+    """
 
     def __init__(self) -> None:
-        self._lines: dict[str, list[str]] = {}
-        # The zones the event's date-times name in a TZID (UTC needs none): each must have a VTIMEZONE.
-        self.tzids: set[str] = set()
+        self._lines: dict[str, list[_Line]] = {}
+
+    @property
+    def tzids(self) -> set[str]:
+        """The zones the event's date-times name in a TZID: each needs a VTIMEZONE in the calendar."""
+        return {line.tzid for lines in self._lines.values() for line in lines if line.tzid}
 
     def add(self, name: str, value: Any, parameters: Mapping[str, str] | None = None) -> None:
         """Event.add(name, value, parameters), written at once."""
         name = name.upper()
         if isinstance(value, datetime) and name in _UTC_ONLY:
-            # As Event.add does (RFC 5545 3.8.7): these are in UTC, a time without a zone taken as one.
             value = value.astimezone(UTC) if value.tzinfo is not None else value.replace(tzinfo=UTC)
-        if isinstance(value, date) and name not in ("RDATE", "EXDATE"):
-            params, text = self._moment(value, parameters)
+        if isinstance(value, date):
+            if name in _DATE_LISTS:
+                raise TypeError(f"{name} takes a list of date-times")
+            line = self._moment(name, value, parameters)
         else:
-            prop = value if hasattr(value, "to_ical") else _value_type(name)(value)
-            if isinstance(prop, vDDDLists):
-                # (Parameters.tzid, not .get("TZID"): a list of UTC date-times carries "UTC" as
-                # its TZID, which is not written.)
-                self.tzids.update(tzid for tzid in [prop.params.tzid] if tzid and tzid != _UTC)
-            params = _parameters(_merged(getattr(prop, "params", {}), parameters))
-            written = prop.to_ical()
-            text = written.decode() if isinstance(written, bytes) else written
-        self._lines.setdefault(name, []).append(f"{name}{params}:{text}")
+            line = self._value(name, value, parameters)
+        self._lines.setdefault(name, []).append(line)
 
-    def copy(self, name: str, source: EventLines) -> None:
-        """The property `name` as `source` has it (nothing if it has none), as Event.add(name, source[name])."""
+    def add_from(self, name: str, source: EventLines) -> None:
+        """The property `name` as `source` has it (nothing if it has none): Event.add(name, source[name])."""
         name = name.upper()
-        if name in source._lines:
-            self._lines.setdefault(name, []).extend(source._lines[name])
-
-    def __contains__(self, name: str) -> bool:
-        return name.upper() in self._lines
+        self._lines.setdefault(name, []).extend(source._lines.get(name, ()))
 
     def ical(self) -> bytes:
         """Event.to_ical(): BEGIN, the properties in icalendar's order, END, each line folded and ended with CRLF."""
         names = canonsort_keys(self._lines.keys(), Event.canonical_order)
-        lines = ["BEGIN:VEVENT", *(line for name in names for line in self._lines[name]), "END:VEVENT"]
+        lines = ["BEGIN:VEVENT", *(line.text for name in names for line in self._lines[name]), "END:VEVENT"]
         return b"".join(fold_line(line) + b"\r\n" for line in lines)
 
-    def _moment(self, value: date, parameters: Mapping[str, str] | None) -> tuple[str, str]:
+    def _value(self, name: str, value: Any, parameters: Mapping[str, str] | None) -> _Line:
+        """Any value but a date or date-time, written by icalendar's value type for it."""
+        if isinstance(value, vDDDTypes) or (name in _DATE_LISTS and not _all_date_times(value)):
+            raise TypeError(f"{name}: {type(value).__name__} is not a value EventLines writes as Event does")
+        prop = value if hasattr(value, "to_ical") else _value_type(name)(value)
+        own = getattr(prop, "params", {})
+        written = prop.to_ical()
+        value_text = written.decode() if isinstance(written, bytes) else written
+        text = f"{name}{_parameters(_merged(own, parameters))}:{value_text}"
+        tzid = own.get("TZID") if isinstance(prop, vDDDLists) else None  # (a list in UTC has none)
+        return _Line(text, tzid if tzid != _UTC else None)
+
+    def _moment(self, name: str, value: date, parameters: Mapping[str, str] | None) -> _Line:
         """A DATE or DATE-TIME value and its parameters, as icalendar's vDDDTypes writes them."""
         digits = f"{value.year:04}{value.month:02}{value.day:02}"
         if not isinstance(value, datetime):
-            return _parameters(_merged({"VALUE": "DATE"}, parameters)), digits
+            return _Line(f"{name}{_parameters(_merged({'VALUE': 'DATE'}, parameters))}:{digits}", None)
         digits += f"T{value.hour:02}{value.minute:02}{value.second:02}"
-        tzid = (_tzid(value.tzinfo) or value.tzname()) if value.tzinfo is not None else None
-        if tzid is None:  # a floating time: no zone at all
-            return _parameters(_merged({}, parameters)), digits
-        if tzid == _UTC:
-            return _parameters(_merged({}, parameters)), digits + "Z"
-        self.tzids.add(tzid)
-        return _parameters(_merged({"TZID": tzid}, parameters)), digits
+        tzid = None if value.tzinfo is None else _tzid(_zone_key(value.tzinfo), value.tzinfo) or value.tzname()
+        if tzid is None or tzid == _UTC:  # a floating time (no zone at all), or one in UTC
+            return _Line(f"{name}{_parameters(_merged({}, parameters))}:{digits}{'Z' if tzid else ''}", None)
+        return _Line(f"{name}{_parameters(_merged({'TZID': tzid}, parameters))}:{digits}", tzid)
 
 
 def events_ical(events: Sequence[EventLines]) -> bytes:
     """The events one after the other, as a calendar holds them."""
     return b"".join(event.ical() for event in events)
+
+
+def _all_date_times(value: Any) -> bool:
+    return isinstance(value, list) and all(isinstance(item, datetime) for item in value)
 
 
 @functools.lru_cache(maxsize=128)
@@ -100,10 +119,16 @@ def _value_type(name: str) -> type:
     return _TYPES.for_property(name.lower())
 
 
+def _zone_key(zone: tzinfo) -> Hashable:
+    """What tells zones apart for _tzid: fixed offsets with different names compare equal."""
+    return type(zone), getattr(zone, "key", None) or zone.tzname(None)
+
+
 @functools.lru_cache(maxsize=64)
-def _tzid(zone: tzinfo) -> str | None:
-    """The TZID icalendar gives a date-time in `zone` (its tzid_from_dt, less the tzname fallback,
-    which a zone without an id gets below)."""
+def _tzid(key: Hashable, zone: tzinfo) -> str | None:
+    """The TZID icalendar gives a date-time in `zone` (found once per zone: icalendar sorts the
+    zone's equivalent ids each time). The tzname fallback of icalendar's tzid_from_dt depends
+    on the date-time: the caller applies it."""
     return tzid_from_tzinfo(zone)
 
 

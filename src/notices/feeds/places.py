@@ -53,26 +53,7 @@ def geo_point(notice: Placed, settings: Settings) -> tuple[float, float] | None:
     geometry = main_shape(notice, settings)
     if geometry is None:
         return None
-    named = any(settings.location_geometries.get(key) is geometry for key in notice.locations or ())
-    longitude, latitude = _location_point(geometry) if named else representative_point(geometry)
+    # A location's shape (not one of the notice's own): its point is found once per settings.
+    location = next((key for key in notice.locations or () if settings.location_geometries.get(key) is geometry), None)
+    longitude, latitude = settings.location_points[location] if location else representative_point(geometry)
     return latitude, longitude
-
-
-# The point of each configured location's shape, found once: most notices name a location rather
-# than draw a shape, and finding a point on a shape (shapely) cost a tenth of a calendar render.
-# Keyed by the shape's identity (the settings keep each shape for the life of the process; the
-# entry keeps it too, so its id is not reused), and emptied when full, for processes (tests)
-# that load settings many times.
-_LOCATION_POINTS: dict[int, tuple[dict[str, Any], tuple[float, float]]] = {}
-_LOCATION_POINTS_KEPT = 1024
-
-
-def _location_point(geometry: dict[str, Any]) -> tuple[float, float]:
-    found = _LOCATION_POINTS.get(id(geometry))
-    if found is not None and found[0] is geometry:
-        return found[1]
-    if len(_LOCATION_POINTS) >= _LOCATION_POINTS_KEPT:
-        _LOCATION_POINTS.clear()
-    point = representative_point(geometry)
-    _LOCATION_POINTS[id(geometry)] = (geometry, point)
-    return point
