@@ -127,3 +127,13 @@ def test_update_as_an_editor_holds_a_change_of_times(run):
 def test_an_unknown_user_in_as_exits_2(run):
     result = run(*ADD, "--as", "nobody@example.org")
     assert result.exit_code == 2 and "--as: no active user" in result.output
+
+
+def test_cancel_is_for_writers_as_in_the_console_and_the_api(run):
+    uid = add(run)
+    denied = run("notice", "cancel", uid, "--reason", "false alarm", "--as", "approver@example.org")
+    assert denied.exit_code == 2 and "the approver role may not write notices" in denied.output
+    assert state(run, uid) == "upcoming"
+    done = run("notice", "cancel", uid, "--reason", "false alarm", "--as", "editor@example.org")
+    assert done.exit_code == 0, done.output
+    assert state(run, uid) == "cancelled"

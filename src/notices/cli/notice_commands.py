@@ -433,8 +433,10 @@ def cancel(uid: str, reason: str, occurrence_id: str | None, as_email: str | Non
         return
     now = ctx.clock.now()
     with ctx.db.writing() as session, session.begin():
+        actor = acting(session, as_email)
+        actor.require_writer()  # an approver reviews notices, and may not cancel one (as in the console and the API)
         found = store.get_notice(session, uid, for_update=True)
-        store.cancel_notice(session, found, reason=reason.strip(), now=now, author=acting(session, as_email).label)
+        store.cancel_notice(session, found, reason=reason.strip(), now=now, author=actor.label)
         hook_queue.enqueue_new_events(session, settings=ctx.settings, now=now)
     _print_notice(found, ctx, as_json=as_json)
 
