@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
-from icalendar import Event, vDDDTypes, vRecur, vText
+from icalendar import Event, vDatetime, vDDDTypes, vRecur, vText
 
 from notices.feeds.ical_event import EventLines, events_ical
 
@@ -149,6 +149,7 @@ def test_fixed_offsets_of_other_names_are_named_each_as_icalendar_names_them():
         ("exdate", [date(2026, 11, 14)]),  # Event writes VALUE=DATE for a list of dates
         ("exdate", datetime(2026, 11, 14, tzinfo=UTC)),  # one date-time, not a list
         ("dtstart", vDDDTypes(datetime(2026, 11, 14, tzinfo=ZoneInfo("Europe/Amsterdam")))),
+        ("dtend", vDatetime(datetime(2026, 11, 14, tzinfo=ZoneInfo("Europe/Amsterdam")))),
     ],
 )
 def test_a_value_it_would_write_otherwise_than_icalendar_is_refused(name, value):

@@ -21,7 +21,6 @@ from typing import Any, NamedTuple
 
 from icalendar import Event, Parameters, vDDDLists
 from icalendar.caselessdict import canonsort_keys
-from icalendar.prop import vDDDTypes
 from icalendar.timezone import tzid_from_tzinfo
 
 from notices.feeds.ical_lines import fold_line
@@ -82,7 +81,8 @@ class EventLines:
 
     def _value(self, name: str, value: Any, parameters: Mapping[str, str] | None) -> _Line:
         """Any value but a date or date-time, written by icalendar's value type for it."""
-        if isinstance(value, vDDDTypes) or (name in _DATE_LISTS and not _all_date_times(value)):
+        # (icalendar's date and time values carry a .dt: vDDDTypes, vDatetime, vDate, vPeriod...)
+        if hasattr(value, "dt") or (name in _DATE_LISTS and not _all_date_times(value)):
             raise TypeError(f"{name}: {type(value).__name__} is not a value EventLines writes as Event does")
         prop = value if hasattr(value, "to_ical") else _value_type(name)(value)
         own = getattr(prop, "params", {})
