@@ -22,14 +22,17 @@ TEXTS = st.text(alphabet=st.sampled_from('ab ,;\\:\n"^é€𝄞'), max_size=300)
     alphabet=st.characters(codec="utf-8", blacklist_characters="\r"), max_size=200
 )
 LANGUAGES = st.sampled_from(["en", "nl", "en-GB", "x;y", 'a"b', "a:b,c"])
+# What the calendar can be given: rows written before input was bounded are shown at the limits
+# of notice.markup (EARLIEST_RENDERABLE, LATEST_RENDERABLE), years 1 to 9999.
+EARLIEST, LATEST = datetime(1, 1, 3), datetime(9999, 12, 29)
 MOMENTS = st.one_of(
     st.builds(
         lambda instant, zone: instant.replace(tzinfo=UTC).astimezone(zone),
-        st.datetimes(min_value=datetime(1900, 1, 1), max_value=datetime(2099, 12, 31)),
+        st.datetimes(min_value=EARLIEST, max_value=LATEST),
         st.sampled_from(ZONES),
     ),
-    st.dates(min_value=date(1900, 1, 1), max_value=date(2099, 12, 31)),
-    st.datetimes(min_value=datetime(1900, 1, 1), max_value=datetime(2099, 12, 31)),  # floating
+    st.dates(min_value=EARLIEST.date(), max_value=LATEST.date()),
+    st.datetimes(min_value=EARLIEST, max_value=LATEST),  # floating
     st.builds(
         lambda minutes: datetime(2026, 3, 29, 12, tzinfo=timezone(timedelta(minutes=minutes))), st.integers(-600, 600)
     ),
@@ -68,7 +71,7 @@ PROPERTIES = st.one_of(
         st.just("exdate"),
         st.sampled_from(ZONES).flatmap(
             lambda zone: st.lists(
-                st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2099, 1, 1)).map(
+                st.datetimes(min_value=EARLIEST, max_value=LATEST).map(
                     lambda instant: instant.replace(tzinfo=UTC).astimezone(zone)
                 ),
                 min_size=1,
@@ -100,6 +103,8 @@ def zones_named(event: Event) -> set[str]:
 @given(st.lists(PROPERTIES, max_size=12))
 @example([("summary", "Road closure: Plesmanlaan, Einsteinweg; (until further notice)", {"LANGUAGE": "nl"})])
 @example([("dtstart", date(2026, 11, 14), None), ("dtend", date(2027, 11, 30), None)])
+@example([("dtstart", datetime(9999, 12, 29, tzinfo=UTC).astimezone(ZoneInfo("Europe/Amsterdam")), None)])
+@example([("dtstamp", datetime(1, 1, 3, tzinfo=ZoneInfo("America/New_York")), None)])
 def test_an_event_is_the_bytes_icalendar_writes(properties):
     event, lines = both(properties)
     assert lines.ical() == event.to_ical()

@@ -155,7 +155,7 @@ def build_calendar(
         if found is None:
             view = view_of(fragments, notice, settings, language)
             events, instants = _vevents(notice, view, settings=settings, words=words, horizon=horizon)
-            tzids = frozenset[str]().union(*(event.tzids for event in events))
+            tzids = frozenset(tzid for event in events for tzid in event.tzids)
             found = _CalendarPiece(events_ical(events), tuple(instants), tzids)
             if fragments is not None:
                 fragments.put(key, found, len(found.ical))

@@ -71,7 +71,8 @@ class EventLines:
     def add_from(self, name: str, source: EventLines) -> None:
         """The property `name` as `source` has it (nothing if it has none): Event.add(name, source[name])."""
         name = name.upper()
-        self._lines.setdefault(name, []).extend(source._lines.get(name, ()))
+        if name in source._lines:
+            self._lines.setdefault(name, []).extend(source._lines[name])
 
     def ical(self) -> bytes:
         """Event.to_ical(): BEGIN, the properties in icalendar's order, END, each line folded and ended with CRLF."""

@@ -34,9 +34,10 @@ from notices.notice.wording import Words
 # A notice page shows the same body to every reader until it is edited, and an alert or a digest
 # the same body to every subscriber: the last bodies rendered are kept, by their text and the site
 # URL their links resolve against (markdown_to_html depends on nothing else). Only bodies of up to
-# _CACHED_BODY_CHARS characters, so the cache holds a few MB at most.
+# _CACHED_BODY_CHARS characters (a long notice is about 2,000): rendered, a body grows up to ten-fold
+# (bare links and e-mail addresses become anchors), so the cache holds 11 MB at the very most.
 _CACHED_BODIES = 256
-_CACHED_BODY_CHARS = 16_000
+_CACHED_BODY_CHARS = 4_000
 
 
 def _body_html(text: str, base_url: str) -> str:
