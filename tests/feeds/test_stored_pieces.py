@@ -24,6 +24,7 @@ from notices.core.context import AppContext
 from notices.core.db import Database
 from notices.core.models import RenderedPiece
 from notices.feeds import stored_pieces
+from notices.feeds.catalog import render_feed
 from notices.feeds.export import export_feeds
 from notices.feeds.fragments import Fragments
 from notices.notice import recurrence, store
@@ -205,6 +206,61 @@ def test_a_database_that_refuses_to_store_pieces_still_serves_the_feed(ctx, data
             assert render(replica, path, Fragments()) == expected
     finally:
         replica.db.dispose()
+    assert "could not store 1 rendered feed pieces" in caplog.text
+    assert stored_count(ctx) == 0
+
+
+@pytest.mark.parametrize("path", FEEDS)
+def test_a_render_that_defers_storing_leaves_what_it_rendered_to_its_caller(ctx, path):
+    add_calendar(ctx)
+    whole = render(ctx, path, None)
+    rendered = render_feed(
+        ctx, path, Filters(language="en"), "lang=en", ctx.clock.now(), Fragments(), defer_storing=True
+    )
+    assert rendered.body == whole
+    assert stored_count(ctx) == 0  # the reader did not wait for it
+    assert rendered.unstored is not None
+    rendered.unstored.store(ctx.db, now=ctx.clock.now())
+    assert stored_count(ctx) == (4 if path == CALENDAR else 3)
+    tamper(ctx, b"read from the store")
+    assert render(ctx, path, Fragments()).count(b"X-FROM-STORE:read from the store") == stored_count(ctx)
+    # A render that finds everything stored leaves nothing to store.
+    again = render_feed(ctx, path, Filters(language="en"), "lang=en", ctx.clock.now(), Fragments(), defer_storing=True)
+    assert again.unstored is None
+
+
+@pytest.mark.parametrize("path", FEEDS)
+def test_the_web_answers_a_cold_feed_first_and_stores_its_pieces_after(ctx, app, path):
+    from fastapi.testclient import TestClient
+
+    add_calendar(ctx)
+    whole = render_feed(ctx, path, Filters(), "", ctx.clock.now()).body  # as a reader asks: no query
+    with TestClient(app) as client:
+        response = client.get(path)
+        assert response.status_code == 200 and response.content == whole
+        app.state.feed_cache.wait_stored()
+        assert stored_count(ctx) == (4 if path == CALENDAR else 3)
+    tamper(ctx, b"read from the store")
+    # Another web process reads them.
+    from notices.web import create_app
+
+    with TestClient(create_app(ctx.settings, ctx=ctx)) as client:
+        assert client.get(path).content.count(b"X-FROM-STORE:read from the store") == stored_count(ctx)
+
+
+def test_a_web_process_on_a_database_that_refuses_to_store_pieces_serves_its_feeds(ctx, database_url, caplog):
+    from fastapi.testclient import TestClient
+
+    from notices.web import create_app
+
+    add_notice(ctx, title="Timed works", body=BODY)
+    expected = render_feed(ctx, CALENDAR, Filters(), "", ctx.clock.now()).body
+    replica = AppContext(settings=ctx.settings, db=Database.from_url(read_only(database_url)), clock=ctx.clock)
+    app = create_app(ctx.settings, ctx=replica)
+    with caplog.at_level(logging.WARNING, logger="notices.core.db"), TestClient(app) as client:
+        assert client.get(CALENDAR).content == expected
+        app.state.feed_cache.wait_stored()  # the refusal is the storing thread's, never the reader's
+        assert client.get(CALENDAR).content == expected
     assert "could not store 1 rendered feed pieces" in caplog.text
     assert stored_count(ctx) == 0
 

@@ -129,7 +129,7 @@ class Fragments:
     ) -> list[Hashable]:
         """Keep each piece of `keys` not kept yet that an earlier process stored (feeds.stored_pieces);
         returns the keys of the pieces not stored either: rendered during this render, they are
-        worth storing after it (stored_forms, stored_pieces.save)."""
+        worth storing after it (kept, stored_pieces.save)."""
         with self._lock:
             missing = [key for key in keys if key not in self._pieces]
         taken = set()
@@ -154,7 +154,7 @@ class Fragments:
         """Before a render: keep the stored pieces of `keyed` (notice, the key of its piece), and
         a view with its stored body of each notice whose piece is kept nowhere. Returns what the
         render then renders, which is worth storing after it: the keys of those pieces
-        (stored_forms, stored_pieces.save) and the views whose body is not stored either
+        (kept, stored_pieces.save) and the views whose body is not stored either
         (rendered_bodies.save)."""
         keyed = list(keyed)
         unstored_pieces = self.take_stored(session, settings, [key for _, key in keyed], codec)
@@ -162,11 +162,10 @@ class Fragments:
         rendered = [notice for notice, key in keyed if key in missing]
         return unstored_pieces, self.prepare_views(session, rendered, settings, language)
 
-    def stored_forms(self, keys: Iterable[Hashable], codec: stored_pieces.Codec) -> dict[Hashable, tuple[bytes, str]]:
-        """The pieces of `keys` that are kept, in the form feeds.stored_pieces stores."""
+    def kept(self, keys: Iterable[Hashable]) -> dict[Hashable, Any]:
+        """The pieces of `keys` that are kept (to store them: feeds.stored_pieces)."""
         with self._lock:
-            kept = [(key, found[0]) for key in keys if (found := self._pieces.get(key)) is not None]
-        return {key: codec.encode(piece) for key, piece in kept}
+            return {key: found[0] for key in keys if (found := self._pieces.get(key)) is not None}
 
     def visible_notices(self, session: Session, now: datetime, filters: Filters) -> list[Notice]:
         """store.visible_notices(), reading whole only the notices not read before at their version."""

@@ -94,6 +94,7 @@ def create_app(
                 listener.stop()
             if scheduler:
                 scheduler.shutdown()
+            app.state.feed_cache.wait_stored()
             ctx.db.dispose()
 
     app = NoticesApp(

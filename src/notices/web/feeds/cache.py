@@ -8,16 +8,20 @@ boundary of any notice. After a change, concurrent requests for one feed
 wait for a single render instead of each rendering.
 While the database is unreachable, the last rendered copy of a feed is
 still served (marked stale by the fast path): readers keep what they had.
+What a render rendered that no process had stored (feeds.catalog.Unstored) is
+stored by a thread of its own after the reader has the feed.
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import gzip
 import hashlib
 import logging
 import time
 from collections import OrderedDict
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from email.utils import format_datetime
@@ -25,7 +29,7 @@ from email.utils import format_datetime
 import anyio
 
 from notices.core.context import AppContext
-from notices.feeds.catalog import RenderedFeed, render_feed
+from notices.feeds.catalog import RenderedFeed, Unstored, render_feed
 from notices.feeds.fragments import Fragments
 from notices.notice.lifecycle import Filters
 from notices.runtime import jobs
@@ -112,6 +116,9 @@ class FeedCache:
         # Rendered entries, shared by every feed of this process: after a write only the changed
         # notices' entries are rendered again.
         self.fragments = Fragments()
+        # One thread stores what renders left to store, in the order they rendered.
+        self._storer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="feed-store")
+        self._last_store: Future[None] | None = None
 
     async def data_version(self) -> int:
         if self._version is not None and time.monotonic() - self._version_read_at < self.version_check_seconds:
@@ -154,11 +161,9 @@ class FeedCache:
             if entry is not None:
                 self.hits += 1
                 return entry
-            now = self.ctx.clock.now()
-            rendered = await anyio.to_thread.run_sync(render_feed, self.ctx, path, filters, query, now, self.fragments)
             # Tagged with the version read *before* rendering: a write during
             # the render makes this entry stale at the next check, never lost.
-            entry = make_entry(rendered, version, max_age=self.ctx.settings.feed_max_age)
+            entry = await anyio.to_thread.run_sync(self._render, path, filters, query, version)
             self.renders += 1
             self._entries[key] = entry
             self._entries.move_to_end(key)
@@ -166,6 +171,30 @@ class FeedCache:
                 evicted, _ = self._entries.popitem(last=False)
                 self._render_locks.pop(evicted, None)
             return entry
+
+    def _render(self, path: str, filters: Filters, query: str, version: int) -> CachedFeed:
+        """Render the feed and make its entry (hashing and compressing a calendar takes a while:
+        in the render's thread too, not the event loop's); what the render left to store is
+        stored by the storing thread."""
+        now = self.ctx.clock.now()
+        rendered = render_feed(self.ctx, path, filters, query, now, self.fragments, defer_storing=True)
+        if rendered.unstored is not None:
+            self._last_store = self._storer.submit(self._store, rendered.unstored, now)
+            rendered = dataclasses.replace(rendered, unstored=None)  # the entry need not hold the pieces
+        return make_entry(rendered, version, max_age=self.ctx.settings.feed_max_age)
+
+    def _store(self, unstored: Unstored, now: datetime) -> None:
+        try:
+            unstored.store(self.ctx.db, now=now)
+        except Exception:  # a cache fill: what was not stored is rendered again by the next process
+            log.exception("could not store the rendered feed pieces")
+
+    def wait_stored(self) -> None:
+        """Return once what the renders so far left to store is stored (or failed to be): at
+        shutdown, so that a process that stops leaves its work to the next."""
+        last = self._last_store
+        if last is not None:
+            last.result()
 
     def fresh_entry(self, path: str, query: str) -> CachedFeed | None:
         """What get_or_last() would answer as fresh without waiting for anything, else None.
