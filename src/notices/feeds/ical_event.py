@@ -19,7 +19,7 @@ from collections.abc import Hashable, Mapping, Sequence
 from datetime import UTC, date, datetime, tzinfo
 from typing import Any, NamedTuple
 
-from icalendar import Event, Parameters, vDDDLists
+from icalendar import Event, Parameters, vDDDLists, vText
 from icalendar.caselessdict import canonsort_keys
 from icalendar.timezone import tzid_from_tzinfo
 
@@ -60,7 +60,11 @@ class EventLines:
         name = name.upper()
         if isinstance(value, datetime) and name in _UTC_ONLY:
             value = value.astimezone(UTC) if value.tzinfo is not None else value.replace(tzinfo=UTC)
-        if isinstance(value, date):
+        if type(value) is str and _value_type(name) is vText:
+            # Most properties (UID, SUMMARY, DESCRIPTION...): a plain string, written as Event.add
+            # would (a new vText has no parameters of its own) without the checks _value makes.
+            line = _Line(f"{name}{_given(parameters)}:{vText(value).to_ical().decode()}", None)
+        elif isinstance(value, date):
             if name in _DATE_LISTS:
                 raise TypeError(f"{name} takes a list of date-times")
             line = self._moment(name, value, parameters)
@@ -76,7 +80,7 @@ class EventLines:
 
     def ical(self) -> bytes:
         """Event.to_ical(): BEGIN, the properties in icalendar's order, END, each line folded and ended with CRLF."""
-        names = canonsort_keys(self._lines.keys(), Event.canonical_order)
+        names = _in_canonical_order(tuple(self._lines))
         lines = ["BEGIN:VEVENT", *(line.text for name in names for line in self._lines[name]), "END:VEVENT"]
         return b"".join(fold_line(line) + b"\r\n" for line in lines)
 
@@ -131,6 +135,17 @@ def _tzid(key: Hashable, zone: tzinfo) -> str | None:
     zone's equivalent ids each time). The tzname fallback of icalendar's tzid_from_dt depends
     on the date-time: the caller applies it."""
     return tzid_from_tzinfo(zone)
+
+
+@functools.lru_cache(maxsize=256)
+def _in_canonical_order(names: tuple[str, ...]) -> list[str]:
+    """Property names in the order Event.to_ical writes them (events share a handful of name sets)."""
+    return canonsort_keys(names, Event.canonical_order)
+
+
+def _given(parameters: Mapping[str, str] | None) -> str:
+    """The parameters of a value that has none of its own, written (_parameters)."""
+    return _parameters(tuple((key.upper(), value) for key, value in parameters.items())) if parameters else ""
 
 
 def _merged(own: Mapping[str, str], given: Mapping[str, str] | None) -> tuple[tuple[str, str], ...]:
