@@ -7,11 +7,18 @@ converter covers it. Link targets are shown after their text, as
 "text <https://...>", so a text-only reader can still follow them.
 (inscriptis, the library for this, joins the lines of a <pre><code> block,
 which is how Markdown writes code and preformatted instructions.)
+
+The sanitiser writes HTML of a small grammar: tags with double-quoted attributes, text with
+character references, no comments, declarations or raw-text elements. HTML of that grammar is
+read with one regular expression (html.parser took half of the conversion, and a calendar converts
+every body it holds); anything else is read by html.parser. Both give the writer the same calls:
+tests/notice/test_html_text.py compares them on random Markdown and random HTML.
 """
 
 from __future__ import annotations
 
 import re
+from html import unescape
 from html.parser import HTMLParser
 
 _BLOCKS = {
@@ -46,6 +53,14 @@ _STRUCK = "~~"
 # "Tuesday^1", not "Tuesday1", which reads as a different word.
 _RAISED = "^"
 _BREAK = "\x00"  # stands for a <br> until whitespace is folded (sanitised text never holds a NUL)
+# A tag as the sanitiser writes it: a name, attributes with double-quoted values or none, "/>" or ">".
+_TAG = re.compile(r'<(/?)([a-zA-Z][a-zA-Z0-9]*)((?:\s+[^\s"\'<>/=]+(?:="[^"]*")?)*)\s*(/?)>')
+_ATTRIBUTE = re.compile(r'([^\s"\'<>/=]+)(?:="([^"]*)")?')
+# Elements whose content HTML parsers read as text, not markup (and whose handling html.parser
+# versions differ in): the sanitiser lets none through; where one is, html.parser reads the HTML.
+_RAW_TEXT_ELEMENTS = frozenset(
+    {"script", "style", "xmp", "iframe", "noembed", "noframes", "noscript", "plaintext", "textarea", "title"}
+)
 
 
 class _TextWriter(HTMLParser):
@@ -159,9 +174,10 @@ class _TextWriter(HTMLParser):
         if tag in _BLOCKS:
             heading = tag in _HEADINGS
             if heading:
-                title = _SPACES.sub(" ", "".join(self.line)).strip()
+                title = _SPACES.sub(" ", "".join(self.line).replace(_BREAK, " ")).strip()
+                written = len(self.blocks)
                 self._flush()
-                if title:
+                if title and len(self.blocks) > written:  # a heading of nothing but a <br> writes no block
                     block, row = self.blocks[-1]
                     self.blocks[-1] = (block + "\n" + "-" * min(len(title), 76), row)
             else:
@@ -195,6 +211,50 @@ class _TextWriter(HTMLParser):
 def html_to_text(html: str) -> str:
     """Plain text that says what the HTML says: one blank line between blocks, links as "text <url>"."""
     writer = _TextWriter()
+    if _read_sanitised(html, writer):
+        return writer.text()
+    return text_by_html_parser(html)
+
+
+def text_by_html_parser(html: str) -> str:
+    """html_to_text(), with html.parser reading the HTML whatever it is."""
+    writer = _TextWriter()
     writer.feed(html)
     writer.close()
     return writer.text()
+
+
+def _read_sanitised(html: str, writer: _TextWriter) -> bool:
+    """Give `writer` the calls html.parser would give it for `html`, if it is of the sanitiser's
+    grammar; False as soon as it is not (the writer then holds part of the text)."""
+    position, end = 0, len(html)
+    while position < end:
+        opening = html.find("<", position)
+        if opening < 0:
+            opening = end
+        if opening > position:
+            writer.handle_data(unescape(html[position:opening]))
+            if opening == end:
+                break
+        tag = _TAG.match(html, opening)
+        if tag is None:  # a comment, a declaration, a "<" as text, another way of writing a tag
+            return False
+        closing, name, attributes, self_closing = tag.groups()
+        name = name.lower()
+        if name in _RAW_TEXT_ELEMENTS:
+            return False
+        if closing:
+            if attributes or self_closing:
+                return False
+            writer.handle_endtag(name)
+        else:
+            # As html.parser gives them: names in lower case, values unescaped, None without a value.
+            pairs = [
+                (found[1].lower(), None if found[2] is None else unescape(found[2]))
+                for found in _ATTRIBUTE.finditer(attributes)
+            ]
+            writer.handle_starttag(name, pairs)
+            if self_closing:  # html.parser's handle_startendtag
+                writer.handle_endtag(name)
+        position = tag.end()
+    return True
