@@ -160,3 +160,25 @@ def test_fixed_offsets_of_other_names_are_named_each_as_icalendar_names_them():
 def test_a_value_it_would_write_otherwise_than_icalendar_is_refused(name, value):
     with pytest.raises(TypeError, match=name.upper()):
         EventLines().add(name, value)
+
+
+def test_values_that_compare_equal_but_are_written_differently_are_each_written_as_icalendar_writes_them():
+    # Lines of recurring values are kept: a kept line must never stand for an equal value of
+    # another type or sign (1 == 1.0 == True, 0.0 == -0.0, ["a"] and ("a",)).
+    values = [
+        ("geo", (0.0, 4.5)),
+        ("geo", (-0.0, 4.5)),
+        ("geo", (0, 4.5)),
+        ("sequence", 1),
+        ("sequence", "1"),
+        ("categories", ["Roads"]),
+        ("categories", ("Roads",)),
+        ("categories", ["Roads", "Works"]),
+        ("x-microsoft-cdo-busystatus", "FREE"),
+    ]
+    for _ in range(2):  # the second time from what was kept
+        for name, value in values:
+            lines, event = EventLines(), Event()
+            lines.add(name, value)
+            event.add(name, value)
+            assert lines.ical() == event.to_ical(), (name, value)

@@ -68,8 +68,10 @@ class EventLines:
             if name in _DATE_LISTS:
                 raise TypeError(f"{name} takes a list of date-times")
             line = self._moment(name, value, parameters)
+        elif parameters is None and _recurs(name, value):
+            line = _recurring_line(name, value)
         else:
-            line = self._value(name, value, parameters)
+            line = _value_line(name, value, parameters)
         self._lines.setdefault(name, []).append(line)
 
     def add_from(self, name: str, source: EventLines) -> None:
@@ -84,29 +86,64 @@ class EventLines:
         lines = ["BEGIN:VEVENT", *(line.text for name in names for line in self._lines[name]), "END:VEVENT"]
         return b"".join(fold_line(line) + b"\r\n" for line in lines)
 
-    def _value(self, name: str, value: Any, parameters: Mapping[str, str] | None) -> _Line:
-        """Any value but a date or date-time, written by icalendar's value type for it."""
-        # (icalendar's date and time values carry a .dt: vDDDTypes, vDatetime, vDate, vPeriod...)
-        if hasattr(value, "dt") or (name in _DATE_LISTS and not _all_date_times(value)):
-            raise TypeError(f"{name}: {type(value).__name__} is not a value EventLines writes as Event does")
-        prop = value if hasattr(value, "to_ical") else _value_type(name)(value)
-        own = getattr(prop, "params", {})
-        written = prop.to_ical()
-        value_text = written.decode() if isinstance(written, bytes) else written
-        text = f"{name}{_parameters(_merged(own, parameters))}:{value_text}"
-        tzid = own.get("TZID") if isinstance(prop, vDDDLists) else None  # (a list in UTC has none)
-        return _Line(text, tzid if tzid != _UTC else None)
-
     def _moment(self, name: str, value: date, parameters: Mapping[str, str] | None) -> _Line:
         """A DATE or DATE-TIME value and its parameters, as icalendar's vDDDTypes writes them."""
         digits = f"{value.year:04}{value.month:02}{value.day:02}"
         if not isinstance(value, datetime):
             return _Line(f"{name}{_parameters(_merged({'VALUE': 'DATE'}, parameters))}:{digits}", None)
         digits += f"T{value.hour:02}{value.minute:02}{value.second:02}"
+        if value.tzinfo is UTC:  # DTSTAMP, CREATED, LAST-MODIFIED (see add): no TZID to look up
+            return _Line(f"{name}{_given(parameters)}:{digits}Z", None)
         tzid = None if value.tzinfo is None else _tzid(_zone_key(value.tzinfo), value.tzinfo) or value.tzname()
         if tzid is None or tzid == _UTC:  # a floating time (no zone at all), or one in UTC
             return _Line(f"{name}{_parameters(_merged({}, parameters))}:{digits}{'Z' if tzid else ''}", None)
         return _Line(f"{name}{_parameters(_merged({'TZID': tzid}, parameters))}:{digits}", tzid)
+
+
+def _value_line(name: str, value: Any, parameters: Mapping[str, str] | None) -> _Line:
+    """Any value but a date or date-time, written by icalendar's value type for it."""
+    # (icalendar's date and time values carry a .dt: vDDDTypes, vDatetime, vDate, vPeriod...)
+    if hasattr(value, "dt") or (name in _DATE_LISTS and not _all_date_times(value)):
+        raise TypeError(f"{name}: {type(value).__name__} is not a value EventLines writes as Event does")
+    prop = value if hasattr(value, "to_ical") else _value_type(name)(value)
+    own = getattr(prop, "params", {})
+    written = prop.to_ical()
+    value_text = written.decode() if isinstance(written, bytes) else written
+    text = f"{name}{_parameters(_merged(own, parameters))}:{value_text}"
+    tzid = own.get("TZID") if isinstance(prop, vDDDLists) else None  # (a list in UTC has none)
+    return _Line(text, tzid if tzid != _UTC else None)
+
+
+_PLAIN = (str, int, float)
+
+
+def _recurs(name: str, value: Any) -> bool:
+    """True for a value _recurring_line may keep: a plain number or string, or a list or tuple of
+    them (GEO, CATEGORIES), of a property that is not a list of dates (whose refusal is _value_line's)."""
+    kind = type(value)
+    if kind in _PLAIN:
+        return True
+    return kind in (list, tuple) and name not in _DATE_LISTS and all(type(item) in _PLAIN for item in value)
+
+
+# Lines of values without parameters, by property name and the value's repr (which tells 1 from
+# 1.0 and "1", 0.0 from -0.0, a list from a tuple, as the written value does): most events share
+# their SEQUENCE, GEO, CATEGORIES and X- flags. Started over when full (URLs, one per notice, fill
+# it too); a thread that reads it meanwhile writes its line anew.
+_RECURRING_LINES: dict[tuple[str, str], _Line] = {}
+_MOST_RECURRING_LINES = 1024
+
+
+def _recurring_line(name: str, value: Any) -> _Line:
+    """_value_line(name, value, None), kept."""
+    key = (name, repr(value))
+    line = _RECURRING_LINES.get(key)
+    if line is None:
+        line = _value_line(name, value, None)
+        if len(_RECURRING_LINES) >= _MOST_RECURRING_LINES:
+            _RECURRING_LINES.clear()
+        _RECURRING_LINES[key] = line
+    return line
 
 
 def events_ical(events: Sequence[EventLines]) -> bytes:
