@@ -18,9 +18,16 @@ EDGES = (
     "\U00010000\U0001f600\U0001fffd\U0001fffe\U0001ffff\U00020000\U0010fffd\U0010fffe\U0010ffff"
 )
 
+# The same within ASCII, which is filtered in a step of its own.
+ASCII_EDGES = "\x00\x08\t\n\x0b\x0c\r\x0e\x1f\x20a~\x7f"
+
 
 @settings(max_examples=500, deadline=None)
-@given(st.text(alphabet=st.sampled_from(EDGES), max_size=40) | st.text(max_size=40))
+@given(
+    st.text(alphabet=st.sampled_from(EDGES), max_size=40)
+    | st.text(alphabet=st.sampled_from(ASCII_EDGES), max_size=40)
+    | st.text(max_size=40)
+)
 def test_it_removes_exactly_the_unsafe_characters_and_ends_lines_with_lf(text):
     assert strip_unsafe(text) == UNSAFE_CHARACTERS.sub("", re.sub("\r\n?", "\n", text))
 
