@@ -124,6 +124,7 @@ def test_the_sanitisers_html_is_read_without_html_parser_and_gives_the_same_text
 @given(HTML)
 @example('<p>a <a href="/x">b</a></p><!-- c --><p>d</p>')
 @example("<script>1 < 2</script><p>x</p>")
+@example("<p>a</p><script>b &amp; c</script><textarea>&lt;d&gt;</textarea>")
 @example('<a href="/x"/>')
 @example('<P>Go <A HREF="/up">up</A></P>')
 @example('<p><a href="https://e.org/?a=1&amp;b=&quot;2&quot;">map</a> &amp; more</p>')

@@ -53,8 +53,10 @@ _STRUCK = "~~"
 # "Tuesday^1", not "Tuesday1", which reads as a different word.
 _RAISED = "^"
 _BREAK = "\x00"  # stands for a <br> until whitespace is folded (sanitised text never holds a NUL)
-# A tag as the sanitiser writes it: a name, attributes with double-quoted values or none, "/>" or ">".
-_TAG = re.compile(r'<(/?)([a-zA-Z][a-zA-Z0-9]*)((?:\s+[^\s"\'<>/=]+(?:="[^"]*")?)*)\s*(/?)>')
+# Text up to the next "<", or a tag as the sanitiser writes it (a name, attributes with
+# double-quoted values or none, "/>" or ">"), or a "<" that starts neither (the HTML is then not
+# of the sanitiser's grammar).
+_TOKEN = re.compile(r'([^<]+)|<(/?)([a-zA-Z][a-zA-Z0-9]*)((?:\s+[^\s"\'<>/=]+(?:="[^"]*")?)*)\s*(/?)>|<')
 _ATTRIBUTE = re.compile(r'([^\s"\'<>/=]+)(?:="([^"]*)")?')
 # Elements whose content HTML parsers read as text, not markup (and whose handling html.parser
 # versions differ in): the sanitiser lets none through; where one is, html.parser reads the HTML.
@@ -227,21 +229,13 @@ def text_by_html_parser(html: str) -> str:
 def _read_sanitised(html: str, writer: _TextWriter) -> bool:
     """Give `writer` the calls html.parser would give it for `html`, if it is of the sanitiser's
     grammar; False as soon as it is not (the writer then holds part of the text)."""
-    position, end = 0, len(html)
-    while position < end:
-        opening = html.find("<", position)
-        if opening < 0:
-            opening = end
-        if opening > position:
-            writer.handle_data(unescape(html[position:opening]))
-            if opening == end:
-                break
-        tag = _TAG.match(html, opening)
-        if tag is None:  # a comment, a declaration, a "<" as text, another way of writing a tag
-            return False
-        closing, name, attributes, self_closing = tag.groups()
+    for text, closing, name, attributes, self_closing in _TOKEN.findall(html):
+        if text:
+            writer.handle_data(unescape(text))
+            continue
         name = name.lower()
-        if name in _RAW_TEXT_ELEMENTS:
+        # Not a tag (a comment, a declaration, a "<" as text), or one whose content is not markup.
+        if not name or name in _RAW_TEXT_ELEMENTS:
             return False
         if closing:
             if attributes or self_closing:
@@ -256,5 +250,4 @@ def _read_sanitised(html: str, writer: _TextWriter) -> bool:
             writer.handle_starttag(name, pairs)
             if self_closing:  # html.parser's handle_startendtag
                 writer.handle_endtag(name)
-        position = tag.end()
     return True

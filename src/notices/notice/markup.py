@@ -158,7 +158,8 @@ def markdown_to_html(text: str, *, base_url: str) -> str:
     the sanitiser refused (javascript:, data:) becomes its text.
     """
     markdown_text = _NONCHARACTER_REFERENCE.sub("", safe_output_text(text))
-    markdown_text = _DEEP_QUOTES.sub(r"\1", markdown_text)
+    if markdown_text.count(">") > _QUOTES_KEPT:  # else no quote is too deep (and the scan costs a fifth of a render)
+        markdown_text = _DEEP_QUOTES.sub(r"\1", markdown_text)
     options = _MARKDOWN_OPTIONS
     if markdown_text.count("<") > _MOST_ANGLE_BRACKETS_WITH_HTML:
         options &= ~CmarkOptions.CMARK_OPT_UNSAFE
