@@ -217,13 +217,19 @@ class Fragments:
         """
         notices: list[Notice] = []
         missing: list[int] = []
+        missing_without_files: list[int] = []
         for notice_id, version, updated_at, files in versions:
             kept: Notice | None = self.get(("row", notice_id, version, updated_at, files))
-            if kept is None:
-                missing.append(notice_id)
-            else:
+            if kept is not None:
                 notices.append(kept)
-        for notice in store.notices_by_id(session, missing):
+            else:
+                (missing if files else missing_without_files).append(notice_id)
+        # A file attached after `versions` was read is then missing from the row, which is kept
+        # under the key of what it holds (below): the next render reads it again.
+        read = store.notices_by_id(session, missing) + store.notices_by_id(
+            session, missing_without_files, without_attachments=True
+        )
+        for notice in read:
             # Under the key of what was read: a write between the two queries is kept as what it is.
             key = ("row", notice.id, *_version_of(notice))
             notices.append(self.put(key, notice, _ROW_OVERHEAD + 2 * (len(notice.body) + len(notice.summary))))
