@@ -58,3 +58,17 @@ def test_alerts_and_reminders_carry_the_notice_body_as_readable_text(sink_ctx, c
     assert "- Gate 1: closed\n- Gate 2: open, see https://example.org/gate-2\n" in text
     assert "\n    shutdown --room B2.14\n    restart after 06:00\n" in text
     assert "**" not in text and "<strong>" not in text
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        # First, it stopped the alert: the conversion raised IndexError and no mail was written.
+        ("## <br>\n\nAfter the works.", "\n\nAfter the works.\n"),
+        # After a paragraph, its underline went under that paragraph, which then read as a heading.
+        ("Before the works.\n\n## <br>\n\nAfter the works.", "\n\nBefore the works.\n\nAfter the works.\n"),
+    ],
+)
+def test_a_heading_of_nothing_but_a_line_break_is_left_out_of_the_text(sink_ctx, clock, sink, body, expected):
+    text = part(every_kind(sink_ctx, clock, sink, body=body)["alert:published"].message, "plain")
+    assert expected in text

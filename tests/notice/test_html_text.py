@@ -143,6 +143,7 @@ def test_html_the_quick_reader_does_not_know_is_read_by_html_parser():
 
 
 def test_a_heading_of_nothing_but_a_line_break_is_left_out_and_breaks_nothing():
-    # It raised IndexError: the calendar left the notice out, and its mail could not be written.
+    # First in a body it raised IndexError (the calendar left the notice out, and its alert was not
+    # written); after another block it underlined that block.
     assert html_to_text(markdown_to_html("Before\n\n## <br>\n\nAfter", base_url=BASE_URL)) == "Before\n\nAfter"
     assert html_to_text(markdown_to_html("## <br>Works", base_url=BASE_URL)) == "Works\n-----"
