@@ -14,6 +14,7 @@ import re
 import shutil
 import subprocess
 import sys
+import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -235,10 +236,15 @@ def test_the_web_answers_a_cold_feed_first_and_stores_its_pieces_after(ctx, app,
 
     add_calendar(ctx)
     whole = render_feed(ctx, path, Filters(), "", ctx.clock.now()).body  # as a reader asks: no query
+    storing_may_start = threading.Event()
     with TestClient(app) as client:
+        # The storing thread is kept busy: the answer must not wait for it.
+        app.state.feed_cache._storer.submit(storing_may_start.wait, 30)
         response = client.get(path)
         assert response.status_code == 200 and response.content == whole
-        app.state.feed_cache.wait_stored()
+        assert stored_count(ctx) == 0
+        storing_may_start.set()
+        assert app.state.feed_cache.wait_stored(timeout=30)
         assert stored_count(ctx) == (4 if path == CALENDAR else 3)
     tamper(ctx, b"read from the store")
     # Another web process reads them.

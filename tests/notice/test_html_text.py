@@ -105,6 +105,10 @@ HTML_PIECES = st.one_of(
             "\u00a0",
             "text",
             "x&y",
+            "<p\xa0>",
+            '<a\xa0href="/nbsp">',
+            "<br\x0b/>",
+            '<a href="/x"\x1c>',
         ]
     ),
 )
@@ -127,6 +131,7 @@ def test_the_sanitisers_html_is_read_without_html_parser_and_gives_the_same_text
 @example("<p>a</p><script>b &amp; c</script><textarea>&lt;d&gt;</textarea>")
 @example('<a href="/x"/>')
 @example('<P>Go <A HREF="/up">up</A></P>')
+@example('a<p\xa0>b</p><a\u3000href="/x">l</a><br\x0b/>c<a\x85href="/y">m</a>')
 @example('<p><a href="https://e.org/?a=1&amp;b=&quot;2&quot;">map</a> &amp; more</p>')
 @example("<ul><li>one<li>two</ul>")
 def test_any_html_gives_the_text_html_parser_reads_in_it(html):

@@ -229,8 +229,8 @@ def render_feed(
         settings,
         bodies=tuple(unstored),
         # The pieces themselves, not their keys: by the time they are stored, the fragments may
-        # have let them go, or started over for other settings under the same keys.
-        pieces=fragments.kept(unstored_pieces) if fragments is not None else {},
+        # have let them go, or started over for other settings under the same keys (then none).
+        pieces=fragments.kept(unstored_pieces, settings) if fragments is not None else {},
         codec=STORED_EVENTS if what == "calendar" else stored_pieces.BYTES,
     )
     if left and not defer_storing:

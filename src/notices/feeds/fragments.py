@@ -162,9 +162,12 @@ class Fragments:
         rendered = [notice for notice, key in keyed if key in missing]
         return unstored_pieces, self.prepare_views(session, rendered, settings, language)
 
-    def kept(self, keys: Iterable[Hashable]) -> dict[Hashable, Any]:
-        """The pieces of `keys` that are kept (to store them: feeds.stored_pieces)."""
+    def kept(self, keys: Iterable[Hashable], settings: Settings) -> dict[Hashable, Any]:
+        """The pieces of `keys` that are kept (to store them: feeds.stored_pieces), rendered with
+        `settings`: none if these fragments started over for other settings meanwhile."""
         with self._lock:
+            if settings is not self._settings:
+                return {}
             return {key: found[0] for key in keys if (found := self._pieces.get(key)) is not None}
 
     def visible_notices(self, session: Session, now: datetime, filters: Filters) -> list[Notice]:

@@ -55,8 +55,13 @@ _RAISED = "^"
 _BREAK = "\x00"  # stands for a <br> until whitespace is folded (sanitised text never holds a NUL)
 # Text up to the next "<", or a tag as the sanitiser writes it (a name, attributes with
 # double-quoted values or none, "/>" or ">"), or a "<" that starts neither (the HTML is then not
-# of the sanitiser's grammar).
-_TOKEN = re.compile(r'([^<]+)|<(/?)([a-zA-Z][a-zA-Z0-9]*)((?:\s+[^\s"\'<>/=]+(?:="[^"]*")?)*)\s*(/?)>|<')
+# of the sanitiser's grammar). Within a tag only HTML's whitespace separates (not the regular
+# expression's \s, which takes U+00A0 and the like: html.parser reads those as part of a name).
+_TOKEN = re.compile(
+    r"([^<]+)"  # text
+    r'|<(/?)([a-zA-Z][a-zA-Z0-9]*)((?:[\t\n\r\f ]+[^\s"\'<>/=]+(?:="[^"]*")?)*)[\t\n\r\f ]*(/?)>'  # a tag
+    r"|<"  # neither
+)
 _ATTRIBUTE = re.compile(r'([^\s"\'<>/=]+)(?:="([^"]*)")?')
 # Elements whose content HTML parsers read as text, not markup (and whose handling html.parser
 # versions differ in): the sanitiser lets none through; where one is, html.parser reads the HTML.

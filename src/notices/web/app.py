@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 from contextlib import asynccontextmanager
 
+import anyio
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
 from fastapi.staticfiles import StaticFiles
@@ -43,6 +45,11 @@ from notices.web.map_sketch import sketch
 from notices.web.metrics import Metrics
 from notices.web.request_guards import RefuseNul
 from notices.web.security_headers import SecurityHeaders, content_security_policy
+
+log = logging.getLogger(__name__)
+
+# How long a stopping process waits for the rendered feed pieces it has yet to store.
+STORING_WAIT_SECONDS = 30
 
 
 class NoticesApp(FastAPI):
@@ -94,7 +101,9 @@ def create_app(
                 listener.stop()
             if scheduler:
                 scheduler.shutdown()
-            app.state.feed_cache.wait_stored()
+            # Off the event loop, and not for ever: storing is a cache fill.
+            if not await anyio.to_thread.run_sync(app.state.feed_cache.wait_stored, STORING_WAIT_SECONDS):
+                log.warning("stopped without storing every rendered feed piece (the database did not answer)")
             ctx.db.dispose()
 
     app = NoticesApp(

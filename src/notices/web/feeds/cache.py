@@ -21,7 +21,7 @@ import hashlib
 import logging
 import time
 from collections import OrderedDict
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from email.utils import format_datetime
@@ -116,9 +116,8 @@ class FeedCache:
         # Rendered entries, shared by every feed of this process: after a write only the changed
         # notices' entries are rendered again.
         self.fragments = Fragments()
-        # One thread stores what renders left to store, in the order they rendered.
+        # One thread stores what renders left to store, in the order they were handed to it.
         self._storer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="feed-store")
-        self._last_store: Future[None] | None = None
 
     async def data_version(self) -> int:
         if self._version is not None and time.monotonic() - self._version_read_at < self.version_check_seconds:
@@ -179,7 +178,10 @@ class FeedCache:
         now = self.ctx.clock.now()
         rendered = render_feed(self.ctx, path, filters, query, now, self.fragments, defer_storing=True)
         if rendered.unstored is not None:
-            self._last_store = self._storer.submit(self._store, rendered.unstored, now)
+            try:
+                self._storer.submit(self._store, rendered.unstored, now)
+            except RuntimeError:  # the interpreter is stopping: the next process renders them again
+                log.info("not storing the rendered feed pieces: the process is stopping")
             rendered = dataclasses.replace(rendered, unstored=None)  # the entry need not hold the pieces
         return make_entry(rendered, version, max_age=self.ctx.settings.feed_max_age)
 
@@ -189,12 +191,16 @@ class FeedCache:
         except Exception:  # a cache fill: what was not stored is rendered again by the next process
             log.exception("could not store the rendered feed pieces")
 
-    def wait_stored(self) -> None:
-        """Return once what the renders so far left to store is stored (or failed to be): at
-        shutdown, so that a process that stops leaves its work to the next."""
-        last = self._last_store
-        if last is not None:
-            last.result()
+    def wait_stored(self, timeout: float | None = None) -> bool:
+        """Wait until what the renders so far left to store is stored (or failed to be): at
+        shutdown, so that a process that stops leaves its work to the next. False if that took
+        longer than `timeout` seconds (a database that does not answer)."""
+        try:
+            # The one storing thread works in order: once this has run, everything before it has.
+            self._storer.submit(lambda: None).result(timeout=timeout)
+        except TimeoutError:
+            return False
+        return True
 
     def fresh_entry(self, path: str, query: str) -> CachedFeed | None:
         """What get_or_last() would answer as fresh without waiting for anything, else None.
