@@ -98,3 +98,20 @@ def test_raw_html_is_sanitised_and_a_task_box_stays_readable():
     assert root.xpath("//script | //img | //input") == []
     assert "alert" not in html
     assert root.xpath("//li/text()") == ["[ ] bring a permit"]
+
+
+@pytest.mark.parametrize("empty", ["##", "## <br>", "### &nbsp;", "## <b></b>", "## [](https://example.org/)"])
+def test_a_heading_without_text_is_left_out_and_the_rest_stays(empty):
+    html = markdown_to_html(f"Before.\n\n{empty}\n\nAfter.", base_url="https://park.example/")
+    assert html == "<p>Before.</p>\n<p>After.</p>"
+    assert markdown_to_html(empty, base_url="https://park.example/") == ""
+    # A heading with text stays, with whatever else it holds.
+    assert markdown_to_html("## <br>Works", base_url="https://park.example/") == "<h2><br>Works</h2>"
+
+
+def test_the_notice_page_shows_no_empty_heading(ctx, client):
+    notice = add_notice(ctx, body="## <br>\n\nThe road is closed.\n\n##\n\nSee the map.")
+    root = lxml.html.fromstring(client.get(f"/notices/{notice.uid}").text)
+    headings = root.xpath("//main//*[self::h1 or self::h2 or self::h3 or self::h4]")
+    assert headings and all(heading.text_content().strip() for heading in headings)
+    assert root.xpath("//main//p[normalize-space()='The road is closed.']")

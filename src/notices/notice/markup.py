@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from dataclasses import field as dataclass_field
 from datetime import UTC, datetime
 from functools import cached_property
+from html import unescape
 from typing import Any, Protocol, TypeVar, overload
 
 import cmarkgfm
@@ -92,11 +93,15 @@ _MOST_ANGLE_BRACKETS_WITH_HTML = 2_000
 # A character reference to U+FFFE or U+FFFF (&#xFFFE;, &#65535;): cmark-gfm writes either as one
 # byte that is not UTF-8 (its encoder keeps them as byte-order marks), and the output then cannot
 # be read at all. Both are characters the output filter removes anyway, so they go first.
+# A heading as the sanitiser writes it (only these levels are allowed; headings do not nest), with
+# the line break that follows it; any tag within it.
+_HEADING = re.compile(r"<(h[234])>(.*?)</\1>\n?", re.DOTALL)
+_TAG = re.compile(r"<[^>]*>")
 _NONCHARACTER_REFERENCE = re.compile(r"&#(?:[xX]0*[fF]{3}[eEfF]|0*6553[45]);")
 # Raise when markdown_to_html gives other HTML for the same text and site URL in a way the
 # fingerprint below cannot see (a change to _unlink_dead_anchors, say): stored bodies
 # (notice.rendered_bodies) are found by the fingerprint, so the old ones are then not used.
-_RENDERER_REVISION = 2
+_RENDERER_REVISION = 3  # 3: headings without text are left out
 
 # Instants this far inside what a datetime can hold survive a shift into any
 # time zone (at most a day) and a day's arithmetic either side; rows beyond
@@ -174,7 +179,18 @@ def markdown_to_html(text: str, *, base_url: str) -> str:
     # Character references (&#xFFFE;, &#x202E;) come out of the sanitiser as
     # the characters themselves: filter again.
     html = safe_output_text(html)
+    if "<h" in html:
+        html = _without_empty_headings(html)
     return html if _all_anchors_live(html) else _unlink_dead_anchors(html)
+
+
+def _without_empty_headings(html: str) -> str:
+    """`html` without its headings that hold no text ("##" alone, "## <br>"): on a page each is a
+    blank gap that a screen reader announces as an empty heading, and in plain text nothing."""
+    # (The line break after one that is left out goes with it; one that ended the body leaves its
+    # line break behind, which markdown_to_html's output never ends with.)
+    kept = _HEADING.sub(lambda found: found[0] if unescape(_TAG.sub("", found[2])).strip() else "", html)
+    return kept.strip("\n")
 
 
 @functools.lru_cache(maxsize=8)
