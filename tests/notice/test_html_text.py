@@ -145,6 +145,8 @@ def test_html_the_quick_reader_does_not_know_is_read_by_html_parser():
         "<p>1 &lt; 2</p><script>if (a<b) x()</script>"
     )
     assert not _read_sanitised("<p>a<!-- b --></p>", _TextWriter())
+    assert not _read_sanitised("<p>1 &lt; 2</p><script>x</script>", _TextWriter())
+    assert not _read_sanitised('<p>a</p><a\xa0href="/x">b</a>', _TextWriter())
 
 
 def test_a_heading_of_nothing_but_a_line_break_is_left_out_and_breaks_nothing():

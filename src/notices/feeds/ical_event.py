@@ -62,7 +62,7 @@ class EventLines:
             value = value.astimezone(UTC) if value.tzinfo is not None else value.replace(tzinfo=UTC)
         if type(value) is str and _value_type(name) is vText:
             # Most properties (UID, SUMMARY, DESCRIPTION...): a plain string, written as Event.add
-            # would (a new vText has no parameters of its own) without the checks _value makes.
+            # would (a new vText has no parameters of its own) without the checks _value_line makes.
             line = _Line(f"{name}{_given(parameters)}:{vText(value).to_ical().decode()}", None)
         elif isinstance(value, date):
             if name in _DATE_LISTS:
@@ -96,7 +96,7 @@ class EventLines:
             return _Line(f"{name}{_given(parameters)}:{digits}Z", None)
         tzid = None if value.tzinfo is None else _tzid(_zone_key(value.tzinfo), value.tzinfo) or value.tzname()
         if tzid is None or tzid == _UTC:  # a floating time (no zone at all), or one in UTC
-            return _Line(f"{name}{_parameters(_merged({}, parameters))}:{digits}{'Z' if tzid else ''}", None)
+            return _Line(f"{name}{_given(parameters)}:{digits}{'Z' if tzid else ''}", None)
         return _Line(f"{name}{_parameters(_merged({'TZID': tzid}, parameters))}:{digits}", tzid)
 
 

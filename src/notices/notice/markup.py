@@ -93,11 +93,11 @@ _MOST_ANGLE_BRACKETS_WITH_HTML = 2_000
 # A character reference to U+FFFE or U+FFFF (&#xFFFE;, &#65535;): cmark-gfm writes either as one
 # byte that is not UTF-8 (its encoder keeps them as byte-order marks), and the output then cannot
 # be read at all. Both are characters the output filter removes anyway, so they go first.
-# A heading as the sanitiser writes it (only these levels are allowed; headings do not nest), with
-# the line break that follows it; any tag within it.
-_HEADING = re.compile(r"<(h[234])>(.*?)</\1>\n?", re.DOTALL)
-_TAG = re.compile(r"<[^>]*>")
 _NONCHARACTER_REFERENCE = re.compile(r"&#(?:[xX]0*[fF]{3}[eEfF]|0*6553[45]);")
+# A heading as the sanitiser writes it (headings do not nest), with the line break that follows
+# it; any tag within it.
+_HEADING = re.compile(r"<(h[1-6])>(.*?)</\1>\n?", re.DOTALL)
+_TAG = re.compile(r"<[^>]*>")
 # Raise when markdown_to_html gives other HTML for the same text and site URL in a way the
 # fingerprint below cannot see (a change to _unlink_dead_anchors, say): stored bodies
 # (notice.rendered_bodies) are found by the fingerprint, so the old ones are then not used.
