@@ -7,7 +7,8 @@ content-line object per line. That came to about 0.28 ms an event, most of a cal
 nothing stored. EventLines writes each property once when it is added, with icalendar's own
 value type for the property's name (the type that Event.add would choose, which escapes the text)
 and icalendar's Parameters for the parameters. Only date-times and dates are written here
-(digits, a TZID looked up once per zone and a Z for UTC). The lines go in the order icalendar
+(digits, a TZID looked up once per zone and a Z for UTC), and the values those types write as
+they are: a text without a character that TEXT escapes, a URI. The lines go in the order icalendar
 puts them in (Event.canonical_order, then by name) and are folded by ical_lines.fold_line.
 tests/feeds/test_ical_event.py checks the bytes against Event.to_ical for random events.
 """
@@ -15,11 +16,12 @@ tests/feeds/test_ical_event.py checks the bytes against Event.to_ical for random
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Hashable, Mapping, Sequence
 from datetime import UTC, date, datetime, tzinfo
 from typing import Any, NamedTuple
 
-from icalendar import Event, Parameters, vDDDLists, vText
+from icalendar import Event, Parameters, vDDDLists, vText, vUri
 from icalendar.caselessdict import canonsort_keys
 from icalendar.timezone import tzid_from_tzinfo
 
@@ -60,10 +62,14 @@ class EventLines:
         name = name.upper()
         if isinstance(value, datetime) and name in _UTC_ONLY:
             value = value.astimezone(UTC) if value.tzinfo is not None else value.replace(tzinfo=UTC)
-        if type(value) is str and _value_type(name) is vText:
-            # Most properties (UID, SUMMARY, DESCRIPTION...): a plain string, written as Event.add
-            # would (a new vText has no parameters of its own) without the checks _value_line makes.
-            line = _Line(f"{name}{_given(parameters)}:{vText(value).to_ical().decode()}", None)
+        kind = type(value)
+        if (kind is str and _value_type(name) is vText) or (kind is vText and not value.params):
+            # Most properties (UID, SUMMARY, DESCRIPTION, X-ALT-DESC as vText...): a string, written
+            # as Event.add would (with no parameters of its own) without the checks _value_line makes.
+            line = _Line(f"{name}{_given(parameters)}:{_text(value)}", None)
+        elif kind is str and _value_type(name) is vUri and not _LINE_BREAKS.search(value):
+            # URL: a URI is written as it is (vUri.to_ical); one with a line break is vUri's to refuse.
+            line = _Line(f"{name}{_given(parameters)}:{value}", None)
         elif isinstance(value, date):
             if name in _DATE_LISTS:
                 raise TypeError(f"{name} takes a list of date-times")
@@ -83,8 +89,8 @@ class EventLines:
     def ical(self) -> bytes:
         """Event.to_ical(): BEGIN, the properties in icalendar's order, END, each line folded and ended with CRLF."""
         names = _in_canonical_order(tuple(self._lines))
-        lines = ["BEGIN:VEVENT", *(line.text for name in names for line in self._lines[name]), "END:VEVENT"]
-        return b"".join(fold_line(line) + b"\r\n" for line in lines)
+        lines = ["BEGIN:VEVENT", *(line.text for name in names for line in self._lines[name]), "END:VEVENT", ""]
+        return b"\r\n".join(map(fold_line, lines))  # (the empty last line ends END:VEVENT with CRLF)
 
     def _moment(self, name: str, value: date, parameters: Mapping[str, str] | None) -> _Line:
         """A DATE or DATE-TIME value and its parameters, as icalendar's vDDDTypes writes them."""
@@ -98,6 +104,17 @@ class EventLines:
         if tzid is None or tzid == _UTC:  # a floating time (no zone at all), or one in UTC
             return _Line(f"{name}{_given(parameters)}:{digits}{'Z' if tzid else ''}", None)
         return _Line(f"{name}{_parameters(_merged({'TZID': tzid}, parameters))}:{digits}", tzid)
+
+
+# The characters TEXT escaping changes (icalendar's vText.to_ical: backslashes, which also start
+# "\\N", semicolons, commas and line breaks). Most short values have none: they are written as they are.
+_TEXT_SPECIALS = re.compile(r"[\\;,\r\n]")
+_LINE_BREAKS = re.compile(r"[\r\n]")
+
+
+def _text(value: str) -> str:
+    """A TEXT value as vText writes it."""
+    return value if _TEXT_SPECIALS.search(value) is None else vText(value).to_ical().decode()
 
 
 def _value_line(name: str, value: Any, parameters: Mapping[str, str] | None) -> _Line:
