@@ -4,6 +4,8 @@ any other HTML (which html.parser then reads)."""
 
 from __future__ import annotations
 
+import re
+
 from hypothesis import example, given
 from hypothesis import strategies as st
 
@@ -154,3 +156,17 @@ def test_a_heading_of_nothing_but_a_line_break_is_left_out_and_breaks_nothing():
     # written); after another block it underlined that block.
     assert html_to_text(markdown_to_html("Before\n\n## <br>\n\nAfter", base_url=BASE_URL)) == "Before\n\nAfter"
     assert html_to_text(markdown_to_html("## <br>Works", base_url=BASE_URL)) == "Works\n-----"
+
+
+# Whitespace of HTML, of other kinds (what str.split() and str.strip() take too) and letters.
+WHITESPACE_TEXT = st.text(alphabet=st.sampled_from(" \t\n\r\f\x0b\x1c\x1f\x85\xa0\u2003\u3000ab\xe9"), max_size=30)
+
+
+@given(WHITESPACE_TEXT, WHITESPACE_TEXT)
+@example("\xa0 a \t b \xa0", "\u3000")
+def test_text_is_folded_as_a_browser_folds_html_whitespace(before, after):
+    # As a browser shows it: each run of HTML whitespace one space, other whitespace (a no-break
+    # space) kept inside the text and left out only at the ends of a line.
+    folded = re.sub(r"[ \t\r\n\f]+", " ", before + "x" + after).strip()
+    assert html_to_text(f"<p>{before}x{after}</p>") == folded
+    assert html_to_text(f"<ul><li>{before}x{after}</li></ul>") == f"- {folded}"
