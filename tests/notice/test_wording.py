@@ -2,10 +2,15 @@
 
 from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
+from zoneinfo import ZoneInfo
 
 import pytest
+from babel.dates import format_datetime
+from hypothesis import example, given
+from hypothesis import strategies as st
 
-from notices.notice.wording import Words
+from notices.notice.times import format_offset, is_ambiguous
+from notices.notice.wording import FULL, SHORT, Words
 
 
 @pytest.fixture
@@ -74,3 +79,22 @@ def test_an_overnight_occurrence_names_both_dates(english, settings):
 def test_an_occurrence_ending_in_the_autumn_fold_carries_the_offset(english):
     fold = occurrence(datetime(2026, 10, 24, 23, 30, tzinfo=UTC), datetime(2026, 10, 25, 1, 30, tzinfo=UTC))
     assert english.occurrence(fold) == "Sun 25 Oct 2026 01:30–02:30 (+01:00)"
+
+
+@given(
+    instant=st.datetimes(min_value=datetime(1, 1, 3), max_value=datetime(9999, 12, 28)).map(
+        lambda moment: moment.replace(tzinfo=UTC)
+    ),
+    zone=st.sampled_from(["Europe/Amsterdam", "America/St_Johns", "Asia/Kathmandu", "UTC"]),
+    language=st.sampled_from(["en", "nl"]),
+    pattern=st.sampled_from([FULL, SHORT, "yyyy-MM-dd HH:mm", "EEEE d MMMM HH:mm", "d MMM", "HH:mm"]),
+)
+@example(instant=datetime(2026, 10, 25, 1, 30, tzinfo=UTC), zone="Europe/Amsterdam", language="nl", pattern=FULL)
+def test_a_time_reads_as_babel_writes_it_with_the_offset_in_the_fold(instant, zone, language, pattern):
+    # (Words formats a time's date once per day: the text must be Babel's for the whole pattern.)
+    site = SimpleNamespace(timezone=ZoneInfo(zone))  # all that times need of the settings
+    local = instant.astimezone(ZoneInfo(zone))
+    expected = format_datetime(local, pattern, locale=language)
+    if "H" in pattern and is_ambiguous(local):
+        expected += f" ({format_offset(local.utcoffset())})"
+    assert Words(language, site).time(instant, pattern) == expected
