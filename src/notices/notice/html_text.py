@@ -257,10 +257,14 @@ def _read_sanitised(html: str, writer: _TextWriter) -> bool:
             writer.handle_endtag(name)
         else:
             # As html.parser gives them: names in lower case, values unescaped, None without a value.
-            pairs = [
-                (found[1].lower(), None if found[2] is None else unescape(found[2]))
-                for found in _ATTRIBUTE.finditer(attributes)
-            ] if attributes else []
+            pairs = (
+                [
+                    (found[1].lower(), None if found[2] is None else unescape(found[2]))
+                    for found in _ATTRIBUTE.finditer(attributes)
+                ]
+                if attributes
+                else []
+            )
             writer.handle_starttag(name, pairs)
             if self_closing:  # html.parser's handle_startendtag
                 writer.handle_endtag(name)
