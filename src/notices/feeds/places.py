@@ -10,7 +10,7 @@ from typing import Any
 
 from notices.core.config import Settings
 from notices.core.shapes import representative_point
-from notices.notice.geometry import Placed, features_of
+from notices.notice.geometry import Placed, shapes_of
 
 # GeoRSS element for each GeoJSON type (multi-part shapes give their first part).
 GEORSS_KINDS = {
@@ -24,7 +24,7 @@ GEORSS_KINDS = {
 
 def main_shape(notice: Placed, settings: Settings) -> dict[str, Any] | None:
     """The first shape of the notice that is not a diversion, or None."""
-    for feature in features_of(notice, settings)["features"]:
+    for feature in shapes_of(notice, settings):
         if feature["properties"].get("role") != "diversion":
             geometry: dict[str, Any] = feature["geometry"]
             return geometry
@@ -50,6 +50,14 @@ def georss(notice: Placed, settings: Settings) -> tuple[str, str] | None:
 
 def geo_point(notice: Placed, settings: Settings) -> tuple[float, float] | None:
     """(latitude, longitude) of a point on the notice's place, for iCalendar's GEO."""
+    if not notice.geometry:
+        # Most notices: the first of their locations that has a shape (main_shape's choice, without
+        # the features), whose point is found once per settings.
+        location = next((key for key in notice.locations or () if key in settings.location_geometries), None)
+        if location is None:
+            return None
+        longitude, latitude = settings.location_points[location]
+        return latitude, longitude
     geometry = main_shape(notice, settings)
     if geometry is None:
         return None

@@ -61,6 +61,23 @@ def features_of(notice: Placed, settings: Settings) -> dict[str, Any]:
     role (and `location` for a location's shape). A stored geometry that no longer passes the
     checks (written before they existed) is left out in favour of the locations' shapes.
     """
+    about = {
+        "uid": getattr(notice, "uid", None),
+        "title": notice.title,
+        "category": notice.category,
+        "severity": notice.severity,
+    }
+    return {
+        "type": "FeatureCollection",
+        "features": [
+            {**feature, "properties": {**about, **feature["properties"]}} for feature in shapes_of(notice, settings)
+        ],
+    }
+
+
+def shapes_of(notice: Placed, settings: Settings) -> list[dict[str, Any]]:
+    """The features of features_of() with only their own properties (role, location): for a
+    feed that takes a shape and not what the notice says."""
     features: list[dict[str, Any]] = []
     if notice.geometry:
         try:
@@ -73,16 +90,7 @@ def features_of(notice: Placed, settings: Settings) -> dict[str, Any]:
             for key in notice.locations or ()
             if key in settings.location_geometries
         ]
-    about = {
-        "uid": getattr(notice, "uid", None),
-        "title": notice.title,
-        "category": notice.category,
-        "severity": notice.severity,
-    }
-    return {
-        "type": "FeatureCollection",
-        "features": [{**feature, "properties": {**about, **feature["properties"]}} for feature in features],
-    }
+    return features
 
 
 def _place(key: str) -> dict[str, Any]:

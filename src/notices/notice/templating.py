@@ -25,7 +25,7 @@ from notices.core.i18n import translate, translations
 from notices.core.resources import templates_dir
 from notices.notice import recurrence, recurrence_wording
 from notices.notice.attachments.links import attachments_of, human_size
-from notices.notice.geometry import features_of
+from notices.notice.geometry import shapes_of
 from notices.notice.languages import field_label, language_name
 from notices.notice.markup import markdown_to_html, renderable_instant, safe_output_text
 from notices.notice.times import isoformat_site
@@ -164,7 +164,7 @@ def make_environment(settings: Settings) -> Environment:
         status_label=pass_context(lambda context, status: _words(context).status(status)),
         severity_label=pass_context(lambda context, severity: _words(context).severity(severity)),
         # Whether the notice page shows a map (its own shapes or its locations'): emails link to it.
-        has_map=lambda notice: bool(features_of(notice, settings)["features"]),
+        has_map=lambda notice: bool(shapes_of(notice, settings)),
         map_url=lambda notice: settings.absolute_url(f"/notices/{notice.uid}") + "#map",
         language_name=language_name,
         field_label=field_label,
