@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import CompoundSelect, Select, and_, func, or_, select, union_all
 from sqlalchemy.orm import Session, lazyload, selectinload
@@ -478,17 +479,14 @@ def list_notices(session: Session, now: datetime, statuses: set[Status] | None =
 def next_boundary_after(session: Session, now: datetime) -> datetime | None:
     """The first instant after `now` at which any notice changes status (three index look-ups)."""
     live = Notice.cancelled_at.is_(None)
-    candidates = [
-        session.scalar(select(func.min(Notice.publish_at)).where(live, Notice.publish_at > now)),
-        session.scalar(
-            select(func.min(Notice.starts_at)).where(live, Notice.starts_at > now, Notice.publish_at.is_not(None))
+    candidates = _each_one(
+        session,
+        select(func.min(Notice.publish_at)).where(live, Notice.publish_at > now),
+        select(func.min(Notice.starts_at)).where(live, Notice.starts_at > now, Notice.publish_at.is_not(None)),
+        select(func.min(Notice.ends_at)).where(
+            live, Notice.ends_at > now, Notice.ends_at.is_not(None), Notice.publish_at.is_not(None)
         ),
-        session.scalar(
-            select(func.min(Notice.ends_at)).where(
-                live, Notice.ends_at > now, Notice.ends_at.is_not(None), Notice.publish_at.is_not(None)
-            )
-        ),
-    ]
+    )
     # A series changes status at each occurrence's start and end, which no column holds:
     # expanded here (live series are few, and each expansion stops at the first one found).
     candidates += [series.next_boundary(notice, now) for notice in live_series(session, now)]
@@ -505,16 +503,21 @@ def live_series(session: Session, now: datetime) -> Sequence[Notice]:
 def last_change_at_or_before(session: Session, now: datetime) -> datetime | None:
     """When the public picture last changed: the latest write or passed boundary."""
     live = Notice.cancelled_at.is_(None)
-    candidates = [
-        session.scalar(select(func.max(Notice.updated_at)).where(Notice.updated_at <= now)),
-        session.scalar(select(func.max(Notice.publish_at)).where(live, Notice.publish_at <= now)),
-        session.scalar(select(func.max(Notice.starts_at)).where(live, Notice.starts_at <= now)),
-        session.scalar(
-            select(func.max(Notice.ends_at)).where(live, Notice.ends_at <= now, Notice.ends_at.is_not(None))
-        ),
-    ]
+    candidates = _each_one(
+        session,
+        select(func.max(Notice.updated_at)).where(Notice.updated_at <= now),
+        select(func.max(Notice.publish_at)).where(live, Notice.publish_at <= now),
+        select(func.max(Notice.starts_at)).where(live, Notice.starts_at <= now),
+        select(func.max(Notice.ends_at)).where(live, Notice.ends_at <= now, Notice.ends_at.is_not(None)),
+    )
     candidates += [series.last_boundary(notice, now) for notice in live_series(session, now)]
     return max((instant for instant in candidates if instant is not None), default=None)
+
+
+def _each_one(session: Session, *queries: Select[Any]) -> list[datetime | None]:
+    """The one value of each query, asked in one statement: a feed asks these at every render,
+    and on a database server each statement is a round trip."""
+    return list(session.execute(select(*(query.scalar_subquery() for query in queries))).one())
 
 
 def calendar_notices(
