@@ -317,7 +317,7 @@ class RenderableNotice:
         """True when the title (the notice as a whole) is shown in the default language."""
         return "title" in self.fallback_fields
 
-    @property
+    @cached_property  # (read several times for every entry and event)
     def where(self) -> str:
         """E.g. 'Plesmanlaan, Einsteinweg; between the roundabouts' (empty when nowhere is given)."""
         return "; ".join(part for part in (", ".join(self.places), self.location_detail) if part)
