@@ -87,7 +87,9 @@ def test_an_occurrence_ending_in_the_autumn_fold_carries_the_offset(english):
     ),
     zone=st.sampled_from(["Europe/Amsterdam", "America/St_Johns", "Asia/Kathmandu", "UTC"]),
     language=st.sampled_from(["en", "nl"]),
-    pattern=st.sampled_from([FULL, SHORT, "yyyy-MM-dd HH:mm", "EEEE d MMMM HH:mm", "d MMM", "HH:mm"]),
+    pattern=st.sampled_from(
+        [FULL, SHORT, "yyyy-MM-dd HH:mm", "EEEE d MMMM HH:mm", "d MMM", "HH:mm", "short HH:mm", "h a HH:mm"]
+    ),
 )
 @example(instant=datetime(2026, 10, 25, 1, 30, tzinfo=UTC), zone="Europe/Amsterdam", language="nl", pattern=FULL)
 def test_a_time_reads_as_babel_writes_it_with_the_offset_in_the_fold(instant, zone, language, pattern):

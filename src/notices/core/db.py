@@ -62,7 +62,7 @@ class UTCDateTime(TypeDecorator[datetime]):
             return None
         if value.tzinfo is None:
             return value.replace(tzinfo=UTC)
-        return value if value.tzinfo is UTC else value.astimezone(UTC)
+        return value if value.tzinfo is UTC else value.astimezone(UTC)  # (psycopg's for a session in UTC)
 
 
 def make_engine(database_url: str) -> Engine:
@@ -75,14 +75,7 @@ def make_engine(database_url: str) -> Engine:
         event.listen(engine, "connect", _configure_sqlite)
         event.listen(engine, "begin", _begin_sqlite)
         return engine
-    # Sessions in UTC, the time model's zone: psycopg then hands each instant back with
-    # datetime.UTC itself (UTCDateTime passes it through) rather than converted to the server's
-    # zone and back, some 6,000 conversions for a feed of 1,000 notices. Instants are the same in
-    # any zone; no query here formats or truncates one in the session's zone.
-    options = " ".join(filter(None, [url.query.get("options"), "-c TimeZone=UTC"]))
-    return create_engine(
-        url.difference_update_query(["options"]), pool_pre_ping=True, connect_args={"options": options}
-    )
+    return create_engine(url, pool_pre_ping=True)
 
 
 def _begin_sqlite(connection: Connection) -> None:

@@ -29,6 +29,7 @@ from notices.feeds.ical_lines import fold_line
 
 _TYPES = Event.types_factory
 _UTC = "UTC"
+_UTF_8 = "utf-8"  # what a calendar is written in, and a vText's encoding unless it was given another
 # Event.add writes these in UTC (RFC 5545 3.8.7), whatever zone the time is given in.
 _UTC_ONLY = frozenset({"DTSTAMP", "CREATED", "LAST-MODIFIED"})
 _DATE_LISTS = frozenset({"RDATE", "EXDATE"})
@@ -63,7 +64,9 @@ class EventLines:
         if isinstance(value, datetime) and name in _UTC_ONLY:
             value = value.astimezone(UTC) if value.tzinfo is not None else value.replace(tzinfo=UTC)
         kind = type(value)
-        if (kind is str and _value_type(name) is vText) or (kind is vText and not value.params):
+        if (kind is str and _value_type(name) is vText) or (
+            kind is vText and not value.params and value.encoding == _UTF_8  # (as a plain string)
+        ):
             # Most properties (UID, SUMMARY, DESCRIPTION, X-ALT-DESC as vText...): a string, written
             # as Event.add would (with no parameters of its own) without the checks _value_line makes.
             line = _Line(f"{name}{_given(parameters)}:{_text(value)}", None)
@@ -145,8 +148,8 @@ def _recurs(name: str, value: Any) -> bool:
 
 # Lines of values without parameters, by property name and the value's repr (which tells 1 from
 # 1.0 and "1", 0.0 from -0.0, a list from a tuple, as the written value does): most events share
-# their SEQUENCE, GEO, CATEGORIES and X- flags. Started over when full (URLs, one per notice, fill
-# it too); a thread that reads it meanwhile writes its line anew.
+# their SEQUENCE, GEO, CATEGORIES and X- flags. Started over when full; a thread that reads it
+# meanwhile writes its line anew.
 _RECURRING_LINES: dict[tuple[str, str], _Line] = {}
 _MOST_RECURRING_LINES = 1024
 

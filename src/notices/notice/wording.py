@@ -87,8 +87,11 @@ class DigestContents(Protocol):
     def ending(self) -> Sized: ...
 
 
-# A pattern that ends with the time of day: its date part is formatted once per day.
+# The patterns of a date and then the time of day, whose date part is formatted once per day
+# (`_format`): a date part of any other pattern may hold what is not a date field ("h a", a
+# zone) or be one of Babel's named formats ("short").
 _CLOCK = " HH:mm"
+_DAY_AND_CLOCK = frozenset({FULL, SHORT, "yyyy-MM-dd HH:mm"})  # (the last: `notice list`)
 
 
 @lru_cache(maxsize=16384)
@@ -96,7 +99,7 @@ def _format(instant: datetime, pattern: str, language: str, zone: ZoneInfo) -> s
     # Digests repeat the same few hundred instants thousands of times; Babel's
     # formatting is the slowest part of rendering them.
     local = renderable_instant(instant).astimezone(zone)
-    if pattern.endswith(_CLOCK):
+    if pattern in _DAY_AND_CLOCK:
         # Babel formats a pattern field by field, so the date's fields and then the time's give
         # the same text; a calendar of notices, each with times of its own, has far fewer days
         # than instants (Babel took some 9 us an instant). HH:mm is two-digit hours and minutes.

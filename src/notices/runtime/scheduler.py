@@ -470,11 +470,15 @@ def run_until_signalled(ctx: AppContext, on_ready: Callable[[], None] = lambda: 
     signal.signal(signal.SIGINT, request_stop)
     elected = LeaderElectedScheduler(ctx)
     heap.settle_startup_objects()  # before its thread starts: what a job has under way is not startup's
-    elected.start()
-    listener = change_signal.listener_for(ctx.settings.database_url)
-    if listener is not None:
-        listener.subscribe(elected.heard)
-        listener.start()
+    try:
+        elected.start()
+        listener = change_signal.listener_for(ctx.settings.database_url)
+        if listener is not None:
+            listener.subscribe(elected.heard)
+            listener.start()
+    except BaseException:
+        heap.unsettle()  # a start that failed leaves the collector as it found it
+        raise
     on_ready()
     try:
         stop.wait()

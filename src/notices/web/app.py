@@ -81,18 +81,22 @@ def create_app(
     async def lifespan(app: FastAPI):
         # Before the scheduler's thread starts: what a job has under way is not startup's.
         heap.settle_startup_objects()
-        scheduler = LeaderElectedScheduler(ctx) if run_scheduler else None
-        if scheduler:
-            scheduler.start()
-        app.state.scheduler = scheduler
-        # On PostgreSQL, writes elsewhere are heard at once (feeds, and the scheduler's change check).
-        listener = change_signal.listener_for(settings.database_url)
-        app.state.change_listener = listener
-        if listener is not None:
-            listener.subscribe(app.state.feed_cache.heard)
+        try:
+            scheduler = LeaderElectedScheduler(ctx) if run_scheduler else None
             if scheduler:
-                listener.subscribe(scheduler.heard)
-            listener.start()
+                scheduler.start()
+            app.state.scheduler = scheduler
+            # On PostgreSQL, writes elsewhere are heard at once (feeds, and the scheduler's change check).
+            listener = change_signal.listener_for(settings.database_url)
+            app.state.change_listener = listener
+            if listener is not None:
+                listener.subscribe(app.state.feed_cache.heard)
+                if scheduler:
+                    listener.subscribe(scheduler.heard)
+                listener.start()
+        except BaseException:
+            heap.unsettle()  # a start that failed leaves the collector as it found it
+            raise
         try:
             yield
         finally:
