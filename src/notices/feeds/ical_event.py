@@ -61,7 +61,7 @@ class EventLines:
     def add(self, name: str, value: Any, parameters: Mapping[str, str] | None = None) -> None:
         """Event.add(name, value, parameters), written at once."""
         name = name.upper()
-        if isinstance(value, datetime) and name in _UTC_ONLY:
+        if isinstance(value, datetime) and name in _UTC_ONLY and value.tzinfo is not UTC:
             value = value.astimezone(UTC) if value.tzinfo is not None else value.replace(tzinfo=UTC)
         kind = type(value)
         if (kind is str and _value_type(name) is vText) or (
@@ -202,7 +202,17 @@ def _in_canonical_order(names: tuple[str, ...]) -> list[str]:
 
 def _given(parameters: Mapping[str, str] | None) -> str:
     """The parameters of a value that has none of its own, written (_parameters)."""
-    return _parameters(tuple((key.upper(), value) for key, value in parameters.items())) if parameters else ""
+    if not parameters:
+        return ""
+    if len(parameters) == 1:  # LANGUAGE, FMTTYPE: one look-up
+        ((key, value),) = parameters.items()
+        return _one_parameter(key, value)
+    return _parameters(tuple((key.upper(), value) for key, value in parameters.items()))
+
+
+@functools.lru_cache(maxsize=256)
+def _one_parameter(key: str, value: str) -> str:
+    return _parameters(((key.upper(), value),))
 
 
 def _merged(own: Mapping[str, str], given: Mapping[str, str] | None) -> tuple[tuple[str, str], ...]:
