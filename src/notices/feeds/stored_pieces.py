@@ -39,7 +39,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from notices.core.config import Settings
-from notices.core.db import Database, affected_rows, fill_cache_table
+from notices.core.db import Database, affected_rows, fill_cache_table, one_of
 from notices.core.models import RenderedPiece, table_of
 from notices.core.resources import locale_dir
 from notices.notice.markup import renderer_fingerprint
@@ -48,8 +48,6 @@ log = logging.getLogger(__name__)
 
 # Pieces of open-ended notices change with the calendar's horizon every day: kept briefly.
 KEPT = timedelta(days=7)
-# Keys to one SELECT: within every database's limit on bound values.
-_PER_QUERY = 500
 # A piece larger than this (a notice with a megabyte of text) is rendered each time, not stored.
 MAX_PIECE_BYTES = 1024 * 1024
 # Settings kept out of the fingerprint: those that may hold a password, and those for running the
@@ -210,12 +208,10 @@ def load(session: Session, settings: Settings, piece_keys: Iterable[Hashable]) -
         return found
     prints = fingerprint(settings)
     by_key = {key_of(prints, piece_key): piece_key for piece_key in piece_keys}
-    wanted = list(by_key)
-    for start in range(0, len(wanted), _PER_QUERY):
-        chunk = wanted[start : start + _PER_QUERY]
+    for wanted in one_of(session, RenderedPiece.key, list(by_key)):
         rows = session.execute(
             select(RenderedPiece.key, RenderedPiece.content, RenderedPiece.content_sha256, RenderedPiece.meta).where(
-                RenderedPiece.key.in_(chunk)
+                wanted
             )
         )
         for key, content, content_sha256, meta in rows:

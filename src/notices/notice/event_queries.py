@@ -10,9 +10,10 @@ from datetime import datetime, timedelta
 from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session, selectinload
 
+from notices.core.db import one_of
 from notices.core.models import Notice, NoticeEvent
 from notices.notice.lifecycle import Filters
-from notices.notice.store import ROWS_PER_QUERY, NoticeVersion, notice_versions
+from notices.notice.store import NoticeVersion, notice_versions
 
 # What an events feed reads of an event besides its own row: its notice, with the revisions that
 # say what the notice was at the event (the notice's attachments come with it).
@@ -46,7 +47,6 @@ def recent_event_versions(session: Session, now: datetime, *, history: timedelta
 def events_by_id(session: Session, ids: Sequence[int]) -> list[NoticeEvent]:
     """The events with these ids (any order), loaded as recent_events loads them."""
     found: list[NoticeEvent] = []
-    for start in range(0, len(ids), ROWS_PER_QUERY):
-        chunk = ids[start : start + ROWS_PER_QUERY]
-        found += session.scalars(select(NoticeEvent).where(NoticeEvent.id.in_(chunk)).options(*_WITH_NOTICE)).all()
+    for wanted in one_of(session, NoticeEvent.id, ids):
+        found += session.scalars(select(NoticeEvent).where(wanted).options(*_WITH_NOTICE)).all()
     return found

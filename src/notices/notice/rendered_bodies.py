@@ -24,13 +24,11 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from notices.core.db import Database, affected_rows, fill_cache_table
+from notices.core.db import Database, affected_rows, fill_cache_table, one_of
 from notices.core.models import RenderedBody, table_of
 from notices.notice.markup import RenderableNotice, renderer_fingerprint
 
 KEPT = timedelta(days=30)
-# Keys to one SELECT: within every database's limit on bound values.
-_PER_QUERY = 500
 
 
 def key_of(view: RenderableNotice) -> str:
@@ -48,13 +46,9 @@ def fill(session: Session, views: Sequence[RenderableNotice]) -> list[Renderable
     for view in views:
         if not view.body_rendered:
             by_key.setdefault(key_of(view), []).append(view)
-    wanted = list(by_key)
     found: dict[str, str] = {}
-    for start in range(0, len(wanted), _PER_QUERY):
-        chunk = wanted[start : start + _PER_QUERY]
-        found.update(
-            session.execute(select(RenderedBody.key, RenderedBody.html).where(RenderedBody.key.in_(chunk))).all()
-        )
+    for wanted in one_of(session, RenderedBody.key, list(by_key)):
+        found.update(session.execute(select(RenderedBody.key, RenderedBody.html).where(wanted)).all())
     unstored = []
     for key, sharing in by_key.items():
         for view in sharing:

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, lazyload, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from notices.core import site_state
-from notices.core.db import insert_ignoring_duplicates
+from notices.core.db import insert_ignoring_duplicates, one_of
 from notices.core.errors import Conflict, NotFound
 from notices.core.i18n import lazy_gettext
 from notices.core.models import Notice, NoticeAttachment, NoticeEvent, NoticeRevision, table_of
@@ -411,8 +411,6 @@ def _live_ids(now: datetime) -> CompoundSelect[tuple[int]]:
 # What tells a copy of a notice read earlier from a changed one: (id, version, updated_at,
 # attachment ids); a file is attached without a new version.
 NoticeVersion = tuple[int, int, datetime, tuple[int, ...]]
-# Rows read by id in one query at most: within every database's limit on bound values.
-ROWS_PER_QUERY = 500
 
 
 def live_versions(session: Session, now: datetime) -> list[NoticeVersion]:
@@ -445,8 +443,8 @@ def notices_by_id(session: Session, ids: Sequence[int], *, without_attachments: 
     """
     found: list[Notice] = []
     query = select(Notice).options(lazyload(Notice.attachments)) if without_attachments else select(Notice)
-    for start in range(0, len(ids), ROWS_PER_QUERY):
-        found += session.scalars(query.where(Notice.id.in_(ids[start : start + ROWS_PER_QUERY]))).all()
+    for wanted in one_of(session, Notice.id, ids):
+        found += session.scalars(query.where(wanted)).all()
     if without_attachments:
         for notice in found:
             set_committed_value(notice, "attachments", [])
