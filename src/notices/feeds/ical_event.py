@@ -97,10 +97,18 @@ class EventLines:
 
     def _moment(self, name: str, value: date, parameters: Mapping[str, str] | None) -> _Line:
         """A DATE or DATE-TIME value and its parameters, as icalendar's vDDDTypes writes them."""
-        digits = f"{value.year:04}{value.month:02}{value.day:02}"
+        # (printf-style formatting: half the time of the f-strings of six fields)
         if not isinstance(value, datetime):
+            digits = "%04d%02d%02d" % (value.year, value.month, value.day)  # noqa: UP031 (see above)
             return _Line(f"{name}{_parameters(_merged({'VALUE': 'DATE'}, parameters))}:{digits}", None)
-        digits += f"T{value.hour:02}{value.minute:02}{value.second:02}"
+        digits = "%04d%02d%02dT%02d%02d%02d" % (  # noqa: UP031 (see above)
+            value.year,
+            value.month,
+            value.day,
+            value.hour,
+            value.minute,
+            value.second,
+        )
         if value.tzinfo is UTC:  # DTSTAMP, CREATED, LAST-MODIFIED (see add): no TZID to look up
             return _Line(f"{name}{_given(parameters)}:{digits}Z", None)
         tzid = None if value.tzinfo is None else _tzid(_zone_key(value.tzinfo), value.tzinfo) or value.tzname()

@@ -388,9 +388,10 @@ def renderable_notice(notice: NoticeLike, settings: Settings, language: str | No
             fallback_fields.add(field)
     locations = tuple(text(key) for key in notice.locations)
     updated_at = renderable_instant(notice.updated_at)
+    uid = text(str(notice.uid))
     return RenderableNotice(
-        uid=text(str(notice.uid)),
-        url=settings.absolute_url(f"/notices/{text(str(notice.uid))}"),
+        uid=uid,
+        url=settings.absolute_url(f"/notices/{uid}"),
         version=notice.version,
         title=texts["title"],
         summary=texts["summary"],
