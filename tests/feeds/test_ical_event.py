@@ -183,3 +183,26 @@ def test_values_that_compare_equal_but_are_written_differently_are_each_written_
             lines.add(name, value)
             event.add(name, value)
             assert lines.ical() == event.to_ical(), (name, value)
+
+
+@pytest.mark.parametrize("url", ["https://example.org/a\nb", "https://example.org/a\rb"])
+def test_a_uri_with_a_line_break_is_refused_as_icalendar_refuses_it(url):
+    # (A URI is written as it is, but only one that vUri would write.)
+    with pytest.raises(ValueError, match="CR or LF"):
+        Event().add("url", url)
+    with pytest.raises(ValueError, match="CR or LF"):
+        EventLines().add("url", url)
+
+
+@pytest.mark.parametrize("encoding", ["latin-1", "ascii"])
+@pytest.mark.parametrize("text", ["Road works all week", "Café works, all week"])
+def test_a_text_value_of_another_encoding_is_written_as_icalendar_writes_it(encoding, text):
+    def written(add):
+        try:
+            return add()
+        except UnicodeError as error:  # (é in ASCII)
+            return type(error)
+
+    event, lines = Event(), EventLines()
+    expected = written(lambda: (event.add("x-alt-desc", vText(text, encoding)), event.to_ical())[1])
+    assert written(lambda: (lines.add("x-alt-desc", vText(text, encoding)), lines.ical())[1]) == expected

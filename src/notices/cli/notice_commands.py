@@ -29,10 +29,8 @@ from notices.notice.languages import TEXT_FIELDS
 from notices.notice.lifecycle import Status
 from notices.notice.presenters import notice_data
 from notices.notice.validation import parse_changes, parse_new_notice, parse_time
-from notices.notice.wording import Words
+from notices.notice.wording import LISTING, Words
 from notices.people.roles import Actor
-
-LISTING = "yyyy-MM-dd HH:mm"  # `notice list`: sortable, one line per notice
 
 
 def notice_options(function):

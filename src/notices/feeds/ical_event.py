@@ -23,6 +23,7 @@ from typing import Any, NamedTuple
 
 from icalendar import Event, Parameters, vDDDLists, vText, vUri
 from icalendar.caselessdict import canonsort_keys
+from icalendar.parser_tools import to_unicode
 from icalendar.timezone import tzid_from_tzinfo
 
 from notices.feeds.ical_lines import fold_line
@@ -136,7 +137,7 @@ def _value_line(name: str, value: Any, parameters: Mapping[str, str] | None) -> 
     prop = value if hasattr(value, "to_ical") else _value_type(name)(value)
     own = getattr(prop, "params", {})
     written = prop.to_ical()
-    value_text = written.decode() if isinstance(written, bytes) else written
+    value_text = to_unicode(written)  # as Event.to_ical reads a value's bytes (of a vText's own encoding too)
     text = f"{name}{_parameters(_merged(own, parameters))}:{value_text}"
     tzid = own.get("TZID") if isinstance(prop, vDDDLists) else None  # (a list in UTC has none)
     return _Line(text, tzid if tzid != _UTC else None)

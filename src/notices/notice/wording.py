@@ -27,6 +27,7 @@ from notices.notice.times import format_offset, is_ambiguous
 
 FULL = "EEE d MMM y HH:mm"
 SHORT = "EEE d MMM HH:mm"
+LISTING = "yyyy-MM-dd HH:mm"  # `notice list`: sortable, one line per notice
 
 
 # The English texts are the message ids (core.i18n); N_ marks them for extraction here, and
@@ -91,7 +92,7 @@ class DigestContents(Protocol):
 # (`_format`): a date part of any other pattern may hold what is not a date field ("h a", a
 # zone) or be one of Babel's named formats ("short").
 _CLOCK = " HH:mm"
-_DAY_AND_CLOCK = frozenset({FULL, SHORT, "yyyy-MM-dd HH:mm"})  # (the last: `notice list`)
+_DAY_AND_CLOCK = frozenset({FULL, SHORT, LISTING})
 
 
 @lru_cache(maxsize=16384)
