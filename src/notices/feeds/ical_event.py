@@ -23,6 +23,7 @@ from typing import Any, NamedTuple
 
 from icalendar import Event, Parameters, vDDDLists, vText, vUri
 from icalendar.caselessdict import canonsort_keys
+from icalendar.parser import _escape_char as escaped_text
 from icalendar.parser_tools import to_unicode
 from icalendar.timezone import tzid_from_tzinfo
 
@@ -125,8 +126,10 @@ _LINE_BREAKS = re.compile(r"[\r\n]")
 
 
 def _text(value: str) -> str:
-    """A TEXT value as vText writes it."""
-    return value if _TEXT_SPECIALS.search(value) is None else vText(value).to_ical().decode()
+    """A TEXT value as vText writes it: with icalendar's escaping, which is all vText.to_ical does
+    to a string of its default encoding (building the vText, with its Parameters, took as long as
+    escaping a DESCRIPTION)."""
+    return value if _TEXT_SPECIALS.search(value) is None else escaped_text(value)
 
 
 def _value_line(name: str, value: Any, parameters: Mapping[str, str] | None) -> _Line:
