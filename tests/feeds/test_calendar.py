@@ -91,6 +91,19 @@ def test_the_html_goes_in_x_alt_desc(ctx, client):
     assert second.x_alt_desc.params["FMTTYPE"] == ["text/html"]
 
 
+def test_a_folder_named_in_a_notice_keeps_its_backslashes(ctx, client):
+    # "\\N" is how RFC 5545 escapes a line break; a backslash and an N that a manager typed are text.
+    add_notice(ctx, title="Files moved to S:\\Nieuwe map", body="The plans are in S:\\Nieuwe map\\Notices now.")
+    body = client.get("/calendar/notices.ics").content
+    (event,) = Calendar.from_ical(body).walk("VEVENT")
+    assert str(event["summary"]).endswith(": Files moved to S:\\Nieuwe map")
+    assert "The plans are in S:\\Nieuwe map\\Notices now." in str(event["description"]).split("\n\n")
+    (second,) = vobject.readOne(body.decode()).vevent_list
+    assert second.summary.value == str(event["summary"])
+    assert second.description.value == str(event["description"])
+    assert "<p>The plans are in S:\\Nieuwe map\\Notices now.</p>" in second.x_alt_desc.value
+
+
 def test_dtstamp_is_the_notice_creation_and_stays_put_when_it_is_updated(ctx, clock, client):
     notice = add_notice(ctx)
     clock.advance(timedelta(minutes=5))

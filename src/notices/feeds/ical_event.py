@@ -4,13 +4,15 @@ An icalendar Event is a dictionary of property objects, written through several 
 looked up by name, the equivalent time-zone ids of each date-time's zone sorted three times
 (twice when it is added, once when it is written), a parameter dictionary per property and a
 content-line object per line. That came to about 0.28 ms an event, most of a calendar render with
-nothing stored. EventLines writes each property once when it is added, with icalendar's own
-value type for the property's name (the type that Event.add would choose, which escapes the text)
-and icalendar's Parameters for the parameters. Only date-times and dates are written here
-(digits, a TZID looked up once per zone and a Z for UTC), and the values those types write as
-they are: a text without a character that TEXT escapes, a URI. The lines go in the order icalendar
-puts them in (Event.canonical_order, then by name) and are folded by ical_lines.fold_line.
-tests/feeds/test_ical_event.py checks the bytes against Event.to_ical for random events.
+nothing stored. EventLines writes each property once when it is added. Written here: dates and
+date-times (digits, a TZID looked up once per zone and a Z for UTC), TEXT values and lists of them
+(CATEGORIES), escaped as vText escapes them, and URIs as they are. Any other value (GEO, SEQUENCE,
+RRULE, EXDATE, a vText with parameters of its own) is written by icalendar's own value type for
+the property's name (the type that Event.add would choose), and parameters by icalendar's
+Parameters. The lines go in the order icalendar puts them in (Event.canonical_order, then by
+name) and are folded by ical_lines.fold_line.
+tests/feeds/test_ical_event.py checks the bytes against Event.to_ical for random events. The one
+difference on purpose: a backslash followed by N in a text is written as text (see _text).
 """
 
 from __future__ import annotations
@@ -23,7 +25,6 @@ from typing import Any, NamedTuple
 
 from icalendar import Event, Parameters, vDDDLists, vText, vUri
 from icalendar.caselessdict import canonsort_keys
-from icalendar.parser import _escape_char as escaped_text
 from icalendar.parser_tools import to_unicode
 from icalendar.timezone import tzid_from_tzinfo
 
@@ -79,6 +80,9 @@ class EventLines:
             if name in _DATE_LISTS:
                 raise TypeError(f"{name} takes a list of date-times")
             line = self._moment(name, value, parameters)
+        elif name == "CATEGORIES" and kind is list and all(type(item) is str for item in value):
+            # Each category a TEXT value, as vCategory writes them: escaped as _text escapes.
+            line = _Line(f"{name}{_given(parameters)}:{','.join(map(_text, value))}", None)
         elif parameters is None and _recurs(name, value):
             line = _recurring_line(name, value)
         else:
@@ -119,17 +123,28 @@ class EventLines:
         return _Line(f"{name}{_parameters(_merged({'TZID': tzid}, parameters))}:{digits}", tzid)
 
 
-# The characters TEXT escaping changes (icalendar's vText.to_ical: backslashes, which also start
-# "\\N", semicolons, commas and line breaks). Most short values have none: they are written as they are.
+# The characters TEXT escaping changes (icalendar's vText.to_ical: backslashes, semicolons, commas
+# and line breaks). Most short values have none: they are written as they are.
 _TEXT_SPECIALS = re.compile(r"[\\;,\r\n]")
 _LINE_BREAKS = re.compile(r"[\r\n]")
 
 
 def _text(value: str) -> str:
-    """A TEXT value as vText writes it: with icalendar's escaping, which is all vText.to_ical does
-    to a string of its default encoding (building the vText, with its Parameters, took as long as
-    escaping a DESCRIPTION)."""
-    return value if _TEXT_SPECIALS.search(value) is None else escaped_text(value)
+    """A TEXT value escaped (RFC 5545 3.3.11) as vText writes it, but for one thing: icalendar
+    takes a backslash followed by N in the text it is given for an escaped line break, and writes
+    a line break there, so a body that names the folder C:\\Nieuwe map showed "C:" and "ieuwe
+    map" on two lines in every calendar. Here every backslash is text. Each line break is written
+    as an escaped one, CRLF and a lone CR included, as icalendar writes them."""
+    if _TEXT_SPECIALS.search(value) is None:
+        return value
+    return (
+        value.replace("\\", "\\\\")
+        .replace(";", "\\;")
+        .replace(",", "\\,")
+        .replace("\r\n", "\\n")
+        .replace("\n", "\\n")
+        .replace("\r", "\\n")
+    )
 
 
 def _value_line(name: str, value: Any, parameters: Mapping[str, str] | None) -> _Line:
