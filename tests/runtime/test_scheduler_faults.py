@@ -6,6 +6,9 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import gc
+import signal
+import threading
 import time
 from datetime import UTC, datetime, timedelta
 
@@ -14,11 +17,12 @@ from fastapi.testclient import TestClient
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import func, select, text, update
 
+from notices.core import change_signal
 from notices.core.db import Database
 from notices.core.models import Delivery, DigestRun, Notice, NoticeEvent
 from notices.runtime import jobs
 from notices.runtime.leadership import leadership_for
-from notices.runtime.scheduler import LeaderElectedScheduler, NoticeScheduler
+from notices.runtime.scheduler import LeaderElectedScheduler, NoticeScheduler, run_until_signalled
 from notices.web import create_app
 from tests.factories import add_notice, add_subscriber, reload
 
@@ -194,6 +198,61 @@ def test_a_leader_whose_jobs_keep_failing_hands_over_to_a_standby(fast):
     finally:
         first.shutdown()
         second.shutdown()
+
+
+class ListenerThatCannotStart:
+    """A change listener whose thread the operating system refuses (as under a limit on processes),
+    once this process's scheduler holds the lead: a start that fails after the scheduler started."""
+
+    def __init__(self, ctx) -> None:
+        self.ctx = ctx
+
+    def subscribe(self, callback) -> None:
+        pass
+
+    def start(self) -> None:
+        wait_for(lambda: not lock_is_free(self.ctx), timeout=20, what="the scheduler to take the lead")
+        raise RuntimeError("can't start new thread")
+
+    def stop(self, wait: float = 0.0) -> None:
+        pass
+
+
+@pytest.fixture
+def listener_cannot_start(fast, monkeypatch):
+    monkeypatch.setattr(change_signal, "listener_for", lambda url: ListenerThatCannotStart(fast))
+
+
+def leader_threads() -> set[threading.Thread]:
+    return {thread for thread in threading.enumerate() if thread.name == "notices-leader"}
+
+
+def test_an_app_whose_start_fails_stops_its_scheduler_and_leaves_the_collector_as_it_was(fast, listener_cannot_start):
+    gc.unfreeze()
+    threshold, leaders = gc.get_threshold(), leader_threads()
+    app = create_app(fast.settings, ctx=fast, run_scheduler=True)
+    with pytest.raises(RuntimeError, match="can't start new thread"), TestClient(app):
+        pass
+    assert leader_threads() == leaders  # no scheduler left running in a process that serves nothing
+    assert lock_is_free(fast)  # a standby can take over
+    assert gc.get_freeze_count() == 0
+    assert gc.get_threshold() == threshold
+
+
+def test_a_scheduler_process_whose_start_fails_stops_and_leaves_the_collector_as_it_was(fast, listener_cannot_start):
+    gc.unfreeze()
+    threshold, leaders = gc.get_threshold(), leader_threads()
+    handlers = {number: signal.getsignal(number) for number in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        with pytest.raises(RuntimeError, match="can't start new thread"):
+            run_until_signalled(fast)
+    finally:
+        for number, handler in handlers.items():
+            signal.signal(number, handler)
+    assert leader_threads() == leaders
+    assert lock_is_free(fast)
+    assert gc.get_freeze_count() == 0
+    assert gc.get_threshold() == threshold
 
 
 def local(text_time: str) -> datetime:

@@ -477,7 +477,10 @@ def run_until_signalled(ctx: AppContext, on_ready: Callable[[], None] = lambda: 
             listener.subscribe(elected.heard)
             listener.start()
     except BaseException:
-        heap.unsettle()  # a start that failed leaves the collector as it found it
+        # A start that failed stops the elected scheduler (its thread may have taken the lead) and
+        # leaves the collector as it found it.
+        elected.shutdown()
+        heap.unsettle()
         raise
     on_ready()
     try:

@@ -81,9 +81,10 @@ def create_app(
     async def lifespan(app: FastAPI):
         # Before the scheduler's thread starts: what a job has under way is not startup's.
         heap.settle_startup_objects()
+        scheduler: LeaderElectedScheduler | None = None
         try:
-            scheduler = LeaderElectedScheduler(ctx) if run_scheduler else None
-            if scheduler:
+            if run_scheduler:
+                scheduler = LeaderElectedScheduler(ctx)
                 scheduler.start()
             app.state.scheduler = scheduler
             # On PostgreSQL, writes elsewhere are heard at once (feeds, and the scheduler's change check).
@@ -95,7 +96,11 @@ def create_app(
                     listener.subscribe(scheduler.heard)
                 listener.start()
         except BaseException:
-            heap.unsettle()  # a start that failed leaves the collector as it found it
+            # A start that failed leaves no scheduler running (it would compete for the lead in a
+            # process that serves nothing) and the collector as it found it.
+            if scheduler is not None:
+                scheduler.shutdown()
+            heap.unsettle()
             raise
         try:
             yield
