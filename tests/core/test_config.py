@@ -46,11 +46,24 @@ def test_secrets_can_come_from_files(tmp_path):
         ({"NOTICES_SMTP_URL": "http://mail"}, "NOTICES_SMTP_URL"),
         ({"NOTICES_FEED_MAX_AGE": "soon"}, "feeds.max_age"),
         ({"NOTICES_CONFIG": "/nonexistent/notices.toml"}, "NOTICES_CONFIG"),
+        # The site's name is in every calendar's and mail's header lines: one line of text.
+        ({"NOTICES_SITE_NAME": "Bio Science Park\nLeiden"}, "NOTICES_SITE_NAME"),
+        ({"NOTICES_SITE_NAME": "Bio Science Park\u202e"}, "NOTICES_SITE_NAME"),
+        ({"NOTICES_SITE_NAME": "  "}, "NOTICES_SITE_NAME"),
     ],
 )
 def test_invalid_values_stop_start_up_naming_the_key(environ, key):
     with pytest.raises(ConfigError, match=key.replace(".", r"\.")):
         load_settings(environ)
+
+
+def test_a_sender_name_on_two_lines_names_the_key(tmp_path: Path):
+    config = tmp_path / "notices.toml"
+    config.write_text(
+        '[mail]\nfrom_name = "Notices\\nBcc: everyone@example.org"\n[categories]\nroad = "Road"\n[locations]\na = "A"\n'
+    )
+    with pytest.raises(ConfigError, match="mail.from_name: must be one line of text"):
+        load_settings({"NOTICES_CONFIG": str(config)})
 
 
 def test_invalid_file_values_name_the_key(tmp_path: Path):

@@ -1,12 +1,16 @@
 """The iCalendar feed as a calendar app reads it (parsed with icalendar)."""
 
+import dataclasses
 from datetime import timedelta
 
 import lxml.html
 import vobject
 from icalendar import Calendar
 
+from notices.feeds.catalog import HISTORY
+from notices.feeds.ical import build_calendar
 from notices.notice import store
+from notices.notice.lifecycle import Filters
 from notices.notice.validation import parse_changes
 from tests.factories import add_notice
 
@@ -102,6 +106,16 @@ def test_a_folder_named_in_a_notice_keeps_its_backslashes(ctx, client):
     assert second.summary.value == str(event["summary"])
     assert second.description.value == str(event["description"])
     assert "<p>The plans are in S:\\Nieuwe map\\Notices now.</p>" in second.x_alt_desc.value
+
+
+def test_the_calendar_is_named_after_the_site_whatever_its_name_holds(ctx, clock):
+    # (A calendar app shows X-WR-CALNAME as the subscribed calendar's name.)
+    settings = dataclasses.replace(ctx.settings, site_name="Bio Science Park, Leiden; S:\\Notices")
+    add_notice(ctx)
+    with ctx.db.session() as session:
+        notices = store.calendar_notices(session, clock.now(), Filters(), history=HISTORY)
+    body = build_calendar(notices, settings=settings, now=clock.now())
+    assert vobject.readOne(body.decode()).x_wr_calname.value == "Bio Science Park, Leiden; S:\\Notices: notices"
 
 
 def test_dtstamp_is_the_notice_creation_and_stays_put_when_it_is_updated(ctx, clock, client):

@@ -223,17 +223,18 @@ def listener_cannot_start(fast, monkeypatch):
     monkeypatch.setattr(change_signal, "listener_for", lambda url: ListenerThatCannotStart(fast))
 
 
-def leader_threads() -> set[threading.Thread]:
-    return {thread for thread in threading.enumerate() if thread.name == "notices-leader"}
+def scheduler_threads() -> set[threading.Thread]:
+    """The threads of a scheduler: the leader election's, and APScheduler's once it leads."""
+    return {thread for thread in threading.enumerate() if thread.name in ("notices-leader", "APScheduler")}
 
 
 def test_an_app_whose_start_fails_stops_its_scheduler_and_leaves_the_collector_as_it_was(fast, listener_cannot_start):
     gc.unfreeze()
-    threshold, leaders = gc.get_threshold(), leader_threads()
+    threshold, threads = gc.get_threshold(), scheduler_threads()
     app = create_app(fast.settings, ctx=fast, run_scheduler=True)
     with pytest.raises(RuntimeError, match="can't start new thread"), TestClient(app):
         pass
-    assert leader_threads() == leaders  # no scheduler left running in a process that serves nothing
+    assert scheduler_threads() == threads  # no scheduler left running in a process that serves nothing
     assert lock_is_free(fast)  # a standby can take over
     assert gc.get_freeze_count() == 0
     assert gc.get_threshold() == threshold
@@ -241,7 +242,7 @@ def test_an_app_whose_start_fails_stops_its_scheduler_and_leaves_the_collector_a
 
 def test_a_scheduler_process_whose_start_fails_stops_and_leaves_the_collector_as_it_was(fast, listener_cannot_start):
     gc.unfreeze()
-    threshold, leaders = gc.get_threshold(), leader_threads()
+    threshold, threads = gc.get_threshold(), scheduler_threads()
     handlers = {number: signal.getsignal(number) for number in (signal.SIGTERM, signal.SIGINT)}
     try:
         with pytest.raises(RuntimeError, match="can't start new thread"):
@@ -249,7 +250,7 @@ def test_a_scheduler_process_whose_start_fails_stops_and_leaves_the_collector_as
     finally:
         for number, handler in handlers.items():
             signal.signal(number, handler)
-    assert leader_threads() == leaders
+    assert scheduler_threads() == threads
     assert lock_is_free(fast)
     assert gc.get_freeze_count() == 0
     assert gc.get_threshold() == threshold

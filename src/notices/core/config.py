@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from notices.core.errors import NoticesError
 from notices.core.resources import default_config_path
+from notices.core.safe_text import strip_unsafe
 from notices.core.shapes import Bounds, ShapeError, check_geometry, representative_point
 
 SEVERITIES = ("info", "minor", "major", "critical")
@@ -222,6 +223,24 @@ def _string(raw: dict[str, Any], section: str, key: str, default: str | None = N
     value = _get(raw, section, key, default)
     if not isinstance(value, str):
         raise ConfigError(f"{section}.{key}: must be a string, got {value!r}")
+    return value
+
+
+# Line breaks of any kind (besides CR and LF, what str.splitlines splits at) and tabs.
+_LINE_BREAKS_AND_TABS = frozenset("\r\n\t\v\f\x1c\x1d\x1e\x85\u2028\u2029")
+
+
+def _one_line(raw: dict[str, Any], section: str, key: str, default: str, *, may_be_empty: bool = False) -> str:
+    """A name shown in titles and headers (the site's name, a sender's name): text on one line.
+    A line break in it breaks a calendar's header line (X-WR-CALNAME) and a mail header; a control
+    or bidi character is what output filters remove from any text anyway."""
+    value = _string(raw, section, key, default).strip()
+    variables = [variable for variable, place in _ENV_OVERRIDES.items() if place == (section, key)]
+    named = f"{section}.{key}" + (f" ({variables[0]})" if variables else "")
+    if not value and not may_be_empty:
+        raise ConfigError(f"{named}: must not be empty")
+    if strip_unsafe(value) != value or not _LINE_BREAKS_AND_TABS.isdisjoint(value):
+        raise ConfigError(f"{named}: must be one line of text, without line breaks or control characters")
     return value
 
 
@@ -483,7 +502,7 @@ def _build(raw: dict[str, Any]) -> Settings:
         location_geometries = _location_geometries(raw, bounds)
     locations, location_translations = _keyed_labels(raw, "locations", language)
     return Settings(
-        site_name=_string(raw, "site", "name", "Notices"),
+        site_name=_one_line(raw, "site", "name", "Notices"),
         base_url=_base_url(_string(raw, "site", "base_url", "http://127.0.0.1:8000")),
         timezone=_timezone(_string(raw, "site", "timezone", "Europe/Amsterdam")),
         language=language,
@@ -492,7 +511,9 @@ def _build(raw: dict[str, Any]) -> Settings:
         smtp_url=_smtp_url(_string(raw, "mail", "smtp_url", "")),
         mail_dir=Path(_string(raw, "mail", "mail_dir", "var/mail")),
         mail_from=_email_address(_string(raw, "mail", "from_address", "notices@example.org")),
-        mail_from_name=_string(raw, "mail", "from_name", "") or _string(raw, "site", "name", "Notices"),
+        mail_from_name=(
+            _one_line(raw, "mail", "from_name", "", may_be_empty=True) or _one_line(raw, "site", "name", "Notices")
+        ),
         alert_validity=timedelta(hours=_number(raw, "mail", "alert_validity_hours", 12, minimum=0.1)),
         digest_validity=timedelta(hours=_number(raw, "mail", "digest_validity_hours", 12, minimum=0.1)),
         skip_empty_digests=_boolean(raw, "mail", "skip_empty_digests", True),

@@ -19,13 +19,13 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
-from icalendar import Calendar, Timezone, vRecur, vText
+from icalendar import Calendar, Timezone, vRecur, vText, vUnknown
 
 from notices.core.config import Settings
 from notices.core.models import Notice
 from notices.feeds.entry_text import entry_html
 from notices.feeds.fragments import Fragments, notice_key, view_of
-from notices.feeds.ical_event import EventLines, events_ical
+from notices.feeds.ical_event import EventLines, escaped_text, events_ical
 from notices.feeds.ical_lines import folded_ical
 from notices.feeds.places import geo_point
 from notices.feeds.stored_pieces import Codec
@@ -146,7 +146,9 @@ def build_calendar(
     calendar.add("version", "2.0")
     calendar.add("calscale", "GREGORIAN")
     calendar.add("method", "PUBLISH")
-    calendar.add("x-wr-calname", safe_output_text(f"{settings.site_name}: notices"))
+    # An X- property is written as it is given (icalendar's vUnknown): its text escaped here, so a
+    # comma or semicolon in the site's name does not end the name in a calendar app.
+    calendar.add("x-wr-calname", vUnknown(escaped_text(safe_output_text(f"{settings.site_name}: notices"))))
     calendar.add("x-wr-timezone", zone.key)
 
     def vevents(notice: Notice) -> _CalendarPiece:

@@ -12,7 +12,9 @@ the property's name (the type that Event.add would choose), and parameters by ic
 Parameters. The lines go in the order icalendar puts them in (Event.canonical_order, then by
 name) and are folded by ical_lines.fold_line.
 tests/feeds/test_ical_event.py checks the bytes against Event.to_ical for random events. The one
-difference on purpose: a backslash followed by N in a text is written as text (see _text).
+difference on purpose: a backslash followed by N in a text is written as text (see escaped_text).
+A value left to icalendar (a vText in another encoding than UTF-8, a str subclass, a list of
+anything but strings) is escaped by icalendar: the calendar makes none.
 """
 
 from __future__ import annotations
@@ -51,6 +53,7 @@ class EventLines:
     icalendar's (vText with parameters), a date or a date-time (floating, UTC or in a zone) and, for
     EXDATE and RDATE, a list of date-times. Anything else (a date-time as icalendar's own value, a
     list of dates) is refused with a TypeError rather than written in another way than Event's.
+    Text is written as Event writes it, but for a backslash followed by N (escaped_text).
     """
 
     def __init__(self) -> None:
@@ -67,12 +70,14 @@ class EventLines:
         if isinstance(value, datetime) and name in _UTC_ONLY and value.tzinfo is not UTC:
             value = value.astimezone(UTC) if value.tzinfo is not None else value.replace(tzinfo=UTC)
         kind = type(value)
-        if (kind is str and _value_type(name) is vText) or (
-            kind is vText and not value.params and value.encoding == _UTF_8  # (as a plain string)
-        ):
-            # Most properties (UID, SUMMARY, DESCRIPTION, X-ALT-DESC as vText...): a string, written
-            # as Event.add would (with no parameters of its own) without the checks _value_line makes.
-            line = _Line(f"{name}{_given(parameters)}:{_text(value)}", None)
+        if kind is str and _value_type(name) is vText:
+            # Most properties (UID, SUMMARY, DESCRIPTION...): a string, written as Event.add writes
+            # it (escaped_text), without the checks _value_line makes.
+            line = _Line(f"{name}{_given(parameters)}:{escaped_text(value)}", None)
+        elif kind is vText and value.encoding == _UTF_8:
+            # X-ALT-DESC: icalendar's TEXT value, its own parameters (if any) under the given ones.
+            written = _parameters(_merged(value.params, parameters)) if value.params else _given(parameters)
+            line = _Line(f"{name}{written}:{escaped_text(value)}", None)
         elif kind is str and _value_type(name) is vUri and not _LINE_BREAKS.search(value):
             # URL: a URI is written as it is (vUri.to_ical); one with a line break is vUri's to refuse.
             line = _Line(f"{name}{_given(parameters)}:{value}", None)
@@ -80,9 +85,9 @@ class EventLines:
             if name in _DATE_LISTS:
                 raise TypeError(f"{name} takes a list of date-times")
             line = self._moment(name, value, parameters)
-        elif name == "CATEGORIES" and kind is list and all(type(item) is str for item in value):
-            # Each category a TEXT value, as vCategory writes them: escaped as _text escapes.
-            line = _Line(f"{name}{_given(parameters)}:{','.join(map(_text, value))}", None)
+        elif name == "CATEGORIES" and kind in (list, tuple) and all(type(item) is str for item in value):
+            # Each category a TEXT value, written as vCategory writes them (escaped_text).
+            line = _Line(f"{name}{_given(parameters)}:{','.join(map(escaped_text, value))}", None)
         elif parameters is None and _recurs(name, value):
             line = _recurring_line(name, value)
         else:
@@ -129,7 +134,7 @@ _TEXT_SPECIALS = re.compile(r"[\\;,\r\n]")
 _LINE_BREAKS = re.compile(r"[\r\n]")
 
 
-def _text(value: str) -> str:
+def escaped_text(value: str) -> str:
     """A TEXT value escaped (RFC 5545 3.3.11) as vText writes it, but for one thing: icalendar
     takes a backslash followed by N in the text it is given for an escaped line break, and writes
     a line break there, so a body that names the folder C:\\Nieuwe map showed "C:" and "ieuwe
@@ -166,7 +171,7 @@ _PLAIN = (str, int, float)
 
 def _recurs(name: str, value: Any) -> bool:
     """True for a value _recurring_line may keep: a plain number or string, or a list or tuple of
-    them (GEO, CATEGORIES), of a property that is not a list of dates (whose refusal is _value_line's)."""
+    them (GEO), of a property that is not a list of dates (whose refusal is _value_line's)."""
     kind = type(value)
     if kind in _PLAIN:
         return True
@@ -175,7 +180,7 @@ def _recurs(name: str, value: Any) -> bool:
 
 # Lines of values without parameters, by property name and the value's repr (which tells 1 from
 # 1.0 and "1", 0.0 from -0.0, a list from a tuple, as the written value does): most events share
-# their SEQUENCE, GEO, CATEGORIES and X- flags. Started over when full; a thread that reads it
+# their SEQUENCE, GEO and X- flags. Started over when full; a thread that reads it
 # meanwhile writes its line anew.
 _RECURRING_LINES: dict[tuple[str, str], _Line] = {}
 _MOST_RECURRING_LINES = 1024

@@ -385,6 +385,7 @@ class LeaderElectedScheduler:
         self._retry_at = 0.0
         self._setbacks = 0
         self._leading_since = 0.0
+        self._handover = threading.Lock()  # see _stop_leading
 
     def start(self) -> None:
         self._thread.start()
@@ -406,6 +407,18 @@ class LeaderElectedScheduler:
                 log.exception("leader election step failed")
                 self._give_up("the leader election step failed")
             self._stop.wait(self.ctx.settings.leader_poll_seconds)
+        # A scheduler that the last step started while shutdown() waited for it (a catch-up longer
+        # than that wait) stops here; shutdown() stopped one that ran before.
+        self._stop_leading()
+
+    def _stop_leading(self) -> None:
+        """Stop this process's jobs if it runs them, and release the lead. Either thread may call it
+        (the election's, or the one that shuts down), so a scheduler is taken and stopped once."""
+        with self._handover:
+            scheduler, self.scheduler = self.scheduler, None
+            if scheduler is not None:
+                scheduler.shutdown()
+            self.leadership.release()
 
     def _step(self) -> None:
         if self.scheduler is None:
@@ -433,10 +446,7 @@ class LeaderElectedScheduler:
 
     def _give_up(self, reason: str) -> None:
         """Stop our jobs and release the lock; compete again after a growing wait."""
-        if self.scheduler is not None:
-            self.scheduler.shutdown()
-            self.scheduler = None
-        self.leadership.release()
+        self._stop_leading()
         settings = self.ctx.settings
         wait = min(settings.leader_poll_seconds * 2 ** (self._setbacks + 1), settings.scheduler_retry_max_seconds)
         self._setbacks += 1
@@ -452,10 +462,9 @@ class LeaderElectedScheduler:
         self._stop.set()
         if self._thread.is_alive():
             self._thread.join(timeout=30)
-        if self.scheduler is not None:
-            self.scheduler.shutdown()
-            self.scheduler = None
-        self.leadership.release()
+            if self._thread.is_alive():
+                log.warning("the scheduler's thread is still busy; it stops what it started when it is done")
+        self._stop_leading()
 
 
 def run_until_signalled(ctx: AppContext, on_ready: Callable[[], None] = lambda: None) -> None:
@@ -478,9 +487,13 @@ def run_until_signalled(ctx: AppContext, on_ready: Callable[[], None] = lambda: 
             listener.start()
     except BaseException:
         # A start that failed stops the elected scheduler (its thread may have taken the lead) and
-        # leaves the collector as it found it.
-        elected.shutdown()
-        heap.unsettle()
+        # leaves the collector as it found it; the error is the start's, whatever stopping meets.
+        try:
+            elected.shutdown()
+        except Exception:  # noqa: BLE001 - logged; the start's own error follows
+            log.exception("the scheduler did not stop cleanly after a failed start")
+        finally:
+            heap.unsettle()
         raise
     on_ready()
     try:

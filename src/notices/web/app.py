@@ -97,10 +97,15 @@ def create_app(
                 listener.start()
         except BaseException:
             # A start that failed leaves no scheduler running (it would compete for the lead in a
-            # process that serves nothing) and the collector as it found it.
-            if scheduler is not None:
-                scheduler.shutdown()
-            heap.unsettle()
+            # process that serves nothing) and the collector as it found it; the error is the
+            # start's, whatever stopping meets.
+            try:
+                if scheduler is not None:
+                    scheduler.shutdown()
+            except Exception:  # noqa: BLE001 - logged; the start's own error follows
+                log.exception("the scheduler did not stop cleanly after a failed start")
+            finally:
+                heap.unsettle()
             raise
         try:
             yield
