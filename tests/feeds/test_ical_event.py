@@ -12,7 +12,7 @@ import pytest
 import vobject
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
-from icalendar import Calendar, Event, vDatetime, vDDDTypes, vRecur, vText
+from icalendar import Calendar, Event, vCategory, vDatetime, vDDDTypes, vRecur, vText
 
 from notices.feeds.ical_event import EventLines, events_ical
 
@@ -227,7 +227,9 @@ def read_back(lines: EventLines) -> tuple[dict[str, object], dict[str, object]]:
     ical = b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//EN\r\n" + lines.ical() + b"END:VCALENDAR\r\n"
     event = Calendar.from_ical(ical).walk("VEVENT")[0]
     by_icalendar: dict[str, object] = {name: str(event[name]) for name in ("SUMMARY", "DESCRIPTION", "LOCATION")}
-    by_icalendar["CATEGORIES"] = list(event["CATEGORIES"].cats)
+    categories = event["CATEGORIES"]
+    assert isinstance(categories, vCategory)
+    by_icalendar["CATEGORIES"] = list(categories.cats)
     parsed = vobject.readOne(ical.decode()).vevent
     by_vobject: dict[str, object] = {
         name: parsed.contents[name.lower()][0].value for name in ("SUMMARY", "DESCRIPTION", "LOCATION", "X-ALT-DESC")
