@@ -37,3 +37,11 @@ def test_the_characters_that_break_or_disguise_output_are_gone():
     assert strip_unsafe(text) == "abé\U0001f600\nc\nd"
     assert strip_unsafe(None) == ""
     assert clean_text("  one \u2066two\n three ", one_line=True) == "one two three"
+
+
+def test_every_character_it_removes_or_changes_is_unprintable():
+    # strip_unsafe returns printable text as it is, after one scan: this is why it may. (What it
+    # removes or changes, as the first test has it: UNSAFE_CHARACTERS, and CR.)
+    changed = [code for code in range(0x110000) if UNSAFE_CHARACTERS.match(chr(code)) or chr(code) == "\r"]
+    assert len(changed) > 2_000  # the controls, surrogates, noncharacters and bidi controls, CR
+    assert [hex(code) for code in changed if chr(code).isprintable()] == []
