@@ -119,3 +119,17 @@ def test_the_notice_page_shows_no_empty_heading(ctx, client):
     headings = root.xpath("//main//*[self::h1 or self::h2 or self::h3 or self::h4]")
     assert headings and all(heading.text_content().strip() for heading in headings)
     assert root.xpath("//main//p[normalize-space()='The road is closed.']")
+
+
+def test_a_level_one_heading_is_a_heading_below_the_notice_title(ctx, client):
+    # "# Diversion" is how most people write a heading; the page's one <h1> is the notice's title.
+    notice = add_notice(ctx, body="# Diversion\n\nVia the Einsteinweg.\n\n<h1 class='x'>Deliveries</h1>\n\nNorth gate.")
+    page = lxml.html.fromstring(client.get(f"/notices/{notice.uid}").text)
+    (body,) = page.xpath('//div[@class="body"]')
+    assert body.xpath("./h2/text()") == ["Diversion", "Deliveries"]
+    assert [text.strip() for text in body.xpath("./text()") if text.strip()] == []  # no bare line of text
+    assert len(page.xpath("//h1")) == 1
+    (entry,) = feedparser.parse(client.get("/feeds/notices.atom").content).entries
+    assert tree(entry.content[0].value).xpath("//h2/text()") == ["Diversion", "Deliveries"]
+    (event,) = Calendar.from_ical(client.get("/calendar/notices.ics").content).walk("VEVENT")
+    assert "Diversion\n---------\n\nVia the Einsteinweg." in str(event["description"])
