@@ -10,11 +10,15 @@ import email
 import re
 import shutil
 import subprocess
+from datetime import timedelta
 from email import policy
 
 import pytest
 
+from tests.factories import add_notice, add_subscriber
 from tests.mail_samples import KINDS, LANGUAGES, every_kind, part
+from tests.mail_samples import _send as send
+from tests.mail_samples import _take as take
 
 LONG = {
     # 198 characters, none ASCII-only words: the subject needs many encoded words.
@@ -90,6 +94,31 @@ def test_a_long_subject_shortens_the_title_and_keeps_when(sink_ctx, clock, sink,
         subject = kinds[kind].message["Subject"]
         assert len(subject) <= 200
         assert re.search(r"\S… \((from|vanaf) \w+ \d+ \w+ \d\d:\d\d\)$", subject), subject
+
+
+def test_a_long_expected_end_gives_way_in_the_subject_and_the_line_keeps_its_end(sink_ctx, clock, sink):
+    add_subscriber(sink_ctx, "tenant@example.org")
+    expected = (
+        "approximately the third quarter of 2027, depending on the weather and on the delivery of the "
+        "prefabricated bridge sections by the supplier; see the website"
+    )
+    add_notice(
+        sink_ctx,
+        title="Plesmanlaan closed between Sylviusweg and Einsteinweg for the reconstruction of the bridge",
+        starts_at=clock.now() - timedelta(minutes=5),
+        ends_at=None,
+        expected_end=expected,
+    )
+    send(sink_ctx, clock)
+    messages = [email.message_from_bytes(arrived.raw, policy=policy.strict) for arrived in take(sink)]
+    assert messages  # (published and in effect)
+    for message in messages:
+        subject = message["Subject"]
+        assert len(subject) <= 200
+        assert "Plesmanlaan closed between Sylviusweg" in subject  # the title keeps more than its first words
+        assert "(until further notice, expected approximately the third quarter of 2027" in subject
+        assert subject.endswith("…)"), subject  # the expected end is cut, not the line's closing bracket
+        assert expected in " ".join(part(message, "plain").split())  # the message says it in full
 
 
 def spamassassin_rules(messages: list[bytes]) -> list[set[str]]:

@@ -30,6 +30,7 @@ import css_inline
 from jinja2 import Environment, Template
 
 from notices.core.config import Settings
+from notices.core.safe_text import strip_unsafe
 from notices.notice.templating import gettext_functions
 
 # RFC 2045 6.7: quoted-printable lines of at most 76 characters; RFC 2047 2: an
@@ -45,21 +46,17 @@ _WRAP_AT = 800
 _INLINER = css_inline.CSSInliner(keep_style_tags=False, load_remote_stylesheets=False)
 
 SUBJECT_LIMIT = 200
-# Control characters and line breaks become a space; bidi controls (which
-# reverse or re-embed the text after them) and lone surrogates (which no
-# encoding can carry) are dropped.
+# Control characters and line breaks become a space; what the output filter removes from any
+# text (bidi controls, which reverse or re-embed the text after them, lone surrogates, which no
+# encoding can carry, noncharacters: core.safe_text) is dropped.
 _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
-_BIDI = "\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"
-_INVISIBLE = re.compile(f"[{_BIDI}\ud800-\udfff]+")
-# In a body part: the same, except tab and line ends, which the text keeps.
-_BODY_UNSAFE = re.compile(f"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f{_BIDI}\ud800-\udfff]+")
 # What a URL in a header may hold: printable ASCII, no space, no angle brackets.
 _HEADER_URL = re.compile(r"[!-;=?-~]+")
 
 
 def header_text(value: str, *, limit: int | None = SUBJECT_LIMIT) -> str:
     """Text safe for a mail header: one line, no control or bidi characters, at most `limit` characters."""
-    flat = " ".join(_CONTROL.sub(" ", _INVISIBLE.sub("", value)).split())
+    flat = " ".join(strip_unsafe(_CONTROL.sub(" ", value)).split())
     return flat if limit is None or len(flat) <= limit else shorten(flat, limit)
 
 
@@ -73,8 +70,10 @@ def shorten(text: str, limit: int) -> str:
 
 
 def body_text(value: str) -> str:
-    """Rendered text or HTML without the characters no part of a message may carry (NUL, bidi controls)."""
-    return _BODY_UNSAFE.sub("", value)
+    """Rendered text or HTML without the characters no part of a message may carry: what the output
+    filter removes from any text (NUL and other controls, among them U+0085, which the email
+    package takes for a line break; bidi controls; noncharacters)."""
+    return strip_unsafe(value)
 
 
 @dataclass(frozen=True)
@@ -123,18 +122,45 @@ def render_mail(env: Environment, template: str, language: str, context: Mapping
 def _subject_line(template: Template, context: Mapping[str, Any]) -> str:
     """The subject line; about a notice, the notice's title is `title` in the template.
 
-    A subject too long for SUBJECT_LIMIT loses the end of the title, not the
-    end of the line: "(from Fri 14 Nov 16:00)" says when, the reason to open it.
+    A subject too long for SUBJECT_LIMIT loses the end of a long expected end first, then the end
+    of the title, not the end of the line: "(from Fri 14 Nov 16:00)" says when, the reason to open
+    it. The message says both in full.
     """
     notice = context.get("notice")
     if notice is None:
         return header_text(template.render(**context))
-    title = header_text(notice.title)
-    subject = header_text(template.render(**context, title=title), limit=None)
+
+    def subject_with(title: str, shown: Any) -> str:
+        return header_text(template.render(**{**context, "notice": shown}, title=title), limit=None)
+
+    title, shown = header_text(notice.title), notice
+    subject = subject_with(title, shown)
+    expected = getattr(notice, "expected_end", "")
+    if len(subject) > SUBJECT_LIMIT and isinstance(expected, str) and len(expected) > _EXPECTED_END_KEPT:
+        # "approximately the third quarter of 2027, depending on the weather and ...": its start says it.
+        room = max(len(expected) - (len(subject) - SUBJECT_LIMIT), _EXPECTED_END_KEPT)
+        shown = _WithExpectedEnd(notice, shorten(expected, room))
+        subject = subject_with(title, shown)
     if len(subject) > SUBJECT_LIMIT:
-        room = max(len(title) - (len(subject) - SUBJECT_LIMIT), 20)
-        subject = header_text(template.render(**context, title=shorten(title, room)), limit=None)
+        room = max(len(title) - (len(subject) - SUBJECT_LIMIT), _TITLE_KEPT)
+        subject = subject_with(shorten(title, room), shown)
     return shorten(subject, SUBJECT_LIMIT)
+
+
+# What a subject line keeps at least of a long expected end and of a long title (characters).
+_EXPECTED_END_KEPT = 40
+_TITLE_KEPT = 20
+
+
+class _WithExpectedEnd:
+    """A notice (a row, a translation of one) as the subject line shows it: with a shorter expected end."""
+
+    def __init__(self, notice: Any, expected_end: str) -> None:
+        self._notice = notice
+        self.expected_end = expected_end
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._notice, name)
 
 
 def unsubscribe_mailto(settings: Settings, token: str) -> str:
