@@ -3,6 +3,7 @@ what the output filter takes out of every other output: controls (U+0085, which 
 takes for a line break), noncharacters, bidi controls."""
 
 import email
+import re
 from datetime import timedelta
 from email import policy
 
@@ -37,9 +38,9 @@ def test_an_old_rows_unsafe_characters_are_in_no_part_of_its_alerts(sink_ctx, cl
     assert messages
     for message in messages:
         subject = str(message["Subject"])
-        # (In a header line a control character is a space, as a line break is.)
-        assert "Plesmanlaan X Y closed" in subject
-        assert "Q3 X Y 2027" in subject
+        # (A control character is left out, or in a header line a space, as a line break is.)
+        assert re.search("Plesmanlaan X ?Y closed", subject), subject
+        assert re.search("Q3 X ?Y 2027", subject), subject
         text, html = part(message, "plain"), part(message, "html")
         for shown in (subject, text, html):
             assert NOT_IN_MAIL.isdisjoint(shown), [hex(ord(c)) for c in shown if c in NOT_IN_MAIL]

@@ -126,9 +126,11 @@ def test_bidi_controls_in_user_text_cannot_reorder_the_page_around_it(ctx, clock
             .values(title=hostile, summary=hostile, location_detail=hostile, body=hostile)
         )
     page.goto(f"/notices/{notice.uid}")
-    # The window title has no markup: first-strong isolates (U+2068...U+2069) close the override
-    # before the site's name.
-    assert page.title() == f"\u2068{hostile}\u2069 · {ctx.settings.site_name}"
+    # The override is filtered out as every output filters it (notice.templating._filtered), and the
+    # text is isolated all the same, as right-to-left script is: the window title has no markup, so
+    # first-strong isolates (U+2068...U+2069) close the title before the site's name.
+    assert page.title() == f"\u2068Road closed \u05e9\u05dc\u05d5\u05dd\u2069 · {ctx.settings.site_name}"
+    assert "\u202e" not in page.content()
     isolation = page.evaluate("""() => ["h1", "article > p[dir]", "bdi", ".body"].map(selector =>
         [selector, getComputedStyle(document.querySelector(selector)).unicodeBidi])""")
     assert all(value in ("isolate", "plaintext") for _, value in isolation), isolation

@@ -91,6 +91,29 @@ def _words(context: Context) -> Words:
     return words if isinstance(words, Words) else cast(Words, context.environment.globals["site_words"])
 
 
+class _Isolated(str):
+    """Text between first-strong isolate marks (U+2068 ... U+2069), for where no markup can isolate
+    it (a page's <title>): the filter `isolated` makes it of filtered text, and _filtered keeps the
+    marks, which are bidi controls of the template's own."""
+
+
+def _isolated(text: str) -> _Isolated:
+    return _Isolated(f"\u2068{safe_output_text(text)}\u2069")
+
+
+def _filtered(value: Any) -> Any:
+    """Every value a page or a message prints, through the output filter (safe_output_text): text a
+    row kept from before input was checked (a hand-made SQL fix, old data) cannot put a control,
+    bidi or noncharacter in a page, as it cannot in a feed. What the filter removes is no markup:
+    HTML marked safe stays safe."""
+    if not isinstance(value, str) or type(value) is _Isolated:
+        return value
+    filtered = safe_output_text(value)
+    if filtered is value:  # (most text: printable, see core.safe_text)
+        return value
+    return Markup(filtered) if isinstance(value, Markup) else filtered
+
+
 def make_environment(settings: Settings) -> Environment:
     environment = Environment(
         loader=FileSystemLoader(str(templates_dir())),
@@ -100,6 +123,7 @@ def make_environment(settings: Settings) -> Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
         extensions=["jinja2.ext.i18n"],
+        finalize=_filtered,
     )
     # As babel.cfg extracts them: a {% trans %} block's whitespace is collapsed, so line breaks in
     # the template do not become part of the message id.
@@ -126,6 +150,7 @@ def make_environment(settings: Settings) -> Environment:
     environment.filters["location_labels"] = pass_context(lambda context, keys: _words(context).locations(keys))
     environment.filters["attachments"] = attachments_of
     environment.filters["file_size"] = human_size
+    environment.filters["isolated"] = _isolated
 
     @pass_context
     def repeat_summary(context: Context, notice: Any, now: datetime | None = None) -> str:
