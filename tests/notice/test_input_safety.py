@@ -39,7 +39,7 @@ FAR_OFF = [
     ("9999-12-31T23:59-01:00", "outside the range of dates"),
     ("+999999999d", "too far from now"),
     ("+99999d", "outside the accepted range"),
-    ("1969-12-31T23:00Z", "outside the accepted range"),
+    ("1969-12-31T22:59Z", "outside the accepted range"),  # 23:59 on 31 December 1969 in the site zone
 ]
 
 
@@ -70,6 +70,27 @@ def test_the_accepted_window_is_configurable(ctx):
     settings = dataclasses.replace(ctx.settings, latest=datetime(2030, 1, 1, tzinfo=UTC))
     with pytest.raises(InvalidField, match="2030-06-01 is outside the accepted range 1970-01-01 to 2029-12-31"):
         parse_new_notice({**NEW, "ends_at": "2030-06-01T10:00"}, settings=settings, now=ctx.clock.now())
+
+
+@pytest.mark.parametrize(
+    ("when", "problem"),
+    [
+        ("1969-12-31T23:59", "1969-12-31 is outside the accepted range 1970-01-01 to 2099-12-31"),
+        ("1970-01-01T00:00", None),  # (1969-12-31T23:00 in UTC)
+        ("2099-12-31T23:59", None),
+        ("2100-01-01T00:00", "2100-01-01 is outside the accepted range 1970-01-01 to 2099-12-31"),  # (2099 in UTC)
+    ],
+)
+def test_the_accepted_range_is_of_dates_as_the_site_zone_has_them(ctx, when, problem):
+    # The range is said in dates, and the time was typed in the site's zone: the two agree.
+    if problem is None:
+        fields = parse_new_notice(
+            {**NEW, "starts_at": when, "ends_at": None}, settings=ctx.settings, now=ctx.clock.now()
+        )
+        assert fields.starts_at.astimezone(ctx.settings.timezone).isoformat(timespec="minutes").startswith(when)
+    else:
+        with pytest.raises(InvalidField, match=problem):
+            parse_new_notice({**NEW, "starts_at": when}, settings=ctx.settings, now=ctx.clock.now())
 
 
 @pytest.mark.parametrize("field", ["title", "summary", "body", "location_detail", "expected_end"])
@@ -108,3 +129,19 @@ def test_change_notes_and_cancel_reasons_are_cleaned(ctx, run):
     assert json.loads(result.output)["cancel_reason"] == "rain storm"
     shown = json.loads(run("notice", "show", notice.uid, "--json").output)
     assert [revision["change_note"] for revision in shown["revisions"]][1] == "moved back"
+
+
+@pytest.mark.parametrize("field", ["title", "summary", "body", "location_detail", "expected_end"])
+def test_a_lone_surrogate_is_a_422_naming_the_field_in_the_api(ctx, client, auth, field):
+    # "\ud800" as JSON writes it: half of a surrogate pair, which no text can hold ("body" is a
+    # field of a notice as well as where a request's values are).
+    raw = '{"title": "Closed", "category": "road-closure", "starts_at": "2026-12-01T07:00", "%s": "a\\ud800b"}' % field  # noqa: UP031
+    response = client.post(
+        "/api/v1/notices", content=raw.encode(), headers={**auth, "Content-Type": "application/json"}
+    )
+    assert response.status_code == 422, response.text
+    assert response.json()["error"] == {
+        "field": field,
+        "message": "must be text, without lone surrogates such as \\ud800",
+    }
+    assert count_notices(ctx) == 0

@@ -41,7 +41,8 @@ from notices.notice.wording import Words
 
 OPEN_ENDED_HORIZON = timedelta(days=365)
 # Instants in this window are written in the site zone (with a VTIMEZONE for
-# the years used); those outside, from rows older than input bounds, in UTC,
+# the years used); those outside (rows older than input bounds, or the first or
+# last hours of the input window, which is of dates in the site zone) in UTC,
 # which needs no VTIMEZONE and cannot overflow one.
 ZONED_FROM = datetime(1970, 1, 1, tzinfo=UTC)
 ZONED_UNTIL = datetime(2100, 1, 1, tzinfo=UTC)

@@ -73,17 +73,24 @@ def to_utc(moment: datetime, zone: ZoneInfo) -> datetime:
         ) from None
 
 
-def check_window(instant: datetime, *, earliest: datetime, latest: datetime) -> datetime:
-    """Refuse instants outside [earliest, latest): a typo like 9999 or 0026 is not a plan.
+def check_window(instant: datetime, *, earliest: datetime, latest: datetime, zone: ZoneInfo) -> datetime:
+    """Refuse instants whose date in the site zone is outside [earliest, latest): a typo like 9999
+    or 0026 is not a plan. The window is of dates, as the site's calendar has them (as the error
+    says them, and as the person typing the time reads it): 1970-01-01T00:00 in the site zone is
+    in it, 2100-01-01T00:00 is not, whatever their UTC dates.
 
     Far-off years also overflow calendar and time zone arithmetic further down
     the line (VTIMEZONE ranges, reminders, wording), so they stop here.
     """
-    if not earliest <= instant < latest:
+    try:
+        day = instant.astimezone(zone).date()
+    except OverflowError:  # the first or last hours a datetime can hold: far outside any window
+        day = instant.date()
+    if not earliest.date() <= day < latest.date():
         raise TimeInputError(
             lazy_gettext(
                 "%(date)s is outside the accepted range %(earliest)s to %(latest)s",
-                date=instant.date().isoformat(),
+                date=day.isoformat(),
                 earliest=earliest.date().isoformat(),
                 latest=(latest - timedelta(days=1)).date().isoformat(),
             )

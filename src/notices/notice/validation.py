@@ -168,7 +168,7 @@ def _settle_series(notice: NoticeFields, settings: Settings) -> NoticeFields:
     ends_at = recurrence.series_end(series)
     if ends_at is not None:
         try:
-            check_window(ends_at, earliest=settings.earliest, latest=settings.latest)
+            check_window(ends_at, earliest=settings.earliest, latest=settings.latest, zone=settings.timezone)
         except TimeInputError as error:
             raise InvalidField(
                 "recurrence", lazy_gettext("its last occurrence: %(problem)s", problem=error.args[0])
@@ -316,7 +316,7 @@ def _instant(value: Any, name: str, *, settings: Settings, now: datetime) -> dat
             raise TimeInputError(lazy_gettext("must be a time as text, got %(type)s", type=type(value).__name__))
         else:
             instant = parse_instant(value, zone=settings.timezone, now=now)
-        return check_window(instant, earliest=settings.earliest, latest=settings.latest)
+        return check_window(instant, earliest=settings.earliest, latest=settings.latest, zone=settings.timezone)
     except TimeInputError as error:
         raise InvalidField(name, error.problem) from None
 

@@ -59,9 +59,12 @@ async def validation_error(request: Request, error: RequestValidationError) -> J
         # A text field is a string or one string per language: pydantic reports both
         # alternatives; the one about the shape the client did not send is noise.
         first = next((e for e in errors if not _wrong_member(e)), first)
-    location = [
-        str(part) for part in first.get("loc", ()) if part not in ("body", "query", "path") and not _is_union_tag(part)
-    ]
+    # The location starts with where the value was (body, query, path); a notice's field may be
+    # called "body" too.
+    where, *location_parts = first.get("loc", ()) or ("",)
+    if where not in ("body", "query", "path"):
+        location_parts = [where, *location_parts]
+    location = [str(part) for part in location_parts if not _is_union_tag(part)]
     if first.get("type") == "json_invalid":
         return JSONResponse(error_body(_in(request, _NOT_JSON), "body"), status_code=400)
     field = ".".join(location) or None
@@ -77,6 +80,8 @@ _PYDANTIC_PROBLEMS: dict[str, Callable[[dict[str, Any]], str]] = {
     "extra_forbidden": lambda _context: lazy_gettext("unknown field"),
     "missing": lambda _context: lazy_gettext("is required"),
     "string_type": lambda _context: lazy_gettext("must be text"),
+    # A JSON escape of half a surrogate pair ("\ud800"), which no text can hold.
+    "string_unicode": lambda _context: lazy_gettext("must be text, without lone surrogates such as \\ud800"),
     "bool_type": lambda _context: lazy_gettext("must be true or false"),
     "bool_parsing": lambda _context: lazy_gettext("must be true or false"),
     "string_too_long": lambda context: lazy_gettext(
