@@ -72,3 +72,12 @@ def test_alerts_and_reminders_carry_the_notice_body_as_readable_text(sink_ctx, c
 def test_a_heading_of_nothing_but_a_line_break_is_left_out_of_the_text(sink_ctx, clock, sink, body, expected):
     text = part(every_kind(sink_ctx, clock, sink, body=body)["alert:published"].message, "plain")
     assert expected in text
+
+
+@pytest.mark.parametrize("kind", ["alert:published", "reminder", "digest"])
+def test_where_says_the_location_detail_after_the_locations(sink_ctx, clock, sink, kind):
+    # "Gate 4 to gate 6" tells a tenant whether the closure is in their way: feeds, calendars and
+    # the page say it, and so does mail, in both parts.
+    message = every_kind(sink_ctx, clock, sink, **TEXT)[kind].message
+    assert "Plesmanlaan; Gate 4 to gate 6" in part(message, "plain")
+    assert "Plesmanlaan; Gate 4 to gate 6" in " ".join(visible_text(part(message, "html")).split())
