@@ -56,6 +56,8 @@ def test_cancellation_appears_with_its_reason(ctx, client):
     (entry,) = parse_feed(client.get("/feeds/events.rss")).entries
     assert entry.title.startswith("Cancelled: ")
     assert "works postponed to spring" in entry.content[0].value
+    # A reader that shows only the summary (the RSS description) reads why, not "Cancelled: cancelled".
+    assert entry.summary.startswith("Cancelled: works postponed to spring<br")
 
 
 def test_events_older_than_30_days_leave_the_feed(ctx, clock, client):

@@ -24,6 +24,7 @@ from notices.feeds.places import georss
 from notices.notice import recurrence, recurrence_wording
 from notices.notice.geometry import Placed
 from notices.notice.languages import reader_language
+from notices.notice.lifecycle import Status, status_at
 from notices.notice.markup import (
     NoticeLike,
     RenderableNotice,
@@ -132,6 +133,15 @@ def _keyed(
     return KeyedEvent(event, past, view, label, title, enclosures, key)
 
 
+def _first_line(item: KeyedEvent, words: Words, occurred_at: datetime) -> str:
+    """What happened, first in an entry's summary: 'Rescheduled: until Fri 12 Dec 17:00'; for a
+    cancellation its reason ('Cancelled: works postponed'), where 'cancelled' would only repeat it."""
+    view = item.view
+    if status_at(view, occurred_at) is Status.CANCELLED:
+        return f"{item.label}: {view.cancel_reason}" if view.cancel_reason else item.label
+    return f"{item.label}: {words.when(view, occurred_at)}"
+
+
 def keyed_events(
     events: Sequence[NoticeEvent],
     *,
@@ -192,7 +202,7 @@ def build_event_feed(
             "view": view,
             "entry_id": event_entry_id(event),  # from the event itself: stable whatever the snapshot says
             "title": item.title,
-            "summary": summary_html(settings, view, first_line=f"{item.label}: {words.when(view, occurred_at)}"),
+            "summary": summary_html(settings, view, first_line=_first_line(item, words, occurred_at)),
             "content": entry_html(settings, view, note=safe_output_text(event.detail)),
             "published": occurred_at,
             "updated": occurred_at,
