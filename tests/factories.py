@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from sqlalchemy import update
+
 from notices.core.context import AppContext
 from notices.core.models import Notice
 from notices.notice import store
@@ -42,6 +44,27 @@ def edit_notice(ctx: AppContext, uid: str, *, note: str = "edit", **changes) -> 
 def reload(ctx: AppContext, uid: str) -> Notice:
     with ctx.db.session() as session:
         return store.get_notice(session, uid, with_history=True)
+
+
+def write_as_old_row(ctx: AppContext, notice: Notice, **columns) -> None:
+    """Set the notice's columns straight in its row, as data from before input was checked (or a
+    hand-made SQL fix) holds them: nothing cleans or checks them on the way in."""
+    with ctx.db.writing() as session, session.begin():
+        session.execute(update(Notice).where(Notice.id == notice.id).values(**columns))
+
+
+def write_old_row_text(ctx: AppContext, notice: Notice, hostile: str) -> None:
+    """`hostile` amid the notice's one-line texts, as an old row may hold them (write_as_old_row):
+    'Plesmanlaan {hostile} closed', 'Follow {hostile} the diversion.', 'Q3 {hostile} 2027' (the
+    expected end), 'north {hostile} gate' (the location detail)."""
+    write_as_old_row(
+        ctx,
+        notice,
+        title=f"Plesmanlaan {hostile} closed",
+        summary=f"Follow {hostile} the diversion.",
+        expected_end=f"Q3 {hostile} 2027",
+        location_detail=f"north {hostile} gate",
+    )
 
 
 def add_subscriber(ctx: AppContext, email: str = "tenant@example.org", *, state: str = "confirmed", **preferences):

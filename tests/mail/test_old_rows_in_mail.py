@@ -7,10 +7,7 @@ import re
 from datetime import timedelta
 from email import policy
 
-from sqlalchemy import update
-
-from notices.core.models import Notice
-from tests.factories import add_notice, add_subscriber
+from tests.factories import add_notice, add_subscriber, write_old_row_text
 from tests.mail_samples import _send as send
 from tests.mail_samples import _take as take
 from tests.mail_samples import part
@@ -22,17 +19,7 @@ NOT_IN_MAIL = set("\x00\x01\x08\x0b\x0c\x1b\x7f\x85\x9f\ufffe\uffff\U0001fffe\u2
 def test_an_old_rows_unsafe_characters_are_in_no_part_of_its_alerts(sink_ctx, clock, sink):
     add_subscriber(sink_ctx, "tenant@example.org")
     notice = add_notice(sink_ctx, starts_at=clock.now() - timedelta(minutes=5), ends_at=None)
-    with sink_ctx.db.writing() as session, session.begin():
-        session.execute(
-            update(Notice)
-            .where(Notice.id == notice.id)
-            .values(
-                title=f"Plesmanlaan {HOSTILE} closed",
-                summary=f"Follow {HOSTILE} the diversion.",
-                expected_end=f"Q3 {HOSTILE} 2027",
-                location_detail=f"north {HOSTILE} gate",
-            )
-        )
+    write_old_row_text(sink_ctx, notice, HOSTILE)
     send(sink_ctx, clock)
     messages = [email.message_from_bytes(arrived.raw, policy=policy.strict) for arrived in take(sink)]
     assert messages

@@ -4,10 +4,7 @@ U+202E reverses the rest of a heading). Every value a template prints goes throu
 
 from datetime import timedelta
 
-from sqlalchemy import update
-
-from notices.core.models import Notice
-from tests.factories import add_notice
+from tests.factories import add_notice, write_old_row_text
 
 HOSTILE = "X\x01\x08\x0b\x0c\x1b\x7f\x85\x9f\ufffe\uffff\U0001fffe\u202e\u2066\u200f\u061cY"
 UNSAFE = set(HOSTILE) - {"X", "Y"}
@@ -15,17 +12,7 @@ UNSAFE = set(HOSTILE) - {"X", "Y"}
 
 def test_an_old_rows_unsafe_characters_are_on_no_page(ctx, client):
     notice = add_notice(ctx, starts_at=ctx.clock.now() - timedelta(minutes=5), ends_at=None)
-    with ctx.db.writing() as session, session.begin():
-        session.execute(
-            update(Notice)
-            .where(Notice.id == notice.id)
-            .values(
-                title=f"Plesmanlaan {HOSTILE} closed",
-                summary=f"Follow {HOSTILE} the diversion.",
-                expected_end=f"Q3 {HOSTILE} 2027",
-                location_detail=f"north {HOSTILE} gate",
-            )
-        )
+    write_old_row_text(ctx, notice, HOSTILE)
     for path in ("/", f"/notices/{notice.uid}"):
         response = client.get(path)
         assert response.status_code == 200
