@@ -74,10 +74,12 @@ def test_a_heading_of_nothing_but_a_line_break_is_left_out_of_the_text(sink_ctx,
     assert expected in text
 
 
+@pytest.mark.parametrize("detail", ["Gate 4 to gate 6", "Gate 4\nto gate 6\n\n"])
 @pytest.mark.parametrize("kind", ["alert:published", "reminder", "digest"])
-def test_where_says_the_location_detail_after_the_locations(sink_ctx, clock, sink, kind):
+def test_where_says_the_location_detail_after_the_locations(sink_ctx, clock, sink, kind, detail):
     # "Gate 4 to gate 6" tells a tenant whether the closure is in their way: feeds, calendars and
-    # the page say it, and so does mail, in both parts.
-    message = every_kind(sink_ctx, clock, sink, **TEXT)[kind].message
+    # the page say it, and so does mail, in both parts, on the notice's line (the detail may have
+    # been typed on several).
+    message = every_kind(sink_ctx, clock, sink, **(TEXT | {"location_detail": detail}))[kind].message
     assert "Plesmanlaan; Gate 4 to gate 6" in part(message, "plain")
     assert "Plesmanlaan; Gate 4 to gate 6" in " ".join(visible_text(part(message, "html")).split())

@@ -145,3 +145,42 @@ def test_a_lone_surrogate_is_a_422_naming_the_field_in_the_api(ctx, client, auth
         "message": "must be text, without lone surrogates such as \\ud800",
     }
     assert count_notices(ctx) == 0
+
+
+def test_a_lone_surrogate_as_a_language_is_a_422_naming_it(ctx, client, auth):
+    raw = '{"title": {"\\ud800": "Gesloten"}, "category": "road-closure", "starts_at": "2026-12-01T07:00"}'
+    response = client.post(
+        "/api/v1/notices", content=raw.encode(), headers={**auth, "Content-Type": "application/json"}
+    )
+    assert response.status_code == 422, response.text
+    assert response.json()["error"]["field"] == "title.\\ud800"  # (as its escape: no text holds it)
+    assert count_notices(ctx) == 0
+
+
+def test_the_lone_surrogate_problem_is_said_in_the_readers_language(ctx, client, auth):
+    raw = '{"title": "Dicht", "category": "road-closure", "starts_at": "2026-12-01T07:00", "body": "a\\ud800b"}'
+    headers = {**auth, "Content-Type": "application/json", "Accept-Language": "nl"}
+    response = client.post("/api/v1/notices", content=raw.encode(), headers=headers)
+    assert response.status_code == 422, response.text
+    assert response.json()["error"] == {
+        "field": "body",
+        "message": "moet tekst zijn, zonder losse surrogaten zoals \\ud800",
+    }
+
+
+@pytest.mark.parametrize(
+    ("when", "accepted"),
+    [("2099-12-31T23:00", True), ("2100-01-01T00:00", False), ("1970-01-01T00:00", True), ("1969-12-31T23:59", False)],
+)
+def test_the_accepted_range_is_of_the_sites_dates_west_of_utc_too(ctx, when, accepted):
+    # In New York 2099-12-31T23:00 is 2100-01-01T04:00 in UTC, and 1970-01-01T00:00 is 05:00 UTC.
+    import dataclasses
+    from zoneinfo import ZoneInfo
+
+    settings = dataclasses.replace(ctx.settings, timezone=ZoneInfo("America/New_York"))
+    raw = {**NEW, "starts_at": when, "ends_at": None}
+    if accepted:
+        assert parse_new_notice(raw, settings=settings, now=ctx.clock.now()).starts_at.tzinfo is not None
+    else:
+        with pytest.raises(InvalidField, match="outside the accepted range 1970-01-01 to 2099-12-31"):
+            parse_new_notice(raw, settings=settings, now=ctx.clock.now())

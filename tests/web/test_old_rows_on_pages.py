@@ -2,7 +2,10 @@
 the output filter takes out of every other output: controls, noncharacters, bidi controls (one
 U+202E reverses the rest of a heading). Every value a template prints goes through the filter."""
 
+import json
 from datetime import timedelta
+
+import lxml.html
 
 from tests.factories import add_notice, write_old_row_text
 
@@ -20,3 +23,7 @@ def test_an_old_rows_unsafe_characters_are_on_no_page(ctx, client):
         assert "Plesmanlaan XY closed" in html, path
         assert "Q3 XY 2027" in html, path
         assert [hex(ord(character)) for character in html if character in UNSAFE] == [], path
+        # The map's features are JSON in the page, with escapes (\u202e) no scan of the HTML sees.
+        (features,) = lxml.html.fromstring(html).xpath('//script[@id="map-features"]/text()')
+        titles = [feature["properties"]["title"] for feature in json.loads(features)["features"]]
+        assert titles and set(titles) == {"Plesmanlaan XY closed"}, path

@@ -97,6 +97,11 @@ class _Isolated(str):
     marks, which are bidi controls of the template's own."""
 
 
+class _FilteredHTML(Markup):
+    """A body's HTML (markdown_to_html), which went through the output filter as it was made: not
+    scanned again each time a page or message prints it (a long body is most of a page)."""
+
+
 def _isolated(text: str) -> _Isolated:
     return _Isolated(f"\u2068{safe_output_text(text)}\u2069")
 
@@ -106,7 +111,7 @@ def _filtered(value: Any) -> Any:
     row kept from before input was checked (a hand-made SQL fix, old data) cannot put a control,
     bidi or noncharacter in a page, as it cannot in a feed. What the filter removes is no markup:
     HTML marked safe stays safe."""
-    if not isinstance(value, str) or type(value) is _Isolated:
+    if not isinstance(value, str) or type(value) in (_Isolated, _FilteredHTML):
         return value
     filtered = safe_output_text(value)
     if filtered is value:  # (most text: printable, see core.safe_text)
@@ -143,7 +148,7 @@ def make_environment(settings: Settings) -> Environment:
     )
     # markdown_to_html sanitises (nh3), so its output may be marked safe. Links
     # are made absolute: the same filter renders emails, which leave the site.
-    environment.filters["markdown"] = lambda text: Markup(_body_html(text, settings.base_url))
+    environment.filters["markdown"] = lambda text: _FilteredHTML(_body_html(text, settings.base_url))
     environment.filters["period"] = pass_context(lambda context, notice: _words(context).period(notice))
     environment.filters["when"] = pass_context(lambda context, notice, now: _words(context).when(notice, now))
     environment.filters["category_labels"] = pass_context(lambda context, keys: _words(context).categories(keys))

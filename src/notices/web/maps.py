@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 from notices.core.config import Settings
 from notices.core.i18n import N_
 from notices.notice.geometry import features_of
+from notices.notice.markup import safe_output_text
 from notices.notice.wording import Words
 
 _ORIGIN_HOST = re.compile(r"(\*\.)?[A-Za-z0-9.-]+(:[0-9]{1,5})?|\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?")
@@ -94,9 +95,16 @@ def notice_features(notice: Any, settings: Settings) -> list[dict[str, Any]]:
     A stored geometry that no longer passes the checks gives the locations' shapes instead."""
     features = features_of(notice, settings)["features"]
     return [
-        feature | {"properties": feature["properties"] | {"uid": str(notice.uid), "url": f"/notices/{notice.uid}"}}
+        feature
+        | {"properties": _filtered(feature["properties"]) | {"uid": str(notice.uid), "url": f"/notices/{notice.uid}"}}
         for feature in features
     ]
+
+
+def _filtered(properties: dict[str, Any]) -> dict[str, Any]:
+    """The properties' text through the output filter: a page prints them as JSON (escaped, which
+    the template's own filter cannot see into), and a popup shows the title."""
+    return {key: safe_output_text(value) if isinstance(value, str) else value for key, value in properties.items()}
 
 
 def collection(notices: Iterable[Any], settings: Settings) -> dict[str, Any]:

@@ -28,7 +28,15 @@ class ApiError(NoticesError):
 
 
 def error_body(message: str, field: str | None = None) -> dict:
-    return {"error": {"field": field, "message": message}}
+    return {"error": {"field": _writable(field), "message": _writable(message)}}
+
+
+def _writable(text: str | None) -> str | None:
+    """`text` as UTF-8 can carry it: a lone surrogate the client sent (a language key "\ud800"), which
+    an error names, is written as its escape, where it made the answer itself fail (a 500)."""
+    if text is None or text.isascii():
+        return text
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def field_and_message(error: NoticesError, language: str = SOURCE_LANGUAGE) -> tuple[str | None, str]:
