@@ -122,14 +122,28 @@ def test_the_notice_page_shows_no_empty_heading(ctx, client):
 
 
 def test_a_level_one_heading_is_a_heading_below_the_notice_title(ctx, client):
-    # "# Diversion" is how most people write a heading; the page's one <h1> is the notice's title.
-    notice = add_notice(ctx, body="# Diversion\n\nVia the Einsteinweg.\n\n<h1 class='x'>Deliveries</h1>\n\nNorth gate.")
+    # "# Diversion" is how most people write a heading; the page's one <h1> is the notice's title,
+    # so the body's headings go a level down, and keep their order ("##" under "#").
+    body = (
+        "# Diversion\n\nVia the Einsteinweg.\n\n## Cyclists\n\nNorth side.\n\n"
+        "<h1 class='x'>Deliveries</h1>\n\nNorth gate."
+    )
+    notice = add_notice(ctx, body=body)
     page = lxml.html.fromstring(client.get(f"/notices/{notice.uid}").text)
-    (body,) = page.xpath('//div[@class="body"]')
-    assert body.xpath("./h2/text()") == ["Diversion", "Deliveries"]
-    assert [text.strip() for text in body.xpath("./text()") if text.strip()] == []  # no bare line of text
+    (html,) = page.xpath('//div[@class="body"]')
+    assert html.xpath("./h2/text()") == ["Diversion", "Deliveries"]
+    assert html.xpath("./h3/text()") == ["Cyclists"]
+    assert [text.strip() for text in html.xpath("./text()") if text.strip()] == []  # no bare line of text
     assert len(page.xpath("//h1")) == 1
     (entry,) = feedparser.parse(client.get("/feeds/notices.atom").content).entries
-    assert tree(entry.content[0].value).xpath("//h2/text()") == ["Diversion", "Deliveries"]
+    assert tree(entry.content[0].value).xpath("//h2/text() | //h3/text()") == ["Diversion", "Cyclists", "Deliveries"]
     (event,) = Calendar.from_ical(client.get("/calendar/notices.ics").content).walk("VEVENT")
     assert "Diversion\n---------\n\nVia the Einsteinweg." in str(event["description"])
+
+
+@pytest.mark.parametrize(("markdown", "tag"), [("##### Small print", "h5"), ("###### Smaller print", "h6")])
+def test_every_heading_level_is_a_heading(markdown, tag):
+    # (Levels 5 and 6 lost their tags, as level 1 did, and showed as bare lines.)
+    assert markdown_to_html(f"{markdown}\n\nText.", base_url="https://park.example/") == (
+        f"<{tag}>{markdown.lstrip('# ')}</{tag}>\n<p>Text.</p>"
+    )

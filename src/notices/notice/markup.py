@@ -46,6 +46,8 @@ _ALLOWED_TAGS = {
     "h2",
     "h3",
     "h4",
+    "h5",
+    "h6",
     "hr",
     "i",
     "li",
@@ -97,15 +99,17 @@ _NONCHARACTER_REFERENCE = re.compile(r"&#(?:[xX]0*[fF]{3}[eEfF]|0*6553[45]);")
 # A heading as the sanitiser writes it (headings do not nest), with the line break that follows
 # it; any tag within it.
 _HEADING = re.compile(r"<(h[1-6])>(.*?)</\1>\n?", re.DOTALL)
-# A level-1 heading's tag, as Markdown ("# Diversion") or raw HTML writes it: the page's own <h1> is
-# the notice's title, so a body's headings start at <h2> (which the sanitiser allows; an <h1>
-# would lose its tag and leave its text as a bare line).
-_LEVEL_ONE_HEADING_TAG = re.compile(r"<(/?)h1(?=[\s/>])", re.IGNORECASE)
+# A heading's tag of levels 1 to 5, as Markdown ("# Diversion") or raw HTML writes it. The page's own
+# <h1> is the notice's title, so a body's headings start at <h2> (which the sanitiser allows; an
+# <h1> would lose its tag and leave its text as a bare line): a body with a level-1 heading has
+# each of its headings a level lower ("#" and "##" stay apart as <h2> and <h3>; <h6> stays).
+_HEADING_TAG = re.compile(r"<(/?)h([1-5])(?=[\s/>])", re.IGNORECASE)
+_LEVEL_ONE_HEADING_TAG = re.compile(r"<h1[\s/>]", re.IGNORECASE)
 _TAG = re.compile(r"<[^>]*>")
 # Raise when markdown_to_html gives other HTML for the same text and site URL in a way the
 # fingerprint below cannot see (a change to _unlink_dead_anchors, say): stored bodies
 # (notice.rendered_bodies) are found by the fingerprint, so the old ones are then not used.
-_RENDERER_REVISION = 4  # 3: headings without text are left out; 4: "# Heading" is an <h2>
+_RENDERER_REVISION = 4  # 3: headings without text are left out; 4: "# Heading" is an <h2>, "##" an <h3>
 
 # Instants this far inside what a datetime can hold survive a shift into any
 # time zone (at most a day) and a day's arithmetic either side; rows beyond
@@ -179,8 +183,8 @@ def markdown_to_html(text: str, *, base_url: str) -> str:
     if "data-footnotes" in html:
         html = _plain_footnotes(html)
     html = html.rstrip("\n")  # cmark ends every block with a line break; pages and mail put it where they need it
-    if "h1" in html or "H1" in html:
-        html = _LEVEL_ONE_HEADING_TAG.sub(r"<\1h2", html)
+    if ("h1" in html or "H1" in html) and _LEVEL_ONE_HEADING_TAG.search(html):
+        html = _HEADING_TAG.sub(lambda tag: f"<{tag[1]}h{int(tag[2]) + 1}", html)
     html = _sanitiser(base_url.rstrip("/") + "/").clean(html)
     # Character references (&#xFFFE;, &#x202E;) come out of the sanitiser as
     # the characters themselves: filter again.
