@@ -226,8 +226,9 @@ def _string(raw: dict[str, Any], section: str, key: str, default: str | None = N
     return value
 
 
-# Line breaks of any kind (besides CR and LF, what str.splitlines splits at) and tabs.
-_LINE_BREAKS_AND_TABS = frozenset("\r\n\t\v\f\x1c\x1d\x1e\x85\u2028\u2029")
+# What strip_unsafe keeps that a one-line name must not hold: tabs and line breaks (the other
+# characters str.splitlines breaks at are controls, which it removes).
+_LINE_BREAKS_AND_TABS = frozenset("\t\n\r\u2028\u2029")
 
 
 def _one_line(raw: dict[str, Any], section: str, key: str, default: str, *, may_be_empty: bool = False) -> str:
@@ -501,8 +502,9 @@ def _build(raw: dict[str, Any]) -> Settings:
         raw = {**raw, "locations": dict(raw["locations"])}  # the caller's table stays as it was
         location_geometries = _location_geometries(raw, bounds)
     locations, location_translations = _keyed_labels(raw, "locations", language)
+    site_name = _one_line(raw, "site", "name", "Notices")
     return Settings(
-        site_name=_one_line(raw, "site", "name", "Notices"),
+        site_name=site_name,
         base_url=_base_url(_string(raw, "site", "base_url", "http://127.0.0.1:8000")),
         timezone=_timezone(_string(raw, "site", "timezone", "Europe/Amsterdam")),
         language=language,
@@ -511,9 +513,7 @@ def _build(raw: dict[str, Any]) -> Settings:
         smtp_url=_smtp_url(_string(raw, "mail", "smtp_url", "")),
         mail_dir=Path(_string(raw, "mail", "mail_dir", "var/mail")),
         mail_from=_email_address(_string(raw, "mail", "from_address", "notices@example.org")),
-        mail_from_name=(
-            _one_line(raw, "mail", "from_name", "", may_be_empty=True) or _one_line(raw, "site", "name", "Notices")
-        ),
+        mail_from_name=_one_line(raw, "mail", "from_name", "", may_be_empty=True) or site_name,
         alert_validity=timedelta(hours=_number(raw, "mail", "alert_validity_hours", 12, minimum=0.1)),
         digest_validity=timedelta(hours=_number(raw, "mail", "digest_validity_hours", 12, minimum=0.1)),
         skip_empty_digests=_boolean(raw, "mail", "skip_empty_digests", True),
